@@ -1,0 +1,243 @@
+/**
+ * The typed, validated configuration produced by `loadConfig` (§1). Every field has its
+ * Prometheus default filled in and inheritance from `global` applied, so consumers never look
+ * at `global` to resolve a job's effective value. Durations are milliseconds; sizes are bytes.
+ * Secrets are held as {@link Secret} so they cannot be printed by accident.
+ */
+
+/** A secret value: `toString`/`toJSON`/inspect all give `<secret>`; `reveal()` gives the value. */
+export interface Secret {
+  reveal(): string;
+}
+
+export type ValidationScheme = 'utf8' | 'legacy';
+export type EscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values';
+
+export const SCRAPE_PROTOCOLS = [
+  'PrometheusProto',
+  'PrometheusText0.0.4',
+  'PrometheusText1.0.0',
+  'OpenMetricsText0.0.1',
+  'OpenMetricsText1.0.0',
+] as const;
+export type ScrapeProtocol = (typeof SCRAPE_PROTOCOLS)[number];
+
+export interface GlobalConfig {
+  readonly scrapeInterval: number;
+  readonly scrapeTimeout: number;
+  readonly evaluationInterval: number;
+  /** After `$VAR` expansion; sorted by name. */
+  readonly externalLabels: Readonly<Record<string, string>>;
+  /** undefined when not set (jobs then use the default or proto-first list, §1.4). */
+  readonly scrapeProtocols: readonly ScrapeProtocol[] | undefined;
+  readonly bodySizeLimit: number;
+  readonly sampleLimit: number;
+  readonly targetLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly keepDroppedTargets: number;
+  readonly metricNameValidationScheme: ValidationScheme;
+  readonly metricNameEscapingScheme: EscapingScheme;
+  readonly scrapeNativeHistograms: boolean;
+  readonly convertClassicHistogramsToNhcb: boolean;
+  readonly alwaysScrapeClassicHistograms: boolean;
+  readonly extraScrapeMetrics: boolean;
+}
+
+export interface BasicAuth {
+  readonly username: string;
+  readonly usernameFile: string | undefined;
+  readonly password: Secret | undefined;
+  readonly passwordFile: string | undefined;
+}
+
+export interface Authorization {
+  /** Default `Bearer`. */
+  readonly type: string;
+  readonly credentials: Secret | undefined;
+  readonly credentialsFile: string | undefined;
+}
+
+export interface OAuth2 {
+  readonly clientId: string;
+  readonly clientSecret: Secret | undefined;
+  readonly clientSecretFile: string | undefined;
+  readonly tokenUrl: string;
+  readonly scopes: readonly string[];
+  readonly endpointParams: Readonly<Record<string, string>>;
+  readonly tlsConfig: TlsConfig;
+  readonly proxyUrl: string | undefined;
+}
+
+export type TlsVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
+
+export interface TlsConfig {
+  readonly ca: string | undefined;
+  readonly caFile: string | undefined;
+  readonly cert: string | undefined;
+  readonly certFile: string | undefined;
+  readonly key: Secret | undefined;
+  readonly keyFile: string | undefined;
+  readonly serverName: string | undefined;
+  readonly insecureSkipVerify: boolean;
+  readonly minVersion: TlsVersion | undefined;
+  readonly maxVersion: TlsVersion | undefined;
+}
+
+export interface HttpHeaderConfig {
+  readonly values: readonly string[];
+  readonly secrets: readonly Secret[];
+  readonly files: readonly string[];
+}
+
+/** common:config HTTPClientConfig (§1.5). */
+export interface HttpClientConfig {
+  readonly basicAuth: BasicAuth | undefined;
+  /** `bearer_token`/`bearer_token_file` are folded into this as type Bearer. */
+  readonly authorization: Authorization | undefined;
+  readonly oauth2: OAuth2 | undefined;
+  readonly tlsConfig: TlsConfig;
+  readonly followRedirects: boolean;
+  readonly enableHttp2: boolean;
+  readonly proxyUrl: string | undefined;
+  readonly noProxy: string | undefined;
+  readonly proxyFromEnvironment: boolean;
+  readonly proxyConnectHeader: Readonly<Record<string, readonly Secret[]>>;
+  readonly httpHeaders: Readonly<Record<string, HttpHeaderConfig>>;
+}
+
+export const RELABEL_ACTIONS = [
+  'replace',
+  'keep',
+  'drop',
+  'keepequal',
+  'dropequal',
+  'hashmod',
+  'labelmap',
+  'labeldrop',
+  'labelkeep',
+  'lowercase',
+  'uppercase',
+] as const;
+export type RelabelAction = (typeof RELABEL_ACTIONS)[number];
+
+/** One validated relabel rule (§1.6) with defaults applied. */
+export interface RelabelConfig {
+  readonly sourceLabels: readonly string[];
+  readonly separator: string;
+  /** The regex source as written (unanchored); `(.*)` when not given, `` when given as null. */
+  readonly regex: string;
+  /** True when `regex` was written in the config (affects the replace fast path, §3). */
+  readonly regexSet: boolean;
+  readonly modulus: number;
+  readonly targetLabel: string;
+  readonly replacement: string;
+  readonly action: RelabelAction;
+}
+
+export interface StaticConfig {
+  readonly targets: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface FileSdConfig {
+  readonly files: readonly string[];
+  readonly refreshInterval: number;
+}
+
+/**
+ * Service-discovery configs other than static/file are carried through untouched so the
+ * discovery layer (its own issue) can validate them; the key is the YAML field name
+ * (`ec2_sd_configs`, …).
+ */
+export type OtherSdConfigs = Readonly<Record<string, readonly unknown[]>>;
+
+export interface ScrapeConfig {
+  readonly jobName: string;
+  readonly scrapeInterval: number;
+  readonly scrapeTimeout: number;
+  readonly metricsPath: string;
+  readonly scheme: 'http' | 'https';
+  readonly params: Readonly<Record<string, readonly string[]>>;
+  readonly honorLabels: boolean;
+  readonly honorTimestamps: boolean;
+  readonly trackTimestampsStaleness: boolean;
+  readonly enableCompression: boolean;
+  readonly bodySizeLimit: number;
+  readonly sampleLimit: number;
+  readonly targetLimit: number;
+  readonly labelLimit: number;
+  readonly labelNameLengthLimit: number;
+  readonly labelValueLengthLimit: number;
+  readonly keepDroppedTargets: number;
+  readonly scrapeProtocols: readonly ScrapeProtocol[];
+  readonly fallbackScrapeProtocol: ScrapeProtocol | undefined;
+  readonly scrapeNativeHistograms: boolean;
+  readonly alwaysScrapeClassicHistograms: boolean;
+  readonly convertClassicHistogramsToNhcb: boolean;
+  readonly nativeHistogramBucketLimit: number;
+  readonly nativeHistogramMinBucketFactor: number;
+  readonly metricNameValidationScheme: ValidationScheme;
+  readonly metricNameEscapingScheme: EscapingScheme;
+  readonly extraScrapeMetrics: boolean;
+  readonly relabelConfigs: readonly RelabelConfig[];
+  readonly metricRelabelConfigs: readonly RelabelConfig[];
+  readonly httpClient: HttpClientConfig;
+  readonly staticConfigs: readonly StaticConfig[];
+  readonly fileSdConfigs: readonly FileSdConfig[];
+  readonly otherSdConfigs: OtherSdConfigs;
+}
+
+export interface QueueConfig {
+  readonly capacity: number;
+  readonly maxShards: number;
+  readonly minShards: number;
+  readonly maxSamplesPerSend: number;
+  readonly batchSendDeadline: number;
+  readonly minBackoff: number;
+  readonly maxBackoff: number;
+  readonly retryOnHttp429: boolean;
+  readonly sampleAgeLimit: number;
+}
+
+export interface MetadataConfig {
+  readonly send: boolean;
+  readonly sendInterval: number;
+  readonly maxSamplesPerSend: number;
+}
+
+export interface SigV4Config {
+  readonly region: string | undefined;
+  readonly accessKey: string | undefined;
+  readonly secretKey: Secret | undefined;
+  readonly profile: string | undefined;
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+  readonly useFipsStsEndpoint: boolean;
+}
+
+export interface RemoteWriteConfig {
+  readonly url: string;
+  /** Explicit `name`, or a stable hash-derived name when absent. */
+  readonly name: string;
+  readonly remoteTimeout: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly writeRelabelConfigs: readonly RelabelConfig[];
+  readonly sendExemplars: boolean;
+  readonly sendNativeHistograms: boolean;
+  readonly roundRobinDns: boolean;
+  readonly protobufMessage: 'prometheus.WriteRequest' | 'io.prometheus.write.v2.Request';
+  readonly queueConfig: QueueConfig;
+  readonly metadataConfig: MetadataConfig;
+  readonly sigv4: SigV4Config | undefined;
+  readonly httpClient: HttpClientConfig;
+}
+
+export interface Config {
+  /** Path the config was loaded from ('' for a string source); relative `*_file` paths resolve against its folder. */
+  readonly sourcePath: string;
+  readonly global: GlobalConfig;
+  readonly scrapeConfigs: readonly ScrapeConfig[];
+  readonly remoteWrite: readonly RemoteWriteConfig[];
+}

@@ -1,0 +1,130 @@
+/**
+ * Label sets as the whole engine passes them around.
+ *
+ * Contract: a `Labels` value is sorted by name in UTF-16 code-unit order (which equals byte
+ * order for the names Prometheus allows in the legacy scheme, and is what the remote-write
+ * sort uses after conversion, see §11.1), has no duplicate names and no empty values
+ * (empty = absent everywhere, §3). Values are never mutated after construction.
+ */
+export interface Label {
+  readonly name: string;
+  readonly value: string;
+}
+
+export type Labels = readonly Label[];
+
+export const METRIC_NAME_LABEL = '__name__';
+
+/** Orders labels by name (plain `<` comparison of JS strings). */
+export function compareLabelNames(a: Label, b: Label): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}
+
+/** Builds a sorted label set from a record, dropping empty values. */
+export function labelsFromRecord(record: Readonly<Record<string, string>>): Labels {
+  const out: Label[] = [];
+  for (const name of Object.keys(record)) {
+    const value = record[name];
+    if (value !== undefined && value !== '') out.push({ name, value });
+  }
+  return out.sort(compareLabelNames);
+}
+
+export function labelsToRecord(labels: Labels): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of labels) out[l.name] = l.value;
+  return out;
+}
+
+export function getLabel(labels: Labels, name: string): string {
+  for (const l of labels) if (l.name === name) return l.value;
+  return '';
+}
+
+export function labelsEqual(a: Labels, b: Labels): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.value !== y.value) return false;
+  }
+  return true;
+}
+
+/**
+ * A canonical, injective string for a label set, usable as a Map key or a persisted series
+ * identity. Names and values are separated by characters that cannot appear unescaped:
+ * 0xFF is not valid in UTF-8 text and 0xFE likewise, so `\xff`/`\xfe` never collide with content
+ * decoded from valid UTF-8.
+ */
+export function labelsKey(labels: Labels): string {
+  let s = '';
+  for (const l of labels) s += `${l.name}\xfe${l.value}\xff`;
+  return s;
+}
+
+/** Inverse of {@link labelsKey}. */
+export function labelsFromKey(key: string): Labels {
+  const out: Label[] = [];
+  let start = 0;
+  while (start < key.length) {
+    const sep = key.indexOf('\xfe', start);
+    const end = key.indexOf('\xff', sep + 1);
+    if (sep < 0 || end < 0) throw new Error(`malformed label key at offset ${start}`);
+    out.push({ name: key.slice(start, sep), value: key.slice(sep + 1, end) });
+    start = end + 1;
+  }
+  return out;
+}
+
+const LEGACY_LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const LEGACY_METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+export function isLegacyLabelName(name: string): boolean {
+  return LEGACY_LABEL_NAME.test(name);
+}
+
+export function isLegacyMetricName(name: string): boolean {
+  return LEGACY_METRIC_NAME.test(name);
+}
+
+/** True when the string holds no lone surrogate (i.e. it encodes to valid UTF-8). */
+export function isWellFormedUtf16(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = s.charCodeAt(i + 1);
+      if (!(d >= 0xdc00 && d <= 0xdfff)) return false;
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Formats a series as `name{a="x", b="y"}` the way promtool and PromQL print it: `__name__`
+ * outside the braces, other labels in order, values escaped (`\\`, `\"`, `\n`).
+ */
+export function formatSeries(labels: Labels): string {
+  let name = '';
+  const parts: string[] = [];
+  for (const l of labels) {
+    if (l.name === METRIC_NAME_LABEL) name = l.value;
+    else parts.push(`${formatLabelName(l.name)}="${escapeLabelValue(l.value)}"`);
+  }
+  const legacyName = name === '' || isLegacyMetricName(name);
+  if (!legacyName) parts.unshift(`"${escapeLabelValue(name)}"`);
+  const head = legacyName ? name : '';
+  return parts.length === 0 ? head : `${head}{${parts.join(', ')}}`;
+}
+
+function formatLabelName(name: string): string {
+  return isLegacyLabelName(name) ? name : `"${escapeLabelValue(name)}"`;
+}
+
+export function escapeLabelValue(v: string): string {
+  if (!/[\\"\n]/.test(v)) return v;
+  return v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+}
