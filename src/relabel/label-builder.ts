@@ -1,0 +1,149 @@
+import { compareLabelNames, type Label, type Labels } from '../model/labels.js';
+
+const NO_LABELS: Labels = [];
+
+/**
+ * The mutable label set relabel rules work on (§3): an immutable sorted `base` plus the changes
+ * made so far. It keeps exactly the bookkeeping Prometheus's `labels.Builder` keeps, because the
+ * `labelmap` action observes it through the visiting order (see {@link forEach}):
+ *
+ * - `added`: labels set by rules, in the order they were first set. Setting a label again keeps
+ *   its place; deleting it removes it, so setting it after that puts it at the end. (A JS `Map`
+ *   has exactly these ordering rules.)
+ * - `deleted`: names deleted at some point. Setting a name later does not remove it from here;
+ *   `added` is always consulted first.
+ *
+ * Setting a label to '' deletes it (empty value = absent, §3). Reusable: {@link reset} starts
+ * over on a new base without allocating.
+ */
+export class RelabelBuilder {
+  private base: Labels = NO_LABELS;
+  private readonly added = new Map<string, string>();
+  private readonly deleted = new Set<string>();
+
+  constructor(base: Labels = NO_LABELS) {
+    this.base = base;
+  }
+
+  /** Starts over with `base` (sorted, no empty values, per `Labels`). */
+  reset(base: Labels): this {
+    this.base = base;
+    if (this.added.size > 0) this.added.clear();
+    if (this.deleted.size > 0) this.deleted.clear();
+    return this;
+  }
+
+  /** The current value of `name`; '' when absent. */
+  get(name: string): string {
+    const v = this.added.get(name);
+    if (v !== undefined) return v;
+    if (this.deleted.size > 0 && this.deleted.has(name)) return '';
+    return baseValue(this.base, name);
+  }
+
+  /** Sets `name` to `value`; an empty value deletes the label. */
+  set(name: string, value: string): void {
+    if (value === '') this.del(name);
+    else this.added.set(name, value);
+  }
+
+  del(name: string): void {
+    this.added.delete(name);
+    this.deleted.add(name);
+  }
+
+  /**
+   * Visits every current label in Prometheus's `Builder.Range` order: base labels that no rule
+   * has set or deleted, in name order, then the labels set by rules in the order they were first
+   * set (§3 labelmap). `fn` must not change the builder; collect changes and apply them after.
+   */
+  forEach(fn: (name: string, value: string) => void): void {
+    const changed = this.added.size > 0 || this.deleted.size > 0;
+    for (const l of this.base) {
+      if (changed && (this.added.has(l.name) || this.deleted.has(l.name))) continue;
+      fn(l.name, l.value);
+    }
+    for (const [name, value] of this.added) fn(name, value);
+  }
+
+  /**
+   * Deletes every current label whose name satisfies `pred` (labeldrop / labelkeep, §3). Each
+   * label is tested once, against its state before this call.
+   */
+  deleteWhere(pred: (name: string) => boolean): void {
+    // Deleting as we go is safe: a deletion only touches the name just visited (the base loop
+    // never revisits it, and a Map tolerates deleting the current entry during iteration).
+    const added = this.added;
+    const deleted = this.deleted;
+    const changed = added.size > 0 || deleted.size > 0;
+    for (const l of this.base) {
+      if (changed && (added.has(l.name) || deleted.has(l.name))) continue;
+      if (pred(l.name)) this.del(l.name);
+    }
+    for (const name of added.keys()) if (pred(name)) this.del(name);
+  }
+
+  /**
+   * The current labels: sorted by name, no empty values. Returns the base array itself when no
+   * rule changed anything; otherwise a new array.
+   */
+  labels(): Labels {
+    const added = this.added;
+    const deleted = this.deleted;
+    if (added.size === 0 && deleted.size === 0) return this.base;
+    const kept: Label[] = [];
+    for (const l of this.base) {
+      if (!added.has(l.name) && !deleted.has(l.name)) kept.push(l);
+    }
+    if (added.size === 0) return kept;
+    const extra: Label[] = [];
+    for (const [name, value] of added) extra.push({ name, value });
+    if (extra.length > 1) extra.sort(compareLabelNames);
+    return mergeSorted(kept, extra);
+  }
+}
+
+/** Value of `name` in a sorted label set, '' when absent. */
+function baseValue(base: Labels, name: string): string {
+  // Label sets are small; a binary search only pays off on the larger target label sets.
+  if (base.length <= 12) {
+    for (let i = 0; i < base.length; i++) {
+      const l = base[i]!;
+      if (l.name === name) return l.value;
+    }
+    return '';
+  }
+  let lo = 0;
+  let hi = base.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const l = base[mid]!;
+    if (l.name === name) return l.value;
+    if (l.name < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return '';
+}
+
+/** Merges two name-sorted arrays with disjoint names. */
+function mergeSorted(a: Label[], b: Label[]): Label[] {
+  if (a.length === 0) return b;
+  const out: Label[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) {
+    const x = a[i]!;
+    const y = b[j]!;
+    if (x.name < y.name) {
+      out[k++] = x;
+      i++;
+    } else {
+      out[k++] = y;
+      j++;
+    }
+  }
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
+}
