@@ -22,7 +22,10 @@ export interface Target {
    * Equal for equal targets across processes and invocations.
    */
   readonly id: string;
-  /** Fixed phase within the interval in ms, `(hash XOR offsetSeed) mod interval` (§9). */
+  /**
+   * Fixed phase within the interval: `(hash XOR offsetSeed) mod interval`, computed in ns as
+   * Prometheus does and kept as whole ms (floor), in `[0, intervalMs)` (§9, see offset.ts).
+   */
   readonly offsetMs: number;
 }
 

@@ -1,0 +1,24 @@
+export {
+  type BuildTargetsOptions,
+  type BuildTargetsResult,
+  buildTargets,
+  TargetError,
+  TargetErrorCode,
+} from './build.js';
+export { compareUtf8 } from './byte-order.js';
+export {
+  discoveredLabels,
+  HISTOGRAM_FLAG_LABELS,
+  META_LABEL_PREFIX,
+  TargetLabel,
+} from './discovered.js';
+export { formatTargetId, labelsHash, targetHash } from './identity.js';
+export {
+  computeOffsetSeed,
+  formatExternalLabels,
+  goQuote,
+  nextScrapeTime,
+  scrapeOffsetMs,
+} from './offset.js';
+export type { DroppedTarget, Target } from './types.js';
+export { encodeQuery, PARAM_LABEL_PREFIX, queryEscape, scrapeUrl, targetParams } from './url.js';
