@@ -68,6 +68,22 @@ export interface OAuth2 {
   readonly endpointParams: Readonly<Record<string, string>>;
   readonly tlsConfig: TlsConfig;
   readonly proxyUrl: string | undefined;
+  // Fields below were added after the first contract; optional so that hand-built values stay
+  // valid. `loadConfig` always sets them.
+  /** `client_credentials` (default) or `urn:ietf:params:oauth:grant-type:jwt-bearer`. */
+  readonly grantType?: string;
+  /** jwt-bearer grant only: the key signing the assertion, inline or as a file. */
+  readonly clientCertificateKey?: Secret | undefined;
+  readonly clientCertificateKeyFile?: string | undefined;
+  readonly clientCertificateKeyId?: string | undefined;
+  /** jwt-bearer grant only: RS256 (default), RS384 or RS512. */
+  readonly signatureAlgorithm?: string | undefined;
+  readonly iss?: string | undefined;
+  readonly audience?: string | undefined;
+  readonly claims?: Readonly<Record<string, unknown>>;
+  readonly noProxy?: string | undefined;
+  readonly proxyFromEnvironment?: boolean;
+  readonly proxyConnectHeader?: Readonly<Record<string, readonly Secret[]>>;
 }
 
 export type TlsVersion = 'TLS10' | 'TLS11' | 'TLS12' | 'TLS13';
@@ -214,6 +230,8 @@ export interface SigV4Config {
   readonly profile: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
+  /** Signing service name; undefined means the client's default (`aps`). Optional (added later). */
+  readonly service?: string | undefined;
   readonly useFipsStsEndpoint: boolean;
 }
 
@@ -238,6 +256,12 @@ export interface Config {
   /** Path the config was loaded from ('' for a string source); relative `*_file` paths resolve against its folder. */
   readonly sourcePath: string;
   readonly global: GlobalConfig;
+  /** Jobs of `scrape_configs`, then those of the `scrape_config_files` matches in glob order. */
   readonly scrapeConfigs: readonly ScrapeConfig[];
   readonly remoteWrite: readonly RemoteWriteConfig[];
+  /**
+   * `scrape_config_files` patterns, resolved against the config folder (for reload watching).
+   * Always set by `loadConfig`; optional so that hand-built values stay valid.
+   */
+  readonly scrapeConfigFiles?: readonly string[];
 }

@@ -1,0 +1,111 @@
+import type { Node } from 'yaml';
+import { isValidLabelName } from './label-names.js';
+import type { FileSdConfig, OtherSdConfigs, StaticConfig } from './types.js';
+import type { Struct, YamlReader } from './yaml-reader.js';
+
+/** file_sd `refresh_interval` default (§10.2), ms. */
+export const DEFAULT_FILE_SD_REFRESH_INTERVAL = 5 * 60_000;
+
+/** A file_sd path: one `*` at most, in the last element, and a json/yml/yaml extension (§10.2). */
+const FILE_SD_PATH = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
+
+const STATIC_FIELDS = new Set(['targets', 'labels']);
+const FILE_SD_FIELDS = new Set(['files', 'refresh_interval']);
+
+export function isSdConfigsKey(key: string): boolean {
+  return key === 'static_configs' || key.endsWith('_sd_configs');
+}
+
+export interface ServiceDiscovery {
+  readonly staticConfigs: StaticConfig[];
+  readonly fileSdConfigs: FileSdConfig[];
+  readonly otherSdConfigs: OtherSdConfigs;
+}
+
+/**
+ * Reads the service-discovery lists of a scrape config (§10). `static_configs` (§10.1) and
+ * `file_sd_configs` (§10.2) are parsed; any other `*_sd_configs` list is carried as plain data
+ * (see {@link YamlReader.toPlain}) for the discovery layer, which validates it; relative paths
+ * inside it are left as written and resolve against `Config.sourcePath`'s folder there.
+ *
+ * When `checkHostnames` is set (the job has no `relabel_configs`), a static target containing
+ * `/` is an error, as Prometheus's load-time check (§1.3).
+ */
+export function parseServiceDiscovery(s: Struct, checkHostnames: boolean): ServiceDiscovery {
+  const reader = s.reader;
+  const staticConfigs: StaticConfig[] = [];
+  const fileSdConfigs: FileSdConfig[] = [];
+  const other: [string, unknown[]][] = [];
+  for (const key of s.keys()) {
+    if (!isSdConfigsKey(key)) continue;
+    const listNode = s.value(key);
+    const configs: unknown[] = [];
+    for (const item of reader.items(listNode, sdListGoType(key)) ?? []) {
+      if (item.value === null) {
+        reader.fail(item.at, `empty or null section in ${key}`);
+      } else if (key === 'static_configs') {
+        const group = parseStaticConfig(reader, item.value, checkHostnames);
+        if (group) staticConfigs.push(group);
+      } else if (key === 'file_sd_configs') {
+        const config = parseFileSdConfig(reader, item.value);
+        if (config) fileSdConfigs.push(config);
+      } else {
+        configs.push(reader.toPlain(item.value));
+      }
+    }
+    if (configs.length > 0) other.push([key, configs]);
+  }
+  return { staticConfigs, fileSdConfigs, otherSdConfigs: Object.fromEntries(other) };
+}
+
+/** Go type of an SD list, for type errors. */
+function sdListGoType(key: string): string {
+  if (key === 'static_configs') return '[]*targetgroup.Group';
+  if (key === 'file_sd_configs') return '[]*file.SDConfig';
+  return '[]map[string]interface {}';
+}
+
+function parseStaticConfig(
+  reader: YamlReader,
+  node: Node,
+  checkHostnames: boolean,
+): StaticConfig | undefined {
+  const s = reader.struct(node, 'targetgroup.Group', STATIC_FIELDS);
+  if (s === undefined) return undefined;
+  const targets: string[] = [];
+  for (const item of reader.items(s.value('targets'), '[]string') ?? []) {
+    const target = item.value === null ? '' : reader.string(item.value);
+    if (target === undefined) continue;
+    if (checkHostnames && target.includes('/')) {
+      reader.fail(item.at, `${JSON.stringify(target)} is not a valid hostname`);
+    }
+    targets.push(target);
+  }
+  const labels: [string, string][] = [];
+  for (const e of reader.stringMap(s.value('labels'), 'model.LabelSet') ?? []) {
+    // Group label names are decoded with the process-wide UTF-8 scheme in Prometheus.
+    if (!isValidLabelName(e.key, 'utf8')) {
+      reader.fail(e.keyNode, `${JSON.stringify(e.key)} is not a valid label name`);
+      continue;
+    }
+    labels.push([e.key, e.value]);
+  }
+  return { targets, labels: Object.fromEntries(labels) };
+}
+
+function parseFileSdConfig(reader: YamlReader, node: Node): FileSdConfig | undefined {
+  const s = reader.struct(node, 'file.SDConfig', FILE_SD_FIELDS);
+  if (s === undefined) return undefined;
+  const files = s.stringList('files') ?? [];
+  const refreshInterval = s.duration('refresh_interval') || DEFAULT_FILE_SD_REFRESH_INTERVAL;
+  if (files.length === 0) {
+    s.fail('files', 'file service discovery config must contain at least one path name');
+    return undefined;
+  }
+  const bad = files.find((f) => !FILE_SD_PATH.test(f));
+  if (bad !== undefined) {
+    s.fail('files', `path name ${JSON.stringify(bad)} is not valid for file discovery`);
+    return undefined;
+  }
+  return { files: files.map((f) => reader.filePath(f)), refreshInterval };
+}
