@@ -1,0 +1,95 @@
+import type { MetricType } from '../exposition/types.js';
+import type { SeriesEntry } from './batch.js';
+
+/** A cached outcome for one series text: the final series, or `null` when relabeling dropped it. */
+interface CacheSlot {
+  entry: SeriesEntry | null;
+  /** The scrape iteration that last saw this text. */
+  iter: number;
+}
+
+export interface FamilyMetadata {
+  type: MetricType;
+  help: string;
+  unit: string;
+  iter: number;
+}
+
+/** Metadata entries outlive their family by this many scrapes (§5.4). */
+const METADATA_KEEP_SCRAPES = 10;
+
+/**
+ * The per-target scrape cache of §6.4: series text as scraped → its result after honor_labels
+ * and metric_relabel_configs. A warm process reuses it across scrapes; losing it only costs
+ * time. It is valid for one (target labels, job config) pair: build a new one when either
+ * changes.
+ *
+ * Size bound: after a good scrape, texts not seen in it are evicted, so it holds at most one
+ * scrape's distinct texts; after failures it is flushed once it exceeds 2×(last good size)+1000.
+ */
+export class ScrapeCache {
+  private readonly slots = new Map<string, CacheSlot>();
+  readonly metadata = new Map<string, FamilyMetadata>();
+  private iter = 0;
+  private lastGoodSize = 0;
+
+  get size(): number {
+    return this.slots.size;
+  }
+
+  /** Starts a scrape; returns its iteration number. */
+  beginScrape(): number {
+    return ++this.iter;
+  }
+
+  /** The cached slot for a text, marking it seen in this iteration; undefined if unknown. */
+  lookup(text: string): CacheSlot | undefined {
+    return this.slots.get(text);
+  }
+
+  /** True when this text was already seen in the current iteration (a duplicate, §6.1 5). */
+  seenThisScrape(slot: CacheSlot): boolean {
+    return slot.iter === this.iter;
+  }
+
+  markSeen(slot: CacheSlot): void {
+    slot.iter = this.iter;
+  }
+
+  addSeries(text: string, entry: SeriesEntry): void {
+    this.slots.set(text, { entry, iter: this.iter });
+  }
+
+  addDropped(text: string): void {
+    this.slots.set(text, { entry: null, iter: this.iter });
+  }
+
+  setMetadata(family: string, update: Partial<Omit<FamilyMetadata, 'iter'>>): void {
+    const m = this.metadata.get(family);
+    if (m === undefined) {
+      this.metadata.set(family, {
+        type: 'unknown',
+        help: '',
+        unit: '',
+        ...update,
+        iter: this.iter,
+      });
+    } else {
+      Object.assign(m, update);
+      m.iter = this.iter;
+    }
+  }
+
+  /** Ends a scrape (§6.4): evict unseen texts after a good non-empty scrape. */
+  endScrape(success: boolean, empty: boolean): void {
+    if (success && !empty) {
+      for (const [text, slot] of this.slots) if (slot.iter !== this.iter) this.slots.delete(text);
+      this.lastGoodSize = this.slots.size;
+    } else if (this.slots.size > 2 * this.lastGoodSize + 1000) {
+      this.slots.clear();
+    }
+    for (const [family, m] of this.metadata) {
+      if (this.iter - m.iter > METADATA_KEEP_SCRAPES) this.metadata.delete(family);
+    }
+  }
+}

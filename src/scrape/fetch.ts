@@ -1,0 +1,134 @@
+/**
+ * The scrape request and response handling of §4.1–§4.2: one GET with one deadline covering
+ * connect, headers and the whole body; status must be exactly 200; gzip decoded only when the
+ * response says exactly `Content-Encoding: gzip`; body_size_limit applies to the decoded size
+ * and fails when the size reaches the limit.
+ */
+import { STATUS_CODES } from 'node:http';
+import { promisify } from 'node:util';
+import { gunzip } from 'node:zlib';
+import { type Dispatcher, request } from 'undici';
+
+const gunzipAsync = promisify(gunzip);
+
+export const FetchErrorCode = {
+  Status: 'HTTP_STATUS',
+  Timeout: 'TIMEOUT',
+  BodySizeLimit: 'BODY_SIZE_LIMIT',
+  Network: 'NETWORK',
+  Decompress: 'DECOMPRESS',
+} as const;
+export type FetchErrorCode = (typeof FetchErrorCode)[keyof typeof FetchErrorCode];
+
+export class ScrapeFetchError extends Error {
+  readonly code: FetchErrorCode;
+  constructor(code: FetchErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+export interface ScrapeRequest {
+  readonly url: string;
+  /** All request headers, Accept and auth included. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly dispatcher: Dispatcher;
+  readonly timeoutMs: number;
+  /** Bytes after decompression; 0 = unlimited (§1.3). */
+  readonly bodySizeLimit: number;
+}
+
+export interface ScrapeResponse {
+  /** The decoded body; owned by the caller. */
+  readonly body: Uint8Array;
+  /** The Content-Type header as sent, or undefined when absent. */
+  readonly contentType: string | undefined;
+}
+
+/** Fetches one scrape body. Throws {@link ScrapeFetchError} with a Prometheus-like message. */
+export async function fetchScrapeBody(req: ScrapeRequest): Promise<ScrapeResponse> {
+  const signal = AbortSignal.timeout(req.timeoutMs);
+  try {
+    const res = await request(req.url, {
+      method: 'GET',
+      headers: req.headers,
+      dispatcher: req.dispatcher,
+      signal,
+    });
+    if (res.statusCode !== 200) {
+      res.body.resume();
+      const text = STATUS_CODES[res.statusCode] ?? '';
+      throw new ScrapeFetchError(
+        FetchErrorCode.Status,
+        `server returned HTTP status ${res.statusCode} ${text}`.trimEnd(),
+      );
+    }
+    const gzipped = res.headers['content-encoding'] === 'gzip';
+    // A compressed body larger than the limit cannot decode to less than the limit in any
+    // realistic case (gzip's worst-case expansion is a few bytes per 64 KiB), so reading the
+    // raw body is bounded by the same limit plus that slack.
+    const rawLimit =
+      req.bodySizeLimit > 0
+        ? gzipped
+          ? req.bodySizeLimit + 1024 + Math.ceil(req.bodySizeLimit / 1000)
+          : req.bodySizeLimit
+        : 0;
+    const raw = await readBody(res.body, rawLimit, signal);
+    const body = gzipped ? await decompress(raw, req.bodySizeLimit) : raw;
+    if (req.bodySizeLimit > 0 && body.length >= req.bodySizeLimit) throw bodySizeError();
+    const ct = res.headers['content-type'];
+    return { body, contentType: Array.isArray(ct) ? ct[0] : ct };
+  } catch (err) {
+    if (err instanceof ScrapeFetchError) throw err;
+    if (signal.aborted) {
+      throw new ScrapeFetchError(
+        FetchErrorCode.Timeout,
+        `Get "${req.url}": context deadline exceeded`,
+        { cause: err },
+      );
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ScrapeFetchError(FetchErrorCode.Network, `Get "${req.url}": ${message}`, {
+      cause: err,
+    });
+  }
+}
+
+function bodySizeError() {
+  return new ScrapeFetchError(FetchErrorCode.BodySizeLimit, 'body size limit exceeded');
+}
+
+async function readBody(
+  stream: AsyncIterable<Uint8Array> & { destroy(err?: Error): void },
+  limit: number,
+  signal: AbortSignal,
+): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (limit > 0 && size >= limit) {
+      stream.destroy();
+      throw bodySizeError();
+    }
+    chunks.push(chunk);
+    if (signal.aborted) break;
+  }
+  signal.throwIfAborted();
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+}
+
+async function decompress(raw: Uint8Array, limit: number): Promise<Uint8Array> {
+  if (raw.length === 0) return raw;
+  if (limit === 1) throw bodySizeError();
+  try {
+    // maxOutputLength makes zlib stop instead of allocating past the limit (a gzip bomb).
+    return await gunzipAsync(raw, limit > 0 ? { maxOutputLength: limit - 1 } : {});
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw bodySizeError();
+    const message = err instanceof Error ? err.message : String(err);
+    throw new ScrapeFetchError(FetchErrorCode.Decompress, `decompressing body: ${message}`, {
+      cause: err,
+    });
+  }
+}

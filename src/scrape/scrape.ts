@@ -1,0 +1,206 @@
+/**
+ * One scrape of one target (§4, §6, §7, §8): request, parse, apply, report, staleness.
+ */
+import { performance } from 'node:perf_hooks';
+import type { Dispatcher } from 'undici';
+import { formatSeconds } from '../config/duration.js';
+import type { ScrapeConfig } from '../config/types.js';
+import { createParser, selectFormat } from '../exposition/index.js';
+import { requestHeaders } from '../http/client.js';
+import { type Labels, labelsFromKey } from '../model/labels.js';
+import { applyRelabel, compileRelabelConfigs } from '../relabel/index.js';
+import type { Target } from '../targets/types.js';
+import { buildAcceptHeader } from './accept.js';
+import { type AppendCounts, AppendError, type AppendOptions, appendSamples } from './append.js';
+import { SampleBatch, type SeriesEntry } from './batch.js';
+import { ScrapeCache } from './cache.js';
+import { FetchErrorCode, fetchScrapeBody, ScrapeFetchError } from './fetch.js';
+import { appendReport, appendReportStale, type ReportValues, reportEntries } from './report.js';
+import type { ScrapeState } from './state.js';
+
+export const USER_AGENT = 'lambdascrape/0.1.0';
+
+/** What a job contributes to every scrape of its targets, prepared once per config. */
+export interface ScrapeJob {
+  readonly config: ScrapeConfig;
+  readonly acceptHeader: string;
+  readonly dispatcher: Dispatcher;
+  /** metric_relabel_configs compiled once; undefined when the job has none. */
+  readonly relabel: ((labels: Labels) => Labels | null) | undefined;
+}
+
+export function prepareScrapeJob(config: ScrapeConfig, dispatcher: Dispatcher): ScrapeJob {
+  const program =
+    config.metricRelabelConfigs.length > 0
+      ? compileRelabelConfigs(config.metricRelabelConfigs, config.metricNameValidationScheme)
+      : undefined;
+  return {
+    config,
+    acceptHeader: buildAcceptHeader(config.scrapeProtocols, config.metricNameEscapingScheme),
+    dispatcher,
+    relabel: program === undefined ? undefined : (labels) => applyRelabel(program, labels),
+  };
+}
+
+/**
+ * What a caller keeps per target in memory: the scrape cache and the report entries. Safe to
+ * lose (a cold Lambda container rebuilds it); must be rebuilt when the target's labels or the
+ * job's config change.
+ */
+export class TargetScrapeCache {
+  readonly cache = new ScrapeCache();
+  readonly report: SeriesEntry[];
+  constructor(target: Target, extraScrapeMetrics: boolean) {
+    this.report = reportEntries(target.publicLabels, extraScrapeMetrics);
+  }
+}
+
+export interface ScrapeResult {
+  /** Everything to write: samples, stale markers, report series. */
+  readonly batch: SampleBatch;
+  /** The state to keep for the next scrape of this target. */
+  readonly state: ScrapeState;
+  readonly up: boolean;
+  /** Why the scrape failed, when it did. */
+  readonly error: string | undefined;
+  readonly report: ReportValues;
+}
+
+export interface ScrapeOptions {
+  /** The scheduled scrape time in ms: the timestamp of samples without their own (§4.3, §9). */
+  readonly scrapeTimeMs: number;
+  /** An error forced on the scrape without a request, e.g. target_limit exceeded (§2.6). */
+  readonly forcedError?: string | undefined;
+}
+
+/** Scrapes a target once. Never throws for anything the target does; failures become `up=0`. */
+export async function scrapeTarget(
+  job: ScrapeJob,
+  target: Target,
+  memory: TargetScrapeCache,
+  previous: ScrapeState,
+  opts: ScrapeOptions,
+): Promise<ScrapeResult> {
+  const cfg = job.config;
+  const start = performance.now();
+  const batch = new SampleBatch();
+  const seen = new Set<string>();
+  const counts: AppendCounts = {
+    total: 0,
+    added: 0,
+    seriesAdded: 0,
+    duplicates: 0,
+    outOfBounds: 0,
+  };
+  let error: string | undefined;
+  let bodySize = 0;
+  let emptyBody = false;
+  memory.cache.beginScrape();
+  try {
+    if (opts.forcedError !== undefined)
+      throw new ScrapeFetchError(FetchErrorCode.Network, opts.forcedError);
+    const headers = {
+      ...(await requestHeaders(cfg.httpClient)),
+      accept: job.acceptHeader,
+      'accept-encoding': cfg.enableCompression ? 'gzip' : 'identity',
+      'user-agent': USER_AGENT,
+      'x-prometheus-scrape-timeout-seconds': formatSeconds(target.timeoutMs),
+    };
+    const res = await fetchScrapeBody({
+      url: target.url,
+      headers,
+      dispatcher: job.dispatcher,
+      timeoutMs: target.timeoutMs,
+      bodySizeLimit: cfg.bodySizeLimit,
+    });
+    bodySize = res.body.length;
+    emptyBody = bodySize === 0;
+    if (!emptyBody) {
+      const selected = selectFormat(res.contentType, cfg.fallbackScrapeProtocol);
+      if ('error' in selected) throw new AppendError('PARSE', selected.error);
+      const parser = createParser(selected.format, res.body);
+      appendSamples(
+        parser,
+        opts.scrapeTimeMs,
+        appendOptions(job, target),
+        memory.cache,
+        batch,
+        seen,
+        counts,
+      );
+    }
+  } catch (err) {
+    error = err instanceof Error ? err.message : String(err);
+    if (err instanceof ScrapeFetchError) {
+      bodySize = err.code === FetchErrorCode.BodySizeLimit ? -1 : 0;
+    } else if (!(err instanceof AppendError)) {
+      // Credential files and other local problems: still a failed scrape, not a crash.
+      bodySize = 0;
+    }
+    batch.clear();
+  }
+  memory.cache.endScrape(error === undefined, emptyBody);
+
+  // Staleness (§8.2): every previously tracked series not seen now gets a marker at this
+  // scrape's time. On failure `seen` holds what was processed before the failure point.
+  for (const key of previous.series) {
+    if (!seen.has(key)) {
+      batch.push({ labels: labelsFromKey(key), key }, Number.NaN, opts.scrapeTimeMs, true);
+    }
+  }
+
+  const report: ReportValues = {
+    up: error === undefined ? 1 : 0,
+    durationSeconds: (performance.now() - start) / 1000,
+    samplesScraped: counts.total,
+    samplesPostMetricRelabeling: counts.added,
+    seriesAdded: counts.seriesAdded,
+    timeoutSeconds: target.timeoutMs / 1000,
+    sampleLimit: cfg.sampleLimit,
+    bodySizeBytes: bodySize,
+  };
+  appendReport(batch, memory.report, report, opts.scrapeTimeMs);
+  return {
+    batch,
+    state: { series: seen, lastScrapeTimeMs: opts.scrapeTimeMs },
+    up: error === undefined,
+    error,
+    report,
+  };
+}
+
+function appendOptions(job: ScrapeJob, target: Target): AppendOptions {
+  const cfg = job.config;
+  return {
+    targetLabels: target.publicLabels,
+    honorLabels: cfg.honorLabels,
+    honorTimestamps: cfg.honorTimestamps,
+    trackTimestampsStaleness: cfg.trackTimestampsStaleness,
+    sampleLimit: cfg.sampleLimit,
+    labelLimit: cfg.labelLimit,
+    labelNameLengthLimit: cfg.labelNameLengthLimit,
+    labelValueLengthLimit: cfg.labelValueLengthLimit,
+    validationScheme: cfg.metricNameValidationScheme,
+    relabel: job.relabel,
+  };
+}
+
+/**
+ * Stale markers for a target that is gone (§8.3): every series of its last scrape plus its
+ * report series, at `staleTimeMs` (Prometheus: about one interval after the last scrape).
+ * Nothing when the target never completed a scrape.
+ */
+export function endOfRunMarkers(
+  target: Target,
+  previous: ScrapeState,
+  staleTimeMs: number,
+  extraScrapeMetrics: boolean,
+): SampleBatch {
+  const batch = new SampleBatch();
+  if (previous.lastScrapeTimeMs === undefined) return batch;
+  for (const key of previous.series) {
+    batch.push({ labels: labelsFromKey(key), key }, Number.NaN, staleTimeMs, true);
+  }
+  appendReportStale(batch, reportEntries(target.publicLabels, extraScrapeMetrics), staleTimeMs);
+  return batch;
+}

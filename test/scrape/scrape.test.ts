@@ -1,0 +1,402 @@
+/**
+ * One scrape against a local HTTP server: request headers, response handling (§4), applying
+ * samples (§6), report series (§7) and staleness (§8).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { gzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveTargets } from '../../src/cli/job-targets.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createDispatcher } from '../../src/http/client.js';
+import { formatSeries } from '../../src/model/labels.js';
+import {
+  prepareScrapeJob,
+  type ScrapeResult,
+  scrapeTarget,
+  TargetScrapeCache,
+} from '../../src/scrape/scrape.js';
+import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../../src/scrape/state.js';
+
+interface Reply {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+  delayMs?: number;
+}
+
+let server: Server;
+let port: number;
+const replies = new Map<string, Reply>();
+const requests: IncomingMessage[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    requests.push(req);
+    const reply = replies.get(req.url ?? '') ?? { status: 404 };
+    setTimeout(() => {
+      res.writeHead(reply.status ?? 200, {
+        'content-type': 'text/plain; version=0.0.4',
+        ...reply.headers,
+      });
+      res.end(reply.body ?? '');
+    }, reply.delayMs ?? 0);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  port = (server.address() as { port: number }).port;
+});
+
+afterAll(async () => {
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+/** Series lines of a result (stale markers as `<series> stale`), sorted. */
+function lines(result: ScrapeResult): string[] {
+  const b = result.batch;
+  const out: string[] = [];
+  for (let i = 0; i < b.length; i++) {
+    const v = b.stale[i] ? 'stale' : String(b.values[i]);
+    out.push(`${formatSeries(b.entries[i]!.labels)} ${v}`);
+  }
+  return out.sort();
+}
+
+function sampleValue(result: ScrapeResult, name: string): number | undefined {
+  const b = result.batch;
+  for (let i = 0; i < b.length; i++) {
+    if (b.entries[i]!.labels.some((l) => l.name === '__name__' && l.value === name)) {
+      return b.values[i];
+    }
+  }
+  return undefined;
+}
+
+async function setup(path: string, jobYaml = '', globalYaml = '') {
+  const config = loadConfig(
+    `
+global:
+  scrape_interval: 15s
+${globalYaml}
+scrape_configs:
+  - job_name: test
+    metrics_path: ${path}
+    static_configs:
+      - targets: ['127.0.0.1:${port}']
+${jobYaml}
+`,
+    { sourcePath: 'test.yml' },
+  );
+  const [resolved] = await resolveTargets(config);
+  const target = resolved!.active[0]!;
+  const dispatcher: Dispatcher = await createDispatcher(resolved!.job.httpClient);
+  const job = prepareScrapeJob(resolved!.job, dispatcher);
+  const memory = new TargetScrapeCache(target, resolved!.job.extraScrapeMetrics);
+  let state: ScrapeState = EMPTY_SCRAPE_STATE;
+  let t = 1_700_000_000_000;
+  return {
+    target,
+    async scrape() {
+      t += 15_000;
+      const r = await scrapeTarget(job, target, memory, state, { scrapeTimeMs: t });
+      state = r.state;
+      return r;
+    },
+    close: () => dispatcher.close(),
+  };
+}
+
+describe('scrape request (§4.1)', () => {
+  it('sends Accept, Accept-Encoding, User-Agent and the timeout header', async () => {
+    replies.set('/headers', { body: 'a 1\n' });
+    const s = await setup('/headers', '    scrape_timeout: 9500ms');
+    requests.length = 0;
+    await s.scrape();
+    await s.close();
+    const h = requests[0]!.headers;
+    expect(h.accept).toBe(
+      'application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2',
+    );
+    expect(h['accept-encoding']).toBe('gzip');
+    expect(h['user-agent']).toMatch(/^lambdascrape\//);
+    expect(h['x-prometheus-scrape-timeout-seconds']).toBe('9.5');
+  });
+
+  it('asks for identity encoding when enable_compression is false, and sends basic auth', async () => {
+    replies.set('/auth', { body: 'a 1\n' });
+    const s = await setup(
+      '/auth',
+      '    enable_compression: false\n    basic_auth: {username: u, password: p}',
+    );
+    requests.length = 0;
+    await s.scrape();
+    await s.close();
+    expect(requests[0]!.headers['accept-encoding']).toBe('identity');
+    expect(requests[0]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('u:p').toString('base64')}`,
+    );
+  });
+});
+
+describe('a successful scrape', () => {
+  it('writes samples with target labels and the five report series', async () => {
+    replies.set('/ok', {
+      body: '# TYPE a counter\na_total{x="1"} 3\nb 4.5 1700000000123\n',
+    });
+    const s = await setup('/ok');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.up).toBe(true);
+    const inst = `127.0.0.1:${port}`;
+    const all = lines(r);
+    expect(all.filter((l) => !l.startsWith('scrape_duration_seconds'))).toEqual(
+      [
+        `a_total{instance="${inst}", job="test", x="1"} 3`,
+        `b{instance="${inst}", job="test"} 4.5`,
+        `scrape_samples_post_metric_relabeling{instance="${inst}", job="test"} 2`,
+        `scrape_samples_scraped{instance="${inst}", job="test"} 2`,
+        `scrape_series_added{instance="${inst}", job="test"} 2`,
+        `up{instance="${inst}", job="test"} 1`,
+      ].sort(),
+    );
+    expect(all.filter((l) => l.startsWith('scrape_duration_seconds'))).toEqual([
+      expect.stringMatching(/^scrape_duration_seconds\{instance=".*", job="test"\} \d/),
+    ]);
+    // Explicit timestamps are honoured; others get the scrape time.
+    const b = r.batch;
+    const ts = (name: string) =>
+      b.timestamps[b.entries.findIndex((e) => e.labels.some((l) => l.value === name))];
+    expect(ts('b')).toBe(1_700_000_000_123);
+    expect(ts('a_total')).toBe(1_700_000_015_000);
+    expect(ts('up')).toBe(1_700_000_015_000);
+  });
+
+  it('decodes a gzip body only when Content-Encoding is exactly gzip', async () => {
+    replies.set('/gz', { headers: { 'content-encoding': 'gzip' }, body: gzipSync('g 7\n') });
+    const s = await setup('/gz');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.error).toBeUndefined();
+    expect(sampleValue(r, 'g')).toBe(7);
+  });
+
+  it('counts only new series in scrape_series_added', async () => {
+    replies.set('/added', { body: 'a 1\nb 2\n' });
+    const s = await setup('/added');
+    expect(sampleValue(await s.scrape(), 'scrape_series_added')).toBe(2);
+    expect(sampleValue(await s.scrape(), 'scrape_series_added')).toBe(0);
+    await s.close();
+  });
+
+  it('reports the extra series when extra_scrape_metrics is on', async () => {
+    replies.set('/extra', { body: 'a 1\n' });
+    const s = await setup('/extra', '    extra_scrape_metrics: true\n    sample_limit: 50');
+    const r = await s.scrape();
+    await s.close();
+    expect(sampleValue(r, 'scrape_timeout_seconds')).toBe(10);
+    expect(sampleValue(r, 'scrape_sample_limit')).toBe(50);
+    expect(sampleValue(r, 'scrape_body_size_bytes')).toBe(4);
+  });
+});
+
+describe('failed scrapes write only up=0, report series and stale markers (§6.2, §8.2)', () => {
+  it.each([
+    { name: 'HTTP 500', reply: { status: 500, body: 'oops' }, error: /HTTP status 500/ },
+    { name: 'HTTP 204', reply: { status: 204 }, error: /HTTP status 204/ },
+    { name: 'timeout', reply: { body: 'a 1\n', delayMs: 1500 }, error: /deadline exceeded/ },
+    {
+      name: 'parse error',
+      reply: { body: 'b{ 2\na 1\n' },
+      error: /./,
+    },
+    {
+      name: 'unsupported content type',
+      reply: { headers: { 'content-type': 'application/json' }, body: '{}' },
+      error: /Content-Type/,
+    },
+  ])('$name', async ({ reply, error }) => {
+    const path = `/fail-${Math.random()}`;
+    replies.set(path, { body: 'a 1\nc 3\n' });
+    const s = await setup(path, '    scrape_timeout: 1s');
+    const first = await s.scrape();
+    expect(first.up).toBe(true);
+    replies.set(path, reply);
+    const second = await s.scrape();
+    await s.close();
+    expect(second.up).toBe(false);
+    expect(second.error).toMatch(error);
+    const inst = `127.0.0.1:${port}`;
+    expect(lines(second).filter((l) => !l.startsWith('scrape_'))).toEqual([
+      `a{instance="${inst}", job="test"} stale`,
+      `c{instance="${inst}", job="test"} stale`,
+      `up{instance="${inst}", job="test"} 0`,
+    ]);
+  });
+
+  it('series processed before a parse error still count as seen (§8.2)', async () => {
+    replies.set('/partial', { body: 'a 1\nc 3\n' });
+    const s = await setup('/partial');
+    await s.scrape();
+    replies.set('/partial', { body: 'a 1\nb{ 2\n' });
+    const r = await s.scrape();
+    replies.set('/partial', { status: 503 });
+    const third = await s.scrape();
+    await s.close();
+    expect(r.up).toBe(false);
+    expect(sampleValue(r, 'scrape_samples_scraped')).toBe(1);
+    expect(lines(r).filter((l) => l.includes('stale'))).toEqual([
+      `c{instance="127.0.0.1:${port}", job="test"} stale`,
+    ]);
+    // The partial set became the previous set: the next failure stales `a` only.
+    expect(lines(third).filter((l) => l.includes('stale'))).toEqual([
+      `a{instance="127.0.0.1:${port}", job="test"} stale`,
+    ]);
+  });
+
+  it('a second consecutive failure writes no markers', async () => {
+    replies.set('/twice', { body: 'a 1\n' });
+    const s = await setup('/twice');
+    await s.scrape();
+    replies.set('/twice', { status: 503 });
+    await s.scrape();
+    const third = await s.scrape();
+    await s.close();
+    expect(lines(third).filter((l) => l.includes('stale'))).toEqual([]);
+  });
+
+  it('body_size_limit fails at exactly the limit and reports -1 as the body size', async () => {
+    replies.set('/big', { body: 'abc 1\n' }); // 6 bytes
+    const s = await setup('/big', '    body_size_limit: 6B\n    extra_scrape_metrics: true');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.error).toBe('body size limit exceeded');
+    expect(sampleValue(r, 'scrape_body_size_bytes')).toBe(-1);
+  });
+
+  it('body_size_limit applies to the decompressed size', async () => {
+    replies.set('/bomb', {
+      headers: { 'content-encoding': 'gzip' },
+      body: gzipSync(`${'x 1\n'.repeat(100_000)}`),
+    });
+    const s = await setup('/bomb', '    body_size_limit: 1KiB');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.error).toBe('body size limit exceeded');
+  });
+
+  it('sample_limit fails the scrape but keeps the counts (§6.3)', async () => {
+    replies.set('/limit', { body: 'a 1\nb 2\nc 3\n' });
+    const s = await setup('/limit', '    sample_limit: 2');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.error).toBe('sample limit exceeded');
+    expect(sampleValue(r, 'up')).toBe(0);
+    expect(sampleValue(r, 'scrape_samples_scraped')).toBe(3);
+    expect(sampleValue(r, 'scrape_samples_post_metric_relabeling')).toBe(3);
+    expect(lines(r).filter((l) => l.startsWith('a') || l.startsWith('b'))).toEqual([]);
+  });
+
+  it('label_limit counts __name__ and fails the scrape', async () => {
+    replies.set('/labels', { body: 'a{x="1",y="2"} 1\n' });
+    const s = await setup('/labels', '    label_limit: 4');
+    const r = await s.scrape();
+    await s.close();
+    // __name__, instance, job, x, y = 5 labels
+    expect(r.error).toMatch(/^label_limit exceeded \(metric: a, number of labels: 5, limit: 4\)/);
+  });
+
+  it('a repeated label name fails the scrape', async () => {
+    replies.set('/dup', { body: 'a{x="1",x="2"} 1\n' });
+    const s = await setup('/dup');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.error).toMatch(/label name "x" is not unique/);
+  });
+});
+
+describe('honor_labels and label injection (§6.1 4a)', () => {
+  it('renames clashing scraped labels to exported_*', async () => {
+    replies.set('/clash', { body: 'm{job="evil",instance="x"} 1\n' });
+    const s = await setup('/clash');
+    const r = await s.scrape();
+    await s.close();
+    expect(lines(r)[0]).toBe(
+      `m{exported_instance="x", exported_job="evil", instance="127.0.0.1:${port}", job="test"} 1`,
+    );
+  });
+
+  it('keeps scraped values with honor_labels: true', async () => {
+    replies.set('/honor', { body: 'm{job="pushed"} 1\n' });
+    const s = await setup('/honor', '    honor_labels: true');
+    const r = await s.scrape();
+    await s.close();
+    expect(lines(r)[0]).toBe(`m{instance="127.0.0.1:${port}", job="pushed"} 1`);
+    // Report series always carry the target's own labels.
+    expect(lines(r)).toContain(`up{instance="127.0.0.1:${port}", job="test"} 1`);
+  });
+
+  it('a scraped __name__ label cannot replace the metric name', async () => {
+    replies.set('/name', { body: 'm{__name__="other"} 1\n' });
+    const s = await setup('/name');
+    const r = await s.scrape();
+    await s.close();
+    expect(r.up).toBe(false);
+  });
+});
+
+describe('staleness across scrapes (§8.2)', () => {
+  it('marks vanished series stale at the next scrape time, and only once', async () => {
+    replies.set('/vanish', { body: 'a 1\nb 2\n' });
+    const s = await setup('/vanish');
+    await s.scrape();
+    replies.set('/vanish', { body: 'a 1\n' });
+    const second = await s.scrape();
+    const third = await s.scrape();
+    await s.close();
+    expect(lines(second).filter((l) => l.includes('stale'))).toEqual([
+      `b{instance="127.0.0.1:${port}", job="test"} stale`,
+    ]);
+    expect(lines(third).filter((l) => l.includes('stale'))).toEqual([]);
+  });
+
+  it('an empty 200 body is a successful scrape that stales everything (§4.2)', async () => {
+    replies.set('/empty', { body: 'a 1\n' });
+    const s = await setup('/empty');
+    await s.scrape();
+    replies.set('/empty', { body: '', headers: { 'content-type': '' } });
+    const r = await s.scrape();
+    await s.close();
+    expect(r.up).toBe(true);
+    expect(lines(r).filter((l) => l.includes('stale'))).toHaveLength(1);
+  });
+
+  it('series with explicit timestamps are not tracked unless track_timestamps_staleness', async () => {
+    for (const [track, want] of [
+      [false, 0],
+      [true, 1],
+    ] as const) {
+      const path = `/explicit-${track}`;
+      replies.set(path, { body: 'a 1 1700000000000\n' });
+      const s = await setup(path, `    track_timestamps_staleness: ${track}`);
+      await s.scrape();
+      replies.set(path, { body: '' });
+      const r = await s.scrape();
+      await s.close();
+      expect(lines(r).filter((l) => l.includes('stale'))).toHaveLength(want);
+    }
+  });
+
+  it('metric_relabel_configs drop series before they are written', async () => {
+    replies.set('/mrc', { body: 'keep_me 1\ndrop_me 2\n' });
+    const s = await setup(
+      '/mrc',
+      '    metric_relabel_configs:\n      - source_labels: [__name__]\n        regex: drop_.*\n        action: drop',
+    );
+    const r = await s.scrape();
+    await s.close();
+    expect(sampleValue(r, 'keep_me')).toBe(1);
+    expect(sampleValue(r, 'drop_me')).toBeUndefined();
+    expect(sampleValue(r, 'scrape_samples_post_metric_relabeling')).toBe(1);
+    expect(sampleValue(r, 'scrape_samples_scraped')).toBe(2);
+  });
+});
