@@ -1,0 +1,59 @@
+/**
+ * The `lambdascrape` command. Shaped like promtool: `check config`, `check metrics`, plus
+ * `targets` and `scrape` to see what the engine does with a prometheus.yml.
+ */
+import { checkConfigCommand, checkMetricsCommand } from './check.js';
+import { type CliIo, UsageError } from './io.js';
+import { scrapeCommand } from './scrape.js';
+import { targetsCommand } from './targets.js';
+
+export const USAGE = `usage: lambdascrape <command> [options]
+
+commands:
+  check config FILE...                     validate prometheus.yml files
+  check metrics [--content-type TYPE] [--print]
+                                           parse an exposition body from stdin
+  targets --config FILE [--json]           run discovery and target relabeling
+  scrape --config FILE --job JOB [--target ADDRESS]
+                                           scrape a job's targets once and print the series
+`;
+
+/** Runs one command; resolves to the process exit code (0 ok, 1 failure, 2 usage). */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'check': {
+        const [what, ...args] = rest;
+        if (what === 'config') return await checkConfigCommand(args, io);
+        if (what === 'metrics') return await checkMetricsCommand(args, io);
+        throw new UsageError(`unknown check "${what ?? ''}"`);
+      }
+      case 'targets':
+        return await targetsCommand(rest, io);
+      case 'scrape':
+        return await scrapeCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`lambdascrape: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (
+      err instanceof Error &&
+      (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
+    ) {
+      io.stderr(`lambdascrape: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,72 @@
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/index.js';
+import { formatSampleLine } from '../exposition/index.js';
+import { createDispatcher } from '../http/client.js';
+import { getLabel } from '../model/labels.js';
+import { prepareScrapeJob, scrapeTarget, TargetScrapeCache } from '../scrape/scrape.js';
+import { EMPTY_SCRAPE_STATE } from '../scrape/state.js';
+import { type CliIo, UsageError } from './io.js';
+import { resolveTargets } from './job-targets.js';
+
+/**
+ * `scrape --config FILE --job JOB [--target ADDRESS]`: scrapes the job's targets (or the one
+ * whose `__address__` is ADDRESS) once, now, and prints every resulting series, report series
+ * included, as `name{labels} value timestamp`. Exit 1 when a target was down.
+ */
+export async function scrapeCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string' },
+      job: { type: 'string' },
+      target: { type: 'string' },
+    },
+  });
+  if (values.config === undefined) throw new UsageError('scrape needs --config FILE');
+  if (values.job === undefined) throw new UsageError('scrape needs --job JOB');
+  const config = await loadConfigFile(values.config, { env: io.env });
+  const [resolved] = await resolveTargets(config, values.job);
+  if (resolved === undefined) {
+    io.stderr(`error: no scrape config with job_name "${values.job}"\n`);
+    return 1;
+  }
+  const targets = resolved.active.filter(
+    (t) => values.target === undefined || getLabel(t.labels, '__address__') === values.target,
+  );
+  if (targets.length === 0) {
+    io.stderr(`error: job "${values.job}" has no matching active target\n`);
+    return 1;
+  }
+  const dispatcher = await createDispatcher(resolved.job.httpClient);
+  const job = prepareScrapeJob(resolved.job, dispatcher);
+  let down = 0;
+  try {
+    const scrapeTimeMs = Date.now();
+    const results = await Promise.all(
+      targets.map((t) =>
+        scrapeTarget(
+          job,
+          t,
+          new TargetScrapeCache(t, resolved.job.extraScrapeMetrics),
+          EMPTY_SCRAPE_STATE,
+          { scrapeTimeMs, forcedError: resolved.forcedError },
+        ),
+      ),
+    );
+    results.forEach((r, i) => {
+      const b = r.batch;
+      const lines: string[] = [];
+      for (let k = 0; k < b.length; k++) {
+        lines.push(formatSampleLine(b.entries[k]!.labels, b.values[k]!, b.timestamps[k]));
+      }
+      io.stdout(`${lines.join('\n')}\n`);
+      if (r.error !== undefined) {
+        down++;
+        io.stderr(`target ${targets[i]!.url}: ${r.error}\n`);
+      }
+    });
+  } finally {
+    await dispatcher.close();
+  }
+  return down > 0 ? 1 : 0;
+}

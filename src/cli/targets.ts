@@ -1,0 +1,53 @@
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/index.js';
+import { formatSeries, labelsToRecord } from '../model/labels.js';
+import { type CliIo, UsageError } from './io.js';
+import { resolveTargets } from './job-targets.js';
+
+/**
+ * `targets --config FILE [--json]`: active targets (job, URL, final labels) and dropped ones
+ * (discovered labels). `--json` prints `[{job, url, labels, discoveredLabels, state}]`.
+ */
+export async function targetsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (values.config === undefined) throw new UsageError('targets needs --config FILE');
+  const config = await loadConfigFile(values.config, { env: io.env });
+  const jobs = await resolveTargets(config);
+  if (values.json) {
+    const rows = jobs.flatMap((j) => [
+      ...j.active.map((t) => ({
+        job: t.job,
+        url: t.url,
+        labels: labelsToRecord(t.publicLabels),
+        discoveredLabels: labelsToRecord(t.discoveredLabels),
+        state: 'active',
+      })),
+      ...j.dropped.map((d) => ({
+        job: d.job,
+        url: null,
+        labels: {},
+        discoveredLabels: labelsToRecord(d.discoveredLabels),
+        state: 'dropped',
+      })),
+    ]);
+    io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+  } else {
+    for (const j of jobs) {
+      io.stdout(`job ${j.job.jobName}: ${j.active.length} active, ${j.dropped.length} dropped\n`);
+      for (const t of j.active) io.stdout(`  active  ${t.url}  ${formatSeries(t.publicLabels)}\n`);
+      for (const d of j.dropped) io.stdout(`  dropped ${formatSeries(d.discoveredLabels)}\n`);
+    }
+  }
+  let failed = false;
+  for (const j of jobs) {
+    if (j.forcedError !== undefined) io.stderr(`job ${j.job.jobName}: ${j.forcedError}\n`);
+    for (const e of j.errors) {
+      failed = true;
+      io.stderr(`job ${j.job.jobName}: ${e}\n`);
+    }
+  }
+  return failed ? 1 : 0;
+}
