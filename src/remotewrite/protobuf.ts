@@ -1,0 +1,119 @@
+/**
+ * Minimal protobuf wire-format primitives for the remote-write encoder (§11.2). Every writer
+ * takes a destination and a position and returns the new position; callers size the destination
+ * first (the encoders compute exact sizes), so no function here checks bounds.
+ */
+
+/** Tag byte = field number << 3 | wire type (0 varint, 1 fixed64, 2 length-delimited). */
+export const WIRE_VARINT = 0;
+export const WIRE_FIXED64 = 1;
+export const WIRE_LEN = 2;
+
+export function tag(field: number, wireType: number): number {
+  return (field << 3) | wireType;
+}
+
+const TWO_32 = 2 ** 32;
+
+/** Bytes taken by `v` (a non-negative integer ≤ 2^53) as a varint. */
+export function uvarintLength(v: number): number {
+  if (v < 0x80) return 1;
+  if (v < 0x4000) return 2;
+  if (v < 0x200000) return 3;
+  if (v < 0x10000000) return 4;
+  let n = 4;
+  v = Math.floor(v / 0x10000000);
+  while (v > 0) {
+    n++;
+    v = Math.floor(v / 128);
+  }
+  return n;
+}
+
+/** Bytes taken by an int64 field value: negative numbers are sign-extended to 64 bits (10 bytes). */
+export function int64Length(v: number): number {
+  return v < 0 ? 10 : uvarintLength(v);
+}
+
+/** Writes a non-negative integer ≤ 2^53 as a varint. */
+export function writeUvarint(buf: Uint8Array, pos: number, v: number): number {
+  while (v >= 0x80000000) {
+    buf[pos++] = (v % 128) | 0x80;
+    v = Math.floor(v / 128);
+  }
+  while (v >= 0x80) {
+    buf[pos++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  buf[pos++] = v;
+  return pos;
+}
+
+/**
+ * Writes an int64 (an integer in [-2^53, 2^53]) as a varint. Negative values are written in
+ * two's complement over 64 bits, as protobuf requires for int64 (not zigzag): always 10 bytes.
+ */
+export function writeInt64(buf: Uint8Array, pos: number, v: number): number {
+  if (v >= 0) return writeUvarint(buf, pos, v);
+  const hiSigned = Math.floor(v / TWO_32);
+  let lo = v - hiSigned * TWO_32; // 0 .. 2^32-1
+  let hi = hiSigned >>> 0; // upper 32 bits of the two's complement
+  // 4 groups of 7 bits from `lo` (28 bits), then 4 bits of lo with 3 of hi, then hi.
+  for (let i = 0; i < 4; i++) {
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    lo >>>= 7;
+  }
+  buf[pos++] = (lo & 0x0f) | ((hi & 0x07) << 4) | 0x80;
+  hi >>>= 3;
+  // hi now holds 29 bits whose top bit is set: exactly 5 more bytes, the last without 0x80.
+  for (let i = 0; i < 4; i++) {
+    buf[pos++] = (hi & 0x7f) | 0x80;
+    hi >>>= 7;
+  }
+  buf[pos++] = hi;
+  return pos;
+}
+
+/**
+ * UTF-8 length of a JS string, counting a lone surrogate as U+FFFD (3 bytes), which is what
+ * `TextEncoder` writes for it.
+ */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        // A pair: 2 code units → 4 bytes.
+        n += 2;
+        i++;
+      } else {
+        n += 2;
+      }
+    } else {
+      n += 2;
+    }
+  }
+  return n;
+}
+
+const textEncoder = new TextEncoder();
+
+/** Writes `s` as UTF-8 (`byteLength` = {@link utf8Length}(s), computed by the caller). */
+export function writeUtf8(buf: Uint8Array, pos: number, s: string, byteLength: number): number {
+  if (byteLength === s.length) {
+    for (let i = 0; i < s.length; i++) buf[pos++] = s.charCodeAt(i);
+    return pos;
+  }
+  textEncoder.encodeInto(s, buf.subarray(pos, pos + byteLength));
+  return pos + byteLength;
+}
+
+/** Size of a length-delimited field (tag + length + payload) for a field number below 16. */
+export function lenFieldSize(payload: number): number {
+  return 1 + uvarintLength(payload) + payload;
+}
