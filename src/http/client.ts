@@ -1,13 +1,17 @@
 /**
  * HTTP client settings of §1.5 turned into an undici dispatcher and per-request headers.
  * Shared by scraping, HTTP-based discovery and remote write, so the rules for auth, TLS,
- * redirects and proxies are written once.
+ * redirects and proxies are written once. What a caller refuses or adds on top (remote write's
+ * protocol headers and unsupported settings, say) stays with the caller.
  *
  * Contract: a dispatcher is built once per client config and reused (keep-alive); the caller
- * owns it and closes it when the config goes away. Credential files (`*_file`) are read on
- * every request, as Prometheus does, so rotated secrets are picked up without a reload.
+ * owns it and closes it when the config goes away. TLS files are read once, when the
+ * dispatcher is built. Credential files (`*_file`) are read on every request, as Prometheus
+ * does, so rotated secrets are picked up without a reload.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors, ProxyAgent } from 'undici';
 import type { HttpClientConfig, TlsConfig, TlsVersion } from '../config/types.js';
 
@@ -21,6 +25,7 @@ const TLS_VERSIONS: Record<TlsVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.
   TLS13: 'TLSv1.3',
 };
 
+/** Codes: `TLS_FILE_UNREADABLE`, `CREDENTIAL_FILE_UNREADABLE`, `OAUTH2_UNSUPPORTED`. */
 export class HttpClientError extends Error {
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
@@ -29,11 +34,28 @@ export class HttpClientError extends Error {
   }
 }
 
-async function readMaybe(inline: string | undefined, file: string | undefined) {
+export interface HttpClientOptions {
+  /**
+   * Folder that relative file paths (TLS files, `*_file` credentials, header files) resolve
+   * against. Default: the working directory. A config loaded from a file already holds absolute
+   * paths (the loader resolves them against the file's folder).
+   */
+  readonly baseDir?: string;
+}
+
+function resolvePath(path: string, options: HttpClientOptions): string {
+  return options.baseDir === undefined || isAbsolute(path) ? path : resolve(options.baseDir, path);
+}
+
+function readTlsFile(
+  inline: string | undefined,
+  file: string | undefined,
+  options: HttpClientOptions,
+): string | undefined {
   if (inline !== undefined) return inline;
   if (file === undefined) return undefined;
   try {
-    return await readFile(file, 'utf8');
+    return readFileSync(resolvePath(file, options), 'utf8');
   } catch (err) {
     throw new HttpClientError('TLS_FILE_UNREADABLE', `unable to read file ${file}`, {
       cause: err,
@@ -41,14 +63,19 @@ async function readMaybe(inline: string | undefined, file: string | undefined) {
   }
 }
 
-/** TLS options for undici's connector (§1.5 tls_config). */
-export async function tlsConnectOptions(tls: TlsConfig, allowH2: boolean) {
+/** {@link tlsConnectOptions}, synchronously (the files are small and read once). */
+export function tlsConnectOptionsSync(
+  tls: TlsConfig,
+  allowH2: boolean,
+  options: HttpClientOptions = {},
+) {
   return {
-    ca: await readMaybe(tls.ca, tls.caFile),
-    cert: await readMaybe(tls.cert, tls.certFile),
-    key: await readMaybe(tls.key?.reveal(), tls.keyFile),
+    ca: readTlsFile(tls.ca, tls.caFile, options),
+    cert: readTlsFile(tls.cert, tls.certFile, options),
+    key: readTlsFile(tls.key?.reveal(), tls.keyFile, options),
     servername: tls.serverName,
     rejectUnauthorized: !tls.insecureSkipVerify,
+    // Go's default minimum is TLS 1.2 (§1.5), as is Node's.
     minVersion: tls.minVersion ? TLS_VERSIONS[tls.minVersion] : 'TLSv1.2',
     maxVersion: tls.maxVersion ? TLS_VERSIONS[tls.maxVersion] : undefined,
     allowH2,
@@ -56,11 +83,29 @@ export async function tlsConnectOptions(tls: TlsConfig, allowH2: boolean) {
 }
 
 /**
- * Builds the dispatcher for one client config: keep-alive agent, TLS, proxy and redirects
- * (followed up to 10 times when follow_redirects, §4.2).
+ * TLS options for undici's connector (§1.5 tls_config). Throws (rejects) `TLS_FILE_UNREADABLE`.
  */
-export async function createDispatcher(config: HttpClientConfig): Promise<Dispatcher> {
-  const connect = await tlsConnectOptions(config.tlsConfig, config.enableHttp2);
+export async function tlsConnectOptions(
+  tls: TlsConfig,
+  allowH2: boolean,
+  options: HttpClientOptions = {},
+) {
+  return tlsConnectOptionsSync(tls, allowH2, options);
+}
+
+/** `dispatcher` following redirects (up to 10, §4.2) when `follow_redirects`, else as is. */
+export function withRedirects(dispatcher: Dispatcher, config: HttpClientConfig): Dispatcher {
+  return config.followRedirects
+    ? dispatcher.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }))
+    : dispatcher;
+}
+
+/** {@link createDispatcher}, synchronously: throws `TLS_FILE_UNREADABLE` at once. */
+export function createDispatcherSync(
+  config: HttpClientConfig,
+  options: HttpClientOptions = {},
+): Dispatcher {
+  const connect = tlsConnectOptionsSync(config.tlsConfig, config.enableHttp2, options);
   let base: Dispatcher;
   if (config.proxyUrl !== undefined) {
     base = new ProxyAgent({ uri: config.proxyUrl, requestTls: connect, allowH2: connect.allowH2 });
@@ -69,31 +114,45 @@ export async function createDispatcher(config: HttpClientConfig): Promise<Dispat
   } else {
     base = new Agent({ connect, allowH2: connect.allowH2, keepAliveTimeout: 30_000 });
   }
-  return config.followRedirects
-    ? base.compose(interceptors.redirect({ maxRedirections: MAX_REDIRECTS }))
-    : base;
+  return withRedirects(base, config);
 }
 
 /**
- * The auth and custom headers for one request (§1.5). Reads `*_file` credentials now.
+ * Builds the dispatcher for one client config: keep-alive agent, TLS, proxy and redirects
+ * (followed up to 10 times when follow_redirects, §4.2). Rejects with `TLS_FILE_UNREADABLE`.
+ */
+export async function createDispatcher(
+  config: HttpClientConfig,
+  options: HttpClientOptions = {},
+): Promise<Dispatcher> {
+  return createDispatcherSync(config, options);
+}
+
+/**
+ * The auth and custom headers for one request (§1.5), names as configured. Each `http_headers`
+ * entry is a list of its values (undici sends one header line per value, like Go's
+ * `Header.Add`); `authorization` from basic_auth / authorization is one string and replaces an
+ * `http_headers` entry of that exact name. Reads `*_file` credentials now; throws (rejects)
+ * `CREDENTIAL_FILE_UNREADABLE`, or `OAUTH2_UNSUPPORTED` for oauth2.
  * Header values are secrets: callers must never log the returned object.
  */
-export async function requestHeaders(config: HttpClientConfig): Promise<Record<string, string>> {
-  const headers: Record<string, string> = {};
+export async function requestHeaderLines(
+  config: HttpClientConfig,
+  options: HttpClientOptions = {},
+): Promise<Record<string, string | string[]>> {
+  const read = async (file: string) => (await readCredential(file, options)).trim();
+  const headers: Record<string, string | string[]> = {};
   for (const [name, h] of Object.entries(config.httpHeaders)) {
     const values = [...h.values, ...h.secrets.map((s) => s.reveal())];
-    for (const f of h.files) values.push((await readCredential(f)).trim());
-    if (values.length > 0) headers[name] = values.join(', ');
+    for (const f of h.files) values.push(await read(f));
+    if (values.length > 0) headers[name] = values;
   }
   const basic = config.basicAuth;
   if (basic !== undefined) {
-    const user =
-      basic.usernameFile !== undefined
-        ? (await readCredential(basic.usernameFile)).trim()
-        : basic.username;
+    const user = basic.usernameFile !== undefined ? await read(basic.usernameFile) : basic.username;
     const pass =
       basic.passwordFile !== undefined
-        ? (await readCredential(basic.passwordFile)).trim()
+        ? await read(basic.passwordFile)
         : (basic.password?.reveal() ?? '');
     headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
   }
@@ -104,16 +163,31 @@ export async function requestHeaders(config: HttpClientConfig): Promise<Record<s
   if (auth !== undefined) {
     const credentials =
       auth.credentialsFile !== undefined
-        ? (await readCredential(auth.credentialsFile)).trim()
+        ? await read(auth.credentialsFile)
         : (auth.credentials?.reveal() ?? '');
     headers.authorization = `${auth.type} ${credentials}`;
   }
   return headers;
 }
 
-async function readCredential(file: string): Promise<string> {
+/**
+ * {@link requestHeaderLines} with each header's values joined by ", " into one line (what the
+ * scraper sends). Header values are secrets: callers must never log the returned object.
+ */
+export async function requestHeaders(
+  config: HttpClientConfig,
+  options: HttpClientOptions = {},
+): Promise<Record<string, string>> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(await requestHeaderLines(config, options))) {
+    headers[name] = typeof value === 'string' ? value : value.join(', ');
+  }
+  return headers;
+}
+
+async function readCredential(file: string, options: HttpClientOptions): Promise<string> {
   try {
-    return await readFile(file, 'utf8');
+    return await readFile(resolvePath(file, options), 'utf8');
   } catch (err) {
     // The path is configuration, not a secret; the content is never part of the message.
     throw new HttpClientError('CREDENTIAL_FILE_UNREADABLE', `unable to read file ${file}`, {

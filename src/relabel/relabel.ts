@@ -7,7 +7,12 @@
  * needs in order to be total: regexes compile, actions are known, hashmod has a modulus.
  */
 import { createHash } from 'node:crypto';
-import type { RelabelAction, RelabelConfig, ValidationScheme } from '../config/types.js';
+import {
+  RELABEL_ACTIONS,
+  type RelabelAction,
+  type RelabelConfig,
+  type ValidationScheme,
+} from '../config/types.js';
 import { isLegacyLabelName, isWellFormedUtf16, type Labels } from '../model/labels.js';
 import { toLowerSimple, toUpperSimple } from './case-mapping.js';
 import { RelabelError } from './errors.js';
@@ -45,19 +50,7 @@ export interface RelabelProgram {
   readonly scheme: ValidationScheme;
 }
 
-const ACTIONS: ReadonlySet<string> = new Set<RelabelAction>([
-  'replace',
-  'keep',
-  'drop',
-  'keepequal',
-  'dropequal',
-  'hashmod',
-  'labelmap',
-  'labeldrop',
-  'labelkeep',
-  'lowercase',
-  'uppercase',
-]);
+const ACTIONS: ReadonlySet<string> = new Set<RelabelAction>(RELABEL_ACTIONS);
 
 /** Label name validity (§1.6): utf8 → non-empty valid UTF-8; legacy → `[a-zA-Z_][a-zA-Z0-9_]*`. */
 export function isValidLabelName(name: string, scheme: ValidationScheme): boolean {

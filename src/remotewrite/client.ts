@@ -1,25 +1,28 @@
 /**
  * The HTTP side of remote write 1.0 (§11.2): one POST of an already snappy-compressed
  * `WriteRequest`, with the protocol headers, configured headers and auth, over a keep-alive
- * undici Agent that lives as long as the client (create one client per remote_write config per
- * container, not per invocation).
+ * undici dispatcher that lives as long as the client (create one client per remote_write config
+ * per container, not per invocation).
+ *
+ * TLS, redirects, auth and `http_headers` follow the shared HTTP client settings
+ * (`src/http/client.ts`); what is remote write's own stays here: the protocol headers (which
+ * nothing configured may replace), the settings refused as unsupported, and the mapping of
+ * failures to {@link RemoteWriteError} codes.
  *
  * Per attempt the client reads `*_file` credentials afresh (they may be rotated), applies the
  * optional {@link RequestSigner} last, and classifies the outcome (§11.3). Retrying is the
  * caller's business (`send.ts`).
  */
 
-import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import type { ConnectionOptions } from 'node:tls';
-import { Agent, type Dispatcher, interceptors, request } from 'undici';
-import type {
-  HttpClientConfig,
-  RemoteWriteConfig,
-  TlsConfig,
-  TlsVersion,
-} from '../config/types.js';
+import { type Dispatcher, request } from 'undici';
+import type { RemoteWriteConfig } from '../config/types.js';
+import {
+  createDispatcherSync,
+  HttpClientError,
+  type HttpClientOptions,
+  requestHeaderLines,
+  withRedirects,
+} from '../http/client.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
 
 /**
@@ -91,13 +94,6 @@ export interface RemoteWriteClient {
   close(): Promise<void>;
 }
 
-const TLS_VERSIONS: Readonly<Record<TlsVersion, ConnectionOptions['minVersion']>> = {
-  TLS10: 'TLSv1',
-  TLS11: 'TLSv1.1',
-  TLS12: 'TLSv1.2',
-  TLS13: 'TLSv1.3',
-};
-
 /**
  * Builds a client for one remote_write config. Reads TLS files once, here (Prometheus re-reads
  * them when they change; a Lambda container is short-lived enough not to). Throws
@@ -128,21 +124,15 @@ export function createRemoteWriteClient(
 
   const url = new URL(config.url);
   const safeUrl = `${url.protocol}//${url.host}${url.pathname}`;
-  let ownedAgent: Agent | undefined;
+  const files: HttpClientOptions = { baseDir: configDir };
+  // Redirects: 307/308 replay the POST; 301/302/303 turn it into a GET without body, like Go's.
+  let owned: Dispatcher | undefined;
   let dispatcher: Dispatcher;
   if (options.dispatcher !== undefined) {
-    dispatcher = options.dispatcher;
+    dispatcher = withRedirects(options.dispatcher, http);
   } else {
-    ownedAgent = new Agent({
-      keepAliveTimeout: 30_000,
-      allowH2: http.enableHttp2,
-      connect: tlsOptions(http.tlsConfig, configDir, config.name),
-    });
-    dispatcher = ownedAgent;
-  }
-  if (http.followRedirects) {
-    // 307/308 replay the POST; 301/302/303 turn it into a GET without body, like Go's client.
-    dispatcher = dispatcher.compose(interceptors.redirect({ maxRedirections: 10 }));
+    owned = ownDispatcher(config, files);
+    dispatcher = owned;
   }
 
   const staticHeaders = buildStaticHeaders(config, options.userAgent ?? DEFAULT_USER_AGENT);
@@ -158,7 +148,7 @@ export function createRemoteWriteClient(
     if (signal?.aborted) return { ok: false, error: deadlineError(label, signal.reason) };
     let headers: Record<string, string | string[]>;
     try {
-      headers = await buildRequestHeaders(staticHeaders, http, configDir);
+      headers = await buildRequestHeaders(staticHeaders, config, files);
       if (attempt > 0) headers['retry-attempt'] = String(attempt);
       if (signer !== undefined) await signer.sign({ method: 'POST', url, headers, body });
     } catch (cause) {
@@ -260,7 +250,7 @@ export function createRemoteWriteClient(
     config,
     post,
     close: async () => {
-      await ownedAgent?.close();
+      await owned?.close();
     },
   };
 }
@@ -273,6 +263,10 @@ function deadlineError(label: string, cause: unknown): RemoteWriteError {
 }
 
 function errorText(e: unknown): string {
+  // Shared-client file errors name the file; their cause says why it could not be read.
+  if (e instanceof HttpClientError && e.cause !== undefined) {
+    return `${e.message}: ${errorText(e.cause)}`;
+  }
   if (e instanceof Error) {
     const code = (e as { code?: unknown }).code;
     return typeof code === 'string' ? `${e.message} (${code})` : e.message;
@@ -293,79 +287,39 @@ function buildStaticHeaders(config: RemoteWriteConfig, userAgent: string): Recor
   return h;
 }
 
-function resolvePath(configDir: string, path: string): string {
-  return isAbsolute(path) ? path : resolve(configDir, path);
-}
-
-/** Reads a credential file; surrounding whitespace (the usual trailing newline) is trimmed. */
-async function readSecretFile(configDir: string, path: string): Promise<string> {
-  return (await readFile(resolvePath(configDir, path), 'utf8')).trim();
-}
-
-/** Static headers plus `http_headers`, basic_auth and authorization, files read now. */
+/**
+ * `http_headers` and auth from the shared client settings (files read now), then `base` over
+ * them. Names are lower-cased so that a configured header meets the protocol header of the same
+ * name and loses to it.
+ */
 async function buildRequestHeaders(
   base: Readonly<Record<string, string>>,
-  http: HttpClientConfig,
-  configDir: string,
+  config: RemoteWriteConfig,
+  files: HttpClientOptions,
 ): Promise<Record<string, string | string[]>> {
   const headers: Record<string, string | string[]> = {};
-  for (const [name, cfg] of Object.entries(http.httpHeaders)) {
-    const values = [...cfg.values, ...cfg.secrets.map((s) => s.reveal())];
-    for (const f of cfg.files) values.push(await readSecretFile(configDir, f));
-    if (values.length > 0) headers[name.toLowerCase()] = values;
-  }
-  Object.assign(headers, base);
-  const basic = http.basicAuth;
-  if (basic !== undefined) {
-    const user =
-      basic.usernameFile !== undefined
-        ? await readSecretFile(configDir, basic.usernameFile)
-        : basic.username;
-    const password =
-      basic.passwordFile !== undefined
-        ? await readSecretFile(configDir, basic.passwordFile)
-        : (basic.password?.reveal() ?? '');
-    headers.authorization = `Basic ${Buffer.from(`${user}:${password}`, 'utf8').toString('base64')}`;
-  }
-  const auth = http.authorization;
-  if (auth !== undefined) {
-    const credentials =
-      auth.credentialsFile !== undefined
-        ? await readSecretFile(configDir, auth.credentialsFile)
-        : (auth.credentials?.reveal() ?? '');
-    headers.authorization = `${auth.type} ${credentials}`;
-  }
-  return headers;
+  const configured = await requestHeaderLines(config.httpClient, files);
+  for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
+  // Config validation (§11.2) refuses Authorization in `headers`, so basic_auth/authorization
+  // cannot be overridden by `base`.
+  return Object.assign(headers, base);
 }
 
-function tlsOptions(tls: TlsConfig, configDir: string, name: string): ConnectionOptions {
-  const read = (inline: string | undefined, file: string | undefined): string | undefined => {
-    if (inline !== undefined) return inline;
-    if (file === undefined) return undefined;
-    try {
-      return readFileSync(resolvePath(configDir, file), 'utf8');
-    } catch (cause) {
-      throw new RemoteWriteError(
-        REMOTE_WRITE_ERROR_CODES.credentials,
-        `remote_write ${name}: cannot read TLS file ${file}: ${errorText(cause)}`,
-        { recoverable: false, cause },
-      );
-    }
-  };
-  const out: ConnectionOptions = {
-    rejectUnauthorized: !tls.insecureSkipVerify,
-    // Go's default minimum is TLS 1.2 (§1.5), as is Node's.
-    minVersion: TLS_VERSIONS[tls.minVersion ?? 'TLS12'],
-  };
-  const ca = read(tls.ca, tls.caFile);
-  if (ca !== undefined) out.ca = ca;
-  const cert = read(tls.cert, tls.certFile);
-  if (cert !== undefined) out.cert = cert;
-  const key = read(tls.key?.reveal(), tls.keyFile);
-  if (key !== undefined) out.key = key;
-  if (tls.serverName !== undefined) out.servername = tls.serverName;
-  if (tls.maxVersion !== undefined) out.maxVersion = TLS_VERSIONS[tls.maxVersion];
-  return out;
+/**
+ * The client's own dispatcher (keep-alive Agent, TLS, redirects), TLS files read now. An
+ * unreadable TLS file is `RW_CREDENTIALS`, not recoverable.
+ */
+function ownDispatcher(config: RemoteWriteConfig, files: HttpClientOptions): Dispatcher {
+  try {
+    return createDispatcherSync(config.httpClient, files);
+  } catch (cause) {
+    if (!(cause instanceof HttpClientError) || cause.code !== 'TLS_FILE_UNREADABLE') throw cause;
+    throw new RemoteWriteError(
+      REMOTE_WRITE_ERROR_CODES.credentials,
+      `remote_write ${config.name}: tls_config: ${errorText(cause)}`,
+      { recoverable: false, cause },
+    );
+  }
 }
 
 /** Reads at most `limit` bytes of a body as UTF-8, then discards the rest. */

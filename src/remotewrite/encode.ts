@@ -181,14 +181,6 @@ export interface SampleColumns {
   readonly stale: Uint8Array;
 }
 
-/** An exemplar attached to a series (sent only with `send_exemplars`). */
-export interface Exemplar {
-  readonly labels: Labels;
-  readonly value: number;
-  /** ms since epoch; 0 = none. */
-  readonly timestampMs: number;
-}
-
 /** Metric types of `MetricMetadata.type` (§11.2). */
 export const METRIC_TYPE = {
   unknown: 0,

@@ -3,7 +3,13 @@
  * See writer.ts for the unit rule and the per-series label cache.
  */
 
-export { type BatchExemplar, SampleBatch, type SampleUnit, type SeriesRef } from './batch.js';
+export {
+  type BatchExemplar,
+  type Exemplar,
+  SampleBatch,
+  type SampleUnit,
+  type SeriesRef,
+} from './batch.js';
 export {
   type AttemptOutcome,
   createRemoteWriteClient,
@@ -19,7 +25,6 @@ export {
 } from './client.js';
 export {
   addExternalLabels,
-  type Exemplar,
   type ExemplarEntry,
   encodeLabels,
   METRIC_TYPE,

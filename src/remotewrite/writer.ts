@@ -22,6 +22,7 @@
  */
 
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
+import { compareUtf8 } from '../model/byte-order.js';
 import type { Label, Labels } from '../model/labels.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { applyRelabel, compileRelabelConfigs, type RelabelProgram } from '../relabel/index.js';
@@ -409,21 +410,6 @@ function compileWriteRelabel(
     );
   }
   return (labels) => applyRelabel(program, labels);
-}
-
-/** Byte order of UTF-8 = code point order; JS `<` is UTF-16 order (differs above U+D7FF). */
-function compareUtf8(a: string, b: string): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    let x = a.charCodeAt(i);
-    let y = b.charCodeAt(i);
-    if (x === y) continue;
-    // Surrogates (code points ≥ U+10000) sort after U+E000..U+FFFF in UTF-8.
-    if (x >= 0xd800) x = x <= 0xdfff ? x + 0x2000 : x - 0x800;
-    if (y >= 0xd800) y = y <= 0xdfff ? y + 0x2000 : y - 0x800;
-    return x - y;
-  }
-  return a.length - b.length;
 }
 
 /** Labels sorted by name in byte order, as the receiver expects (§11.1). Copies only if needed. */

@@ -1,38 +1,87 @@
+/**
+ * The unit the scraper produces and every sink consumes (remote write, the local runner's
+ * console sink): the samples of one scrape of one target, never mixed with another scrape's.
+ *
+ * Columns, indexed by sample row `i < length`:
+ * - `entries[i]`: the series. Pass the SAME entry (and `labels` object) for a series on every
+ *   scrape (the scrape cache's entry, §6.4): consumers cache per series, in the entry's
+ *   `encoded` slot or in a WeakMap keyed by `labels`, so a repeated series costs one lookup and
+ *   the cache lives exactly as long as the scraper's entry.
+ * - `values`: any NaN is sent as Prometheus's NaN (§8.1).
+ * - `timestamps`: integer ms since epoch (|t| ≤ 2^53).
+ * - `stale`: 1 = stale marker (consumers ignore the value slot; the scraper puts NaN there).
+ *   Staleness is a flag, never a NaN payload: V8 may rewrite NaN payloads held in ordinary
+ *   number arrays, so the exact StaleNaN bits are produced only by the encoder (§8.1).
+ */
+
 import type { Labels } from '../model/labels.js';
 
-/**
- * One series as the scrape produced it. Entries live in the per-target scrape cache and are
- * reused from one scrape to the next, so anything derived from the labels alone (the
- * remote-write encoding of the labels, say) can be stored on the entry once.
- */
-export interface SeriesEntry {
-  /** Final labels: after honor_labels and metric_relabel_configs, sorted, no empty values. */
+/** What a batch needs of a series: its labels, and a cache slot for one consumer. */
+export interface SeriesRef {
+  /** Final labels: after honor_labels and metric_relabel_configs (§6), sorted, no empty values. */
   readonly labels: Labels;
-  /** `labelsKey(labels)`: the identity used by the staleness state. */
-  readonly key: string;
-  /** Free slot for a consumer's per-series cache (e.g. pre-encoded remote-write labels). */
+  /**
+   * Per-series cache slot owned by ONE consumer: the remote writer created with `cacheInSeries`
+   * keeps its encoded labels here (zero bytes = dropped by write relabeling). Starts undefined;
+   * the owner fills it. Other consumers key a WeakMap by `labels` instead.
+   */
   encoded?: Uint8Array;
 }
 
 /**
- * The samples of one scrape, columnar so that a scrape of N series allocates a handful of
- * arrays, not N objects. Staleness is a flag, never a NaN payload: a stale marker's value slot
- * holds NaN and `stale[i]` is 1; the encoder writes the StaleNaN bits (§8.1).
+ * One series as the scrape produced it. Entries live in the per-target scrape cache and are
+ * reused from one scrape to the next, so anything derived from the labels alone can be stored
+ * on the entry once (see {@link SeriesRef.encoded}).
  */
-export class SampleBatch {
-  entries: SeriesEntry[] = [];
+export interface SeriesEntry extends SeriesRef {
+  /** `labelsKey(labels)`: the identity used by the staleness state. */
+  readonly key: string;
+}
+
+/**
+ * An exemplar as remote write sends it. Unlike the parser's exemplar (`timestampMs` undefined
+ * when absent), a missing timestamp is 0, the proto3 default.
+ */
+export interface Exemplar {
+  readonly labels: Labels;
+  readonly value: number;
+  /** ms since epoch; 0 = none. */
+  readonly timestampMs: number;
+}
+
+/** An exemplar together with the series it belongs to. */
+export interface BatchExemplar {
+  readonly series: SeriesRef;
+  readonly exemplar: Exemplar;
+}
+
+/**
+ * The columns above, growable: growth doubles the typed arrays, so a scrape of N series
+ * allocates a handful of arrays, not N objects; `clear()` keeps the capacity, so one batch can
+ * be refilled scrape after scrape without allocating. Exemplars ride along (sent only where the
+ * remote write has `send_exemplars`).
+ *
+ * `E` is what the producer puts in `entries`: the scraper's {@link SeriesEntry} by default;
+ * producers without a staleness key (tests, benchmarks, replay) use `SampleBatch<SeriesRef>`.
+ * Consumers read entries as {@link SeriesRef} only.
+ */
+export class SampleBatch<E extends SeriesRef = SeriesEntry> {
+  entries: E[] = [];
   values: Float64Array;
   timestamps: Float64Array;
   stale: Uint8Array;
+  exemplars: BatchExemplar[] = [];
   length = 0;
 
   constructor(capacity = 256) {
-    this.values = new Float64Array(capacity);
-    this.timestamps = new Float64Array(capacity);
-    this.stale = new Uint8Array(capacity);
+    const cap = Math.max(1, capacity);
+    this.values = new Float64Array(cap);
+    this.timestamps = new Float64Array(cap);
+    this.stale = new Uint8Array(cap);
   }
 
-  push(entry: SeriesEntry, value: number, timestampMs: number, stale = false): void {
+  /** Appends a sample, or a stale marker for `entry` when `stale` (then `value` is ignored). */
+  push(entry: E, value: number, timestampMs: number, stale = false): void {
     if (this.length === this.values.length) this.grow();
     const i = this.length++;
     this.entries[i] = entry;
@@ -41,9 +90,14 @@ export class SampleBatch {
     this.stale[i] = stale ? 1 : 0;
   }
 
-  /** Drops every sample (the rollback of §6.2); keeps the capacity. */
+  addExemplar(series: E, exemplar: Exemplar): void {
+    this.exemplars.push({ series, exemplar });
+  }
+
+  /** Drops every sample and exemplar (the rollback of §6.2); keeps the capacity. */
   clear(): void {
     this.entries.length = 0;
+    this.exemplars.length = 0;
     this.length = 0;
   }
 

@@ -7,9 +7,10 @@
  * do not — they are gone by then) plus the scrape URL. Two targets that agree on both are the
  * same target; anything that changes what or how we scrape changes the identity.
  */
+
+import { compareUtf8 } from '../model/byte-order.js';
 import { fnv1a64, utf8Bytes, xxhash64 } from '../model/hash.js';
 import type { Labels } from '../model/labels.js';
-import { compareUtf8 } from './byte-order.js';
 
 /** Bytes one string takes in the encoding: size prefix (1 byte below 255, else 4) + UTF-8. */
 function encodedLength(byteLength: number): number {

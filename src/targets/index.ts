@@ -1,3 +1,4 @@
+export { compareUtf8 } from '../model/byte-order.js';
 export {
   type BuildTargetsOptions,
   type BuildTargetsResult,
@@ -5,7 +6,6 @@ export {
   TargetError,
   TargetErrorCode,
 } from './build.js';
-export { compareUtf8 } from './byte-order.js';
 export {
   discoveredLabels,
   HISTOGRAM_FLAG_LABELS,

@@ -9,9 +9,10 @@
  * millisecond timestamp Prometheus stamps on the samples of its ideal tick. Integer
  * milliseconds also keep {@link nextScrapeTime} exact.
  */
+
+import { compareUtf8 } from '../model/byte-order.js';
 import { fnv1a64 } from '../model/hash.js';
 import { isLegacyLabelName } from '../model/labels.js';
-import { compareUtf8 } from './byte-order.js';
 
 const NS_PER_MS = 1_000_000n;
 const PRINTABLE = /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u;

@@ -3,8 +3,9 @@
  * it in Prometheus, because the URL string is part of the target identity (§2.6) and thus of
  * the scrape phase (§9).
  */
+
+import { compareUtf8 } from '../model/byte-order.js';
 import { getLabel, type Labels } from '../model/labels.js';
-import { compareUtf8 } from './byte-order.js';
 
 export const PARAM_LABEL_PREFIX = '__param_';
 

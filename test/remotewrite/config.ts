@@ -1,5 +1,6 @@
 /** RemoteWriteConfig values for tests, with the Prometheus defaults of §11.3. */
 
+import { DEFAULT_TLS_CONFIG } from '../../src/config/http-client.js';
 import type {
   HttpClientConfig,
   QueueConfig,
@@ -13,18 +14,7 @@ export const defaultHttpClient: HttpClientConfig = {
   basicAuth: undefined,
   authorization: undefined,
   oauth2: undefined,
-  tlsConfig: {
-    ca: undefined,
-    caFile: undefined,
-    cert: undefined,
-    certFile: undefined,
-    key: undefined,
-    keyFile: undefined,
-    serverName: undefined,
-    insecureSkipVerify: false,
-    minVersion: undefined,
-    maxVersion: undefined,
-  },
+  tlsConfig: DEFAULT_TLS_CONFIG,
   followRedirects: true,
   enableHttp2: false,
   proxyUrl: undefined,

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { Labels } from '../../src/model/labels.js';
-import { SampleBatch } from '../../src/remotewrite/batch.js';
 import {
   addExternalLabels,
   type ExemplarEntry,
@@ -15,6 +14,7 @@ import {
   writeInt64,
   writeUvarint,
 } from '../../src/remotewrite/protobuf.js';
+import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
 import { decodeWriteRequest } from './wire.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -26,7 +26,7 @@ const L = (...pairs: string[]): Labels => {
 };
 
 /** Encodes the whole batch, one request. */
-function encodeBatch(batch: SampleBatch, exemplars?: ExemplarEntry[]): Uint8Array {
+function encodeBatch(batch: SampleBatch<SeriesRef>, exemplars?: ExemplarEntry[]): Uint8Array {
   const labels = batch.entries.slice(0, batch.length).map((e) => encodeLabels(e.labels));
   const rows = Array.from({ length: batch.length }, (_, i) => i);
   return new WriteRequestEncoder(16).encodeSamples(labels, rows, 0, rows.length, batch, exemplars);
@@ -88,7 +88,7 @@ describe('utf8Length', () => {
 
 describe('WriteRequest bytes', () => {
   it('encodes a small request exactly (hand-computed)', () => {
-    const batch = new SampleBatch();
+    const batch = new SampleBatch<SeriesRef>();
     batch.push({ labels: L('__name__', 'up', 'job', 'a') }, 1, 1000);
     const expected = strip(`
       0a 28                           | WriteRequest.timeseries, 40 bytes
@@ -103,7 +103,7 @@ describe('WriteRequest bytes', () => {
   });
 
   it('writes StaleNaN and Prometheus NaN bytes exactly, and negative timestamps in 10 bytes', () => {
-    const batch = new SampleBatch();
+    const batch = new SampleBatch<SeriesRef>();
     const series = { labels: L('__name__', 'a') };
     batch.push(series, 123, 1, true); // stale: the value is ignored
     batch.push(series, Number.NaN, -1);
@@ -118,7 +118,7 @@ describe('WriteRequest bytes', () => {
   });
 
   it('never writes a NaN payload it was handed: a StaleNaN-bits value without the flag is a plain NaN', () => {
-    const batch = new SampleBatch();
+    const batch = new SampleBatch<SeriesRef>();
     new DataView(batch.values.buffer).setBigUint64(0, 0x7ff0000000000002n, true);
     batch.entries[0] = { labels: L('__name__', 'a') };
     batch.timestamps[0] = 5;
@@ -133,7 +133,7 @@ describe('WriteRequest bytes', () => {
     { name: '+Inf', v: Number.POSITIVE_INFINITY, ts: 0, sample: '1209 09000000000000f07f' },
     { name: 'only a timestamp', v: 0, ts: 2, sample: '1202 1002' },
   ])('$name', ({ v, ts, sample }) => {
-    const batch = new SampleBatch();
+    const batch = new SampleBatch<SeriesRef>();
     batch.push({ labels: L('a', 'b') }, v, ts);
     expect(hex(encodeBatch(batch))).toBe(
       strip(
@@ -145,7 +145,7 @@ describe('WriteRequest bytes', () => {
   it('encodes UTF-8 label names and values', () => {
     const labels = L('__name__', 'm', 'é', '😀 €');
     const bytes = encodeLabels(labels);
-    const batch = new SampleBatch();
+    const batch = new SampleBatch<SeriesRef>();
     batch.push({ labels }, 1, 1);
     expect(decodeWriteRequest(encodeBatch(batch)).timeseries[0]!.labels).toEqual(labels);
     expect(hex(bytes)).toContain(strip('0a 02 c3a9 12 08 f09f9880 20 e282ac'));
@@ -156,7 +156,7 @@ describe('WriteRequest bytes', () => {
   });
 
   it('encodes exemplars as TimeSeries with labels and one exemplar (field 3)', () => {
-    const batch = new SampleBatch();
+    const batch = new SampleBatch<SeriesRef>();
     batch.push({ labels: L('__name__', 'h') }, 2, 10);
     const decoded = decodeWriteRequest(
       encodeBatch(batch, [
@@ -197,7 +197,7 @@ describe('WriteRequest bytes', () => {
 
   it('reuses and grows its buffer: many series, several calls', () => {
     const enc = new WriteRequestEncoder(8);
-    const batch = new SampleBatch(2);
+    const batch = new SampleBatch<SeriesRef>(2);
     for (let i = 0; i < 5000; i++) {
       batch.push(
         { labels: L('__name__', `m${i % 37}`, 'i', String(i)) },

@@ -5,57 +5,32 @@
  * only when the binary is absent; CI installs it.
  */
 
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Labels } from '../../src/model/labels.js';
-import { SampleBatch, type SeriesRef } from '../../src/remotewrite/batch.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
+import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
+import {
+  binaryAvailable,
+  queryInstant,
+  type RunningProcess,
+  startPrometheus,
+} from '../support/processes.js';
 import { remoteWriteConfig } from './config.js';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? '/usr/bin/prometheus';
-const available = existsSync(PROMETHEUS);
+const available = binaryAvailable(PROMETHEUS);
 const title = available
   ? 'remote write into a real Prometheus receiver'
   : `remote write into a real Prometheus receiver (SKIPPED: ${PROMETHEUS} not installed; apt-get install prometheus)`;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-interface VectorResult {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
 describe.runIf(available)(title, () => {
-  let child: ChildProcess;
-  let dir: string;
+  let prometheus: RunningProcess;
   let base: string;
-  let log = '';
   let writer: RemoteWriter;
   // A minute ago: inside the head block's window, clear of "too old" and of the future.
   const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
 
-  async function query(expr: string, atMs: number): Promise<VectorResult[]> {
-    const url = `${base}/api/v1/query?query=${encodeURIComponent(expr)}&time=${atMs / 1000}`;
-    const res = await fetch(url);
-    const body = (await res.json()) as { status: string; data: { result: VectorResult[] } };
-    expect(body.status).toBe('success');
-    return body.data.result;
-  }
+  const query = (expr: string, atMs: number) => queryInstant(base, expr, atMs / 1000);
 
   const series = (rec: Record<string, string>): SeriesRef => ({
     labels: Object.keys(rec)
@@ -64,33 +39,8 @@ describe.runIf(available)(title, () => {
   });
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lambdascrape-rw-it-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    await writeFile(join(dir, 'prometheus.yml'), 'global: {}\n');
-    child = spawn(
-      PROMETHEUS,
-      [
-        '--web.enable-remote-write-receiver',
-        `--storage.tsdb.path=${join(dir, 'data')}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-        `--config.file=${join(dir, 'prometheus.yml')}`,
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    child.stdout?.on('data', (d) => (log += d));
-    child.stderr?.on('data', (d) => (log += d));
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited early:\n${log}`);
-      try {
-        if ((await fetch(`${base}/-/ready`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) throw new Error(`prometheus not ready after 30s:\n${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    prometheus = await startPrometheus('global: {}\n', { bin: PROMETHEUS });
+    base = prometheus.url;
     writer = new RemoteWriter(remoteWriteConfig(`${base}/api/v1/write`), {
       externalLabels: { cluster: 'it', job: 'from-external' },
     });
@@ -98,16 +48,11 @@ describe.runIf(available)(title, () => {
 
   afterAll(async () => {
     await writer?.close();
-    if (child !== undefined && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await prometheus?.stop();
   });
 
   it('stores values, NaN, UTF-8 labels and external labels (series wins)', async () => {
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     b.push(series({ __name__: 'rw_it_gauge', job: 'it', case: 'value' }), 42.5, t0);
     b.push(series({ __name__: 'rw_it_nan', job: 'it' }), Number.NaN, t0);
     b.push(series({ __name__: 'rw_it_utf8', job: 'it', text: 'é 😀 "q"' }), -3, t0);
@@ -128,10 +73,10 @@ describe.runIf(available)(title, () => {
 
   it('a stale marker ends the series at once (StaleNaN bits preserved)', async () => {
     const s = series({ __name__: 'rw_it_stale', job: 'it' });
-    const first = new SampleBatch();
+    const first = new SampleBatch<SeriesRef>();
     first.push(s, 1, t0);
     expect((await writer.write(first)).delivered).toBe(1);
-    const second = new SampleBatch();
+    const second = new SampleBatch<SeriesRef>();
     second.push(s, Number.NaN, t0 + 15_000, true);
     expect((await writer.write(second)).delivered).toBe(1);
 
@@ -141,7 +86,7 @@ describe.runIf(available)(title, () => {
 
     // Control: an ordinary NaN in the same place does not end the series.
     const c = series({ __name__: 'rw_it_not_stale', job: 'it' });
-    const control = new SampleBatch();
+    const control = new SampleBatch<SeriesRef>();
     control.push(c, 1, t0);
     await writer.write(control);
     control.clear();
@@ -151,7 +96,7 @@ describe.runIf(available)(title, () => {
   });
 
   it('accepts a body spanning several snappy fragments (5000 series, 8 labels)', async () => {
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     for (let i = 0; i < 5000; i++) {
       b.push(
         series({
@@ -187,10 +132,10 @@ describe.runIf(available)(title, () => {
 
   it('an out-of-order sample is rejected for good with the receiver message', async () => {
     const s = series({ __name__: 'rw_it_ooo', job: 'it' });
-    const newer = new SampleBatch();
+    const newer = new SampleBatch<SeriesRef>();
     newer.push(s, 1, t0 + 30_000);
     expect((await writer.write(newer)).delivered).toBe(1);
-    const older = new SampleBatch();
+    const older = new SampleBatch<SeriesRef>();
     older.push(s, 2, t0);
     const r = await writer.write(older);
     expect(r.rejected).toBe(1);

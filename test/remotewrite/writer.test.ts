@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RelabelConfig } from '../../src/config/types.js';
 import type { Labels } from '../../src/model/labels.js';
-import { SampleBatch, type SeriesRef } from '../../src/remotewrite/batch.js';
 import { RemoteWriter, type RemoteWriterOptions } from '../../src/remotewrite/writer.js';
+import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
 import { remoteWriteConfig } from './config.js';
 import { type DecodedLabel, reply, startReceiver, type TestReceiver } from './wire.js';
 
@@ -36,8 +36,8 @@ const L = (rec: Record<string, string>): Labels =>
 const ref = (rec: Record<string, string>): SeriesRef => ({ labels: L(rec) });
 const rec = (labels: DecodedLabel[]) => Object.fromEntries(labels.map((l) => [l.name, l.value]));
 
-function unit(target: string, n: number, ts = 1000): SampleBatch {
-  const b = new SampleBatch(4);
+function unit(target: string, n: number, ts = 1000): SampleBatch<SeriesRef> {
+  const b = new SampleBatch<SeriesRef>(4);
   for (let i = 0; i < n; i++) b.push(ref({ __name__: 'm', instance: target, i: String(i) }), i, ts);
   return b;
 }
@@ -85,7 +85,7 @@ describe('RemoteWriter', () => {
         },
       },
     );
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     b.push(ref({ __name__: 'keep', region: 'mine' }), 1, 1000);
     b.push(ref({ __name__: 'drop_me' }), 2, 1000);
     b.push(ref({ __name__: 'empty' }), 3, 1000);
@@ -120,7 +120,7 @@ describe('RemoteWriter', () => {
       },
       { externalLabels: { cluster: 'c1', replica: 'a' } },
     );
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     b.push(ref({ __name__: 'go_goroutines', job: 'j' }), 1, 1000);
     b.push(ref({ __name__: 'up', job: 'j' }), 1, 1000);
     const r = await w.write(b);
@@ -163,7 +163,7 @@ describe('RemoteWriter', () => {
     );
     const series = [ref({ __name__: 'a' }), ref({ __name__: 'b' })];
     for (let scrape = 0; scrape < 3; scrape++) {
-      const b = new SampleBatch();
+      const b = new SampleBatch<SeriesRef>();
       for (const s of series) b.push(s, scrape, 1000 + scrape);
       await w.write(b);
     }
@@ -181,7 +181,7 @@ describe('RemoteWriter', () => {
     const mapWriter = writer({}, { transformSeries: transform });
     const keep = ref({ __name__: 'a', x: 'keep' });
     const drop = ref({ __name__: 'a', x: 'drop' });
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     b.push(keep, 1, 1000);
     b.push(drop, 2, 1000);
     await slotWriter.write(b);
@@ -263,7 +263,7 @@ describe('RemoteWriter', () => {
 
   it('sends stale markers with the StaleNaN bits', async () => {
     const w = writer();
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     const s = ref({ __name__: 'gone' });
     b.push(s, 5, 1000);
     b.push(s, Number.NaN, 2000, true);
@@ -288,7 +288,7 @@ describe('RemoteWriter', () => {
     { name: 'without send_exemplars', send: false, series: 1 },
   ])('exemplars $name', async ({ send, series }) => {
     const w = writer({ sendExemplars: send });
-    const b = new SampleBatch();
+    const b = new SampleBatch<SeriesRef>();
     const s = ref({ __name__: 'h_bucket', le: '1' });
     b.push(s, 3, 1000);
     b.addExemplar(s, { labels: L({ trace_id: 'abc' }), value: 0.7, timestampMs: 999 });
@@ -329,7 +329,7 @@ describe('RemoteWriter', () => {
   });
 
   it('an empty unit sends nothing', async () => {
-    const r = await writer().write(new SampleBatch());
+    const r = await writer().write(new SampleBatch<SeriesRef>());
     expect(r.requests).toBe(0);
     expect(rx.requests.length).toBe(0);
   });

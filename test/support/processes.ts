@@ -92,16 +92,24 @@ export function startNodeExporter(): Promise<RunningProcess> {
   );
 }
 
+export interface PrometheusOptions {
+  /** The prometheus binary. Default /usr/bin/prometheus (Debian's package). */
+  readonly bin?: string;
+}
+
 /**
  * A Prometheus server with the given scrape config body (YAML for `scrape_configs:` etc.);
  * the remote-write receiver is on so it can also serve as a backend.
  */
-export async function startPrometheus(configYaml: string): Promise<RunningProcess> {
+export async function startPrometheus(
+  configYaml: string,
+  options: PrometheusOptions = {},
+): Promise<RunningProcess> {
   const cfgDir = await mkdtemp(join(tmpdir(), 'lambdascrape-promcfg-'));
   const cfgFile = join(cfgDir, 'prometheus.yml');
   await writeFile(cfgFile, configYaml);
   const proc = await start(
-    '/usr/bin/prometheus',
+    options.bin ?? '/usr/bin/prometheus',
     (port, dir) => [
       `--config.file=${cfgFile}`,
       `--storage.tsdb.path=${dir}`,

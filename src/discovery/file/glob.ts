@@ -5,7 +5,7 @@
  * is taken literally; Prometheus's pattern rule makes `*` the documented form.
  */
 import { posix } from 'node:path';
-import { compareUtf8 } from '../../targets/byte-order.js';
+import { compareUtf8 } from '../../model/byte-order.js';
 import { FileSdError, FileSdErrorCode } from './error.js';
 
 /** Whether `name` matches `pattern`, where `*` matches any run of characters. */

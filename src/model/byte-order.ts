@@ -2,7 +2,8 @@
  * Go compares strings byte by byte over their UTF-8 encoding; that order equals Unicode
  * code-point order. JS `<` compares UTF-16 code units, which disagrees for characters above
  * U+FFFF against U+E000–U+FFFF. Wherever a byte-exact result depends on Go's order (the label
- * hash §9, query keys §2.5, external labels §9), sort with {@link compareUtf8}.
+ * hash §9, query keys §2.5, external labels §9, label order on the remote-write wire §11.1),
+ * sort with {@link compareUtf8}.
  */
 
 /** Negative, zero or positive as `a` sorts before, equal to, or after `b` in UTF-8 byte order. */
