@@ -18,67 +18,93 @@ export interface ReportValues {
   bodySizeBytes: number;
 }
 
-export const REPORT_SERIES = [
-  {
-    name: 'up',
-    unit: 'targets',
-    help: 'Health of the scrape target: 1 when the last scrape succeeded, 0 when it failed.',
-    value: (r: ReportValues) => r.up,
-  },
-  {
-    name: 'scrape_duration_seconds',
-    unit: 'seconds',
-    help: 'Duration of the last scrape in seconds.',
-    value: (r: ReportValues) => r.durationSeconds,
-  },
-  {
-    name: 'scrape_samples_scraped',
-    unit: 'samples',
-    help: 'Number of samples in the last scrape.',
-    value: (r: ReportValues) => r.samplesScraped,
-  },
-  {
-    name: 'scrape_samples_post_metric_relabeling',
-    unit: 'samples',
-    help: 'Number of samples left after metric relabeling.',
-    value: (r: ReportValues) => r.samplesPostMetricRelabeling,
-  },
-  {
-    name: 'scrape_series_added',
-    unit: 'series',
-    help: 'Number of series first seen in the last scrape.',
-    value: (r: ReportValues) => r.seriesAdded,
-  },
-] as const;
+interface ReportSeriesDef {
+  readonly name: string;
+  readonly unit: string;
+  readonly help: string;
+  /** Only written when extra_scrape_metrics is on. */
+  readonly extra: boolean;
+  readonly value: (r: ReportValues) => number;
+}
 
-export const EXTRA_REPORT_SERIES = [
-  {
-    name: 'scrape_timeout_seconds',
-    unit: 'seconds',
-    help: 'The scrape timeout configured for the target.',
-    value: (r: ReportValues) => r.timeoutSeconds,
-  },
-  {
-    name: 'scrape_sample_limit',
-    unit: 'samples',
-    help: 'The sample limit configured for the target; zero means no limit.',
-    value: (r: ReportValues) => r.sampleLimit,
-  },
-  {
-    name: 'scrape_body_size_bytes',
-    unit: 'bytes',
-    help: 'Uncompressed size of the last scrape response; -1 when body_size_limit was exceeded, 0 for other failures.',
-    value: (r: ReportValues) => r.bodySizeBytes,
-  },
-] as const;
+const def = (
+  name: string,
+  unit: string,
+  help: string,
+  extra: boolean,
+  value: (r: ReportValues) => number,
+): ReportSeriesDef => ({ name, unit, help, extra, value });
+
+/** The report series in the order they are written (§7); all are gauges. */
+export const REPORT_SERIES: readonly ReportSeriesDef[] = [
+  def(
+    'up',
+    'targets',
+    'Health of the scrape target: 1 when the last scrape succeeded, 0 when it failed.',
+    false,
+    (r) => r.up,
+  ),
+  def(
+    'scrape_duration_seconds',
+    'seconds',
+    'Duration of the last scrape in seconds.',
+    false,
+    (r) => r.durationSeconds,
+  ),
+  def(
+    'scrape_samples_scraped',
+    'samples',
+    'Number of samples in the last scrape.',
+    false,
+    (r) => r.samplesScraped,
+  ),
+  def(
+    'scrape_samples_post_metric_relabeling',
+    'samples',
+    'Number of samples left after metric relabeling.',
+    false,
+    (r) => r.samplesPostMetricRelabeling,
+  ),
+  def(
+    'scrape_series_added',
+    'series',
+    'Number of series first seen in the last scrape.',
+    false,
+    (r) => r.seriesAdded,
+  ),
+  def(
+    'scrape_timeout_seconds',
+    'seconds',
+    'The scrape timeout configured for the target.',
+    true,
+    (r) => r.timeoutSeconds,
+  ),
+  def(
+    'scrape_sample_limit',
+    'samples',
+    'The sample limit configured for the target; zero means no limit.',
+    true,
+    (r) => r.sampleLimit,
+  ),
+  def(
+    'scrape_body_size_bytes',
+    'bytes',
+    'Uncompressed size of the last scrape response; -1 when body_size_limit was exceeded, 0 for other failures.',
+    true,
+    (r) => r.bodySizeBytes,
+  ),
+];
+
+function reportDefs(extra: boolean): readonly ReportSeriesDef[] {
+  return extra ? REPORT_SERIES : REPORT_SERIES.filter((d) => !d.extra);
+}
 
 /**
  * Report series entries for a target: `__name__` plus the target's public labels (§7). Built
  * once per target and reused, like cached scraped series.
  */
 export function reportEntries(targetLabels: Labels, extra: boolean): SeriesEntry[] {
-  const defs = extra ? [...REPORT_SERIES, ...EXTRA_REPORT_SERIES] : REPORT_SERIES;
-  return defs.map((d) => {
+  return reportDefs(extra).map((d) => {
     const labels = [{ name: METRIC_NAME_LABEL, value: d.name }, ...targetLabels].sort(
       compareLabelNames,
     );
@@ -92,9 +118,9 @@ export function appendReport(
   values: ReportValues,
   timestampMs: number,
 ): void {
-  const defs = [...REPORT_SERIES, ...EXTRA_REPORT_SERIES];
+  // `entries` come from reportEntries, in REPORT_SERIES order, so index i is REPORT_SERIES[i].
   for (let i = 0; i < entries.length; i++) {
-    batch.push(entries[i]!, defs[i]!.value(values), timestampMs);
+    batch.push(entries[i]!, REPORT_SERIES[i]!.value(values), timestampMs);
   }
 }
 
