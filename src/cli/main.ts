@@ -4,6 +4,7 @@
  */
 import { checkConfigCommand, checkMetricsCommand } from './check.js';
 import { type CliIo, UsageError } from './io.js';
+import { runCommand } from './run.js';
 import { scrapeCommand } from './scrape.js';
 import { targetsCommand } from './targets.js';
 
@@ -16,6 +17,7 @@ commands:
   targets --config FILE [--json]           run discovery and target relabeling
   scrape --config FILE --job JOB [--target ADDRESS]
                                            scrape a job's targets once and print the series
+  run --config FILE [--listen ADDR]        scrape on schedule until stopped (default 127.0.0.1:9099)
 `;
 
 /** Runs one command; resolves to the process exit code (0 ok, 1 failure, 2 usage). */
@@ -33,6 +35,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await targetsCommand(rest, io);
       case 'scrape':
         return await scrapeCommand(rest, io);
+      case 'run':
+        return await runCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -1,0 +1,138 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile } from '../config/index.js';
+import { LocalError } from '../local/errors.js';
+import {
+  createLogger,
+  LOG_FORMATS,
+  LOG_LEVELS,
+  type LogFormat,
+  type LogLevel,
+} from '../local/logger.js';
+import { LocalRunner } from '../local/runner.js';
+import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
+import { type CliIo, UsageError } from './io.js';
+
+/** The process signals the command listens to; injectable so tests need no real signals. */
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  off(signal: NodeJS.Signals, listener: () => void): unknown;
+}
+
+export interface RunCommandDeps {
+  /** @default process */
+  readonly signals?: SignalSource;
+  /** Called with 1 on a second SIGINT/SIGTERM during shutdown. @default process.exit */
+  readonly exit?: (code: number) => void;
+  /** Told the runner once it is started (tests). */
+  readonly onStarted?: (runner: LocalRunner) => void;
+}
+
+/**
+ * `run --config FILE [--listen ADDR] [--log.level L] [--log.format F]`: scrapes every target of
+ * the config on schedule until SIGINT/SIGTERM (then exits 0 after a bounded graceful shutdown).
+ * SIGHUP and `POST /-/reload` reload the file; a bad file leaves the running config in place.
+ * Exit 1 when the config is invalid or the runner cannot start.
+ */
+export async function runCommand(
+  args: readonly string[],
+  io: CliIo,
+  deps: RunCommandDeps = {},
+): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: {
+      config: { type: 'string' },
+      listen: { type: 'string', default: DEFAULT_LISTEN_ADDRESS },
+      'log.level': { type: 'string', default: 'info' },
+      'log.format': { type: 'string', default: 'logfmt' },
+    },
+  });
+  const path = values.config;
+  if (path === undefined) throw new UsageError('run needs --config FILE');
+  const level = values['log.level'];
+  if (!(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log.level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const format = values['log.format'];
+  if (!(LOG_FORMATS as readonly string[]).includes(format)) {
+    throw new UsageError(`--log.format must be one of ${LOG_FORMATS.join(', ')}`);
+  }
+  let listen: ListenAddress;
+  try {
+    listen = parseListenAddress(values.listen);
+  } catch (err) {
+    if (err instanceof LocalError) throw new UsageError(err.message);
+    throw err;
+  }
+
+  const logger = createLogger({
+    level: level as LogLevel,
+    format: format as LogFormat,
+    write: io.stderr,
+  });
+  const load = () => loadConfigFile(path, { env: io.env });
+  let config: Awaited<ReturnType<typeof load>>;
+  try {
+    config = await load();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    io.stderr(`error: invalid config ${path}:\n${err.message}\n`);
+    return 1;
+  }
+
+  const runner = new LocalRunner({
+    config,
+    loadConfig: load,
+    logger,
+    listen,
+    stdout: io.stdout,
+    subtitle: path,
+  });
+  try {
+    await runner.start();
+  } catch (err) {
+    logger.error('cannot start', { err });
+    return 1;
+  }
+  logger.info('running; SIGHUP or POST /-/reload reloads the config, Ctrl-C stops', {
+    config: path,
+    targets_page: `${runner.url}/targets`,
+  });
+  deps.onStarted?.(runner);
+
+  const signals = deps.signals ?? process;
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const onHangup = (): void => {
+      logger.info('SIGHUP: reloading the config', { config: path });
+      void runner.reloadFromSource();
+    };
+    const onStop = (signal: NodeJS.Signals) => (): void => {
+      if (stopping) {
+        logger.warn('second signal during shutdown: exiting now', { signal });
+        (deps.exit ?? process.exit)(1);
+        return;
+      }
+      stopping = true;
+      logger.info('shutting down', { signal });
+      runner.stop().then(
+        () => finish(0),
+        (err: unknown) => {
+          logger.error('shutdown failed', { err });
+          finish(1);
+        },
+      );
+    };
+    const onTerm = onStop('SIGTERM');
+    const onInt = onStop('SIGINT');
+    const finish = (code: number): void => {
+      signals.off('SIGHUP', onHangup);
+      signals.off('SIGTERM', onTerm);
+      signals.off('SIGINT', onInt);
+      resolve(code);
+    };
+    signals.on('SIGHUP', onHangup);
+    signals.on('SIGTERM', onTerm);
+    signals.on('SIGINT', onInt);
+  });
+}

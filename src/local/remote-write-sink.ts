@@ -1,0 +1,235 @@
+/**
+ * The runner's sink over remote write (§11): every unit goes to every remote_write of the
+ * config, through one writer per remote_write (`RemoteWriter` from src/remotewrite, or anything
+ * shaped like {@link UnitWriter}).
+ *
+ * Per destination:
+ * - Units of one target are written one after the other, in call order, so a receiver never
+ *   sees a target's samples out of order (§11.1; a Prometheus receiver rejects the whole request
+ *   otherwise). Different targets go out concurrently (the writer bounds its requests).
+ * - Like Prometheus, recoverable failures are retried until delivered (§11.3); only `close()`
+ *   stops them. What a unit could not deliver by then is counted as failed.
+ * - The queue is bounded: a unit that would push the pending samples above `maxPendingSamples`
+ *   is dropped and counted as failed (Prometheus blocks the scrape instead; a local runner
+ *   prefers to keep scraping on schedule).
+ */
+import { dirname } from 'node:path';
+import type { Config, RemoteWriteConfig } from '../config/types.js';
+import type { Labels } from '../model/labels.js';
+import { applyRelabel, compileRelabelConfigs } from '../relabel/index.js';
+import { RemoteWriter } from '../remotewrite/index.js';
+import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
+import type { SampleBatch } from '../scrape/batch.js';
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import type { SampleSink, SinkStats, UnitMeta } from './sink.js';
+
+/** What one write of a unit to one destination reports (a subset of remote write's WriteResult). */
+export interface UnitWriteResult {
+  /** Samples delivered. */
+  readonly delivered: number;
+  /** Samples rejected for good. */
+  readonly rejected: number;
+  /** Samples not delivered when the write was aborted. */
+  readonly pending: number;
+  /** One error per rejected request. */
+  readonly errors: readonly Error[];
+}
+
+/** One destination, as the sink needs it. `RemoteWriter` fits this shape. */
+export interface UnitWriter {
+  readonly name: string;
+  /** Monotonic totals kept by the writer. */
+  readonly counters: {
+    readonly samplesSent: number;
+    readonly samplesFailed: number;
+    readonly samplesRetried: number;
+  };
+  /**
+   * Sends one unit, retrying recoverable failures until delivered or `signal` aborts. Reads
+   * `unit` synchronously during the call. Never rejects.
+   */
+  write(unit: SampleBatch, options: { readonly signal?: AbortSignal }): Promise<UnitWriteResult>;
+  close(): Promise<void>;
+}
+
+export interface RemoteWriteSinkOptions {
+  /** Per destination: units above this many pending samples are dropped. @default 500_000 */
+  readonly maxPendingSamples?: number;
+  readonly logger?: Logger;
+  /** @default systemClock */
+  readonly clock?: Clock;
+}
+
+/** Prometheus's default queue: capacity 10,000 per shard × 50 shards (§11.3). */
+export const DEFAULT_MAX_PENDING_SAMPLES = 500_000;
+
+interface Destination {
+  readonly writer: UnitWriter;
+  /** Tail of each target's chain of writes; removed when the chain drains. */
+  readonly tails: Map<string, Promise<void>>;
+  pending: number;
+  /** Samples dropped by the sink itself (queue full, closed, aborted). */
+  dropped: number;
+  /** Samples still undelivered when `close()` stopped the sends. */
+  lostAtClose: number;
+}
+
+export class RemoteWriteSink implements SampleSink {
+  private readonly destinations: Destination[];
+  private readonly abort = new AbortController();
+  private readonly maxPending: number;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private closed = false;
+
+  constructor(writers: readonly UnitWriter[], options: RemoteWriteSinkOptions = {}) {
+    this.destinations = writers.map((writer) => ({
+      writer,
+      tails: new Map(),
+      pending: 0,
+      dropped: 0,
+      lostAtClose: 0,
+    }));
+    this.maxPending = options.maxPendingSamples ?? DEFAULT_MAX_PENDING_SAMPLES;
+    this.logger = options.logger ?? silentLogger;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  write(unit: SampleBatch, meta: UnitMeta): Promise<void> {
+    return Promise.all(this.destinations.map((d) => this.writeTo(d, unit, meta))).then(() => {});
+  }
+
+  private writeTo(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<void> {
+    const n = unit.length;
+    if (this.closed || d.pending + n > this.maxPending) {
+      d.dropped += n;
+      this.logger.warn('remote write queue full: unit dropped', {
+        remote: d.writer.name,
+        job: meta.job,
+        url: meta.url,
+        samples: n,
+        pending: d.pending,
+        closed: this.closed,
+      });
+      return Promise.resolve();
+    }
+    d.pending += n;
+    const previous = d.tails.get(meta.targetKey) ?? Promise.resolve();
+    const done = previous.then(() => this.send(d, unit, meta));
+    d.tails.set(meta.targetKey, done);
+    return done.finally(() => {
+      d.pending -= n;
+      if (d.tails.get(meta.targetKey) === done) d.tails.delete(meta.targetKey);
+    });
+  }
+
+  private async send(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<void> {
+    if (this.abort.signal.aborted) {
+      d.dropped += unit.length;
+      d.lostAtClose += unit.length;
+      return;
+    }
+    try {
+      const result = await d.writer.write(unit, { signal: this.abort.signal });
+      for (const err of result.errors) {
+        this.logger.warn('remote write rejected samples', {
+          remote: d.writer.name,
+          job: meta.job,
+          url: meta.url,
+          err,
+        });
+      }
+      // Only close() aborts a write; it logs the total.
+      d.dropped += result.pending;
+      d.lostAtClose += result.pending;
+    } catch (err) {
+      // The writer promises not to reject; count the unit rather than lose the chain.
+      d.dropped += unit.length;
+      this.logger.error('remote write failed unexpectedly', { remote: d.writer.name, err });
+    }
+  }
+
+  async flush(deadlineMs: number): Promise<void> {
+    const all = async (): Promise<void> => {
+      for (;;) {
+        const tails = this.destinations.flatMap((d) => [...d.tails.values()]);
+        if (tails.length === 0) return;
+        await Promise.all(tails);
+      }
+    };
+    await settlesWithin(all(), this.clock, Math.max(deadlineMs - this.clock.now(), 0));
+  }
+
+  stats(): readonly SinkStats[] {
+    return this.destinations.map((d) => ({
+      name: d.writer.name,
+      samplesSent: d.writer.counters.samplesSent,
+      samplesFailed: d.writer.counters.samplesFailed + d.dropped,
+      samplesRetried: d.writer.counters.samplesRetried,
+      samplesPending: d.pending,
+    }));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    const tails = this.destinations.flatMap((d) => [...d.tails.values()]);
+    await Promise.all(tails);
+    for (const d of this.destinations) {
+      if (d.lostAtClose > 0) {
+        this.logger.warn('remote write closed before delivery: samples lost', {
+          remote: d.writer.name,
+          samples: d.lostAtClose,
+        });
+      }
+    }
+    await Promise.all(this.destinations.map((d) => d.writer.close()));
+  }
+}
+
+/**
+ * The default sink for a config with remote_write: one `RemoteWriter` per entry, with
+ * `global.external_labels` and its write_relabel_configs (§11.1).
+ *
+ * Encoded labels are cached by the writers in their own WeakMaps, not in the series entries'
+ * `encoded` slot: after a reload the runner keeps series entries but may build new writers
+ * (other external labels or relabeling), and a slot filled by an old writer would be wrong.
+ *
+ * @throws RemoteWriteError (`RW_UNSUPPORTED_CONFIG`) for a remote_write it cannot honour.
+ */
+export function createRemoteWriteSink(
+  config: Config,
+  options: RemoteWriteSinkOptions = {},
+): RemoteWriteSink {
+  const configDir = config.sourcePath === '' ? undefined : dirname(config.sourcePath);
+  const writers: RemoteWriter[] = [];
+  try {
+    for (const rw of config.remoteWrite) {
+      writers.push(
+        new RemoteWriter(rw, {
+          externalLabels: config.global.externalLabels,
+          transformSeries: writeRelabel(rw, config),
+          ...(configDir === undefined ? {} : { configDir }),
+        }),
+      );
+    }
+  } catch (err) {
+    for (const w of writers) w.close().catch(() => {});
+    throw err;
+  }
+  return new RemoteWriteSink(writers, options);
+}
+
+function writeRelabel(
+  rw: RemoteWriteConfig,
+  config: Config,
+): ((labels: Labels) => Labels | null) | undefined {
+  if (rw.writeRelabelConfigs.length === 0) return undefined;
+  const program = compileRelabelConfigs(
+    rw.writeRelabelConfigs,
+    config.global.metricNameValidationScheme,
+  );
+  return (labels) => applyRelabel(program, labels);
+}
