@@ -31,14 +31,31 @@ export interface Exemplar {
 
 export type ExpositionFormat = 'prometheus-text' | 'openmetrics';
 
+/** Options of `createParser`. */
+export interface ExpositionParserOptions {
+  /**
+   * OpenMetrics only: also enforce the OpenMetrics 1.0 family rules Prometheus does not check
+   * (grouping, histogram structure, counter values, exemplar placement, …; see
+   * src/exposition/README.md). Default false: accept exactly what Prometheus accepts.
+   */
+  readonly strict?: boolean;
+  /**
+   * OpenMetrics only: do not return the `_created` series of counter/summary/histogram families
+   * (Prometheus's start-timestamp mode, §5.2); read them through `startTimestampMs()` instead.
+   * Default false: `_created` lines are ordinary series.
+   */
+  readonly skipCreatedSeries?: boolean;
+}
+
 /**
  * A pull parser over one exposition body, in the style of Prometheus's textparse.Parser: call
  * `next()` until it returns `EntryKind.EOF`; after each call the accessors describe the entry
  * just returned and are valid until the next call. No per-entry object is built unless an
  * accessor that returns one is called.
  *
- * Errors: `next()` throws {@link ExpositionParseError} (with a 1-based line number) on the
- * first malformed input; the parser is unusable afterwards.
+ * Errors: `next()` throws {@link ExpositionParseError} (errors.ts, with a 1-based line number)
+ * on the first malformed input and nothing else, whatever the body; the parser is unusable
+ * afterwards. Accessors never throw. Work is linear in the body size.
  */
 export interface ExpositionParser {
   next(): EntryKind;
@@ -47,15 +64,30 @@ export interface ExpositionParser {
   /**
    * Series: labels including `__name__`, unescaped, sorted by name. Label pairs with an empty
    * value are included as written (the scrape removes them, §6.1 4). le/quantile values are
-   * normalised as §5.1 describes.
+   * normalised as §5.1 describes. Duplicate names are returned as written: Prometheus's parser
+   * accepts them and its append rejects the series (§5.1), so the scrape must check. Built on
+   * the first call per entry, then cached until `next()`.
    */
   labels(): Labels;
+  /** Series: the metric name alone, unescaped (no label array is built). */
+  metricName(): string;
   /** Series: the sample value. NaN from the body keeps JS's NaN (the encoder writes the bits). */
   value(): number;
   /** Series: explicit timestamp in ms (OpenMetrics seconds converted, §5.2), else undefined. */
   timestampMs(): number | undefined;
-  /** Series: the exemplar on this line, if any (OpenMetrics only). */
+  /**
+   * Series: the exemplar on this line, if any (OpenMetrics only). Its labels are not checked
+   * against the 128-character limit except in strict mode; Prometheus drops such an exemplar at
+   * append time without failing the scrape (§5.2).
+   */
   exemplar(): Exemplar | undefined;
+  /**
+   * Series (OpenMetrics): the start timestamp in ms taken from the family's `_created` line,
+   * found the way Prometheus's look-ahead finds it (§5.2); undefined when there is none (where
+   * Prometheus says 0) and always for the text format. Only meaningful for counter, summary and
+   * histogram families. Costs a look-ahead, so call it only when start timestamps are wanted.
+   */
+  startTimestampMs(): number | undefined;
   /** Type/Help/Unit: the metric family name the line names. */
   metricFamily(): string;
   /** Type: the type; Series: the type in effect for this series' family (`unknown` if none). */
