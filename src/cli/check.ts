@@ -29,6 +29,10 @@ export async function checkConfigCommand(args: readonly string[], io: CliIo): Pr
  * `check metrics`: parses an exposition body from stdin. Exit 0 when it parses, 1 with the
  * first error (it carries the line number) otherwise. `--print` writes every sample as
  * `name{labels} value [timestamp]`.
+ *
+ * It is a linter, so OpenMetrics bodies are checked with the format's whole-family rules
+ * (strict mode); scrapes accept what Prometheus accepts. `--lenient` checks the way a scrape
+ * parses.
  */
 export async function checkMetricsCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
@@ -36,6 +40,7 @@ export async function checkMetricsCommand(args: readonly string[], io: CliIo): P
     options: {
       'content-type': { type: 'string', default: 'text/plain; version=0.0.4' },
       print: { type: 'boolean', default: false },
+      lenient: { type: 'boolean', default: false },
     },
   });
   const selected = selectFormat(values['content-type'], undefined);
@@ -44,7 +49,7 @@ export async function checkMetricsCommand(args: readonly string[], io: CliIo): P
     return 1;
   }
   const body = await io.readStdin();
-  const parser = createParser(selected.format, body);
+  const parser = createParser(selected.format, body, { strict: !values.lenient });
   const lines: string[] = [];
   let samples = 0;
   try {

@@ -12,7 +12,7 @@ export const USAGE = `usage: lambdascrape <command> [options]
 
 commands:
   check config FILE...                     validate prometheus.yml files
-  check metrics [--content-type TYPE] [--print]
+  check metrics [--content-type TYPE] [--print] [--lenient]
                                            parse an exposition body from stdin
   targets --config FILE [--json]           run discovery and target relabeling
   scrape --config FILE --job JOB [--target ADDRESS]

@@ -108,6 +108,14 @@ describe('check metrics', () => {
     );
     expect(missingEof.code).toBe(1);
   });
+
+  it('applies the OpenMetrics family rules unless --lenient', async () => {
+    // A negative counter value: invalid OpenMetrics, but Prometheus ingests it.
+    const body = '# TYPE a counter\na_total -1\n# EOF\n';
+    const ct = ['--content-type', 'application/openmetrics-text'];
+    expect((await run(['check', 'metrics', ...ct], body)).code).toBe(1);
+    expect((await run(['check', 'metrics', ...ct, '--lenient'], body)).code).toBe(0);
+  });
 });
 
 describe('targets', () => {
