@@ -22,6 +22,7 @@ import { applyRelabel, compileRelabelConfigs } from '../src/relabel/index.js';
 import { type AppendCounts, appendSamples } from '../src/scrape/append.js';
 import { SampleBatch } from '../src/scrape/batch.js';
 import { ScrapeCache } from '../src/scrape/cache.js';
+import { TrackedSeries } from '../src/scrape/state.js';
 
 const { values } = parseArgs({
   options: {
@@ -91,7 +92,7 @@ function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; sampl
     opts,
     cache,
     batch,
-    new Set(),
+    new TrackedSeries(),
     counts,
   );
   const ms = performance.now() - t0;

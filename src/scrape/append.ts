@@ -16,6 +16,7 @@ import {
 import type { SampleBatch, SeriesEntry } from './batch.js';
 import type { ScrapeCache } from './cache.js';
 import { mergeTargetLabels } from './merge.js';
+import type { TrackedSeries } from './state.js';
 
 /** Samples more than this far ahead of the append start are refused (§6.1 6). */
 const MAX_FUTURE_MS = 10 * 60 * 1000;
@@ -56,8 +57,8 @@ export class AppendError extends Error {
 }
 
 /**
- * Appends every sample of `parser` to `batch`, recording the keys of tracked series in
- * `seen` (§8.2: series without an explicit timestamp, or all with track_timestamps_staleness).
+ * Appends every sample of `parser` to `batch`, recording tracked series in `seen` (§8.2:
+ * series without an explicit timestamp, or all with track_timestamps_staleness).
  *
  * Returns the counts; on a fatal error (§6.2) throws {@link AppendError} after setting
  * `counts` to what was reached — the caller rolls the batch back but keeps `seen`, because
@@ -69,7 +70,7 @@ export function appendSamples(
   opts: AppendOptions,
   cache: ScrapeCache,
   batch: SampleBatch,
-  seen: Set<string>,
+  seen: TrackedSeries,
   counts: AppendCounts,
 ): void {
   const appendStart = Date.now();
@@ -135,7 +136,7 @@ export function appendSamples(
       cache.addSeries(text, entry);
       if (!sampleLimitHit) counts.seriesAdded++;
     }
-    if (explicitTs === undefined || opts.trackTimestampsStaleness) seen.add(entry.key);
+    if (explicitTs === undefined || opts.trackTimestampsStaleness) seen.track(entry);
   }
   if (sampleLimitHit) throw new AppendError('SAMPLE_LIMIT', 'sample limit exceeded');
 }

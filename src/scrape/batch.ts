@@ -36,6 +36,12 @@ export interface SeriesRef {
 export interface SeriesEntry extends SeriesRef {
   /** `labelsKey(labels)`: the identity used by the staleness state. */
   readonly key: string;
+  /**
+   * Sequence number of the last scrape that tracked this series for staleness (§8.2); owned by
+   * the scrape (src/scrape/scrape.ts). Lets a scrape find vanished series without building a
+   * set of every key.
+   */
+  trackedIn?: number;
 }
 
 /**

@@ -3,6 +3,7 @@ import type { SeriesEntry } from './batch.js';
 
 /** A cached outcome for one series text: the final series, or `null` when relabeling dropped it. */
 interface CacheSlot {
+  readonly text: string;
   entry: SeriesEntry | null;
   /** The scrape iteration that last saw this text. */
   iter: number;
@@ -14,6 +15,9 @@ export interface FamilyMetadata {
   unit: string;
   iter: number;
 }
+
+/** Placeholder position for a text that had no slot when it was looked up. */
+const NO_SLOT: CacheSlot = { text: '\u0000<none>', entry: null, iter: -1 };
 
 /** Metadata entries outlive their family by this many scrapes (§5.4). */
 const METADATA_KEEP_SCRAPES = 10;
@@ -29,6 +33,14 @@ const METADATA_KEEP_SCRAPES = 10;
  */
 export class ScrapeCache {
   private readonly slots = new Map<string, CacheSlot>();
+  /**
+   * The slots in the order the last scrape met them, and the order being recorded now.
+   * Exporters write their series in the same order every time, so the slot at the same
+   * position is almost always the one: comparing two strings is much cheaper than hashing
+   * the text for a map lookup.
+   */
+  private lastOrder: CacheSlot[] = [];
+  private order: CacheSlot[] = [];
   readonly metadata = new Map<string, FamilyMetadata>();
   private iter = 0;
   private lastGoodSize = 0;
@@ -39,12 +51,25 @@ export class ScrapeCache {
 
   /** Starts a scrape; returns its iteration number. */
   beginScrape(): number {
+    this.order = [];
     return ++this.iter;
   }
 
-  /** The cached slot for a text, marking it seen in this iteration; undefined if unknown. */
+  /** Number of series texts the last scrape met (a size hint for the next one). */
+  get lastScrapeTexts(): number {
+    return this.lastOrder.length;
+  }
+
+  /** The cached slot for a text; undefined if unknown. Call once per sample, in body order. */
   lookup(text: string): CacheSlot | undefined {
-    return this.slots.get(text);
+    const guess = this.lastOrder[this.order.length];
+    const slot =
+      guess !== undefined && guess !== NO_SLOT && guess.text === text
+        ? guess
+        : this.slots.get(text);
+    // Unknown texts take a position too, so later series keep their alignment.
+    this.order.push(slot ?? NO_SLOT);
+    return slot;
   }
 
   /** True when this text was already seen in the current iteration (a duplicate, §6.1 5). */
@@ -57,11 +82,18 @@ export class ScrapeCache {
   }
 
   addSeries(text: string, entry: SeriesEntry): void {
-    this.slots.set(text, { entry, iter: this.iter });
+    this.add({ text, entry, iter: this.iter });
   }
 
   addDropped(text: string): void {
-    this.slots.set(text, { entry: null, iter: this.iter });
+    this.add({ text, entry: null, iter: this.iter });
+  }
+
+  private add(slot: CacheSlot): void {
+    this.slots.set(slot.text, slot);
+    // The text was looked up just before (and took NO_SLOT at the last position).
+    const last = this.order.length - 1;
+    if (last >= 0 && this.order[last] === NO_SLOT) this.order[last] = slot;
   }
 
   setMetadata(family: string, update: Partial<Omit<FamilyMetadata, 'iter'>>): void {
@@ -82,6 +114,8 @@ export class ScrapeCache {
 
   /** Ends a scrape (§6.4): evict unseen texts after a good non-empty scrape. */
   endScrape(success: boolean, empty: boolean): void {
+    if (success) this.lastOrder = this.order;
+    this.order = [];
     if (success && !empty) {
       for (const [text, slot] of this.slots) if (slot.iter !== this.iter) this.slots.delete(text);
       this.lastGoodSize = this.slots.size;

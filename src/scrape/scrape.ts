@@ -16,7 +16,7 @@ import { SampleBatch, type SeriesEntry } from './batch.js';
 import { ScrapeCache } from './cache.js';
 import { FetchErrorCode, fetchScrapeBody, ScrapeFetchError } from './fetch.js';
 import { appendReport, appendReportStale, type ReportValues, reportEntries } from './report.js';
-import type { ScrapeState } from './state.js';
+import { ScrapeState, TrackedSeries } from './state.js';
 
 export const USER_AGENT = 'lambdascrape/0.1.0';
 
@@ -83,8 +83,9 @@ export async function scrapeTarget(
 ): Promise<ScrapeResult> {
   const cfg = job.config;
   const start = performance.now();
-  const batch = new SampleBatch();
-  const seen = new Set<string>();
+  // Sized for last time's samples plus report series and some churn, so it rarely grows.
+  const batch = new SampleBatch(memory.cache.lastScrapeTexts + 64);
+  const seen = new TrackedSeries();
   const counts: AppendCounts = {
     total: 0,
     added: 0,
@@ -141,13 +142,7 @@ export async function scrapeTarget(
   }
   memory.cache.endScrape(error === undefined, emptyBody);
 
-  // Staleness (§8.2): every previously tracked series not seen now gets a marker at this
-  // scrape's time. On failure `seen` holds what was processed before the failure point.
-  for (const key of previous.series) {
-    if (!seen.has(key)) {
-      batch.push({ labels: labelsFromKey(key), key }, Number.NaN, opts.scrapeTimeMs, true);
-    }
-  }
+  appendStaleMarkers(previous, seen, batch, opts.scrapeTimeMs);
 
   const report: ReportValues = {
     up: error === undefined ? 1 : 0,
@@ -162,11 +157,44 @@ export async function scrapeTarget(
   appendReport(batch, memory.report, report, opts.scrapeTimeMs);
   return {
     batch,
-    state: { series: seen, lastScrapeTimeMs: opts.scrapeTimeMs },
+    state: new ScrapeState(opts.scrapeTimeMs, undefined, seen),
     up: error === undefined,
     error,
     report,
   };
+}
+
+/**
+ * Staleness (§8.2): every series tracked by the previous scrape and not by this one gets a
+ * marker at this scrape's time. On failure `seen` holds what was processed before the
+ * failure point.
+ *
+ * A warm target's previous state holds the cache entries themselves: those stamped by this
+ * scrape are present, and only the others need a look by key (an exporter may spell the same
+ * series differently). A state read back from storage holds keys only.
+ */
+function appendStaleMarkers(
+  previous: ScrapeState,
+  seen: TrackedSeries,
+  batch: SampleBatch,
+  timestampMs: number,
+): void {
+  const prevEntries = previous.tracked?.entries;
+  if (prevEntries !== undefined) {
+    const candidates = prevEntries.filter((e) => !seen.has(e));
+    if (candidates.length === 0) return;
+    const current = new Set(seen.entries.map((e) => e.key));
+    for (const e of candidates)
+      if (!current.has(e.key)) batch.push(e, Number.NaN, timestampMs, true);
+    return;
+  }
+  if (previous.series.size === 0) return;
+  const current = new Set(seen.entries.map((e) => e.key));
+  for (const key of previous.series) {
+    if (!current.has(key)) {
+      batch.push({ labels: labelsFromKey(key), key }, Number.NaN, timestampMs, true);
+    }
+  }
 }
 
 function appendOptions(job: ScrapeJob, target: Target): AppendOptions {

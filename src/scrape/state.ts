@@ -1,16 +1,59 @@
 /**
  * What must survive between scrapes of one target for staleness (§8): the identities
- * (`labelsKey`) of the series tracked by the last scrape. It is a plain value the caller keeps:
- * in memory locally, in DynamoDB between Lambda invocations.
+ * (`labelsKey`) of the series tracked by the last scrape. It is a value the caller keeps: in
+ * memory locally, in DynamoDB between Lambda invocations (through the serialised form).
  */
-export interface ScrapeState {
-  /** Keys of the series tracked by the last scrape (§8.2). */
-  readonly series: ReadonlySet<string>;
-  /** Scrape time (ms) of the last scrape attempt, undefined before the first one. */
-  readonly lastScrapeTimeMs: number | undefined;
+import type { SeriesEntry } from './batch.js';
+
+let nextScrapeSeq = 1;
+
+/**
+ * The series one scrape tracks for staleness (§8.2), collected by stamping each cache entry
+ * with the scrape's sequence number: adding a series costs a comparison, not a set insertion.
+ */
+export class TrackedSeries {
+  /** Unique per scrape in this process. */
+  readonly seq = nextScrapeSeq++;
+  readonly entries: SeriesEntry[] = [];
+
+  track(entry: SeriesEntry): void {
+    if (entry.trackedIn === this.seq) return;
+    entry.trackedIn = this.seq;
+    this.entries.push(entry);
+  }
+
+  /** True when `entry` was tracked by this scrape (false can still mean "same key, other entry"). */
+  has(entry: SeriesEntry): boolean {
+    return entry.trackedIn === this.seq;
+  }
 }
 
-export const EMPTY_SCRAPE_STATE: ScrapeState = { series: new Set(), lastScrapeTimeMs: undefined };
+export class ScrapeState {
+  private keys: ReadonlySet<string> | undefined;
+
+  /**
+   * @param lastScrapeTimeMs scrape time of the last attempt; undefined before the first one.
+   * @param keys the tracked series keys, when known as keys (a deserialised state).
+   * @param tracked the tracked entries, when this process made the state (a warm target).
+   */
+  constructor(
+    readonly lastScrapeTimeMs: number | undefined,
+    keys: ReadonlySet<string> | undefined,
+    readonly tracked?: TrackedSeries,
+  ) {
+    this.keys = keys;
+  }
+
+  /** Keys of the series tracked by the last scrape (§8.2). Built on first use. */
+  get series(): ReadonlySet<string> {
+    if (this.keys === undefined) {
+      this.keys = new Set(this.tracked?.entries.map((e) => e.key));
+    }
+    return this.keys;
+  }
+}
+
+export const EMPTY_SCRAPE_STATE = new ScrapeState(undefined, new Set());
 
 export interface SerializedScrapeState {
   readonly series: string[];
@@ -22,5 +65,5 @@ export function serializeScrapeState(state: ScrapeState): SerializedScrapeState 
 }
 
 export function deserializeScrapeState(value: SerializedScrapeState): ScrapeState {
-  return { series: new Set(value.series), lastScrapeTimeMs: value.lastScrapeTimeMs ?? undefined };
+  return new ScrapeState(value.lastScrapeTimeMs ?? undefined, new Set(value.series));
 }

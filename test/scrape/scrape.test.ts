@@ -16,7 +16,12 @@ import {
   scrapeTarget,
   TargetScrapeCache,
 } from '../../src/scrape/scrape.js';
-import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../../src/scrape/state.js';
+import {
+  deserializeScrapeState,
+  EMPTY_SCRAPE_STATE,
+  type ScrapeState,
+  serializeScrapeState,
+} from '../../src/scrape/state.js';
 
 interface Reply {
   status?: number;
@@ -99,6 +104,12 @@ ${jobYaml}
     async scrape() {
       t += 15_000;
       const r = await scrapeTarget(job, target, memory, state, { scrapeTimeMs: t });
+      state = r.state;
+      return r;
+    },
+    async scrapeFrom(previous: ScrapeState) {
+      t += 15_000;
+      const r = await scrapeTarget(job, target, memory, previous, { scrapeTimeMs: t });
       state = r.state;
       return r;
     },
@@ -357,6 +368,49 @@ describe('staleness across scrapes (§8.2)', () => {
       `b{instance="127.0.0.1:${port}", job="test"} stale`,
     ]);
     expect(lines(third).filter((l) => l.includes('stale'))).toEqual([]);
+  });
+
+  it('a series spelled differently is the same series: no marker (§6.4)', async () => {
+    replies.set('/spelling', { body: 'a{x="1",y="2"} 1\nb 2\n' });
+    const s = await setup('/spelling');
+    await s.scrape();
+    replies.set('/spelling', { body: 'b 2\na{y="2", x="1"} 1\n' });
+    const r = await s.scrape();
+    await s.close();
+    expect(lines(r).filter((l) => l.includes('stale'))).toEqual([]);
+    expect(sampleValue(r, 'a')).toBe(1);
+  });
+
+  it('reordered, added and removed series keep their own cache results', async () => {
+    replies.set('/order', { body: 'a 1\nb 2\nc 3\n' });
+    const s = await setup('/order');
+    await s.scrape();
+    replies.set('/order', { body: 'c 30\nnew 5\na 10\n' });
+    const r = await s.scrape();
+    await s.close();
+    expect(lines(r).filter((l) => !l.startsWith('scrape_') && !l.startsWith('up'))).toEqual([
+      `a{instance="127.0.0.1:${port}", job="test"} 10`,
+      `b{instance="127.0.0.1:${port}", job="test"} stale`,
+      `c{instance="127.0.0.1:${port}", job="test"} 30`,
+      `new{instance="127.0.0.1:${port}", job="test"} 5`,
+    ]);
+    expect(sampleValue(r, 'scrape_series_added')).toBe(1);
+  });
+
+  it('a state read back from storage stales by key', async () => {
+    replies.set('/stored', { body: 'a 1\nb 2\n' });
+    const s = await setup('/stored');
+    const first = await s.scrape();
+    const stored = deserializeScrapeState(
+      JSON.parse(JSON.stringify(serializeScrapeState(first.state))),
+    );
+    expect([...stored.series].length).toBe(2);
+    replies.set('/stored', { body: 'a 1\n' });
+    const r = await s.scrapeFrom(stored);
+    await s.close();
+    expect(lines(r).filter((l) => l.includes('stale'))).toEqual([
+      `b{instance="127.0.0.1:${port}", job="test"} stale`,
+    ]);
   });
 
   it('an empty 200 body is a successful scrape that stales everything (§4.2)', async () => {
