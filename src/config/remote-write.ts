@@ -94,6 +94,7 @@ const SIGV4_FIELDS = new Set([
   'role_arn',
   'external_id',
   'service',
+  'service_name',
   'use_fips_sts_endpoint',
 ]);
 
@@ -347,7 +348,8 @@ function readSigV4(reader: YamlReader, node: Node | null): SigV4Config | undefin
     profile: s.string('profile') || undefined,
     roleArn: s.string('role_arn') || undefined,
     externalId: s.string('external_id') || undefined,
-    service: s.string('service') || undefined,
+    // Current Prometheus spells it service_name; older sigv4 releases read `service`.
+    service: s.string('service_name') || s.string('service') || undefined,
     useFipsStsEndpoint: s.bool('use_fips_sts_endpoint') ?? false,
   };
   if ((config.accessKey === undefined) !== (config.secretKey === undefined)) {

@@ -46,11 +46,19 @@ export interface SignableRequest {
   readonly headers: Record<string, string | string[]>;
   /** The exact bytes sent (compressed body); do not modify. */
   readonly body: Uint8Array;
+  /**
+   * Aborts when the attempt times out (`remote_timeout`) or the caller's deadline passes: a
+   * signer that waits (for credentials, say) should stop waiting and reject then.
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**
- * Plug-in point for request signing (SigV4 for Amazon Managed Prometheus, a later step). Called
- * once per attempt after all other headers are set, so a signature covers them.
+ * Plug-in point for request signing (`sigv4.ts` for Amazon Managed Prometheus). Called once per
+ * attempt after all other headers are set, so a signature covers them; the attempt's timeout
+ * runs from before the call. A rejection fails the attempt with `RW_CREDENTIALS`, recoverable
+ * unless the error has `recoverable: false` (a signer's way of saying another attempt cannot
+ * succeed, e.g. no AWS region).
  */
 export interface RequestSigner {
   sign(request: SignableRequest): Promise<void>;
@@ -61,7 +69,7 @@ export interface RemoteWriteClientOptions {
   readonly configDir?: string;
   /** Default {@link DEFAULT_USER_AGENT}. */
   readonly userAgent?: string;
-  /** Required when the config has `sigv4`. */
+  /** Required when the config has `sigv4` (`RemoteWriter` creates one with `createSigV4Signer`). */
   readonly signer?: RequestSigner;
   /** Replaces the client's own Agent (tests, or sharing one Agent among clients). Not closed by `close()`. */
   readonly dispatcher?: Dispatcher;
@@ -146,22 +154,8 @@ export function createRemoteWriteClient(
     signal?: AbortSignal,
   ): Promise<AttemptOutcome> {
     if (signal?.aborted) return { ok: false, error: deadlineError(label, signal.reason) };
-    let headers: Record<string, string | string[]>;
-    try {
-      headers = await buildRequestHeaders(staticHeaders, config, files);
-      if (attempt > 0) headers['retry-attempt'] = String(attempt);
-      if (signer !== undefined) await signer.sign({ method: 'POST', url, headers, body });
-    } catch (cause) {
-      return {
-        ok: false,
-        error: new RemoteWriteError(
-          REMOTE_WRITE_ERROR_CODES.credentials,
-          `${label}: cannot prepare credentials: ${errorText(cause)}`,
-          { recoverable: true, cause },
-        ),
-      };
-    }
-
+    // The attempt's clock starts before credentials are prepared: a signer may wait on the
+    // network (STS, instance metadata) and must not outlive the attempt.
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -171,6 +165,36 @@ export function createRemoteWriteClient(
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      let headers: Record<string, string | string[]>;
+      try {
+        headers = await buildRequestHeaders(staticHeaders, config, files);
+        if (attempt > 0) headers['retry-attempt'] = String(attempt);
+        if (signer !== undefined) {
+          await signer.sign({ method: 'POST', url, headers, body, signal: controller.signal });
+        }
+      } catch (cause) {
+        if (timedOut) {
+          return {
+            ok: false,
+            error: new RemoteWriteError(
+              REMOTE_WRITE_ERROR_CODES.timeout,
+              `${label}: credentials not ready within ${timeoutMs}ms`,
+              { recoverable: true, cause },
+            ),
+          };
+        }
+        if (signal?.aborted) return { ok: false, error: deadlineError(label, signal.reason) };
+        const recoverable = (cause as { recoverable?: unknown } | null)?.recoverable !== false;
+        return {
+          ok: false,
+          error: new RemoteWriteError(
+            REMOTE_WRITE_ERROR_CODES.credentials,
+            `${label}: cannot prepare credentials: ${errorText(cause)}`,
+            { recoverable, cause },
+          ),
+        };
+      }
+
       const res = await request(url, {
         method: 'POST',
         headers,

@@ -18,7 +18,10 @@ export const REMOTE_WRITE_ERROR_CODES = {
   rejected: 'RW_HTTP_REJECTED',
   /** The caller's AbortSignal fired or `retryUntil` passed before delivery. */
   deadline: 'RW_DEADLINE',
-  /** A credentials/header file could not be read at request time. Recoverable (may be rotated). */
+  /**
+   * A credentials/header file could not be read at request time (recoverable: it may be
+   * rotated), or the request signer failed (recoverable unless the signer says otherwise).
+   */
   credentials: 'RW_CREDENTIALS',
   /** The remote_write config uses something this implementation does not support. */
   unsupportedConfig: 'RW_UNSUPPORTED_CONFIG',

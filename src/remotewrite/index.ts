@@ -4,6 +4,16 @@
  */
 
 export {
+  CREDENTIALS_REFRESH_WINDOW_MS,
+  createSigV4Signer,
+  DEFAULT_SIGV4_SERVICE,
+  SIGV4_ERROR_CODES,
+  type SigV4Credentials,
+  SigV4Error,
+  type SigV4ErrorCode,
+  type SigV4SignerOptions,
+} from '../aws/sigv4.js';
+export {
   type BatchExemplar,
   type Exemplar,
   SampleBatch,

@@ -21,6 +21,7 @@
  * sent at once), sample_age_limit, native histograms.
  */
 
+import { createSigV4Signer, SigV4Error } from '../aws/sigv4.js';
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
 import { compareUtf8 } from '../model/byte-order.js';
 import type { Label, Labels } from '../model/labels.js';
@@ -77,7 +78,7 @@ export interface RemoteWriteCounters {
   samplesSent: number;
   /** Samples in requests the receiver rejected for good. */
   samplesFailed: number;
-  /** Samples sent again in a retry attempt (counted per retry). */
+  /** Samples to be sent again after a recoverable failure (counted per retry, when decided). */
   samplesRetried: number;
   /** Samples handed back undelivered (`parked`) when the deadline came. */
   samplesPending: number;
@@ -93,7 +94,7 @@ export interface RemoteWriteCounters {
   requestsSent: number;
   /** Rejected requests. */
   requestsFailed: number;
-  /** Retry attempts. */
+  /** Retries, counted when decided (before the backoff sleep), as they happen. */
   requestsRetried: number;
   /** Requests handed back undelivered. */
   requestsPending: number;
@@ -177,14 +178,18 @@ export class RemoteWriter {
   private readonly limiter: Limiter;
 
   /**
+   * With `sigv4` in the config and neither `signer` nor `client` given, the writer signs with
+   * {@link createSigV4Signer} (credentials load on the first request, not here).
+   *
    * Throws {@link RemoteWriteError}: `RW_UNSUPPORTED_CONFIG` for configs it cannot honour (see
-   * `createRemoteWriteClient`), `RW_INVALID_CONFIG` when write_relabel_configs do not compile.
+   * `createRemoteWriteClient`), `RW_INVALID_CONFIG` when write_relabel_configs do not compile
+   * or the sigv4 settings cannot work.
    */
   constructor(config: RemoteWriteConfig, options: RemoteWriterOptions = {}) {
     this.name = config.name;
     this.config = config;
     this.transform = options.transformSeries ?? compileWriteRelabel(config, options);
-    this.client = options.client ?? createRemoteWriteClient(config, options);
+    this.client = options.client ?? createRemoteWriteClient(config, withSigner(config, options));
     this.ownsClient = options.client === undefined;
     this.external = labelsFromRecord(options.externalLabels ?? {});
     this.cacheInSeries = options.cacheInSeries ?? false;
@@ -340,8 +345,22 @@ export class RemoteWriter {
     dropped: number,
     options: SendOptions,
   ): Promise<WriteResult> {
+    const c = this.counters;
     const results = await Promise.all(
-      prepared.map((p) => this.limiter.run(() => sendWriteRequest(this.client, p.body, options))),
+      prepared.map((p) =>
+        this.limiter.run(() =>
+          sendWriteRequest(this.client, p.body, {
+            ...options,
+            // Counted when a retry is decided (before its backoff), as Prometheus does: during an
+            // outage the counters move while it lasts, not only once the receiver is back.
+            onRetry: (error, attempt, sleepMs) => {
+              c.requestsRetried++;
+              c.samplesRetried += p.samples;
+              options.onRetry?.(error, attempt, sleepMs);
+            },
+          }),
+        ),
+      ),
     );
     let delivered = 0;
     let rejected = 0;
@@ -349,14 +368,10 @@ export class RemoteWriter {
     let samples = 0;
     const parked: ParkedRequest[] = [];
     const errors: RemoteWriteError[] = [];
-    const c = this.counters;
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i]!;
       const r: SendResult = results[i]!;
       samples += p.samples;
-      const retries = Math.max(r.attempts - 1, 0);
-      c.requestsRetried += retries;
-      c.samplesRetried += retries * p.samples;
       if (r.outcome === 'delivered') {
         delivered += p.samples;
         c.requestsSent++;
@@ -390,6 +405,24 @@ export class RemoteWriter {
       parked,
       errors,
     };
+  }
+}
+
+/** `options` with a SigV4 signer when the config has `sigv4` and none was given. */
+function withSigner(
+  config: RemoteWriteConfig,
+  options: RemoteWriterOptions,
+): RemoteWriteClientOptions {
+  if (config.sigv4 === undefined || options.signer !== undefined) return options;
+  try {
+    return { ...options, signer: createSigV4Signer(config.sigv4) };
+  } catch (cause) {
+    if (!(cause instanceof SigV4Error)) throw cause;
+    throw new RemoteWriteError(
+      REMOTE_WRITE_ERROR_CODES.invalidConfig,
+      `remote_write ${config.name}: sigv4: ${cause.message}`,
+      { recoverable: false, cause },
+    );
   }
 }
 

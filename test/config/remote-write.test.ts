@@ -104,6 +104,13 @@ describe('remote_write defaults (§11.2, §11.3)', () => {
     expect(rw?.httpClient.enableHttp2).toBe(true);
   });
 
+  it('reads the sigv4 service from service_name, as current Prometheus spells it', () => {
+    const [rw] = remoteWrite(
+      'remote_write:\n  - {url: http://a, sigv4: {region: r, service_name: svc}}\n',
+    );
+    expect(rw?.sigv4?.service).toBe('svc');
+  });
+
   it('takes `sigv4: {}` as "sign with the default credentials" and `sigv4:` as unset', () => {
     const [withEmpty, withNull] = remoteWrite(
       'remote_write:\n  - {url: http://a, sigv4: {}}\n  - url: http://b\n    sigv4:\n',

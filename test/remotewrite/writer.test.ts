@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { RelabelConfig } from '../../src/config/types.js';
 import type { Labels } from '../../src/model/labels.js';
 import { RemoteWriter, type RemoteWriterOptions } from '../../src/remotewrite/writer.js';
@@ -223,6 +223,24 @@ describe('RemoteWriter', () => {
     await Promise.all([w.write(unit('a', 12)), w.write(unit('b', 12))]);
     expect(rx.requests.length).toBe(12);
     expect(peak).toBe(2);
+  });
+
+  it('counts retries as they happen, while the receiver still fails (regression)', async () => {
+    // The counters used to move only once a request was settled: during a backend outage the
+    // runner's lambdascrape_remote_write_samples_retried_total stayed flat (found by
+    // test/e2e/remote-write-prometheus.test.ts). Prometheus counts each retry before its backoff.
+    for (let i = 0; i < 1000; i++) rx.respond(reply(503));
+    const w = writer();
+    const abort = new AbortController();
+    const pending = w.write(unit('t', 3), { signal: abort.signal });
+    await vi.waitFor(() => expect(rx.requests.length).toBeGreaterThanOrEqual(3));
+    expect(w.counters.requestsRetried).toBeGreaterThanOrEqual(2);
+    expect(w.counters.samplesRetried).toBe(3 * w.counters.requestsRetried);
+    expect(w.counters.samplesSent).toBe(0);
+    abort.abort();
+    const r = await pending;
+    expect(r).toMatchObject({ delivered: 0, pending: 3 });
+    expect(w.counters.requestsRetried).toBeGreaterThanOrEqual(rx.requests.length - 1);
   });
 
   it('reports delivered, rejected and parked requests; a parked request replays later', async () => {
