@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import { discoverJob } from '../discovery/registry.js';
+import { type DiscoveryDeps, discoverJob } from '../discovery/registry.js';
 import { buildTargets, computeOffsetSeed } from '../targets/index.js';
 import type { DroppedTarget, Target } from '../targets/types.js';
 
@@ -15,18 +15,27 @@ export interface JobTargets {
 }
 
 /** Runs discovery and target relabeling for every job of a config (or one job). */
-export async function resolveTargets(config: Config, onlyJob?: string): Promise<JobTargets[]> {
+export async function resolveTargets(
+  config: Config,
+  onlyJob?: string,
+  deps: Omit<DiscoveryDeps, 'configDir'> = {},
+): Promise<JobTargets[]> {
   const offsetSeed = computeOffsetSeed(hostname(), config.global.externalLabels);
   const out: JobTargets[] = [];
   for (const job of config.scrapeConfigs) {
     if (onlyJob !== undefined && job.jobName !== onlyJob) continue;
-    const groups = await discoverJob(job, { configDir: dirOf(config.sourcePath) });
+    const errors: string[] = [];
+    const groups = await discoverJob(job, {
+      ...deps,
+      configDir: dirOf(config.sourcePath),
+      onError: (err) => errors.push(err.message),
+    });
     const result = buildTargets(job, groups, { offsetSeed });
     out.push({
       job,
       active: result.active,
       dropped: result.dropped,
-      errors: result.errors.map((e) => e.message),
+      errors: [...errors, ...result.errors.map((e) => e.message)],
       forcedError: result.targetLimitError,
     });
   }

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile } from '../config/index.js';
+import { ConfigError } from '../config/index.js';
 import { LocalError } from '../local/errors.js';
 import {
   createLogger,
@@ -10,7 +10,9 @@ import {
 } from '../local/logger.js';
 import { LocalRunner } from '../local/runner.js';
 import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
+import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
+import { loadCheckedConfig } from './load-config.js';
 
 /** The process signals the command listens to; injectable so tests need no real signals. */
 export interface SignalSource {
@@ -70,7 +72,7 @@ export async function runCommand(
     format: format as LogFormat,
     write: io.stderr,
   });
-  const load = () => loadConfigFile(path, { env: io.env });
+  const load = () => loadCheckedConfig(path, io.env);
   let config: Awaited<ReturnType<typeof load>>;
   try {
     config = await load();
@@ -87,6 +89,7 @@ export async function runCommand(
     listen,
     stdout: io.stdout,
     subtitle: path,
+    discovery: discoveryDepsFromEnv(io.env),
   });
   try {
     await runner.start();

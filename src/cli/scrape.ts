@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/index.js';
 import { formatSampleLine } from '../exposition/index.js';
 import { createDispatcher } from '../http/client.js';
 import { getLabel } from '../model/labels.js';
 import { prepareScrapeJob, scrapeTarget, TargetScrapeCache } from '../scrape/scrape.js';
 import { EMPTY_SCRAPE_STATE } from '../scrape/state.js';
+import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 import { resolveTargets } from './job-targets.js';
+import { loadCheckedConfig } from './load-config.js';
 
 /**
  * `scrape --config FILE --job JOB [--target ADDRESS]`: scrapes the job's targets (or the one
@@ -24,8 +25,8 @@ export async function scrapeCommand(args: readonly string[], io: CliIo): Promise
   });
   if (values.config === undefined) throw new UsageError('scrape needs --config FILE');
   if (values.job === undefined) throw new UsageError('scrape needs --job JOB');
-  const config = await loadConfigFile(values.config, { env: io.env });
-  const [resolved] = await resolveTargets(config, values.job);
+  const config = await loadCheckedConfig(values.config, io.env);
+  const [resolved] = await resolveTargets(config, values.job, discoveryDepsFromEnv(io.env));
   if (resolved === undefined) {
     io.stderr(`error: no scrape config with job_name "${values.job}"\n`);
     return 1;

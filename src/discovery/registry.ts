@@ -8,7 +8,15 @@
  */
 import { posix } from 'node:path';
 import type { FileSdConfig, ScrapeConfig } from '../config/types.js';
+import {
+  type ConsulSdOptions,
+  createConsulDiscoverers,
+  parseConsulSdConfig,
+} from './consul/index.js';
+import { createDnsDiscoverers, type DnsSdDeps, parseDnsSdConfigs } from './dns/index.js';
+import { createEc2Discoverers, type Ec2Deps, parseEc2SdConfig } from './ec2/index.js';
 import { FileDiscoverer, type FileSdDeps, nodeFileSdDeps } from './file/index.js';
+import { createHttpDiscoverers, type HttpSdOptions, parseHttpSdConfig } from './http/index.js';
 import { refresh as refreshStatic } from './static/index.js';
 import type { TargetGroup } from './types.js';
 
@@ -24,6 +32,16 @@ export interface DiscoveryDeps {
   readonly configDir?: string;
   /** Receives every refresh error of {@link discoverJob}. @default errors are dropped */
   readonly onError?: (err: Error) => void;
+  /** Resolver for dns_sd. @default the OS resolver (node:dns, resolv.conf servers) */
+  readonly dns?: DnsSdDeps;
+  /** EC2 client factory for ec2_sd. @default new EC2Client(opts) */
+  readonly ec2?: Ec2Deps;
+  /** Limits / shared dispatcher for consul_sd. @default DEFAULT_CONSUL_* */
+  readonly consul?: ConsulSdOptions;
+  /** Limits for http_sd. @default DEFAULT_MAX_BODY_BYTES */
+  readonly http?: HttpSdOptions;
+  /** Clock for refresh_interval bookkeeping, ms since the epoch. @default Date.now */
+  readonly now?: () => number;
 }
 
 export interface DiscoveryRefresh {
@@ -38,15 +56,42 @@ export interface DiscoveryRefresh {
  */
 export interface Discoverer {
   refresh(): Promise<DiscoveryRefresh>;
+  /** The entry's refresh_interval; a refresh before it is due returns the last groups. */
+  readonly refreshIntervalMs?: number;
+  /** Releases connections the discoverer holds. */
+  close?(): Promise<void>;
 }
 
-export type MechanismName = 'static_configs' | 'file_sd_configs';
+export type MechanismName =
+  | 'static_configs'
+  | 'file_sd_configs'
+  | 'ec2_sd_configs'
+  | 'dns_sd_configs'
+  | 'http_sd_configs'
+  | 'consul_sd_configs';
 
 export interface DiscoveryMechanism {
   /** The scrape_config field this mechanism reads. */
   readonly name: MechanismName;
   /** The discoverers for `job`'s configs of this kind (none when it has none). */
   create(job: ScrapeConfig, deps: DiscoveryDeps): Discoverer[];
+  /**
+   * Checks `job`'s raw configs of this kind (those the config loader carries as data) without
+   * building clients; throws with a message naming the job and entry.
+   */
+  validate?(job: ScrapeConfig): void;
+}
+
+/** Calls `parse` on each raw entry of `field`, naming it as the mechanisms do. */
+function validateEach(
+  job: ScrapeConfig,
+  field: MechanismName,
+  parse: (raw: unknown, where: string) => unknown,
+): void {
+  const list = job.otherSdConfigs[field] ?? [];
+  for (let i = 0; i < list.length; i++) {
+    parse(list[i], `job ${JSON.stringify(job.jobName)} ${field}[${i}]`);
+  }
 }
 
 export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism[] = [
@@ -67,7 +112,77 @@ export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism[] = [
           new FileDiscoverer(withConfigDir(config, deps.configDir), deps.file ?? nodeFileSdDeps),
       ),
   },
+  {
+    name: 'ec2_sd_configs',
+    create: (job, deps) => createEc2Discoverers(job, deps.ec2),
+    validate: (job) => validateEach(job, 'ec2_sd_configs', parseEc2SdConfig),
+  },
+  {
+    name: 'dns_sd_configs',
+    create: (job, deps) => createDnsDiscoverers(job, deps.dns ?? {}),
+    validate: (job) => {
+      parseDnsSdConfigs(job);
+    },
+  },
+  {
+    name: 'http_sd_configs',
+    create: (job, deps) =>
+      createHttpDiscoverers(job, {
+        ...(deps.configDir === undefined ? {} : { configDir: deps.configDir }),
+        ...(deps.http === undefined ? {} : { http: deps.http }),
+      }),
+    validate: (job) =>
+      validateEach(job, 'http_sd_configs', (raw, where) => parseHttpSdConfig(raw, where)),
+  },
+  {
+    name: 'consul_sd_configs',
+    create: (job, deps) => createConsulDiscoverers(job, deps),
+    validate: (job) => validateEach(job, 'consul_sd_configs', parseConsulSdConfig),
+  },
 ];
+
+interface JobsConfig {
+  readonly scrapeConfigs: readonly ScrapeConfig[];
+}
+
+/**
+ * Errors in the discovery configs of `config` that the config loader cannot see (it carries
+ * `*_sd_configs` other than static and file as data): one message per job and mechanism.
+ * Empty when all is well.
+ */
+export function discoveryConfigErrors(config: JobsConfig): string[] {
+  const errors: string[] = [];
+  for (const job of config.scrapeConfigs) {
+    for (const mechanism of DISCOVERY_MECHANISMS) {
+      try {
+        mechanism.validate?.(job);
+      } catch (err) {
+        errors.push(err instanceof Error ? err.message : String(err));
+      }
+    }
+  }
+  return errors;
+}
+
+/**
+ * Warnings for `*_sd_configs` fields no mechanism here reads (kubernetes_sd_configs, say):
+ * those jobs get no targets from them. A warning, not an error, so a prometheus.yml that
+ * also covers other environments still runs its supported jobs.
+ */
+export function unsupportedDiscoveryWarnings(config: JobsConfig): string[] {
+  const known = new Set<string>(DISCOVERY_MECHANISMS.map((m) => m.name));
+  const warnings: string[] = [];
+  for (const job of config.scrapeConfigs) {
+    for (const [field, list] of Object.entries(job.otherSdConfigs)) {
+      if (!known.has(field) && list.length > 0) {
+        warnings.push(
+          `job ${JSON.stringify(job.jobName)}: ${field} is not supported yet and is ignored`,
+        );
+      }
+    }
+  }
+  return warnings;
+}
 
 function withConfigDir(config: FileSdConfig, dir: string | undefined): FileSdConfig {
   if (dir === undefined || dir === '') return config;
@@ -96,6 +211,8 @@ interface Provider {
   readonly name: string;
   readonly discoverer: Discoverer;
   last: readonly TargetGroup[];
+  /** When the next refresh is due (ms); 0 = at the next call. */
+  due: number;
 }
 
 /**
@@ -105,25 +222,48 @@ interface Provider {
  */
 export class JobDiscovery {
   private readonly providers: Provider[];
+  private readonly now: () => number;
 
   constructor(
     private readonly job: ScrapeConfig,
     deps: DiscoveryDeps,
     mechanisms: readonly DiscoveryMechanism[] = DISCOVERY_MECHANISMS,
   ) {
+    this.now = deps.now ?? Date.now;
     this.providers = mechanisms.flatMap((mechanism) =>
       mechanism.create(job, deps).map((discoverer, index) => ({
         name: `${mechanism.name}/${index}`,
         discoverer,
         last: [],
+        due: 0,
       })),
     );
   }
 
-  /** Refreshes every discoverer (concurrently) and concatenates their groups in config order. */
-  async refresh(): Promise<DiscoveryRefresh> {
+  /**
+   * The shortest refresh_interval among the discoverers (ms), or undefined when none polls
+   * (static targets only): how often a caller should call {@link refresh}.
+   */
+  get refreshIntervalMs(): number | undefined {
+    const intervals = this.providers
+      .map((p) => p.discoverer.refreshIntervalMs)
+      .filter((ms): ms is number => ms !== undefined && ms > 0);
+    return intervals.length === 0 ? undefined : Math.min(...intervals);
+  }
+
+  /**
+   * Refreshes every discoverer that is due (concurrently) and concatenates all groups in
+   * config order. A discoverer refreshed less than its refresh_interval ago contributes its
+   * last groups without being asked, so a caller that runs every minute does not call EC2
+   * every minute for a 5-minute interval. `force` refreshes every discoverer.
+   */
+  async refresh(options: { force?: boolean } = {}): Promise<DiscoveryRefresh> {
+    const now = this.now();
     const results = await Promise.all(
       this.providers.map(async (provider) => {
+        if (!options.force && provider.due > now) return { groups: provider.last, errors: [] };
+        const interval = provider.discoverer.refreshIntervalMs;
+        provider.due = interval !== undefined && interval > 0 ? now + interval : 0;
         try {
           const { groups, errors } = await provider.discoverer.refresh();
           provider.last = groups.map((g) => ({ ...g, source: `${provider.name}/${g.source}` }));
@@ -142,6 +282,11 @@ export class JobDiscovery {
       errors: results.flatMap((r) => r.errors),
     };
   }
+
+  /** Releases every discoverer's connections. */
+  async close(): Promise<void> {
+    await Promise.all(this.providers.map((p) => p.discoverer.close?.()));
+  }
 }
 
 /**
@@ -153,7 +298,12 @@ export async function discoverJob(
   job: ScrapeConfig,
   deps: DiscoveryDeps = {},
 ): Promise<TargetGroup[]> {
-  const { groups, errors } = await new JobDiscovery(job, deps).refresh();
-  for (const err of errors) deps.onError?.(err);
-  return [...groups];
+  const discovery = new JobDiscovery(job, deps);
+  try {
+    const { groups, errors } = await discovery.refresh();
+    for (const err of errors) deps.onError?.(err);
+    return [...groups];
+  } finally {
+    await discovery.close();
+  }
 }

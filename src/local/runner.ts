@@ -29,7 +29,11 @@ import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Dispatcher } from 'undici';
 import type { Config, HttpClientConfig, ScrapeConfig } from '../config/types.js';
-import { type DiscoveryDeps, JobDiscovery } from '../discovery/registry.js';
+import {
+  type DiscoveryDeps,
+  JobDiscovery,
+  unsupportedDiscoveryWarnings,
+} from '../discovery/registry.js';
 import { createDispatcher as createHttpDispatcher } from '../http/client.js';
 import { labelsKey } from '../model/labels.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
@@ -78,7 +82,7 @@ export interface LocalRunnerOptions {
   /** Host name for the phase seed (§9) and `globalUrl`. @default os.hostname() */
   readonly hostname?: string;
   /** File system for file_sd (tests). @default the local file system */
-  readonly discovery?: Pick<DiscoveryDeps, 'file'>;
+  readonly discovery?: Omit<DiscoveryDeps, 'configDir' | 'now'>;
   /** @default createDispatcher from src/http/client.ts */
   readonly createDispatcher?: (config: HttpClientConfig) => Promise<Dispatcher>;
   /** Where the default sink prints scrape lines without remote_write. @default process.stdout */
@@ -451,15 +455,8 @@ export class LocalRunner {
         }
         replacement.active = before.active;
       }
-      for (const [mechanism, list] of Object.entries(jobConfig.otherSdConfigs)) {
-        if (list.length > 0) {
-          this.logger.warn('service discovery mechanism not supported yet; ignored', {
-            job: name,
-            mechanism,
-          });
-        }
-      }
     }
+    for (const warning of unsupportedDiscoveryWarnings(config)) this.logger.warn(warning);
     await Promise.all([...this.jobs.values()].map((job) => this.refreshJob(job)));
   }
 
@@ -478,19 +475,18 @@ export class LocalRunner {
       config.httpClient,
     );
     try {
-      const fileSd = config.fileSdConfigs.map((f) => f.refreshInterval).filter((ms) => ms > 0);
+      const discovery = new JobDiscovery(config, {
+        ...this.options.discovery,
+        ...(root.sourcePath === '' ? {} : { configDir: dirname(root.sourcePath) }),
+        now: () => this.clock.now(),
+      });
       return {
         name: config.jobName,
         config,
         dispatcher,
         scrapeJob: prepareScrapeJob(config, dispatcher),
-        discovery: new JobDiscovery(config, {
-          ...(this.options.discovery?.file === undefined
-            ? {}
-            : { file: this.options.discovery.file }),
-          ...(root.sourcePath === '' ? {} : { configDir: dirname(root.sourcePath) }),
-        }),
-        refreshMs: fileSd.length === 0 ? undefined : Math.min(...fileSd),
+        discovery,
+        refreshMs: discovery.refreshIntervalMs,
         refreshTimer: undefined,
         active: new Map(),
         dropped: [],
@@ -819,7 +815,9 @@ async function drainSink(sink: SampleSink, clock: Clock, flushMs: number): Promi
  */
 function closeAfter(job: JobRuntime): Promise<void> {
   const running = [...job.active.values()].map((r) => r.running).filter((p) => p !== undefined);
-  return Promise.all(running).then(() => closeDispatcher(job.dispatcher));
+  return Promise.all(running).then(() =>
+    Promise.all([closeDispatcher(job.dispatcher), job.discovery.close()]).then(() => undefined),
+  );
 }
 
 async function closeDispatcher(dispatcher: Dispatcher): Promise<void> {

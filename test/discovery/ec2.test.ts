@@ -487,7 +487,7 @@ describe('Ec2Discoverer against a local EC2 Query API', () => {
     expect(first.errors).toEqual([]);
     expect(first.groups.map((g) => g.source)).toEqual(['ec2_sd_configs/0/us-east-1']);
     behaviour.describeInstancesError = { status: 503, code: 'Unavailable', message: 'down' };
-    const second = await discovery.refresh();
+    const second = await discovery.refresh({ force: true });
     expect(second.groups).toEqual(first.groups);
     expect(second.errors.map((e) => e.message)).toEqual([
       'discovery ec2_sd_configs/0 of job "test" failed: cannot describe EC2 instances in region us-east-1: Unavailable: down',

@@ -276,7 +276,7 @@ describe('HttpDiscoverer: across refreshes', () => {
     expect(good.groups).toHaveLength(3);
     expect(good.groups[0]!.source).toBe(`http_sd_configs/0/${base}/sd:0`);
     reply = { body: '[null]' };
-    const bad = await discovery.refresh();
+    const bad = await discovery.refresh({ force: true });
     expect(bad.groups).toEqual(good.groups);
     expect(bad.errors[0]!.message).toContain('nil target group item found (index 0)');
   });

@@ -4,7 +4,9 @@ import {
   DISCOVERY_MECHANISMS,
   type DiscoveryMechanism,
   discoverJob,
+  discoveryConfigErrors,
   JobDiscovery,
+  unsupportedDiscoveryWarnings,
 } from '../../src/discovery/registry.js';
 import type { TargetGroup } from '../../src/discovery/types.js';
 import { labelsToRecord } from '../../src/model/labels.js';
@@ -15,8 +17,88 @@ import { memFs } from './mem-fs.js';
 const fileSd = (...files: string[]) => ({ files, refreshInterval: 300_000 });
 
 describe('DISCOVERY_MECHANISMS', () => {
-  it('lists static and file discovery explicitly', () => {
-    expect(DISCOVERY_MECHANISMS.map((m) => m.name)).toEqual(['static_configs', 'file_sd_configs']);
+  it('lists every mechanism explicitly', () => {
+    expect(DISCOVERY_MECHANISMS.map((m) => m.name)).toEqual([
+      'static_configs',
+      'file_sd_configs',
+      'ec2_sd_configs',
+      'dns_sd_configs',
+      'http_sd_configs',
+      'consul_sd_configs',
+    ]);
+  });
+});
+
+describe('JobDiscovery refresh intervals', () => {
+  /** A mechanism whose discoverer counts its refreshes. */
+  const counting = (intervalMs: number) => {
+    const calls = { n: 0 };
+    const mechanism: DiscoveryMechanism = {
+      name: 'http_sd_configs',
+      create: () => [
+        {
+          refreshIntervalMs: intervalMs,
+          refresh: async () => {
+            calls.n++;
+            return {
+              groups: [{ source: 's', targets: [{ __address__: `h:${calls.n}` }], labels: {} }],
+              errors: [],
+            };
+          },
+        },
+      ],
+    };
+    return { calls, mechanism };
+  };
+
+  it('asks a discoverer again only when its refresh_interval is due', async () => {
+    const { calls, mechanism } = counting(300_000);
+    let now = 1_000_000;
+    const discovery = new JobDiscovery(scrapeConfig({}), { now: () => now }, [mechanism]);
+    expect(discovery.refreshIntervalMs).toBe(300_000);
+    await discovery.refresh();
+    now += 60_000;
+    const cached = await discovery.refresh();
+    expect(calls.n).toBe(1);
+    expect(cached.groups[0]!.targets).toEqual([{ __address__: 'h:1' }]);
+    now += 240_000;
+    const fresh = await discovery.refresh();
+    expect(calls.n).toBe(2);
+    expect(fresh.groups[0]!.targets).toEqual([{ __address__: 'h:2' }]);
+    await discovery.refresh({ force: true });
+    expect(calls.n).toBe(3);
+  });
+});
+
+describe('discoveryConfigErrors and unsupportedDiscoveryWarnings', () => {
+  it('reports invalid entries of every mechanism, naming job and entry', () => {
+    const job = scrapeConfig({
+      jobName: 'j',
+      otherSdConfigs: {
+        ec2_sd_configs: [{ regoin: 'x' }],
+        dns_sd_configs: [{ names: ['a'], type: 'A' }],
+        http_sd_configs: [{ url: 'ftp://x' }],
+        consul_sd_configs: [{ server: 'h:1', bogus: true }],
+      },
+    });
+    const errors = discoveryConfigErrors({ scrapeConfigs: [job] });
+    expect(errors).toHaveLength(4);
+    expect(errors[0]).toMatch(/^job "j" ec2_sd_configs\[0\]: .*regoin/);
+    expect(errors[1]).toMatch(/dns_sd_configs\[0\].*port/);
+    expect(errors[2]).toMatch(/http_sd_configs\[0\]/);
+    expect(errors[3]).toMatch(/consul_sd_configs\[0\].*bogus/);
+    expect(unsupportedDiscoveryWarnings({ scrapeConfigs: [job] })).toEqual([]);
+  });
+
+  it('warns about mechanisms it does not have, without failing', () => {
+    const job = scrapeConfig({
+      jobName: 'k8s',
+      otherSdConfigs: { kubernetes_sd_configs: [{ role: 'pod' }] },
+    });
+    expect(discoveryConfigErrors({ scrapeConfigs: [job] })).toEqual([]);
+    expect(unsupportedDiscoveryWarnings({ scrapeConfigs: [job] })).toEqual([
+      'job "k8s": kubernetes_sd_configs is not supported yet and is ignored',
+    ]);
   });
 });
 
@@ -136,7 +218,7 @@ describe('JobDiscovery', () => {
     });
     const first = await discovery.refresh();
     fs.files.set('a.json', 'not json');
-    const second = await discovery.refresh();
+    const second = await discovery.refresh({ force: true });
     expect(second.groups).toEqual(first.groups);
     expect(second.errors).toHaveLength(1);
   });

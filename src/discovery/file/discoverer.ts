@@ -55,6 +55,11 @@ export class FileDiscoverer {
     this.maxFileBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   }
 
+  /** The entry's refresh_interval (§10.2: default 5m); files are re-read this often. */
+  get refreshIntervalMs(): number {
+    return this.config.refreshInterval;
+  }
+
   async refresh(): Promise<FileSdRefresh> {
     const errors: FileSdError[] = [];
     const failedPatterns: string[] = [];

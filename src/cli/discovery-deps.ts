@@ -1,0 +1,19 @@
+import { nodeDnsResolver } from '../discovery/dns/index.js';
+import type { DiscoveryDeps } from '../discovery/registry.js';
+
+/**
+ * What the discovery mechanisms take from the process running them (they read no
+ * environment themselves):
+ *
+ * - `LAMBDASCRAPE_DNS_SERVERS`: comma-separated `ip` or `ip:port` name servers for
+ *   dns_sd_configs; unset = the operating system's (resolv.conf).
+ */
+export function discoveryDepsFromEnv(
+  env: Readonly<Record<string, string | undefined>>,
+): Pick<DiscoveryDeps, 'dns'> {
+  const servers = (env.LAMBDASCRAPE_DNS_SERVERS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return servers.length === 0 ? {} : { dns: { resolver: nodeDnsResolver({ servers }) } };
+}
