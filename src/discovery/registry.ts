@@ -7,6 +7,7 @@
  * refresh fails keeps its previous groups (§10), and the failure is reported, not thrown.
  */
 import { posix } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { FileSdConfig, ScrapeConfig } from '../config/types.js';
 import {
   type ConsulSdOptions,
@@ -48,6 +49,15 @@ export interface DiscoveryRefresh {
   readonly groups: readonly TargetGroup[];
   /** Partial failures: the groups they concern are still in `groups` (from earlier refreshes). */
   readonly errors: readonly Error[];
+  /** The discoverers actually asked in this refresh (those due), for metrics. */
+  readonly refreshed?: readonly RefreshTiming[];
+}
+
+export interface RefreshTiming {
+  readonly mechanism: MechanismName;
+  readonly durationMs: number;
+  /** True when the refresh threw or reported errors (the groups concerned were kept). */
+  readonly failed: boolean;
 }
 
 /**
@@ -208,6 +218,7 @@ export class DiscoveryError extends Error {
 }
 
 interface Provider {
+  readonly mechanism: MechanismName;
   readonly name: string;
   readonly discoverer: Discoverer;
   last: readonly TargetGroup[];
@@ -232,6 +243,7 @@ export class JobDiscovery {
     this.now = deps.now ?? Date.now;
     this.providers = mechanisms.flatMap((mechanism) =>
       mechanism.create(job, deps).map((discoverer, index) => ({
+        mechanism: mechanism.name,
         name: `${mechanism.name}/${index}`,
         discoverer,
         last: [],
@@ -259,16 +271,26 @@ export class JobDiscovery {
    */
   async refresh(options: { force?: boolean } = {}): Promise<DiscoveryRefresh> {
     const now = this.now();
+    const refreshed: RefreshTiming[] = [];
     const results = await Promise.all(
       this.providers.map(async (provider) => {
         if (!options.force && provider.due > now) return { groups: provider.last, errors: [] };
         const interval = provider.discoverer.refreshIntervalMs;
         provider.due = interval !== undefined && interval > 0 ? now + interval : 0;
+        const started = performance.now();
+        const timing = (failed: boolean) =>
+          refreshed.push({
+            mechanism: provider.mechanism,
+            durationMs: performance.now() - started,
+            failed,
+          });
         try {
           const { groups, errors } = await provider.discoverer.refresh();
+          timing(errors.length > 0);
           provider.last = groups.map((g) => ({ ...g, source: `${provider.name}/${g.source}` }));
           return { groups: provider.last, errors };
         } catch (err) {
+          timing(true);
           // §10: a refresh that fails keeps the previous targets.
           return {
             groups: provider.last,
@@ -280,6 +302,7 @@ export class JobDiscovery {
     return {
       groups: results.flatMap((r) => r.groups),
       errors: results.flatMap((r) => r.errors),
+      refreshed,
     };
   }
 

@@ -83,8 +83,16 @@ export class RunnerMetrics {
   readonly discoveryFailures = this.registry.register(
     new Counter(
       'lambdascrape_discovery_refresh_failures_total',
-      'Service discovery refreshes that failed (previous targets kept), by job.',
-      ['job'],
+      'Service discovery refreshes that failed (previous targets kept), by job and mechanism.',
+      ['job', 'mechanism'],
+    ),
+  );
+  readonly discoveryDuration = this.registry.register(
+    new Histogram(
+      'lambdascrape_discovery_refresh_duration_seconds',
+      'Duration of service discovery refreshes, by mechanism.',
+      ['mechanism'],
+      DURATION_BUCKETS,
     ),
   );
   readonly reloads = this.registry.register(

@@ -511,10 +511,13 @@ export class LocalRunner {
   /** Refreshes a job's discovery and applies the result. Call inside the serial queue. */
   private async refreshJob(job: JobRuntime): Promise<void> {
     if (this.jobs.get(job.name) !== job || this.stopping) return;
-    const { groups, errors } = await job.discovery.refresh();
+    const { groups, errors, refreshed = [] } = await job.discovery.refresh();
     if (this.jobs.get(job.name) !== job || this.stopping) return;
+    for (const r of refreshed) {
+      this.metrics.discoveryDuration.observe([r.mechanism], r.durationMs / 1000);
+      if (r.failed) this.metrics.discoveryFailures.inc([job.name, r.mechanism]);
+    }
     for (const err of errors) {
-      this.metrics.discoveryFailures.inc([job.name]);
       this.logger.warn('discovery refresh failed; previous targets kept', { job: job.name, err });
     }
     let built: BuildTargetsResult;

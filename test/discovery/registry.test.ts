@@ -60,10 +60,14 @@ describe('JobDiscovery refresh intervals', () => {
     now += 60_000;
     const cached = await discovery.refresh();
     expect(calls.n).toBe(1);
+    expect(cached.refreshed).toEqual([]);
     expect(cached.groups[0]!.targets).toEqual([{ __address__: 'h:1' }]);
     now += 240_000;
     const fresh = await discovery.refresh();
     expect(calls.n).toBe(2);
+    expect(fresh.refreshed).toEqual([
+      { mechanism: 'http_sd_configs', durationMs: expect.any(Number), failed: false },
+    ]);
     expect(fresh.groups[0]!.targets).toEqual([{ __address__: 'h:2' }]);
     await discovery.refresh({ force: true });
     expect(calls.n).toBe(3);
