@@ -1,0 +1,492 @@
+/**
+ * Acceptance: `lambdascrape targets --config FILE` shows the targets of all four discovery
+ * mechanisms (ec2, dns, http, consul) and the relabel rules of a typical prometheus.yml (keep on a
+ * tag, address rewrite to a port, labelmap of tags) give the expected final labels.
+ *
+ * Each mechanism talks to a local stand-in: EC2 to a node:http server answering the EC2 Query API
+ * (parsed by the real @aws-sdk/client-ec2), DNS to a real dnsmasq (skipped only when it is not
+ * installed), HTTP SD and Consul to node:http servers. The CLI runs in process (`runCli`).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/main.js';
+import {
+  DNSMASQ_PATH,
+  dnsmasqAvailable,
+  type RunningDnsmasq,
+  startDnsmasq,
+} from '../support/dnsmasq.js';
+
+const HAVE_DNSMASQ = dnsmasqAvailable();
+const NO_DNSMASQ = `dns job skipped: dnsmasq is not installed at ${DNSMASQ_PATH} (CI installs it)`;
+
+// ---------------------------------------------------------------------------------------------
+// Local stand-ins
+
+async function listen(handler: RequestListener): Promise<{ server: Server; port: number }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function close(server: Server | undefined): Promise<void> {
+  if (server === undefined) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
+
+/** EC2 Query API: three instances, two of them with Monitoring=enabled. */
+const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
+
+function ec2Instance(id: string, ip: string, az: string, tags: Record<string, string>): string {
+  const tagItems = Object.entries(tags)
+    .map(([k, v]) => `<item><key>${k}</key><value>${v}</value></item>`)
+    .join('');
+  return `<item>
+    <instanceId>${id}</instanceId>
+    <imageId>ami-0001</imageId>
+    <instanceState><code>16</code><name>running</name></instanceState>
+    <privateDnsName>ip-${ip.replaceAll('.', '-')}.ec2.internal</privateDnsName>
+    <instanceType>t3.micro</instanceType>
+    <placement><availabilityZone>${az}</availabilityZone></placement>
+    <subnetId>subnet-a</subnetId>
+    <vpcId>vpc-1</vpcId>
+    <privateIpAddress>${ip}</privateIpAddress>
+    <architecture>x86_64</architecture>
+    <tagSet>${tagItems}</tagSet>
+  </item>`;
+}
+
+const EC2_INSTANCES = `<reservationSet><item>
+  <reservationId>r-1</reservationId>
+  <ownerId>111122223333</ownerId>
+  <instancesSet>
+    ${ec2Instance('i-web1', '10.0.0.1', 'us-east-1a', { Name: 'web-1', Monitoring: 'enabled', Team: 'ops' })}
+    ${ec2Instance('i-web2', '10.0.0.2', 'us-east-1b', { Name: 'web-2', Monitoring: 'enabled', 'cost-center': 'cc42' })}
+    ${ec2Instance('i-batch', '10.0.0.3', 'us-east-1a', { Name: 'batch-1', Monitoring: 'disabled' })}
+  </instancesSet>
+</item></reservationSet>`;
+
+const EC2_AZS = `<availabilityZoneInfo>
+  <item><zoneName>us-east-1a</zoneName><zoneId>use1-az1</zoneId></item>
+  <item><zoneName>us-east-1b</zoneName><zoneId>use1-az2</zoneId></item>
+</availabilityZoneInfo>`;
+
+const ec2Handler: RequestListener = (req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    const action = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('Action');
+    const body =
+      action === 'DescribeInstances'
+        ? EC2_INSTANCES
+        : action === 'DescribeAvailabilityZones'
+          ? EC2_AZS
+          : undefined;
+    res.writeHead(body === undefined ? 400 : 200, { 'content-type': 'text/xml;charset=UTF-8' });
+    res.end(
+      body === undefined
+        ? `<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors><RequestID>x</RequestID></Response>`
+        : `<${action}Response xmlns="${EC2_NS}"><requestId>r</requestId>${body}</${action}Response>`,
+    );
+  });
+};
+
+/** HTTP SD: two groups, one prod, one staging. */
+const HTTP_SD = [
+  {
+    targets: ['10.1.0.1:9100', '10.1.0.2:9100'],
+    labels: { __meta_datacenter: 'london', env: 'prod' },
+  },
+  { targets: ['10.1.0.3:9100'], labels: { __meta_datacenter: 'paris', env: 'staging' } },
+];
+
+const httpSdHandler: RequestListener = (req, res) => {
+  if (req.url !== '/sd') {
+    res.writeHead(404).end();
+    return;
+  }
+  res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(HTTP_SD));
+};
+
+/** Consul: web (two prod instances), api (staging only), consul (none). */
+const CONSUL_ROUTES: Record<string, unknown> = {
+  '/v1/agent/self': { Config: { Datacenter: 'eu-west', NodeName: 'agent-1' } },
+  '/v1/catalog/services': { web: ['prod', 'v1'], api: ['staging'], consul: [] },
+  '/v1/health/service/web': [
+    {
+      Node: { Node: 'node-1', Address: '10.2.0.1', Meta: { rack: 'r1' } },
+      Service: {
+        ID: 'web-1',
+        Service: 'web',
+        Tags: ['prod', 'v1'],
+        Address: '10.2.0.11',
+        Meta: { version: '1.2', team: 'storefront' },
+        Port: 8080,
+      },
+      Checks: [{ CheckID: 'service:web-1', Status: 'passing' }],
+    },
+    {
+      Node: { Node: 'node-2', Address: '10.2.0.2', Meta: null },
+      Service: {
+        ID: 'web-2',
+        Service: 'web',
+        Tags: ['canary', 'prod'],
+        Address: '',
+        Meta: { version: '1.3' },
+        Port: 8081,
+      },
+      Checks: [{ CheckID: 'service:web-2', Status: 'warning' }],
+    },
+  ],
+  '/v1/health/service/api': [
+    {
+      Node: { Node: 'node-3', Address: '10.2.0.3' },
+      Service: {
+        ID: 'api-1',
+        Service: 'api',
+        Tags: ['staging'],
+        Address: '10.2.0.13',
+        Meta: { version: '0.9' },
+        Port: 9000,
+      },
+      Checks: [],
+    },
+  ],
+  '/v1/health/service/consul': [],
+};
+
+const consulHandler: RequestListener = (req, res) => {
+  const body = CONSUL_ROUTES[new URL(req.url ?? '/', 'http://x').pathname];
+  if (body === undefined) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return;
+  }
+  res
+    .writeHead(200, { 'content-type': 'application/json', 'x-consul-index': '7' })
+    .end(JSON.stringify(body));
+};
+
+/** DNS: three SRV records for _node._tcp.e2e.test. */
+const DNS_ZONE = [
+  '--local=/e2e.test/',
+  '--srv-host=_node._tcp.e2e.test,node-a.e2e.test,19100,0,10',
+  '--srv-host=_node._tcp.e2e.test,node-b.e2e.test,19200,0,10',
+  '--srv-host=_node._tcp.e2e.test,node-c.e2e.test,19300,0,10',
+  '--host-record=node-a.e2e.test,127.0.0.1',
+];
+
+// ---------------------------------------------------------------------------------------------
+// The user's prometheus.yml
+
+function prometheusYml(p: { ec2: number; http: number; consul: number }): string {
+  const ec2 = `
+  - job_name: ec2
+    ec2_sd_configs:
+      - region: us-east-1
+        endpoint: http://127.0.0.1:${p.ec2}
+        access_key: AKIDE2EKEY
+        secret_key: not-a-real-secret
+        port: 9100
+    relabel_configs:
+      # Only instances that opted in.
+      - source_labels: [__meta_ec2_tag_Monitoring]
+        regex: enabled
+        action: keep
+      - source_labels: [__meta_ec2_tag_Name]
+        target_label: instance
+      - source_labels: [__meta_ec2_availability_zone]
+        target_label: az
+      - action: labelmap
+        regex: __meta_ec2_tag_(.+)
+        replacement: tag_$1
+`;
+  const dns = `
+  - job_name: dns
+    dns_sd_configs:
+      - names: [_node._tcp.e2e.test]
+    relabel_configs:
+      # Scrape node_exporter on 9100, whatever port the SRV record names.
+      - source_labels: [__meta_dns_srv_record_target]
+        regex: (.+)\\.
+        target_label: __address__
+        replacement: \${1}:9100
+`;
+  const http = `
+  - job_name: http
+    http_sd_configs:
+      - url: http://127.0.0.1:${p.http}/sd
+    relabel_configs:
+      - source_labels: [env]
+        regex: prod
+        action: keep
+      - source_labels: [__meta_datacenter]
+        target_label: dc
+`;
+  const consul = `
+  - job_name: consul
+    consul_sd_configs:
+      - server: 127.0.0.1:${p.consul}
+    relabel_configs:
+      - source_labels: [__meta_consul_tags]
+        regex: .*,prod,.*
+        action: keep
+      - source_labels: [__meta_consul_service]
+        target_label: service
+      - source_labels: [__meta_consul_node]
+        target_label: node
+      - action: labelmap
+        regex: __meta_consul_service_metadata_(.+)
+`;
+  return `global:
+  scrape_interval: 30s
+scrape_configs:${ec2}${HAVE_DNSMASQ ? dns : ''}${http}${consul}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+interface Row {
+  job: string;
+  url: string | null;
+  labels: Record<string, string>;
+  discoveredLabels: Record<string, string>;
+  state: 'active' | 'dropped';
+}
+
+let dir: string;
+let configPath: string;
+const servers: Server[] = [];
+let dnsmasq: RunningDnsmasq | undefined;
+let env: Record<string, string> = {};
+
+async function targets(json: boolean) {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    readStdin: async () => Buffer.alloc(0),
+    env,
+  };
+  const argv = ['targets', '--config', configPath, ...(json ? ['--json'] : [])];
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+let rows: Row[];
+const byUrl = (a: Row, b: Row) => String(a.url).localeCompare(String(b.url));
+const active = (job: string) =>
+  rows.filter((r) => r.job === job && r.state === 'active').sort(byUrl);
+const dropped = (job: string) => rows.filter((r) => r.job === job && r.state === 'dropped');
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-targets-e2e-'));
+  const ec2 = await listen(ec2Handler);
+  const http = await listen(httpSdHandler);
+  const consul = await listen(consulHandler);
+  servers.push(ec2.server, http.server, consul.server);
+  if (HAVE_DNSMASQ) {
+    dnsmasq = await startDnsmasq(DNS_ZONE, 'node-a.e2e.test');
+    env = { LAMBDASCRAPE_DNS_SERVERS: dnsmasq.server };
+  } else {
+    console.warn(NO_DNSMASQ);
+  }
+  configPath = join(dir, 'prometheus.yml');
+  await writeFile(
+    configPath,
+    prometheusYml({ ec2: ec2.port, http: http.port, consul: consul.port }),
+  );
+
+  const r = await targets(true);
+  expect(r.err).toBe('');
+  expect(r.code).toBe(0);
+  rows = JSON.parse(r.out) as Row[];
+});
+
+afterAll(async () => {
+  await dnsmasq?.stop();
+  await Promise.all(servers.map(close));
+  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+});
+
+describe('lambdascrape targets --config prometheus.yml --json (all discovery mechanisms)', () => {
+  it('lists the jobs in config order, each with targets', () => {
+    const jobs = [...new Set(rows.map((r) => r.job))];
+    expect(jobs).toEqual(
+      HAVE_DNSMASQ ? ['ec2', 'dns', 'http', 'consul'] : ['ec2', 'http', 'consul'],
+    );
+  });
+
+  it('ec2: keeps Monitoring=enabled, instance from the Name tag, tags mapped to tag_*', () => {
+    expect(active('ec2').map(({ url, labels }) => ({ url, labels }))).toEqual([
+      {
+        url: 'http://10.0.0.1:9100/metrics',
+        labels: {
+          az: 'us-east-1a',
+          instance: 'web-1',
+          job: 'ec2',
+          tag_Monitoring: 'enabled',
+          tag_Name: 'web-1',
+          tag_Team: 'ops',
+        },
+      },
+      {
+        url: 'http://10.0.0.2:9100/metrics',
+        labels: {
+          az: 'us-east-1b',
+          instance: 'web-2',
+          job: 'ec2',
+          tag_Monitoring: 'enabled',
+          tag_Name: 'web-2',
+          tag_cost_center: 'cc42',
+        },
+      },
+    ]);
+    // The discovered labels are the EC2 meta labels the rules started from.
+    expect(active('ec2')[0]!.discoveredLabels).toEqual(
+      expect.objectContaining({
+        __address__: '10.0.0.1:9100',
+        __meta_ec2_instance_id: 'i-web1',
+        __meta_ec2_availability_zone_id: 'use1-az1',
+        __meta_ec2_region: 'us-east-1',
+        __meta_ec2_tag_Monitoring: 'enabled',
+        job: 'ec2',
+      }),
+    );
+    expect(dropped('ec2')).toEqual([
+      {
+        job: 'ec2',
+        url: null,
+        labels: {},
+        discoveredLabels: expect.objectContaining({
+          __address__: '10.0.0.3:9100',
+          __meta_ec2_instance_id: 'i-batch',
+          __meta_ec2_tag_Monitoring: 'disabled',
+        }),
+        state: 'dropped',
+      },
+    ]);
+  });
+
+  it.skipIf(!HAVE_DNSMASQ)(
+    `dns: SRV targets rewritten to <target>:9100 (${HAVE_DNSMASQ ? 'dnsmasq' : NO_DNSMASQ})`,
+    () => {
+      expect(active('dns').map(({ url, labels }) => ({ url, labels }))).toEqual(
+        ['a', 'b', 'c'].map((n) => ({
+          url: `http://node-${n}.e2e.test:9100/metrics`,
+          labels: { instance: `node-${n}.e2e.test:9100`, job: 'dns' },
+        })),
+      );
+      for (const [i, r] of active('dns').entries()) {
+        const n = ['a', 'b', 'c'][i]!;
+        expect(r.discoveredLabels).toEqual(
+          expect.objectContaining({
+            __address__: `node-${n}.e2e.test:19${i + 1}00`,
+            __meta_dns_name: '_node._tcp.e2e.test',
+            __meta_dns_srv_record_target: `node-${n}.e2e.test.`,
+            __meta_dns_srv_record_port: `19${i + 1}00`,
+          }),
+        );
+      }
+      expect(dropped('dns')).toEqual([]);
+    },
+  );
+
+  it('http: keeps env=prod, the group labels stay, __meta_datacenter copied to dc', () => {
+    expect(active('http').map(({ url, labels }) => ({ url, labels }))).toEqual(
+      ['10.1.0.1:9100', '10.1.0.2:9100'].map((addr) => ({
+        url: `http://${addr}/metrics`,
+        labels: { dc: 'london', env: 'prod', instance: addr, job: 'http' },
+      })),
+    );
+    expect(active('http')[0]!.discoveredLabels).toEqual(
+      expect.objectContaining({ __meta_url: expect.stringMatching(/\/sd$/) }),
+    );
+    expect(dropped('http')).toEqual([
+      expect.objectContaining({
+        job: 'http',
+        url: null,
+        discoveredLabels: expect.objectContaining({
+          __address__: '10.1.0.3:9100',
+          __meta_datacenter: 'paris',
+          env: 'staging',
+        }),
+        state: 'dropped',
+      }),
+    ]);
+  });
+
+  it('consul: keeps the prod tag, service metadata mapped by labelmap', () => {
+    expect(active('consul').map(({ url, labels }) => ({ url, labels }))).toEqual([
+      {
+        url: 'http://10.2.0.11:8080/metrics',
+        labels: {
+          instance: '10.2.0.11:8080',
+          job: 'consul',
+          node: 'node-1',
+          service: 'web',
+          team: 'storefront',
+          version: '1.2',
+        },
+      },
+      {
+        // No service address: the node address is used.
+        url: 'http://10.2.0.2:8081/metrics',
+        labels: {
+          instance: '10.2.0.2:8081',
+          job: 'consul',
+          node: 'node-2',
+          service: 'web',
+          version: '1.3',
+        },
+      },
+    ]);
+    expect(active('consul')[1]!.discoveredLabels).toEqual(
+      expect.objectContaining({
+        __meta_consul_dc: 'eu-west',
+        __meta_consul_tags: ',canary,prod,',
+        __meta_consul_health: 'warning',
+      }),
+    );
+    expect(dropped('consul')).toEqual([
+      expect.objectContaining({
+        job: 'consul',
+        url: null,
+        discoveredLabels: expect.objectContaining({
+          __address__: '10.2.0.13:9000',
+          __meta_consul_service: 'api',
+          __meta_consul_tags: ',staging,',
+        }),
+        state: 'dropped',
+      }),
+    ]);
+  });
+
+  it('prints each job with its counts and targets without --json', async () => {
+    const r = await targets(false);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const headers = r.out.split('\n').filter((l) => l.startsWith('job '));
+    expect(headers).toEqual([
+      'job ec2: 2 active, 1 dropped',
+      ...(HAVE_DNSMASQ ? ['job dns: 3 active, 0 dropped'] : []),
+      'job http: 2 active, 1 dropped',
+      'job consul: 2 active, 1 dropped',
+    ]);
+    const actives = r.out.split('\n').filter((l) => l.startsWith('  active '));
+    expect(actives).toHaveLength(HAVE_DNSMASQ ? 9 : 6);
+    expect(actives).toContainEqual(
+      '  active  http://10.0.0.1:9100/metrics  {az="us-east-1a", instance="web-1", job="ec2", tag_Monitoring="enabled", tag_Name="web-1", tag_Team="ops"}',
+    );
+    expect(r.out.split('\n').filter((l) => l.startsWith('  dropped '))).toHaveLength(3);
+  });
+});
