@@ -1,0 +1,114 @@
+/**
+ * The few things the serverless engine needs from the outside world (DESIGN.md "Layers"),
+ * each a small interface. Their AWS adapters live in `src/aws/` (the only place that imports
+ * `@aws-sdk/*` clients); in-process ones in `src/local/`.
+ */
+import type { ScrapeState } from './scrape/state.js';
+import type { Target } from './targets/types.js';
+
+/** The discovered, relabeled targets of every job (DynamoDB table "targets"). */
+export interface TargetStore {
+  /** Every stored target. */
+  list(): Promise<Target[]>;
+  /**
+   * Writes a diff against what {@link list} returned: `put` holds new and changed targets,
+   * `remove` the ids of targets that are gone. Unchanged targets are not written.
+   */
+  apply(diff: {
+    readonly put: readonly Target[];
+    readonly remove: readonly string[];
+  }): Promise<void>;
+}
+
+/** A target's scrape state as stored, with what a conditional write needs. */
+export interface StoredScrapeState {
+  readonly state: ScrapeState;
+  /** Incremented by every write; the condition of the next write. */
+  readonly version: number;
+  /** Digest of the series set (order-independent), so an unchanged set is not written. */
+  readonly digest: string;
+}
+
+/** Result of a conditional state write. */
+export type StateWriteResult =
+  | { readonly written: true; readonly version: number; readonly digest: string }
+  /** Nothing to write: the series set has the digest already stored. */
+  | { readonly written: false; readonly reason: 'unchanged' }
+  /** Another writer got there first (at-least-once delivery, overlapping scrapes). */
+  | { readonly written: false; readonly reason: 'conflict' };
+
+/**
+ * Previous-series state per target between Lambda invocations (§8), in DynamoDB table
+ * "scrape state". Stored compressed and chunked under the 400 KB item limit. A write costs in
+ * proportion to the change and nothing when the series set is unchanged.
+ */
+export interface ScrapeStateStore {
+  /** States of these targets (absent ids have none); reads in batches. */
+  getMany(targetIds: readonly string[]): Promise<Map<string, StoredScrapeState>>;
+  /**
+   * Stores `state` for a target if the stored version is still `expected` (undefined = no
+   * state stored yet). Skips the write when the digest equals `expected`'s digest.
+   */
+  put(
+    targetId: string,
+    state: ScrapeState,
+    expected: StoredScrapeState | undefined,
+  ): Promise<StateWriteResult>;
+  /** Removes a retired target's state. */
+  remove(targetId: string): Promise<void>;
+}
+
+/** A unit of work on the scrape queue. */
+export type ScrapeTask =
+  | {
+      readonly kind: 'scrape';
+      /** The slot (ms since epoch): scrape time and sample timestamp of every target (§9). */
+      readonly slotMs: number;
+      /** The targets of this slot, in full: the scraper reads no targets table. */
+      readonly targets: readonly Target[];
+    }
+  | {
+      readonly kind: 'retire';
+      /** A target removed from discovery: end-of-run stale markers, then its state goes (§8.3). */
+      readonly target: Target;
+      /** When the markers are stamped (≈ one interval after its last slot). */
+      readonly staleTimeMs: number;
+    };
+
+/** The scrape queue (SQS). */
+export interface TaskQueue {
+  /**
+   * Enqueues tasks, each delivered after its delay (whole seconds, 0–900). Sends in batches;
+   * throws if any task could not be enqueued (after retrying those the queue refused).
+   */
+  send(
+    tasks: readonly { readonly task: ScrapeTask; readonly delaySeconds: number }[],
+  ): Promise<void>;
+}
+
+/** A remote-write request that could not be delivered yet, parked for replay. */
+export interface ParkedWrite {
+  /** The remote_write's name in the config. */
+  readonly remoteWrite: string;
+  /** The snappy-compressed WriteRequest, exactly as it would be sent. */
+  readonly body: Uint8Array;
+  readonly samples: number;
+  /** Replays so far. */
+  readonly attempts: number;
+  /** When it was first parked (ms); it expires to the dead-letter queue after a bound. */
+  readonly firstParkedMs: number;
+}
+
+/** Parked remote writes (SQS queue "outbox"), replayed with backoff. */
+export interface Outbox {
+  park(write: ParkedWrite, delaySeconds: number): Promise<void>;
+}
+
+/**
+ * Claims of planned windows, so a duplicated or late schedule invocation never plans the same
+ * window twice (one conditional write per window).
+ */
+export interface WindowLedger {
+  /** True if this caller claimed the window starting at `windowStartMs`; false if taken. */
+  claim(windowStartMs: number, shard: number): Promise<boolean>;
+}
