@@ -119,6 +119,20 @@ describe('RemoteWriteSink', () => {
     expect(Date.now() - t0).toBeLessThan(1_000);
   });
 
+  it('gives every remote_write every sample', async () => {
+    const first = new FakeWriter();
+    const second = new FakeWriter();
+    const sink = new RemoteWriteSink([first, second]);
+    const done = sink.write(unit(4, 7), meta('a', 7));
+    await tick();
+    expect(first.started.map((s) => s.ts)).toEqual([7]);
+    expect(second.started.map((s) => s.ts)).toEqual([7]);
+    first.started[0]!.release();
+    second.started[0]!.release();
+    await done;
+    expect([first.counters.samplesSent, second.counters.samplesSent]).toEqual([4, 4]);
+  });
+
   it('builds one writer per remote_write from a config', async () => {
     const sink = createRemoteWriteSink(
       config(`
