@@ -1,0 +1,417 @@
+/**
+ * The body of a scrape-queue message: a {@link ScrapeTask} as compact JSON (DESIGN.md "The
+ * flow": dispatcher → SQS → scraper; decision 6, "SQS messages carry many targets each").
+ *
+ * Wire format, version 1 (`v`), one JSON object:
+ *
+ * ```
+ * scrape: {"v":1,"k":"s","s":<slotMs>,        "j":[job…],"cl":[n,v,…],"cd":[n,v,…],"t":[T…]}
+ * retire: {"v":1,"k":"r","st":<staleTimeMs>,  "j":[job…],"cl":[n,v,…],"cd":[n,v,…],"t":[T]}
+ * T = [jobIndex, url, intervalMs, timeoutMs, offsetMs, id, labels, discoveredLabels(, public)]
+ * ```
+ *
+ * - Label sets are flat `[name, value, name, value, …]` arrays.
+ * - `cl` / `cd` hold the label pairs every target of the message has in `labels` /
+ *   `discoveredLabels` (typically `job`, `__scheme__`, `__metrics_path__`, the interval and
+ *   timeout, common `__meta_*`); each target carries only the rest. The decoder merges and sorts.
+ * - `publicLabels` is omitted when it equals the labels not starting with `__` (how
+ *   `targets/build.ts` derives it, §2.3); otherwise it is the ninth element.
+ * - `j` lists the distinct job names; a target refers to its job by index.
+ * - U+FFFE / U+FFFF (which SQS refuses) and characters above U+FFFF are written as JSON escapes
+ *   (`escapeJsonForSqs`), lone surrogates too (JSON.stringify). Every body this module writes is
+ *   accepted by SQS and by emulators that check per UTF-16 unit (fauxqs).
+ *
+ * Contracts:
+ * - `decodeTask(encodeTask(t))` deep-equals `t` for every task whose label sets keep the
+ *   `Labels` contract (sorted by name, no duplicate names, no empty values — model/labels.ts);
+ *   `encodeTask` refuses a task that breaks it (`TASK_INVALID`) rather than altering it.
+ * - `decodeTask` treats its input as untrusted (DESIGN.md decision 9): anything but a well-formed
+ *   version-1 body is a {@link TaskCodecError} (`TASK_MALFORMED`, `TASK_UNSUPPORTED_VERSION`),
+ *   never another exception, and the work it does is linear in the body's length, which is
+ *   bounded by {@link MAX_DECODE_BYTES}.
+ * - Sizes are UTF-8 bytes of the body, as SQS counts them ({@link encodeTaskSized}).
+ */
+
+import { type Label, type Labels, labelsEqual } from '../model/labels.js';
+import type { ScrapeTask } from '../ports.js';
+import type { Target } from '../targets/types.js';
+import { bodyBytes, escapeJsonForSqs } from './sqs-limits.js';
+
+/** The wire version this module writes and the only one it reads. */
+export const TASK_CODEC_VERSION = 1;
+
+/** Largest body `decodeTask` looks at: SQS's own maximum message size (1 MiB). */
+export const MAX_DECODE_BYTES = 1024 * 1024;
+
+export const TASK_CODEC_ERROR_CODES = {
+  /** Not JSON, or JSON of the wrong shape or with invalid values (decode). */
+  malformed: 'TASK_MALFORMED',
+  /** Well-formed, but a `v` this build does not read (decode). */
+  unsupportedVersion: 'TASK_UNSUPPORTED_VERSION',
+  /** The task given to encode breaks a contract (unsorted labels, non-integer times, …). */
+  invalid: 'TASK_INVALID',
+  /** A single target does not fit in the size limit, so the task cannot be split (split). */
+  tooLarge: 'TASK_TOO_LARGE',
+} as const;
+export type TaskCodecErrorCode =
+  (typeof TASK_CODEC_ERROR_CODES)[keyof typeof TASK_CODEC_ERROR_CODES];
+
+/** The one error class of this module; `path` points into the body (e.g. `t[3][6]`). */
+export class TaskCodecError extends Error {
+  override readonly name = 'TaskCodecError';
+  constructor(
+    readonly code: TaskCodecErrorCode,
+    message: string,
+    readonly path = '',
+    options?: { cause?: unknown },
+  ) {
+    super(path === '' ? message : `${path}: ${message}`, options);
+  }
+}
+
+/** A body and its size in UTF-8 bytes. */
+export interface EncodedTask {
+  readonly body: string;
+  readonly bytes: number;
+}
+
+/** Encodes a task as a message body (format above). Throws `TASK_INVALID`. */
+export function encodeTask(task: ScrapeTask): string {
+  const head =
+    task.kind === 'scrape'
+      ? { v: TASK_CODEC_VERSION, k: 's', s: checkTime(task.slotMs, 'slotMs') }
+      : { v: TASK_CODEC_VERSION, k: 'r', st: checkTime(task.staleTimeMs, 'staleTimeMs') };
+  const targets = task.kind === 'scrape' ? task.targets : [task.target];
+  if (task.kind === 'scrape' && targets.length === 0) {
+    throw new TaskCodecError('TASK_INVALID', 'a scrape task needs at least one target');
+  }
+  return escapeJsonForSqs(JSON.stringify({ ...head, ...encodeTargets(targets) }));
+}
+
+/** {@link encodeTask} plus the body's size as SQS counts it. */
+export function encodeTaskSized(task: ScrapeTask): EncodedTask {
+  const body = encodeTask(task);
+  return { body, bytes: bodyBytes(body) };
+}
+
+/**
+ * Splits a scrape task into tasks of the same slot whose bodies are each at most `maxBytes`,
+ * keeping every target exactly once and in order. Returns `[task]` when it fits already.
+ * Throws `TASK_TOO_LARGE` when one target alone does not fit.
+ */
+export function splitScrapeTask(
+  task: Extract<ScrapeTask, { kind: 'scrape' }>,
+  maxBytes: number,
+): Extract<ScrapeTask, { kind: 'scrape' }>[] {
+  const whole = encodeTaskSized(task);
+  if (whole.bytes <= maxBytes) return [task];
+  // Greedy by an estimate: the envelope with the labels common to the whole task, plus each
+  // target's tuple without them. A subset shares at least those labels, so a chunk's real size
+  // is at most about its estimate; every chunk is checked anyway and halved until it fits.
+  const all = encodeTargets(task.targets);
+  const overhead = bodyBytes(
+    escapeJsonForSqs(
+      JSON.stringify({ v: TASK_CODEC_VERSION, k: 's', s: task.slotMs, ...all, t: [] }),
+    ),
+  );
+  const sizes = all.t.map((tuple) => bodyBytes(escapeJsonForSqs(JSON.stringify(tuple))) + 1);
+  const out: Extract<ScrapeTask, { kind: 'scrape' }>[] = [];
+  const emit = (targets: readonly Target[]): void => {
+    const part = { kind: 'scrape' as const, slotMs: task.slotMs, targets };
+    if (encodeTaskSized(part).bytes <= maxBytes) {
+      out.push(part);
+    } else if (targets.length === 1) {
+      throw new TaskCodecError(
+        'TASK_TOO_LARGE',
+        `target ${targets[0]!.id} (${targets[0]!.url}) alone needs more than ${maxBytes} bytes`,
+      );
+    } else {
+      const mid = targets.length >> 1;
+      emit(targets.slice(0, mid));
+      emit(targets.slice(mid));
+    }
+  };
+  let chunk: Target[] = [];
+  let estimate = overhead;
+  for (const [i, target] of task.targets.entries()) {
+    const size = sizes[i]!;
+    if (chunk.length > 0 && estimate + size > maxBytes) {
+      emit(chunk);
+      chunk = [];
+      estimate = overhead;
+    }
+    chunk.push(target);
+    estimate += size;
+  }
+  if (chunk.length > 0) emit(chunk);
+  return out;
+}
+
+/** Decodes and validates a message body. Throws {@link TaskCodecError} only. */
+export function decodeTask(body: string): ScrapeTask {
+  if (typeof body !== 'string') throw malformed('body is not a string');
+  if (body.length > MAX_DECODE_BYTES) {
+    throw malformed(`body of ${body.length} characters exceeds ${MAX_DECODE_BYTES}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (err) {
+    throw new TaskCodecError('TASK_MALFORMED', 'body is not JSON', '', { cause: err });
+  }
+  if (!isRecord(raw)) throw malformed('body is not a JSON object');
+  if (raw.v !== TASK_CODEC_VERSION) {
+    if (typeof raw.v === 'number') {
+      throw new TaskCodecError(
+        'TASK_UNSUPPORTED_VERSION',
+        `version ${raw.v} is not supported (this build reads ${TASK_CODEC_VERSION})`,
+        'v',
+      );
+    }
+    throw malformed('missing or non-numeric version', 'v');
+  }
+  const jobs = stringArray(raw.j, 'j');
+  const common = flatLabels(raw.cl, 'cl');
+  const commonDiscovered = flatLabels(raw.cd, 'cd');
+  if (!Array.isArray(raw.t)) throw malformed('not an array', 't');
+  const targets = raw.t.map((t, i) => decodeTarget(t, `t[${i}]`, jobs, common, commonDiscovered));
+  if (raw.k === 's') {
+    if (targets.length === 0) throw malformed('a scrape task needs at least one target', 't');
+    return { kind: 'scrape', slotMs: time(raw.s, 's'), targets };
+  }
+  if (raw.k === 'r') {
+    if (targets.length !== 1) throw malformed('a retire task has exactly one target', 't');
+    return { kind: 'retire', target: targets[0]!, staleTimeMs: time(raw.st, 'st') };
+  }
+  throw malformed(`unknown kind ${JSON.stringify(raw.k)}`, 'k');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+type TargetTuple = (string | number | string[])[];
+
+function encodeTargets(targets: readonly Target[]): {
+  j: string[];
+  cl: string[];
+  cd: string[];
+  t: TargetTuple[];
+} {
+  const jobIndex = new Map<string, number>();
+  const common = commonPairs(targets.map((t) => t.labels));
+  const commonDiscovered = commonPairs(targets.map((t) => t.discoveredLabels));
+  const t = targets.map((target, i): TargetTuple => {
+    const path = `targets[${i}]`;
+    checkLabels(target.labels, `${path}.labels`);
+    checkLabels(target.discoveredLabels, `${path}.discoveredLabels`);
+    checkLabels(target.publicLabels, `${path}.publicLabels`);
+    checkTarget(target, path);
+    let j = jobIndex.get(target.job);
+    if (j === undefined) {
+      j = jobIndex.size;
+      jobIndex.set(target.job, j);
+    }
+    const tuple: TargetTuple = [
+      j,
+      target.url,
+      target.intervalMs,
+      target.timeoutMs,
+      target.offsetMs,
+      target.id,
+      flatten(target.labels, common),
+      flatten(target.discoveredLabels, commonDiscovered),
+    ];
+    if (!labelsEqual(target.publicLabels, derivePublic(target.labels))) {
+      tuple.push(flatten(target.publicLabels, undefined));
+    }
+    return tuple;
+  });
+  return {
+    j: [...jobIndex.keys()],
+    cl: flatten(
+      [...common].map(([name, value]) => ({ name, value })),
+      undefined,
+    ),
+    cd: flatten(
+      [...commonDiscovered].map(([name, value]) => ({ name, value })),
+      undefined,
+    ),
+    t,
+  };
+}
+
+/** Pairs present, with the same value, in every one of the label sets. */
+function commonPairs(sets: readonly Labels[]): Map<string, string> {
+  const first = sets[0];
+  const out = new Map<string, string>();
+  if (first === undefined) return out;
+  for (const l of first) out.set(l.name, l.value);
+  for (let i = 1; i < sets.length && out.size > 0; i++) {
+    const seen = new Set<string>();
+    for (const l of sets[i]!) if (out.get(l.name) === l.value) seen.add(l.name);
+    for (const name of [...out.keys()]) if (!seen.has(name)) out.delete(name);
+  }
+  return out;
+}
+
+function flatten(labels: Labels, except: ReadonlyMap<string, string> | undefined): string[] {
+  const out: string[] = [];
+  for (const l of labels) {
+    if (except !== undefined && except.get(l.name) === l.value) continue;
+    out.push(l.name, l.value);
+  }
+  return out;
+}
+
+function checkTime(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new TaskCodecError(
+      'TASK_INVALID',
+      `${what} must be a non-negative integer, got ${value}`,
+    );
+  }
+  return value;
+}
+
+function checkLabels(labels: Labels, path: string): void {
+  const problem = labelsProblem(labels);
+  if (problem !== undefined) throw new TaskCodecError('TASK_INVALID', problem, path);
+}
+
+function checkTarget(target: Target, path: string): void {
+  const problem = targetProblem(target);
+  if (problem !== undefined) throw new TaskCodecError('TASK_INVALID', problem, path);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+function decodeTarget(
+  raw: unknown,
+  path: string,
+  jobs: readonly string[],
+  common: Labels,
+  commonDiscovered: Labels,
+): Target {
+  if (!Array.isArray(raw) || (raw.length !== 8 && raw.length !== 9)) {
+    throw malformed('a target is an array of 8 or 9 elements', path);
+  }
+  const [j, url, intervalMs, timeoutMs, offsetMs, id, labels, discovered, pub] = raw as unknown[];
+  if (typeof j !== 'number' || !Number.isInteger(j) || jobs[j] === undefined) {
+    throw malformed(`job index ${String(j)} is not in j`, `${path}[0]`);
+  }
+  if (typeof url !== 'string') throw malformed('url is not a string', `${path}[1]`);
+  if (typeof id !== 'string') throw malformed('id is not a string', `${path}[5]`);
+  const target: Target = {
+    job: jobs[j]!,
+    labels: merge(common, flatLabels(labels, `${path}[6]`), `${path}[6]`),
+    publicLabels: [],
+    discoveredLabels: merge(commonDiscovered, flatLabels(discovered, `${path}[7]`), `${path}[7]`),
+    url,
+    intervalMs: time(intervalMs, `${path}[2]`),
+    timeoutMs: time(timeoutMs, `${path}[3]`),
+    id,
+    offsetMs: time(offsetMs, `${path}[4]`),
+  };
+  const publicLabels =
+    pub === undefined
+      ? derivePublic(target.labels)
+      : merge([], flatLabels(pub, `${path}[8]`), `${path}[8]`);
+  const out = { ...target, publicLabels };
+  const problem = targetProblem(out);
+  if (problem !== undefined) throw malformed(problem, path);
+  return out;
+}
+
+function flatLabels(raw: unknown, path: string): Label[] {
+  if (!Array.isArray(raw) || raw.length % 2 !== 0) {
+    throw malformed('labels are a flat array of name/value pairs', path);
+  }
+  const out: Label[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name: unknown = raw[i];
+    const value: unknown = raw[i + 1];
+    if (typeof name !== 'string' || typeof value !== 'string') {
+      throw malformed('label names and values are strings', `${path}[${i}]`);
+    }
+    out.push({ name, value });
+  }
+  return out;
+}
+
+/** Common pairs plus a target's own, sorted; a name in both (or twice) is malformed. */
+function merge(common: Labels, own: Label[], path: string): Labels {
+  const all = common.length === 0 ? own : [...common, ...own];
+  all.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const problem = labelsProblem(all);
+  if (problem !== undefined) throw malformed(problem, path);
+  return all;
+}
+
+function stringArray(raw: unknown, path: string): string[] {
+  if (!Array.isArray(raw) || !raw.every((s) => typeof s === 'string')) {
+    throw malformed('not an array of strings', path);
+  }
+  return raw as string[];
+}
+
+function time(raw: unknown, path: string): number {
+  if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 0) {
+    throw malformed(`expected a non-negative integer, got ${JSON.stringify(raw)}`, path);
+  }
+  return raw;
+}
+
+function malformed(message: string, path = ''): TaskCodecError {
+  return new TaskCodecError('TASK_MALFORMED', message, path);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared checks (the same rules on both sides)
+
+const TARGET_ID = /^[0-9a-f]{16}$/;
+
+function labelsProblem(labels: Labels): string | undefined {
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    if (typeof l.name !== 'string' || typeof l.value !== 'string') {
+      return 'label names and values are strings';
+    }
+    if (l.name === '') return 'empty label name';
+    if (l.value === '') return `label ${l.name} has an empty value`;
+    if (i > 0 && !(labels[i - 1]!.name < l.name)) {
+      return labels[i - 1]!.name === l.name
+        ? `duplicate label ${l.name}`
+        : `labels not sorted by name at ${l.name}`;
+    }
+  }
+  return undefined;
+}
+
+function targetProblem(t: Target): string | undefined {
+  if (typeof t.job !== 'string' || t.job === '') return 'job is empty';
+  if (typeof t.url !== 'string' || !/^https?:\/\/./.test(t.url)) {
+    return `url ${JSON.stringify(t.url)} is not an http(s) URL`;
+  }
+  if (typeof t.id !== 'string' || !TARGET_ID.test(t.id)) {
+    return `id ${JSON.stringify(t.id)} is not 16 lowercase hex digits`;
+  }
+  for (const [what, v] of [
+    ['intervalMs', t.intervalMs],
+    ['timeoutMs', t.timeoutMs],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v <= 0) return `${what} must be a positive integer, got ${v}`;
+  }
+  if (!Number.isSafeInteger(t.offsetMs) || t.offsetMs < 0 || t.offsetMs >= t.intervalMs) {
+    return `offsetMs must be an integer in [0, intervalMs), got ${t.offsetMs}`;
+  }
+  return undefined;
+}
+
+function derivePublic(labels: Labels): Labels {
+  return labels.filter((l) => !l.name.startsWith('__'));
+}

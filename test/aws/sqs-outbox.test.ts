@@ -1,0 +1,150 @@
+import { randomBytes } from 'node:crypto';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeParkedWrite,
+  encodeParkedWrite,
+  isParkedWriteExpired,
+  nextOutboxDelaySeconds,
+  SqsOutbox,
+  SqsOutboxError,
+} from '../../src/aws/sqs-outbox.js';
+import type { ParkedWrite } from '../../src/ports.js';
+import { createQueue, type LocalSqs, receiveAll, startLocalSqs } from '../support/fauxqs.js';
+
+let sqs: LocalSqs;
+beforeAll(async () => {
+  sqs = await startLocalSqs();
+});
+afterAll(async () => {
+  await sqs?.stop();
+});
+
+function write(bytes: Uint8Array, attempts = 0): ParkedWrite {
+  return {
+    remoteWrite: 'amp-eu',
+    body: bytes,
+    samples: 1234,
+    attempts,
+    firstParkedMs: 1_700_000_000_123,
+  };
+}
+
+/** Every byte value, then random bytes: what a snappy body can hold. */
+function binary(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < 256 && i < n; i++) out[i] = i;
+  out.set(randomBytes(Math.max(0, n - 256)), Math.min(256, n));
+  return out;
+}
+
+describe('SqsOutbox against fauxqs', () => {
+  it('parks a write; the replayer decodes it byte-equal', async () => {
+    const q = await createQueue(sqs.client);
+    const outbox = new SqsOutbox(sqs.client, q.url);
+    const parked = write(binary(100_000), 3);
+    await outbox.park(parked, 0);
+    expect(outbox.counters).toEqual({ requests: 1, parked: 1 });
+    const [got] = await receiveAll(sqs.client, q.url, 1);
+    const decoded = decodeParkedWrite(got!.message.Body!);
+    expect(Buffer.from(decoded.body).equals(Buffer.from(parked.body))).toBe(true);
+    expect({ ...decoded, body: undefined }).toEqual({ ...parked, body: undefined });
+  });
+
+  it('keeps a subarray view byte-exact (offset into a larger buffer)', () => {
+    const big = binary(1_000);
+    const view = big.subarray(100, 300);
+    const decoded = decodeParkedWrite(encodeParkedWrite(write(view)));
+    expect(Buffer.from(decoded.body).equals(Buffer.from(view))).toBe(true);
+  });
+
+  it('moves a write received maxReceiveCount times without delete to the DLQ', async () => {
+    const q = await createQueue(sqs.client, undefined, { dlq: true, maxReceiveCount: 2 });
+    const outbox = new SqsOutbox(sqs.client, q.url);
+    const parked = write(binary(5_000));
+    await outbox.park(parked, 0);
+    const receive = (url: string, wait: number) =>
+      sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: url,
+          WaitTimeSeconds: wait,
+          VisibilityTimeout: 0, // visible again at once: a replayer that failed and did not delete
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+        }),
+      );
+    for (let n = 1; n <= 2; n++) {
+      const r = await receive(q.url, 1);
+      expect(r.Messages).toHaveLength(1);
+      expect(r.Messages![0]!.Attributes?.ApproximateReceiveCount).toBe(String(n));
+    }
+    const third = await receive(q.url, 0);
+    expect(third.Messages ?? []).toHaveLength(0);
+    const [dead] = await receiveAll(sqs.client, q.dlqUrl!, 1, 3_000);
+    expect(dead).toBeDefined();
+    const decoded = decodeParkedWrite(dead!.message.Body!);
+    expect(Buffer.from(decoded.body).equals(Buffer.from(parked.body))).toBe(true);
+  });
+
+  it('validates delay, fields and size before sending', async () => {
+    const q = await createQueue(sqs.client);
+    const outbox = new SqsOutbox(sqs.client, q.url, { maxMessageBytes: 1_000 });
+    for (const d of [901, -1, 0.5]) {
+      await expect(outbox.park(write(binary(10)), d)).rejects.toMatchObject({
+        code: 'SQS_OUTBOX_INVALID_DELAY',
+      });
+    }
+    await expect(outbox.park({ ...write(binary(10)), attempts: -1 }, 0)).rejects.toMatchObject({
+      code: 'SQS_OUTBOX_INVALID_WRITE',
+    });
+    await expect(outbox.park(write(binary(2_000)), 0)).rejects.toMatchObject({
+      code: 'SQS_OUTBOX_TOO_LARGE',
+    });
+    expect(outbox.counters.requests).toBe(0);
+  });
+
+  it('reports a failed request with the SDK error as cause', async () => {
+    const outbox = new SqsOutbox(sqs.client, `${sqs.endpoint}/000000000000/does-not-exist`);
+    const err = await outbox.park(write(binary(10)), 0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqsOutboxError);
+    expect(err).toMatchObject({ code: 'SQS_OUTBOX_SEND_FAILED' });
+    expect((err as Error).cause).toBeInstanceOf(Error);
+  });
+});
+
+describe('decodeParkedWrite', () => {
+  const valid = JSON.parse(encodeParkedWrite(write(binary(300))));
+  it.each([
+    ['not JSON', '{'],
+    ['array', '[]'],
+    ['wrong version', JSON.stringify({ ...valid, v: 2 })],
+    ['bad base64', JSON.stringify({ ...valid, b: 'a*b=' })],
+    ['base64 bad padding', JSON.stringify({ ...valid, b: 'abc' })],
+    ['missing name', JSON.stringify({ ...valid, rw: '' })],
+    ['negative attempts', JSON.stringify({ ...valid, a: -1 })],
+    ['fractional samples', JSON.stringify({ ...valid, n: 1.5 })],
+    ['string time', JSON.stringify({ ...valid, f: '1' })],
+  ])('rejects %s with SQS_OUTBOX_MALFORMED', (_n, body) => {
+    expect(() => decodeParkedWrite(body)).toThrow(SqsOutboxError);
+    expect(() => decodeParkedWrite(body)).toThrow(
+      expect.objectContaining({ code: 'SQS_OUTBOX_MALFORMED' }),
+    );
+  });
+});
+
+describe('nextOutboxDelaySeconds', () => {
+  it('starts at 30 s, doubles, and caps at 900 s', () => {
+    expect([0, 1, 2, 3, 4, 5, 6, 100].map(nextOutboxDelaySeconds)).toEqual([
+      30, 60, 120, 240, 480, 900, 900, 900,
+    ]);
+    expect(nextOutboxDelaySeconds(-3)).toBe(30);
+    expect(nextOutboxDelaySeconds(Number.NaN)).toBe(30);
+    expect(nextOutboxDelaySeconds(Number.POSITIVE_INFINITY)).toBe(900);
+    expect(nextOutboxDelaySeconds(2.7)).toBe(120);
+  });
+
+  it('expiry is measured from the first park', () => {
+    const w = write(binary(1));
+    expect(isParkedWriteExpired(w, w.firstParkedMs + 1_000, 1_000)).toBe(false);
+    expect(isParkedWriteExpired(w, w.firstParkedMs + 1_001, 1_000)).toBe(true);
+  });
+});

@@ -1,0 +1,371 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeTask,
+  encodeTask,
+  encodeTaskSized,
+  splitScrapeTask,
+  TaskCodecError,
+} from '../../src/aws/task-codec.js';
+import type { Label, Labels } from '../../src/model/labels.js';
+import type { ScrapeTask } from '../../src/ports.js';
+import type { Target } from '../../src/targets/types.js';
+
+type ScrapeOnly = Extract<ScrapeTask, { kind: 'scrape' }>;
+
+// Any code points (lone surrogates excluded: label text is valid UTF-8), plus the ones SQS
+// refuses raw (U+FFFE, U+FFFF) and JSON's specials.
+const text = fc.oneof(
+  fc.string({ unit: 'binary', minLength: 1, maxLength: 12 }),
+  fc.constantFrom('\uffff', '\ufffe', 'a"b\\c\n', '\u0000', 'ünï😀', 'node'),
+);
+
+function sortLabels(pairs: Iterable<[string, string]>): Labels {
+  const out: Label[] = [...new Map(pairs)].map(([name, value]) => ({ name, value }));
+  return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+const pairs = fc.array(fc.tuple(text, text), { maxLength: 6 });
+
+const targetArb = (shared: [string, string][]) =>
+  fc
+    .record({
+      job: text,
+      own: pairs,
+      discovered: pairs,
+      weirdPublic: fc.option(pairs, { nil: undefined }),
+      url: fc.webUrl(),
+      intervalMs: fc.integer({ min: 1, max: 86_400_000 }),
+      timeoutMs: fc.integer({ min: 1, max: 86_400_000 }),
+      offsetFrac: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+      id: fc.stringMatching(/^[0-9a-f]{16}$/),
+    })
+    .map((r): Target => {
+      const labels = sortLabels([...shared, ...r.own]);
+      return {
+        job: r.job,
+        labels,
+        publicLabels:
+          r.weirdPublic === undefined
+            ? labels.filter((l) => !l.name.startsWith('__'))
+            : sortLabels(r.weirdPublic),
+        discoveredLabels: sortLabels([...shared, ...r.discovered]),
+        url: r.url,
+        intervalMs: r.intervalMs,
+        timeoutMs: r.timeoutMs,
+        offsetMs: Math.floor(r.offsetFrac * r.intervalMs),
+        id: r.id,
+      };
+    });
+
+const scrapeArb: fc.Arbitrary<ScrapeOnly> = pairs.chain((shared) =>
+  fc.record({
+    kind: fc.constant('scrape' as const),
+    slotMs: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    targets: fc.array(targetArb(shared), { minLength: 1, maxLength: 12 }),
+  }),
+);
+const retireArb: fc.Arbitrary<ScrapeTask> = fc.record({
+  kind: fc.constant('retire' as const),
+  target: targetArb([]),
+  staleTimeMs: fc.nat(),
+});
+
+/**
+ * What SQS refuses in a body (#x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD #x10000+), checked per
+ * UTF-16 unit as fauxqs does, which refuses astral characters too: the codec escapes those.
+ */
+const SQS_INVALID = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/;
+
+/** A typical EC2-discovered node_exporter target, for sizes. */
+function ec2Target(i: number): Target {
+  const addr = `10.0.${i >> 8}.${i & 255}:9100`;
+  const labels = sortLabels([
+    ['__address__', addr],
+    ['__metrics_path__', '/metrics'],
+    ['__scheme__', 'http'],
+    ['__scrape_interval__', '15s'],
+    ['__scrape_timeout__', '10s'],
+    ['instance', `i-0abc${i.toString(16).padStart(12, '0')}`],
+    ['job', 'node'],
+    ['az', 'eu-west-1a'],
+    ['env', 'prod'],
+  ]);
+  return {
+    job: 'node',
+    labels,
+    publicLabels: labels.filter((l) => !l.name.startsWith('__')),
+    discoveredLabels: sortLabels([
+      ['__address__', addr],
+      ['__metrics_path__', '/metrics'],
+      ['__scheme__', 'http'],
+      ['__scrape_interval__', '15s'],
+      ['__scrape_timeout__', '10s'],
+      ['job', 'node'],
+      ['__meta_ec2_availability_zone', 'eu-west-1a'],
+      ['__meta_ec2_instance_id', `i-0abc${i.toString(16).padStart(12, '0')}`],
+      ['__meta_ec2_instance_state', 'running'],
+      ['__meta_ec2_instance_type', 't3.medium'],
+      ['__meta_ec2_private_ip', addr.split(':')[0]!],
+      ['__meta_ec2_tag_env', 'prod'],
+      ['__meta_ec2_vpc_id', 'vpc-0123456789abcdef0'],
+    ]),
+    url: `http://${addr}/metrics`,
+    intervalMs: 15_000,
+    timeoutMs: 10_000,
+    offsetMs: (i * 7919) % 15_000,
+    id: (0x1234567890abcn + BigInt(i)).toString(16).padStart(16, '0'),
+  };
+}
+
+describe('task codec round trip', () => {
+  it('decode(encode(t)) equals t for random scrape and retire tasks, unicode included', () => {
+    fc.assert(
+      fc.property(fc.oneof(scrapeArb, retireArb), (task) => {
+        const { body, bytes } = encodeTaskSized(task);
+        expect(bytes).toBe(Buffer.byteLength(body, 'utf8'));
+        expect(SQS_INVALID.test(body)).toBe(false);
+        expect(decodeTask(body)).toEqual(task);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('shares the labels common to all targets and is compact', () => {
+    const task: ScrapeTask = {
+      kind: 'scrape',
+      slotMs: 1_700_000_000_000,
+      targets: Array.from({ length: 100 }, (_, i) => ec2Target(i)),
+    };
+    const body = encodeTask(task);
+    const parsed = JSON.parse(body);
+    expect(parsed.v).toBe(1);
+    expect(parsed.cl).toContain('__metrics_path__');
+    expect(decodeTask(body)).toEqual(task);
+    const perTarget = Buffer.byteLength(body) / 100;
+    const plainJson = Buffer.byteLength(JSON.stringify(task)) / 100;
+    expect(perTarget).toBeLessThan(plainJson / 2);
+    expect(perTarget).toBeLessThan(400);
+  });
+
+  it('refuses to encode a task that breaks the Labels contract', () => {
+    const t = ec2Target(1);
+    const bad = { ...t, labels: [...t.labels].reverse() };
+    expect(() => encodeTask({ kind: 'scrape', slotMs: 0, targets: [bad] })).toThrow(
+      expect.objectContaining({ code: 'TASK_INVALID' }),
+    );
+    expect(() => encodeTask({ kind: 'scrape', slotMs: 0, targets: [] })).toThrow(TaskCodecError);
+    expect(() => encodeTask({ kind: 'retire', target: t, staleTimeMs: 1.5 })).toThrow(
+      expect.objectContaining({ code: 'TASK_INVALID' }),
+    );
+  });
+});
+
+describe('task codec rejects malformed bodies with typed errors', () => {
+  const valid = JSON.parse(
+    encodeTask({ kind: 'scrape', slotMs: 5, targets: [ec2Target(1), ec2Target(2)] }),
+  );
+  // biome-ignore lint/suspicious/noExplicitAny: patches reach into the untyped wire object
+  const variant = (patch: (o: any) => void): string => {
+    const o = structuredClone(valid);
+    patch(o);
+    return JSON.stringify(o);
+  };
+  const cases: [string, string, string][] = [
+    ['empty', '', 'TASK_MALFORMED'],
+    ['not JSON', '{"v":1', 'TASK_MALFORMED'],
+    ['null', 'null', 'TASK_MALFORMED'],
+    ['array', '[1]', 'TASK_MALFORMED'],
+    ['no version', variant((o) => delete o.v), 'TASK_MALFORMED'],
+    [
+      'future version',
+      variant((o) => {
+        o.v = 2;
+      }),
+      'TASK_UNSUPPORTED_VERSION',
+    ],
+    [
+      'unknown kind',
+      variant((o) => {
+        o.k = 'x';
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'fractional slot',
+      variant((o) => {
+        o.s = 1.5;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'negative slot',
+      variant((o) => {
+        o.s = -1;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'huge slot',
+      variant((o) => {
+        o.s = 1e300;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'no targets',
+      variant((o) => {
+        o.t = [];
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'targets not array',
+      variant((o) => {
+        o.t = {};
+      }),
+      'TASK_MALFORMED',
+    ],
+    ['short tuple', variant((o) => o.t[0].splice(3)), 'TASK_MALFORMED'],
+    [
+      'job index out of range',
+      variant((o) => {
+        o.t[0][0] = 7;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'url not http',
+      variant((o) => {
+        o.t[0][1] = 'file:///etc/passwd';
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'interval zero',
+      variant((o) => {
+        o.t[0][2] = 0;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'offset beyond interval',
+      variant((o) => {
+        o.t[0][4] = 15_000;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'bad id',
+      variant((o) => {
+        o.t[0][5] = 'XYZ';
+      }),
+      'TASK_MALFORMED',
+    ],
+    ['odd labels', variant((o) => o.t[0][6].push('x')), 'TASK_MALFORMED'],
+    [
+      'label not string',
+      variant((o) => {
+        o.t[0][6][1] = 3;
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'empty label value',
+      variant((o) => {
+        o.t[0][6][1] = '';
+      }),
+      'TASK_MALFORMED',
+    ],
+    ['label also common', variant((o) => o.t[0][6].push('job', 'x')), 'TASK_MALFORMED'],
+    [
+      'common not array',
+      variant((o) => {
+        o.cl = 'job';
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'jobs not strings',
+      variant((o) => {
+        o.j = [1];
+      }),
+      'TASK_MALFORMED',
+    ],
+    [
+      'retire with two targets',
+      variant((o) => {
+        o.k = 'r';
+        o.st = 1;
+      }),
+      'TASK_MALFORMED',
+    ],
+  ];
+  it.each(cases)('%s', (_name, body, code) => {
+    expect(() => decodeTask(body)).toThrow(TaskCodecError);
+    expect(() => decodeTask(body)).toThrow(expect.objectContaining({ code }));
+  });
+
+  it('never throws anything else, on random JSON or mutated valid bodies', () => {
+    const body = JSON.stringify(valid);
+    const mustBeTyped = (b: string) => {
+      try {
+        decodeTask(b);
+      } catch (err) {
+        expect(err).toBeInstanceOf(TaskCodecError);
+      }
+    };
+    fc.assert(fc.property(fc.json(), mustBeTyped), { numRuns: 500 });
+    fc.assert(
+      fc.property(fc.nat(body.length - 1), fc.string({ maxLength: 3 }), (at, insert) =>
+        mustBeTyped(body.slice(0, at) + insert + body.slice(at + 1)),
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('splitScrapeTask', () => {
+  it('keeps every target exactly once, in order, and every part within the limit', () => {
+    fc.assert(
+      fc.property(scrapeArb, fc.integer({ min: 1_500, max: 6_000 }), (task, maxBytes) => {
+        let parts: ScrapeOnly[];
+        try {
+          parts = splitScrapeTask(task, maxBytes);
+        } catch (err) {
+          // Only acceptable when some single target cannot fit.
+          expect(err).toMatchObject({ code: 'TASK_TOO_LARGE' });
+          return;
+        }
+        for (const p of parts) {
+          expect(p.slotMs).toBe(task.slotMs);
+          expect(encodeTaskSized(p).bytes).toBeLessThanOrEqual(maxBytes);
+        }
+        expect(parts.flatMap((p) => p.targets)).toEqual(task.targets);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fills parts close to the limit (no needless messages)', () => {
+    const task: ScrapeOnly = {
+      kind: 'scrape',
+      slotMs: 0,
+      targets: Array.from({ length: 2_000 }, (_, i) => ec2Target(i)),
+    };
+    const max = 64 * 1024;
+    const parts = splitScrapeTask(task, max);
+    const total = parts.reduce((n, p) => n + encodeTaskSized(p).bytes, 0);
+    expect(parts.length).toBeLessThanOrEqual(Math.ceil(total / max) + 1);
+    expect(parts.flatMap((p) => p.targets)).toEqual(task.targets);
+  });
+
+  it('returns the task itself when it fits; TASK_TOO_LARGE when one target cannot fit', () => {
+    const task: ScrapeOnly = { kind: 'scrape', slotMs: 0, targets: [ec2Target(1)] };
+    expect(splitScrapeTask(task, 256 * 1024)).toEqual([task]);
+    const two: ScrapeOnly = { kind: 'scrape', slotMs: 0, targets: [ec2Target(1), ec2Target(2)] };
+    expect(() => splitScrapeTask(two, 100)).toThrow(
+      expect.objectContaining({ code: 'TASK_TOO_LARGE' }),
+    );
+  });
+});
