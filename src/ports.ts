@@ -62,7 +62,11 @@ export interface ScrapeStateStore {
 export type ScrapeTask =
   | {
       readonly kind: 'scrape';
-      /** The slot (ms since epoch): scrape time and sample timestamp of every target (§9). */
+      /**
+       * Start of the task's delivery second (ms since epoch). Each target is scraped at its own
+       * fixed-phase slot, its first at or after this (`taskTargetSlot`, §9): that slot is its
+       * scrape time and the timestamp of its samples.
+       */
       readonly slotMs: number;
       /** The targets of this slot, in full: the scraper reads no targets table. */
       readonly targets: readonly Target[];

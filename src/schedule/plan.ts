@@ -193,6 +193,18 @@ function sortById(group: Target[]): void {
  *   `nowMs` (SQS cannot delay it that long).
  * @throws {ScheduleError} for a target whose interval or offset is invalid (as SlotScheduler).
  */
+/** Slots of one delivery second share a task (the granularity of SQS DelaySeconds). */
+export const TASK_BUCKET_MS = 1000;
+
+/**
+ * The slot at which a task's target is scraped: its first fixed-phase slot at or after the
+ * task's `slotMs` (§9). Unique because a task spans at most {@link TASK_BUCKET_MS} and only
+ * targets whose interval is at least that share a bucket.
+ */
+export function taskTargetSlot(target: Target, taskSlotMs: number): number {
+  return nextScrapeTime(target, taskSlotMs);
+}
+
 export function planWindow(
   targets: readonly Target[],
   window: PlanWindow,
@@ -233,12 +245,21 @@ export function planWindow(
     if (t < endMs) total += Math.floor((endMs - 1 - t) / target.intervalMs) + 1;
   }
 
-  // Pass 2: one packed key per slot, (T − startMs)·2^32 + i; sorting the keys orders by slot.
+  // Pass 2: one packed key per slot, (bucket − startMs)·2^32 + i; sorting the keys orders by
+  // bucket. Offsets are spread over milliseconds, so grouping by exact slot would put about one
+  // target in each message; instead the slots of one delivery second share a task, whose
+  // slotMs is the bucket start, and each target is scraped at its own slot in that second
+  // (taskTargetSlot). A target with an interval under a second could have two slots in one
+  // bucket, so it keeps exact-slot tasks.
   const keys = new Float64Array(total);
   let k = 0;
   for (let i = 0; i < n; i++) {
     const step = targets[i]!.intervalMs;
-    for (let t = first[i]!; t < endMs; t += step) keys[k++] = (t - startMs) * INDEX_SPAN + i;
+    for (let t = first[i]!; t < endMs; t += step) {
+      const rel = t - startMs;
+      const bucket = step >= TASK_BUCKET_MS ? rel - (rel % TASK_BUCKET_MS) : rel;
+      keys[k++] = bucket * INDEX_SPAN + i;
+    }
   }
   keys.sort();
 

@@ -11,6 +11,8 @@ import {
   planWindow,
   shardCount,
   shardOf,
+  TASK_BUCKET_MS,
+  taskTargetSlot,
   windowFor,
 } from '../../src/schedule/plan.js';
 import { ScheduleError } from '../../src/schedule/slot-scheduler.js';
@@ -41,7 +43,7 @@ function target(n: number, intervalMs: number, offsetMs: number): Target {
 /** (slot, target id) of every target in every task, in output order. */
 function pairs(tasks: readonly PlannedTask[]): [number, string][] {
   return tasks.flatMap(({ task }) =>
-    task.targets.map((t): [number, string] => [task.slotMs, t.id]),
+    task.targets.map((t): [number, string] => [taskTargetSlot(t, task.slotMs), t.id]),
   );
 }
 
@@ -99,7 +101,9 @@ describe('planWindow: slots (§9)', () => {
     ({ interval, offset, windows, perWindow }) => {
       const t = target(1, interval, offset);
       const planned = planWindows([t], T0, MIN, windows);
-      const slots = planned.map((tasks) => tasks.map((p) => p.task.slotMs));
+      const slots = planned.map((tasks) =>
+        tasks.map((p) => taskTargetSlot(p.task.targets[0]!, p.task.slotMs)),
+      );
       expect(slots.map((s) => s.length)).toEqual(perWindow);
       planned.forEach((tasks, w) => {
         for (const { task } of tasks) {
@@ -123,7 +127,7 @@ describe('planWindow: slots (§9)', () => {
         nowMs: start,
       },
     );
-    expect(tasks.map((p) => p.task.slotMs)).toEqual(
+    expect(tasks.map((p) => taskTargetSlot(t, p.task.slotMs))).toEqual(
       bruteSlots(45_000, 44_999, start, start + 100_000),
     );
   });
@@ -199,20 +203,48 @@ describe('planWindow: grouping (decision 6)', () => {
     );
   });
 
-  it('never mixes slots in one task, and carries each target in full', () => {
-    const targets = [target(1, 15_000, 100), target(2, 15_000, 100), target(3, 15_000, 101)];
+  it('groups the slots of one delivery second; each target keeps its own slot, in full', () => {
+    const targets = [target(1, 15_000, 100), target(2, 15_000, 100), target(3, 15_000, 999)];
     const tasks = planWindow(
       targets,
       { startMs: T0, endMs: T0 + MIN },
       { maxTargetsPerTask: 10, nowMs: T0 },
     );
-    expect(tasks).toHaveLength(8);
+    // Offsets 100 and 999 ms fall in the same second: 4 tasks of 3, not 8.
+    expect(tasks.map((p) => p.task.targets.length)).toEqual([3, 3, 3, 3]);
     for (const { task } of tasks) {
+      expect(task.slotMs % 1000).toBe(T0 % 1000);
       for (const t of task.targets) {
-        expect((task.slotMs - t.offsetMs) % t.intervalMs).toBe(0);
+        const slot = taskTargetSlot(t, task.slotMs);
+        expect((slot - t.offsetMs) % t.intervalMs).toBe(0);
+        expect(slot - task.slotMs).toBeLessThan(TASK_BUCKET_MS);
         expect(targets).toContain(t); // the very object, every field included
       }
     }
+  });
+
+  it('batches targets spread over millisecond offsets (decision 6)', () => {
+    const targets = Array.from({ length: 1000 }, (_, i) =>
+      target(i + 1, 60_000, (i * 7919) % 60_000),
+    );
+    const tasks = planWindow(
+      targets,
+      { startMs: T0, endMs: T0 + MIN },
+      { maxTargetsPerTask: 50, nowMs: T0 },
+    );
+    // 1000 slots spread over 60 delivery seconds: about 17 targets a message, not 1.
+    expect(tasks.length).toBeLessThanOrEqual(60);
+    expect(tasks.reduce((n, p) => n + p.task.targets.length, 0)).toBe(1000);
+  });
+
+  it('keeps exact-slot tasks for intervals under a second', () => {
+    const t = target(1, 250, 10);
+    const tasks = planWindow(
+      [t],
+      { startMs: T0, endMs: T0 + 1000 },
+      { maxTargetsPerTask: 10, nowMs: T0 },
+    );
+    expect(tasks.map((p) => p.task.slotMs - T0)).toEqual([10, 260, 510, 760]);
   });
 });
 
@@ -367,8 +399,9 @@ describe('sharding (decision 7)', () => {
     const perShard = Array.from({ length: shards }, (_, shard) =>
       pairs(planShard(targets, window, { maxTargetsPerTask: 5, nowMs: T0, shard, shards })),
     );
-    const union = perShard.flat().sort(([a, x], [b, y]) => a - b || (x < y ? -1 : x > y ? 1 : 0));
-    expect(union).toEqual(all);
+    const bySlotThenId = ([a, x]: [number, string], [b, y]: [number, string]) =>
+      a - b || (x < y ? -1 : x > y ? 1 : 0);
+    expect(perShard.flat().sort(bySlotThenId)).toEqual([...all].sort(bySlotThenId));
     for (const p of perShard) expect(p.length).toBeGreaterThan((all.length / shards) * 0.8);
   });
 
@@ -409,8 +442,9 @@ describe('planWindow: properties', () => {
           for (const { task } of got) {
             if (task.targets.length > max) ok = false;
             for (const t of task.targets) {
-              if ((task.slotMs - t.offsetMs) % t.intervalMs !== 0) ok = false; // T ≡ offset
-              seen.get(t.id)!.push(task.slotMs);
+              const slot = taskTargetSlot(t, task.slotMs);
+              if ((slot - t.offsetMs) % t.intervalMs !== 0) ok = false; // T ≡ offset
+              seen.get(t.id)!.push(slot);
             }
           }
           expect(ok).toBe(true);
