@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbTargetStore, TargetStoreError } from '../../src/aws/dynamodb-target-store.js';
+import { labelsFromRecord } from '../../src/model/labels.js';
+import type { Target } from '../../src/targets/types.js';
+import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+
+let db: Dynalite;
+let client: DynamoDBClient;
+const sent: string[] = [];
+
+beforeAll(async () => {
+  db = await startDynalite();
+  client = db.client();
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      sent.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countRequests' },
+  );
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+async function newStore(): Promise<DynamoDbTargetStore> {
+  const name = `t-${randomUUID()}`;
+  await createTable(client, name, KEY_SCHEMAS.targets);
+  return new DynamoDbTargetStore(client, name);
+}
+
+function target(i: number, extra = ''): Target {
+  const host = `host-${i}.example.com:9100`;
+  return {
+    id: i.toString(16).padStart(16, '0'),
+    job: 'node',
+    url: `http://${host}/metrics?x=${extra}`,
+    labels: labelsFromRecord({
+      __address__: host,
+      __metrics_path__: '/metrics',
+      __scheme__: 'http',
+      instance: host,
+      job: 'node',
+      team: `t${i % 5}${extra}`,
+    }),
+    publicLabels: labelsFromRecord({ instance: host, job: 'node', team: `t${i % 5}${extra}` }),
+    discoveredLabels: labelsFromRecord({
+      __address__: host,
+      __meta_ec2_tag_Name: `name "${i}" ✓ ${extra}`,
+      __meta_note: 'a\nb\\c\u0000d',
+    }),
+    intervalMs: 15_000,
+    timeoutMs: 10_000,
+    offsetMs: (i * 7919) % 15_000,
+  };
+}
+
+const byId = (a: Target, b: Target) => (a.id < b.id ? -1 : 1);
+
+describe('DynamoDbTargetStore', () => {
+  it('applies puts, changes and removals; round trip is exact', async () => {
+    const store = await newStore();
+    expect(await store.list()).toEqual([]);
+    const first = Array.from({ length: 60 }, (_, i) => target(i));
+    await store.apply({ put: first, remove: [] });
+    expect((await store.list()).sort(byId)).toEqual(first);
+
+    const changed = [target(3, 'changed'), target(100)];
+    await store.apply({ put: changed, remove: [first[0]!.id, first[1]!.id, 'unknown'] });
+    const want = [...first.slice(2).filter((t) => t.id !== changed[0]!.id), ...changed].sort(byId);
+    expect((await store.list()).sort(byId)).toEqual(want);
+    await store.apply({ put: [], remove: [] });
+  });
+
+  it('keeps empty label sets, zero offsets and unusual values', async () => {
+    const store = await newStore();
+    const t: Target = {
+      ...target(1),
+      labels: [],
+      publicLabels: [],
+      discoveredLabels: [{ name: 'x', value: '😀\u2028' }],
+      offsetMs: 0,
+    };
+    await store.apply({ put: [t], remove: [] });
+    expect(await store.list()).toEqual([t]);
+  });
+
+  it('lists past 1 MB of items (paginated Scan)', async () => {
+    const store = await newStore();
+    const pad = 'p'.repeat(4000);
+    const many = Array.from({ length: 400 }, (_, i) => target(i, pad));
+    await store.apply({ put: many, remove: [] });
+    const before = sent.length;
+    const got = await store.list();
+    expect(sent.slice(before).filter((c) => c === 'ScanCommand').length).toBeGreaterThan(1);
+    expect(got.sort(byId)).toEqual(many);
+  }, 60_000);
+
+  it('refuses a diff naming an id twice', async () => {
+    const store = await newStore();
+    await expect(store.apply({ put: [target(1)], remove: [target(1).id] })).rejects.toMatchObject({
+      code: 'TARGET_STORE_INVALID_DIFF',
+    });
+    await expect(store.apply({ put: [target(1), target(1)], remove: [] })).rejects.toBeInstanceOf(
+      TargetStoreError,
+    );
+  });
+
+  it('wraps request failures with a stable code and cause', async () => {
+    const store = new DynamoDbTargetStore(client, `t-${randomUUID()}`);
+    const err = await store.list().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetStoreError);
+    expect(err).toMatchObject({ code: 'TARGET_STORE_REQUEST' });
+    expect((err as Error).cause).toBeDefined();
+  });
+});

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DynamoDbWindowLedger,
+  LEDGER_SK,
+  WindowLedgerError,
+  windowClaimKey,
+} from '../../src/aws/dynamodb-window-ledger.js';
+import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+
+let db: Dynalite;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  db = await startDynalite();
+  client = db.client();
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+describe('DynamoDbWindowLedger', () => {
+  it('claims a window once per shard, with an expiry for TTL', async () => {
+    const table = `t-${randomUUID()}`;
+    await createTable(client, table, KEY_SCHEMAS.state);
+    const ledger = new DynamoDbWindowLedger(client, table, { ttlSeconds: 3600 });
+    const start = 1_700_000_040_000;
+    const results = await Promise.all([
+      ledger.claim(start, 0),
+      ledger.claim(start, 0),
+      ledger.claim(start, 0),
+    ]);
+    expect(results.filter(Boolean).length).toBe(1);
+    expect(await ledger.claim(start, 0)).toBe(false);
+    expect(await ledger.claim(start, 1)).toBe(true);
+    expect(await ledger.claim(start + 60_000, 0)).toBe(true);
+    const item = await client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: windowClaimKey(start, 0) }, sk: { S: LEDGER_SK } },
+      }),
+    );
+    expect(item.Item?.expiresAt?.N).toBe(String(1_700_000_040 + 3600));
+  });
+
+  it('throws WindowLedgerError on other failures', async () => {
+    const ledger = new DynamoDbWindowLedger(client, `t-${randomUUID()}`, { ttlSeconds: 60 });
+    await expect(ledger.claim(0, 0)).rejects.toBeInstanceOf(WindowLedgerError);
+    expect(() => new DynamoDbWindowLedger(client, 'abc', { ttlSeconds: 0 })).toThrow(RangeError);
+  });
+});
