@@ -208,21 +208,7 @@ export class OpenMetricsParser extends BaseParser {
     else if (s.startsWith('UNIT ', q)) kind = EntryKind.Unit;
     else throw this.fail('expected a valid start token', q);
     const word = s.slice(q, q + 4);
-    let r = q + 5;
-    const c = s.charCodeAt(r);
-    if (c === 34) {
-      this.metaStart = r + 1;
-      this.metaEnd = this.scanQuoted(r + 1, true, false, `metric name after ${word}`);
-      this.metaFlags = this.quotedEscaped ? QUOTED | ESCAPED : QUOTED;
-      r = this.metaEnd + 1;
-    } else if (isMetricNameStart(c)) {
-      this.metaStart = r;
-      this.metaEnd = scanMetricName(s, r);
-      this.metaFlags = 0;
-      r = this.metaEnd;
-    } else {
-      throw this.fail(`expected metric name after ${word}`, r);
-    }
+    const r = this.scanFamilyName(q + 5, word);
     const end = this.lineEnd;
     // `<name> <text>\n`: exactly one space, and the line must end with a newline.
     if (s.charCodeAt(r) !== 32 || end >= this.len) throw this.fail(`expected text in ${word}`, r);

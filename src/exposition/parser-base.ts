@@ -442,6 +442,28 @@ export abstract class BaseParser implements ExpositionParser {
   }
 
   /** Builds the error for the current entry with the text from line start up to `at`. */
+  /**
+   * Records the family name of a HELP/TYPE/UNIT line that starts at `p`, bare or quoted (§5.1,
+   * §5.2), in metaStart/metaEnd/metaFlags; returns the index just after it. `word` names the
+   * keyword in messages.
+   */
+  protected scanFamilyName(p: number, word: string): number {
+    const c = this.s.charCodeAt(p);
+    if (c === 34) {
+      this.metaStart = p + 1;
+      this.metaEnd = this.scanQuoted(p + 1, true, false, `metric name after ${word}`);
+      this.metaFlags = this.quotedEscaped ? QUOTED | ESCAPED : QUOTED;
+      return this.metaEnd + 1;
+    }
+    if (isMetricNameStart(c)) {
+      this.metaStart = p;
+      this.metaEnd = scanMetricName(this.s, p);
+      this.metaFlags = 0;
+      return this.metaEnd;
+    }
+    throw this.fail(`expected metric name after ${word}`, p);
+  }
+
   protected fail(detail: string, at: number): ExpositionParseError {
     const lineStart = this.s.lastIndexOf('\n', Math.max(0, Math.min(at, this.len) - 1)) + 1;
     const from = Math.max(lineStart, at - 60);

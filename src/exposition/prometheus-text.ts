@@ -268,19 +268,7 @@ export class PrometheusTextParser extends BaseParser {
     const word = isHelp ? 'HELP' : 'TYPE';
     let c = s.charCodeAt(p);
     while (c === 32 || c === 9) c = s.charCodeAt(++p);
-    if (c === 34) {
-      this.metaStart = p + 1;
-      this.metaEnd = this.scanQuoted(p + 1, true, false, `metric name after ${word}`);
-      this.metaFlags = this.quotedEscaped ? QUOTED | ESCAPED : QUOTED;
-      p = this.metaEnd + 1;
-    } else if (isMetricNameStart(c)) {
-      this.metaStart = p;
-      this.metaEnd = scanMetricName(s, p);
-      this.metaFlags = 0;
-      p = this.metaEnd;
-    } else {
-      throw this.fail(`expected metric name after ${word}`, p);
-    }
+    p = this.scanFamilyName(p, word);
     // The text is the rest of the line minus its first char, whatever that char is (usually
     // the separating space). Go drops one byte: a non-ASCII first char leaves invalid UTF-8.
     const end = this.lineEnd;
