@@ -1,0 +1,512 @@
+/**
+ * The scrape worker end to end: real DynamoDbScrapeStateStore on dynalite, real SqsOutbox on
+ * fauxqs, real RemoteWriter to a local decoding receiver, local node:http targets. The clock is
+ * the real one shifted to a fixed virtual time, so waits are real and short.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbScrapeStateStore } from '../../src/aws/dynamodb-state-store.js';
+import { decodeParkedWrite, SqsOutbox } from '../../src/aws/sqs-outbox.js';
+import { loadConfig } from '../../src/config/index.js';
+import type { Config } from '../../src/config/types.js';
+import {
+  DEFAULT_PARK_DELAY_SECONDS,
+  ScraperError,
+  ScrapeWorker,
+  type ScrapeWorkerOptions,
+} from '../../src/pipeline/scraper.js';
+import type { Outbox, ParkedWrite, ScrapeTask } from '../../src/ports.js';
+import { snappyDecompress } from '../../src/remotewrite/snappy.js';
+import { RemoteWriter } from '../../src/remotewrite/writer.js';
+import type { Clock } from '../../src/schedule/clock.js';
+import { buildTargets } from '../../src/targets/index.js';
+import type { Target } from '../../src/targets/types.js';
+import {
+  type DecodedWriteRequest,
+  decodeWriteRequest,
+  reply,
+  startReceiver,
+  type TestReceiver,
+} from '../remotewrite/wire.js';
+import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { createQueue, type LocalSqs, receiveAll, startLocalSqs } from '../support/fauxqs.js';
+
+/** A slot bucket start (a multiple of the 10 s interval). */
+const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
+const INTERVAL = 10_000;
+const STALE_NAN_HEX = '020000000000f07f';
+const REPORT = [
+  'scrape_duration_seconds',
+  'scrape_samples_post_metric_relabeling',
+  'scrape_samples_scraped',
+  'scrape_series_added',
+  'up',
+];
+
+/** The wall clock shifted so that it reads `startMs` now; `set` jumps it. */
+class ShiftedClock implements Clock {
+  private shift: number;
+  constructor(startMs: number) {
+    this.shift = startMs - Date.now();
+  }
+  set(ms: number): void {
+    this.shift = ms - Date.now();
+  }
+  now(): number {
+    return Date.now() + this.shift;
+  }
+  setTimer(fn: () => void, delayMs: number): unknown {
+    return setTimeout(fn, Math.max(0, delayMs));
+  }
+  clearTimer(handle: unknown): void {
+    clearTimeout(handle as ReturnType<typeof setTimeout>);
+  }
+}
+
+interface Exporter {
+  readonly address: string;
+  body: string;
+  status: number;
+  requests: number;
+  close(): Promise<void>;
+}
+
+async function exporter(body: string): Promise<Exporter> {
+  let server: Server | undefined;
+  const e: Exporter = {
+    address: '',
+    body,
+    status: 200,
+    requests: 0,
+    close: () =>
+      new Promise<void>((r) => {
+        server?.closeAllConnections();
+        server?.close(() => r());
+      }),
+  };
+  server = createServer((_req, res) => {
+    e.requests++;
+    res.writeHead(e.status, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(e.body);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  Object.assign(e, { address: `127.0.0.1:${(server.address() as { port: number }).port}` });
+  cleanup.push(() => e.close());
+  return e;
+}
+
+let db: Dynalite;
+let dynamo: DynamoDBClient;
+let sqs: LocalSqs;
+let receiver: TestReceiver;
+const cleanup: (() => Promise<void>)[] = [];
+
+beforeAll(async () => {
+  db = await startDynalite();
+  dynamo = db.client();
+  sqs = await startLocalSqs();
+  receiver = await startReceiver();
+});
+afterAll(async () => {
+  await receiver?.close();
+  await sqs?.stop();
+  await db?.stop();
+});
+afterEach(async () => {
+  for (const c of cleanup.splice(0).reverse()) await c();
+  receiver.requests.length = 0;
+});
+
+function configFor(addresses: readonly string[], rwUrl: string): Config {
+  return loadConfig(
+    `
+remote_write:
+  - url: ${rwUrl}
+    name: rw
+    queue_config:
+      min_backoff: 20ms
+      max_backoff: 50ms
+scrape_configs:
+  - job_name: app
+    scrape_interval: 10s
+    scrape_timeout: 5s
+    static_configs:
+      - targets: [${addresses.map((a) => `'${a}'`).join(', ')}]
+`,
+    { env: {} },
+  );
+}
+
+/** The job's targets, their phases set by the test (offsets within the interval). */
+function targetsOf(config: Config, offsets: readonly number[]): Target[] {
+  const job = config.scrapeConfigs[0]!;
+  const groups = job.staticConfigs.map((g, i) => ({
+    source: `static/${i}`,
+    targets: g.targets.map((t) => ({ __address__: t })),
+    labels: g.labels,
+  }));
+  const built = buildTargets(job, groups, { offsetSeed: 0n }).active;
+  return built.map((t, i) => ({ ...t, offsetMs: offsets[i]! }));
+}
+
+interface Env {
+  readonly config: Config;
+  readonly table: string;
+  readonly queueUrl: string;
+  readonly clock: ShiftedClock;
+  /** DelaySeconds of every park, in order. */
+  readonly parkDelays: number[];
+  worker(options?: ScrapeWorkerOptions): ScrapeWorker;
+  store(): DynamoDbScrapeStateStore;
+}
+
+async function env(
+  addresses: readonly string[],
+  startMs: number,
+  rwUrl = receiver.url,
+): Promise<Env> {
+  const config = configFor(addresses, rwUrl);
+  const table = `t-${randomUUID()}`;
+  await createTable(dynamo, table, KEY_SCHEMAS.state);
+  const queue = await createQueue(sqs.client);
+  const clock = new ShiftedClock(startMs);
+  const parkDelays: number[] = [];
+  const e: Env = {
+    config,
+    table,
+    queueUrl: queue.url,
+    clock,
+    parkDelays,
+    store: () => new DynamoDbScrapeStateStore(dynamo, table),
+    worker(options = {}) {
+      const real = new SqsOutbox(sqs.client, queue.url);
+      // Records the delay, delegates to the real SQS outbox.
+      const outbox: Outbox = {
+        park: (write: ParkedWrite, delaySeconds: number) => {
+          parkDelays.push(delaySeconds);
+          return real.park(write, delaySeconds);
+        },
+      };
+      const writer = new RemoteWriter(config.remoteWrite[0]!, {
+        externalLabels: config.global.externalLabels,
+      });
+      const worker = new ScrapeWorker({
+        config,
+        states: e.store(),
+        outbox,
+        writers: [writer],
+        clock,
+        options,
+      });
+      cleanup.push(async () => {
+        await worker.close();
+        await writer.close();
+      });
+      return worker;
+    },
+  };
+  return e;
+}
+
+interface Sample {
+  readonly series: string;
+  readonly value: number;
+  readonly stale: boolean;
+  readonly timestamp: number;
+}
+
+function samplesOf(requests: readonly (DecodedWriteRequest | undefined)[]): Sample[] {
+  const out: Sample[] = [];
+  for (const req of requests) {
+    for (const ts of req?.timeseries ?? []) {
+      const name = ts.labels.find((l) => l.name === '__name__')?.value ?? '';
+      const rest = ts.labels
+        .filter((l) => l.name !== '__name__')
+        .map((l) => `${l.name}="${l.value}"`)
+        .join(',');
+      for (const s of ts.samples) {
+        out.push({
+          series: `${name}{${rest}}`,
+          value: s.value,
+          stale: s.valueHex === STALE_NAN_HEX,
+          timestamp: s.timestamp,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+function received(): Sample[] {
+  return samplesOf(receiver.requests.map((r) => r.decoded));
+}
+
+const scrapeTask = (slotMs: number, targets: readonly Target[]): ScrapeTask => ({
+  kind: 'scrape',
+  slotMs,
+  targets,
+});
+
+describe('ScrapeWorker', () => {
+  it('scrapes a task’s targets at their slots, stamps the slot, writes changed state only', async () => {
+    const exps = await Promise.all([exporter('a 1\n'), exporter('a 2\n'), exporter('a 3\n')]);
+    // Arrives 20 ms before the bucket: every target waits for its own slot.
+    const e = await env(
+      exps.map((x) => x.address),
+      T0 - 20,
+    );
+    const targets = targetsOf(e.config, [100, 250, 400]);
+    const worker = e.worker();
+    const first = await worker.handleTask(scrapeTask(T0, targets), {
+      deadlineMs: e.clock.now() + 10_000,
+    });
+    expect(first.counters).toMatchObject({
+      scrapes: 3,
+      up: 3,
+      failed: 0,
+      lateDropped: 0,
+      stateWrites: 3,
+      stateUnchanged: 0,
+      stateConflicts: 0,
+      parked: 0,
+      samplesSent: 3 * (1 + REPORT.length),
+    });
+    expect(first.counters.waitedMs).toBeGreaterThanOrEqual(300);
+    for (const o of first.targets) {
+      expect(o.kind).toBe('scraped');
+      if (o.kind !== 'scraped') continue;
+      expect(o.latenessMs).toBeGreaterThanOrEqual(-50);
+      expect(o.latenessMs).toBeLessThan(200);
+    }
+    const samples = received();
+    for (const [i, t] of targets.entries()) {
+      const inst = `instance="${exps[i]!.address}",job="app"`;
+      const slot = T0 + [100, 250, 400][i]!;
+      expect(samples).toContainEqual({
+        series: `a{${inst}}`,
+        value: i + 1,
+        stale: false,
+        timestamp: slot,
+      });
+      for (const name of REPORT) {
+        const s = samples.find((x) => x.series === `${name}{${inst}}`);
+        expect(s?.timestamp, name).toBe(slot);
+      }
+      expect(samples.find((x) => x.series === `up{${inst}}`)?.value).toBe(1);
+      const stored = (await e.store().getMany([t.id])).get(t.id);
+      expect([...(stored?.state.series ?? [])]).toHaveLength(1);
+    }
+
+    // The next slot, same series: nothing to write (decision 4).
+    e.clock.set(T0 + INTERVAL - 10);
+    const second = await worker.handleTask(scrapeTask(T0 + INTERVAL, targets), {
+      deadlineMs: e.clock.now() + 10_000,
+    });
+    expect(second.counters).toMatchObject({ scrapes: 3, stateWrites: 0, stateUnchanged: 3 });
+  });
+
+  it('a cold worker sends stale markers for vanished series from the stored state', async () => {
+    const x = await exporter('a 1\nb{k="v"} 2\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    await e.worker().handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    receiver.requests.length = 0;
+
+    x.body = 'a 5\n';
+    e.clock.set(T0 + INTERVAL);
+    const cold = e.worker();
+    const out = await cold.handleTask(scrapeTask(T0 + INTERVAL, [t!]), {
+      deadlineMs: e.clock.now() + 10_000,
+    });
+    expect(out.counters).toMatchObject({ scrapes: 1, up: 1, stateWrites: 1 });
+    const inst = `instance="${x.address}",job="app"`;
+    expect(received()).toContainEqual({
+      series: `b{${inst},k="v"}`,
+      value: Number.NaN,
+      stale: true,
+      timestamp: T0 + INTERVAL,
+    });
+    expect(received()).toContainEqual({
+      series: `a{${inst}}`,
+      value: 5,
+      stale: false,
+      timestamp: T0 + INTERVAL,
+    });
+  });
+
+  it('a failing target writes up=0 and stale markers for its previous series', async () => {
+    const x = await exporter('a 1\nb 2\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const worker = e.worker();
+    await worker.handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    receiver.requests.length = 0;
+
+    x.status = 500;
+    e.clock.set(T0 + INTERVAL);
+    const out = await worker.handleTask(scrapeTask(T0 + INTERVAL, [t!]), {
+      deadlineMs: e.clock.now() + 10_000,
+    });
+    expect(out.counters).toMatchObject({ scrapes: 1, up: 0, failed: 1, stateWrites: 1 });
+    const o = out.targets[0]!;
+    expect(o.kind === 'scraped' && o.error).toMatch(/500/);
+    const inst = `instance="${x.address}",job="app"`;
+    const samples = received();
+    expect(samples.find((s) => s.series === `up{${inst}}`)?.value).toBe(0);
+    for (const name of ['a', 'b']) {
+      expect(samples.find((s) => s.series === `${name}{${inst}}`)).toMatchObject({
+        stale: true,
+        timestamp: T0 + INTERVAL,
+      });
+    }
+    // The stored set is now empty: the markers are not repeated next time.
+    const stored = (await e.store().getMany([t!.id])).get(t!.id);
+    expect(stored?.state.series.size).toBe(0);
+  });
+
+  it('drops a late task’s targets without scraping or reading state', async () => {
+    const x = await exporter('a 1\n');
+    // 6 s after the slot: past min(10 s / 2, 10 s).
+    const e = await env([x.address], T0 + 6_000);
+    const [t] = targetsOf(e.config, [0]);
+    const out = await e
+      .worker()
+      .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    expect(out.counters).toMatchObject({ scrapes: 0, lateDropped: 1 });
+    expect(out.targets).toEqual([
+      { kind: 'late', targetId: t!.id, slotMs: T0, latenessMs: expect.any(Number) },
+    ]);
+    expect(x.requests).toBe(0);
+    expect(receiver.requests).toHaveLength(0);
+    expect((await e.store().getMany([t!.id])).size).toBe(0);
+  });
+
+  it('parks what the receiver did not take within the budget, byte-equal, nothing lost', async () => {
+    const x = await exporter('a 1\nb 2\n');
+    // A receiver of its own: its queue of 500s must not leak into other tests.
+    const down = await startReceiver();
+    cleanup.push(() => down.close());
+    down.respond(...Array.from({ length: 200 }, () => reply(500, 'down')));
+    const e = await env([x.address], T0, down.url);
+    const [t] = targetsOf(e.config, [0]);
+    const worker = e.worker({ parkDelaySeconds: 0, safetyMarginMs: 200 });
+    const out = await worker.handleTask(scrapeTask(T0, [t!]), {
+      deadlineMs: e.clock.now() + 600,
+    });
+    expect(out.counters).toMatchObject({
+      scrapes: 1,
+      up: 1,
+      samplesSent: 0,
+      parked: 1,
+      samplesParked: 2 + REPORT.length,
+      parkFailed: 0,
+      stateWrites: 1,
+    });
+    expect(e.parkDelays).toEqual([0]);
+    // Retried until the budget, every attempt with the same body.
+    expect(down.requests.length).toBeGreaterThan(1);
+    const attempted = down.requests[0]!.body;
+    for (const r of down.requests)
+      expect(Buffer.from(r.body).equals(Buffer.from(attempted))).toBe(true);
+
+    const [msg] = await receiveAll(sqs.client, e.queueUrl, 1);
+    const parked = decodeParkedWrite(msg!.message.Body!);
+    expect(parked).toMatchObject({ remoteWrite: 'rw', samples: 2 + REPORT.length, attempts: 0 });
+    expect(Buffer.from(parked.body).equals(Buffer.from(attempted))).toBe(true);
+    // Replayed once the backend is back, it delivers every sample.
+    const replayer = new RemoteWriter({ ...e.config.remoteWrite[0]!, url: receiver.url }, {});
+    cleanup.push(() => replayer.close());
+    const replay = await replayer.replay({ ...parked, exemplars: 0, metadata: 0 });
+    expect(replay.delivered).toBe(2 + REPORT.length);
+    const decoded = decodeWriteRequest(snappyDecompress(parked.body));
+    const inst = `instance="${x.address}",job="app"`;
+    expect(
+      samplesOf([decoded])
+        .map((s) => s.series)
+        .sort(),
+    ).toEqual([`a{${inst}}`, `b{${inst}}`, ...REPORT.map((n) => `${n}{${inst}}`)].sort());
+  });
+
+  it('uses the outbox’s first replay delay by default', () => {
+    expect(DEFAULT_PARK_DELAY_SECONDS).toBe(30);
+  });
+
+  it('retire: markers for every series and the report series, then the state goes', async () => {
+    const x = await exporter('a 1\nb 2\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const worker = e.worker();
+    await worker.handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    receiver.requests.length = 0;
+
+    const staleTimeMs = T0 + INTERVAL;
+    const out = await worker.handleTask(
+      { kind: 'retire', target: t!, staleTimeMs },
+      { deadlineMs: e.clock.now() + 10_000 },
+    );
+    expect(out.counters).toMatchObject({ markers: 2 + REPORT.length, samplesSent: 7 });
+    const inst = `instance="${x.address}",job="app"`;
+    const samples = received();
+    expect(samples.map((s) => s.series).sort()).toEqual(
+      [`a{${inst}}`, `b{${inst}}`, ...REPORT.map((n) => `${n}{${inst}}`)].sort(),
+    );
+    for (const s of samples) expect(s).toMatchObject({ stale: true, timestamp: staleTimeMs });
+    expect((await e.store().getMany([t!.id])).size).toBe(0);
+
+    // Again (SQS redelivery): no state, no markers, still fine.
+    const again = await worker.handleTask(
+      { kind: 'retire', target: t!, staleTimeMs },
+      { deadlineMs: e.clock.now() + 10_000 },
+    );
+    expect(again.counters.markers).toBe(0);
+  });
+
+  it('two workers scraping one target with the same expected state: one conflict', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0 - 300);
+    const [t] = targetsOf(e.config, [0]);
+    const [a, b] = [e.worker(), e.worker()];
+    // Both read the (absent) state at once, then wait for the slot and write.
+    const outs = await Promise.all(
+      [a, b].map((w) => w.handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 })),
+    );
+    const writes = outs.reduce((n, o) => n + o.counters.stateWrites, 0);
+    const conflicts = outs.reduce((n, o) => n + o.counters.stateConflicts, 0);
+    expect({ writes, conflicts }).toEqual({ writes: 1, conflicts: 1 });
+    const stored = (await e.store().getMany([t!.id])).get(t!.id);
+    expect(stored?.version).toBe(1);
+    expect([...(stored?.state.series ?? [])]).toEqual([
+      expect.stringContaining(`instance\xfe${x.address}`),
+    ]);
+
+    // The loser's next scrape starts from the stored state: unchanged, no conflict.
+    e.clock.set(T0 + INTERVAL);
+    const next = await b.handleTask(scrapeTask(T0 + INTERVAL, [t!]), {
+      deadlineMs: e.clock.now() + 10_000,
+    });
+    expect(next.counters).toMatchObject({ stateUnchanged: 1, stateConflicts: 0 });
+  });
+
+  it('throws a retryable error when the state store cannot be read', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const worker = new ScrapeWorker({
+      config: e.config,
+      states: new DynamoDbScrapeStateStore(dynamo, `missing-${randomUUID()}`),
+      outbox: new SqsOutbox(sqs.client, e.queueUrl),
+      writers: [],
+      clock: e.clock,
+    });
+    cleanup.push(() => worker.close());
+    const err = await worker
+      .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 })
+      .catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(ScraperError);
+    expect(err).toMatchObject({ code: 'SCRAPER_STATE_READ', retryable: true });
+    expect(x.requests).toBe(0);
+  });
+});
