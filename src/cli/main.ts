@@ -6,6 +6,7 @@ import { checkConfigCommand, checkMetricsCommand } from './check.js';
 import { type CliIo, UsageError } from './io.js';
 import { runCommand } from './run.js';
 import { scrapeCommand } from './scrape.js';
+import { simulateCommand } from './simulate.js';
 import { targetsCommand } from './targets.js';
 
 export const USAGE = `usage: lambdascrape <command> [options]
@@ -18,6 +19,7 @@ commands:
   scrape --config FILE --job JOB [--target ADDRESS]
                                            scrape a job's targets once and print the series
   run --config FILE [--listen ADDR]        scrape on schedule until stopped (default 127.0.0.1:9099)
+  simulate --config FILE [--duration D]    run the Lambda flow locally (try a deployment before cdk deploy)
 `;
 
 /** Runs one command; resolves to the process exit code (0 ok, 1 failure, 2 usage). */
@@ -37,6 +39,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         return await scrapeCommand(rest, io);
       case 'run':
         return await runCommand(rest, io);
+      case 'simulate':
+        return await simulateCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':

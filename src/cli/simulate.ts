@@ -1,0 +1,369 @@
+/**
+ * `lambdascrape simulate`: the serverless deployment on one machine, to try a prometheus.yml
+ * before `cdk deploy`. DynamoDB and SQS are in-process stand-ins (dynalite, fauxqs — dev
+ * dependencies, loaded only by this command); the three Lambda functions are the same handlers
+ * (`src/serverless/handlers.ts`) on the same runtime, driven on the real clock:
+ * discovery and dispatch once at start and then every `periodMs`, and the scrape queue long
+ * polled (10 messages per receive), each receive handed to `handleScrapeBatch` like one Lambda
+ * invocation (batches run concurrently, as Lambda's pollers do); the records not in
+ * `batchItemFailures` are deleted, the others come back after the visibility timeout.
+ *
+ * Not simulated: the outbox replayer (parked writes stay in the outbox queue), the DLQs, the
+ * scheduler's at-least-once duplicates.
+ */
+import { parseArgs } from 'node:util';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { ConfigError, parseDuration } from '../config/index.js';
+import { createLogger, type Logger } from '../local/logger.js';
+import { readServerlessEnv } from '../serverless/env.js';
+import { handleDiscovery, handleDispatch, handleScrapeBatch } from '../serverless/handlers.js';
+import { createRuntime, type ServerlessRuntime } from '../serverless/runtime.js';
+import { type CliIo, UsageError } from './io.js';
+import type { SignalSource } from './run.js';
+
+export const SIMULATE_ERROR_CODES = {
+  /** dynalite or fauxqs is not installed (production install without dev dependencies). */
+  missingDevDependency: 'SIMULATE_MISSING_DEV_DEPENDENCY',
+} as const;
+
+export class SimulateError extends Error {
+  override readonly name = 'SimulateError';
+  constructor(
+    readonly code: (typeof SIMULATE_ERROR_CODES)[keyof typeof SIMULATE_ERROR_CODES],
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export interface SimulationOptions {
+  readonly configPath: string;
+  readonly logger: Logger;
+  /** WINDOW_MS of the simulated deployment. @default 60_000 */
+  readonly windowMs?: number;
+  /** Period of the discovery and dispatch runs (EventBridge's "every minute"). @default 60_000 */
+  readonly periodMs?: number;
+  /** Long-polling wait of each receive, whole seconds in [0, 20]. @default 20 */
+  readonly pollWaitSeconds?: number;
+  /** Simulated Lambda timeout of one scrape batch. @default 60_000 */
+  readonly invocationTimeoutMs?: number;
+  /** @default 'simulate' */
+  readonly deploymentId?: string;
+  /** Environment the config's `${VAR}` expand from. @default process.env */
+  readonly configEnv?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface Simulation {
+  readonly runtime: ServerlessRuntime;
+  /** Stops the schedule and polling, waits for batches in flight, closes everything. */
+  stop(): Promise<void>;
+}
+
+interface Closable {
+  stop(): Promise<void>;
+}
+
+const LOCAL = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'simulate', secretAccessKey: 'simulate' },
+} as const;
+
+/**
+ * Starts the stand-ins, creates the tables and queues and starts the loops. Throws
+ * {@link SimulateError} when the dev dependencies are missing, `ConfigError` for a bad config.
+ */
+export async function startSimulation(options: SimulationOptions): Promise<Simulation> {
+  const periodMs = options.periodMs ?? 60_000;
+  const pollWaitSeconds = options.pollWaitSeconds ?? 20;
+  const invocationTimeoutMs = options.invocationTimeoutMs ?? 60_000;
+  const log = options.logger;
+  const started: Closable[] = [];
+  let runtime: ServerlessRuntime | undefined;
+  try {
+    const dynamo = await startDynalite();
+    started.push(dynamo);
+    const sqs = await startSqs();
+    started.push(sqs);
+    const bootstrap = new DynamoDBClient({ ...LOCAL, endpoint: dynamo.endpoint });
+    try {
+      await createTable(bootstrap, 'targets', ['pk']);
+      await createTable(bootstrap, 'state', ['pk', 'sk']);
+    } finally {
+      bootstrap.destroy();
+    }
+    const env = readServerlessEnv({
+      LAMBDASCRAPE_CONFIG: options.configPath,
+      TARGETS_TABLE: 'targets',
+      STATE_TABLE: 'state',
+      // 6 × a 60 s timeout, like the CDK stack's visibility timeout.
+      SCRAPE_QUEUE_URL: sqs.createQueue('scrape', { VisibilityTimeout: '360' }),
+      OUTBOX_QUEUE_URL: sqs.createQueue('outbox', {}),
+      DEPLOYMENT_ID: options.deploymentId ?? 'simulate',
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      SQS_ENDPOINT: sqs.endpoint,
+      WINDOW_MS: String(options.windowMs ?? 60_000),
+    });
+    runtime = await createRuntime(env, {
+      logger: log,
+      ...LOCAL,
+      ...(options.configEnv === undefined ? {} : { configEnv: options.configEnv }),
+    });
+  } catch (err) {
+    await Promise.allSettled(started.reverse().map((s) => s.stop()));
+    throw err;
+  }
+  const rt = runtime;
+
+  let stopped = false;
+  const abort = new AbortController();
+  const inFlight = new Set<Promise<void>>();
+  const track = (batch: Promise<void>): void => {
+    const p: Promise<void> = batch
+      .catch((err: unknown) => log.error('scrape batch failed', { err }))
+      .finally(() => inFlight.delete(p));
+    inFlight.add(p);
+  };
+
+  // Discovery then dispatch, like the two schedules firing in the same minute. Each logs its
+  // own failure; the loop goes on, as the next scheduled invocation would.
+  let scheduled = Promise.resolve();
+  const tick = (): void => {
+    scheduled = scheduled.then(async () => {
+      if (stopped) return;
+      await handleDiscovery(rt).catch(() => {});
+      if (stopped) return;
+      await handleDispatch(rt).catch(() => {});
+    });
+  };
+  tick();
+  const timer = setInterval(tick, periodMs);
+
+  const poll = async (): Promise<void> => {
+    while (!stopped) {
+      let messages: Message[];
+      try {
+        const r = await rt.sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: rt.env.scrapeQueueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: pollWaitSeconds,
+          }),
+          { abortSignal: abort.signal },
+        );
+        messages = r.Messages ?? [];
+      } catch (err) {
+        if (stopped) return;
+        log.error('receiving from the scrape queue failed', { err });
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
+      if (messages.length > 0) track(invoke(rt, messages, invocationTimeoutMs));
+    }
+  };
+  const polling = poll();
+
+  return {
+    runtime: rt,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(timer);
+      abort.abort();
+      await polling;
+      await scheduled;
+      await Promise.allSettled([...inFlight]);
+      await rt.close();
+      await Promise.allSettled(started.reverse().map((s) => s.stop()));
+    },
+  };
+}
+
+/** One simulated scraper invocation: the batch, then deleting the records that succeeded. */
+async function invoke(
+  rt: ServerlessRuntime,
+  messages: readonly Message[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const records = messages.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' }));
+  const response = await handleScrapeBatch(
+    rt,
+    { Records: records },
+    { getRemainingTimeInMillis: () => deadline - Date.now() },
+  );
+  const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+  const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+  if (done.length === 0) return;
+  await deleteMessages(rt.sqs, rt.env.scrapeQueueUrl, done).catch((err: unknown) =>
+    rt.logger.error('deleting scrape messages failed (they will be delivered again)', { err }),
+  );
+}
+
+async function deleteMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly Message[],
+): Promise<void> {
+  const r = await sqs.send(
+    new DeleteMessageBatchCommand({
+      QueueUrl: queueUrl,
+      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
+    }),
+  );
+  if ((r.Failed ?? []).length > 0) {
+    throw new Error(`${r.Failed?.length} of ${messages.length} deletes failed`);
+  }
+}
+
+async function createTable(
+  client: DynamoDBClient,
+  name: string,
+  keys: readonly string[],
+): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: keys.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      KeySchema: keys.map((AttributeName, i) => ({
+        AttributeName,
+        KeyType: i === 0 ? 'HASH' : 'RANGE',
+      })),
+    }),
+  );
+}
+
+function missingDevDependency(name: string, cause: unknown): SimulateError {
+  return new SimulateError(
+    SIMULATE_ERROR_CODES.missingDevDependency,
+    `simulate needs the dev dependency ${name} (a local DynamoDB/SQS stand-in); install the ` +
+      'project with its dev dependencies (npm install, without --omit=dev)',
+    { cause },
+  );
+}
+
+/** The part of dynalite's server we use (it ships no types). */
+interface DynaliteServer {
+  listen(port: number, host: string, cb: () => void): void;
+  once(event: 'error', cb: (err: Error) => void): void;
+  address(): { port: number } | string | null;
+  closeAllConnections?(): void;
+  close(cb: () => void): void;
+}
+
+async function startDynalite(): Promise<Closable & { endpoint: string }> {
+  // A variable specifier: dynalite has no types, and bundlers must not pull it in.
+  const specifier = 'dynalite';
+  let create: (options: Record<string, unknown>) => DynaliteServer;
+  try {
+    const mod = (await import(specifier)) as { default: typeof create };
+    create = mod.default;
+  } catch (err) {
+    throw missingDevDependency('dynalite', err);
+  }
+  const server = create({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function startSqs(): Promise<
+  Closable & { endpoint: string; createQueue(name: string, attrs: Record<string, string>): string }
+> {
+  let fauxqs: typeof import('fauxqs');
+  try {
+    fauxqs = await import('fauxqs');
+  } catch (err) {
+    throw missingDevDependency('fauxqs', err);
+  }
+  const server = await fauxqs.startFauxqs({ port: 0, logger: false, host: '127.0.0.1' });
+  return {
+    endpoint: server.address,
+    createQueue: (name, attributes) => server.createQueue(name, { attributes }).queueUrl,
+    stop: () => server.stop(),
+  };
+}
+
+export interface SimulateCommandDeps {
+  /** @default process */
+  readonly signals?: SignalSource;
+}
+
+/**
+ * `simulate --config FILE [--duration D]`: runs the serverless flow locally (see the file
+ * comment) until `--duration` (a Prometheus duration) passes or SIGINT/SIGTERM; logs JSON lines
+ * on stdout, one per task with its counters. Exit 1 for an invalid config or missing dev
+ * dependencies.
+ */
+export async function simulateCommand(
+  args: readonly string[],
+  io: CliIo,
+  deps: SimulateCommandDeps = {},
+): Promise<number> {
+  const { values } = parseArgs({
+    args: [...args],
+    options: { config: { type: 'string' }, duration: { type: 'string' } },
+  });
+  const path = values.config;
+  if (path === undefined) throw new UsageError('simulate needs --config FILE');
+  let durationMs: number | undefined;
+  if (values.duration !== undefined) {
+    try {
+      durationMs = parseDuration(values.duration);
+    } catch (err) {
+      throw new UsageError(`--duration: ${(err as Error).message}`);
+    }
+  }
+  const logger = createLogger({ format: 'json', write: io.stdout });
+  let sim: Simulation;
+  try {
+    sim = await startSimulation({ configPath: path, logger, configEnv: io.env });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`error: invalid config ${path}:\n${err.message}\n`);
+      return 1;
+    }
+    if (err instanceof SimulateError) {
+      io.stderr(`error: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  logger.info('simulating the Lambda deployment locally; Ctrl-C stops', {
+    config: path,
+    durationMs,
+  });
+  const signals = deps.signals ?? process;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      if (timer !== undefined) clearTimeout(timer);
+      signals.off('SIGINT', done);
+      signals.off('SIGTERM', done);
+      resolve();
+    };
+    const timer = durationMs === undefined ? undefined : setTimeout(done, durationMs);
+    signals.on('SIGINT', done);
+    signals.on('SIGTERM', done);
+  });
+  logger.info('stopping');
+  await sim.stop();
+  return 0;
+}

@@ -1,0 +1,120 @@
+/**
+ * The typed environment of the Lambda functions (and of `lambdascrape simulate`). Read once per
+ * container by {@link readServerlessEnv}, which fails fast: every missing or invalid variable is
+ * reported in one {@link ServerlessEnvError}, so a misconfigured deployment fails its first
+ * invocation with one clear message instead of deep in an adapter. Nothing else in
+ * `src/serverless/` reads `process.env`.
+ */
+
+export const SERVERLESS_ENV_ERROR_CODES = {
+  /** Required variables are missing or empty, or values do not parse; see `problems`. */
+  invalid: 'SERVERLESS_ENV_INVALID',
+} as const;
+export type ServerlessEnvErrorCode =
+  (typeof SERVERLESS_ENV_ERROR_CODES)[keyof typeof SERVERLESS_ENV_ERROR_CODES];
+
+/** The one error class of this module; `problems` holds one line per bad variable. */
+export class ServerlessEnvError extends Error {
+  override readonly name = 'ServerlessEnvError';
+  readonly code: ServerlessEnvErrorCode = SERVERLESS_ENV_ERROR_CODES.invalid;
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid Lambda environment: ${problems.join('; ')}`);
+  }
+}
+
+/** Default of LAMBDASCRAPE_CONFIG: the prometheus.yml bundled next to the handlers. */
+export const DEFAULT_CONFIG_PATH = './prometheus.yml';
+export const DEFAULT_ENV_WINDOW_MS = 60_000;
+export const DEFAULT_ENV_MAX_TARGETS_PER_TASK = 50;
+
+/** The variables that must be set (non-empty). */
+export const REQUIRED_ENV = [
+  'TARGETS_TABLE',
+  'STATE_TABLE',
+  'SCRAPE_QUEUE_URL',
+  'OUTBOX_QUEUE_URL',
+  'DEPLOYMENT_ID',
+] as const;
+
+export interface ServerlessEnv {
+  /** LAMBDASCRAPE_CONFIG: path of the prometheus.yml. @default './prometheus.yml' */
+  readonly configPath: string;
+  /** TARGETS_TABLE: the targets table (DynamoDbTargetStore). */
+  readonly targetsTable: string;
+  /** STATE_TABLE: scrape state + window ledger table. */
+  readonly stateTable: string;
+  /** SCRAPE_QUEUE_URL: the scrape task queue. */
+  readonly scrapeQueueUrl: string;
+  /** OUTBOX_QUEUE_URL: parked remote writes. */
+  readonly outboxQueueUrl: string;
+  /** DEPLOYMENT_ID: stable deployment identity (the §9 offset seed), e.g. the stack name. */
+  readonly deploymentId: string;
+  /** DYNAMODB_ENDPOINT: endpoint override (simulate, local stand-ins). @default the SDK's */
+  readonly dynamodbEndpoint: string | undefined;
+  /** SQS_ENDPOINT: endpoint override. @default the SDK's */
+  readonly sqsEndpoint: string | undefined;
+  /** WINDOW_MS: dispatcher window length, ms; the same for discovery and dispatch. @default 60000 */
+  readonly windowMs: number;
+  /** MAX_TARGETS_PER_TASK: targets per SQS message. @default 50 */
+  readonly maxTargetsPerTask: number;
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function nonEmpty(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function positiveInt(env: Env, name: string, fallback: number, problems: string[]): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n > 0)) {
+    problems.push(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    return fallback;
+  }
+  return n;
+}
+
+function endpoint(env: Env, name: string, problems: string[]): string | undefined {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return undefined;
+  if (!/^https?:\/\/./.test(raw)) {
+    problems.push(`${name} must be an http(s) URL, got ${JSON.stringify(raw)}`);
+  }
+  return raw;
+}
+
+/**
+ * Reads and checks the environment. Throws {@link ServerlessEnvError} listing every missing
+ * required name and every unparsable value at once. Values are trimmed.
+ */
+export function readServerlessEnv(env: Env): ServerlessEnv {
+  const problems: string[] = [];
+  const missing = REQUIRED_ENV.filter((name) => nonEmpty(env, name) === undefined);
+  if (missing.length > 0) problems.push(`missing required variables: ${missing.join(', ')}`);
+  const windowMs = positiveInt(env, 'WINDOW_MS', DEFAULT_ENV_WINDOW_MS, problems);
+  const maxTargetsPerTask = positiveInt(
+    env,
+    'MAX_TARGETS_PER_TASK',
+    DEFAULT_ENV_MAX_TARGETS_PER_TASK,
+    problems,
+  );
+  const dynamodbEndpoint = endpoint(env, 'DYNAMODB_ENDPOINT', problems);
+  const sqsEndpoint = endpoint(env, 'SQS_ENDPOINT', problems);
+  if (problems.length > 0) throw new ServerlessEnvError(problems);
+  const req = (name: (typeof REQUIRED_ENV)[number]): string => nonEmpty(env, name) ?? '';
+  return {
+    configPath: nonEmpty(env, 'LAMBDASCRAPE_CONFIG') ?? DEFAULT_CONFIG_PATH,
+    targetsTable: req('TARGETS_TABLE'),
+    stateTable: req('STATE_TABLE'),
+    scrapeQueueUrl: req('SCRAPE_QUEUE_URL'),
+    outboxQueueUrl: req('OUTBOX_QUEUE_URL'),
+    deploymentId: req('DEPLOYMENT_ID'),
+    dynamodbEndpoint,
+    sqsEndpoint,
+    windowMs,
+    maxTargetsPerTask,
+  };
+}
