@@ -13,11 +13,9 @@
  *   is dropped and counted as failed (Prometheus blocks the scrape instead; a local runner
  *   prefers to keep scraping on schedule).
  */
-import { dirname } from 'node:path';
-import type { Config, RemoteWriteConfig } from '../config/types.js';
-import type { Labels } from '../model/labels.js';
-import { applyRelabel, compileRelabelConfigs } from '../relabel/index.js';
-import { RemoteWriter } from '../remotewrite/index.js';
+
+import type { Config } from '../config/types.js';
+import { createRemoteWriters } from '../remotewrite/from-config.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import type { SampleBatch } from '../scrape/batch.js';
 import type { Logger } from './logger.js';
@@ -203,33 +201,6 @@ export function createRemoteWriteSink(
   config: Config,
   options: RemoteWriteSinkOptions = {},
 ): RemoteWriteSink {
-  const configDir = config.sourcePath === '' ? undefined : dirname(config.sourcePath);
-  const writers: RemoteWriter[] = [];
-  try {
-    for (const rw of config.remoteWrite) {
-      writers.push(
-        new RemoteWriter(rw, {
-          externalLabels: config.global.externalLabels,
-          transformSeries: writeRelabel(rw, config),
-          ...(configDir === undefined ? {} : { configDir }),
-        }),
-      );
-    }
-  } catch (err) {
-    for (const w of writers) w.close().catch(() => {});
-    throw err;
-  }
+  const writers = createRemoteWriters(config);
   return new RemoteWriteSink(writers, options);
-}
-
-function writeRelabel(
-  rw: RemoteWriteConfig,
-  config: Config,
-): ((labels: Labels) => Labels | null) | undefined {
-  if (rw.writeRelabelConfigs.length === 0) return undefined;
-  const program = compileRelabelConfigs(
-    rw.writeRelabelConfigs,
-    config.global.metricNameValidationScheme,
-  );
-  return (labels) => applyRelabel(program, labels);
 }

@@ -51,6 +51,7 @@ export {
   type RemoteWriteErrorCode,
   type RemoteWriteErrorDetails,
 } from './errors.js';
+export { createRemoteWriters } from './from-config.js';
 export { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
 export {
   maxCompressedLength,

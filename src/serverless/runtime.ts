@@ -1,12 +1,3 @@
-/**
- * Everything a Lambda container builds once and reuses across invocations (STYLE.md: clients
- * and typed config at module scope): the config, the DynamoDB and SQS clients, the adapters,
- * one `RemoteWriter` per remote_write, the {@link DiscoveryRun} (which must outlive
- * invocations to honour refresh_interval) and the {@link ScrapeWorker} (whose scrape caches
- * must, §6.4). The handlers in `handlers.ts` take a {@link ServerlessRuntime}; the functions in
- * `functions/` get theirs from {@link getRuntime}.
- */
-import { dirname } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
@@ -20,7 +11,7 @@ import { createLogger, type Logger } from '../local/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
 import type { TargetStore, TaskQueue, WindowLedger } from '../ports.js';
-import { RemoteWriter } from '../remotewrite/index.js';
+import { createRemoteWriters } from '../remotewrite/from-config.js';
 import { readServerlessEnv, type ServerlessEnv } from './env.js';
 
 /** How long a window claim is kept (s): far beyond the longest window (2^20 ms). */
@@ -68,7 +59,7 @@ export async function createRuntime(
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
-  const writers = buildWriters(config);
+  const writers = createRemoteWriters(config);
   const dynamodb = new DynamoDBClient({
     ...common,
     ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),
@@ -122,27 +113,6 @@ export async function createRuntime(
       sqs.destroy();
     },
   };
-}
-
-/** One RemoteWriter per remote_write, with external labels and write relabeling (§11.1). */
-function buildWriters(config: Config): RemoteWriter[] {
-  const configDir = config.sourcePath === '' ? undefined : dirname(config.sourcePath);
-  const writers: RemoteWriter[] = [];
-  try {
-    for (const rw of config.remoteWrite) {
-      writers.push(
-        new RemoteWriter(rw, {
-          externalLabels: config.global.externalLabels,
-          nameValidationScheme: config.global.metricNameValidationScheme,
-          ...(configDir === undefined ? {} : { configDir }),
-        }),
-      );
-    }
-  } catch (err) {
-    for (const w of writers) w.close().catch(() => {});
-    throw err;
-  }
-  return writers;
 }
 
 let containerRuntime: Promise<ServerlessRuntime> | undefined;
