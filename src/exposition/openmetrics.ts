@@ -10,6 +10,7 @@ import {
   isMetricNameStart,
   LABEL_SLOTS,
   QUOTED,
+  recordLabelRange,
   scanLabelName,
   scanMetricName,
   unescapeLabelValue,
@@ -445,19 +446,7 @@ export class OpenMetricsParser extends BaseParser {
     ve: number,
     vflags: number,
   ): void {
-    let o = this.exCount * LABEL_SLOTS;
-    if (o + LABEL_SLOTS > this.ex.length) {
-      const grown = new Int32Array(this.ex.length * 2);
-      grown.set(this.ex);
-      this.ex = grown;
-    }
-    const ex = this.ex;
-    ex[o++] = ns;
-    ex[o++] = ne;
-    ex[o++] = vs;
-    ex[o++] = ve;
-    ex[o] = nflags | (vflags << VALUE_FLAG_SHIFT);
-    this.exCount++;
+    this.ex = recordLabelRange(this.ex, this.exCount++, ns, ne, nflags, vs, ve, vflags);
   }
 
   /** Exemplar labels, unescaped and sorted (Prometheus keeps escapes here; see README.md). */

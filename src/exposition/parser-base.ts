@@ -127,6 +127,34 @@ function rangeText(s: string, start: number, end: number, flags: number): string
   return (flags & ESCAPED) !== 0 ? unescapeLabelValue(s, start, end) : s.slice(start, end);
 }
 
+/**
+ * Writes label number `index` (name and value ranges, their flags) into `buf`, growing it when
+ * full; returns the buffer to keep (the same one unless it grew).
+ */
+export function recordLabelRange(
+  buf: Int32Array,
+  index: number,
+  ns: number,
+  ne: number,
+  nflags: number,
+  vs: number,
+  ve: number,
+  vflags: number,
+): Int32Array {
+  let o = index * LABEL_SLOTS;
+  if (o + LABEL_SLOTS > buf.length) {
+    const grown = new Int32Array(buf.length * 2);
+    grown.set(buf);
+    buf = grown;
+  }
+  buf[o++] = ns;
+  buf[o++] = ne;
+  buf[o++] = vs;
+  buf[o++] = ve;
+  buf[o] = nflags | (vflags << VALUE_FLAG_SHIFT);
+  return buf;
+}
+
 export abstract class BaseParser implements ExpositionParser {
   protected readonly s: string;
   protected readonly len: number;
@@ -347,19 +375,7 @@ export abstract class BaseParser implements ExpositionParser {
     ve: number,
     vflags: number,
   ) {
-    let o = this.labCount * LABEL_SLOTS;
-    if (o + LABEL_SLOTS > this.lab.length) {
-      const grown = new Int32Array(this.lab.length * 2);
-      grown.set(this.lab);
-      this.lab = grown;
-    }
-    const lab = this.lab;
-    lab[o++] = ns;
-    lab[o++] = ne;
-    lab[o++] = vs;
-    lab[o++] = ve;
-    lab[o] = nflags | (vflags << VALUE_FLAG_SHIFT);
-    this.labCount++;
+    this.lab = recordLabelRange(this.lab, this.labCount++, ns, ne, nflags, vs, ve, vflags);
   }
 
   /**
