@@ -1,0 +1,288 @@
+/**
+ * One scraper invocation's cost (issue 5 figures): a task of 50 targets of 1,000 series each,
+ * handled by the real `ScrapeWorker` (the code the scraper Lambda runs) with the real
+ * DynamoDB state store against dynalite and real remote writers to a discarding receiver.
+ *
+ *   npx tsx bench/scraper-task.bench.ts [--targets 50] [--series 1000] [--rounds 5]
+ *
+ * The harness (dynalite, the 50 targets, the receiver) runs in this process; the worker runs in
+ * a child process, so the CPU time and the resident memory reported are the worker's alone —
+ * what one Lambda container would use. Per task the child reports wall time, CPU time
+ * (user + system), peak RSS and heap, DynamoDB read/write units (dynalite's accounting: a client
+ * middleware asks every request for `ReturnConsumedCapacity: TOTAL`) and DynamoDB requests.
+ *
+ * Rounds, each one task at a fresh slot:
+ * - `cold`: first task of a new container, no state stored yet (every target writes its state);
+ * - `unchanged`: same bodies again (no state write at all);
+ * - `churn 1%`: 10 of each target's 1,000 series replaced (a delta write per target).
+ * Targets sit at phase 0 of a 1 m interval, and the worker's clock reads the slot when the task
+ * starts, so nothing waits: the times are the work, not the scheduling.
+ */
+import { fork } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbScrapeStateStore } from '../src/aws/dynamodb-state-store.js';
+import { loadConfig } from '../src/config/index.js';
+import { ScrapeWorker } from '../src/pipeline/scraper.js';
+import type { Outbox, ParkedWrite, ScrapeTask } from '../src/ports.js';
+import { createRemoteWriters } from '../src/remotewrite/from-config.js';
+import type { Clock } from '../src/schedule/clock.js';
+import { buildTargets } from '../src/targets/index.js';
+import { createTable, KEY_SCHEMAS, startDynalite } from '../test/support/dynalite.js';
+// @ts-expect-error: plain ESM JavaScript helper without types
+import { startDiscardReceiver } from './lib/discard-receiver.mjs';
+
+const INTERVAL_MS = 60_000;
+const TABLE = 'scrape-state';
+
+const { values: args } = parseArgs({
+  options: {
+    targets: { type: 'string', default: '50' },
+    series: { type: 'string', default: '1000' },
+    rounds: { type: 'string', default: '5' },
+    worker: { type: 'boolean', default: false },
+  },
+});
+
+/** A realistic 1,000-series body: histograms of an HTTP server, `gen` renames 1% of series. */
+function body(target: number, series: number, churnGen: number): string {
+  const les = ['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '1', '2.5', '5', '+Inf'];
+  const lines = ['# TYPE http_request_duration_seconds histogram'];
+  const churned = Math.round(series / 100);
+  for (let i = 0; i < series; i++) {
+    const handler = `/api/v1/resource${i % 23}`;
+    const code = ['200', '404', '500'][(i >> 4) % 3];
+    const le = les[i % les.length];
+    const pod = i < churned ? `pod-g${churnGen}-${i}` : `pod-${i >> 6}`;
+    lines.push(
+      `http_request_duration_seconds_bucket{handler="${handler}",code="${code}",pod="${pod}",series="${i}",le="${le}"} ${target * 1000 + i}`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface TaskReport {
+  readonly round: string;
+  readonly wallMs: number;
+  readonly cpuMs: number;
+  readonly rssPeakMiB: number;
+  readonly heapUsedMiB: number;
+  readonly readUnits: number;
+  readonly writeUnits: number;
+  readonly requests: number;
+  readonly scrapes: number;
+  readonly up: number;
+  readonly samplesSent: number;
+  readonly stateWrites: number;
+  readonly stateUnchanged: number;
+}
+
+interface WorkerInput {
+  readonly dynamodbEndpoint: string;
+  readonly receiverUrl: string;
+  readonly ports: readonly number[];
+  readonly rounds: readonly string[];
+}
+
+/** The worker side: one "container", tasks in the order of `rounds`. */
+async function runWorker(input: WorkerInput): Promise<void> {
+  const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+  const client: DynamoDBClient = new DynamoDBClient({
+    endpoint: input.dynamodbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const usage = { read: 0, write: 0, requests: 0 };
+  client.middlewareStack.add(
+    (next, context) => async (a) => {
+      usage.requests++;
+      (a.input as Record<string, unknown>).ReturnConsumedCapacity = 'TOTAL';
+      const res = await next(a);
+      const cc = (res.output as { ConsumedCapacity?: unknown }).ConsumedCapacity;
+      const list = (Array.isArray(cc) ? cc : cc ? [cc] : []) as { CapacityUnits?: number }[];
+      const units = list.reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+      // dynalite reports total CapacityUnits per table; the command says which kind they are.
+      if (/^(Get|BatchGet|Query|Scan)/.test(context.commandName ?? '')) usage.read += units;
+      else usage.write += units;
+      return res;
+    },
+    { step: 'initialize', name: 'capacity' },
+  );
+
+  const config = loadConfig(
+    [
+      'global: { scrape_interval: 1m, scrape_timeout: 10s }',
+      'scrape_configs:',
+      '  - job_name: bench',
+      '    static_configs:',
+      `      - targets: [${input.ports.map((p) => `"127.0.0.1:${p}"`).join(', ')}]`,
+      'remote_write:',
+      `  - url: ${input.receiverUrl}`,
+    ].join('\n'),
+  );
+  const job = config.scrapeConfigs[0]!;
+  const groups = job.staticConfigs.map((g, i) => ({
+    source: `static/${i}`,
+    targets: g.targets.map((t) => ({ __address__: t })),
+    labels: g.labels,
+  }));
+  // Phase 0 for every target: the task's slot is every target's slot.
+  const targets = buildTargets(job, groups, { offsetSeed: 0n }).active.map((t) => ({
+    ...t,
+    offsetMs: 0,
+  }));
+  if (targets.length !== input.ports.length) throw new Error(`built ${targets.length} targets`);
+
+  let nowShift = 0;
+  const clock: Clock = {
+    now: () => Date.now() + nowShift,
+    setTimer: (fn, ms) => setTimeout(fn, ms),
+    clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+  };
+  const parked: ParkedWrite[] = [];
+  const outbox: Outbox = {
+    async park(write) {
+      parked.push(write);
+    },
+  };
+  const worker = new ScrapeWorker({
+    config,
+    states: new DynamoDbScrapeStateStore(client, TABLE),
+    outbox,
+    writers: createRemoteWriters(config),
+    clock,
+  });
+
+  let slotMs = Math.ceil(Date.now() / INTERVAL_MS) * INTERVAL_MS;
+  for (const round of input.rounds) {
+    process.send?.({ kind: 'round', round });
+    await new Promise<void>((resolve) => process.once('message', () => resolve()));
+    slotMs += INTERVAL_MS;
+    nowShift = slotMs - Date.now();
+    const task: ScrapeTask = { kind: 'scrape', slotMs, targets };
+    const before = { ...usage };
+    let rssPeak = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    }, 5);
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const outcome = await worker.handleTask(task, { deadlineMs: clock.now() + 60_000 });
+    const wallMs = performance.now() - t0;
+    const cpu = process.cpuUsage(cpu0);
+    clearInterval(sampler);
+    rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
+    const c = outcome.counters;
+    const report: TaskReport = {
+      round,
+      wallMs,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      rssPeakMiB: rssPeak / 2 ** 20,
+      heapUsedMiB: process.memoryUsage().heapUsed / 2 ** 20,
+      readUnits: usage.read - before.read,
+      writeUnits: usage.write - before.write,
+      requests: usage.requests - before.requests,
+      scrapes: c.scrapes,
+      up: c.up,
+      samplesSent: c.samplesSent,
+      stateWrites: c.stateWrites,
+      stateUnchanged: c.stateUnchanged,
+    };
+    process.send?.({ kind: 'report', report });
+  }
+  if (parked.length > 0) throw new Error(`${parked.length} writes parked: receiver too slow?`);
+  await worker.close();
+  client.destroy();
+  process.send?.({ kind: 'done' });
+}
+
+async function runHarness(): Promise<void> {
+  const nTargets = Number(args.targets);
+  const nSeries = Number(args.series);
+  const rounds = Number(args.rounds);
+  let churnGen = 0;
+  const servers: Server[] = [];
+  for (let t = 0; t < nTargets; t++) {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(body(t, nSeries, churnGen));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    servers.push(server);
+  }
+  const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  const db = await startDynalite();
+  await createTable(db.client(), TABLE, KEY_SCHEMAS.state);
+  const receiver = await startDiscardReceiver();
+
+  const plan = ['cold'];
+  for (let i = 0; i < rounds; i++) plan.push('unchanged', 'churn 1%');
+  const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+  });
+  const reports: TaskReport[] = [];
+  await new Promise<void>((resolve, reject) => {
+    child.on('message', (m: { kind: string; round?: string; report?: TaskReport }) => {
+      if (m.kind === 'ready') {
+        child.send({
+          dynamodbEndpoint: db.endpoint,
+          receiverUrl: receiver.url,
+          ports,
+          rounds: plan,
+        } satisfies WorkerInput);
+      } else if (m.kind === 'round') {
+        if (m.round === 'churn 1%') churnGen++;
+        child.send('go');
+      } else if (m.kind === 'report' && m.report !== undefined) {
+        reports.push(m.report);
+      } else if (m.kind === 'done') resolve();
+    });
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`)),
+    );
+  });
+
+  const fmt = (n: number, d = 0) => n.toFixed(d).padStart(8);
+  console.log(
+    `task: ${nTargets} targets × ${nSeries} series (worker in a child process, dynalite and targets in the harness)`,
+  );
+  console.log(
+    'round        wall ms   CPU ms  RSS MiB heap MiB      RCU      WCU  DDB req   up  samples',
+  );
+  for (const r of reports) {
+    console.log(
+      `${r.round.padEnd(10)} ${fmt(r.wallMs)} ${fmt(r.cpuMs)} ${fmt(r.rssPeakMiB)} ${fmt(r.heapUsedMiB)} ${fmt(r.readUnits, 1)} ${fmt(r.writeUnits, 1)} ${fmt(r.requests)} ${String(r.up).padStart(4)} ${fmt(r.samplesSent)}`,
+    );
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+  for (const round of ['unchanged', 'churn 1%']) {
+    const rs = reports.filter((r) => r.round === round);
+    console.log(
+      `median ${round}: wall ${median(rs.map((r) => r.wallMs)).toFixed(0)} ms, CPU ${median(rs.map((r) => r.cpuMs)).toFixed(0)} ms, ` +
+        `peak RSS ${Math.max(...rs.map((r) => r.rssPeakMiB)).toFixed(0)} MiB, ` +
+        `RCU/scrape ${(median(rs.map((r) => r.readUnits)) / nTargets).toFixed(2)}, WCU/scrape ${(median(rs.map((r) => r.writeUnits)) / nTargets).toFixed(2)}`,
+    );
+  }
+  await receiver.close();
+  await db.stop();
+  for (const s of servers) s.close();
+}
+
+if (args.worker) {
+  process.once('message', (input: WorkerInput) => {
+    runWorker(input).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+  process.send?.({ kind: 'ready' });
+} else {
+  await runHarness();
+}
