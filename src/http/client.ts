@@ -7,13 +7,15 @@
  * Contract: a dispatcher is built once per client config and reused (keep-alive); the caller
  * owns it and closes it when the config goes away. TLS files are read once, when the
  * dispatcher is built. Credential files (`*_file`) are read on every request, as Prometheus
- * does, so rotated secrets are picked up without a reload.
+ * does, so rotated secrets are picked up without a reload. Both first consult the in-memory
+ * overlay of `credential-files.ts` (secrets installed at container start), then the file system.
  */
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors, ProxyAgent } from 'undici';
 import type { HttpClientConfig, TlsConfig, TlsVersion } from '../config/types.js';
+import { lookupCredentialFile } from './credential-files.js';
 
 /** Go's http.Client follows at most 10 redirects. */
 const MAX_REDIRECTS = 10;
@@ -54,8 +56,9 @@ function readTlsFile(
 ): string | undefined {
   if (inline !== undefined) return inline;
   if (file === undefined) return undefined;
+  const path = resolvePath(file, options);
   try {
-    return readFileSync(resolvePath(file, options), 'utf8');
+    return lookupCredentialFile(path) ?? readFileSync(path, 'utf8');
   } catch (err) {
     throw new HttpClientError('TLS_FILE_UNREADABLE', `unable to read file ${file}`, {
       cause: err,
@@ -186,8 +189,9 @@ export async function requestHeaders(
 }
 
 async function readCredential(file: string, options: HttpClientOptions): Promise<string> {
+  const path = resolvePath(file, options);
   try {
-    return await readFile(resolvePath(file, options), 'utf8');
+    return lookupCredentialFile(path) ?? (await readFile(path, 'utf8'));
   } catch (err) {
     // The path is configuration, not a secret; the content is never part of the message.
     throw new HttpClientError('CREDENTIAL_FILE_UNREADABLE', `unable to read file ${file}`, {
