@@ -11,12 +11,15 @@
  *   with `DYNAMODB_BATCH_UNPROCESSED`. SDK errors propagate unchanged as `cause` of
  *   `DYNAMODB_BATCH_REQUEST`.
  * - Keys given to one call must be distinct (DynamoDB rejects duplicates in a batch).
+ * - Every request asks for `ReturnConsumedCapacity: 'TOTAL'`; given a
+ *   {@link ConsumedCapacityCounter}, the units of every round (retries included) are added to it.
  */
 import {
   type AttributeValue,
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
   BatchWriteItemCommand,
+  type ConsumedCapacity,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
@@ -45,6 +48,52 @@ export class DynamoDbBatchError extends Error {
   }
 }
 
+/** Capacity units consumed so far, as DynamoDB reported them (cumulative, never reset). */
+export interface ConsumedCapacityTotals {
+  readonly readUnits: number;
+  readonly writeUnits: number;
+}
+
+/**
+ * Sums the `ConsumedCapacity` of responses to requests sent with
+ * `ReturnConsumedCapacity: 'TOTAL'`, one counter per adapter.
+ *
+ * Contract: a response that splits its units (`ReadCapacityUnits` / `WriteCapacityUnits`) is
+ * counted as split; otherwise its `CapacityUnits` are read or write units as the caller says
+ * (`kind`: what the operation is). A request that fails (a lost conditional write included)
+ * returns no ConsumedCapacity and adds nothing, although DynamoDB may bill it: the totals are
+ * what DynamoDB reported, a lower bound of the bill.
+ */
+export class ConsumedCapacityCounter {
+  private readUnits = 0;
+  private writeUnits = 0;
+
+  add(
+    consumed: ConsumedCapacity | readonly ConsumedCapacity[] | undefined,
+    kind: 'read' | 'write',
+  ): void {
+    if (consumed === undefined) return;
+    const list: readonly ConsumedCapacity[] = Array.isArray(consumed)
+      ? consumed
+      : [consumed as ConsumedCapacity];
+    for (const c of list) {
+      if (c.ReadCapacityUnits !== undefined || c.WriteCapacityUnits !== undefined) {
+        this.readUnits += finite(c.ReadCapacityUnits);
+        this.writeUnits += finite(c.WriteCapacityUnits);
+      } else if (kind === 'read') this.readUnits += finite(c.CapacityUnits);
+      else this.writeUnits += finite(c.CapacityUnits);
+    }
+  }
+
+  totals(): ConsumedCapacityTotals {
+    return { readUnits: this.readUnits, writeUnits: this.writeUnits };
+  }
+}
+
+function finite(n: number | undefined): number {
+  return n !== undefined && Number.isFinite(n) && n > 0 ? n : 0;
+}
+
 /** Backoff before the next round: 25 ms · 2^n, capped at 1 s, full jitter. */
 function backoff(round: number): Promise<void> {
   const ms = Math.random() * Math.min(1000, 25 * 2 ** round);
@@ -57,6 +106,7 @@ export async function batchGetAll(
   tableName: string,
   keys: readonly Item[],
   consistentRead: boolean,
+  capacity?: ConsumedCapacityCounter,
 ): Promise<Item[]> {
   const out: Item[] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_MAX) {
@@ -68,6 +118,7 @@ export async function batchGetAll(
         res = await client.send(
           new BatchGetItemCommand({
             RequestItems: { [tableName]: { Keys: pending, ConsistentRead: consistentRead } },
+            ReturnConsumedCapacity: 'TOTAL',
           }),
         );
       } catch (cause) {
@@ -77,6 +128,7 @@ export async function batchGetAll(
           { cause },
         );
       }
+      capacity?.add(res.ConsumedCapacity, 'read');
       const got = res.Responses?.[tableName] ?? [];
       out.push(...got);
       const left = res.UnprocessedKeys?.[tableName]?.Keys ?? [];
@@ -100,6 +152,7 @@ export async function batchWriteAll(
   client: DynamoDBClient,
   tableName: string,
   requests: readonly WriteRequest[],
+  capacity?: ConsumedCapacityCounter,
 ): Promise<void> {
   for (let i = 0; i < requests.length; i += BATCH_WRITE_MAX) {
     let pending: WriteRequest[] = requests.slice(i, i + BATCH_WRITE_MAX);
@@ -108,8 +161,12 @@ export async function batchWriteAll(
       let left: WriteRequest[];
       try {
         const res = await client.send(
-          new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+          new BatchWriteItemCommand({
+            RequestItems: { [tableName]: pending },
+            ReturnConsumedCapacity: 'TOTAL',
+          }),
         );
+        capacity?.add(res.ConsumedCapacity, 'write');
         left = res.UnprocessedItems?.[tableName] ?? [];
       } catch (cause) {
         throw new DynamoDbBatchError(

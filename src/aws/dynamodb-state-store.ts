@@ -52,6 +52,11 @@
  * target's head again, up to {@link READ_ATTEMPTS} times.
  *
  * Stored `lastScrapeTimeMs` is that of the last write: an unchanged set writes nothing.
+ *
+ * Capacity: every request asks for `ReturnConsumedCapacity: 'TOTAL'`;
+ * {@link DynamoDbScrapeStateStore.consumedCapacity} returns the read and write units DynamoDB
+ * reported since the store was created (cleanup and `remove` included; a lost conditional write
+ * reports none). Not part of the `ScrapeStateStore` port: callers that want it hold the adapter.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
@@ -66,7 +71,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { ScrapeStateStore, StateWriteResult, StoredScrapeState } from '../ports.js';
 import { ScrapeState } from '../scrape/state.js';
-import { batchGetAll, batchWriteAll, type Item } from './dynamodb-batch.js';
+import {
+  batchGetAll,
+  batchWriteAll,
+  ConsumedCapacityCounter,
+  type ConsumedCapacityTotals,
+  type Item,
+} from './dynamodb-batch.js';
 
 /** Default bytes of compressed data per item: well below the 400 KB item limit. */
 export const DEFAULT_CHUNK_BYTES = 350_000;
@@ -310,6 +321,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
   private readonly infoByStored = new WeakMap<StoredScrapeState, BaseInfo>();
   /** Base info of the states written by put (for callers that build `expected` themselves). */
   private readonly infoByState = new WeakMap<ScrapeState, BaseInfo>();
+  private readonly capacity = new ConsumedCapacityCounter();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -328,6 +340,11 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     this.onCleanupError = options.onCleanupError ?? (() => {});
   }
 
+  /** Read and write units DynamoDB reported for this store's requests so far (cumulative). */
+  consumedCapacity(): ConsumedCapacityTotals {
+    return this.capacity.totals();
+  }
+
   async getMany(targetIds: readonly string[]): Promise<Map<string, StoredScrapeState>> {
     const out = new Map<string, StoredScrapeState>();
     let pending = [...new Set(targetIds)];
@@ -344,6 +361,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
           this.tableName,
           pending.map((id) => ({ pk: { S: id }, sk: { S: HEAD_SK } })),
           true,
+          this.capacity,
         ),
       );
       const chunked: [string, Head][] = [];
@@ -362,7 +380,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
       const chunks = new Map<string, Uint8Array>();
       if (chunkKeys.length > 0) {
         const items = await this.wrap('read chunks', () =>
-          batchGetAll(this.client, this.tableName, chunkKeys, true),
+          batchGetAll(this.client, this.tableName, chunkKeys, true, this.capacity),
         );
         for (const item of items) {
           const b = item.b?.B;
@@ -461,7 +479,9 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     head.c = { N: String(puts.length) };
     head.z = { N: String(data.length) };
     try {
-      await this.wrap('write chunks', () => batchWriteAll(this.client, this.tableName, puts));
+      await this.wrap('write chunks', () =>
+        batchWriteAll(this.client, this.tableName, puts, this.capacity),
+      );
     } catch (err) {
       await this.cleanup(ownChunks);
       throw err;
@@ -499,6 +519,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
           TableName: this.tableName,
           Item: head,
           ReturnValues: 'ALL_OLD',
+          ReturnConsumedCapacity: 'TOTAL',
           ...(expected === undefined
             ? { ConditionExpression: 'attribute_not_exists(pk)' }
             : {
@@ -513,6 +534,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
               }),
         }),
       );
+      this.capacity.add(res.ConsumedCapacity, 'write');
       old = res.Attributes;
     } catch (err) {
       await this.cleanup(ownChunks);
@@ -547,14 +569,16 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
    * found by Query, including chunks orphaned by an interrupted cleanup.
    */
   async remove(targetId: string): Promise<void> {
-    await this.wrap('delete head', () =>
+    const deleted = await this.wrap('delete head', () =>
       this.client.send(
         new DeleteItemCommand({
           TableName: this.tableName,
           Key: { pk: { S: targetId }, sk: { S: HEAD_SK } },
+          ReturnConsumedCapacity: 'TOTAL',
         }),
       ),
     );
+    this.capacity.add(deleted.ConsumedCapacity, 'write');
     let start: Record<string, AttributeValue> | undefined;
     do {
       const res = await this.wrap('list chunks', () =>
@@ -565,13 +589,17 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
             ExpressionAttributeValues: { ':pk': { S: targetId } },
             ProjectionExpression: 'pk, sk',
             ExclusiveStartKey: start,
+            ReturnConsumedCapacity: 'TOTAL',
           }),
         ),
       );
+      this.capacity.add(res.ConsumedCapacity, 'read');
       const deletes: WriteRequest[] = (res.Items ?? []).map((item) => ({
         DeleteRequest: { Key: { pk: item.pk!, sk: item.sk! } },
       }));
-      await this.wrap('delete chunks', () => batchWriteAll(this.client, this.tableName, deletes));
+      await this.wrap('delete chunks', () =>
+        batchWriteAll(this.client, this.tableName, deletes, this.capacity),
+      );
       start = res.LastEvaluatedKey;
     } while (start !== undefined);
   }
@@ -606,7 +634,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
   private async cleanup(deletes: WriteRequest[]): Promise<void> {
     if (deletes.length === 0) return;
     try {
-      await batchWriteAll(this.client, this.tableName, deletes);
+      await batchWriteAll(this.client, this.tableName, deletes, this.capacity);
     } catch (err) {
       this.onCleanupError(err);
     }

@@ -12,13 +12,22 @@
  * `apply`). `apply` writes puts and deletes with BatchWriteItem (25 per call, unprocessed
  * items retried with backoff); it is not atomic: on failure some of the diff may be applied,
  * and applying the same diff again is harmless. An id may appear once in a diff.
+ *
+ * Capacity: every request asks for `ReturnConsumedCapacity: 'TOTAL'`;
+ * {@link DynamoDbTargetStore.consumedCapacity} returns the units reported so far (Scan = read,
+ * BatchWriteItem = write). Not part of the `TargetStore` port.
  */
 import type { AttributeValue, DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Label, Labels } from '../model/labels.js';
 import type { TargetStore } from '../ports.js';
 import type { Target } from '../targets/types.js';
-import { batchWriteAll, type Item } from './dynamodb-batch.js';
+import {
+  batchWriteAll,
+  ConsumedCapacityCounter,
+  type ConsumedCapacityTotals,
+  type Item,
+} from './dynamodb-batch.js';
 
 export const TARGET_FORMAT = 1;
 
@@ -116,10 +125,17 @@ export function targetFromItem(item: Record<string, AttributeValue>): Target {
 }
 
 export class DynamoDbTargetStore implements TargetStore {
+  private readonly capacity = new ConsumedCapacityCounter();
+
   constructor(
     private readonly client: DynamoDBClient,
     private readonly tableName: string,
   ) {}
+
+  /** Read and write units DynamoDB reported for this store's requests so far (cumulative). */
+  consumedCapacity(): ConsumedCapacityTotals {
+    return this.capacity.totals();
+  }
 
   async list(): Promise<Target[]> {
     const out: Target[] = [];
@@ -135,6 +151,7 @@ export class DynamoDbTargetStore implements TargetStore {
           { cause },
         );
       }
+      this.capacity.add(res.ConsumedCapacity, 'read');
       for (const item of res.Items ?? []) out.push(targetFromItem(item));
       start = res.LastEvaluatedKey;
     } while (start !== undefined);
@@ -165,7 +182,7 @@ export class DynamoDbTargetStore implements TargetStore {
       requests.push({ DeleteRequest: { Key: { pk: { S: id } } } });
     }
     try {
-      await batchWriteAll(this.client, this.tableName, requests);
+      await batchWriteAll(this.client, this.tableName, requests, this.capacity);
     } catch (cause) {
       throw new TargetStoreError(
         TARGET_STORE_ERROR_CODES.request,
@@ -181,6 +198,7 @@ export class DynamoDbTargetStore implements TargetStore {
         TableName: this.tableName,
         ConsistentRead: true,
         ExclusiveStartKey: start,
+        ReturnConsumedCapacity: 'TOTAL',
       }),
     );
   }

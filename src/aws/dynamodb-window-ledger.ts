@@ -12,6 +12,10 @@
  * Contract: `claim` returns true exactly once per (windowStartMs, shard) while the item lives;
  * a ConditionalCheckFailedException means another caller holds it → false. Other failures
  * throw {@link WindowLedgerError} (the caller must not plan the window then).
+ *
+ * Capacity: the PutItem asks for `ReturnConsumedCapacity: 'TOTAL'`;
+ * {@link DynamoDbWindowLedger.consumedCapacity} returns the units reported so far. A lost claim
+ * (condition failed) reports none, though DynamoDB bills it. Not part of the port.
  */
 import {
   ConditionalCheckFailedException,
@@ -19,6 +23,7 @@ import {
   PutItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { WindowLedger } from '../ports.js';
+import { ConsumedCapacityCounter, type ConsumedCapacityTotals } from './dynamodb-batch.js';
 
 export const LEDGER_SK = 'w';
 
@@ -50,6 +55,7 @@ export function windowClaimKey(windowStartMs: number, shard: number): string {
 
 export class DynamoDbWindowLedger implements WindowLedger {
   private readonly ttlSeconds: number;
+  private readonly capacity = new ConsumedCapacityCounter();
 
   constructor(
     private readonly client: DynamoDBClient,
@@ -62,13 +68,18 @@ export class DynamoDbWindowLedger implements WindowLedger {
     this.ttlSeconds = options.ttlSeconds;
   }
 
+  /** Write units DynamoDB reported for this ledger's claims so far (cumulative). */
+  consumedCapacity(): ConsumedCapacityTotals {
+    return this.capacity.totals();
+  }
+
   async claim(windowStartMs: number, shard: number): Promise<boolean> {
     if (!Number.isSafeInteger(windowStartMs) || !Number.isSafeInteger(shard) || shard < 0) {
       throw new RangeError(`bad window claim (${windowStartMs}, ${shard})`);
     }
     const expiresAt = Math.floor(windowStartMs / 1000) + this.ttlSeconds;
     try {
-      await this.client.send(
+      const res = await this.client.send(
         new PutItemCommand({
           TableName: this.tableName,
           Item: {
@@ -77,8 +88,10 @@ export class DynamoDbWindowLedger implements WindowLedger {
             expiresAt: { N: String(expiresAt) },
           },
           ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnConsumedCapacity: 'TOTAL',
         }),
       );
+      this.capacity.add(res.ConsumedCapacity, 'write');
       return true;
     } catch (err) {
       if (

@@ -274,6 +274,49 @@ describe('DynamoDbScrapeStateStore', () => {
     expect((await store.getMany(['t'])).get('t')!.version).toBe(1);
   });
 
+  it('reports consumed capacity: unchanged puts cost nothing, writes and reads cost units', async () => {
+    const store = new DynamoDbScrapeStateStore(client, await newTable(), {
+      chunkBytes: 20_000,
+      inlineBytes: 5000,
+    });
+    expect(store.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 0 });
+    const keys = seriesKeys(1000);
+    await store.put('small', new ScrapeState(1, keys), undefined);
+    const afterPut = store.consumedCapacity();
+    expect(afterPut.writeUnits).toBeGreaterThan(0);
+    expect(afterPut.readUnits).toBe(0);
+
+    const stored = (await store.getMany(['small'])).get('small')!;
+    const afterGet = store.consumedCapacity();
+    expect(afterGet.readUnits).toBeGreaterThan(0);
+    expect(afterGet.writeUnits).toBe(afterPut.writeUnits);
+
+    // Unchanged: no request, no units.
+    await store.put('small', new ScrapeState(2, new Set(keys)), stored);
+    expect(store.consumedCapacity()).toEqual(afterGet);
+
+    // Chunked: a full write costs its size; a small change afterwards only its delta.
+    const big = seriesKeys(5000, true);
+    const w = await store.put('big', new ScrapeState(1, big), undefined);
+    expect(w.written).toBe(true);
+    const fullUnits = store.consumedCapacity().writeUnits - afterGet.writeUnits;
+    expect(fullUnits).toBeGreaterThan(10);
+    const bigStored = (await store.getMany(['big'])).get('big')!;
+    const beforeDelta = store.consumedCapacity().writeUnits;
+    const r = await store.put('big', new ScrapeState(2, churn(big, 5, 'n_')), bigStored);
+    expect(r.written).toBe(true);
+    const deltaUnits = store.consumedCapacity().writeUnits - beforeDelta;
+    expect(deltaUnits).toBeGreaterThan(0);
+    expect(deltaUnits).toBeLessThan(fullUnits / 5);
+
+    // remove: a Query (read) and deletes (write).
+    const beforeRemove = store.consumedCapacity();
+    await store.remove('big');
+    const afterRemove = store.consumedCapacity();
+    expect(afterRemove.readUnits).toBeGreaterThan(beforeRemove.readUnits);
+    expect(afterRemove.writeUnits).toBeGreaterThan(beforeRemove.writeUnits);
+  }, 60_000);
+
   for (const size of [1000, 60_000]) {
     it(`two writers with the same expected: one wins, no loser chunks remain (${size} series)`, async () => {
       const table = await newTable();

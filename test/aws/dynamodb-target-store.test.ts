@@ -98,6 +98,21 @@ describe('DynamoDbTargetStore', () => {
     expect(got.sort(byId)).toEqual(many);
   }, 60_000);
 
+  it('reports consumed capacity: writes for apply, reads for list', async () => {
+    const store = await newStore();
+    expect(store.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 0 });
+    await store.apply({ put: Array.from({ length: 30 }, (_, i) => target(i)), remove: [] });
+    const afterApply = store.consumedCapacity();
+    // Each item is under 1 KB: one write unit per put.
+    expect(afterApply).toEqual({ readUnits: 0, writeUnits: 30 });
+    await store.list();
+    const afterList = store.consumedCapacity();
+    expect(afterList.readUnits).toBeGreaterThan(0);
+    expect(afterList.writeUnits).toBe(30);
+    await store.apply({ put: [], remove: [target(0).id, target(1).id] });
+    expect(store.consumedCapacity().writeUnits).toBe(32);
+  });
+
   it('refuses a diff naming an id twice', async () => {
     const store = await newStore();
     await expect(store.apply({ put: [target(1)], remove: [target(1).id] })).rejects.toMatchObject({

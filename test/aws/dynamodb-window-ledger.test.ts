@@ -44,6 +44,17 @@ describe('DynamoDbWindowLedger', () => {
     expect(item.Item?.expiresAt?.N).toBe(String(1_700_000_040 + 3600));
   });
 
+  it('reports the write units of its claims; a lost claim reports none', async () => {
+    const table = `t-${randomUUID()}`;
+    await createTable(client, table, KEY_SCHEMAS.state);
+    const ledger = new DynamoDbWindowLedger(client, table, { ttlSeconds: 3600 });
+    expect(ledger.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 0 });
+    expect(await ledger.claim(1_700_000_040_000, 0)).toBe(true);
+    expect(ledger.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 1 });
+    expect(await ledger.claim(1_700_000_040_000, 0)).toBe(false);
+    expect(ledger.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 1 });
+  });
+
   it('throws WindowLedgerError on other failures', async () => {
     const ledger = new DynamoDbWindowLedger(client, `t-${randomUUID()}`, { ttlSeconds: 60 });
     await expect(ledger.claim(0, 0)).rejects.toBeInstanceOf(WindowLedgerError);
