@@ -109,6 +109,30 @@ export interface Outbox {
 }
 
 /**
+ * Why the outbox replayer gave a write up (DESIGN.md decision 5: kept for inspection, never
+ * dropped silently):
+ * - `expired`: still failing with a retryable error after the maximum age;
+ * - `rejected`: the backend refused it for good (4xx, §11.3);
+ * - `unknown-remote-write`: its remote_write is no longer in the config;
+ * - `malformed`: the outbox message did not decode.
+ */
+export type DeadLetterReason = 'expired' | 'rejected' | 'unknown-remote-write' | 'malformed';
+
+export interface DeadLetter {
+  readonly reason: DeadLetterReason;
+  /** One line on why, e.g. the backend's status and message (already truncated by the sender). */
+  readonly detail: string;
+  /** The parked write as received; for `malformed`, the raw message text that did not decode. */
+  readonly write: ParkedWrite | string;
+}
+
+/** Where the outbox replayer puts what it gives up on (SQS queue "outbox DLQ"). */
+export interface DeadLetterQueue {
+  /** Throws when the letter was not stored: the caller must keep the write and try again. */
+  send(letter: DeadLetter): Promise<void>;
+}
+
+/**
  * Claims of planned windows, so a duplicated or late schedule invocation never plans the same
  * window twice (one conditional write per window).
  */

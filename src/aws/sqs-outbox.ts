@@ -19,10 +19,26 @@
  *   byte-equal to the one parked, or throws `SQS_OUTBOX_MALFORMED`, never another exception.
  * - {@link nextOutboxDelaySeconds} is the replay backoff: 30 s doubling per attempt, capped at
  *   900 s (the SQS maximum delay).
+ *
+ * {@link SqsDeadLetterQueue} is the {@link DeadLetterQueue} of the replayer
+ * (`src/pipeline/outbox-replayer.ts`), normally the outbox queue's own redrive target. A letter's
+ * body is an outbox body as above (the raw text for `malformed`), so SQS's DLQ redrive can move
+ * letters back to the outbox once their cause is fixed; why it is there travels in two String
+ * message attributes: `reason` (a {@link DeadLetterReason}) and `detail` (one line, cut to fit
+ * the message size; characters SQS refuses become U+FFFD). A message in that queue without
+ * `reason` came through the redrive policy: the replayer failed on it `maxReceiveCount` times.
+ * `send` throws `SQS_OUTBOX_INVALID_WRITE`, `SQS_OUTBOX_TOO_LARGE` (the body alone is too big)
+ * or `SQS_OUTBOX_DEAD_LETTER_FAILED` (the SDK error as `cause`).
  */
 
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Outbox, ParkedWrite } from '../ports.js';
+import type {
+  DeadLetter,
+  DeadLetterQueue,
+  DeadLetterReason,
+  Outbox,
+  ParkedWrite,
+} from '../ports.js';
 import {
   bodyBytes,
   delaySecondsProblem,
@@ -42,6 +58,7 @@ export const SQS_OUTBOX_ERROR_CODES = {
   tooLarge: 'SQS_OUTBOX_TOO_LARGE',
   sendFailed: 'SQS_OUTBOX_SEND_FAILED',
   malformed: 'SQS_OUTBOX_MALFORMED',
+  deadLetterFailed: 'SQS_OUTBOX_DEAD_LETTER_FAILED',
 } as const;
 export type SqsOutboxErrorCode =
   (typeof SQS_OUTBOX_ERROR_CODES)[keyof typeof SQS_OUTBOX_ERROR_CODES];
@@ -116,6 +133,118 @@ export class SqsOutbox implements Outbox {
     }
     this.#counters.parked++;
   }
+}
+
+/** Message attribute names of a dead letter. */
+export const DEAD_LETTER_ATTRIBUTES = { reason: 'reason', detail: 'detail' } as const;
+
+/** Longest `detail` attribute (characters); the backend's message is 1024 bytes at most. */
+export const DEAD_LETTER_MAX_DETAIL_CHARS = 2_048;
+
+const DEAD_LETTER_REASONS: ReadonlySet<string> = new Set<DeadLetterReason>([
+  'expired',
+  'rejected',
+  'unknown-remote-write',
+  'malformed',
+]);
+
+/** Characters SQS refuses in a message (outside #x9 #xA #xD #x20–#xD7FF #xE000–#xFFFD). */
+const SQS_INVALID_CHARS = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd]/g;
+
+export interface SqsDeadLetterQueueCounters {
+  /** SendMessage requests made. */
+  readonly requests: number;
+  /** Letters accepted by the queue. */
+  readonly sent: number;
+}
+
+export class SqsDeadLetterQueue implements DeadLetterQueue {
+  readonly #client: SQSClient;
+  readonly #queueUrl: string;
+  readonly #maxMessageBytes: number;
+  #counters = { requests: 0, sent: 0 };
+
+  constructor(client: SQSClient, queueUrl: string, options: SqsOutboxOptions = {}) {
+    this.#client = client;
+    this.#queueUrl = queueUrl;
+    this.#maxMessageBytes = options.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES;
+  }
+
+  get counters(): SqsDeadLetterQueueCounters {
+    return { ...this.#counters };
+  }
+
+  async send(letter: DeadLetter): Promise<void> {
+    if (!DEAD_LETTER_REASONS.has(letter.reason)) {
+      throw new SqsOutboxError(
+        'SQS_OUTBOX_INVALID_WRITE',
+        `unknown dead-letter reason ${JSON.stringify(letter.reason)}`,
+      );
+    }
+    const body = typeof letter.write === 'string' ? letter.write : encodeParkedWrite(letter.write);
+    if (body === '') throw new SqsOutboxError('SQS_OUTBOX_INVALID_WRITE', 'dead letter is empty');
+    // SQS counts a String attribute as its name + "String" + value, in UTF-8 bytes.
+    const attributeBytes = (name: string, value: string): number =>
+      bodyBytes(name) + bodyBytes('String') + bodyBytes(value);
+    const fixed = bodyBytes(body) + attributeBytes(DEAD_LETTER_ATTRIBUTES.reason, letter.reason);
+    if (fixed > this.#maxMessageBytes) {
+      throw new SqsOutboxError(
+        'SQS_OUTBOX_TOO_LARGE',
+        `dead letter (${letter.reason}) is ${fixed} bytes, more than ${this.#maxMessageBytes}`,
+      );
+    }
+    const detail = fitDetail(
+      letter.detail,
+      this.#maxMessageBytes - fixed - attributeBytes(DEAD_LETTER_ATTRIBUTES.detail, ''),
+    );
+    const attributes: Record<string, { DataType: 'String'; StringValue: string }> = {
+      [DEAD_LETTER_ATTRIBUTES.reason]: { DataType: 'String', StringValue: letter.reason },
+    };
+    if (detail !== '') {
+      attributes[DEAD_LETTER_ATTRIBUTES.detail] = { DataType: 'String', StringValue: detail };
+    }
+    this.#counters.requests++;
+    try {
+      await this.#client.send(
+        new SendMessageCommand({
+          QueueUrl: this.#queueUrl,
+          MessageBody: body,
+          MessageAttributes: attributes,
+        }),
+      );
+    } catch (err) {
+      throw new SqsOutboxError(
+        'SQS_OUTBOX_DEAD_LETTER_FAILED',
+        `dead-lettering a write (${letter.reason}) failed: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    this.#counters.sent++;
+  }
+}
+
+/**
+ * `detail` as one attribute value: characters SQS refuses replaced, at most
+ * {@link DEAD_LETTER_MAX_DETAIL_CHARS} characters and `maxBytes` UTF-8 bytes (cut with `…`);
+ * '' when nothing fits.
+ */
+function fitDetail(detail: string, maxBytes: number): string {
+  let text = detail.replace(SQS_INVALID_CHARS, '\ufffd');
+  if (text.length > DEAD_LETTER_MAX_DETAIL_CHARS) {
+    text = `${text.slice(0, DEAD_LETTER_MAX_DETAIL_CHARS - 1)}…`;
+  }
+  if (bodyBytes(text) <= maxBytes) return text;
+  // No surrogates are left, so each UTF-16 unit is one character of 1–3 UTF-8 bytes; `…` is 3.
+  const budget = maxBytes - 3;
+  let bytes = 0;
+  let end = 0;
+  for (; end < text.length; end++) {
+    const c = text.charCodeAt(end);
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : 3;
+    if (bytes + size > budget) break;
+    bytes += size;
+  }
+  return end === 0 ? '' : `${text.slice(0, end)}…`;
 }
 
 /** The message body of a parked write (format above). Throws `SQS_OUTBOX_INVALID_WRITE`. */

@@ -1,15 +1,17 @@
 /**
  * `lambdascrape simulate`: the serverless deployment on one machine, to try a prometheus.yml
  * before `cdk deploy`. DynamoDB and SQS are in-process stand-ins (dynalite, fauxqs — dev
- * dependencies, loaded only by this command); the three Lambda functions are the same handlers
+ * dependencies, loaded only by this command); the four Lambda functions are the same handlers
  * (`src/serverless/handlers.ts`) on the same runtime, driven on the real clock:
- * discovery and dispatch once at start and then every `periodMs`, and the scrape queue long
- * polled (10 messages per receive), each receive handed to `handleScrapeBatch` like one Lambda
- * invocation (batches run concurrently, as Lambda's pollers do); the records not in
- * `batchItemFailures` are deleted, the others come back after the visibility timeout.
+ * discovery and dispatch once at start and then every `periodMs`; the scrape queue and the
+ * outbox queue each long polled (10 messages per receive), each receive handed to
+ * `handleScrapeBatch` or `handleOutboxBatch` like one Lambda invocation (batches run
+ * concurrently, as Lambda's pollers do); the records not in `batchItemFailures` are deleted, the
+ * others come back after the visibility timeout. The outbox queue redrives to the outbox DLQ
+ * (queue `outbox-dlq`, also OUTBOX_DLQ_URL, where the replayer puts what it gives up on) after
+ * {@link OUTBOX_MAX_RECEIVE_COUNT} receives, as a deployed outbox queue should.
  *
- * Not simulated: the outbox replayer (parked writes stay in the outbox queue), the DLQs, the
- * scheduler's at-least-once duplicates.
+ * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -22,7 +24,15 @@ import {
 import { ConfigError, parseDuration } from '../config/index.js';
 import { createLogger, type Logger } from '../local/logger.js';
 import { readServerlessEnv } from '../serverless/env.js';
-import { handleDiscovery, handleDispatch, handleScrapeBatch } from '../serverless/handlers.js';
+import {
+  handleDiscovery,
+  handleDispatch,
+  handleOutboxBatch,
+  handleScrapeBatch,
+  type InvocationContext,
+  type SqsBatchEvent,
+  type SqsBatchResponse,
+} from '../serverless/handlers.js';
 import { createRuntime, type ServerlessRuntime } from '../serverless/runtime.js';
 import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';
@@ -52,7 +62,7 @@ export interface SimulationOptions {
   readonly periodMs?: number;
   /** Long-polling wait of each receive, whole seconds in [0, 20]. @default 20 */
   readonly pollWaitSeconds?: number;
-  /** Simulated Lambda timeout of one scrape batch. @default 60_000 */
+  /** Simulated Lambda timeout of one scrape or outbox batch. @default 60_000 */
   readonly invocationTimeoutMs?: number;
   /** @default 'simulate' */
   readonly deploymentId?: string;
@@ -69,6 +79,9 @@ export interface Simulation {
 interface Closable {
   stop(): Promise<void>;
 }
+
+/** Receives of one outbox message before the queue moves it to the outbox DLQ. */
+export const OUTBOX_MAX_RECEIVE_COUNT = 5;
 
 const LOCAL = {
   region: 'us-east-1',
@@ -98,13 +111,21 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     } finally {
       bootstrap.destroy();
     }
+    const outboxDlq = sqs.createQueue('outbox-dlq', {});
     const env = readServerlessEnv({
       LAMBDASCRAPE_CONFIG: options.configPath,
       TARGETS_TABLE: 'targets',
       STATE_TABLE: 'state',
       // 6 × a 60 s timeout, like the CDK stack's visibility timeout.
-      SCRAPE_QUEUE_URL: sqs.createQueue('scrape', { VisibilityTimeout: '360' }),
-      OUTBOX_QUEUE_URL: sqs.createQueue('outbox', {}),
+      SCRAPE_QUEUE_URL: sqs.createQueue('scrape', { VisibilityTimeout: '360' }).url,
+      OUTBOX_QUEUE_URL: sqs.createQueue('outbox', {
+        VisibilityTimeout: '360',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: outboxDlq.arn,
+          maxReceiveCount: OUTBOX_MAX_RECEIVE_COUNT,
+        }),
+      }).url,
+      OUTBOX_DLQ_URL: outboxDlq.url,
       DEPLOYMENT_ID: options.deploymentId ?? 'simulate',
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       SQS_ENDPOINT: sqs.endpoint,
@@ -124,9 +145,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   let stopped = false;
   const abort = new AbortController();
   const inFlight = new Set<Promise<void>>();
-  const track = (batch: Promise<void>): void => {
+  const track = (batch: Promise<void>, what: string): void => {
     const p: Promise<void> = batch
-      .catch((err: unknown) => log.error('scrape batch failed', { err }))
+      .catch((err: unknown) => log.error(`${what} batch failed`, { err }))
       .finally(() => inFlight.delete(p));
     inFlight.add(p);
   };
@@ -145,13 +166,14 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   tick();
   const timer = setInterval(tick, periodMs);
 
-  const poll = async (): Promise<void> => {
+  /** Long polls one queue, like Lambda's SQS poller, handing each receive to `queue.handle`. */
+  const poll = async (queue: QueueFunction): Promise<void> => {
     while (!stopped) {
       let messages: Message[];
       try {
         const r = await rt.sqs.send(
           new ReceiveMessageCommand({
-            QueueUrl: rt.env.scrapeQueueUrl,
+            QueueUrl: queue.url,
             MaxNumberOfMessages: 10,
             WaitTimeSeconds: pollWaitSeconds,
           }),
@@ -160,14 +182,25 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
         messages = r.Messages ?? [];
       } catch (err) {
         if (stopped) return;
-        log.error('receiving from the scrape queue failed', { err });
+        log.error(`receiving from the ${queue.name} queue failed`, { err });
         await new Promise((r) => setTimeout(r, 1_000));
         continue;
       }
-      if (messages.length > 0) track(invoke(rt, messages, invocationTimeoutMs));
+      if (messages.length > 0) track(invoke(rt, queue, messages, invocationTimeoutMs), queue.name);
     }
   };
-  const polling = poll();
+  const polling = Promise.all([
+    poll({
+      name: 'scrape',
+      url: rt.env.scrapeQueueUrl,
+      handle: (event, context) => handleScrapeBatch(rt, event, context),
+    }),
+    poll({
+      name: 'outbox',
+      url: rt.env.outboxQueueUrl,
+      handle: (event, context) => handleOutboxBatch(rt, event, context),
+    }),
+  ]);
 
   return {
     runtime: rt,
@@ -185,24 +218,33 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   };
 }
 
-/** One simulated scraper invocation: the batch, then deleting the records that succeeded. */
+/** An SQS-triggered function: its queue and its handler. */
+interface QueueFunction {
+  readonly name: string;
+  readonly url: string;
+  handle(event: SqsBatchEvent, context: InvocationContext): Promise<SqsBatchResponse>;
+}
+
+/** One simulated invocation: the batch, then deleting the records that succeeded. */
 async function invoke(
   rt: ServerlessRuntime,
+  queue: QueueFunction,
   messages: readonly Message[],
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const records = messages.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' }));
-  const response = await handleScrapeBatch(
-    rt,
+  const response = await queue.handle(
     { Records: records },
     { getRemainingTimeInMillis: () => deadline - Date.now() },
   );
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
   if (done.length === 0) return;
-  await deleteMessages(rt.sqs, rt.env.scrapeQueueUrl, done).catch((err: unknown) =>
-    rt.logger.error('deleting scrape messages failed (they will be delivered again)', { err }),
+  await deleteMessages(rt.sqs, queue.url, done).catch((err: unknown) =>
+    rt.logger.error(`deleting ${queue.name} messages failed (they will be delivered again)`, {
+      err,
+    }),
   );
 }
 
@@ -286,7 +328,10 @@ async function startDynalite(): Promise<Closable & { endpoint: string }> {
 }
 
 async function startSqs(): Promise<
-  Closable & { endpoint: string; createQueue(name: string, attrs: Record<string, string>): string }
+  Closable & {
+    endpoint: string;
+    createQueue(name: string, attrs: Record<string, string>): { url: string; arn: string };
+  }
 > {
   let fauxqs: typeof import('fauxqs');
   try {
@@ -297,7 +342,10 @@ async function startSqs(): Promise<
   const server = await fauxqs.startFauxqs({ port: 0, logger: false, host: '127.0.0.1' });
   return {
     endpoint: server.address,
-    createQueue: (name, attributes) => server.createQueue(name, { attributes }).queueUrl,
+    createQueue: (name, attributes) => {
+      const q = server.createQueue(name, { attributes });
+      return { url: q.queueUrl, arn: q.queueArn };
+    },
     stop: () => server.stop(),
   };
 }

@@ -5,6 +5,8 @@
  * invocation with one clear message instead of deep in an adapter. Nothing else in
  * `src/serverless/` reads `process.env`.
  */
+import { parseDuration } from '../config/duration.js';
+import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-replayer.js';
 
 export const SERVERLESS_ENV_ERROR_CODES = {
   /** Required variables are missing or empty, or values do not parse; see `problems`. */
@@ -26,6 +28,8 @@ export class ServerlessEnvError extends Error {
 export const DEFAULT_CONFIG_PATH = './prometheus.yml';
 export const DEFAULT_ENV_WINDOW_MS = 60_000;
 export const DEFAULT_ENV_MAX_TARGETS_PER_TASK = 50;
+/** Default of OUTBOX_MAX_AGE, ms: see `DEFAULT_OUTBOX_MAX_AGE_MS` (outbox-replayer.ts) for why. */
+export const DEFAULT_ENV_OUTBOX_MAX_AGE_MS = DEFAULT_OUTBOX_MAX_AGE_MS;
 
 /** The variables that must be set (non-empty). */
 export const REQUIRED_ENV = [
@@ -33,6 +37,7 @@ export const REQUIRED_ENV = [
   'STATE_TABLE',
   'SCRAPE_QUEUE_URL',
   'OUTBOX_QUEUE_URL',
+  'OUTBOX_DLQ_URL',
   'DEPLOYMENT_ID',
 ] as const;
 
@@ -47,6 +52,16 @@ export interface ServerlessEnv {
   readonly scrapeQueueUrl: string;
   /** OUTBOX_QUEUE_URL: parked remote writes. */
   readonly outboxQueueUrl: string;
+  /**
+   * OUTBOX_DLQ_URL: where the outbox replayer moves writes it gives up on (expired, rejected,
+   * unknown remote_write, malformed); normally the outbox queue's redrive target too.
+   */
+  readonly outboxDlqUrl: string;
+  /**
+   * OUTBOX_MAX_AGE: a Prometheus duration (`2h`, `90m`, §1.1); a parked write still failing
+   * after this long since it was first parked is dead-lettered. In ms. @default 2h
+   */
+  readonly outboxMaxAgeMs: number;
   /** DEPLOYMENT_ID: stable deployment identity (the §9 offset seed), e.g. the stack name. */
   readonly deploymentId: string;
   /** DYNAMODB_ENDPOINT: endpoint override (simulate, local stand-ins). @default the SDK's */
@@ -77,6 +92,22 @@ function positiveInt(env: Env, name: string, fallback: number, problems: string[
   return n;
 }
 
+function positiveDuration(env: Env, name: string, fallback: number, problems: string[]): number {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined) return fallback;
+  let ms = 0;
+  try {
+    ms = parseDuration(raw);
+  } catch {
+    // Reported below as one problem line, like every other variable.
+  }
+  if (!(ms > 0)) {
+    problems.push(`${name} must be a positive duration like 2h or 90m, got ${JSON.stringify(raw)}`);
+    return fallback;
+  }
+  return ms;
+}
+
 function endpoint(env: Env, name: string, problems: string[]): string | undefined {
   const raw = nonEmpty(env, name);
   if (raw === undefined) return undefined;
@@ -101,6 +132,12 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     DEFAULT_ENV_MAX_TARGETS_PER_TASK,
     problems,
   );
+  const outboxMaxAgeMs = positiveDuration(
+    env,
+    'OUTBOX_MAX_AGE',
+    DEFAULT_ENV_OUTBOX_MAX_AGE_MS,
+    problems,
+  );
   const dynamodbEndpoint = endpoint(env, 'DYNAMODB_ENDPOINT', problems);
   const sqsEndpoint = endpoint(env, 'SQS_ENDPOINT', problems);
   if (problems.length > 0) throw new ServerlessEnvError(problems);
@@ -111,6 +148,8 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     stateTable: req('STATE_TABLE'),
     scrapeQueueUrl: req('SCRAPE_QUEUE_URL'),
     outboxQueueUrl: req('OUTBOX_QUEUE_URL'),
+    outboxDlqUrl: req('OUTBOX_DLQ_URL'),
+    outboxMaxAgeMs,
     deploymentId: req('DEPLOYMENT_ID'),
     dynamodbEndpoint,
     sqsEndpoint,

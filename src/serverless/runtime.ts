@@ -3,12 +3,13 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
 import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
 import { DynamoDbWindowLedger } from '../aws/dynamodb-window-ledger.js';
-import { SqsOutbox } from '../aws/sqs-outbox.js';
+import { SqsDeadLetterQueue, SqsOutbox } from '../aws/sqs-outbox.js';
 import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../cli/load-config.js';
 import type { Config } from '../config/types.js';
 import { createLogger, type Logger } from '../local/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
+import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
 import type { TargetStore, TaskQueue, WindowLedger } from '../ports.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
@@ -28,6 +29,8 @@ export interface ServerlessRuntime {
   readonly ledger: WindowLedger;
   readonly discovery: DiscoveryRun;
   readonly worker: ScrapeWorker;
+  /** Replays the outbox (functions/outbox); shares the writers with the worker. */
+  readonly replayer: OutboxReplayer;
   /** Releases writers, discoverers, HTTP dispatchers and clients (simulate, tests). */
   close(): Promise<void>;
 }
@@ -42,11 +45,14 @@ export interface RuntimeOptions {
   /** Environment the config's `${VAR}` references expand from. @default process.env */
   readonly configEnv?: Readonly<Record<string, string | undefined>>;
   readonly workerOptions?: ScrapeWorkerOptions;
+  /** Override the replayer's options; `maxAgeMs` defaults to the env's OUTBOX_MAX_AGE. */
+  readonly replayerOptions?: OutboxReplayerOptions;
 }
 
 /**
- * Builds a runtime. Throws `ConfigError` for an invalid config and `RemoteWriteError` for a
- * remote_write it cannot honour; nothing is left open when it throws.
+ * Builds a runtime. Throws `ConfigError` for an invalid config, `RemoteWriteError` for a
+ * remote_write it cannot honour and `OutboxReplayError` for invalid `replayerOptions`; nothing
+ * is left open when it throws.
  */
 export async function createRuntime(
   env: ServerlessEnv,
@@ -68,6 +74,22 @@ export async function createRuntime(
     ...common,
     ...(env.sqsEndpoint === undefined ? {} : { endpoint: env.sqsEndpoint }),
   });
+  const outbox = new SqsOutbox(sqs, env.outboxQueueUrl);
+  let replayer: OutboxReplayer;
+  try {
+    replayer = new OutboxReplayer({
+      writers,
+      outbox,
+      deadLetters: new SqsDeadLetterQueue(sqs, env.outboxDlqUrl),
+      logger,
+      options: { maxAgeMs: env.outboxMaxAgeMs, ...options.replayerOptions },
+    });
+  } catch (err) {
+    await Promise.allSettled(writers.map((w) => w.close()));
+    dynamodb.destroy();
+    sqs.destroy();
+    throw err;
+  }
   const targets = new DynamoDbTargetStore(dynamodb, env.targetsTable);
   const queue = new SqsTaskQueue(sqs, env.scrapeQueueUrl);
   const ledger = new DynamoDbWindowLedger(dynamodb, env.stateTable, {
@@ -87,7 +109,7 @@ export async function createRuntime(
   const worker = new ScrapeWorker({
     config,
     states,
-    outbox: new SqsOutbox(sqs, env.outboxQueueUrl),
+    outbox,
     writers,
     logger,
     ...(options.workerOptions === undefined ? {} : { options: options.workerOptions }),
@@ -103,6 +125,7 @@ export async function createRuntime(
     ledger,
     discovery,
     worker,
+    replayer,
     async close() {
       await Promise.allSettled([
         discovery.close(),

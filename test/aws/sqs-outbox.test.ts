@@ -2,14 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  DEAD_LETTER_MAX_DETAIL_CHARS,
   decodeParkedWrite,
   encodeParkedWrite,
   isParkedWriteExpired,
   nextOutboxDelaySeconds,
+  SqsDeadLetterQueue,
   SqsOutbox,
   SqsOutboxError,
 } from '../../src/aws/sqs-outbox.js';
-import type { ParkedWrite } from '../../src/ports.js';
+import type { DeadLetter, ParkedWrite } from '../../src/ports.js';
 import { createQueue, type LocalSqs, receiveAll, startLocalSqs } from '../support/fauxqs.js';
 
 let sqs: LocalSqs;
@@ -146,5 +148,120 @@ describe('nextOutboxDelaySeconds', () => {
     const w = write(binary(1));
     expect(isParkedWriteExpired(w, w.firstParkedMs + 1_000, 1_000)).toBe(false);
     expect(isParkedWriteExpired(w, w.firstParkedMs + 1_001, 1_000)).toBe(true);
+  });
+});
+
+/** One message of `queueUrl` with its attributes (long polling up to 2 s). */
+async function receiveLetter(queueUrl: string) {
+  const r = await sqs.client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      WaitTimeSeconds: 2,
+      MessageAttributeNames: ['All'],
+    }),
+  );
+  expect(r.Messages ?? []).toHaveLength(1);
+  const m = r.Messages![0]!;
+  return {
+    body: m.Body!,
+    reason: m.MessageAttributes?.reason?.StringValue,
+    detail: m.MessageAttributes?.detail?.StringValue,
+  };
+}
+
+describe('SqsDeadLetterQueue against fauxqs', () => {
+  it.each([
+    ['expired', 'remote write to http://rw/api/v1/write not delivered before the deadline'],
+    ['rejected', 'server returned HTTP status 400: out of bounds'],
+    ['unknown-remote-write', 'remote_write "old" is not in the config'],
+  ] as const)(
+    '%s: the body decodes to the parked write; reason and detail attributes',
+    async (reason, detail) => {
+      const q = await createQueue(sqs.client);
+      const dlq = new SqsDeadLetterQueue(sqs.client, q.url);
+      const parked = write(binary(20_000), 4);
+      await dlq.send({ reason, detail, write: parked });
+      expect(dlq.counters).toEqual({ requests: 1, sent: 1 });
+      const got = await receiveLetter(q.url);
+      expect(got.reason).toBe(reason);
+      expect(got.detail).toBe(detail);
+      const decoded = decodeParkedWrite(got.body);
+      expect(Buffer.from(decoded.body).equals(Buffer.from(parked.body))).toBe(true);
+      expect({ ...decoded, body: undefined }).toEqual({ ...parked, body: undefined });
+    },
+  );
+
+  it('malformed: the raw text goes as it is', async () => {
+    const q = await createQueue(sqs.client);
+    const raw = '{"v":7,"rw":"x"} not an outbox body';
+    await new SqsDeadLetterQueue(sqs.client, q.url).send({
+      reason: 'malformed',
+      detail: 'outbox body is not JSON',
+      write: raw,
+    });
+    expect(await receiveLetter(q.url)).toEqual({
+      body: raw,
+      reason: 'malformed',
+      detail: 'outbox body is not JSON',
+    });
+  });
+
+  it('cuts the detail to fit the message size and replaces characters SQS refuses', async () => {
+    const q = await createQueue(sqs.client);
+    const parked = write(binary(3_000));
+    const bodyBytes = Buffer.byteLength(encodeParkedWrite(parked));
+    // Room for the body, the reason and about 100 bytes of detail.
+    const max = bodyBytes + 'reasonString'.length + 'rejected'.length + 'detailString'.length + 100;
+    const dlq = new SqsDeadLetterQueue(sqs.client, q.url, { maxMessageBytes: max });
+    await dlq.send({
+      reason: 'rejected',
+      detail: `bad\u0000byte ${'é'.repeat(500)}`,
+      write: parked,
+    });
+    const got = await receiveLetter(q.url);
+    expect(got.detail).toMatch(/^bad\ufffdbyte é+…$/);
+    expect(Buffer.byteLength(got.detail!)).toBeLessThanOrEqual(100);
+    expect(Buffer.byteLength(got.detail!)).toBeGreaterThan(95);
+
+    // An overlong detail is cut to its maximum length even when the message has room.
+    await new SqsDeadLetterQueue(sqs.client, q.url).send({
+      reason: 'rejected',
+      detail: 'x'.repeat(10_000),
+      write: parked,
+    });
+    expect((await receiveLetter(q.url)).detail).toHaveLength(DEAD_LETTER_MAX_DETAIL_CHARS);
+
+    // No room at all for a detail: the letter goes without it.
+    const tight = new SqsDeadLetterQueue(sqs.client, q.url, {
+      maxMessageBytes: bodyBytes + 'reasonString'.length + 'rejected'.length,
+    });
+    await tight.send({ reason: 'rejected', detail: 'why', write: parked });
+    const bare = await receiveLetter(q.url);
+    expect(bare.reason).toBe('rejected');
+    expect(bare.detail).toBeUndefined();
+  });
+
+  it('refuses what it cannot send, and reports a failed request with its cause', async () => {
+    const q = await createQueue(sqs.client);
+    const small = new SqsDeadLetterQueue(sqs.client, q.url, { maxMessageBytes: 1_000 });
+    await expect(
+      small.send({ reason: 'expired', detail: '', write: write(binary(2_000)) }),
+    ).rejects.toMatchObject({ code: 'SQS_OUTBOX_TOO_LARGE' });
+    await expect(
+      small.send({ reason: 'malformed', detail: 'empty', write: '' }),
+    ).rejects.toMatchObject({ code: 'SQS_OUTBOX_INVALID_WRITE' });
+    await expect(
+      small.send({ reason: 'lost', detail: '', write: 'x' } as unknown as DeadLetter),
+    ).rejects.toMatchObject({ code: 'SQS_OUTBOX_INVALID_WRITE' });
+    expect(small.counters.requests).toBe(0);
+
+    const gone = new SqsDeadLetterQueue(sqs.client, `${sqs.endpoint}/000000000000/does-not-exist`);
+    const err = await gone
+      .send({ reason: 'expired', detail: 'x', write: write(binary(10)) })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqsOutboxError);
+    expect(err).toMatchObject({ code: 'SQS_OUTBOX_DEAD_LETTER_FAILED' });
+    expect((err as Error).cause).toBeInstanceOf(Error);
+    expect(gone.counters).toEqual({ requests: 1, sent: 0 });
   });
 });

@@ -10,6 +10,7 @@ const REQUIRED = {
   STATE_TABLE: 'state',
   SCRAPE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/scrape',
   OUTBOX_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/1/outbox',
+  OUTBOX_DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/1/outbox-dlq',
   DEPLOYMENT_ID: 'stack',
 };
 
@@ -19,6 +20,8 @@ const DEFAULTS: ServerlessEnv = {
   stateTable: 'state',
   scrapeQueueUrl: REQUIRED.SCRAPE_QUEUE_URL,
   outboxQueueUrl: REQUIRED.OUTBOX_QUEUE_URL,
+  outboxDlqUrl: REQUIRED.OUTBOX_DLQ_URL,
+  outboxMaxAgeMs: 2 * 3_600_000,
   deploymentId: 'stack',
   dynamodbEndpoint: undefined,
   sqsEndpoint: undefined,
@@ -45,8 +48,10 @@ const cases: Case[] = [
       SQS_ENDPOINT: 'http://127.0.0.1:4568',
       WINDOW_MS: '30000',
       MAX_TARGETS_PER_TASK: '10',
+      OUTBOX_MAX_AGE: '1h30m',
     },
     want: {
+      outboxMaxAgeMs: 90 * 60_000,
       configPath: '/var/task/p.yml',
       dynamodbEndpoint: 'http://127.0.0.1:4567',
       sqsEndpoint: 'http://127.0.0.1:4568',
@@ -60,7 +65,7 @@ const cases: Case[] = [
     name: 'nothing set: all required names listed',
     env: {},
     errors: [
-      'missing required variables: TARGETS_TABLE, STATE_TABLE, SCRAPE_QUEUE_URL, OUTBOX_QUEUE_URL, DEPLOYMENT_ID',
+      'missing required variables: TARGETS_TABLE, STATE_TABLE, SCRAPE_QUEUE_URL, OUTBOX_QUEUE_URL, OUTBOX_DLQ_URL, DEPLOYMENT_ID',
     ],
   },
   {
@@ -75,14 +80,34 @@ const cases: Case[] = [
       WINDOW_MS: '1m',
       MAX_TARGETS_PER_TASK: '0',
       SQS_ENDPOINT: 'localhost:1',
+      OUTBOX_MAX_AGE: '2 hours',
     },
     errors: [
-      'STATE_TABLE, SCRAPE_QUEUE_URL, OUTBOX_QUEUE_URL, DEPLOYMENT_ID',
+      'STATE_TABLE, SCRAPE_QUEUE_URL, OUTBOX_QUEUE_URL, OUTBOX_DLQ_URL, DEPLOYMENT_ID',
       'WINDOW_MS must be a positive integer, got "1m"',
       'MAX_TARGETS_PER_TASK must be a positive integer, got "0"',
+      'OUTBOX_MAX_AGE must be a positive duration like 2h or 90m, got "2 hours"',
       'SQS_ENDPOINT must be an http(s) URL',
     ],
   },
+  {
+    name: 'missing dead-letter queue alone',
+    env: { ...REQUIRED, OUTBOX_DLQ_URL: undefined },
+    errors: ['missing required variables: OUTBOX_DLQ_URL'],
+  },
+  { name: 'empty OUTBOX_MAX_AGE = default', env: { ...REQUIRED, OUTBOX_MAX_AGE: ' ' }, want: {} },
+  {
+    name: 'OUTBOX_MAX_AGE in minutes',
+    env: { ...REQUIRED, OUTBOX_MAX_AGE: '45m' },
+    want: { outboxMaxAgeMs: 45 * 60_000 },
+  },
+  ...['0', '0s', '2H', '-1h', '1.5h', '7200'].map(
+    (raw): Case => ({
+      name: `OUTBOX_MAX_AGE ${JSON.stringify(raw)} rejected`,
+      env: { ...REQUIRED, OUTBOX_MAX_AGE: raw },
+      errors: [`OUTBOX_MAX_AGE must be a positive duration like 2h or 90m, got "${raw}"`],
+    }),
+  ),
 ];
 
 describe('readServerlessEnv', () => {

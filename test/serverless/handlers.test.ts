@@ -1,14 +1,24 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeParkedWrite, encodeParkedWrite } from '../../src/aws/sqs-outbox.js';
 import { encodeTask } from '../../src/aws/task-codec.js';
 import type { LogFields } from '../../src/local/logger.js';
 import { createLogger } from '../../src/local/logger.js';
+import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
+import type { ParkedWrite } from '../../src/ports.js';
+import type { WriteResult } from '../../src/remotewrite/writer.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
-import { handleScrapeBatch } from '../../src/serverless/handlers.js';
+import {
+  handleOutboxBatch,
+  handleScrapeBatch,
+  OUTBOX_REPLAY_CONCURRENCY,
+} from '../../src/serverless/handlers.js';
 import { createRuntime, type ServerlessRuntime } from '../../src/serverless/runtime.js';
 import type { Target } from '../../src/targets/types.js';
+import { reply, startReceiver, type TestReceiver } from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
 
@@ -56,6 +66,7 @@ describe('handleScrapeBatch', () => {
       STATE_TABLE: 'missing-state-table',
       SCRAPE_QUEUE_URL: scrape.url,
       OUTBOX_QUEUE_URL: outbox.url,
+      OUTBOX_DLQ_URL: outbox.url,
       DEPLOYMENT_ID: 'test',
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       SQS_ENDPOINT: sqs.endpoint,
@@ -128,5 +139,212 @@ describe('handleScrapeBatch', () => {
       { getRemainingTimeInMillis: () => 30_000 },
     );
     expect(response).toEqual({ batchItemFailures: [] });
+  });
+});
+
+describe('handleOutboxBatch', () => {
+  let dir: string;
+  let dynamo: Dynalite;
+  let sqs: LocalSqs;
+  let up: TestReceiver;
+  let down: TestReceiver;
+  let dlqUrl: string;
+  let outboxUrl: string;
+  let runtime: ServerlessRuntime;
+  const lines: (LogFields & { msg: string; level: string })[] = [];
+  const context = { getRemainingTimeInMillis: () => 2_000 };
+
+  function write(remoteWrite: string, overrides: Partial<ParkedWrite> = {}): ParkedWrite {
+    return {
+      remoteWrite,
+      body: new Uint8Array([1, 2, 3]),
+      samples: 5,
+      attempts: 0,
+      firstParkedMs: Date.now(),
+      ...overrides,
+    };
+  }
+
+  async function receive(url: string, count: number) {
+    const r = await sqs.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    expect(r.Messages ?? []).toHaveLength(count);
+    return r.Messages ?? [];
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ls-outbox-handler-'));
+    up = await startReceiver();
+    down = await startReceiver();
+    down.respond(...Array.from({ length: 1_000 }, () => reply(503, 'maintenance')));
+    const configPath = join(dir, 'prometheus.yml');
+    await writeFile(
+      configPath,
+      [
+        'remote_write:',
+        `  - { name: up, url: "${up.url}" }`,
+        `  - name: down`,
+        `    url: "${down.url}"`,
+        '    queue_config: { min_backoff: 10ms, max_backoff: 20ms }',
+        'scrape_configs: []',
+        '',
+      ].join('\n'),
+    );
+    dynamo = await startDynalite();
+    sqs = await startLocalSqs();
+    outboxUrl = (await createQueue(sqs.client)).url;
+    dlqUrl = (await createQueue(sqs.client)).url;
+    const env = readServerlessEnv({
+      LAMBDASCRAPE_CONFIG: configPath,
+      TARGETS_TABLE: 'targets',
+      STATE_TABLE: 'state',
+      SCRAPE_QUEUE_URL: (await createQueue(sqs.client)).url,
+      OUTBOX_QUEUE_URL: outboxUrl,
+      OUTBOX_DLQ_URL: dlqUrl,
+      OUTBOX_MAX_AGE: '1m',
+      DEPLOYMENT_ID: 'test',
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      SQS_ENDPOINT: sqs.endpoint,
+    });
+    runtime = await createRuntime(env, {
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+      logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
+      configEnv: {},
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    await up?.close();
+    await down?.close();
+    await sqs?.stop();
+    await dynamo?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('delivers, dead-letters and re-parks through the runtime; nothing to deliver again', async () => {
+    const delivered = write('up');
+    const records = [
+      { messageId: 'delivered', body: encodeParkedWrite(delivered) },
+      { messageId: 'malformed', body: 'garbage' },
+      { messageId: 'unknown', body: encodeParkedWrite(write('removed')) },
+      // OUTBOX_MAX_AGE is 1m: two minutes old and still failing → expired.
+      {
+        messageId: 'expired',
+        body: encodeParkedWrite(write('down', { firstParkedMs: Date.now() - 120_000 })),
+      },
+      { messageId: 'reparked', body: encodeParkedWrite(write('down', { attempts: 4 })) },
+    ];
+    const response = await handleOutboxBatch(runtime, { Records: records }, context);
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    expect(up.requests.map((r) => [...r.body])).toEqual([[...delivered.body]]);
+    const byId = (id: string) => lines.filter((l) => l.messageId === id);
+    expect(byId('delivered')).toMatchObject([
+      { level: 'info', msg: 'outbox write done', kind: 'delivered', remoteWrite: 'up', samples: 5 },
+    ]);
+    expect(byId('malformed')).toMatchObject([{ kind: 'dead-lettered', reason: 'malformed' }]);
+    expect(byId('unknown')).toMatchObject([
+      { kind: 'dead-lettered', reason: 'unknown-remote-write', remoteWrite: 'removed' },
+    ]);
+    expect(byId('expired')).toMatchObject([{ kind: 'dead-lettered', reason: 'expired' }]);
+    // The default backoff: nextOutboxDelaySeconds(5) = 900 s.
+    expect(byId('reparked')).toMatchObject([{ kind: 'reparked', attempts: 5, delaySeconds: 900 }]);
+
+    const letters = await receive(dlqUrl, 3);
+    const reasons = letters.map((m) => m.MessageAttributes?.reason?.StringValue).sort();
+    expect(reasons).toEqual(['expired', 'malformed', 'unknown-remote-write']);
+    const malformed = letters.find((m) => m.MessageAttributes?.reason?.StringValue === 'malformed');
+    expect(malformed?.Body).toBe('garbage');
+    const expired = letters.find((m) => m.MessageAttributes?.reason?.StringValue === 'expired');
+    expect(decodeParkedWrite(expired!.Body!).remoteWrite).toBe('down');
+    expect(runtime.replayer.counters).toMatchObject({
+      delivered: 1,
+      reparked: 1,
+      expired: 1,
+      malformed: 1,
+      unknownRemoteWrite: 1,
+    });
+  });
+
+  it('replays at most OUTBOX_REPLAY_CONCURRENCY records at once, all of them', async () => {
+    let active = 0;
+    let most = 0;
+    const replayer = new OutboxReplayer({
+      writers: [
+        {
+          name: 'slow',
+          async replay(request): Promise<WriteResult> {
+            active++;
+            most = Math.max(most, active);
+            await new Promise((r) => setTimeout(r, 20));
+            active--;
+            return {
+              requests: 1,
+              samples: request.samples,
+              dropped: 0,
+              delivered: request.samples,
+              rejected: 0,
+              pending: 0,
+              parked: [],
+              errors: [],
+            };
+          },
+        },
+      ],
+      outbox: { park: () => Promise.reject(new Error('unused')) },
+      deadLetters: { send: () => Promise.reject(new Error('unused')) },
+    });
+    const records = Array.from({ length: 3 * OUTBOX_REPLAY_CONCURRENCY }, (_, i) => ({
+      messageId: `m${i}`,
+      body: encodeParkedWrite(write('slow')),
+    }));
+    const response = await handleOutboxBatch(
+      { replayer, logger: runtime.logger },
+      { Records: records },
+      { getRemainingTimeInMillis: () => 30_000 },
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(most).toBe(OUTBOX_REPLAY_CONCURRENCY);
+    expect(replayer.counters.delivered).toBe(records.length);
+  });
+
+  it('reports the records it could not settle, unexpected errors included', async () => {
+    const replayer = new OutboxReplayer({
+      writers: [{ name: 'broken', replay: () => Promise.reject(new Error('writer bug')) }],
+      outbox: { park: () => Promise.reject(new Error('unused')) },
+      deadLetters: { send: () => Promise.reject(new Error('dead-letter queue unreachable')) },
+    });
+    const response = await handleOutboxBatch(
+      { replayer, logger: runtime.logger },
+      {
+        Records: [
+          { messageId: 'bug', body: encodeParkedWrite(write('broken')) },
+          { messageId: 'no-dlq', body: 'garbage' },
+        ],
+      },
+      { getRemainingTimeInMillis: () => 30_000 },
+    );
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'bug' }, { itemIdentifier: 'no-dlq' }],
+    });
+    const byId = (id: string) => lines.filter((l) => l.messageId === id);
+    expect(byId('bug')).toMatchObject([{ level: 'error', err: 'writer bug' }]);
+    expect(byId('no-dlq')).toMatchObject([
+      { level: 'warn', err: expect.stringContaining('OUTBOX_REPLAY_DEAD_LETTER_FAILED') },
+    ]);
+  });
+
+  it('an empty batch has no failures', async () => {
+    expect(await handleOutboxBatch(runtime, { Records: [] }, context)).toEqual({
+      batchItemFailures: [],
+    });
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The whole serverless flow on the real clock, as `lambdascrape simulate` runs it: dynalite,
- * fauxqs, discovery, dispatch and the scrape queue, against a local target and a local
- * remote-write receiver. Windows of 2 s (the planner plans ≥ 10 s ahead, plan.ts
- * `windowFor`), so the first samples arrive ~12 s after start.
+ * fauxqs, discovery, dispatch, the scrape queue and the outbox replayer, against a local
+ * target and a local remote-write receiver. Windows of 2 s (the planner plans ≥ 10 s ahead,
+ * plan.ts `windowFor`), so the first samples arrive ~12 s after start.
  */
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -10,7 +10,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeParkedWrite } from '../../src/aws/sqs-outbox.js';
 import { type Simulation, startSimulation } from '../../src/cli/simulate.js';
 import { createLogger } from '../../src/local/logger.js';
 import { startReceiver, type TestReceiver } from '../remotewrite/wire.js';
@@ -105,4 +107,47 @@ describe('simulate (integration)', () => {
     expect(new Set(stamps).size).toBe(stamps.length);
     expect(logs.some((l) => l.includes('"msg":"task done"') && l.includes('"up":1'))).toBe(true);
   }, 45_000);
+
+  it('replays the outbox: a delivered write, and a malformed one moved to the outbox DLQ', async () => {
+    expect(sim).toBeDefined();
+    const { sqs, env } = sim!.runtime;
+    const before = receiver.requests.length;
+    const body = new Uint8Array([0xca, 0xfe]);
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: env.outboxQueueUrl,
+        MessageBody: encodeParkedWrite({
+          remoteWrite: sim!.runtime.config.remoteWrite[0]!.name,
+          body,
+          samples: 1,
+          attempts: 0,
+          firstParkedMs: Date.now(),
+        }),
+      }),
+    );
+    await sqs.send(new SendMessageCommand({ QueueUrl: env.outboxQueueUrl, MessageBody: 'junk' }));
+    const letter = await pollUntil(
+      async () => {
+        const r = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: env.outboxDlqUrl,
+            WaitTimeSeconds: 1,
+            MessageAttributeNames: ['All'],
+          }),
+        );
+        return r.Messages?.[0];
+      },
+      { timeoutMs: 10_000, what: 'malformed outbox message in the DLQ' },
+    );
+    expect(letter.Body).toBe('junk');
+    expect(letter.MessageAttributes?.reason?.StringValue).toBe('malformed');
+    await pollUntil(
+      async () =>
+        receiver.requests.slice(before).some((r) => Buffer.from(r.body).equals(Buffer.from(body)))
+          ? true
+          : undefined,
+      { timeoutMs: 10_000, what: 'replayed write delivered' },
+    );
+    expect(logs.some((l) => l.includes('"msg":"outbox write done"'))).toBe(true);
+  }, 30_000);
 });
