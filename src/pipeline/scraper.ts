@@ -7,13 +7,19 @@
  *    more than `min(interval / 2, lateToleranceMs)` past is not scraped at the wrong time: it
  *    is dropped and counted (`lateDropped`), like a tick a slow Prometheus loop skips. A task
  *    whose targets are all late reads and writes nothing.
- * 2. The states of the remaining targets are read with ONE `getMany`. A failure there throws
- *    `SCRAPER_STATE_READ` (retryable): nothing has been scraped or written yet.
- * 3. Each target waits for its slot only when it is earlier than `slot − startToleranceMs`
- *    (decision 3: waiting is billed; `waitedMs`), then is scraped at once with
- *    `scrapeTimeMs = slot` (samples stamped with the slot, §4.3, §9). Scrapes run concurrently,
- *    at most `concurrency` at a time (decision 6). A target's scrape failure is not a task
- *    failure: it yields `up=0`, the report series and stale markers (§6.2, §7, §8.2).
+ * 2. A target whose same slot is already taken in this container (an SQS redelivery, or the
+ *    target twice in one task) is skipped as `duplicate` and logged. A later slot of a target
+ *    this container is still scraping waits for that scrape to finish (a target's scrapes never
+ *    overlap, like one Prometheus loop).
+ * 3. The worker waits until the task's earliest slot is within `startToleranceMs` and those
+ *    earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the states
+ *    of the remaining targets with ONE `getMany` — after the wait, so the previous scrape of a
+ *    target, here or in another container, has written the state this one compares against
+ *    (§8). A failure there throws `SCRAPER_STATE_READ` (retryable): nothing has been scraped or
+ *    written yet. Each target then waits for its own slot (all lie in one delivery second) and
+ *    is scraped with `scrapeTimeMs = slot` (samples stamped with the slot, §4.3, §9). Scrapes run
+ *    concurrently, at most `concurrency` at a time (decision 6). A target's scrape failure is
+ *    not a task failure: it yields `up=0`, the report series and stale markers (§6.2, §7, §8.2).
  * 4. Each target's batch goes to every remote writer (one unit = one scrape of one target,
  *    §11), retried until the budget (`deadlineMs − safetyMarginMs`, §11.3). Requests still
  *    undelivered then are parked in the outbox (decision 5) with `nextOutboxDelaySeconds(0)`.
@@ -21,7 +27,7 @@
  *    what `getMany` returned (decision 4): `unchanged` costs nothing, `conflict` means another
  *    scrape of the same target won (at-least-once delivery) — counted and logged, not an error.
  *
- * After step 2 the task never throws for one target's trouble: a failed state write or a
+ * After the state read the task never throws for one target's trouble: a failed state write or a
  * failed park is counted (`stateErrors`, `parkFailed`) and logged with what was lost. A retry
  * of the message would come after the slot and be dropped as late anyway.
  *
@@ -213,6 +219,15 @@ interface Planned {
   readonly target: Target;
   readonly job: JobRuntime;
   readonly slotMs: number;
+  /** Settles when this container's scrape of an earlier slot of the target is done. */
+  readonly after: Promise<void> | undefined;
+}
+
+/** A target being scraped (or waiting for its slot) in this container. */
+interface InFlight {
+  readonly slotMs: number;
+  /** Settles when that scrape is done (state written or given up), never rejects. */
+  readonly done: Promise<void>;
 }
 
 export class ScrapeWorker {
@@ -231,7 +246,8 @@ export class ScrapeWorker {
   private readonly memory: TargetMemoryCache;
   private readonly jobs = new Map<string, JobRuntime>();
   /** Targets being scraped by this container now (overlapping tasks must not share a cache). */
-  private readonly busy = new Set<string>();
+  /** Per target id, its slots in flight here (a later slot's scrape waits for earlier ones). */
+  private readonly inFlight = new Map<string, InFlight[]>();
 
   constructor(deps: ScrapeWorkerDeps) {
     const o = deps.options ?? {};
@@ -323,13 +339,21 @@ export class ScrapeWorker {
     const seen = new Set<string>();
     const arrivedMs = this.clock.now();
     for (const target of task.targets) {
-      if (seen.has(target.id) || this.busy.has(target.id)) {
+      const slotMs = taskTargetSlot(target, task.slotMs);
+      const running = this.inFlight.get(target.id) ?? [];
+      if (seen.has(target.id) || running.some((r) => r.slotMs === slotMs)) {
+        // The same slot twice: an SQS redelivery or a repeated target. Once is what Prometheus
+        // scrapes; the other copy is dropped and said so.
+        this.logger.warn('scrape task repeats a target slot already taken: skipped', {
+          job: target.job,
+          target: target.id,
+          slotMs,
+        });
         outcomes.push({ kind: 'skipped', targetId: target.id, reason: 'duplicate' });
         counters.skipped++;
         continue;
       }
       seen.add(target.id);
-      const slotMs = taskTargetSlot(target, task.slotMs);
       if (this.isLate(target, slotMs, arrivedMs)) {
         outcomes.push(this.late(target, slotMs, arrivedMs, counters));
         continue;
@@ -344,25 +368,71 @@ export class ScrapeWorker {
         counters.skipped++;
         continue;
       }
-      planned.push({ target, job, slotMs });
+      // An earlier slot of this target still running here (intervals shorter than the
+      // dispatcher's lead, or a backed-up queue): scrape after it, like a Prometheus loop that
+      // never overlaps its own scrapes. A later slot already waiting is not waited for.
+      const earlier = running.filter((r) => r.slotMs < slotMs).map((r) => r.done);
+      const after = earlier.length === 0 ? undefined : Promise.all(earlier).then(() => {});
+      planned.push({ target, job, slotMs, after });
     }
     if (planned.length === 0) return { kind: 'scrape', targets: outcomes, counters };
 
-    const stored = await this.readStates(planned.map((p) => p.target.id));
-    const retryUntil = this.retryUntil(budget);
-    const limiter = new ConcurrencyLimiter(this.concurrency);
-    for (const p of planned) this.busy.add(p.target.id);
+    // Registered before the first await, so a task arriving meanwhile sees these slots.
+    const finished: (() => void)[] = [];
+    const mine: InFlight[] = [];
+    for (const p of planned) {
+      let finish!: () => void;
+      const entry: InFlight = {
+        slotMs: p.slotMs,
+        done: new Promise<void>((resolve) => {
+          finish = resolve;
+        }),
+      };
+      const list = this.inFlight.get(p.target.id);
+      if (list === undefined) this.inFlight.set(p.target.id, [entry]);
+      else list.push(entry);
+      finished.push(finish);
+      mine.push(entry);
+    }
     try {
+      // The states are read once the slots are near and earlier slots of these targets are
+      // done, not on arrival: the previous scrape of a target (here or in another container)
+      // has then written the state this one must compare against (§8).
+      const preWaitedMs = await this.waitForSlots(planned, counters);
+      const stored = await this.readStates(planned.map((p) => p.target.id));
+      const retryUntil = this.retryUntil(budget);
+      const limiter = new ConcurrencyLimiter(this.concurrency);
       const results = await Promise.all(
         planned.map((p) =>
-          this.scrapeAtSlot(p, stored.get(p.target.id), limiter, retryUntil, counters),
+          this.scrapeAtSlot(p, stored.get(p.target.id), limiter, retryUntil, preWaitedMs, counters),
         ),
       );
       outcomes.push(...results);
     } finally {
-      for (const p of planned) this.busy.delete(p.target.id);
+      for (const [i, p] of planned.entries()) {
+        const list = this.inFlight.get(p.target.id) ?? [];
+        const rest = list.filter((entry) => entry !== mine[i]);
+        if (rest.length === 0) this.inFlight.delete(p.target.id);
+        else this.inFlight.set(p.target.id, rest);
+        finished[i]!();
+      }
     }
     return { kind: 'scrape', targets: outcomes, counters };
+  }
+
+  /**
+   * Waits until the earliest planned slot is within `startToleranceMs` and until the earlier
+   * slots this container is scraping of the same targets are done. Returns the time waited.
+   */
+  private async waitForSlots(planned: readonly Planned[], counters: TaskCounters): Promise<number> {
+    const before = this.clock.now();
+    const earliest = Math.min(...planned.map((p) => p.slotMs));
+    const waitMs = earliest - before - this.startToleranceMs;
+    if (waitMs > 0) await this.sleep(waitMs);
+    await Promise.all(planned.map((p) => p.after));
+    const waitedMs = this.clock.now() - before;
+    counters.waitedMs = Math.max(counters.waitedMs, waitedMs);
+    return waitedMs;
   }
 
   /** True when `slotMs` is more than `min(interval / 2, lateToleranceMs)` before `nowMs`. */
@@ -391,14 +461,15 @@ export class ScrapeWorker {
     stored: StoredScrapeState | undefined,
     limiter: ConcurrencyLimiter,
     retryUntil: number,
+    preWaitedMs: number,
     counters: TaskCounters,
   ): Promise<TargetOutcome> {
     const waitMs = p.slotMs - this.clock.now();
-    let waitedMs = 0;
+    let waitedMs = preWaitedMs;
     if (waitMs > this.startToleranceMs) {
       const before = this.clock.now();
       await this.sleep(waitMs);
-      waitedMs = this.clock.now() - before;
+      waitedMs += this.clock.now() - before;
       counters.waitedMs = Math.max(counters.waitedMs, waitedMs);
     }
     return limiter.run(async () => {

@@ -469,7 +469,7 @@ describe('ScrapeWorker', () => {
     const e = await env([x.address], T0 - 300);
     const [t] = targetsOf(e.config, [0]);
     const [a, b] = [e.worker(), e.worker()];
-    // Both read the (absent) state at once, then wait for the slot and write.
+    // Both wait for the slot, read the (absent) state at once and write.
     const outs = await Promise.all(
       [a, b].map((w) => w.handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 })),
     );
@@ -488,6 +488,43 @@ describe('ScrapeWorker', () => {
       deadlineMs: e.clock.now() + 10_000,
     });
     expect(next.counters).toMatchObject({ stateUnchanged: 1, stateConflicts: 0 });
+  });
+
+  it('a later slot of a target still being scraped waits for it; the same slot twice is skipped', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0 - 20);
+    // A 1 s interval: the next slot's task arrives while this one still waits for its slot.
+    const t = { ...targetsOf(e.config, [0])[0]!, intervalMs: 1_000, timeoutMs: 1_000 };
+    const worker = e.worker();
+    const budget = { deadlineMs: e.clock.now() + 10_000 };
+    const [first, second, repeat] = await Promise.all([
+      worker.handleTask(scrapeTask(T0, [t]), budget),
+      worker.handleTask(scrapeTask(T0 + 1_000, [t]), budget),
+      worker.handleTask(scrapeTask(T0, [t]), budget),
+    ]);
+    expect(first.counters).toMatchObject({ scrapes: 1, stateWrites: 1 });
+    // Read after the first slot's write: the same series, nothing to write, no conflict.
+    expect(second.counters).toMatchObject({ scrapes: 1, stateUnchanged: 1, stateConflicts: 0 });
+    expect(repeat.targets).toEqual([{ kind: 'skipped', targetId: t.id, reason: 'duplicate' }]);
+    const stamps = received()
+      .filter((r) => r.series === `a{instance="${x.address}",job="app"}`)
+      .map((r) => r.timestamp);
+    expect(stamps).toEqual([T0, T0 + 1_000]);
+  });
+
+  it('reads the state after waiting for the slot, so the previous slot’s write elsewhere is seen', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0 - 20);
+    const t = { ...targetsOf(e.config, [0])[0]!, intervalMs: 1_000, timeoutMs: 1_000 };
+    // Two containers: the second gets the next slot's task before the first has scraped.
+    const [a, b] = [e.worker(), e.worker()];
+    const budget = { deadlineMs: e.clock.now() + 10_000 };
+    const [first, second] = await Promise.all([
+      a.handleTask(scrapeTask(T0, [t]), budget),
+      b.handleTask(scrapeTask(T0 + 1_000, [t]), budget),
+    ]);
+    expect(first.counters).toMatchObject({ stateWrites: 1, stateConflicts: 0 });
+    expect(second.counters).toMatchObject({ stateUnchanged: 1, stateConflicts: 0 });
   });
 
   it('throws a retryable error when the state store cannot be read', async () => {
