@@ -70,6 +70,12 @@ export type ScrapeTask =
       readonly slotMs: number;
       /** The targets of this slot, in full: the scraper reads no targets table. */
       readonly targets: readonly Target[];
+      /**
+       * Active targets of each job of this task, as the dispatcher listed them: the scraper
+       * enforces the job's target_limit with it (§2.6: over the limit, every scrape of the job
+       * fails with `target_limit exceeded`). Absent: no limit is checked.
+       */
+      readonly jobTargets?: Readonly<Record<string, number>>;
     }
   | {
       readonly kind: 'retire';

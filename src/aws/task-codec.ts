@@ -5,7 +5,7 @@
  * Wire format, version 1 (`v`), one JSON object:
  *
  * ```
- * scrape: {"v":1,"k":"s","s":<slotMs>,        "j":[job…],"cl":[n,v,…],"cd":[n,v,…],"t":[T…]}
+ * scrape: {"v":1,"k":"s","s":<slotMs>,        "j":[job…],"cl":[n,v,…],"cd":[n,v,…],"t":[T…](,"jc":[n…])}
  * retire: {"v":1,"k":"r","st":<staleTimeMs>,  "j":[job…],"cl":[n,v,…],"cd":[n,v,…],"t":[T]}
  * T = [jobIndex, url, intervalMs, timeoutMs, offsetMs, id, labels, discoveredLabels(, public)]
  * ```
@@ -16,7 +16,9 @@
  *   timeout, common `__meta_*`); each target carries only the rest. The decoder merges and sorts.
  * - `publicLabels` is omitted when it equals the labels not starting with `__` (how
  *   `targets/build.ts` derives it, §2.3); otherwise it is the ninth element.
- * - `j` lists the distinct job names; a target refers to its job by index.
+ * - `j` lists the distinct job names; a target refers to its job by index. `jc`, when present,
+ *   holds `jobTargets` (each job's active target count) in the order of `j`; it is written
+ *   only when the task has a count for every job of its targets.
  * - U+FFFE / U+FFFF (which SQS refuses) and characters above U+FFFF are written as JSON escapes
  *   (`escapeJsonForSqs`), lone surrogates too (JSON.stringify). Every body this module writes is
  *   accepted by SQS and by emulators that check per UTF-16 unit (fauxqs).
@@ -85,7 +87,27 @@ export function encodeTask(task: ScrapeTask): string {
   if (task.kind === 'scrape' && targets.length === 0) {
     throw new TaskCodecError('TASK_INVALID', 'a scrape task needs at least one target');
   }
-  return escapeJsonForSqs(JSON.stringify({ ...head, ...encodeTargets(targets) }));
+  const encoded = encodeTargets(targets);
+  const jc = task.kind === 'scrape' ? jobCounts(task.jobTargets, encoded.j) : undefined;
+  return escapeJsonForSqs(JSON.stringify({ ...head, ...encoded, ...(jc ? { jc } : {}) }));
+}
+
+/** `jobTargets` in the order of `jobs`, or undefined unless every job has a valid count. */
+function jobCounts(
+  jobTargets: Readonly<Record<string, number>> | undefined,
+  jobs: readonly string[],
+): number[] | undefined {
+  if (jobTargets === undefined) return undefined;
+  const out: number[] = [];
+  for (const job of jobs) {
+    const n = Object.hasOwn(jobTargets, job) ? jobTargets[job] : undefined;
+    if (n === undefined) return undefined;
+    if (!Number.isSafeInteger(n) || n < 0) {
+      throw new TaskCodecError('TASK_INVALID', `jobTargets of ${job} is not a count: ${n}`);
+    }
+    out.push(n);
+  }
+  return out;
 }
 
 /** {@link encodeTask} plus the body's size as SQS counts it. */
@@ -117,7 +139,14 @@ export function splitScrapeTask(
   const sizes = all.t.map((tuple) => bodyBytes(escapeJsonForSqs(JSON.stringify(tuple))) + 1);
   const out: Extract<ScrapeTask, { kind: 'scrape' }>[] = [];
   const emit = (targets: readonly Target[]): void => {
-    const part = { kind: 'scrape' as const, slotMs: task.slotMs, targets };
+    const part = {
+      kind: 'scrape' as const,
+      slotMs: task.slotMs,
+      targets,
+      ...(task.jobTargets === undefined
+        ? {}
+        : { jobTargets: partCounts(task.jobTargets, targets) }),
+    };
     if (encodeTaskSized(part).bytes <= maxBytes) {
       out.push(part);
     } else if (targets.length === 1) {
@@ -144,6 +173,16 @@ export function splitScrapeTask(
     estimate += size;
   }
   if (chunk.length > 0) emit(chunk);
+  return out;
+}
+
+/** The counts of the jobs `targets` hold. */
+function partCounts(
+  counts: Readonly<Record<string, number>>,
+  targets: readonly Target[],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const t of targets) if (Object.hasOwn(counts, t.job)) out[t.job] = counts[t.job]!;
   return out;
 }
 
@@ -177,7 +216,14 @@ export function decodeTask(body: string): ScrapeTask {
   const targets = raw.t.map((t, i) => decodeTarget(t, `t[${i}]`, jobs, common, commonDiscovered));
   if (raw.k === 's') {
     if (targets.length === 0) throw malformed('a scrape task needs at least one target', 't');
-    return { kind: 'scrape', slotMs: time(raw.s, 's'), targets };
+    const slotMs = time(raw.s, 's');
+    if (raw.jc === undefined) return { kind: 'scrape', slotMs, targets };
+    if (!Array.isArray(raw.jc) || raw.jc.length !== jobs.length) {
+      throw malformed('not an array of one count per job', 'jc');
+    }
+    const jobTargets: Record<string, number> = {};
+    for (const [i, job] of jobs.entries()) jobTargets[job] = count(raw.jc[i], `jc[${i}]`);
+    return { kind: 'scrape', slotMs, targets, jobTargets };
   }
   if (raw.k === 'r') {
     if (targets.length !== 1) throw malformed('a retire task has exactly one target', 't');
@@ -361,6 +407,9 @@ function time(raw: unknown, path: string): number {
   }
   return raw;
 }
+
+/** A count: a non-negative safe integer, checked like a time. */
+const count = time;
 
 function malformed(message: string, path = ''): TaskCodecError {
   return new TaskCodecError('TASK_MALFORMED', message, path);

@@ -23,7 +23,14 @@
  *   shards plan disjoint sets of targets whose union is all targets (`planShard`).
  */
 import type { TargetStore, TaskQueue, WindowLedger } from '../ports.js';
-import { type PlanWindow, planShard, shardOf, windowFor } from '../schedule/plan.js';
+import {
+  type PlannedTask,
+  type PlanWindow,
+  planShard,
+  shardOf,
+  windowFor,
+} from '../schedule/plan.js';
+import type { Target } from '../targets/types.js';
 
 export const DISPATCH_ERROR_CODES = {
   /** The options are invalid; nothing was claimed. */
@@ -139,7 +146,10 @@ export async function dispatchWindow(options: DispatchOptions): Promise<Dispatch
   try {
     const all = await options.targets.list();
     const nowMs = now();
-    const planned = planShard(all, window, { maxTargetsPerTask, nowMs, shard, shards });
+    const planned = withJobTargets(
+      planShard(all, window, { maxTargetsPerTask, nowMs, shard, shards }),
+      countByJob(all),
+    );
     const targets =
       shards === 1 ? all.length : all.filter((t) => shardOf(t.id, shards) === shard).length;
     await options.queue.send(planned);
@@ -155,4 +165,23 @@ export async function dispatchWindow(options: DispatchOptions): Promise<Dispatch
       { cause: err },
     );
   }
+}
+
+/** Active targets per job, over all shards (target_limit counts the whole job, §2.6). */
+function countByJob(targets: readonly Target[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const t of targets) counts.set(t.job, (counts.get(t.job) ?? 0) + 1);
+  return counts;
+}
+
+/** Each task with the target counts of the jobs it holds (`ScrapeTask.jobTargets`). */
+function withJobTargets(
+  planned: readonly PlannedTask[],
+  counts: ReadonlyMap<string, number>,
+): PlannedTask[] {
+  return planned.map((p) => {
+    const jobTargets: Record<string, number> = {};
+    for (const t of p.task.targets) jobTargets[t.job] = counts.get(t.job) ?? 0;
+    return { ...p, task: { ...p.task, jobTargets } };
+  });
 }

@@ -3,7 +3,8 @@
  * instance per Lambda container, one `handleTask` per SQS message.
  *
  * Scrape task (ports.ts `ScrapeTask`, kind 'scrape'):
- * 1. Each target's slot is `taskTargetSlot(target, task.slotMs)` (§9). A target whose slot is
+ * 1. Each target's slot is `taskTargetSlot(target, task.slotMs)` (§9). A job over its
+ *    target_limit by the task's `jobTargets` count fails each scrape without a request (§2.6). A target whose slot is
  *    more than `min(interval / 2, lateToleranceMs)` past is not scraped at the wrong time: it
  *    is dropped and counted (`lateDropped`), like a tick a slow Prometheus loop skips. A task
  *    whose targets are all late reads and writes nothing.
@@ -221,6 +222,22 @@ interface Planned {
   readonly slotMs: number;
   /** Settles when this container's scrape of an earlier slot of the target is done. */
   readonly after: Promise<void> | undefined;
+  /** Set when the job is over its target_limit: the scrape fails without a request (§2.6). */
+  readonly forcedError: string | undefined;
+}
+
+/**
+ * §2.6: a job with more active targets than its target_limit (> 0) fails every scrape with
+ * Prometheus's message; the count is the dispatcher's (`ScrapeTask.jobTargets`).
+ */
+function targetLimitError(
+  task: Extract<ScrapeTask, { kind: 'scrape' }>,
+  job: JobRuntime,
+): string | undefined {
+  const limit = job.scrapeJob.config.targetLimit;
+  const n = task.jobTargets?.[job.scrapeJob.config.jobName];
+  if (limit <= 0 || n === undefined || n <= limit) return undefined;
+  return `target_limit exceeded (number of targets: ${n}, limit: ${limit})`;
 }
 
 /** A target being scraped (or waiting for its slot) in this container. */
@@ -373,7 +390,7 @@ export class ScrapeWorker {
       // never overlaps its own scrapes. A later slot already waiting is not waited for.
       const earlier = running.filter((r) => r.slotMs < slotMs).map((r) => r.done);
       const after = earlier.length === 0 ? undefined : Promise.all(earlier).then(() => {});
-      planned.push({ target, job, slotMs, after });
+      planned.push({ target, job, slotMs, after, forcedError: targetLimitError(task, job) });
     }
     if (planned.length === 0) return { kind: 'scrape', targets: outcomes, counters };
 
@@ -494,6 +511,7 @@ export class ScrapeWorker {
     const previous = previousState(memory, stored);
     const result = await scrapeTarget(job.scrapeJob, target, memory.cache, previous, {
       scrapeTimeMs: slotMs,
+      forcedError: p.forcedError,
     });
     counters.scrapes++;
     counters.maxLatenessMs = Math.max(counters.maxLatenessMs, latenessMs);

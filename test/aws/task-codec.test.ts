@@ -131,6 +131,29 @@ describe('task codec round trip', () => {
     );
   });
 
+  it('carries each job’s target count (target_limit, §2.6), also through a split', () => {
+    const targets = [1, 2, 3, 4, 5, 6].map(ec2Target);
+    const task: ScrapeOnly = { kind: 'scrape', slotMs: 5, targets, jobTargets: { node: 1200 } };
+    expect(decodeTask(encodeTask(task))).toEqual(task);
+    const one = encodeTaskSized({ ...task, targets: targets.slice(0, 2) }).bytes;
+    const parts = splitScrapeTask(task, one);
+    expect(parts.length).toBeGreaterThan(1);
+    for (const part of parts) expect(decodeTask(encodeTask(part))).toEqual(part);
+    expect(parts.map((p) => p.jobTargets)).toEqual(parts.map(() => ({ node: 1200 })));
+    // No count for a job of the task: no counts on the wire at all.
+    expect(decodeTask(encodeTask({ ...task, jobTargets: {} }))).toEqual({
+      kind: 'scrape',
+      slotMs: 5,
+      targets,
+    });
+    const body = JSON.parse(encodeTask(task));
+    for (const jc of [[1, 2], ['3'], [-1], 'x']) {
+      expect(() => decodeTask(JSON.stringify({ ...body, jc }))).toThrow(
+        expect.objectContaining({ code: 'TASK_MALFORMED' }),
+      );
+    }
+  });
+
   it('shares the labels common to all targets and is compact', () => {
     const task: ScrapeTask = {
       kind: 'scrape',

@@ -123,6 +123,8 @@ describe('dispatchWindow', () => {
     expect(result.scrapes).toBe(scrapes);
     for (const { task, delaySeconds } of s.queue.sent) {
       if (task.kind !== 'scrape') continue;
+      // The job's active target count rides along for the scraper's target_limit (§2.6).
+      expect(task.jobTargets).toEqual({ node: 9 });
       // Visible before the slot, not more than ~2.5 s early (plan.ts DEFAULT_LEAD_MS).
       expect(t0 + delaySeconds * 1000).toBeLessThanOrEqual(task.slotMs);
       expect(task.slotMs - (t0 + delaySeconds * 1000)).toBeLessThan(2_500);

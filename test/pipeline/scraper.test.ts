@@ -527,6 +527,46 @@ describe('ScrapeWorker', () => {
     expect(second.counters).toMatchObject({ stateUnchanged: 1, stateConflicts: 0 });
   });
 
+  it('a job over its target_limit fails each scrape without a request (§2.6)', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0);
+    const limited = {
+      ...e.config,
+      scrapeConfigs: [{ ...e.config.scrapeConfigs[0]!, targetLimit: 2 }],
+    };
+    const [t] = targetsOf(e.config, [0]);
+    const worker = new ScrapeWorker({
+      config: limited,
+      states: e.store(),
+      outbox: { park: async () => {} },
+      writers: [new RemoteWriter(e.config.remoteWrite[0]!)],
+      clock: e.clock,
+    });
+    cleanup.push(() => worker.close());
+    const budget = { deadlineMs: e.clock.now() + 10_000 };
+    const over = await worker.handleTask(
+      { kind: 'scrape', slotMs: T0, targets: [t!], jobTargets: { app: 3 } },
+      budget,
+    );
+    expect(over.targets[0]).toMatchObject({
+      kind: 'scraped',
+      up: false,
+      error: 'target_limit exceeded (number of targets: 3, limit: 2)',
+    });
+    expect(x.requests).toBe(0);
+    expect(
+      received().find((r) => r.series === `up{instance="${x.address}",job="app"}`)?.value,
+    ).toBe(0);
+
+    e.clock.set(T0 + INTERVAL);
+    const within = await worker.handleTask(
+      { kind: 'scrape', slotMs: T0 + INTERVAL, targets: [t!], jobTargets: { app: 2 } },
+      { deadlineMs: e.clock.now() + 10_000 },
+    );
+    expect(within.targets[0]).toMatchObject({ kind: 'scraped', up: true });
+    expect(x.requests).toBe(1);
+  });
+
   it('throws a retryable error when the state store cannot be read', async () => {
     const x = await exporter('a 1\n');
     const e = await env([x.address], T0);
