@@ -220,7 +220,7 @@ export class DiscoveryRun {
       const built = buildTargets(job, refresh.groups, { offsetSeed: this.offsetSeed });
       for (const err of built.errors) errors.push(`job ${job.jobName}: ${err.message}`);
       if (built.targetLimitError !== undefined) {
-        // The store has no field for a job-wide forced failure yet; reported, not enforced.
+        // Reported here; enforced by the scraper, from the counts the dispatcher puts in tasks.
         errors.push(`job ${job.jobName}: ${built.targetLimitError}`);
       }
       for (const t of built.active) {
