@@ -3,13 +3,18 @@
  * before `cdk deploy`. DynamoDB and SQS are in-process stand-ins (dynalite, fauxqs — dev
  * dependencies, loaded only by this command); the four Lambda functions are the same handlers
  * (`src/serverless/handlers.ts`) on the same runtime, driven on the real clock:
- * discovery and dispatch once at start and then every `periodMs`; the scrape queue and the
- * outbox queue each long polled (10 messages per receive), each receive handed to
- * `handleScrapeBatch` or `handleOutboxBatch` like one Lambda invocation (batches run
- * concurrently, as Lambda's pollers do); the records not in `batchItemFailures` are deleted, the
- * others come back after the visibility timeout. The outbox queue redrives to the outbox DLQ
+ * discovery and dispatch once at start and then like a cron schedule (EventBridge's "every
+ * minute"), at each multiple of `periodMs` since the epoch plus {@link scheduleOffsetMs}; the
+ * scrape queue and the outbox queue each long polled (10 messages per receive), each receive
+ * handed to `handleScrapeBatch` or `handleOutboxBatch` like one Lambda invocation (batches run
+ * concurrently, as Lambda's pollers do); the records not in `batchItemFailures` are deleted,
+ * the others come back after the visibility timeout. The outbox queue redrives to the outbox DLQ
  * (queue `outbox-dlq`, also OUTBOX_DLQ_URL, where the replayer puts what it gives up on) after
  * {@link OUTBOX_MAX_RECEIVE_COUNT} receives, as a deployed outbox queue should.
+ *
+ * Self-metrics: the runtime keeps one registry per function, so each handler flushes its own
+ * (`function` label discovery, dispatcher, scraper, outbox; `instance` `lambdascrape:<id>`):
+ * EMF lines to `writeEmf`, the remote-write units through the config's remote_write.
  *
  * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
@@ -68,6 +73,8 @@ export interface SimulationOptions {
   readonly deploymentId?: string;
   /** Environment the config's `${VAR}` expand from. @default process.env */
   readonly configEnv?: Readonly<Record<string, string | undefined>>;
+  /** Receives each self-metrics EMF line, newline included. @default process.stdout.write */
+  readonly writeEmf?: (line: string) => void;
 }
 
 export interface Simulation {
@@ -135,6 +142,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       logger: log,
       ...LOCAL,
       ...(options.configEnv === undefined ? {} : { configEnv: options.configEnv }),
+      ...(options.writeEmf === undefined ? {} : { selfMetrics: { writeEmf: options.writeEmf } }),
     });
   } catch (err) {
     await Promise.allSettled(started.reverse().map((s) => s.stop()));
@@ -153,7 +161,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   };
 
   // Discovery then dispatch, like the two schedules firing in the same minute. Each logs its
-  // own failure; the loop goes on, as the next scheduled invocation would.
+  // own failure; the schedule goes on, as the next scheduled invocation would. A run that
+  // takes longer than the period delays the next (they are chained), it never overlaps it.
   let scheduled = Promise.resolve();
   const tick = (): void => {
     scheduled = scheduled.then(async () => {
@@ -163,8 +172,20 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       await handleDispatch(rt).catch(() => {});
     });
   };
+  let timer: NodeJS.Timeout | undefined;
+  /** Arms the timer for the first scheduled time after both now and `afterMs`. */
+  const arm = (afterMs: number): void => {
+    const now = Date.now();
+    // From `afterMs` too: a timer that fires a millisecond early must not fire twice.
+    const at = nextScheduleMs(Math.max(now, afterMs), periodMs);
+    timer = setTimeout(() => {
+      if (stopped) return;
+      tick();
+      arm(at);
+    }, at - now);
+  };
   tick();
-  const timer = setInterval(tick, periodMs);
+  arm(Date.now());
 
   /** Long polls one queue, like Lambda's SQS poller, handing each receive to `queue.handle`. */
   const poll = async (queue: QueueFunction): Promise<void> => {
@@ -207,7 +228,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     async stop() {
       if (stopped) return;
       stopped = true;
-      clearInterval(timer);
+      clearTimeout(timer);
       abort.abort();
       await polling;
       await scheduled;
@@ -216,6 +237,26 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       await Promise.allSettled(started.reverse().map((s) => s.stop()));
     },
   };
+}
+
+/**
+ * Offset of the scheduled runs after each multiple of the period: 1% of it, at most 500 ms.
+ * Firing exactly on the boundary would let timer jitter fall on either side of it, and a run
+ * just before a window boundary plans a different window than one just after (plan.ts
+ * `windowFor`); a small fixed offset keeps every run on the same side, so with period = window
+ * each run plans the next window exactly once, none skipped or planned twice.
+ */
+export function scheduleOffsetMs(periodMs: number): number {
+  return Math.min(periodMs / 100, 500);
+}
+
+/**
+ * The first scheduled time after `nowMs`: the next `k × periodMs + scheduleOffsetMs(periodMs)`
+ * (ms since the epoch, k whole) strictly later than `nowMs`.
+ */
+export function nextScheduleMs(nowMs: number, periodMs: number): number {
+  const offset = scheduleOffsetMs(periodMs);
+  return (Math.floor((nowMs - offset) / periodMs) + 1) * periodMs + offset;
 }
 
 /** An SQS-triggered function: its queue and its handler. */
@@ -383,7 +424,12 @@ export async function simulateCommand(
   const logger = createLogger({ format: 'json', write: io.stdout });
   let sim: Simulation;
   try {
-    sim = await startSimulation({ configPath: path, logger, configEnv: io.env });
+    sim = await startSimulation({
+      configPath: path,
+      logger,
+      configEnv: io.env,
+      writeEmf: io.stdout,
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(`error: invalid config ${path}:\n${err.message}\n`);

@@ -71,6 +71,7 @@ import {
   type TargetMemory,
   TargetMemoryCache,
 } from './scraper-memory.js';
+import { redactTargetUrl } from './self-metrics-log.js';
 
 export { SCRAPER_ERROR_CODES, ScraperError, type ScraperErrorCode } from './scraper-errors.js';
 
@@ -515,12 +516,10 @@ export class ScrapeWorker {
     });
     counters.scrapes++;
     counters.maxLatenessMs = Math.max(counters.maxLatenessMs, latenessMs);
+    // The failure itself is in the handler's one line per scrape (`scrapeLogFields`).
     if (result.up) counters.up++;
-    else {
-      counters.failed++;
-      this.logger.info('scrape failed', { job: target.job, url: target.url, err: result.error });
-    }
-    const log = { job: target.job, target: target.id, url: target.url, slotMs };
+    else counters.failed++;
+    const log = { job: target.job, target: target.id, url: redactTargetUrl(target.url), slotMs };
     // The unit is read synchronously by every writer before `deliver` first awaits.
     const [delivery, state] = await Promise.all([
       this.deliver(result.batch, retryUntil, log),
@@ -605,7 +604,7 @@ export class ScrapeWorker {
         delivery = await this.deliver(batch, this.retryUntil(budget), {
           job: target.job,
           target: target.id,
-          url: target.url,
+          url: redactTargetUrl(target.url),
           staleTimeMs: task.staleTimeMs,
         });
         if (delivery.parkFailed > 0) {

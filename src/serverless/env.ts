@@ -4,7 +4,11 @@
  * reported in one {@link ServerlessEnvError}, so a misconfigured deployment fails its first
  * invocation with one clear message instead of deep in an adapter. Nothing else in
  * `src/serverless/` reads `process.env`.
+ *
+ * LAMBDASCRAPE_SECRET_FILES is parsed with `parseSecretFilesEnv` (src/aws/secret-files.ts, no
+ * SDK import); the Secrets Manager client is loaded by the runtime only when it is non-empty.
  */
+import { parseSecretFilesEnv, SECRET_FILES_ENV, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
 import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-replayer.js';
 
@@ -72,6 +76,19 @@ export interface ServerlessEnv {
   readonly windowMs: number;
   /** MAX_TARGETS_PER_TASK: targets per SQS message. @default 50 */
   readonly maxTargetsPerTask: number;
+  /**
+   * AWS_LAMBDA_FUNCTION_NAME (set by Lambda): the first half of the self-metrics `instance`
+   * label. @default undefined (the runtime uses 'lambdascrape')
+   */
+  readonly functionName: string | undefined;
+  /**
+   * LAMBDASCRAPE_SECRET_FILES: `{"<path as written in prometheus.yml>": "<secret ARN or
+   * name>"}`, the credential files served from Secrets Manager (src/aws/secrets-manager.ts).
+   * @default empty (no secrets; the Secrets Manager client is never loaded)
+   */
+  readonly secretFiles: ReadonlyMap<string, string>;
+  /** SECRETS_MANAGER_ENDPOINT: endpoint override (local stand-ins). @default the SDK's */
+  readonly secretsManagerEndpoint: string | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -118,6 +135,21 @@ function endpoint(env: Env, name: string, problems: string[]): string | undefine
 }
 
 /**
+ * LAMBDASCRAPE_SECRET_FILES as a mapping (`parseSecretFilesEnv`); unset or blank → empty. Each
+ * problem is pushed as `LAMBDASCRAPE_SECRET_FILES: <problem>`. The texts hold paths and secret
+ * ids, never secret values.
+ */
+function secretFiles(env: Env, problems: string[]): ReadonlyMap<string, string> {
+  try {
+    return parseSecretFilesEnv(env[SECRET_FILES_ENV]);
+  } catch (err) {
+    if (!(err instanceof SecretFilesError)) throw err;
+    for (const p of err.problems) problems.push(`${SECRET_FILES_ENV}: ${p}`);
+    return new Map();
+  }
+}
+
+/**
  * Reads and checks the environment. Throws {@link ServerlessEnvError} listing every missing
  * required name and every unparsable value at once. Values are trimmed.
  */
@@ -140,6 +172,8 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   );
   const dynamodbEndpoint = endpoint(env, 'DYNAMODB_ENDPOINT', problems);
   const sqsEndpoint = endpoint(env, 'SQS_ENDPOINT', problems);
+  const secretsManagerEndpoint = endpoint(env, 'SECRETS_MANAGER_ENDPOINT', problems);
+  const secrets = secretFiles(env, problems);
   if (problems.length > 0) throw new ServerlessEnvError(problems);
   const req = (name: (typeof REQUIRED_ENV)[number]): string => nonEmpty(env, name) ?? '';
   return {
@@ -155,5 +189,8 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     sqsEndpoint,
     windowMs,
     maxTargetsPerTask,
+    functionName: nonEmpty(env, 'AWS_LAMBDA_FUNCTION_NAME'),
+    secretFiles: secrets,
+    secretsManagerEndpoint,
   };
 }

@@ -9,14 +9,37 @@
  *   exactly the records SQS should deliver again (the event source mapping must enable
  *   `ReportBatchItemFailures`).
  * - {@link handleOutboxBatch}: one batch of the outbox queue, same response contract.
+ *
+ * Self-monitoring (issue 5, item 4; `self-monitoring.ts`): each handler feeds its function's
+ * registry with what the pipeline returned and with the increases of the adapters' counters it
+ * used (SQS messages sent, DynamoDB capacity), then, at the end of every invocation, failed ones
+ * included, flushes it when due (EMF line on stdout, remote-write unit to every writer).
+ * Logs, JSON lines (no labels, no secrets):
+ * - discovery: the run's own `discovery done` / `discovery error` lines; `discovery failed`.
+ * - dispatcher: `dispatch done` (the result) or `dispatch failed`; `outbox depth not read` (warn)
+ *   when GetQueueAttributes fails, which does not fail the invocation.
+ * - scraper: ONE `scrape` line per target of a task (`scrapeLogFields`: job, target id,
+ *   redacted URL, outcome, slot, lateness, wait, up, samples, state write, delivery), then one
+ *   `task done` line per task with the worker's counters.
+ * - outbox: one `outbox write done` line per record.
  */
+import { readQueueDepth } from '../aws/sqs-queue-depth.js';
 import { decodeTask, TaskCodecError } from '../aws/task-codec.js';
 import type { DiscoverySummary } from '../pipeline/discovery.js';
 import { type DispatchResult, dispatchWindow } from '../pipeline/dispatcher.js';
 import { OutboxReplayError } from '../pipeline/outbox-replayer.js';
-import { ScraperError } from '../pipeline/scraper.js';
+import { ScraperError, type TaskOutcome } from '../pipeline/scraper.js';
 import { ConcurrencyLimiter } from '../pipeline/scraper-limiter.js';
+import {
+  type CapacityUnits,
+  type SelfMetrics,
+  type SqsQueue,
+  scrapeLogFields,
+} from '../pipeline/self-metrics.js';
+import type { ScrapeTask } from '../ports.js';
+import type { Target } from '../targets/types.js';
 import type { ServerlessRuntime } from './runtime.js';
+import type { SelfMonitoring } from './self-monitoring.js';
 
 /** The fields of an SQS record this handler reads (no @types/aws-lambda). */
 export interface SqsRecord {
@@ -53,16 +76,30 @@ export const OUTBOX_REPLAY_CONCURRENCY = 10;
 
 /** One discovery pass. Throws `DiscoveryRunError` (logged first). */
 export async function handleDiscovery(runtime: ServerlessRuntime): Promise<DiscoverySummary> {
+  const metrics = runtime.monitoring.metrics('discovery');
   try {
-    return await runtime.discovery.run();
+    const summary = await runtime.discovery.run();
+    metrics.observeDiscovery(summary);
+    return summary;
   } catch (err) {
     runtime.logger.error('discovery failed', { err });
     throw err;
+  } finally {
+    // Retire tasks go to the scrape queue; the targets table is read and written.
+    observeSqsSent(runtime.monitoring, metrics, 'scrape', runtime.queue.counters.messagesSent);
+    observeCapacity(runtime.monitoring, metrics, 'targets', runtime.targets.consumedCapacity());
+    await runtime.monitoring.flush('discovery');
   }
 }
 
-/** Plans the next window. Throws `DispatchError` (logged first). */
+/**
+ * Plans the next window. Throws `DispatchError` (logged first). Reads the outbox depth
+ * (GetQueueAttributes) once per invocation, concurrently with the planning; a failed read is
+ * logged at warn and observed as nothing.
+ */
 export async function handleDispatch(runtime: ServerlessRuntime): Promise<DispatchResult> {
+  const metrics = runtime.monitoring.metrics('dispatcher');
+  const depth = observeOutboxDepth(runtime, metrics);
   try {
     const result = await dispatchWindow({
       targets: runtime.targets,
@@ -71,11 +108,29 @@ export async function handleDispatch(runtime: ServerlessRuntime): Promise<Dispat
       windowMs: runtime.env.windowMs,
       maxTargetsPerTask: runtime.env.maxTargetsPerTask,
     });
+    metrics.observeDispatch(result);
     runtime.logger.info('dispatch done', { ...result, window: result.window.startMs });
     return result;
   } catch (err) {
     runtime.logger.error('dispatch failed', { err });
     throw err;
+  } finally {
+    await depth;
+    const m = runtime.monitoring;
+    observeSqsSent(m, metrics, 'scrape', runtime.queue.counters.messagesSent);
+    observeCapacity(m, metrics, 'targets', runtime.targets.consumedCapacity());
+    observeCapacity(m, metrics, 'ledger', runtime.ledger.consumedCapacity());
+    await m.flush('dispatcher');
+  }
+}
+
+/** Reads the outbox queue's depth into `metrics`. Never rejects. */
+async function observeOutboxDepth(runtime: ServerlessRuntime, metrics: SelfMetrics): Promise<void> {
+  try {
+    const depth = await readQueueDepth(runtime.sqs, runtime.env.outboxQueueUrl);
+    metrics.observeOutboxDepth(depth.total);
+  } catch (err) {
+    runtime.logger.warn('outbox depth not read', { err });
   }
 }
 
@@ -89,7 +144,7 @@ export async function handleDispatch(runtime: ServerlessRuntime): Promise<Dispat
  *   message id instead;
  * - non-retryable `ScraperError`s and any other error (logged): a retry would come after the
  *   task's slots and be dropped as late anyway.
- * Logs one JSON line per task (`task done`, with the worker's counters; no labels or secrets).
+ * Logs one `scrape` line per target and one `task done` line per task (file comment).
  */
 export async function handleScrapeBatch(
   runtime: ServerlessRuntime,
@@ -98,19 +153,28 @@ export async function handleScrapeBatch(
 ): Promise<SqsBatchResponse> {
   const startMs = Date.now();
   const deadlineMs = startMs + context.getRemainingTimeInMillis() - HANDLER_MARGIN_MS;
-  const failed = await Promise.all(
-    event.Records.map((record) => runRecord(runtime, record, deadlineMs)),
-  );
-  return {
-    batchItemFailures: event.Records.filter((_, i) => failed[i]).map((r) => ({
-      itemIdentifier: r.messageId,
-    })),
-  };
+  const metrics = runtime.monitoring.metrics('scraper');
+  try {
+    const failed = await Promise.all(
+      event.Records.map((record) => runRecord(runtime, metrics, record, deadlineMs)),
+    );
+    return {
+      batchItemFailures: event.Records.filter((_, i) => failed[i]).map((r) => ({
+        itemIdentifier: r.messageId,
+      })),
+    };
+  } finally {
+    const m = runtime.monitoring;
+    observeSqsSent(m, metrics, 'outbox', runtime.outbox.counters.parked);
+    observeCapacity(m, metrics, 'states', runtime.states.consumedCapacity());
+    await m.flush('scraper', { deadlineMs });
+  }
 }
 
 /** Runs one record; true when SQS should deliver it again. Never throws. */
 async function runRecord(
   runtime: ServerlessRuntime,
+  metrics: SelfMetrics,
   record: SqsRecord,
   deadlineMs: number,
 ): Promise<boolean> {
@@ -119,6 +183,8 @@ async function runRecord(
   try {
     const task = decodeTask(record.body);
     const outcome = await runtime.worker.handleTask(task, { deadlineMs });
+    metrics.observeTask(outcome);
+    logScrapes(runtime, record, task, outcome);
     log.info('task done', {
       messageId: record.messageId,
       kind: outcome.kind,
@@ -145,6 +211,30 @@ async function runRecord(
   }
 }
 
+/** The `scrape` line of each target of a task: job, id and redacted URL, never its labels. */
+function logScrapes(
+  runtime: ServerlessRuntime,
+  record: SqsRecord,
+  task: ScrapeTask,
+  outcome: TaskOutcome,
+): void {
+  const targets: readonly Target[] = task.kind === 'scrape' ? task.targets : [task.target];
+  const byId = new Map<string, Target>();
+  for (const t of targets) if (!byId.has(t.id)) byId.set(t.id, t);
+  for (const o of outcome.targets) {
+    // Every outcome names a target of its task; the fallback only keeps a bug from throwing.
+    const target = byId.get(o.targetId) ?? { job: '', url: '' };
+    runtime.logger.info('scrape', { ...scrapeLogFields(target, o), messageId: record.messageId });
+  }
+}
+
+/**
+ * What the outbox handler uses of the runtime. Without `monitoring` (tests of the replay
+ * alone) it feeds and flushes no self-metrics.
+ */
+export type OutboxRuntime = Pick<ServerlessRuntime, 'replayer' | 'logger'> &
+  Partial<Pick<ServerlessRuntime, 'monitoring' | 'outbox' | 'deadLetters'>>;
+
 /**
  * Replays the outbox records, at most {@link OUTBOX_REPLAY_CONCURRENCY} at once, each within
  * the invocation's remaining time (and the replayer's own per-replay bound). Reports as batch
@@ -156,20 +246,45 @@ async function runRecord(
  * Logs one JSON line per record (`outbox write done`, with its outcome; no labels or secrets).
  */
 export async function handleOutboxBatch(
-  runtime: Pick<ServerlessRuntime, 'replayer' | 'logger'>,
+  runtime: OutboxRuntime,
   event: SqsBatchEvent,
   context: InvocationContext,
 ): Promise<SqsBatchResponse> {
   const deadlineMs = Date.now() + context.getRemainingTimeInMillis() - HANDLER_MARGIN_MS;
   const limiter = new ConcurrencyLimiter(OUTBOX_REPLAY_CONCURRENCY);
-  const failed = await Promise.all(
-    event.Records.map((record) => limiter.run(() => replayRecord(runtime, record, deadlineMs))),
-  );
-  return {
-    batchItemFailures: event.Records.filter((_, i) => failed[i]).map((r) => ({
-      itemIdentifier: r.messageId,
-    })),
-  };
+  try {
+    const failed = await Promise.all(
+      event.Records.map((record) => limiter.run(() => replayRecord(runtime, record, deadlineMs))),
+    );
+    return {
+      batchItemFailures: event.Records.filter((_, i) => failed[i]).map((r) => ({
+        itemIdentifier: r.messageId,
+      })),
+    };
+  } finally {
+    await observeOutboxInvocation(runtime, deadlineMs);
+  }
+}
+
+/** The outbox function's self-metrics of one invocation, then the flush. Never rejects. */
+async function observeOutboxInvocation(runtime: OutboxRuntime, deadlineMs: number): Promise<void> {
+  const m = runtime.monitoring;
+  if (m === undefined) return;
+  const metrics = m.metrics('outbox');
+  const c = runtime.replayer.counters;
+  const deadLettered = c.expired + c.rejected + c.unknownRemoteWrite + c.malformed;
+  metrics.observeOutboxReplay({
+    replayed: m.increase('replayer:delivered', c.delivered),
+    reparked: m.increase('replayer:reparked', c.reparked),
+    deadLettered: m.increase('replayer:dead-lettered', deadLettered),
+  });
+  if (runtime.outbox !== undefined) {
+    observeSqsSent(m, metrics, 'outbox', runtime.outbox.counters.parked);
+  }
+  if (runtime.deadLetters !== undefined) {
+    observeSqsSent(m, metrics, 'dead_letter', runtime.deadLetters.counters.sent);
+  }
+  await m.flush('outbox', { deadlineMs });
 }
 
 /** Replays one outbox record; true when SQS should deliver it again. Never throws. */
@@ -202,4 +317,29 @@ async function replayRecord(
     }
     return true;
   }
+}
+
+// ---- adapter counters → self-metrics ----------------------------------------------------------
+
+/** Messages an SQS adapter sent since the last look (its counter is cumulative). */
+function observeSqsSent(
+  monitoring: SelfMonitoring,
+  metrics: SelfMetrics,
+  queue: SqsQueue,
+  total: number,
+): void {
+  metrics.observeSqsMessagesSent(queue, monitoring.increase(`sqs:${queue}`, total));
+}
+
+/** Capacity a DynamoDB adapter consumed since the last look (`consumedCapacity()` totals). */
+function observeCapacity(
+  monitoring: SelfMonitoring,
+  metrics: SelfMetrics,
+  adapter: 'targets' | 'ledger' | 'states',
+  totals: CapacityUnits,
+): void {
+  metrics.observeDynamoDbCapacity({
+    readUnits: monitoring.increase(`dynamodb:${adapter}:read`, totals.readUnits),
+    writeUnits: monitoring.increase(`dynamodb:${adapter}:write`, totals.writeUnits),
+  });
 }

@@ -1,3 +1,17 @@
+/**
+ * The container's runtime of the Lambda functions (and of `lambdascrape simulate`): clients,
+ * adapters, the discovery run, the scrape worker, the outbox replayer and the self-metrics,
+ * built once per container by {@link getRuntime}.
+ *
+ * Start-up order (createRuntime): credential files from Secrets Manager first (when
+ * LAMBDASCRAPE_SECRET_FILES maps any), so every `*_file` the config, the remote writers and
+ * the HTTP dispatchers read is served from the secrets (`src/http/credential-files.ts`: TLS
+ * files are read when a dispatcher is built); then the config; then writers, clients, adapters.
+ * The adapters keep their concrete types: the handlers read their counters
+ * (`SqsTaskQueue.counters`, `consumedCapacity()`, …) for the self-metrics.
+ */
+import { randomUUID } from 'node:crypto';
+import { dirname, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
@@ -11,9 +25,10 @@ import { createLogger, type Logger } from '../local/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
 import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
-import type { TargetStore, TaskQueue, WindowLedger } from '../ports.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
+import type { RemoteWriter } from '../remotewrite/writer.js';
 import { readServerlessEnv, type ServerlessEnv } from './env.js';
+import { SelfMonitoring } from './self-monitoring.js';
 
 /** How long a window claim is kept (s): far beyond the longest window (2^20 ms). */
 export const LEDGER_TTL_SECONDS = 3_600;
@@ -24,13 +39,23 @@ export interface ServerlessRuntime {
   readonly logger: Logger;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
-  readonly targets: TargetStore;
-  readonly queue: TaskQueue;
-  readonly ledger: WindowLedger;
+  readonly targets: DynamoDbTargetStore;
+  readonly queue: SqsTaskQueue;
+  readonly ledger: DynamoDbWindowLedger;
+  /** The scrape state store of the worker. */
+  readonly states: DynamoDbScrapeStateStore;
+  /** Where the worker and the replayer park writes. */
+  readonly outbox: SqsOutbox;
+  /** Where the replayer moves the writes it gives up on. */
+  readonly deadLetters: SqsDeadLetterQueue;
+  /** One per remote_write, shared by the worker, the replayer and the self-metrics. */
+  readonly writers: readonly RemoteWriter[];
   readonly discovery: DiscoveryRun;
   readonly worker: ScrapeWorker;
   /** Replays the outbox (functions/outbox); shares the writers with the worker. */
   readonly replayer: OutboxReplayer;
+  /** The self-metrics registries (one per function) and their flush. */
+  readonly monitoring: SelfMonitoring;
   /** Releases writers, discoverers, HTTP dispatchers and clients (simulate, tests). */
   close(): Promise<void>;
 }
@@ -47,12 +72,34 @@ export interface RuntimeOptions {
   readonly workerOptions?: ScrapeWorkerOptions;
   /** Override the replayer's options; `maxAgeMs` defaults to the env's OUTBOX_MAX_AGE. */
   readonly replayerOptions?: OutboxReplayerOptions;
+  readonly selfMetrics?: SelfMetricsRuntimeOptions;
 }
 
+export interface SelfMetricsRuntimeOptions {
+  /** Receives each EMF line, newline included. @default process.stdout.write */
+  readonly writeEmf?: (line: string) => void;
+  /** Least time between two flushes of one function's registry. @default 15 000 */
+  readonly flushIntervalMs?: number;
+  /** Retry budget of the self-metrics remote write. @default 2 000 */
+  readonly writeBudgetMs?: number;
+  /** The second half of the `instance` label. @default 8 random hex digits per runtime */
+  readonly containerId?: string;
+}
+
+/** What every AWS client of the runtime is built with (besides its endpoint). */
+interface ClientOptions {
+  readonly region?: string;
+  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+/** The first half of the `instance` label outside Lambda (no AWS_LAMBDA_FUNCTION_NAME). */
+export const DEFAULT_INSTANCE_NAME = 'lambdascrape';
+
 /**
- * Builds a runtime. Throws `ConfigError` for an invalid config, `RemoteWriteError` for a
- * remote_write it cannot honour and `OutboxReplayError` for invalid `replayerOptions`; nothing
- * is left open when it throws.
+ * Builds a runtime. Throws `SecretFilesError` when a secret of LAMBDASCRAPE_SECRET_FILES cannot
+ * be read (nothing installed), `ConfigError` for an invalid config, `RemoteWriteError` for a
+ * remote_write it cannot honour, `OutboxReplayError` for invalid `replayerOptions` and
+ * `SelfMetricsError` for invalid self-metrics options; nothing is left open when it throws.
  */
 export async function createRuntime(
   env: ServerlessEnv,
@@ -60,11 +107,12 @@ export async function createRuntime(
 ): Promise<ServerlessRuntime> {
   const logger =
     options.logger ?? createLogger({ format: 'json', write: (line) => process.stdout.write(line) });
-  const config = await loadCheckedConfig(env.configPath, options.configEnv ?? process.env);
-  const common = {
+  const common: ClientOptions = {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
+  if (env.secretFiles.size > 0) await installSecretFiles(env, common, logger);
+  const config = await loadCheckedConfig(env.configPath, options.configEnv ?? process.env);
   const writers = createRemoteWriters(config);
   const dynamodb = new DynamoDBClient({
     ...common,
@@ -75,14 +123,27 @@ export async function createRuntime(
     ...(env.sqsEndpoint === undefined ? {} : { endpoint: env.sqsEndpoint }),
   });
   const outbox = new SqsOutbox(sqs, env.outboxQueueUrl);
+  const deadLetters = new SqsDeadLetterQueue(sqs, env.outboxDlqUrl);
   let replayer: OutboxReplayer;
+  let monitoring: SelfMonitoring;
   try {
     replayer = new OutboxReplayer({
       writers,
       outbox,
-      deadLetters: new SqsDeadLetterQueue(sqs, env.outboxDlqUrl),
+      deadLetters,
       logger,
       options: { maxAgeMs: env.outboxMaxAgeMs, ...options.replayerOptions },
+    });
+    const m = options.selfMetrics ?? {};
+    const containerId = m.containerId ?? randomUUID().slice(0, 8);
+    monitoring = new SelfMonitoring({
+      deploymentId: env.deploymentId,
+      instance: `${env.functionName ?? DEFAULT_INSTANCE_NAME}:${containerId}`,
+      writers,
+      logger,
+      ...(m.writeEmf === undefined ? {} : { writeEmf: m.writeEmf }),
+      ...(m.flushIntervalMs === undefined ? {} : { flushIntervalMs: m.flushIntervalMs }),
+      ...(m.writeBudgetMs === undefined ? {} : { writeBudgetMs: m.writeBudgetMs }),
     });
   } catch (err) {
     await Promise.allSettled(writers.map((w) => w.close()));
@@ -123,9 +184,14 @@ export async function createRuntime(
     targets,
     queue,
     ledger,
+    states,
+    outbox,
+    deadLetters,
+    writers,
     discovery,
     worker,
     replayer,
+    monitoring,
     async close() {
       await Promise.allSettled([
         discovery.close(),
@@ -136,6 +202,34 @@ export async function createRuntime(
       sqs.destroy();
     },
   };
+}
+
+/**
+ * Fetches the secrets of LAMBDASCRAPE_SECRET_FILES and installs them as credential files.
+ * Both the module and the SDK client are imported here, dynamically, so a deployment without
+ * secrets never loads them. Paths resolve against the config's folder, as the config loader
+ * resolves `*_file`. Logs the paths and secret ids, never a value. Throws the module's
+ * `SecretFilesError`; the client is destroyed either way.
+ */
+async function installSecretFiles(
+  env: ServerlessEnv,
+  common: ClientOptions,
+  logger: Logger,
+): Promise<void> {
+  const { createSecretsManagerClient, loadSecretFiles } = await import('../aws/secrets-manager.js');
+  const client = createSecretsManagerClient({
+    ...common,
+    ...(env.secretsManagerEndpoint === undefined ? {} : { endpoint: env.secretsManagerEndpoint }),
+  });
+  try {
+    const loaded = await loadSecretFiles(client, env.secretFiles, resolve(dirname(env.configPath)));
+    logger.info('credential files from Secrets Manager', {
+      paths: loaded.paths,
+      secretIds: loaded.secretIds,
+    });
+  } finally {
+    client.destroy();
+  }
 }
 
 let containerRuntime: Promise<ServerlessRuntime> | undefined;

@@ -1,14 +1,10 @@
 /**
  * Secrets Manager → credential-file overlay (src/aws/secrets-manager.ts), with the real
- * `SecretsManagerClient` against a local stand-in that speaks the AWS JSON 1.1 protocol for
- * GetSecretValue (as TESTING.md does for EC2's Query API): `X-Amz-Target:
- * secretsmanager.GetSecretValue`, body `{"SecretId": …}`, answer `{"ARN","Name","SecretString"}`
- * (or `SecretBinary` base64) or a 400 `{"__type": "ResourceNotFoundException", "message": …}`.
+ * `SecretsManagerClient` against the local GetSecretValue stand-in of
+ * test/support/secrets-manager-server.ts (AWS JSON 1.1).
  */
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -27,125 +23,29 @@ import {
   lookupCredentialFile,
 } from '../../src/http/credential-files.js';
 import { createLogger } from '../../src/local/logger.js';
+import {
+  arnOf,
+  SECRETS_REGION,
+  type SecretsManagerStandIn,
+  startSecretsManager,
+} from '../support/secrets-manager-server.js';
 
-// ---------------------------------------------------------------------------------------------
-// A local stand-in for Secrets Manager's GetSecretValue (JSON 1.1).
-// ---------------------------------------------------------------------------------------------
-
-const REGION = 'us-east-1';
-const ACCOUNT = '111122223333';
-const arnOf = (name: string) => `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`;
-
-interface StoredSecret {
-  readonly name: string;
-  readonly string?: string;
-  readonly binary?: Uint8Array;
-}
-
-interface Recorded {
-  readonly target: string;
-  readonly contentType: string;
-  readonly secretId: unknown;
-  readonly signed: boolean;
-}
-
-let server: Server;
-let endpoint: string;
-/** Secrets by name and by ARN. */
-const store = new Map<string, StoredSecret>();
-/** Ids answered with AccessDeniedException instead. */
-const denied = new Set<string>();
-const recorded: Recorded[] = [];
-let inFlight = 0;
-let maxInFlight = 0;
-/** Delay before each answer, so concurrent requests overlap. */
-const ANSWER_DELAY_MS = 50;
-
-function putSecret(name: string, value: { string?: string; binary?: Uint8Array }): string {
-  const secret: StoredSecret = { name, ...value };
-  store.set(name, secret);
-  store.set(arnOf(name), secret);
-  return arnOf(name);
-}
+let sm: SecretsManagerStandIn;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      inFlight++;
-      maxInFlight = Math.max(maxInFlight, inFlight);
-      const answer = (status: number, body: unknown) => {
-        setTimeout(() => {
-          inFlight--;
-          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
-          res.end(JSON.stringify(body));
-        }, ANSWER_DELAY_MS);
-      };
-      const target = String(req.headers['x-amz-target'] ?? '');
-      let input: { SecretId?: unknown } = {};
-      try {
-        input = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { SecretId?: unknown };
-      } catch {
-        // recorded as undefined below
-      }
-      recorded.push({
-        target,
-        contentType: String(req.headers['content-type'] ?? ''),
-        secretId: input.SecretId,
-        signed: String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256'),
-      });
-      if (target !== 'secretsmanager.GetSecretValue') {
-        answer(400, { __type: 'UnknownOperationException', message: target });
-        return;
-      }
-      const id = String(input.SecretId);
-      if (denied.has(id)) {
-        answer(400, {
-          __type: 'AccessDeniedException',
-          message: `User is not authorized to perform secretsmanager:GetSecretValue on ${id}`,
-        });
-        return;
-      }
-      const secret = store.get(id);
-      if (secret === undefined) {
-        answer(400, {
-          __type: 'ResourceNotFoundException',
-          message: "Secrets Manager can't find the specified secret.",
-        });
-        return;
-      }
-      answer(200, {
-        ARN: arnOf(secret.name),
-        Name: secret.name,
-        VersionId: randomUUID(),
-        VersionStages: ['AWSCURRENT'],
-        CreatedDate: 1_700_000_000,
-        ...(secret.string !== undefined ? { SecretString: secret.string } : {}),
-        ...(secret.binary !== undefined
-          ? { SecretBinary: Buffer.from(secret.binary).toString('base64') }
-          : {}),
-      });
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sm = await startSecretsManager();
 });
 
 afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
+  await sm.close();
 });
 
 let client: SecretsManagerClient;
 beforeEach(() => {
-  store.clear();
-  denied.clear();
-  recorded.length = 0;
-  maxInFlight = 0;
+  sm.reset();
   client = new SecretsManagerClient({
-    endpoint,
-    region: REGION,
+    endpoint: sm.endpoint,
+    region: SECRETS_REGION,
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
   });
 });
@@ -262,9 +162,9 @@ describe('referencedSecretIds', () => {
 
 describe('loadSecretFiles', () => {
   it('fetches each secret once, concurrently, and installs string and binary values', async () => {
-    const grafana = putSecret('grafana', { string: 'gr4f4na-pw\n' });
-    putSecret('prod/bearer', { string: 'bearer-token-value' });
-    putSecret('tls/key', { binary: new TextEncoder().encode('-----BEGIN PRIVATE KEY-----\n') });
+    const grafana = sm.putSecret('grafana', { string: 'gr4f4na-pw\n' });
+    sm.putSecret('prod/bearer', { string: 'bearer-token-value' });
+    sm.putSecret('tls/key', { binary: new TextEncoder().encode('-----BEGIN PRIVATE KEY-----\n') });
     const mapping = parseSecretFilesEnv(
       JSON.stringify({
         '/etc/prometheus/secrets/grafana': grafana,
@@ -293,22 +193,22 @@ describe('loadSecretFiles', () => {
       '-----BEGIN PRIVATE KEY-----\n',
     );
 
-    expect(recorded.map((r) => r.secretId).sort()).toEqual([grafana, 'prod/bearer', 'tls/key']);
-    for (const r of recorded) {
+    expect(sm.recorded.map((r) => r.secretId).sort()).toEqual([grafana, 'prod/bearer', 'tls/key']);
+    for (const r of sm.recorded) {
       expect(r).toMatchObject({
         target: 'secretsmanager.GetSecretValue',
         contentType: 'application/x-amz-json-1.1',
         signed: true,
       });
     }
-    expect(maxInFlight).toBe(3);
+    expect(sm.maxInFlight).toBe(3);
   });
 
   it('fails naming every unreadable secret (id, paths, SDK error name), installing nothing', async () => {
     const value = `present-${randomUUID()}`;
-    const present = putSecret('present', { string: value });
-    putSecret('forbidden', { string: `forbidden-${randomUUID()}` });
-    denied.add('forbidden');
+    const present = sm.putSecret('present', { string: value });
+    sm.putSecret('forbidden', { string: `forbidden-${randomUUID()}` });
+    sm.denied.add('forbidden');
     installCredentialFiles({ '/earlier': 'kept' });
 
     const mapping = parseSecretFilesEnv(
@@ -364,7 +264,7 @@ describe('loadSecretFiles', () => {
         '"secrets/a" resolves to /etc/prometheus/secrets/a, already mapped to secret "one"',
       ],
     });
-    expect(recorded).toEqual([]);
+    expect(sm.recorded).toEqual([]);
   });
 });
 
@@ -372,8 +272,8 @@ describe('from the environment to the request, without a value in any message or
   it('an unchanged prometheus.yml gets its credentials from Secrets Manager', async () => {
     const scrapePw = `scrape-${randomUUID()}`;
     const rwToken = `rw-${randomUUID()}`;
-    const grafana = putSecret('grafana', { string: `${scrapePw}\n` });
-    putSecret('amp/token', { string: rwToken });
+    const grafana = sm.putSecret('grafana', { string: `${scrapePw}\n` });
+    sm.putSecret('amp/token', { string: rwToken });
     const yaml = `
 scrape_configs:
   - job_name: node

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseSecretFilesEnv } from '../../src/aws/secret-files.js';
 import {
   readServerlessEnv,
   type ServerlessEnv,
@@ -27,7 +28,12 @@ const DEFAULTS: ServerlessEnv = {
   sqsEndpoint: undefined,
   windowMs: 60_000,
   maxTargetsPerTask: 50,
+  functionName: undefined,
+  secretFiles: new Map(),
+  secretsManagerEndpoint: undefined,
 };
+
+const GRAFANA_ARN = 'arn:aws:secretsmanager:eu-west-1:1:secret:grafana-AbCdEf';
 
 interface Case {
   name: string;
@@ -49,8 +55,20 @@ const cases: Case[] = [
       WINDOW_MS: '30000',
       MAX_TARGETS_PER_TASK: '10',
       OUTBOX_MAX_AGE: '1h30m',
+      AWS_LAMBDA_FUNCTION_NAME: 'stack-Scraper-1AB2',
+      LAMBDASCRAPE_SECRET_FILES: JSON.stringify({
+        '/etc/prometheus/secrets/grafana': GRAFANA_ARN,
+        'secrets/rw-token': 'amp/token',
+      }),
+      SECRETS_MANAGER_ENDPOINT: 'http://127.0.0.1:4569',
     },
     want: {
+      functionName: 'stack-Scraper-1AB2',
+      secretFiles: new Map([
+        ['/etc/prometheus/secrets/grafana', GRAFANA_ARN],
+        ['secrets/rw-token', 'amp/token'],
+      ]),
+      secretsManagerEndpoint: 'http://127.0.0.1:4569',
       outboxMaxAgeMs: 90 * 60_000,
       configPath: '/var/task/p.yml',
       dynamodbEndpoint: 'http://127.0.0.1:4567',
@@ -95,6 +113,34 @@ const cases: Case[] = [
     env: { ...REQUIRED, OUTBOX_DLQ_URL: undefined },
     errors: ['missing required variables: OUTBOX_DLQ_URL'],
   },
+  {
+    name: 'empty or blank LAMBDASCRAPE_SECRET_FILES and empty object = no secrets',
+    env: { ...REQUIRED, LAMBDASCRAPE_SECRET_FILES: ' ', AWS_LAMBDA_FUNCTION_NAME: '' },
+    want: {},
+  },
+  { name: 'secret mapping {}', env: { ...REQUIRED, LAMBDASCRAPE_SECRET_FILES: '{}' }, want: {} },
+  {
+    name: 'secret file problems listed with the others',
+    env: {
+      ...REQUIRED,
+      DEPLOYMENT_ID: undefined,
+      WINDOW_MS: 'x',
+      SECRETS_MANAGER_ENDPOINT: 'secretsmanager',
+      LAMBDASCRAPE_SECRET_FILES: JSON.stringify({ '/ok': 'fine', '/number': 42, ' /pad': 'x' }),
+    },
+    errors: [
+      'missing required variables: DEPLOYMENT_ID',
+      'WINDOW_MS must be a positive integer, got "x"',
+      'SECRETS_MANAGER_ENDPOINT must be an http(s) URL, got "secretsmanager"',
+      'LAMBDASCRAPE_SECRET_FILES: "/number": secret id must be a string (ARN or name), got number',
+      'LAMBDASCRAPE_SECRET_FILES: path " /pad" must not have leading or trailing whitespace',
+    ],
+  },
+  {
+    name: 'LAMBDASCRAPE_SECRET_FILES not JSON',
+    env: { ...REQUIRED, LAMBDASCRAPE_SECRET_FILES: '{"/a": ' },
+    errors: ['LAMBDASCRAPE_SECRET_FILES: not valid JSON ('],
+  },
   { name: 'empty OUTBOX_MAX_AGE = default', env: { ...REQUIRED, OUTBOX_MAX_AGE: ' ' }, want: {} },
   {
     name: 'OUTBOX_MAX_AGE in minutes',
@@ -127,5 +173,53 @@ describe('readServerlessEnv', () => {
     expect(e.code).toBe('SERVERLESS_ENV_INVALID');
     expect(e.problems).toHaveLength(errors.length);
     for (const s of errors) expect(e.message).toContain(s);
+  });
+});
+
+/**
+ * env.ts checks LAMBDASCRAPE_SECRET_FILES without importing src/aws/secrets-manager.ts (which
+ * loads the Secrets Manager client); this table holds both to the same rules and texts.
+ */
+describe('LAMBDASCRAPE_SECRET_FILES: the same answers as parseSecretFilesEnv', () => {
+  const raws: { name: string; raw: string }[] = [
+    { name: 'blank', raw: '  ' },
+    { name: 'empty object', raw: '{}' },
+    { name: 'valid', raw: JSON.stringify({ '/a': 'x', 'rel/b': GRAFANA_ARN, '/c': 'x' }) },
+    { name: 'not JSON', raw: '{"/a": ' },
+    { name: 'array', raw: '["/a"]' },
+    { name: 'null', raw: 'null' },
+    { name: 'number', raw: '42' },
+    {
+      name: 'every bad entry',
+      raw: JSON.stringify({
+        '/ok': 'fine',
+        '': 'id-1',
+        ' /padded': 'id-2',
+        '/number': 42,
+        '/empty': '',
+        '/blank-id': '  ',
+        '/padded-id': ' id-3',
+        '/object': { arn: 'x' },
+        '/null': null,
+        '  ': 7,
+      }),
+    },
+  ];
+  it.each(raws)('$name', ({ raw }) => {
+    let want: { mapping?: ReadonlyMap<string, string>; problems?: readonly string[] };
+    try {
+      want = { mapping: parseSecretFilesEnv(raw) };
+    } catch (err) {
+      want = { problems: (err as { problems: readonly string[] }).problems };
+    }
+    try {
+      const env = readServerlessEnv({ ...REQUIRED, LAMBDASCRAPE_SECRET_FILES: raw });
+      expect({ mapping: env.secretFiles }).toEqual(want);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ServerlessEnvError);
+      expect({ problems: (err as ServerlessEnvError).problems }).toEqual({
+        problems: want.problems?.map((p) => `LAMBDASCRAPE_SECRET_FILES: ${p}`),
+      });
+    }
   });
 });

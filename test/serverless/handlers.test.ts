@@ -1,24 +1,34 @@
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeParkedWrite, encodeParkedWrite } from '../../src/aws/sqs-outbox.js';
 import { encodeTask } from '../../src/aws/task-codec.js';
 import type { LogFields } from '../../src/local/logger.js';
 import { createLogger } from '../../src/local/logger.js';
 import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from '../../src/pipeline/self-metrics.js';
 import type { ParkedWrite } from '../../src/ports.js';
 import type { WriteResult } from '../../src/remotewrite/writer.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
 import {
+  handleDispatch,
   handleOutboxBatch,
   handleScrapeBatch,
   OUTBOX_REPLAY_CONCURRENCY,
 } from '../../src/serverless/handlers.js';
 import { createRuntime, type ServerlessRuntime } from '../../src/serverless/runtime.js';
 import type { Target } from '../../src/targets/types.js';
-import { reply, startReceiver, type TestReceiver } from '../remotewrite/wire.js';
+import {
+  type DecodedWriteRequest,
+  reply,
+  startReceiver,
+  type TestReceiver,
+} from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
 
@@ -76,6 +86,7 @@ describe('handleScrapeBatch', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
       configEnv: {},
+      selfMetrics: { writeEmf: () => {} },
     });
   });
 
@@ -122,7 +133,16 @@ describe('handleScrapeBatch', () => {
         err: expect.stringContaining('(TASK_MALFORMED)'),
       },
     ]);
-    expect(byId('unknown-job')).toMatchObject([{ msg: 'task done', kind: 'scrape', skipped: 1 }]);
+    expect(byId('unknown-job')).toMatchObject([
+      {
+        msg: 'scrape',
+        job: 'gone',
+        target: 'a'.repeat(16),
+        outcome: 'skipped',
+        reason: 'unknown-job',
+      },
+      { msg: 'task done', kind: 'scrape', skipped: 1 },
+    ]);
     expect(byId('state-read-fails')).toMatchObject([
       {
         level: 'warn',
@@ -130,7 +150,8 @@ describe('handleScrapeBatch', () => {
         err: expect.stringContaining('(SCRAPER_STATE_READ)'),
       },
     ]);
-  });
+    // The failed state read retries against the missing table for 8–30 s on a busy machine.
+  }, 60_000);
 
   it('an empty batch has no failures', async () => {
     const response = await handleScrapeBatch(
@@ -141,6 +162,17 @@ describe('handleScrapeBatch', () => {
     expect(response).toEqual({ batchItemFailures: [] });
   });
 });
+
+/** The requests that are not self-metrics (those decode; a replayed test body does not). */
+function replayed(receiver: TestReceiver) {
+  return receiver.requests.filter((r) => !isSelfMetrics(r.decoded));
+}
+
+function isSelfMetrics(decoded: DecodedWriteRequest | undefined): boolean {
+  return (decoded?.timeseries ?? []).some((s) =>
+    s.labels.some((l) => l.name === 'job' && l.value === 'lambdascrape'),
+  );
+}
 
 describe('handleOutboxBatch', () => {
   let dir: string;
@@ -217,6 +249,9 @@ describe('handleOutboxBatch', () => {
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
       logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
       configEnv: {},
+      // The self-metrics go to `up` and `down` too: a short budget keeps `down` from slowing
+      // the tests; `replayed` below leaves them out.
+      selfMetrics: { writeEmf: () => {}, writeBudgetMs: 50 },
     });
   });
 
@@ -245,7 +280,7 @@ describe('handleOutboxBatch', () => {
     const response = await handleOutboxBatch(runtime, { Records: records }, context);
     expect(response).toEqual({ batchItemFailures: [] });
 
-    expect(up.requests.map((r) => [...r.body])).toEqual([[...delivered.body]]);
+    expect(replayed(up).map((r) => [...r.body])).toEqual([[...delivered.body]]);
     const byId = (id: string) => lines.filter((l) => l.messageId === id);
     expect(byId('delivered')).toMatchObject([
       { level: 'info', msg: 'outbox write done', kind: 'delivered', remoteWrite: 'up', samples: 5 },
@@ -346,5 +381,239 @@ describe('handleOutboxBatch', () => {
     expect(await handleOutboxBatch(runtime, { Records: [] }, context)).toEqual({
       batchItemFailures: [],
     });
+  });
+});
+
+describe('self-monitoring through the handlers', () => {
+  let dir: string;
+  let dynamo: Dynalite;
+  let sqs: LocalSqs;
+  let receiver: TestReceiver;
+  let exporter: Server;
+  let port: number;
+  let runtime: ServerlessRuntime;
+  let outboxUrl: string;
+  const lines: (LogFields & { msg: string; level: string })[] = [];
+  const emf: string[] = [];
+  const SECRET_PASSWORD = 'hunter2-pw';
+  const SECRET_TOKEN = 's3cr3t-token';
+  const INSTANCE = 'stack-Scraper-AB12:c0ffee00';
+
+  /** The decoded self-metrics series `name` of `fn` in every request so far. */
+  function selfSeries(name: string, fn: string) {
+    return receiver.requests.flatMap((r) =>
+      (r.decoded?.timeseries ?? []).filter((s) => {
+        const get = (n: string) => s.labels.find((l) => l.name === n)?.value;
+        return get('__name__') === name && get('function') === fn;
+      }),
+    );
+  }
+
+  /** The EMF lines of one function, parsed. */
+  function emfOf(fn: string): Record<string, unknown>[] {
+    return emf
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((o) => o.Function === fn);
+  }
+
+  function serverlessEnv(outboxQueueUrl: string, scrapeUrl: string) {
+    return readServerlessEnv({
+      LAMBDASCRAPE_CONFIG: join(dir, 'prometheus.yml'),
+      TARGETS_TABLE: 'targets',
+      STATE_TABLE: 'state',
+      SCRAPE_QUEUE_URL: scrapeUrl,
+      OUTBOX_QUEUE_URL: outboxQueueUrl,
+      OUTBOX_DLQ_URL: outboxQueueUrl,
+      DEPLOYMENT_ID: 'test-deployment',
+      DYNAMODB_ENDPOINT: dynamo.endpoint,
+      SQS_ENDPOINT: sqs.endpoint,
+      AWS_LAMBDA_FUNCTION_NAME: 'stack-Scraper-AB12',
+    });
+  }
+
+  const runtimeOptions = () => ({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
+    configEnv: {},
+    selfMetrics: {
+      writeEmf: (line: string) => emf.push(line),
+      flushIntervalMs: 0,
+      containerId: 'c0ffee00',
+    },
+  });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ls-self-metrics-'));
+    exporter = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE app_value gauge\napp_value 7\n');
+    });
+    exporter.listen(0, '127.0.0.1');
+    await once(exporter, 'listening');
+    port = (exporter.address() as AddressInfo).port;
+    receiver = await startReceiver();
+    await writeFile(
+      join(dir, 'prometheus.yml'),
+      [
+        'scrape_configs:',
+        '  - job_name: node',
+        '    scrape_timeout: 500ms',
+        `    static_configs: [{ targets: ["127.0.0.1:${port}"] }]`,
+        'remote_write:',
+        `  - url: ${receiver.url}`,
+        '',
+      ].join('\n'),
+    );
+    dynamo = await startDynalite();
+    sqs = await startLocalSqs();
+    await createTable(dynamo.client(), 'targets', KEY_SCHEMAS.targets);
+    await createTable(dynamo.client(), 'state', KEY_SCHEMAS.state);
+    outboxUrl = (await createQueue(sqs.client)).url;
+    const scrapeUrl = (await createQueue(sqs.client)).url;
+    runtime = await createRuntime(serverlessEnv(outboxUrl, scrapeUrl), runtimeOptions());
+  });
+
+  afterAll(async () => {
+    await runtime?.close();
+    await receiver?.close();
+    exporter?.closeAllConnections();
+    await new Promise<void>((r) => (exporter ? exporter.close(() => r()) : r()));
+    await sqs?.stop();
+    await dynamo?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a scrape batch: one redacted `scrape` line per target, an EMF line, series to remote write', async () => {
+    const withUserinfo = {
+      ...target('node', 'c'.repeat(16)),
+      url: `http://admin:${SECRET_PASSWORD}@127.0.0.1:${port}/metrics`,
+      intervalMs: 1_000,
+    };
+    const withToken = {
+      ...target('node', 'd'.repeat(16)),
+      url: `http://127.0.0.1:${port}/metrics?token=${SECRET_TOKEN}&module=if_mib`,
+      intervalMs: 1_000,
+    };
+    // The next whole second: both targets (interval 1 s, offset 0) have their slot there.
+    const slotMs = Math.ceil(Date.now() / 1_000) * 1_000;
+    const response = await handleScrapeBatch(
+      runtime,
+      {
+        Records: [
+          {
+            messageId: 'task-1',
+            body: encodeTask({ kind: 'scrape', slotMs, targets: [withUserinfo, withToken] }),
+          },
+        ],
+      },
+      { getRemainingTimeInMillis: () => 30_000 },
+    );
+    expect(response).toEqual({ batchItemFailures: [] });
+
+    const scrapeLines = lines.filter((l) => l.msg === 'scrape' && l.messageId === 'task-1');
+    expect(scrapeLines).toHaveLength(2);
+    const byTarget = new Map(scrapeLines.map((l) => [l.target, l]));
+    expect(byTarget.get('c'.repeat(16))).toMatchObject({
+      level: 'info',
+      job: 'node',
+      url: `http://127.0.0.1:${port}/metrics`,
+      outcome: 'scraped',
+      slotMs,
+    });
+    expect(byTarget.get('d'.repeat(16))).toMatchObject({
+      job: 'node',
+      url: `http://127.0.0.1:${port}/metrics?token=xxxxx&module=if_mib`,
+      outcome: 'scraped',
+      slotMs,
+      up: true,
+      state: 'written',
+      latenessMs: expect.any(Number),
+      waitedMs: expect.any(Number),
+    });
+    // The handler's own lines carry neither secret (the worker's `scrape failed` line is not
+    // the handler's: see src/pipeline/scraper.ts).
+    const handlerLines = lines.filter(
+      (l) => l.messageId === 'task-1' && (l.msg === 'scrape' || l.msg === 'task done'),
+    );
+    expect(handlerLines).toHaveLength(3);
+    for (const l of handlerLines) {
+      const text = JSON.stringify(l);
+      expect(text).not.toContain(SECRET_PASSWORD);
+      expect(text).not.toContain(SECRET_TOKEN);
+      expect(text).not.toContain('admin');
+    }
+
+    const [line, ...more] = emfOf('scraper');
+    expect(more).toEqual([]);
+    const aws = (line as { _aws: { Timestamp: number; CloudWatchMetrics: unknown[] } })._aws;
+    expect(aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: EMF_NAMESPACE,
+        Dimensions: [[EMF_DIMENSION]],
+        Metrics: expect.arrayContaining([
+          { Name: 'Scrapes', Unit: 'Count' },
+          { Name: 'ScrapeLateness', Unit: 'Milliseconds' },
+          { Name: 'DynamoDbWriteUnits', Unit: 'Count' },
+        ]),
+      },
+    ]);
+    const names = (aws.CloudWatchMetrics[0] as { Metrics: { Name: string }[] }).Metrics.map(
+      (m) => m.Name,
+    );
+    for (const name of names) {
+      expect(Object.keys(EMF_METRICS)).toContain(name);
+      expect(line).toHaveProperty(name);
+    }
+    expect(line).toMatchObject({
+      Deployment: 'test-deployment',
+      Function: 'scraper',
+      Instance: INSTANCE,
+      Scrapes: 2,
+      ScrapeLateness: [expect.any(Number), expect.any(Number)],
+    });
+    expect(line?.DynamoDbWriteUnits).toBeGreaterThan(0);
+
+    const scrapes = selfSeries('lambdascrape_scrapes_total', 'scraper');
+    expect(scrapes.length).toBeGreaterThan(0);
+    const labels = Object.fromEntries(scrapes[0]!.labels.map((l) => [l.name, l.value]));
+    expect(labels).toMatchObject({ job: 'lambdascrape', instance: INSTANCE, function: 'scraper' });
+    const total = scrapes.reduce((n, s) => n + s.samples[0]!.value, 0);
+    expect(total).toBe(2);
+    // The scrape's own samples went to the same receiver.
+    expect(receiver.requests.some((r) => JSON.stringify(r.decoded).includes('app_value'))).toBe(
+      true,
+    );
+  });
+
+  it('the dispatcher observes the outbox depth (visible and delayed messages) on fauxqs', async () => {
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: outboxUrl, MessageBody: 'a' }));
+    await sqs.client.send(
+      new SendMessageCommand({ QueueUrl: outboxUrl, MessageBody: 'b', DelaySeconds: 60 }),
+    );
+    const result = await handleDispatch(runtime);
+    expect(result.window.startMs).toBeGreaterThan(0);
+
+    const [line] = emfOf('dispatcher');
+    expect(line).toMatchObject({ Function: 'dispatcher', OutboxDepth: 2, TargetsPlanned: 0 });
+    const depth = selfSeries('lambdascrape_outbox_messages', 'dispatcher');
+    expect(depth.map((s) => s.samples[0]!.value)).toEqual([2]);
+    expect(lines.some((l) => l.msg === 'outbox depth not read')).toBe(false);
+  });
+
+  it('a failed depth read is logged at warn and does not fail the dispatch', async () => {
+    const missing = `${sqs.endpoint}/000000000000/no-such-queue`;
+    const other = await createRuntime(
+      serverlessEnv(missing, (await createQueue(sqs.client)).url),
+      runtimeOptions(),
+    );
+    try {
+      await expect(handleDispatch(other)).resolves.toMatchObject({ shard: 0 });
+    } finally {
+      await other.close();
+    }
+    expect(lines.filter((l) => l.msg === 'outbox depth not read')).toMatchObject([
+      { level: 'warn', err: expect.stringContaining('SQS_QUEUE_DEPTH_FAILED') },
+    ]);
   });
 });

@@ -13,7 +13,12 @@ import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeParkedWrite } from '../../src/aws/sqs-outbox.js';
-import { type Simulation, startSimulation } from '../../src/cli/simulate.js';
+import {
+  nextScheduleMs,
+  type Simulation,
+  scheduleOffsetMs,
+  startSimulation,
+} from '../../src/cli/simulate.js';
 import { createLogger } from '../../src/local/logger.js';
 import { startReceiver, type TestReceiver } from '../remotewrite/wire.js';
 import { pollUntil } from '../support/poll.js';
@@ -24,6 +29,7 @@ describe('simulate (integration)', () => {
   let receiver: TestReceiver;
   let sim: Simulation | undefined;
   const logs: string[] = [];
+  const emf: string[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ls-simulate-'));
@@ -70,6 +76,7 @@ describe('simulate (integration)', () => {
       periodMs: 2_000,
       pollWaitSeconds: 1,
       configEnv: {},
+      writeEmf: (line) => emf.push(line),
     });
 
     const valueSamples = () =>
@@ -150,4 +157,49 @@ describe('simulate (integration)', () => {
     );
     expect(logs.some((l) => l.includes('"msg":"outbox write done"'))).toBe(true);
   }, 30_000);
+
+  it('each of the four functions flushed its own self-metrics: EMF lines and series', async () => {
+    const functionsSent = (): string[] => {
+      const sent = new Set<string>();
+      for (const r of receiver.requests) {
+        for (const s of r.decoded?.timeseries ?? []) {
+          const get = (n: string) => s.labels.find((l) => l.name === n)?.value;
+          if (get('job') !== 'lambdascrape') continue;
+          expect(get('instance')).toMatch(/^lambdascrape:[0-9a-f]{8}$/);
+          expect(get('sim')).toBe('yes');
+          sent.add(get('function') ?? '');
+        }
+      }
+      return [...sent].sort();
+    };
+    const all = ['discovery', 'dispatcher', 'outbox', 'scraper'];
+    // The outbox's flush follows its replay (the previous test), so it may still be on its way.
+    await pollUntil(async () => (functionsSent().length === all.length ? true : undefined), {
+      timeoutMs: 5_000,
+      what: 'self-metrics of the four functions remote-written',
+      describe: () => functionsSent().join(', '),
+    });
+    expect(functionsSent()).toEqual(all);
+    const functions = new Set(emf.map((l) => (JSON.parse(l) as { Function: string }).Function));
+    expect([...functions].sort()).toEqual(all);
+  });
+});
+
+describe('the simulated schedule', () => {
+  it.each([
+    { name: 'offset is 1% of a short period', periodMs: 2_000, offsetMs: 20 },
+    { name: 'offset is at most 500 ms', periodMs: 60_000, offsetMs: 500 },
+  ])('$name', ({ periodMs, offsetMs }) => {
+    expect(scheduleOffsetMs(periodMs)).toBe(offsetMs);
+  });
+
+  it.each([
+    { name: 'mid-period → next boundary + offset', now: 1_000_030_000, want: 1_000_080_500 },
+    { name: 'just before the offset → this boundary', now: 1_000_020_499, want: 1_000_020_500 },
+    { name: 'exactly at the offset → the next one', now: 1_000_020_500, want: 1_000_080_500 },
+    { name: 'on the boundary → its offset', now: 1_000_020_000, want: 1_000_020_500 },
+  ])('$name', ({ now, want }) => {
+    // 1_000_020_000 is a multiple of 60 000.
+    expect(nextScheduleMs(now, 60_000)).toBe(want);
+  });
 });
