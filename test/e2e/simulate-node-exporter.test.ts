@@ -13,15 +13,12 @@
  *    return nothing.
  *
  * Windows of 3 s, planned every 3 s (the deployment's "window = schedule period", shrunk), and a
- * 5 s interval: longer than the window and not a multiple of it, so a window holds zero or one
- * slot and the slot sits at a different place in each. The planner plans ≥ 10 s ahead (plan.ts
- * `windowFor`), so the first samples arrive ~12 s after start; the file takes about a minute.
- *
- * Not 2 s (yet): with an interval shorter than about lead + 1 s (plan.ts DEFAULT_LEAD_MS, tasks
- * bucketed by second), the next slot's task arrives while the previous one still waits for its
- * slot, and the one ScrapeWorker that simulate shares between concurrent batches drops it as a
- * "duplicate" (scraper.ts `busy`): every other slot is lost. With INTERVAL_MS = 2_000 this file
- * shows it (up samples 4 s apart, `skipped: duplicate` outcomes).
+ * 2 s interval: shorter than the window and not a divisor of it, so a window holds one or two
+ * slots at different places; and shorter than the dispatcher's lead + 1 s (plan.ts
+ * DEFAULT_LEAD_MS, tasks bucketed by second), so the next slot's task arrives while the worker
+ * still waits for the previous one — it must wait for it, not drop it (scraper.ts, step 2).
+ * The planner plans ≥ 10 s ahead (plan.ts `windowFor`), so the first samples arrive ~12 s
+ * after start; the file takes about a minute.
  *
  * Skipped, with a message, only when a binary is missing; CI installs them (.ci/run).
  */
@@ -51,7 +48,7 @@ const title =
     ? 'simulate: node_exporter into a Prometheus receiver'
     : `simulate: node_exporter into a Prometheus receiver (SKIPPED: ${missing.join(', ')} not installed; apt-get install prometheus prometheus-node-exporter)`;
 
-const INTERVAL_MS = 5_000;
+const INTERVAL_MS = 2_000;
 const WINDOW_MS = 3_000;
 const JOB = 'node';
 /** An external label, to see it on every series (§11.1) and in the phase seed (§9). */
@@ -65,7 +62,8 @@ const REPORT_SERIES = [
 ] as const;
 const REPORT_RE = REPORT_SERIES.join('|');
 /** Consecutive scrapes to see before stopping the exporter. */
-const SCRAPES_BEFORE_STOP = 6;
+/** Enough slots to span at least 5 windows (2 s apart: 16 s, over 5 windows of 3 s). */
+const SCRAPES_BEFORE_STOP = 9;
 
 /** Prometheus API seconds (possibly fractional) → whole ms. */
 const toMs = (seconds: number): number => Math.round(seconds * 1000);
