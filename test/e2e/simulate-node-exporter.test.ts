@@ -61,8 +61,10 @@ const REPORT_SERIES = [
   'up',
 ] as const;
 const REPORT_RE = REPORT_SERIES.join('|');
-/** Consecutive scrapes to see before stopping the exporter. */
-/** Enough slots to span at least 5 windows (2 s apart: 16 s, over 5 windows of 3 s). */
+/**
+ * Consecutive scrapes to see before stopping the exporter: enough slots to span at least 5
+ * windows (2 s apart: 16 s, over 5 windows of 3 s).
+ */
 const SCRAPES_BEFORE_STOP = 9;
 
 /** Prometheus API seconds (possibly fractional) → whole ms. */
