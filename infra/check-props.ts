@@ -1,0 +1,237 @@
+/**
+ * Everything `LambdaScraper` checks before it builds anything: its props against each other and
+ * against the config (credential files vs `secretFiles`, inline secrets, files to bundle). All
+ * problems are collected and thrown together as one {@link LambdaScraperPropsError}; what is
+ * worth knowing but not fatal comes back as warnings, which the construct shows at synth.
+ */
+import { resolve } from 'node:path';
+import { Duration, Token } from 'aws-cdk-lib';
+import {
+  type BundleFile,
+  credentialFileRefs,
+  inlineSecretFields,
+  planBundleFiles,
+} from './config-files.js';
+import type { FunctionRole } from './dashboard.js';
+import type { LambdaScraperProps, QueueConsumerOptions } from './lambda-scraper.js';
+import { BUNDLED_CONFIG_NAME } from './scraper-config.js';
+
+/** Props that cannot work, caught before anything is built; one message lists all. */
+export class LambdaScraperPropsError extends Error {
+  override readonly name = 'LambdaScraperPropsError';
+  readonly code = 'LAMBDASCRAPER_INVALID_PROPS';
+  constructor(readonly problems: readonly string[]) {
+    super(`LambdaScraper: ${problems.join('; ')}`);
+  }
+}
+
+export const FUNCTION_ROLES: readonly FunctionRole[] = [
+  'discovery',
+  'dispatcher',
+  'scraper',
+  'outbox',
+];
+
+/** One function's settings with the defaults applied. */
+export interface ResolvedFunctionOptions {
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly reserved: number | undefined;
+  /** Event source settings; 0 for the scheduled functions. */
+  readonly maxConcurrency: number;
+  readonly batchSize: number;
+}
+
+export const FUNCTION_DEFAULTS: Readonly<Record<FunctionRole, ResolvedFunctionOptions>> = {
+  discovery: {
+    memorySize: 512,
+    timeout: Duration.minutes(1),
+    reserved: undefined,
+    maxConcurrency: 0,
+    batchSize: 0,
+  },
+  dispatcher: {
+    memorySize: 1024,
+    timeout: Duration.minutes(1),
+    reserved: undefined,
+    maxConcurrency: 0,
+    batchSize: 0,
+  },
+  scraper: {
+    memorySize: 1024,
+    timeout: Duration.minutes(1),
+    reserved: undefined,
+    maxConcurrency: 50,
+    batchSize: 1,
+  },
+  outbox: {
+    memorySize: 512,
+    timeout: Duration.minutes(1),
+    reserved: undefined,
+    maxConcurrency: 5,
+    batchSize: 10,
+  },
+};
+export const DEFAULT_MAX_TARGETS_PER_TASK = 50;
+export const DEFAULT_OUTBOX_MAX_AGE = Duration.hours(2);
+
+/** Environment names the construct sets itself (the src/serverless/env.ts contract). */
+const OWN_ENV =
+  /^(NODE_OPTIONS|LAMBDASCRAPE_CONFIG|LAMBDASCRAPE_SECRET_FILES|DEPLOYMENT_ID|TARGETS_TABLE|STATE_TABLE|SCRAPE_QUEUE_URL|OUTBOX_QUEUE_URL|OUTBOX_DLQ_URL|WINDOW_MS|MAX_TARGETS_PER_TASK|OUTBOX_MAX_AGE)$/;
+
+export interface CheckedProps {
+  readonly functions: Readonly<Record<FunctionRole, ResolvedFunctionOptions>>;
+  readonly deploymentId: string;
+  readonly maxTargetsPerTask: number;
+  readonly outboxMaxAgeMs: number;
+  /** Data files copied beside prometheus.yml in every bundle. */
+  readonly bundleFiles: readonly BundleFile[];
+  /** Where the config holds secrets inline (allowed by `allowInlineSecrets`). */
+  readonly inlineSecrets: readonly string[];
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Checks `props`; `defaultDeploymentId` is used when the props give none. Throws
+ * {@link LambdaScraperPropsError} listing every problem.
+ */
+export function checkProps(props: LambdaScraperProps, defaultDeploymentId: string): CheckedProps {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const sc = props.config;
+
+  if (props.vpc === undefined && props.vpcSubnets !== undefined) {
+    problems.push('vpcSubnets requires vpc');
+  }
+  if (props.vpc === undefined && props.securityGroups !== undefined) {
+    problems.push('securityGroups requires vpc');
+  }
+
+  const functions = {} as Record<FunctionRole, ResolvedFunctionOptions>;
+  for (const role of FUNCTION_ROLES) {
+    const given: QueueConsumerOptions = props[role] ?? {};
+    const d = FUNCTION_DEFAULTS[role];
+    const o: ResolvedFunctionOptions = {
+      memorySize: given.memorySize ?? d.memorySize,
+      timeout: given.timeout ?? d.timeout,
+      reserved: given.reservedConcurrentExecutions,
+      maxConcurrency: given.maxConcurrency ?? d.maxConcurrency,
+      batchSize: given.batchSize ?? d.batchSize,
+    };
+    functions[role] = o;
+    const ms = o.timeout.toMilliseconds();
+    if (!(ms >= 1000 && ms <= 900_000 && ms % 1000 === 0)) {
+      problems.push(`${role}.timeout must be whole seconds, 1 s–15 min`);
+    }
+    if (!(Number.isInteger(o.memorySize) && o.memorySize >= 128 && o.memorySize <= 10240)) {
+      problems.push(`${role}.memorySize must be an integer 128–10240 MB`);
+    }
+    if (o.reserved !== undefined && !(Number.isInteger(o.reserved) && o.reserved >= 0)) {
+      problems.push(`${role}.reservedConcurrentExecutions must be a non-negative integer`);
+    }
+    if (role === 'scraper' || role === 'outbox') {
+      const mc = o.maxConcurrency;
+      if (!(Number.isInteger(mc) && mc >= 2 && mc <= 1000)) {
+        problems.push(`${role}.maxConcurrency must be an integer 2–1000`);
+      }
+      if (!(Number.isInteger(o.batchSize) && o.batchSize >= 1 && o.batchSize <= 10)) {
+        problems.push(`${role}.batchSize must be an integer 1–10`);
+      }
+      // SQS pollers above the reservation get throttled and messages bounce to the DLQ.
+      if (o.reserved !== undefined && mc > o.reserved) {
+        problems.push(
+          `${role}.maxConcurrency (${mc}) must not exceed ${role}.reservedConcurrentExecutions (${o.reserved})`,
+        );
+      }
+    } else if (given.maxConcurrency !== undefined || given.batchSize !== undefined) {
+      problems.push(
+        `${role} is scheduled, not fed by a queue: maxConcurrency and batchSize do not apply`,
+      );
+    }
+  }
+
+  const maxTargetsPerTask = props.maxTargetsPerTask ?? DEFAULT_MAX_TARGETS_PER_TASK;
+  if (!(Number.isSafeInteger(maxTargetsPerTask) && maxTargetsPerTask >= 1)) {
+    problems.push('maxTargetsPerTask must be a positive integer');
+  }
+  const outboxMaxAgeMs = (props.outboxMaxAge ?? DEFAULT_OUTBOX_MAX_AGE).toMilliseconds();
+  if (!(outboxMaxAgeMs >= 60_000 && outboxMaxAgeMs <= 7 * 86_400_000)) {
+    problems.push('outboxMaxAge must be 1 minute–7 days');
+  }
+  const deploymentId = props.deploymentId ?? defaultDeploymentId;
+  if (Token.isUnresolved(deploymentId) || deploymentId === '' || deploymentId.length > 255) {
+    problems.push('deploymentId must be a literal string of 1–255 characters');
+  }
+  for (const key of Object.keys(props.environment ?? {})) {
+    if (OWN_ENV.test(key)) problems.push(`environment ${key} is set by the construct`);
+  }
+
+  // Secrets inline would be bundled in clear.
+  const inlineSecrets = inlineSecretFields(sc.config);
+  if (inlineSecrets.length > 0) {
+    if (props.allowInlineSecrets === true) {
+      warnings.push(
+        `${sc.path} holds secrets inline, bundled in clear: ${inlineSecrets.join(', ')}`,
+      );
+    } else {
+      problems.push(
+        `${sc.path} holds secrets inline (${inlineSecrets.join(', ')}); the config is bundled in clear, so use a *_file and map it with secretFiles (or set allowInlineSecrets)`,
+      );
+    }
+  }
+
+  // Credential files: a secret-holding one must come from secretFiles; a plain one from
+  // secretFiles, extraFiles or the runtime's file system. Paths compare resolved against the
+  // config folder, as the loader and the functions resolve them.
+  const secretPaths = new Map<string, string>(); // resolved → as written
+  for (const written of Object.keys(props.secretFiles ?? {})) {
+    if (written.trim() === '') problems.push('secretFiles has an empty path');
+    else secretPaths.set(resolve(sc.dir, written), written);
+  }
+  const extraFiles = props.extraFiles ?? [];
+  const extraResolved = new Set(extraFiles.map((f) => resolve(sc.dir, f)));
+  const refs = credentialFileRefs(sc.config, sc.dir);
+  for (const ref of refs) {
+    if (secretPaths.has(ref.path)) continue;
+    const where = `${ref.where} ${ref.field} ${ref.path}`;
+    if (ref.kind === 'secret') {
+      problems.push(
+        extraResolved.has(ref.path)
+          ? `${where} holds a secret: map it in secretFiles instead of extraFiles (bundles are stored in clear)`
+          : `${where} holds a secret and is not in secretFiles: map it to a Secrets Manager secret`,
+      );
+    } else if (!extraResolved.has(ref.path)) {
+      warnings.push(
+        `${where} is neither in secretFiles nor in extraFiles: it must exist at that path in the Lambda runtime`,
+      );
+    }
+  }
+  const referenced = new Set(refs.map((r) => r.path));
+  for (const [resolved, written] of secretPaths) {
+    if (!referenced.has(resolved)) {
+      problems.push(`secretFiles path ${JSON.stringify(written)} is not a *_file of ${sc.path}`);
+    }
+  }
+
+  const bundle = planBundleFiles(sc, extraFiles);
+  problems.push(...bundle.errors);
+  for (const f of bundle.files) {
+    if (f.target === BUNDLED_CONFIG_NAME && f.source !== sc.absolutePath) {
+      problems.push(`${f.source} would replace the bundled ${BUNDLED_CONFIG_NAME}; rename it`);
+    }
+  }
+
+  if (problems.length > 0) throw new LambdaScraperPropsError(problems);
+  if (sc.config.remoteWrite.length === 0) {
+    warnings.push(`${sc.path} has no remote_write: scraped samples are discarded`);
+  }
+  return {
+    functions,
+    deploymentId,
+    maxTargetsPerTask,
+    outboxMaxAgeMs,
+    bundleFiles: bundle.files,
+    inlineSecrets,
+    warnings: [...sc.warnings, ...bundle.warnings, ...warnings],
+  };
+}

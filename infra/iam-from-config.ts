@@ -1,0 +1,149 @@
+/**
+ * What AWS access a prometheus.yml needs, derived from the config alone (no CDK here), so the
+ * construct grants exactly that (least privilege) and tests can check the derivation directly.
+ *
+ * Credentials follow the code that uses them (src/aws/sigv4.ts, src/discovery/ec2/discoverer.ts):
+ * - no `access_key`, no `profile`, no `role_arn`: the function's own role signs, so the role
+ *   needs the service permission itself (`ec2:Describe*`, `aps:RemoteWrite`);
+ * - `role_arn`: the function's role only assumes that role (`sts:AssumeRole` on exactly it);
+ *   the assumed role carries the service permission (it is the operator's, not ours);
+ * - `access_key` + `secret_key` or `profile`: the role is not used; nothing is granted (and the
+ *   construct refuses inline keys unless told otherwise, see config-files.ts).
+ */
+
+import { DEFAULT_SIGV4_SERVICE } from '../src/aws/sigv4.js';
+import type { Config } from '../src/config/types.js';
+import { parseEc2SdConfig } from '../src/discovery/ec2/config.js';
+
+/** An Amazon Managed Service for Prometheus workspace a remote write signs for. */
+export interface ApsWorkspace {
+  /** The remote_write's name (config order). */
+  readonly remoteWrite: string;
+  /** Region of the workspace; undefined → the stack's region (the signer's default, AWS_REGION). */
+  readonly region: string | undefined;
+  /**
+   * Workspace id (`ws-…`) from the URL path; undefined when the URL does not name one (a proxy
+   * or custom domain in front of AMP): then every workspace of the account in `region`.
+   */
+  readonly workspaceId: string | undefined;
+}
+
+export interface ConfigAccess {
+  /** Some ec2_sd_configs entry calls EC2 with the function's own role. */
+  readonly ec2DescribeWithOwnRole: boolean;
+  /** role_arn of ec2_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
+  readonly ec2RoleArns: readonly string[];
+  /** role_arn of remote_write sigv4 (sorted, unique): sts:AssumeRole for every function. */
+  readonly remoteWriteRoleArns: readonly string[];
+  /** AMP workspaces signed for with the function's own role: aps:RemoteWrite. */
+  readonly apsWorkspaces: readonly ApsWorkspace[];
+  /** Things the operator must know (permissions we cannot derive). */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Amazon Managed Service for Prometheus remote-write URL:
+ * `https://aps-workspaces[-fips].<region>.amazonaws.com[.cn]/workspaces/<id>/api/v1/remote_write`.
+ */
+const AMP_HOST = /^aps-workspaces(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+const AMP_PATH = /^\/workspaces\/(ws-[A-Za-z0-9-]+)\/api\/v1\/remote_write\/?$/;
+/** The workspace id in any path that follows AMP's layout (VPC endpoint DNS names, proxies). */
+const WORKSPACE_IN_PATH = /\/workspaces\/(ws-[A-Za-z0-9-]+)\//;
+
+/** Region and workspace id of an AMP remote-write URL, or undefined when it is not one. */
+export function parseAmpRemoteWriteUrl(
+  url: string,
+): { readonly region: string; readonly workspaceId: string } | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  const host = AMP_HOST.exec(u.hostname);
+  const path = AMP_PATH.exec(u.pathname);
+  if (u.protocol !== 'https:' || host === null || path === null) return undefined;
+  return { region: host[1]!, workspaceId: path[1]! };
+}
+
+const sortedUnique = (xs: readonly string[]) => [...new Set(xs)].sort();
+
+export function accessFromConfig(config: Config): ConfigAccess {
+  let ec2DescribeWithOwnRole = false;
+  const ec2RoleArns: string[] = [];
+  const warnings: string[] = [];
+  for (const job of config.scrapeConfigs) {
+    const list = job.otherSdConfigs.ec2_sd_configs ?? [];
+    list.forEach((raw, i) => {
+      // Already validated by loadCheckedConfig; parsing again gives the typed entry.
+      const where = `job ${JSON.stringify(job.jobName)} ec2_sd_configs[${i}]`;
+      const sd = parseEc2SdConfig(raw, where);
+      if (sd.roleArn !== undefined) ec2RoleArns.push(sd.roleArn);
+      else if (sd.accessKey === undefined && sd.profile === undefined)
+        ec2DescribeWithOwnRole = true;
+      if (sd.profile !== undefined) {
+        warnings.push(
+          `${where}: profile ${JSON.stringify(sd.profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`,
+        );
+      }
+    });
+  }
+
+  const remoteWriteRoleArns: string[] = [];
+  const apsWorkspaces: ApsWorkspace[] = [];
+  for (const rw of config.remoteWrite) {
+    const sigv4 = rw.sigv4;
+    if (sigv4 === undefined) continue;
+    const where = `remote_write ${JSON.stringify(rw.name)} sigv4`;
+    if (sigv4.profile !== undefined) {
+      warnings.push(
+        `${where}: profile ${JSON.stringify(sigv4.profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`,
+      );
+    }
+    if (sigv4.roleArn !== undefined) {
+      remoteWriteRoleArns.push(sigv4.roleArn);
+      continue;
+    }
+    if (sigv4.accessKey !== undefined || sigv4.profile !== undefined) continue;
+    const service = sigv4.service ?? DEFAULT_SIGV4_SERVICE;
+    if (service !== DEFAULT_SIGV4_SERVICE) {
+      warnings.push(
+        `${where}: signs for service ${JSON.stringify(service)}; no permission is derived for it: grant it to the functions' roles yourself (LambdaScraper.functions)`,
+      );
+      continue;
+    }
+    const amp = parseAmpRemoteWriteUrl(rw.url);
+    if (amp !== undefined) {
+      apsWorkspaces.push({
+        remoteWrite: rw.name,
+        region: amp.region,
+        workspaceId: amp.workspaceId,
+      });
+      continue;
+    }
+    let pathWorkspace: string | undefined;
+    let host = '';
+    try {
+      const u = new URL(rw.url);
+      pathWorkspace = WORKSPACE_IN_PATH.exec(u.pathname)?.[1];
+      host = u.hostname;
+    } catch {
+      pathWorkspace = undefined;
+    }
+    const hostRegion = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\./.exec(host)?.[1];
+    const region = sigv4.region ?? hostRegion;
+    if (pathWorkspace === undefined) {
+      warnings.push(
+        `${where}: the URL names no AMP workspace, so aps:RemoteWrite is granted on every workspace of the account in ${region ?? 'the stack region'}`,
+      );
+    }
+    apsWorkspaces.push({ remoteWrite: rw.name, region, workspaceId: pathWorkspace });
+  }
+  return {
+    ec2DescribeWithOwnRole,
+    ec2RoleArns: sortedUnique(ec2RoleArns),
+    remoteWriteRoleArns: sortedUnique(remoteWriteRoleArns),
+    apsWorkspaces,
+    warnings,
+  };
+}

@@ -1,0 +1,567 @@
+/**
+ * `LambdaScraper`: one lambdascrape deployment (DESIGN.md "The flow") as a reusable construct —
+ * two DynamoDB tables, the scrape queue and the outbox with their dead-letter queues, the four
+ * functions with their schedules and SQS event sources, least-privilege roles derived from the
+ * prometheus.yml, and a dashboard with alarms. `infra/bin/app.ts` deploys it; a user's own CDK
+ * app can too:
+ *
+ * ```ts
+ * const config = await loadScraperConfig('prometheus.yml'); // throws as `check config` would
+ * new LambdaScraper(stack, 'Scraper', { config, alarmTopic });
+ * ```
+ *
+ * Secure by default: encrypted tables and queues, TLS-only queue policies, one role per function
+ * with only the actions its code calls on only its resources, secrets as ARNs only (the
+ * functions fetch them at cold start, src/aws/secrets-manager.ts), no inline secret in the
+ * bundled config unless `allowInlineSecrets`. cdk-nag findings that remain are acknowledged
+ * here, each with its reason (see {@link NAG_REASONS}).
+ */
+import { fileURLToPath } from 'node:url';
+import { Annotations, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { formatDuration } from '../src/config/duration.js';
+import { type CheckedProps, checkProps, FUNCTION_ROLES } from './check-props.js';
+import type { BundleFile } from './config-files.js';
+import { type FunctionRole, ScraperMonitoring } from './dashboard.js';
+import { accessFromConfig, type ConfigAccess } from './iam-from-config.js';
+import { BUNDLED_CONFIG_NAME, type ScraperConfig } from './scraper-config.js';
+
+export { LambdaScraperPropsError } from './check-props.js';
+
+/** The repository root: functions/, package-lock.json. */
+const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** Memory, timeout and concurrency of one function. */
+export interface FunctionOptions {
+  /** MB. @default discovery 512, dispatcher 1024, scraper 1024, outbox 512 */
+  readonly memorySize?: number;
+  /** @default 1 minute (each queue's visibility timeout is 6× its consumer's timeout) */
+  readonly timeout?: Duration;
+  /** Reserved concurrency. @default none (the account's unreserved pool) */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/** A function fed by an SQS event source. */
+export interface QueueConsumerOptions extends FunctionOptions {
+  /**
+   * Most concurrent invocations the event source starts (2–1000); the cap on how fast a
+   * backlog drains. @default scraper 50, outbox 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Messages per invocation (1–10). The scraper runs a batch's tasks concurrently, so its
+   * memory grows with it. @default scraper 1, outbox 10
+   */
+  readonly batchSize?: number;
+}
+
+export interface LambdaScraperProps {
+  /** The checked prometheus.yml, from `loadScraperConfig(path)`. Bundled into every function. */
+  readonly config: ScraperConfig;
+  /**
+   * Credential files served from AWS Secrets Manager: the key is the path exactly as written in
+   * prometheus.yml (`password_file`, `credentials_file`, `bearer_token_file`, TLS files, …),
+   * the value the secret. Every function may read every listed secret
+   * (`secretsmanager:GetSecretValue` on exactly these ARNs) and nothing else. A `*_file` that
+   * holds a secret must be listed here; a listed path no `*_file` names is an error.
+   * @default none
+   */
+  readonly secretFiles?: Readonly<Record<string, ISecret>>;
+  /**
+   * More files to bundle beside the config, relative to its folder (a `ca_file`, say). Bundles
+   * are stored in clear: list no secret here (the construct refuses secret-holding `*_file`s).
+   * Matches of `scrape_config_files` and `file_sd_configs` are bundled without being listed.
+   * @default none
+   */
+  readonly extraFiles?: readonly string[];
+  /**
+   * Bundle the config even though it holds secrets inline (`password:`, `bearer_token:`,
+   * sigv4/ec2 `secret_key:` …). They end up in clear in the code package.
+   * @default false: such a config is refused; use `*_file` + `secretFiles`
+   */
+  readonly allowInlineSecrets?: boolean;
+  /**
+   * DEPLOYMENT_ID: the deployment's stable identity — the seed of every target's fixed phase
+   * (§9) and the `Deployment` dimension of the self-metrics. Changing it moves every target's
+   * phase once. @default `<stack name>/<construct path in the stack>`
+   */
+  readonly deploymentId?: string;
+  /** @default Architecture.ARM_64 */
+  readonly architecture?: Architecture;
+  /** @default memory 512 MB, timeout 1 minute */
+  readonly discovery?: FunctionOptions;
+  /** @default memory 1024 MB, timeout 1 minute */
+  readonly dispatcher?: FunctionOptions;
+  /** @default memory 1024 MB, timeout 1 minute, maxConcurrency 50, batchSize 1 */
+  readonly scraper?: QueueConsumerOptions;
+  /** @default memory 512 MB, timeout 1 minute, maxConcurrency 5, batchSize 10 */
+  readonly outbox?: QueueConsumerOptions;
+  /** MAX_TARGETS_PER_TASK: targets per scrape task (SQS message). @default 50 */
+  readonly maxTargetsPerTask?: number;
+  /** OUTBOX_MAX_AGE: a parked write older than this is dead-lettered (1 minute–7 days). @default 2 hours */
+  readonly outboxMaxAge?: Duration;
+  /**
+   * Extra environment of every function, e.g. for `$VAR` in external_labels (the config is
+   * checked at synth with the deploying shell's environment, as `check config` does).
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Run the functions in this VPC, to scrape private targets (10.x addresses of EC2 instances).
+   * The subnets need a route to the AWS APIs (NAT gateway or VPC endpoints for DynamoDB, SQS,
+   * CloudWatch Logs, Secrets Manager, STS, EC2, AMP) and to the remote-write backend.
+   * @default no VPC: the functions reach public endpoints only
+   */
+  readonly vpc?: IVpc;
+  /** Requires `vpc`. @default the VPC's private subnets */
+  readonly vpcSubnets?: SubnetSelection;
+  /** Requires `vpc`. @default one security group allowing all outbound traffic */
+  readonly securityGroups?: readonly ISecurityGroup[];
+  /** Alarm and OK notifications. @default none (alarms still show on the dashboard) */
+  readonly alarmTopic?: ITopic;
+  /** p99 scrape-start lateness alarm threshold. @default 5 seconds */
+  readonly latenessAlarmThreshold?: Duration;
+  /** @default a generated name */
+  readonly dashboardName?: string;
+  /**
+   * Point-in-time recovery of both tables. Off by default: the targets table is rebuilt by
+   * discovery within a minute and a lost scrape state only costs one round of stale markers.
+   * @default false
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /** Tables and log groups on stack deletion (all their data can be rebuilt). @default DESTROY */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Handler source files, for wrapping the shipped handlers. Each must `export const handler`.
+   * @default functions/<role>.ts of this repository
+   */
+  readonly entries?: Partial<Readonly<Record<FunctionRole, string>>>;
+}
+
+/** Why each remaining cdk-nag finding is acceptable (ids as cdk-nag prints them). */
+export const NAG_REASONS = {
+  ec2Describe:
+    'ec2:DescribeInstances and ec2:DescribeAvailabilityZones do not support resource-level permissions (EC2 requires Resource "*"); they are granted only to the discovery function and only because the config has an ec2_sd_configs entry using the function role.',
+  vpcEni:
+    'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses on "*" to attach a function to a VPC (the same actions as AWSLambdaVPCAccessExecutionRole, inline so nothing else comes with them); granted only when a VPC is given.',
+  apsAnyWorkspace:
+    'A remote_write signs with SigV4 for AMP but its URL names no workspace (proxy or custom domain), so aps:RemoteWrite is scoped to the workspaces of this account in that region, not one workspace.',
+  pitr: 'Point-in-time recovery is off by choice (pointInTimeRecovery prop): the targets table is recomputed by discovery every minute and a lost scrape state costs one round of stale markers, while PITR is billed per GB of the state table.',
+} as const;
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/** Shell commands (bash -c, run by CDK's local bundling) copying the config and its files. */
+function copyCommands(config: ScraperConfig, files: readonly BundleFile[], outputDir: string) {
+  const commands = [
+    `cp ${shellQuote(config.absolutePath)} ${shellQuote(`${outputDir}/${BUNDLED_CONFIG_NAME}`)}`,
+  ];
+  for (const f of files) {
+    const target = `${outputDir}/${f.target}`;
+    const dir = target.slice(0, target.lastIndexOf('/'));
+    commands.push(
+      `mkdir -p ${shellQuote(dir)} && cp ${shellQuote(f.source)} ${shellQuote(target)}`,
+    );
+  }
+  return commands;
+}
+
+/**
+ * An ES module has no `require`, but the CommonJS packages esbuild wraps (undici first) call
+ * `require("node:assert")` and friends: without this banner the bundle fails at import with
+ * "Dynamic require of "node:assert" is not supported" (checked on a real bundle).
+ */
+const ESM_REQUIRE_BANNER =
+  "import{createRequire as __lambdascrapeCreateRequire}from'node:module';const require=__lambdascrapeCreateRequire(import.meta.url);";
+
+export class LambdaScraper extends Construct {
+  /** Targets table: partition key `pk` (S). */
+  readonly targetsTable: Table;
+  /** Scrape state and window ledger: `pk` (S) + `sk` (S), TTL on `expiresAt`. */
+  readonly stateTable: Table;
+  readonly scrapeQueue: Queue;
+  readonly scrapeDeadLetterQueue: Queue;
+  readonly outboxQueue: Queue;
+  readonly outboxDeadLetterQueue: Queue;
+  /** The four functions; add permissions the config cannot imply with `addToRolePolicy`. */
+  readonly functions: Readonly<Record<FunctionRole, NodejsFunction>>;
+  readonly monitoring: ScraperMonitoring;
+  readonly deploymentId: string;
+  /** What the config asked for (IAM derivation), for inspection and tests. */
+  readonly access: ConfigAccess;
+
+  constructor(scope: Construct, id: string, props: LambdaScraperProps) {
+    super(scope, id);
+    const checked = checkProps(props, defaultDeploymentId(this));
+    const access = accessFromConfig(props.config.config);
+    for (const w of [...checked.warnings, ...access.warnings]) {
+      Annotations.of(this).addWarningV2('lambdascrape:config', w);
+    }
+    this.access = access;
+    this.deploymentId = checked.deploymentId;
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.DESTROY;
+
+    // Tables. Key names: src/aws/dynamodb-target-store.ts, dynamodb-state-store.ts and
+    // dynamodb-window-ledger.ts (window claims share the state table and expire by TTL).
+    const pitr = props.pointInTimeRecovery ?? false;
+    const tableProps = {
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: pitr },
+      removalPolicy,
+    } as const;
+    this.targetsTable = new Table(this, 'TargetsTable', {
+      ...tableProps,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+    });
+    this.stateTable = new Table(this, 'StateTable', {
+      ...tableProps,
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      timeToLiveAttribute: 'expiresAt',
+    });
+    if (!pitr) {
+      for (const t of [this.targetsTable, this.stateTable]) {
+        Validations.of(t).acknowledge({ id: 'AwsSolutions-DDB3', reason: NAG_REASONS.pitr });
+      }
+    }
+
+    // Queues: encrypted, TLS only, visibility 6× the consumer's timeout (AWS's guidance for
+    // Lambda event sources), each with a dead-letter queue.
+    const queueBase = { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true } as const;
+    const visibility = (role: FunctionRole) =>
+      Duration.seconds(6 * checked.functions[role].timeout.toSeconds());
+    this.scrapeDeadLetterQueue = new Queue(this, 'ScrapeDeadLetterQueue', {
+      ...queueBase,
+      retentionPeriod: Duration.days(14),
+    });
+    this.scrapeQueue = new Queue(this, 'ScrapeQueue', {
+      ...queueBase,
+      visibilityTimeout: visibility('scraper'),
+      // A task is worth nothing after its slot (late ones are dropped); a day keeps a backlog
+      // around long enough to look at.
+      retentionPeriod: Duration.days(1),
+      deadLetterQueue: { queue: this.scrapeDeadLetterQueue, maxReceiveCount: 3 },
+    });
+    this.outboxDeadLetterQueue = new Queue(this, 'OutboxDeadLetterQueue', {
+      ...queueBase,
+      retentionPeriod: Duration.days(14),
+    });
+    this.outboxQueue = new Queue(this, 'OutboxQueue', {
+      ...queueBase,
+      visibilityTimeout: visibility('outbox'),
+      // Beyond OUTBOX_MAX_AGE (at most 7 days): the replayer, not retention, expires writes.
+      retentionPeriod: Duration.days(14),
+      // A backstop for crashes: the replayer dead-letters what it gives up on itself.
+      deadLetterQueue: { queue: this.outboxDeadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    const roles = {} as Record<FunctionRole, Role>;
+    const functions = {} as Record<FunctionRole, NodejsFunction>;
+    const environment = this.environment(props, checked);
+    for (const role of FUNCTION_ROLES) {
+      roles[role] = new Role(this, `${pascal(role)}Role`, {
+        assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+        description: `lambdascrape ${role} function (${checked.deploymentId})`,
+      });
+      functions[role] = this.createFunction(role, roles[role], props, checked, environment);
+    }
+    this.functions = functions;
+    this.addTriggers(checked);
+    this.grantPipeline(roles);
+    this.grantFromConfig(roles, props, access);
+
+    this.monitoring = new ScraperMonitoring(this, 'Monitoring', {
+      deploymentId: checked.deploymentId,
+      functions: functions as Record<FunctionRole, IFunction>,
+      scrapeQueue: this.scrapeQueue,
+      scrapeDeadLetterQueue: this.scrapeDeadLetterQueue,
+      outboxQueue: this.outboxQueue,
+      outboxDeadLetterQueue: this.outboxDeadLetterQueue,
+      ...(props.alarmTopic === undefined ? {} : { alarmTopic: props.alarmTopic }),
+      ...(props.latenessAlarmThreshold === undefined
+        ? {}
+        : { latenessThreshold: props.latenessAlarmThreshold }),
+      ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
+    });
+  }
+
+  /** The environment every function gets (src/serverless/env.ts reads it). */
+  private environment(props: LambdaScraperProps, checked: CheckedProps): Record<string, string> {
+    const environment: Record<string, string> = {
+      ...(props.environment ?? {}),
+      NODE_OPTIONS: '--enable-source-maps',
+      LAMBDASCRAPE_CONFIG: `./${BUNDLED_CONFIG_NAME}`,
+      TARGETS_TABLE: this.targetsTable.tableName,
+      STATE_TABLE: this.stateTable.tableName,
+      SCRAPE_QUEUE_URL: this.scrapeQueue.queueUrl,
+      OUTBOX_QUEUE_URL: this.outboxQueue.queueUrl,
+      OUTBOX_DLQ_URL: this.outboxDeadLetterQueue.queueUrl,
+      DEPLOYMENT_ID: checked.deploymentId,
+      MAX_TARGETS_PER_TASK: String(checked.maxTargetsPerTask),
+      OUTBOX_MAX_AGE: formatDuration(checked.outboxMaxAgeMs),
+    };
+    const secrets = Object.entries(props.secretFiles ?? {});
+    if (secrets.length > 0) {
+      // Only ARNs reach the template; the functions fetch the values at cold start.
+      environment.LAMBDASCRAPE_SECRET_FILES = Stack.of(this).toJsonString(
+        Object.fromEntries(secrets.map(([path, secret]) => [path, secret.secretArn])),
+      );
+    }
+    return environment;
+  }
+
+  private createFunction(
+    role: FunctionRole,
+    fnRole: Role,
+    props: LambdaScraperProps,
+    checked: CheckedProps,
+    environment: Record<string, string>,
+  ): NodejsFunction {
+    const o = checked.functions[role];
+    const logGroup = new LogGroup(this, `${pascal(role)}Logs`, {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    // The role has no managed policy: it writes to its own log group only.
+    logGroup.grantWrite(fnRole);
+    const config = props.config;
+    return new NodejsFunction(this, `${pascal(role)}Function`, {
+      entry: props.entries?.[role] ?? `${PROJECT_ROOT}functions/${role}.ts`,
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: props.architecture ?? Architecture.ARM_64,
+      memorySize: o.memorySize,
+      timeout: o.timeout,
+      ...(o.reserved === undefined ? {} : { reservedConcurrentExecutions: o.reserved }),
+      role: fnRole,
+      logGroup,
+      environment,
+      description: `lambdascrape ${role} (${checked.deploymentId})`,
+      // Scheduled functions: a retry would come after the minute it was for, and the next
+      // scheduled run does the work (discovery recomputes, the dispatcher plans the next window).
+      ...(role === 'discovery' || role === 'dispatcher' ? { retryAttempts: 0 } : {}),
+      ...(props.vpc === undefined
+        ? {}
+        : {
+            vpc: props.vpc,
+            ...(props.vpcSubnets === undefined ? {} : { vpcSubnets: props.vpcSubnets }),
+            ...(props.securityGroups === undefined
+              ? {}
+              : { securityGroups: [...props.securityGroups] }),
+          }),
+      bundling: {
+        format: OutputFormat.ESM,
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        // Stack traces need the mappings only; the sources would add 60% to the map.
+        sourcesContent: false,
+        // ES module builds first: the AWS SDK's dist-es tree-shakes far better (-650 KB).
+        mainFields: ['module', 'main'],
+        // Bundle our pinned SDK (the versions tested against dynalite and fauxqs) rather than
+        // the runtime's, which changes under us; tree-shaken, only the clients we use ship.
+        bundleAwsSDK: true,
+        externalModules: [],
+        logLevel: LogLevel.WARNING,
+        commandHooks: {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (_inputDir: string, outputDir: string) =>
+            copyCommands(config, checked.bundleFiles, outputDir),
+        },
+      },
+    });
+  }
+
+  /** Every-minute schedules and the two SQS event sources. */
+  private addTriggers(checked: CheckedProps): void {
+    const consume = (role: 'scraper' | 'outbox', queue: Queue) =>
+      this.functions[role].addEventSource(
+        new SqsEventSource(queue, {
+          batchSize: checked.functions[role].batchSize,
+          reportBatchItemFailures: true,
+          maxConcurrency: checked.functions[role].maxConcurrency,
+        }),
+      );
+    consume('scraper', this.scrapeQueue);
+    consume('outbox', this.outboxQueue);
+    for (const role of ['discovery', 'dispatcher'] as const) {
+      new Rule(this, `${pascal(role)}Schedule`, {
+        description: `lambdascrape ${role}, every minute (${checked.deploymentId})`,
+        schedule: Schedule.rate(Duration.minutes(1)),
+        targets: [
+          new LambdaFunction(this.functions[role], {
+            retryAttempts: 0,
+            maxEventAge: Duration.minutes(1),
+          }),
+        ],
+      });
+    }
+  }
+
+  /**
+   * Exactly the calls each function's code makes on this deployment's resources. (The event
+   * sources grant the consumers ReceiveMessage/DeleteMessage/ChangeMessageVisibility/
+   * GetQueueAttributes/GetQueueUrl on their own queue.)
+   */
+  private grantPipeline(roles: Record<FunctionRole, Role>): void {
+    const add = statementAdder(roles);
+    const targets = [this.targetsTable.tableArn];
+    const state = [this.stateTable.tableArn];
+    // Discovery: DynamoDbTargetStore.list (Scan) and .apply (BatchWriteItem); retire tasks.
+    add('discovery', 'TargetsReadWrite', ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], targets);
+    add('discovery', 'SendRetireTasks', ['sqs:SendMessage'], [this.scrapeQueue.queueArn]);
+    // Dispatcher: list targets, claim the window (conditional PutItem), send the tasks
+    // (SendMessageBatch is authorized as sqs:SendMessage), read the outbox depth.
+    add('dispatcher', 'TargetsRead', ['dynamodb:Scan'], targets);
+    add('dispatcher', 'ClaimWindow', ['dynamodb:PutItem'], state);
+    add('dispatcher', 'SendScrapeTasks', ['sqs:SendMessage'], [this.scrapeQueue.queueArn]);
+    add('dispatcher', 'ReadOutboxDepth', ['sqs:GetQueueAttributes'], [this.outboxQueue.queueArn]);
+    // Scraper: DynamoDbScrapeStateStore (batch reads, conditional head put, chunk writes,
+    // cleanup query/delete); parks failed remote writes in the outbox.
+    add(
+      'scraper',
+      'ScrapeStateReadWrite',
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:Query',
+      ],
+      state,
+    );
+    add('scraper', 'ParkRemoteWrites', ['sqs:SendMessage'], [this.outboxQueue.queueArn]);
+    // Outbox replayer: re-parks with backoff, dead-letters what it gives up on.
+    add(
+      'outbox',
+      'ReparkAndDeadLetter',
+      ['sqs:SendMessage'],
+      [this.outboxQueue.queueArn, this.outboxDeadLetterQueue.queueArn],
+    );
+  }
+
+  /** What the config and the optional props imply: EC2 SD, SigV4, secrets, VPC. */
+  private grantFromConfig(
+    roles: Record<FunctionRole, Role>,
+    props: LambdaScraperProps,
+    access: ConfigAccess,
+  ): void {
+    const add = statementAdder(roles);
+    const stack = Stack.of(this);
+    /** Reasons for `Resource::*` per role, acknowledged in one cdk-nag finding below. */
+    const wildcardReasons = new Map<FunctionRole, string[]>();
+    const wildcard = (role: FunctionRole, reason: string) =>
+      wildcardReasons.set(role, [...(wildcardReasons.get(role) ?? []), reason]);
+
+    // EC2 discovery runs in the discovery function only.
+    if (access.ec2DescribeWithOwnRole) {
+      add(
+        'discovery',
+        'Ec2ServiceDiscovery',
+        ['ec2:DescribeInstances', 'ec2:DescribeAvailabilityZones'],
+        ['*'],
+      );
+      wildcard('discovery', NAG_REASONS.ec2Describe);
+    }
+    if (access.ec2RoleArns.length > 0) {
+      add('discovery', 'AssumeEc2DiscoveryRoles', ['sts:AssumeRole'], [...access.ec2RoleArns]);
+    }
+
+    // Remote write and secrets: every function may forward its own metrics through remote
+    // write, and every function fetches every secret at cold start.
+    const apsArns = [
+      ...new Set(
+        access.apsWorkspaces.map((ws) =>
+          stack.formatArn({
+            service: 'aps',
+            region: ws.region ?? Aws.REGION,
+            resource: 'workspace',
+            resourceName: ws.workspaceId ?? '*',
+          }),
+        ),
+      ),
+    ];
+    const secrets = Object.values(props.secretFiles ?? {});
+    // A secret imported by name or partial ARN: "-??????" matches Secrets Manager's 6-character
+    // suffix, as CDK's own grants do.
+    const secretArns = secrets.map((s) => s.secretFullArn ?? `${s.secretArn}-??????`);
+    for (const role of FUNCTION_ROLES) {
+      if (apsArns.length > 0) add(role, 'AmpRemoteWrite', ['aps:RemoteWrite'], apsArns);
+      if (access.remoteWriteRoleArns.length > 0) {
+        add(role, 'AssumeRemoteWriteRoles', ['sts:AssumeRole'], [...access.remoteWriteRoleArns]);
+      }
+      if (secretArns.length > 0) {
+        add(role, 'ReadCredentialFileSecrets', ['secretsmanager:GetSecretValue'], secretArns);
+        for (const s of secrets) s.encryptionKey?.grantDecrypt(roles[role]);
+      }
+      if (props.vpc !== undefined) {
+        add(
+          role,
+          'LambdaVpcNetworkInterfaces',
+          [
+            'ec2:CreateNetworkInterface',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DeleteNetworkInterface',
+            'ec2:AssignPrivateIpAddresses',
+            'ec2:UnassignPrivateIpAddresses',
+          ],
+          ['*'],
+        );
+        wildcard(role, NAG_REASONS.vpcEni);
+      }
+    }
+
+    // cdk-nag acknowledgements, each finding by the exact id cdk-nag prints.
+    for (const role of FUNCTION_ROLES) {
+      const reasons = wildcardReasons.get(role);
+      if (reasons !== undefined) {
+        Validations.of(roles[role]).acknowledge({
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: reasons.join(' '),
+        });
+      }
+      for (const ws of access.apsWorkspaces) {
+        if (ws.workspaceId !== undefined) continue;
+        Validations.of(roles[role]).acknowledge({
+          id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:aps:${ws.region ?? '<AWS::Region>'}:<AWS::AccountId>:workspace/*]`,
+          reason: NAG_REASONS.apsAnyWorkspace,
+        });
+      }
+    }
+  }
+}
+
+const pascal = (role: string) => `${role[0]!.toUpperCase()}${role.slice(1)}`;
+
+/** `add(role, sid, actions, resources)`: one Allow statement on that function's role. */
+function statementAdder(roles: Record<FunctionRole, Role>) {
+  return (role: FunctionRole, sid: string, actions: string[], resources: string[]) =>
+    roles[role].addToPrincipalPolicy(
+      new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources }),
+    );
+}
+
+/** `<stack name>/<path of the construct inside its stack>`. */
+function defaultDeploymentId(c: Construct): string {
+  const stack = Stack.of(c);
+  const inStack = c.node.path.slice(stack.node.path.length).replace(/^\//, '');
+  return `${stack.stackName}/${inStack}`;
+}

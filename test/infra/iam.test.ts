@@ -1,0 +1,356 @@
+/**
+ * Least privilege, derived from the config: which statements each function's role gets for
+ * configs with and without EC2 SD, SigV4 remote write, secrets and a VPC — and nothing more.
+ */
+import type { Stack } from 'aws-cdk-lib';
+import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { describe, expect, it } from 'vitest';
+import {
+  actionsOf,
+  type Built,
+  build,
+  configFrom,
+  refTo,
+  STATIC_ONLY,
+  statement,
+  statementsOf,
+} from './support.js';
+
+const ROLES = ['discovery', 'dispatcher', 'scraper', 'outbox'] as const;
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const CONSUME = [
+  'sqs:ChangeMessageVisibility',
+  'sqs:DeleteMessage',
+  'sqs:GetQueueAttributes',
+  'sqs:GetQueueUrl',
+  'sqs:ReceiveMessage',
+];
+const sorted = (xs: string[]) => [...new Set(xs)].sort();
+
+/** The actions of a deployment whose config needs nothing from AWS but the pipeline. */
+const PIPELINE_ONLY = {
+  discovery: sorted([...LOGS, 'dynamodb:Scan', 'dynamodb:BatchWriteItem', 'sqs:SendMessage']),
+  dispatcher: sorted([
+    ...LOGS,
+    'dynamodb:Scan',
+    'dynamodb:PutItem',
+    'sqs:SendMessage',
+    'sqs:GetQueueAttributes',
+  ]),
+  scraper: sorted([
+    ...LOGS,
+    'dynamodb:BatchGetItem',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:Query',
+    'sqs:SendMessage',
+    ...CONSUME,
+  ]),
+  outbox: sorted([...LOGS, 'sqs:SendMessage', ...CONSUME]),
+} as const;
+
+const EC2_OWN_ROLE = `
+scrape_configs:
+  - job_name: node
+    ec2_sd_configs:
+      - region: eu-west-1
+        port: 9100
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+const EC2_ROLE_ARN = `
+scrape_configs:
+  - job_name: node
+    ec2_sd_configs:
+      - region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/discovery
+      - region: us-east-1
+        role_arn: arn:aws:iam::210987654321:role/discovery
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+const AMP_URL =
+  'https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/ws-8f2b6c1e-3d4a-4e5f-9a6b-7c8d9e0f1a2b/api/v1/remote_write';
+const SIGV4_AMP = `
+scrape_configs:
+  - job_name: web
+    static_configs: [{ targets: [example.com:80] }]
+remote_write:
+  - url: ${AMP_URL}
+    sigv4: { region: eu-west-1 }
+`;
+const SIGV4_ROLE = `
+scrape_configs:
+  - job_name: web
+    static_configs: [{ targets: [example.com:80] }]
+remote_write:
+  - url: ${AMP_URL}
+    sigv4:
+      region: eu-west-1
+      role_arn: arn:aws:iam::999988887777:role/amp-writer
+`;
+const SIGV4_PROXY = `
+scrape_configs:
+  - job_name: web
+    static_configs: [{ targets: [example.com:80] }]
+remote_write:
+  - url: https://amp-proxy.internal.example.com/write
+    sigv4: { region: us-west-2 }
+`;
+const SIGV4_STATIC_KEYS = `
+scrape_configs:
+  - job_name: web
+    static_configs: [{ targets: [example.com:80] }]
+remote_write:
+  - url: ${AMP_URL}
+    sigv4: { region: eu-west-1, access_key: AKIAEXAMPLE, secret_key: not-really }
+`;
+const BASIC_AUTH_FILE = `
+scrape_configs:
+  - job_name: app
+    authorization:
+      credentials_file: tokens/app
+    static_configs: [{ targets: [app.example.com:443] }]
+remote_write:
+  - url: https://prometheus-prod-24-prod-eu-west-2.grafana.net/api/prom/push
+    basic_auth:
+      username: "1234567"
+      password_file: /run/secrets/grafana-cloud-token
+`;
+const GRAFANA_ARN =
+  'arn:aws:secretsmanager:eu-west-2:111122223333:secret:lambdascrape/grafana-AbCdEf';
+
+function noneOf(b: Built, prefixes: string[]) {
+  for (const role of ROLES) {
+    for (const action of actionsOf(b, role)) {
+      for (const p of prefixes) expect(action.startsWith(p), `${role}: ${action}`).toBe(false);
+    }
+  }
+}
+
+describe('the pipeline alone (static targets, remote write without SigV4)', () => {
+  it.each(ROLES)('%s gets exactly the calls its code makes', async (role) => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+  });
+
+  it('every statement is scoped to this deployment’s resources (no "*")', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    for (const role of ROLES) {
+      for (const s of statementsOf(b, role)) {
+        expect(JSON.stringify(s.resources), `${role} ${s.sid}`).not.toContain('"*"');
+      }
+    }
+    const s = b.scraper;
+    const arn = (c: Parameters<typeof refTo>[1]) => ({
+      'Fn::GetAtt': [refTo(b.stack, c).Ref, 'Arn'],
+    });
+    expect(statement(b, 'discovery', 'TargetsReadWrite')!.resources).toEqual([arn(s.targetsTable)]);
+    expect(statement(b, 'discovery', 'SendRetireTasks')!.resources).toEqual([arn(s.scrapeQueue)]);
+    expect(statement(b, 'dispatcher', 'TargetsRead')!.resources).toEqual([arn(s.targetsTable)]);
+    expect(statement(b, 'dispatcher', 'ClaimWindow')!.resources).toEqual([arn(s.stateTable)]);
+    expect(statement(b, 'dispatcher', 'SendScrapeTasks')!.resources).toEqual([arn(s.scrapeQueue)]);
+    expect(statement(b, 'dispatcher', 'ReadOutboxDepth')!.resources).toEqual([arn(s.outboxQueue)]);
+    expect(statement(b, 'scraper', 'ScrapeStateReadWrite')!.resources).toEqual([arn(s.stateTable)]);
+    expect(statement(b, 'scraper', 'ParkRemoteWrites')!.resources).toEqual([arn(s.outboxQueue)]);
+    expect(statement(b, 'outbox', 'ReparkAndDeadLetter')!.resources).toEqual([
+      arn(s.outboxQueue),
+      arn(s.outboxDeadLetterQueue),
+    ]);
+  });
+
+  it('no EC2, STS, AMP or Secrets Manager permission, no managed policy', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    noneOf(b, ['ec2:', 'sts:', 'aps:', 'secretsmanager:', 'kms:']);
+    for (const r of Object.values(b.template.findResources('AWS::IAM::Role'))) {
+      expect(r.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
+
+describe('EC2 service discovery', () => {
+  it('with the function role: Describe* for the discovery function only', async () => {
+    const b = build({ config: await configFrom(EC2_OWN_ROLE) });
+    expect(statement(b, 'discovery', 'Ec2ServiceDiscovery')).toEqual({
+      sid: 'Ec2ServiceDiscovery',
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeAvailabilityZones'],
+      resources: ['*'],
+    });
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+    noneOf(b, ['sts:']);
+  });
+
+  it('with role_arn: sts:AssumeRole on exactly that role, no EC2 action', async () => {
+    const b = build({ config: await configFrom(EC2_ROLE_ARN) });
+    expect(statement(b, 'discovery', 'AssumeEc2DiscoveryRoles')).toEqual({
+      sid: 'AssumeEc2DiscoveryRoles',
+      actions: ['sts:AssumeRole'],
+      resources: ['arn:aws:iam::210987654321:role/discovery'],
+    });
+    noneOf(b, ['ec2:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+});
+
+describe('remote write with SigV4', () => {
+  it('AMP URL: aps:RemoteWrite on that workspace, for every function', async () => {
+    const b = build({ config: await configFrom(SIGV4_AMP) });
+    for (const role of ROLES) {
+      expect(statement(b, role, 'AmpRemoteWrite')).toEqual({
+        sid: 'AmpRemoteWrite',
+        actions: ['aps:RemoteWrite'],
+        resources: [
+          {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                ':aps:eu-west-1:',
+                { Ref: 'AWS::AccountId' },
+                ':workspace/ws-8f2b6c1e-3d4a-4e5f-9a6b-7c8d9e0f1a2b',
+              ],
+            ],
+          },
+        ],
+      });
+    }
+    noneOf(b, ['sts:', 'ec2:']);
+  });
+
+  it('role_arn: sts:AssumeRole on exactly that role and no aps:RemoteWrite', async () => {
+    const b = build({ config: await configFrom(SIGV4_ROLE) });
+    for (const role of ROLES) {
+      expect(statement(b, role, 'AssumeRemoteWriteRoles')!.resources).toEqual([
+        'arn:aws:iam::999988887777:role/amp-writer',
+      ]);
+    }
+    noneOf(b, ['aps:']);
+  });
+
+  it('a URL naming no workspace: every workspace of the account in the signing region', async () => {
+    const b = build({ config: await configFrom(SIGV4_PROXY) });
+    const s = statement(b, 'scraper', 'AmpRemoteWrite')!;
+    expect(JSON.stringify(s.resources)).toContain(':aps:us-west-2:');
+    expect(JSON.stringify(s.resources)).toContain(':workspace/*');
+    expect(b.scraper.access.warnings.join('\n')).toMatch(/names no AMP workspace/);
+  });
+
+  it('static keys in the config: refused unless allowed, and then nothing is granted', async () => {
+    const config = await configFrom(SIGV4_STATIC_KEYS);
+    expect(() => build({ config })).toThrow(/holds secrets inline .*sigv4\.secretKey/);
+    const b = build({ config, allowInlineSecrets: true });
+    noneOf(b, ['aps:', 'sts:']);
+  });
+
+  it('no SigV4, no aps:RemoteWrite', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    noneOf(b, ['aps:']);
+  });
+});
+
+describe('secrets for credential files', () => {
+  it('GetSecretValue on exactly the listed secrets, for every function; only ARNs in the template', async () => {
+    const config = await configFrom(BASIC_AUTH_FILE);
+    const b = build((stack) => ({
+      config,
+      secretFiles: {
+        '/run/secrets/grafana-cloud-token': Secret.fromSecretCompleteArn(stack, 'G', GRAFANA_ARN),
+        'tokens/app': Secret.fromSecretNameV2(stack, 'A', 'lambdascrape/app'),
+      },
+    }));
+    for (const role of ROLES) {
+      const s = statement(b, role, 'ReadCredentialFileSecrets')!;
+      expect(s.actions).toEqual(['secretsmanager:GetSecretValue']);
+      expect(s.resources).toHaveLength(2);
+      expect(s.resources[0]).toBe(GRAFANA_ARN);
+      // A name: the 6-character suffix Secrets Manager adds is matched, nothing else.
+      expect(JSON.stringify(s.resources[1])).toMatch(/:secret:lambdascrape\/app-\?\?\?\?\?\?"/);
+    }
+    const fns = b.template.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(fns)) {
+      const env = b.stack.resolve(fn.Properties.Environment.Variables.LAMBDASCRAPE_SECRET_FILES);
+      const text = JSON.stringify(env);
+      expect(text).toContain('/run/secrets/grafana-cloud-token');
+      expect(text).toContain(GRAFANA_ARN);
+      expect(text).toContain('tokens/app');
+    }
+  });
+
+  it('a secret with a customer managed key: kms:Decrypt on that key too', async () => {
+    const config = await configFrom(BASIC_AUTH_FILE);
+    const b = build((stack) => ({
+      config,
+      secretFiles: {
+        '/run/secrets/grafana-cloud-token': Secret.fromSecretAttributes(stack, 'G', {
+          secretCompleteArn: GRAFANA_ARN,
+          encryptionKey: Key.fromKeyArn(
+            stack,
+            'K',
+            'arn:aws:kms:eu-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+          ),
+        }),
+        'tokens/app': Secret.fromSecretCompleteArn(stack, 'A', `${GRAFANA_ARN.slice(0, -6)}XyZ123`),
+      },
+    }));
+    expect(actionsOf(b, 'scraper')).toContain('kms:Decrypt');
+  });
+});
+
+describe('VPC', () => {
+  const vpcProps = (stack: Stack) => {
+    const vpc = Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0abc',
+      availabilityZones: ['eu-west-1a'],
+    });
+    return {
+      vpc,
+      vpcSubnets: { subnets: [Subnet.fromSubnetId(stack, 'S1', 'subnet-0aaa')] },
+      securityGroups: [SecurityGroup.fromSecurityGroupId(stack, 'SG', 'sg-0bbb')],
+    };
+  };
+
+  it('functions run in the given subnets and security groups, with ENI permissions', async () => {
+    const config = await configFrom(STATIC_ONLY);
+    const b = build((stack) => ({ config, ...vpcProps(stack) }));
+    b.template.allResourcesProperties('AWS::Lambda::Function', {
+      VpcConfig: { SubnetIds: ['subnet-0aaa'], SecurityGroupIds: ['sg-0bbb'] },
+    });
+    for (const role of ROLES) {
+      expect(statement(b, role, 'LambdaVpcNetworkInterfaces')!.resources).toEqual(['*']);
+    }
+  });
+
+  it('without security groups, one egress-only group per function', async () => {
+    const config = await configFrom(STATIC_ONLY);
+    const b = build((stack) => ({
+      config,
+      vpc: Vpc.fromVpcAttributes(stack, 'Vpc', {
+        vpcId: 'vpc-0abc',
+        availabilityZones: ['eu-west-1a'],
+      }),
+      vpcSubnets: { subnets: [Subnet.fromSubnetId(stack, 'S1', 'subnet-0aaa')] },
+    }));
+    const groups = b.template.findResources('AWS::EC2::SecurityGroup');
+    expect(Object.keys(groups)).toHaveLength(4);
+    for (const g of Object.values(groups)) {
+      expect(g.Properties.SecurityGroupIngress).toBeUndefined();
+      expect(g.Properties.VpcId).toBe('vpc-0abc');
+    }
+  });
+
+  it('without a VPC: no VpcConfig and no ENI permissions', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    for (const fn of Object.values(b.template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.VpcConfig).toBeUndefined();
+    }
+    noneOf(b, ['ec2:']);
+  });
+});

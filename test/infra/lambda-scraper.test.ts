@@ -1,0 +1,427 @@
+/**
+ * The resources of a LambdaScraper and the properties that matter (STYLE.md: assert DLQs,
+ * visibility timeouts, ReportBatchItemFailures, encryption … rather than one huge snapshot).
+ * Bundling is skipped; test/infra/bundle.test.ts bundles for real.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Match } from 'aws-cdk-lib/assertions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOYMENT_DIMENSION, METRIC_NAMESPACE, SELF_METRICS } from '../../infra/dashboard.js';
+import { LambdaScraperPropsError } from '../../infra/lambda-scraper.js';
+import type { ScraperConfig } from '../../infra/scraper-config.js';
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from '../../src/pipeline/self-metrics-emf.js';
+import { type Built, build, configFrom, refTo, STATIC_ONLY } from './support.js';
+
+let config: ScraperConfig;
+let built: Built;
+
+beforeAll(async () => {
+  config = await configFrom(STATIC_ONLY);
+  built = build({ config });
+});
+
+const ROLES = ['discovery', 'dispatcher', 'scraper', 'outbox'] as const;
+
+describe('tables', () => {
+  it('targets table: pk (S) only, on demand, encrypted, no PITR by default', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+    });
+  });
+
+  it('state table: pk (S) + sk (S), TTL on expiresAt, on demand, encrypted', () => {
+    built.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    built.template.resourceCountIs('AWS::DynamoDB::Table', 2);
+  });
+
+  it('point-in-time recovery and the removal policy are props', async () => {
+    const b = build({ config, pointInTimeRecovery: true, removalPolicy: RemovalPolicy.RETAIN });
+    const tables = b.template.findResources('AWS::DynamoDB::Table');
+    expect(Object.keys(tables)).toHaveLength(2);
+    for (const t of Object.values(tables)) {
+      expect(t.Properties.PointInTimeRecoverySpecification).toEqual({
+        PointInTimeRecoveryEnabled: true,
+      });
+      expect(t.DeletionPolicy).toBe('Retain');
+    }
+  });
+});
+
+describe('queues', () => {
+  it('four queues, all SQS-managed SSE, each with a TLS-only policy', () => {
+    const queues = built.template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(4);
+    for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    const policies = built.template.findResources('AWS::SQS::QueuePolicy');
+    const enforced = Object.values(policies).filter((p) =>
+      (p.Properties.PolicyDocument.Statement as Record<string, unknown>[]).some(
+        (s) =>
+          s.Effect === 'Deny' &&
+          JSON.stringify(s.Condition) ===
+            JSON.stringify({ Bool: { 'aws:SecureTransport': 'false' } }),
+      ),
+    );
+    const covered = enforced.flatMap((p) => p.Properties.Queues as unknown[]);
+    const s = built.scraper;
+    for (const q of [
+      s.scrapeQueue,
+      s.scrapeDeadLetterQueue,
+      s.outboxQueue,
+      s.outboxDeadLetterQueue,
+    ]) {
+      expect(covered).toContainEqual(refTo(built.stack, q));
+    }
+  });
+
+  it('scrape and outbox queues redrive to their DLQs; visibility = 6 × the consumer timeout', () => {
+    const s = built.scraper;
+    const queue = (q: typeof s.scrapeQueue) =>
+      built.template.toJSON().Resources[built.stack.getLogicalId(q.node.defaultChild as never)]
+        .Properties;
+    const scrape = queue(s.scrapeQueue);
+    expect(scrape.VisibilityTimeout).toBe(360);
+    expect(scrape.RedrivePolicy).toEqual({
+      deadLetterTargetArn: {
+        'Fn::GetAtt': [refTo(built.stack, s.scrapeDeadLetterQueue).Ref, 'Arn'],
+      },
+      maxReceiveCount: 3,
+    });
+    const outbox = queue(s.outboxQueue);
+    expect(outbox.VisibilityTimeout).toBe(360);
+    expect(outbox.RedrivePolicy.deadLetterTargetArn).toEqual({
+      'Fn::GetAtt': [refTo(built.stack, s.outboxDeadLetterQueue).Ref, 'Arn'],
+    });
+    expect(outbox.MessageRetentionPeriod).toBe(14 * 86_400);
+  });
+
+  it('visibility timeouts follow the function timeouts', () => {
+    const b = build({
+      config,
+      scraper: { timeout: Duration.minutes(2) },
+      outbox: { timeout: Duration.seconds(30) },
+    });
+    const s = b.scraper;
+    const props = (q: typeof s.scrapeQueue) =>
+      b.template.toJSON().Resources[b.stack.getLogicalId(q.node.defaultChild as never)].Properties;
+    expect(props(s.scrapeQueue).VisibilityTimeout).toBe(720);
+    expect(props(s.outboxQueue).VisibilityTimeout).toBe(180);
+    b.template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 120 });
+  });
+});
+
+describe('functions', () => {
+  it('four Node.js 24 arm64 functions with their log groups (30 days)', () => {
+    const fns = built.template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(4);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties.Runtime).toBe('nodejs24.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Handler).toBe('index.handler');
+      expect(fn.Properties.LoggingConfig.LogGroup.Ref).toMatch(/Logs/);
+    }
+    const logGroups = built.template.findResources('AWS::Logs::LogGroup');
+    expect(Object.keys(logGroups)).toHaveLength(4);
+    for (const lg of Object.values(logGroups)) expect(lg.Properties.RetentionInDays).toBe(30);
+  });
+
+  it('memory and timeout defaults, overridable per function', () => {
+    const mem = (b: Built, role: (typeof ROLES)[number]) =>
+      b.template.toJSON().Resources[
+        b.stack.getLogicalId(b.scraper.functions[role].node.defaultChild as never)
+      ].Properties;
+    expect(ROLES.map((r) => mem(built, r).MemorySize)).toEqual([512, 1024, 1024, 512]);
+    expect(ROLES.map((r) => mem(built, r).Timeout)).toEqual([60, 60, 60, 60]);
+    const b = build({ config, scraper: { memorySize: 2048, reservedConcurrentExecutions: 100 } });
+    expect(mem(b, 'scraper').MemorySize).toBe(2048);
+    expect(mem(b, 'scraper').ReservedConcurrentExecutions).toBe(100);
+  });
+
+  it('every function gets the whole pipeline environment, names and URLs by reference', () => {
+    const s = built.scraper;
+    const ref = (c: Parameters<typeof refTo>[1]) => refTo(built.stack, c);
+    const expected = {
+      NODE_OPTIONS: '--enable-source-maps',
+      LAMBDASCRAPE_CONFIG: './prometheus.yml',
+      TARGETS_TABLE: ref(s.targetsTable),
+      STATE_TABLE: ref(s.stateTable),
+      SCRAPE_QUEUE_URL: ref(s.scrapeQueue),
+      OUTBOX_QUEUE_URL: ref(s.outboxQueue),
+      OUTBOX_DLQ_URL: ref(s.outboxDeadLetterQueue),
+      DEPLOYMENT_ID: 'Test/Scraper',
+      MAX_TARGETS_PER_TASK: '50',
+      OUTBOX_MAX_AGE: '2h',
+    };
+    const fns = built.template.findResources('AWS::Lambda::Function');
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties.Environment.Variables).toEqual(expected);
+    }
+  });
+
+  it('scheduled functions do not retry (the next minute does the work)', () => {
+    const configs = built.template.findResources('AWS::Lambda::EventInvokeConfig');
+    const targets = Object.values(configs).map((c) => c.Properties.FunctionName.Ref);
+    expect(targets.sort()).toEqual(
+      [built.scraper.functions.discovery, built.scraper.functions.dispatcher]
+        .map((f) => refTo(built.stack, f).Ref)
+        .sort(),
+    );
+    for (const c of Object.values(configs)) {
+      expect(c.Properties.MaximumRetryAttempts).toBe(0);
+    }
+  });
+
+  it('x86_64 and a custom deployment id when asked', async () => {
+    const { Architecture } = await import('aws-cdk-lib/aws-lambda');
+    const b = build({ config, architecture: Architecture.X86_64, deploymentId: 'prod-eu' });
+    b.template.allResourcesProperties('AWS::Lambda::Function', {
+      Architectures: ['x86_64'],
+      Environment: { Variables: Match.objectLike({ DEPLOYMENT_ID: 'prod-eu' }) },
+    });
+  });
+});
+
+describe('triggers', () => {
+  it('discovery and dispatcher run every minute, without EventBridge retries', () => {
+    const rules = built.template.findResources('AWS::Events::Rule');
+    expect(Object.keys(rules)).toHaveLength(2);
+    const targets = Object.values(rules).map((r) => {
+      expect(r.Properties.ScheduleExpression).toBe('rate(1 minute)');
+      expect(r.Properties.State).toBe('ENABLED');
+      const [t] = r.Properties.Targets as Record<string, unknown>[];
+      expect(t!.RetryPolicy).toEqual({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 });
+      return (t!.Arn as { 'Fn::GetAtt': string[] })['Fn::GetAtt'][0];
+    });
+    expect(targets.sort()).toEqual(
+      [built.scraper.functions.discovery, built.scraper.functions.dispatcher]
+        .map((f) => refTo(built.stack, f).Ref)
+        .sort(),
+    );
+  });
+
+  it('scraper and outbox consume their queues with ReportBatchItemFailures and a maximum concurrency', () => {
+    const s = built.scraper;
+    const mapping = (fn: typeof s.functions.scraper, queue: typeof s.scrapeQueue) =>
+      built.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        FunctionName: refTo(built.stack, fn),
+        EventSourceArn: { 'Fn::GetAtt': [refTo(built.stack, queue).Ref, 'Arn'] },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: fn === s.functions.scraper ? 50 : 5 },
+        BatchSize: fn === s.functions.scraper ? 1 : 10,
+      });
+    mapping(s.functions.scraper, s.scrapeQueue);
+    mapping(s.functions.outbox, s.outboxQueue);
+    built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('maximum concurrency and batch size are props', () => {
+    const b = build({ config, scraper: { maxConcurrency: 200, batchSize: 4 } });
+    b.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 200 },
+      BatchSize: 4,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+});
+
+describe('monitoring', () => {
+  it('a dashboard with the self-metrics of this deployment', () => {
+    const dashboards = built.template.findResources('AWS::CloudWatch::Dashboard');
+    expect(Object.keys(dashboards)).toHaveLength(1);
+    // The body is a Fn::Join of JSON text and tokens (region, queue and function names).
+    const [, parts] = Object.values(dashboards)[0]!.Properties.DashboardBody['Fn::Join'] as [
+      string,
+      unknown[],
+    ];
+    const body = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as {
+      widgets: { properties: { title?: string; metrics?: unknown[][] } }[];
+    };
+    const metrics = body.widgets.flatMap((w) => w.properties.metrics ?? []);
+    const selfMetrics = metrics
+      .filter((m) => m[0] === 'LambdaScrape')
+      .map((m) => {
+        expect(m.slice(2, 4)).toEqual(['Deployment', 'Test/Scraper']);
+        return `${m[1]} ${(m[4] as { stat: string }).stat}`;
+      });
+    for (const m of [
+      'Scrapes Sum',
+      'ScrapesUp Sum',
+      'ScrapeFailures Sum',
+      'LateDropped Sum',
+      'ScrapeLateness p50',
+      'ScrapeLateness p99',
+      'ScrapeLateness Maximum',
+      'ScrapeWait p99',
+      'RemoteWriteSamplesRejected Sum',
+      'RemoteWriteRequestsParked Sum',
+      'OutboxDeadLettered Sum',
+      'OutboxDepth Maximum',
+      'Targets Maximum',
+      'TargetsPlanned Sum',
+    ]) {
+      expect(selfMetrics).toContain(m);
+    }
+    expect(metrics).toContainEqual([
+      { label: 'targets up (%)', expression: '100 * up / scrapes', period: 60 },
+    ]);
+    const native = metrics
+      .filter((m) => typeof m[0] === 'string' && m[0] !== 'LambdaScrape')
+      .map((m) => `${m[0]} ${m[1]}`);
+    expect(new Set(native)).toEqual(
+      new Set([
+        'AWS/SQS ApproximateNumberOfMessagesVisible',
+        'AWS/SQS ApproximateAgeOfOldestMessage',
+        'AWS/Lambda Errors',
+        'AWS/Lambda Throttles',
+        'AWS/Lambda Duration',
+      ]),
+    );
+  });
+
+  it('reads exactly the metrics the functions emit (src/pipeline/self-metrics-emf.ts)', () => {
+    expect([...SELF_METRICS].sort()).toEqual(Object.keys(EMF_METRICS).sort());
+    expect(METRIC_NAMESPACE).toBe(EMF_NAMESPACE);
+    expect(DEPLOYMENT_DIMENSION).toBe(EMF_DIMENSION);
+  });
+
+  it('alarms: DLQs not empty, remote write failing or losing data, lateness, function errors', () => {
+    const alarms = Object.keys(built.scraper.monitoring.alarms).sort();
+    expect(alarms).toEqual(
+      [
+        'ScrapeDlqNotEmpty',
+        'OutboxDlqNotEmpty',
+        'RemoteWriteFailing',
+        'RemoteWriteDataLost',
+        'ScrapeLatenessHigh',
+        'DiscoveryErrors',
+        'DispatcherErrors',
+        'ScraperErrors',
+        'OutboxErrors',
+      ].sort(),
+    );
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', alarms.length);
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: {
+            'Fn::GetAtt': [
+              refTo(built.stack, built.scraper.scrapeDeadLetterQueue).Ref,
+              'QueueName',
+            ],
+          },
+        },
+      ],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'LambdaScrape',
+      MetricName: 'ScrapeLateness',
+      ExtendedStatistic: 'p99',
+      Threshold: 5000,
+      EvaluationPeriods: 3,
+      Dimensions: [{ Name: 'Deployment', Value: 'Test/Scraper' }],
+    });
+    // No topic: no actions.
+    for (const a of Object.values(built.template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(a.Properties.AlarmActions).toBeUndefined();
+    }
+  });
+
+  it('an SNS topic receives alarm and OK notifications', () => {
+    const b = build((stack) => ({
+      config,
+      alarmTopic: Topic.fromTopicArn(stack, 'T', 'arn:aws:sns:eu-west-1:111122223333:alerts'),
+      latenessAlarmThreshold: Duration.seconds(8),
+    }));
+    b.template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      AlarmActions: ['arn:aws:sns:eu-west-1:111122223333:alerts'],
+      OKActions: ['arn:aws:sns:eu-west-1:111122223333:alerts'],
+    });
+    b.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ScrapeLateness',
+      Threshold: 8000,
+    });
+  });
+});
+
+describe('conflicting or impossible props are rejected in the constructor', () => {
+  const cases: { name: string; props: Record<string, unknown>; message: RegExp }[] = [
+    {
+      name: 'subnets without a VPC',
+      props: { vpcSubnets: {} },
+      message: /vpcSubnets requires vpc/,
+    },
+    {
+      name: 'security groups without a VPC',
+      props: { securityGroups: [] },
+      message: /securityGroups requires vpc/,
+    },
+    {
+      name: 'maximum concurrency above the reservation',
+      props: { scraper: { maxConcurrency: 50, reservedConcurrentExecutions: 10 } },
+      message:
+        /scraper\.maxConcurrency \(50\) must not exceed scraper\.reservedConcurrentExecutions \(10\)/,
+    },
+    {
+      name: 'maximum concurrency out of range',
+      props: { outbox: { maxConcurrency: 1 } },
+      message: /outbox\.maxConcurrency must be an integer 2–1000/,
+    },
+    {
+      name: 'batch size on a scheduled function',
+      props: { dispatcher: { batchSize: 5 } },
+      message: /dispatcher is scheduled, not fed by a queue/,
+    },
+    {
+      name: 'timeout beyond 15 minutes',
+      props: { scraper: { timeout: Duration.minutes(20) } },
+      message: /scraper\.timeout must be whole seconds, 1 s–15 min/,
+    },
+    {
+      name: 'a timeout that is not whole seconds',
+      props: { outbox: { timeout: Duration.millis(1500) } },
+      message: /outbox\.timeout must be whole seconds/,
+    },
+    {
+      name: 'targets per task',
+      props: { maxTargetsPerTask: 0 },
+      message: /maxTargetsPerTask must be a positive integer/,
+    },
+    {
+      name: 'environment the construct owns',
+      props: { environment: { TARGETS_TABLE: 'x' } },
+      message: /environment TARGETS_TABLE is set by the construct/,
+    },
+    {
+      name: 'outbox max age out of range',
+      props: { outboxMaxAge: Duration.days(30) },
+      message: /outboxMaxAge must be 1 minute–7 days/,
+    },
+  ];
+  it.each(cases)('$name', ({ props, message }) => {
+    expect(() => build({ config, ...props })).toThrow(LambdaScraperPropsError);
+    expect(() => build({ config, ...props })).toThrow(message);
+  });
+
+  it('reports every problem at once', () => {
+    expect(() => build({ config, vpcSubnets: {}, securityGroups: [] })).toThrow(
+      /vpcSubnets requires vpc; securityGroups requires vpc/,
+    );
+  });
+});
