@@ -15,8 +15,9 @@
  * - `cold`: first task of a new container, no state stored yet (every target writes its state);
  * - `unchanged`: same bodies again (no state write at all);
  * - `churn 1%`: 10 of each target's 1,000 series replaced (a delta write per target).
- * Targets sit at phase 0 of a 1 m interval, and the worker's clock reads the slot when the task
- * starts, so nothing waits: the times are the work, not the scheduling.
+ * Each round's slot is the next whole second, every target's phase is put there, and the
+ * worker's clock reads the slot when the task starts, so nothing waits: the times are the work,
+ * not the scheduling.
  */
 import { fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -129,11 +130,7 @@ async function runWorker(input: WorkerInput): Promise<void> {
     targets: g.targets.map((t) => ({ __address__: t })),
     labels: g.labels,
   }));
-  // Phase 0 for every target: the task's slot is every target's slot.
-  const targets = buildTargets(job, groups, { offsetSeed: 0n }).active.map((t) => ({
-    ...t,
-    offsetMs: 0,
-  }));
+  const targets = buildTargets(job, groups, { offsetSeed: 0n }).active;
   if (targets.length !== input.ports.length) throw new Error(`built ${targets.length} targets`);
 
   let nowShift = 0;
@@ -156,13 +153,16 @@ async function runWorker(input: WorkerInput): Promise<void> {
     clock,
   });
 
-  let slotMs = Math.ceil(Date.now() / INTERVAL_MS) * INTERVAL_MS;
   for (const round of input.rounds) {
     process.send?.({ kind: 'round', round });
     await new Promise<void>((resolve) => process.once('message', () => resolve()));
-    slotMs += INTERVAL_MS;
+    // The next whole second, with every target's phase put there: the worker's clock stays
+    // within a second of the real one (a clock running ahead would make samples "too far in
+    // the future", §6.1) and each round is a later slot of the same targets.
+    const slotMs = (Math.floor(Date.now() / 1000) + 1) * 1000;
     nowShift = slotMs - Date.now();
-    const task: ScrapeTask = { kind: 'scrape', slotMs, targets };
+    const atSlot = targets.map((t) => ({ ...t, offsetMs: slotMs % INTERVAL_MS }));
+    const task: ScrapeTask = { kind: 'scrape', slotMs, targets: atSlot };
     const before = { ...usage };
     let rssPeak = process.memoryUsage.rss();
     const sampler = setInterval(() => {
