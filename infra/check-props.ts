@@ -74,16 +74,19 @@ export const FUNCTION_DEFAULTS: Readonly<Record<FunctionRole, ResolvedFunctionOp
 };
 export const DEFAULT_MAX_TARGETS_PER_TASK = 50;
 export const DEFAULT_OUTBOX_MAX_AGE = Duration.hours(2);
+/** The dispatcher's lead (src/schedule/plan.ts DEFAULT_LEAD_MS). */
+export const DEFAULT_SCRAPE_LEAD = Duration.millis(1_500);
 
 /** Environment names the construct sets itself (the src/serverless/env.ts contract). */
 const OWN_ENV =
-  /^(NODE_OPTIONS|LAMBDASCRAPE_CONFIG|LAMBDASCRAPE_SECRET_FILES|DEPLOYMENT_ID|TARGETS_TABLE|STATE_TABLE|SCRAPE_QUEUE_URL|OUTBOX_QUEUE_URL|OUTBOX_DLQ_URL|WINDOW_MS|MAX_TARGETS_PER_TASK|OUTBOX_MAX_AGE)$/;
+  /^(NODE_OPTIONS|LAMBDASCRAPE_CONFIG|LAMBDASCRAPE_SECRET_FILES|DEPLOYMENT_ID|TARGETS_TABLE|STATE_TABLE|SCRAPE_QUEUE_URL|OUTBOX_QUEUE_URL|OUTBOX_DLQ_URL|WINDOW_MS|MAX_TARGETS_PER_TASK|OUTBOX_MAX_AGE|SCRAPE_LEAD_MS)$/;
 
 export interface CheckedProps {
   readonly functions: Readonly<Record<FunctionRole, ResolvedFunctionOptions>>;
   readonly deploymentId: string;
   readonly maxTargetsPerTask: number;
   readonly outboxMaxAgeMs: number;
+  readonly scrapeLeadMs: number;
   /** Data files copied beside prometheus.yml in every bundle. */
   readonly bundleFiles: readonly BundleFile[];
   /** Where the config holds secrets inline (allowed by `allowInlineSecrets`). */
@@ -158,6 +161,10 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
   if (!(outboxMaxAgeMs >= 60_000 && outboxMaxAgeMs <= 7 * 86_400_000)) {
     problems.push('outboxMaxAge must be 1 minute–7 days');
   }
+  const scrapeLeadMs = (props.scrapeLead ?? DEFAULT_SCRAPE_LEAD).toMilliseconds();
+  if (!(Number.isSafeInteger(scrapeLeadMs) && scrapeLeadMs >= 0 && scrapeLeadMs <= 5_000)) {
+    problems.push('scrapeLead must be a whole number of ms from 0 to 5 seconds');
+  }
   const deploymentId = props.deploymentId ?? defaultDeploymentId;
   if (Token.isUnresolved(deploymentId) || deploymentId === '' || deploymentId.length > 255) {
     problems.push('deploymentId must be a literal string of 1–255 characters');
@@ -230,6 +237,7 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
     deploymentId,
     maxTargetsPerTask,
     outboxMaxAgeMs,
+    scrapeLeadMs,
     bundleFiles: bundle.files,
     inlineSecrets,
     warnings: [...sc.warnings, ...bundle.warnings, ...warnings],

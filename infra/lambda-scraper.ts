@@ -113,6 +113,12 @@ export interface LambdaScraperProps {
   /** OUTBOX_MAX_AGE: a parked write older than this is dead-lettered (1 minute–7 days). @default 2 hours */
   readonly outboxMaxAge?: Duration;
   /**
+   * SCRAPE_LEAD_MS: how long before its first slot a scrape task becomes visible (0–5 s). The
+   * scraper waits out the rest, billed: shorter is cheaper and makes late starts on cold
+   * containers likelier (docs/serverless.md, Figures). @default 1.5 seconds
+   */
+  readonly scrapeLead?: Duration;
+  /**
    * Extra environment of every function, e.g. for `$VAR` in external_labels (the config is
    * checked at synth with the deploying shell's environment, as `check config` does).
    * @default none
@@ -314,6 +320,7 @@ export class LambdaScraper extends Construct {
       DEPLOYMENT_ID: checked.deploymentId,
       MAX_TARGETS_PER_TASK: String(checked.maxTargetsPerTask),
       OUTBOX_MAX_AGE: formatDuration(checked.outboxMaxAgeMs),
+      SCRAPE_LEAD_MS: String(checked.scrapeLeadMs),
     };
     const secrets = Object.entries(props.secretFiles ?? {});
     if (secrets.length > 0) {
@@ -379,6 +386,11 @@ export class LambdaScraper extends Construct {
         // the runtime's, which changes under us; tree-shaken, only the clients we use ship.
         bundleAwsSDK: true,
         externalModules: [],
+        // Only discovery talks to EC2 (src/discovery/ec2 loads its client on the first
+        // refresh); for the others the import folds away and their bundles leave it out.
+        define: {
+          'process.env.LAMBDASCRAPE_BUNDLE_EC2': JSON.stringify(String(role === 'discovery')),
+        },
         logLevel: LogLevel.WARNING,
         commandHooks: {
           beforeBundling: () => [],

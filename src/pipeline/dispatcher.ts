@@ -73,6 +73,8 @@ export interface DispatchOptions {
   readonly windowMs?: number;
   /** @default DEFAULT_MAX_TARGETS_PER_TASK */
   readonly maxTargetsPerTask?: number;
+  /** How long before its first slot a task becomes visible. @default DEFAULT_LEAD_MS (plan.ts) */
+  readonly leadMs?: number;
   /** This invocation's shard in `[0, shards)`. @default 0 */
   readonly shard?: number;
   /** Number of shards, the same for every shard of a window. @default 1 */
@@ -147,7 +149,13 @@ export async function dispatchWindow(options: DispatchOptions): Promise<Dispatch
     const all = await options.targets.list();
     const nowMs = now();
     const planned = withJobTargets(
-      planShard(all, window, { maxTargetsPerTask, nowMs, shard, shards }),
+      planShard(all, window, {
+        maxTargetsPerTask,
+        nowMs,
+        shard,
+        shards,
+        ...(options.leadMs === undefined ? {} : { leadMs: options.leadMs }),
+      }),
       countByJob(all),
     );
     const targets =

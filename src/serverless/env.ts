@@ -11,6 +11,7 @@
 import { parseSecretFilesEnv, SECRET_FILES_ENV, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
 import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-replayer.js';
+import { DEFAULT_LEAD_MS } from '../schedule/plan.js';
 
 export const SERVERLESS_ENV_ERROR_CODES = {
   /** Required variables are missing or empty, or values do not parse; see `problems`. */
@@ -77,6 +78,12 @@ export interface ServerlessEnv {
   /** MAX_TARGETS_PER_TASK: targets per SQS message. @default 50 */
   readonly maxTargetsPerTask: number;
   /**
+   * SCRAPE_LEAD_MS: how long before its first slot a task becomes visible (plan.ts
+   * `DEFAULT_LEAD_MS`), whole ms in [0, MAX_SCRAPE_LEAD_MS]. Shorter means less billed waiting in
+   * the scraper and more late starts on cold containers. @default 1500
+   */
+  readonly leadMs: number;
+  /**
    * AWS_LAMBDA_FUNCTION_NAME (set by Lambda): the first half of the self-metrics `instance`
    * label. @default undefined (the runtime uses 'lambdascrape')
    */
@@ -105,6 +112,22 @@ function positiveInt(env: Env, name: string, fallback: number, problems: string[
   if (!(Number.isSafeInteger(n) && n > 0)) {
     problems.push(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
     return fallback;
+  }
+  return n;
+}
+
+/** Largest SCRAPE_LEAD_MS: the dispatcher plans ≥ 10 s ahead, which must cover lead + sending. */
+export const MAX_SCRAPE_LEAD_MS = 5_000;
+
+function leadMs(env: Env, problems: string[]): number {
+  const raw = nonEmpty(env, 'SCRAPE_LEAD_MS');
+  if (raw === undefined) return DEFAULT_LEAD_MS;
+  const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(Number.isSafeInteger(n) && n <= MAX_SCRAPE_LEAD_MS)) {
+    problems.push(
+      `SCRAPE_LEAD_MS must be a whole number of ms from 0 to ${MAX_SCRAPE_LEAD_MS}, got ${JSON.stringify(raw)}`,
+    );
+    return DEFAULT_LEAD_MS;
   }
   return n;
 }
@@ -158,6 +181,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   const missing = REQUIRED_ENV.filter((name) => nonEmpty(env, name) === undefined);
   if (missing.length > 0) problems.push(`missing required variables: ${missing.join(', ')}`);
   const windowMs = positiveInt(env, 'WINDOW_MS', DEFAULT_ENV_WINDOW_MS, problems);
+  const lead = leadMs(env, problems);
   const maxTargetsPerTask = positiveInt(
     env,
     'MAX_TARGETS_PER_TASK',
@@ -189,6 +213,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     sqsEndpoint,
     windowMs,
     maxTargetsPerTask,
+    leadMs: lead,
     functionName: nonEmpty(env, 'AWS_LAMBDA_FUNCTION_NAME'),
     secretFiles: secrets,
     secretsManagerEndpoint,

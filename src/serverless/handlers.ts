@@ -107,6 +107,7 @@ export async function handleDispatch(runtime: ServerlessRuntime): Promise<Dispat
       ledger: runtime.ledger,
       windowMs: runtime.env.windowMs,
       maxTargetsPerTask: runtime.env.maxTargetsPerTask,
+      leadMs: runtime.env.leadMs,
     });
     metrics.observeDispatch(result);
     runtime.logger.info('dispatch done', { ...result, window: result.window.startMs });

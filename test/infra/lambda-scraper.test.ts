@@ -163,6 +163,7 @@ describe('functions', () => {
       DEPLOYMENT_ID: 'Test/Scraper',
       MAX_TARGETS_PER_TASK: '50',
       OUTBOX_MAX_AGE: '2h',
+      SCRAPE_LEAD_MS: '1500',
     };
     const fns = built.template.findResources('AWS::Lambda::Function');
     for (const fn of Object.values(fns)) {
@@ -412,6 +413,11 @@ describe('conflicting or impossible props are rejected in the constructor', () =
       name: 'outbox max age out of range',
       props: { outboxMaxAge: Duration.days(30) },
       message: /outboxMaxAge must be 1 minute–7 days/,
+    },
+    {
+      name: 'scrape lead out of range',
+      props: { scrapeLead: Duration.seconds(6) },
+      message: /scrapeLead must be a whole number of ms from 0 to 5 seconds/,
     },
   ];
   it.each(cases)('$name', ({ props, message }) => {

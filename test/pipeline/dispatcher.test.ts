@@ -135,6 +135,19 @@ describe('dispatchWindow', () => {
     expect(s.queue.inner.counters.messagesSent).toBe(result.tasks);
   });
 
+  it('a shorter lead makes tasks visible closer to their slots', async () => {
+    const s = await setup(9);
+    const t0 = Date.now();
+    const result = await dispatchWindow({ ...s, targets: s.store, now: () => t0, leadMs: 200 });
+    expect(result.skipped).toBeUndefined();
+    for (const { task, delaySeconds } of s.queue.sent) {
+      if (task.kind !== 'scrape') continue;
+      const visibleMs = t0 + delaySeconds * 1000;
+      expect(task.slotMs - visibleMs).toBeGreaterThanOrEqual(200);
+      expect(task.slotMs - visibleMs).toBeLessThan(1_200);
+    }
+  });
+
   it('two shards plan disjoint sets that cover every target', async () => {
     const s = await setup(40);
     const t0 = Date.now();

@@ -28,6 +28,7 @@ const DEFAULTS: ServerlessEnv = {
   sqsEndpoint: undefined,
   windowMs: 60_000,
   maxTargetsPerTask: 50,
+  leadMs: 1_500,
   functionName: undefined,
   secretFiles: new Map(),
   secretsManagerEndpoint: undefined,
@@ -54,6 +55,7 @@ const cases: Case[] = [
       SQS_ENDPOINT: 'http://127.0.0.1:4568',
       WINDOW_MS: '30000',
       MAX_TARGETS_PER_TASK: '10',
+      SCRAPE_LEAD_MS: '0',
       OUTBOX_MAX_AGE: '1h30m',
       AWS_LAMBDA_FUNCTION_NAME: 'stack-Scraper-1AB2',
       LAMBDASCRAPE_SECRET_FILES: JSON.stringify({
@@ -63,6 +65,7 @@ const cases: Case[] = [
       SECRETS_MANAGER_ENDPOINT: 'http://127.0.0.1:4569',
     },
     want: {
+      leadMs: 0,
       functionName: 'stack-Scraper-1AB2',
       secretFiles: new Map([
         ['/etc/prometheus/secrets/grafana', GRAFANA_ARN],
@@ -97,6 +100,7 @@ const cases: Case[] = [
       TARGETS_TABLE: 't',
       WINDOW_MS: '1m',
       MAX_TARGETS_PER_TASK: '0',
+      SCRAPE_LEAD_MS: '5001',
       SQS_ENDPOINT: 'localhost:1',
       OUTBOX_MAX_AGE: '2 hours',
     },
@@ -104,6 +108,7 @@ const cases: Case[] = [
       'STATE_TABLE, SCRAPE_QUEUE_URL, OUTBOX_QUEUE_URL, OUTBOX_DLQ_URL, DEPLOYMENT_ID',
       'WINDOW_MS must be a positive integer, got "1m"',
       'MAX_TARGETS_PER_TASK must be a positive integer, got "0"',
+      'SCRAPE_LEAD_MS must be a whole number of ms from 0 to 5000, got "5001"',
       'OUTBOX_MAX_AGE must be a positive duration like 2h or 90m, got "2 hours"',
       'SQS_ENDPOINT must be an http(s) URL',
     ],
