@@ -143,6 +143,9 @@ describe('real bundles', () => {
       expect(text).toMatch(/export\s*\{[^}]*as handler/);
       expect(text).not.toMatch(/require\(["']aws-sdk["']\)/);
       expect(text).not.toContain('aws-cdk-lib');
+      // The EC2 client (its service namespace) only where EC2 discovery runs.
+      if (p.role === 'discovery') expect(text).toContain('com.amazonaws.ec2');
+      else expect(text, p.role).not.toContain('com.amazonaws.ec2');
       // Measured sizes go to docs/deploy.md; printed so a run shows them.
       console.log(
         `${p.role}: index.mjs ${(code.length / 1024).toFixed(0)} KiB, gzip ${(gzipSync(code).length / 1024).toFixed(0)} KiB`,

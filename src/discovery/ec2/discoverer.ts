@@ -6,13 +6,11 @@
  * the previous targets (§10). The availability-zone-ID map (DescribeAvailabilityZones) is
  * fetched until it succeeds once, as in Prometheus; its failure never fails a refresh.
  */
-import {
-  DescribeAvailabilityZonesCommand,
-  DescribeInstancesCommand,
-  type DescribeInstancesCommandOutput,
+import type {
+  DescribeInstancesCommandOutput,
   EC2Client,
-  type EC2ClientConfig,
-  type Instance,
+  EC2ClientConfig,
+  Instance,
 } from '@aws-sdk/client-ec2';
 import {
   fromIni,
@@ -33,6 +31,23 @@ export const EC2_LABEL = '__meta_ec2_';
 
 /** Cap on DescribeInstances pages per refresh: a server repeating tokens cannot loop us. */
 const MAX_PAGES = 10_000;
+
+type Ec2Sdk = typeof import('./sdk.js');
+let ec2Sdk: Promise<Ec2Sdk> | undefined;
+
+/**
+ * The EC2 client, loaded on the first refresh: a process that never runs EC2 discovery (the
+ * scraper, dispatcher and outbox functions share this code) never loads it. A deployment bundle
+ * built with `process.env.LAMBDASCRAPE_BUNDLE_EC2` defined as "false" (infra/, esbuild `define`)
+ * leaves it out altogether: the condition folds to a constant and the import is dropped.
+ */
+function loadEc2Sdk(): Promise<Ec2Sdk> {
+  ec2Sdk ??=
+    process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
+      ? Promise.reject(new Error('this function was bundled without the EC2 client'))
+      : import('./sdk.js');
+  return ec2Sdk;
+}
 
 /** Session name of the assumed role (visible in CloudTrail). */
 const ROLE_SESSION_NAME = 'lambdascrape-ec2-sd';
@@ -201,7 +216,9 @@ export function instanceTarget(
 export class Ec2Discoverer implements Discoverer {
   /** How often the registry should refresh this discoverer (§10.5 `refresh_interval`). */
   readonly refreshIntervalMs: number;
-  private readonly client: EC2Client;
+  private readonly createClient: ((opts: EC2ClientConfig) => EC2Client) | undefined;
+  /** Built on the first refresh and reused: credentials and connections are cached. */
+  private client: EC2Client | undefined;
   private readonly timeoutMs: number;
   /** Zone name → zone ID; undefined until DescribeAvailabilityZones succeeded once. */
   private azIds: Map<string, string> | undefined;
@@ -213,24 +230,31 @@ export class Ec2Discoverer implements Discoverer {
   ) {
     this.refreshIntervalMs = config.refreshIntervalMs;
     this.timeoutMs = options.timeoutMs ?? Math.max(config.refreshIntervalMs, 10_000);
-    const create = deps.createClient ?? ((opts: EC2ClientConfig) => new EC2Client(opts));
-    // Built once and reused: credentials and connections are cached across refreshes.
-    this.client = create(ec2ClientOptions(config));
+    this.createClient = deps.createClient;
+  }
+
+  private clientFor(sdk: Ec2Sdk): EC2Client {
+    this.client ??= (this.createClient ?? ((opts) => new sdk.EC2Client(opts)))(
+      ec2ClientOptions(this.config),
+    );
+    return this.client;
   }
 
   async refresh(): Promise<DiscoveryRefresh> {
     const signal = AbortSignal.timeout(this.timeoutMs);
     let region = this.config.region ?? '<default>';
     try {
-      region = this.config.region ?? (await this.client.config.region());
-      if (this.azIds === undefined) await this.loadAzIds(signal);
+      const sdk = await loadEc2Sdk();
+      const client = this.clientFor(sdk);
+      region = this.config.region ?? (await client.config.region());
+      if (this.azIds === undefined) await this.loadAzIds(sdk, client, signal);
       const targets: Record<string, string>[] = [];
       let nextToken: string | undefined;
       const seen = new Set<string>();
       for (let page = 0; ; page++) {
         if (page >= MAX_PAGES) throw new Error(`more than ${MAX_PAGES} pages`);
-        const out: DescribeInstancesCommandOutput = await this.client.send(
-          new DescribeInstancesCommand({
+        const out: DescribeInstancesCommandOutput = await client.send(
+          new sdk.DescribeInstancesCommand({
             ...(this.config.filters.length === 0
               ? {}
               : {
@@ -272,9 +296,9 @@ export class Ec2Discoverer implements Discoverer {
   }
 
   /** Tolerant, as in Prometheus: without the map, `availability_zone_id` comes from Placement. */
-  private async loadAzIds(signal: AbortSignal): Promise<void> {
+  private async loadAzIds(sdk: Ec2Sdk, client: EC2Client, signal: AbortSignal): Promise<void> {
     try {
-      const out = await this.client.send(new DescribeAvailabilityZonesCommand({}), {
+      const out = await client.send(new sdk.DescribeAvailabilityZonesCommand({}), {
         abortSignal: signal,
       });
       const map = new Map<string, string>();
