@@ -21,6 +21,7 @@
  * | `scraperMemory` | scraper memory, MB | `1024` |
  * | `logRetentionDays` | a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, …) | `30` |
  * | `latenessAlarmMs` | p99 lateness alarm threshold, ms | `5000` |
+ * | `scrapeLeadMs` | how long before its slots a scrape task becomes visible, ms (1–5000) | `1500` |
  * | `allowInlineSecrets` | `true` to bundle a config holding secrets inline | `false` |
  */
 import { Duration, type Stack } from 'aws-cdk-lib';
@@ -51,6 +52,7 @@ export interface AppContext {
   readonly scraperMemory: number | undefined;
   readonly logRetentionDays: number | undefined;
   readonly latenessAlarmMs: number | undefined;
+  readonly scrapeLeadMs: number | undefined;
   readonly allowInlineSecrets: boolean;
 }
 
@@ -158,6 +160,7 @@ export function readAppContext(node: Node): AppContext {
     scraperMemory: int('scraperMemory'),
     logRetentionDays: int('logRetentionDays'),
     latenessAlarmMs: int('latenessAlarmMs'),
+    scrapeLeadMs: int('scrapeLeadMs'),
     allowInlineSecrets: bool('allowInlineSecrets'),
   };
   if (ctx.vpcId !== undefined && ctx.subnetIds.length === 0) {
@@ -250,6 +253,7 @@ export function scraperPropsFromContext(
     ...(ctx.latenessAlarmMs === undefined
       ? {}
       : { latenessAlarmThreshold: Duration.millis(ctx.latenessAlarmMs) }),
+    ...(ctx.scrapeLeadMs === undefined ? {} : { scrapeLead: Duration.millis(ctx.scrapeLeadMs) }),
     allowInlineSecrets: ctx.allowInlineSecrets,
   };
 }

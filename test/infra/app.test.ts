@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { App, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   AppContextError,
@@ -106,6 +106,7 @@ describe('context keys', () => {
       securityGroupIds: 'sg-0123456789abcdef0',
       alarmTopicArn: 'arn:aws:sns:eu-west-1:111122223333:alerts',
       logRetentionDays: '7',
+      scrapeLeadMs: '700',
     });
     const ctx = readAppContext(app.node);
     const stack = new Stack(app, 'S');
@@ -118,6 +119,9 @@ describe('context keys', () => {
       },
     });
     t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    t.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SCRAPE_LEAD_MS: '700' }) },
+    });
     t.allResourcesProperties('AWS::CloudWatch::Alarm', {
       AlarmActions: ['arn:aws:sns:eu-west-1:111122223333:alerts'],
     });
