@@ -12,11 +12,11 @@
  *    target twice in one task) is skipped as `duplicate` and logged. A later slot of a target
  *    this container is still scraping waits for that scrape to finish (a target's scrapes never
  *    overlap, like one Prometheus loop).
- * 3. The worker waits until the task's earliest slot is within `startToleranceMs` and those
- *    earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the states
- *    of the remaining targets with ONE `getMany` — after the wait, so the previous scrape of a
- *    target, here or in another container, has written the state this one compares against
- *    (§8). A failure there throws `SCRAPER_STATE_READ` (retryable): nothing has been scraped or
+ * 3. The worker waits until the task's earliest slot is `stateReadLeadMs` (250 ms) away and
+ *    those earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the
+ *    states of the remaining targets with ONE `getMany` — that late, so the previous scrape of
+ *    a target, here or in another container, has written the state this one compares against
+ *    (§8), and that early, so the read is done by the slot. A failure there throws `SCRAPER_STATE_READ` (retryable): nothing has been scraped or
  *    written yet. Each target then waits for its own slot (all lie in one delivery second) and
  *    is scraped with `scrapeTimeMs = slot` (samples stamped with the slot, §4.3, §9). Scrapes run
  *    concurrently, at most `concurrency` at a time (decision 6). A target's scrape failure is
@@ -83,6 +83,12 @@ export const DEFAULT_SCRAPE_CONCURRENCY = 32;
  * write and the SQS batch response.
  */
 export const DEFAULT_SAFETY_MARGIN_MS = 1_000;
+/**
+ * How long before a task's earliest slot its states are read: a BatchGetItem of 50 heads takes
+ * tens of ms, so the read is done when the slot comes, and the previous slot's write (one
+ * interval earlier, §9) is long finished unless the interval is shorter than its scrape.
+ */
+export const DEFAULT_STATE_READ_LEAD_MS = 250;
 /** Delay of a freshly parked write: the outbox's first replay delay (30 s). */
 export const DEFAULT_PARK_DELAY_SECONDS = nextOutboxDelaySeconds(0);
 
@@ -99,6 +105,8 @@ export interface ScrapeWorkerOptions {
   readonly startToleranceMs?: number;
   /** Cap of the late tolerance `min(interval / 2, this)`. @default 10_000 */
   readonly lateToleranceMs?: number;
+  /** States are read this long before the task's earliest slot. @default 250 */
+  readonly stateReadLeadMs?: number;
   /** Scrapes in flight at once per task. @default 32 */
   readonly concurrency?: number;
   /** Kept back from `budget.deadlineMs` for remote-write retries. @default 1_000 */
@@ -256,6 +264,7 @@ export class ScrapeWorker {
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly startToleranceMs: number;
+  private readonly stateReadLeadMs: number;
   private readonly lateToleranceMs: number;
   private readonly safetyMarginMs: number;
   private readonly parkDelaySeconds: number;
@@ -279,6 +288,11 @@ export class ScrapeWorker {
       'startToleranceMs',
       o.startToleranceMs,
       DEFAULT_START_TOLERANCE_MS,
+    );
+    this.stateReadLeadMs = nonNegative(
+      'stateReadLeadMs',
+      o.stateReadLeadMs,
+      DEFAULT_STATE_READ_LEAD_MS,
     );
     this.lateToleranceMs = nonNegative(
       'lateToleranceMs',
@@ -439,13 +453,14 @@ export class ScrapeWorker {
   }
 
   /**
-   * Waits until the earliest planned slot is within `startToleranceMs` and until the earlier
-   * slots this container is scraping of the same targets are done. Returns the time waited.
+   * Waits until the earliest planned slot is `stateReadLeadMs` away (at least
+   * `startToleranceMs`), so the state read is done by the slot, and until the earlier slots
+   * this container is scraping of the same targets are done. Returns the time waited.
    */
   private async waitForSlots(planned: readonly Planned[], counters: TaskCounters): Promise<number> {
     const before = this.clock.now();
     const earliest = Math.min(...planned.map((p) => p.slotMs));
-    const waitMs = earliest - before - this.startToleranceMs;
+    const waitMs = earliest - before - Math.max(this.stateReadLeadMs, this.startToleranceMs);
     if (waitMs > 0) await this.sleep(waitMs);
     await Promise.all(planned.map((p) => p.after));
     const waitedMs = this.clock.now() - before;
