@@ -4,8 +4,10 @@
  * problems are collected and thrown together as one {@link LambdaScraperPropsError}; what is
  * worth knowing but not fatal comes back as warnings, which the construct shows at synth.
  */
+
 import { resolve } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
+import { formatDuration } from '../src/config/duration.js';
 import {
   type BundleFile,
   credentialFileRefs,
@@ -74,6 +76,8 @@ export const FUNCTION_DEFAULTS: Readonly<Record<FunctionRole, ResolvedFunctionOp
 };
 export const DEFAULT_MAX_TARGETS_PER_TASK = 50;
 export const DEFAULT_OUTBOX_MAX_AGE = Duration.hours(2);
+/** What a scraper invocation needs beyond a job's scrape_timeout (see checkProps). */
+export const SCRAPER_TIMEOUT_HEADROOM_MS = 10_000;
 /** The dispatcher's lead (src/schedule/plan.ts DEFAULT_LEAD_MS). */
 export const DEFAULT_SCRAPE_LEAD = Duration.millis(1_500);
 
@@ -153,6 +157,17 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
     }
   }
 
+  // A scrape task arrives up to ~3 s before its slot (lead, DelaySeconds rounding, one-second
+  // buckets), then scrapes for up to scrape_timeout and needs time to write and park: a scraper
+  // timeout shorter than that cuts scrapes off and SQS redelivers the task too late.
+  const scraperTimeoutMs = functions.scraper.timeout.toMilliseconds();
+  for (const job of sc.config.scrapeConfigs) {
+    if (job.scrapeTimeout + SCRAPER_TIMEOUT_HEADROOM_MS > scraperTimeoutMs) {
+      problems.push(
+        `job ${job.jobName}: scrape_timeout ${formatDuration(job.scrapeTimeout)} needs a scraper timeout of at least ${formatDuration(job.scrapeTimeout + SCRAPER_TIMEOUT_HEADROOM_MS)} (scraper.timeout is ${formatDuration(scraperTimeoutMs)})`,
+      );
+    }
+  }
   const maxTargetsPerTask = props.maxTargetsPerTask ?? DEFAULT_MAX_TARGETS_PER_TASK;
   if (!(Number.isSafeInteger(maxTargetsPerTask) && maxTargetsPerTask >= 1)) {
     problems.push('maxTargetsPerTask must be a positive integer');

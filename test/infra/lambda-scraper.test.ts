@@ -415,6 +415,12 @@ describe('conflicting or impossible props are rejected in the constructor', () =
       message: /outboxMaxAge must be 1 minute–7 days/,
     },
     {
+      name: 'a scraper timeout too short for the scrape_timeout',
+      props: { scraper: { timeout: Duration.seconds(15) } },
+      message:
+        /job \S+: scrape_timeout 10s needs a scraper timeout of at least 20s \(scraper\.timeout is 15s\)/,
+    },
+    {
       name: 'scrape lead out of range',
       props: { scrapeLead: Duration.seconds(6) },
       message: /scrapeLead must be a whole number of ms from 0 to 5 seconds/,
