@@ -365,7 +365,7 @@ export class ScrapeWorker {
         retryable: false,
       });
     }
-    const counters = newCounters();
+    const counters = newTaskCounters();
     const outcomes: TargetOutcome[] = [];
     const planned: Planned[] = [];
     const seen = new Set<string>();
@@ -605,7 +605,7 @@ export class ScrapeWorker {
       );
     }
     const { target } = task;
-    const counters = newCounters();
+    const counters = newTaskCounters();
     const stored = (await this.readStates([target.id])).get(target.id);
     let markers = 0;
     let delivery = NO_DELIVERY;
@@ -779,7 +779,8 @@ function previousState(memory: TargetMemory, stored: StoredScrapeState | undefin
   return stored.state;
 }
 
-function newCounters(): TaskCounters {
+/** A task's counters, all zero. */
+export function newTaskCounters(): TaskCounters {
   return {
     scrapes: 0,
     up: 0,

@@ -34,13 +34,13 @@ import { ScrapeWorker } from '../../src/pipeline/scraper.js';
 import type { ParkedWrite } from '../../src/ports.js';
 import { snappyDecompress } from '../../src/remotewrite/snappy.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
-import type { Clock } from '../../src/schedule/clock.js';
 import { handleOutboxBatch, type SqsBatchResponse } from '../../src/serverless/handlers.js';
 import { buildTargets } from '../../src/targets/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { type DecodedWriteRequest, decodeWriteRequest } from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
+import { ShiftedClock } from '../support/shifted-clock.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 const INTERVAL = 10_000;
@@ -51,26 +51,6 @@ const REPORT = [
   'scrape_series_added',
   'up',
 ];
-
-/** The wall clock shifted so that it reads `startMs` now; `set` jumps it. */
-class ShiftedClock implements Clock {
-  private shift: number;
-  constructor(startMs: number) {
-    this.shift = startMs - Date.now();
-  }
-  set(ms: number): void {
-    this.shift = ms - Date.now();
-  }
-  now(): number {
-    return Date.now() + this.shift;
-  }
-  setTimer(fn: () => void, delayMs: number): unknown {
-    return setTimeout(fn, Math.max(0, delayMs));
-  }
-  clearTimer(handle: unknown): void {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  }
-}
 
 /**
  * A remote-write backend: `mode` says how it answers; it records the decoded requests it

@@ -21,7 +21,6 @@ import {
 import type { Outbox, ParkedWrite, ScrapeTask } from '../../src/ports.js';
 import { snappyDecompress } from '../../src/remotewrite/snappy.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
-import type { Clock } from '../../src/schedule/clock.js';
 import { buildTargets } from '../../src/targets/index.js';
 import type { Target } from '../../src/targets/types.js';
 import {
@@ -33,6 +32,7 @@ import {
 } from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, receiveAll, startLocalSqs } from '../support/fauxqs.js';
+import { ShiftedClock } from '../support/shifted-clock.js';
 
 /** A slot bucket start (a multiple of the 10 s interval). */
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -45,26 +45,6 @@ const REPORT = [
   'scrape_series_added',
   'up',
 ];
-
-/** The wall clock shifted so that it reads `startMs` now; `set` jumps it. */
-class ShiftedClock implements Clock {
-  private shift: number;
-  constructor(startMs: number) {
-    this.shift = startMs - Date.now();
-  }
-  set(ms: number): void {
-    this.shift = ms - Date.now();
-  }
-  now(): number {
-    return Date.now() + this.shift;
-  }
-  setTimer(fn: () => void, delayMs: number): unknown {
-    return setTimeout(fn, Math.max(0, delayMs));
-  }
-  clearTimer(handle: unknown): void {
-    clearTimeout(handle as ReturnType<typeof setTimeout>);
-  }
-}
 
 interface Exporter {
   readonly address: string;

@@ -7,6 +7,7 @@ import type {
   TaskCounters,
   TaskOutcome,
 } from '../../src/pipeline/scraper.js';
+import { newTaskCounters } from '../../src/pipeline/scraper.js';
 import {
   EMF_MAX_VALUES,
   EMF_METRICS,
@@ -43,26 +44,7 @@ const NO_DELIVERY: DeliveryTotals = {
 };
 
 function counters(c: Partial<TaskCounters>): TaskCounters {
-  return {
-    scrapes: 0,
-    up: 0,
-    failed: 0,
-    lateDropped: 0,
-    skipped: 0,
-    maxLatenessMs: 0,
-    waitedMs: 0,
-    stateWrites: 0,
-    stateUnchanged: 0,
-    stateConflicts: 0,
-    stateErrors: 0,
-    markers: 0,
-    samplesSent: 0,
-    samplesRejected: 0,
-    parked: 0,
-    samplesParked: 0,
-    parkFailed: 0,
-    ...c,
-  };
+  return { ...newTaskCounters(), ...c };
 }
 
 function scraped(latenessMs: number, up = true, id = 't'): TargetOutcome {
