@@ -9,6 +9,7 @@
  * The time is the slot time the samples carry (§4.3). `instance` is the target's instance label
  * (its URL when relabeling removed it). Values are logfmt-quoted when they need it.
  */
+import type { DeliveryOutcome } from '../engine/delivery.js';
 import { getLabel } from '../model/labels.js';
 import type { SampleBatch } from '../scrape/batch.js';
 import { logfmtValue } from './logger.js';
@@ -32,9 +33,9 @@ export function formatDurationShort(seconds: number): string {
 export class ConsoleSink implements SampleSink {
   constructor(private readonly writeLine: (line: string) => void) {}
 
-  write(unit: SampleBatch, meta: UnitMeta): Promise<void> {
+  deliver(unit: SampleBatch, meta: UnitMeta): Promise<readonly DeliveryOutcome[]> {
     this.writeLine(`${formatScrapeLine(meta, unit)}\n`);
-    return Promise.resolve();
+    return Promise.resolve([]);
   }
 
   flush(_deadlineMs: number): Promise<void> {

@@ -4,7 +4,7 @@
  * shaped like {@link UnitWriter}).
  *
  * Per destination:
- * - Units of one target are written one after the other, in call order, so a receiver never
+ * - Units of one series stream are written one after the other, in call order, so a receiver never
  *   sees a target's samples out of order (§11.1; a Prometheus receiver rejects the whole request
  *   otherwise). Different targets go out concurrently (the writer bounds its requests).
  * - Like Prometheus, recoverable failures are retried until delivered (§11.3); only `close()`
@@ -15,6 +15,7 @@
  */
 
 import type { Config } from '../config/types.js';
+import { type DeliveryOutcome, emptyOutcome } from '../engine/delivery.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import type { SampleBatch } from '../scrape/batch.js';
@@ -94,11 +95,11 @@ export class RemoteWriteSink implements SampleSink {
     this.clock = options.clock ?? systemClock;
   }
 
-  write(unit: SampleBatch, meta: UnitMeta): Promise<void> {
-    return Promise.all(this.destinations.map((d) => this.writeTo(d, unit, meta))).then(() => {});
+  deliver(unit: SampleBatch, meta: UnitMeta): Promise<readonly DeliveryOutcome[]> {
+    return Promise.all(this.destinations.map((d) => this.writeTo(d, unit, meta)));
   }
 
-  private writeTo(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<void> {
+  private writeTo(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<DeliveryOutcome> {
     const n = unit.length;
     if (this.closed || d.pending + n > this.maxPending) {
       d.dropped += n;
@@ -110,23 +111,25 @@ export class RemoteWriteSink implements SampleSink {
         pending: d.pending,
         closed: this.closed,
       });
-      return Promise.resolve();
+      return Promise.resolve({ ...emptyOutcome(d.writer.name), lost: n });
     }
     d.pending += n;
     const previous = d.tails.get(meta.targetKey) ?? Promise.resolve();
     const done = previous.then(() => this.send(d, unit, meta));
-    d.tails.set(meta.targetKey, done);
+    const tail = done.then(() => {});
+    d.tails.set(meta.targetKey, tail);
     return done.finally(() => {
       d.pending -= n;
-      if (d.tails.get(meta.targetKey) === done) d.tails.delete(meta.targetKey);
+      if (d.tails.get(meta.targetKey) === tail) d.tails.delete(meta.targetKey);
     });
   }
 
-  private async send(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<void> {
+  private async send(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<DeliveryOutcome> {
+    const outcome = emptyOutcome(d.writer.name);
     if (this.abort.signal.aborted) {
       d.dropped += unit.length;
       d.lostAtClose += unit.length;
-      return;
+      return { ...outcome, lost: unit.length };
     }
     try {
       const result = await d.writer.write(unit, { signal: this.abort.signal });
@@ -141,10 +144,17 @@ export class RemoteWriteSink implements SampleSink {
       // Only close() aborts a write; it logs the total.
       d.dropped += result.pending;
       d.lostAtClose += result.pending;
+      return {
+        ...outcome,
+        sent: result.delivered,
+        rejected: result.rejected,
+        lost: result.pending,
+      };
     } catch (err) {
       // The writer promises not to reject; count the unit rather than lose the chain.
       d.dropped += unit.length;
       this.logger.error('remote write failed unexpectedly', { remote: d.writer.name, err });
+      return { ...outcome, lost: unit.length };
     }
   }
 
@@ -163,7 +173,8 @@ export class RemoteWriteSink implements SampleSink {
     return this.destinations.map((d) => ({
       name: d.writer.name,
       samplesSent: d.writer.counters.samplesSent,
-      samplesFailed: d.writer.counters.samplesFailed + d.dropped,
+      samplesRejected: d.writer.counters.samplesFailed,
+      samplesDropped: d.dropped,
       samplesRetried: d.writer.counters.samplesRetried,
       samplesPending: d.pending,
     }));

@@ -3,6 +3,16 @@
  * are updated as things happen; target counts and remote-write totals are read at render time
  * from the runner and its sink.
  */
+import type { DeliveryOutcome } from '../engine/delivery.js';
+import {
+  type MetricSpec,
+  SCRAPE_DURATION_BUCKETS,
+  SCRAPE_LATENESS_BUCKETS,
+  SCRAPE_METRICS,
+  type ScrapeObservation,
+  type ScrapeObserver,
+  type SlotSkipReason,
+} from '../engine/scrape-metrics.js';
 import { LAMBDASCRAPE_VERSION } from '../remotewrite/index.js';
 import {
   Counter,
@@ -29,57 +39,39 @@ export interface RunnerMetricSources {
   sinkStats(): readonly SinkStats[];
 }
 
-const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-const LATENESS_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
+const DISCOVERY_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
-export class RunnerMetrics {
+function counter(spec: MetricSpec): Counter {
+  return new Counter(spec.name, spec.help, spec.labels);
+}
+
+/**
+ * The runner's metrics. The scrape-level families come from the engine's vocabulary
+ * (`SCRAPE_METRICS`), so `run` and the Lambda functions export the same series.
+ */
+export class RunnerMetrics implements ScrapeObserver {
   readonly registry = new MetricsRegistry();
 
-  readonly scrapes = this.registry.register(
-    new Counter('lambdascrape_scrapes_total', 'Scrapes attempted, by job.', ['job']),
-  );
-  readonly scrapeFailures = this.registry.register(
-    new Counter('lambdascrape_scrape_failures_total', 'Scrapes that failed (up=0), by job.', [
-      'job',
-    ]),
-  );
-  readonly samplesScraped = this.registry.register(
-    new Counter(
-      'lambdascrape_scrape_samples_scraped_total',
-      'Samples parsed from scrape responses, by job.',
-      ['job'],
-    ),
-  );
-  readonly scrapeDuration = this.registry.register(
+  private readonly scrapes = this.registry.register(counter(SCRAPE_METRICS.scrapes));
+  private readonly samplesScraped = this.registry.register(counter(SCRAPE_METRICS.samplesScraped));
+  private readonly scrapeDuration = this.registry.register(
     new Histogram(
-      'lambdascrape_scrape_duration_seconds',
-      'Duration of scrapes (request, parse, apply), by job.',
-      ['job'],
-      DURATION_BUCKETS,
+      SCRAPE_METRICS.duration.name,
+      SCRAPE_METRICS.duration.help,
+      SCRAPE_METRICS.duration.labels,
+      SCRAPE_DURATION_BUCKETS,
     ),
   );
-  readonly lateness = this.registry.register(
+  private readonly lateness = this.registry.register(
     new Histogram(
-      'lambdascrape_scrape_lateness_seconds',
-      'How long after its slot a scrape started, by job. Samples still carry the slot time.',
-      ['job'],
-      LATENESS_BUCKETS,
+      SCRAPE_METRICS.lateness.name,
+      SCRAPE_METRICS.lateness.help,
+      SCRAPE_METRICS.lateness.labels,
+      SCRAPE_LATENESS_BUCKETS,
     ),
   );
-  readonly skippedSlots = this.registry.register(
-    new Counter(
-      'lambdascrape_scrape_slots_skipped_total',
-      'Scrape slots not run, by job and reason: busy = the previous scrape of the target was still running, missed = the timer fired after a later slot.',
-      ['job', 'reason'],
-    ),
-  );
-  readonly endOfRunMarkers = this.registry.register(
-    new Counter(
-      'lambdascrape_end_of_run_stale_markers_total',
-      'Stale markers written for targets that went away, by job.',
-      ['job'],
-    ),
-  );
+  private readonly skippedSlots = this.registry.register(counter(SCRAPE_METRICS.slotsSkipped));
+  private readonly endOfRun = this.registry.register(counter(SCRAPE_METRICS.endOfRunMarkers));
   readonly discoveryFailures = this.registry.register(
     new Counter(
       'lambdascrape_discovery_refresh_failures_total',
@@ -92,7 +84,7 @@ export class RunnerMetrics {
       'lambdascrape_discovery_refresh_duration_seconds',
       'Duration of service discovery refreshes, by mechanism.',
       ['mechanism'],
-      DURATION_BUCKETS,
+      DISCOVERY_DURATION_BUCKETS,
     ),
   );
   readonly reloads = this.registry.register(
@@ -146,20 +138,14 @@ export class RunnerMetrics {
     );
     const sink = (pick: (s: SinkStats) => number) => (): [LabelValues, number][] =>
       sources.sinkStats().map((s) => [[s.name], pick(s)]);
+    const rw = SCRAPE_METRICS.remoteWriteSamples;
     r.register(
-      new CounterFunc(
-        'lambdascrape_remote_write_samples_sent_total',
-        'Samples (stale markers included) delivered to the remote_write endpoint.',
-        ['remote_name'],
-        sink((s) => s.samplesSent),
-      ),
-    );
-    r.register(
-      new CounterFunc(
-        'lambdascrape_remote_write_samples_failed_total',
-        'Samples rejected by the endpoint or dropped before delivery.',
-        ['remote_name'],
-        sink((s) => s.samplesFailed),
+      new CounterFunc(rw.name, rw.help, rw.labels, () =>
+        sources.sinkStats().flatMap((s): [LabelValues, number][] => [
+          [[s.name, 'sent'], s.samplesSent],
+          [[s.name, 'rejected'], s.samplesRejected],
+          [[s.name, 'dropped'], s.samplesDropped],
+        ]),
       ),
     );
     r.register(
@@ -173,12 +159,32 @@ export class RunnerMetrics {
     r.register(
       new GaugeFunc(
         'lambdascrape_remote_write_samples_pending',
-        'Samples accepted for remote write and not yet delivered or failed.',
+        'Samples accepted for remote write and not yet delivered or given up on.',
         ['remote_name'],
         sink((s) => s.samplesPending),
       ),
     );
   }
+
+  // ---- ScrapeObserver ------------------------------------------------------------------------
+
+  scraped(o: ScrapeObservation): void {
+    this.scrapes.inc([o.job, o.up ? 'up' : 'down']);
+    this.samplesScraped.inc([o.job], o.samplesScraped);
+    this.scrapeDuration.observe([o.job], o.durationSeconds);
+    this.lateness.observe([o.job], o.latenessMs / 1000);
+  }
+
+  slotsSkipped(job: string, reason: SlotSkipReason, count: number): void {
+    this.skippedSlots.inc([job, reason], count);
+  }
+
+  endOfRunMarkers(job: string, markers: number): void {
+    this.endOfRun.inc([job], markers);
+  }
+
+  /** Remote-write totals are read from the sink's stats when rendered. */
+  delivered(_outcome: DeliveryOutcome): void {}
 
   /** Records a reload attempt (the initial load counts as one). */
   reloaded(ok: boolean, nowMs: number): void {

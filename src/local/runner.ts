@@ -1,58 +1,47 @@
 /**
- * `lambdascrape run`: the whole engine in one process. Discovery → targets (§2) → fixed-phase
- * scrapes (§9) → a sink (remote write, or one line per scrape on stdout), with reload, the
- * runner's own metrics and pages, and a bounded graceful shutdown.
+ * `lambdascrape run`: the local driver of the scrape engine (`src/engine/`). It adds what one
+ * process needs around the engine: timers for the fixed-phase slots (§9), discovery polling,
+ * reloads, the states in memory, the runner's pages and a bounded graceful shutdown.
  *
- * State. Per target (keyed by job and target id) the runner keeps the last scrape's series
- * (`ScrapeState`, for staleness §8.2) and the scrape cache (§6.4) in memory. When the target set
- * changes (a discovery refresh or a reload):
- * - a target with the same id keeps its state and cache; if its job's config changed it keeps
- *   the state but gets a fresh cache (Prometheus reuses the cache only for some changes, §6.4;
- *   we never do, which costs one uncached scrape);
- * - a new target whose public labels equal those of a target that just went away in the same job
- *   (typically: scrape_interval changed, which changes the id) takes over that target's state,
- *   so its first scrape stales what is gone at a time later than anything already sent. We do
- *   this instead of Prometheus's end-of-run markers for the old target, whose timestamps would
- *   be older than the new target's samples for the same series (a remote-write receiver rejects
- *   such out-of-order samples, and Prometheus's own TSDB silently drops them);
- * - any other removed target gets end-of-run stale markers (§8.3): for every series of its last
- *   scrape plus its report series, at `staleTime` = its first slot after the removal (≈ last
- *   scrape + interval), written at `staleTime + interval + interval/10`. If it comes back before
- *   then, the markers are cancelled and its state is reused. None when it never completed a
- *   scrape, and none at shutdown (as Prometheus).
+ * What it keeps: per job a {@link LocalJob} (the engine's `JobRuntime`, its discovery, its
+ * active targets and what the targets page shows); per series stream the last state
+ * (`StreamStates`, unbounded: it is the only copy); per target id the scrape cache
+ * (`TargetCaches`). When the target set changes (a discovery refresh or a reload), the engine's
+ * `reconcileTargets` decides, and this driver carries out:
+ * - a kept target keeps its cache unless its job's config changed (a fresh one then);
+ * - a new identity whose series stream was active continues that stream's state, and the old
+ *   identity gets no end-of-run markers (`series-stream.ts` says why);
+ * - a retired target gets end-of-run markers (§8.3) at `endOfRunTimes(target, now + 1)`; they
+ *   are cancelled if its stream is active again before they are due. None for a target that
+ *   never completed a scrape, none at shutdown (as Prometheus).
  *
  * All changes to the target set run one at a time (discovery refreshes and reloads queue up).
- * Discovery is polled: static configs only on (re)load, file_sd every `refresh_interval` (the
- * shortest of the job's file_sd configs; Prometheus also reacts to file changes at once).
+ * Discovery is polled: static configs only on (re)load, the other mechanisms every
+ * `refresh_interval` (the shortest of the job's).
  */
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
-import type { Dispatcher } from 'undici';
-import type { Config, HttpClientConfig, ScrapeConfig } from '../config/types.js';
+import type { Config, ScrapeConfig } from '../config/types.js';
 import {
   type DiscoveryDeps,
   JobDiscovery,
   unsupportedDiscoveryWarnings,
 } from '../discovery/registry.js';
-import { createDispatcher as createHttpDispatcher } from '../http/client.js';
-import { labelsKey } from '../model/labels.js';
+import {
+  closeJobRuntime,
+  type DispatcherFactory,
+  defaultDispatcherFactory,
+  type JobRuntime,
+  openJobRuntime,
+} from '../engine/job-runtime.js';
+import { ScrapeEngine } from '../engine/scrape-engine.js';
+import { endOfRunTimes, reconcileTargets, seriesStreamKey } from '../engine/series-stream.js';
+import { SlotClaims } from '../engine/slot-claims.js';
+import { StreamStates, TargetCaches } from '../engine/target-memory.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import { type SlotEvent, SlotScheduler } from '../schedule/slot-scheduler.js';
 import { type QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
-import {
-  endOfRunMarkers,
-  prepareScrapeJob,
-  type ScrapeJob,
-  scrapeTarget,
-  TargetScrapeCache,
-} from '../scrape/scrape.js';
-import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../scrape/state.js';
-import {
-  type BuildTargetsResult,
-  buildTargets,
-  computeOffsetSeed,
-  nextScrapeTime,
-} from '../targets/index.js';
+import { type BuildTargetsResult, buildTargets, computeOffsetSeed } from '../targets/index.js';
 import type { DroppedTarget, Target } from '../targets/types.js';
 import { configEqual } from './config-equal.js';
 import { ConsoleSink } from './console-sink.js';
@@ -60,7 +49,7 @@ import { LocalError, LocalErrorCode } from './errors.js';
 import { type Logger, silentLogger } from './logger.js';
 import { createRemoteWriteSink } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
-import type { SampleSink, UnitMeta } from './sink.js';
+import type { SampleSink } from './sink.js';
 import type { JobView, TargetView } from './target-view.js';
 import { type ListenAddress, type ReloadOutcome, WebServer } from './web.js';
 
@@ -83,8 +72,8 @@ export interface LocalRunnerOptions {
   readonly hostname?: string;
   /** File system for file_sd (tests). @default the local file system */
   readonly discovery?: Omit<DiscoveryDeps, 'configDir' | 'now'>;
-  /** @default createDispatcher from src/http/client.ts */
-  readonly createDispatcher?: (config: HttpClientConfig) => Promise<Dispatcher>;
+  /** @default createDispatcherSync from src/http/client.ts */
+  readonly createDispatcher?: DispatcherFactory;
   /** Where the default sink prints scrape lines without remote_write. @default process.stdout */
   readonly stdout?: (text: string) => void;
   /** How long `stop()` waits for scrapes in progress. @default 10_000 */
@@ -109,18 +98,18 @@ export function defaultSink(
     : createRemoteWriteSink(config, { logger });
 }
 
-interface JobRuntime {
-  readonly name: string;
-  readonly config: ScrapeConfig;
-  readonly dispatcher: Dispatcher;
-  readonly scrapeJob: ScrapeJob;
+/** A job as the runner drives it. */
+interface LocalJob {
+  readonly runtime: JobRuntime;
   readonly discovery: JobDiscovery;
   /** Discovery poll period; undefined when nothing needs polling (static only). */
   readonly refreshMs: number | undefined;
   refreshTimer: QueuedTimer | undefined;
-  active: Map<string, TargetRecord>;
+  /** Active targets by id. */
+  active: Map<string, LocalTarget>;
   dropped: readonly DroppedTarget[];
   droppedCount: number;
+  /** target_limit exceeded: every scrape fails with this (§2.6). */
   forcedError: string | undefined;
   problems: readonly string[];
 }
@@ -132,18 +121,22 @@ interface LastScrape {
   readonly durationSeconds: number;
 }
 
-interface TargetRecord {
+interface LocalTarget {
+  /** Scheduler key: job and target id. */
   readonly key: string;
+  readonly stream: string;
   target: Target;
-  job: JobRuntime;
-  memory: TargetScrapeCache;
-  state: ScrapeState;
-  /** A removed target with the same public labels whose series this one continues. */
-  predecessor: TargetRecord | undefined;
+  job: LocalJob;
   running: Promise<void> | undefined;
   last: LastScrape | undefined;
-  /** Set while end-of-run markers are pending (§8.3). */
-  retirement: { readonly timer: QueuedTimer; readonly staleTimeMs: number } | undefined;
+}
+
+/** A retired target whose end-of-run markers are pending (§8.3). */
+interface Retirement {
+  readonly target: Target;
+  readonly config: ScrapeConfig;
+  readonly staleTimeMs: number;
+  readonly timer: QueuedTimer;
 }
 
 const RunnerState = { created: 0, starting: 1, running: 2, stopping: 3, stopped: 4 } as const;
@@ -157,15 +150,19 @@ export class LocalRunner {
   private readonly scheduler: SlotScheduler;
   private readonly metrics: RunnerMetrics;
   private readonly web: WebServer | undefined;
+  private readonly engine: ScrapeEngine;
+  private readonly caches = new TargetCaches(Number.POSITIVE_INFINITY);
+  private readonly states = new StreamStates(Number.POSITIVE_INFINITY);
+  private readonly claims = new SlotClaims();
   private config: Config;
   private sink: SampleSink | undefined;
   private offsetSeed = 0n;
-  private readonly jobs = new Map<string, JobRuntime>();
+  private readonly jobs = new Map<string, LocalJob>();
   /** Every scheduled target, by key. */
-  private readonly records = new Map<string, TargetRecord>();
-  /** Removed targets whose end-of-run markers are pending, by key. */
-  private readonly retiring = new Map<string, TargetRecord>();
-  /** Old sinks and dispatchers being drained after a reload. */
+  private readonly targets = new Map<string, LocalTarget>();
+  /** Pending end-of-run markers, by series stream. */
+  private readonly retiring = new Map<string, Retirement>();
+  /** Old sinks and job runtimes being drained after a reload. */
   private readonly closing = new Set<Promise<void>>();
   /** Sinks replaced by a reload and still delivering; closed for good at shutdown. */
   private readonly retiredSinks = new Set<SampleSink>();
@@ -193,6 +190,12 @@ export class LocalRunner {
     });
     this.metrics.reloads.touch(['success']);
     this.metrics.reloads.touch(['failure']);
+    this.engine = new ScrapeEngine({
+      caches: this.caches,
+      delivery: () => this.sink,
+      observer: this.metrics,
+      logger: this.logger,
+    });
     this.web =
       options.listen === undefined
         ? undefined
@@ -252,7 +255,7 @@ export class LocalRunner {
     this.state = RunnerState.running;
     this.ready = true;
     this.metrics.reloaded(true, this.clock.now());
-    this.logger.info('started', { jobs: this.jobs.size, targets: this.records.size });
+    this.logger.info('started', { jobs: this.jobs.size, targets: this.targets.size });
   }
 
   /**
@@ -326,15 +329,15 @@ export class LocalRunner {
     const sink = this.sink;
     this.sink = undefined;
     if (sink !== undefined) {
-      await sink.flush(this.clock.now() + (this.options.flushTimeoutMs ?? 10_000));
+      await sink.flush(this.clock.now() + this.flushMs);
       await sink.close();
     }
     // Sinks replaced by reloads had their flush time already; stop their retries now.
     await Promise.all([...this.retiredSinks].map((s) => s.close()));
     await settlesWithin(Promise.all(this.closing), this.clock, 1_000);
-    await Promise.all([...this.jobs.values()].map((job) => closeDispatcher(job.dispatcher)));
+    await Promise.all([...this.jobs.values()].map((job) => closeLocalJob(job)));
     this.jobs.clear();
-    this.records.clear();
+    this.targets.clear();
     this.retiring.clear();
     await this.web?.close();
     this.state = RunnerState.stopped;
@@ -347,21 +350,21 @@ export class LocalRunner {
     for (const job of this.jobs.values()) {
       const targets: TargetView[] = [...job.active.values()]
         .map(
-          (r): TargetView => ({
-            url: r.target.url,
-            health: r.last === undefined ? 'unknown' : r.last.up ? 'up' : 'down',
-            labels: r.target.publicLabels,
-            discoveredLabels: r.target.discoveredLabels,
-            lastScrapeMs: r.last?.startedMs,
-            lastDurationSeconds: r.last?.durationSeconds,
-            lastError: r.last?.error,
-            intervalMs: r.target.intervalMs,
-            timeoutMs: r.target.timeoutMs,
+          (t): TargetView => ({
+            url: t.target.url,
+            health: t.last === undefined ? 'unknown' : t.last.up ? 'up' : 'down',
+            labels: t.target.publicLabels,
+            discoveredLabels: t.target.discoveredLabels,
+            lastScrapeMs: t.last?.startedMs,
+            lastDurationSeconds: t.last?.durationSeconds,
+            lastError: t.last?.error,
+            intervalMs: t.target.intervalMs,
+            timeoutMs: t.target.timeoutMs,
           }),
         )
         .sort((a, b) => (a.url < b.url ? -1 : a.url > b.url ? 1 : 0));
       out.push({
-        name: job.name,
+        name: job.runtime.name,
         targets,
         dropped: job.dropped.map((d) => d.discoveredLabels),
         droppedCount: job.droppedCount,
@@ -385,22 +388,22 @@ export class LocalRunner {
   }
 
   /**
-   * Everything that can fail is prepared first (sink, dispatchers); only then is the running
+   * Everything that can fail is prepared first (sink, job runtimes); only then is the running
    * state changed, so a failed reload leaves the old config untouched.
    */
   private async applyConfig(config: Config, initial: boolean): Promise<void> {
     const old = initial ? undefined : this.config;
-    const created: JobRuntime[] = [];
+    const created: LocalJob[] = [];
     let newSink: SampleSink | undefined;
     try {
       if (old === undefined || !sameSinkConfig(old, config)) newSink = this.createSink(config);
       for (const jobConfig of config.scrapeConfigs) {
         const current = this.jobs.get(jobConfig.jobName);
-        if (current !== undefined && configEqual(current.config, jobConfig)) continue;
-        created.push(await this.createJob(jobConfig, config));
+        if (current !== undefined && configEqual(current.runtime.config, jobConfig)) continue;
+        created.push(this.createJob(jobConfig, config));
       }
     } catch (err) {
-      await Promise.all(created.map((j) => closeDispatcher(j.dispatcher)));
+      await Promise.all(created.map((j) => closeLocalJob(j)));
       if (newSink !== undefined && newSink !== this.sink) await newSink.close();
       throw new LocalError(
         LocalErrorCode.reloadFailed,
@@ -410,29 +413,17 @@ export class LocalRunner {
     }
 
     // Commit.
-    if (newSink !== undefined && newSink !== this.sink) {
-      const previous = this.sink;
-      this.sink = newSink;
-      if (previous !== undefined) {
-        this.retiredSinks.add(previous);
-        this.retireLater(
-          drainSink(previous, this.clock, this.flushMs).finally(() =>
-            this.retiredSinks.delete(previous),
-          ),
-        );
-      }
-    }
+    if (newSink !== undefined && newSink !== this.sink) this.replaceSink(newSink);
     this.config = config;
     this.offsetSeed = computeOffsetSeed(this.hostname, config.global.externalLabels);
-    const byName = new Map(created.map((j) => [j.name, j]));
+    const byName = new Map(created.map((j) => [j.runtime.name, j]));
     const wanted = new Set(config.scrapeConfigs.map((j) => j.jobName));
 
     // Jobs gone from the config: their targets retire.
     for (const [name, job] of this.jobs) {
       if (wanted.has(name)) continue;
-      if (job.refreshTimer !== undefined) this.queue.cancel(job.refreshTimer);
-      this.retireLater(closeAfter(job));
-      this.applyTargets(job, undefined, job.active.values());
+      this.closeLater(job);
+      this.applyTargets(job, undefined);
       this.jobs.delete(name);
     }
 
@@ -445,14 +436,10 @@ export class LocalRunner {
       const before = previous.get(name);
       this.jobs.set(name, replacement ?? before!);
       if (replacement !== undefined && before !== undefined) {
-        // Same job, new config: its targets move to the new runtime now (fresh caches, state
-        // kept), so no scrape starts on the old dispatcher; the refresh below then diffs them.
-        if (before.refreshTimer !== undefined) this.queue.cancel(before.refreshTimer);
-        this.retireLater(closeAfter(before));
-        for (const rec of before.active.values()) {
-          rec.job = replacement;
-          rec.memory = new TargetScrapeCache(rec.target, replacement.config.extraScrapeMetrics);
-        }
+        // Same job, new config: its targets move to the new runtime now (so no scrape starts
+        // on the old dispatcher; their caches follow the config), and the refresh below diffs.
+        this.closeLater(before);
+        for (const t of before.active.values()) t.job = replacement;
         replacement.active = before.active;
       }
     }
@@ -470,9 +457,24 @@ export class LocalRunner {
     return defaultSink(config, stdout, this.logger);
   }
 
-  private async createJob(config: ScrapeConfig, root: Config): Promise<JobRuntime> {
-    const dispatcher = await (this.options.createDispatcher ?? createHttpDispatcher)(
-      config.httpClient,
+  /** Makes `sink` current; the previous one delivers what it holds within the flush time. */
+  private replaceSink(sink: SampleSink): void {
+    const previous = this.sink;
+    this.sink = sink;
+    if (previous === undefined) return;
+    this.retiredSinks.add(previous);
+    this.track(
+      previous
+        .flush(this.clock.now() + this.flushMs)
+        .then(() => previous.close())
+        .finally(() => this.retiredSinks.delete(previous)),
+    );
+  }
+
+  private createJob(config: ScrapeConfig, root: Config): LocalJob {
+    const runtime = openJobRuntime(
+      config,
+      this.options.createDispatcher ?? defaultDispatcherFactory,
     );
     try {
       const discovery = new JobDiscovery(config, {
@@ -481,10 +483,7 @@ export class LocalRunner {
         now: () => this.clock.now(),
       });
       return {
-        name: config.jobName,
-        config,
-        dispatcher,
-        scrapeJob: prepareScrapeJob(config, dispatcher),
+        runtime,
         discovery,
         refreshMs: discovery.refreshIntervalMs,
         refreshTimer: undefined,
@@ -495,12 +494,24 @@ export class LocalRunner {
         problems: [],
       };
     } catch (err) {
-      await closeDispatcher(dispatcher);
+      void closeJobRuntime(runtime);
       throw err;
     }
   }
 
-  private retireLater(p: Promise<void>): void {
+  /**
+   * Stops `job`'s discovery polling and closes its runtime once the scrapes now running on it
+   * are done. Call before its targets move on: they are read from `job.active` now.
+   */
+  private closeLater(job: LocalJob): void {
+    if (job.refreshTimer !== undefined) this.queue.cancel(job.refreshTimer);
+    const running = [...job.active.values()].flatMap((t) => t.running ?? []);
+    this.track(
+      Promise.all([closeJobRuntime(job.runtime, running), job.discovery.close()]).then(() => {}),
+    );
+  }
+
+  private track(p: Promise<void>): void {
     const tracked = p.catch((err: unknown) => this.logger.warn('cleanup failed', { err }));
     this.closing.add(tracked);
     void tracked.finally(() => this.closing.delete(tracked));
@@ -509,33 +520,31 @@ export class LocalRunner {
   // ---- discovery and the target set ---------------------------------------------------------
 
   /** Refreshes a job's discovery and applies the result. Call inside the serial queue. */
-  private async refreshJob(job: JobRuntime): Promise<void> {
-    if (this.jobs.get(job.name) !== job || this.stopping) return;
+  private async refreshJob(job: LocalJob): Promise<void> {
+    const name = job.runtime.name;
+    if (this.jobs.get(name) !== job || this.stopping) return;
     const { groups, errors, refreshed = [] } = await job.discovery.refresh();
-    if (this.jobs.get(job.name) !== job || this.stopping) return;
+    if (this.jobs.get(name) !== job || this.stopping) return;
     for (const r of refreshed) {
       this.metrics.discoveryDuration.observe([r.mechanism], r.durationMs / 1000);
-      if (r.failed) this.metrics.discoveryFailures.inc([job.name, r.mechanism]);
+      if (r.failed) this.metrics.discoveryFailures.inc([name, r.mechanism]);
     }
     for (const err of errors) {
-      this.logger.warn('discovery refresh failed; previous targets kept', { job: job.name, err });
+      this.logger.warn('discovery refresh failed; previous targets kept', { job: name, err });
     }
     let built: BuildTargetsResult;
     try {
-      built = buildTargets(job.config, groups, { offsetSeed: this.offsetSeed });
+      built = buildTargets(job.runtime.config, groups, { offsetSeed: this.offsetSeed });
     } catch (err) {
-      this.logger.error('building targets failed; previous targets kept', { job: job.name, err });
+      this.logger.error('building targets failed; previous targets kept', { job: name, err });
       this.scheduleRefresh(job);
       return;
     }
     for (const err of built.errors) {
-      this.logger.warn('target skipped', { job: job.name, err: err.message });
+      this.logger.warn('target skipped', { job: name, err: err.message });
     }
     if (built.targetLimitError !== undefined && job.forcedError === undefined) {
-      this.logger.warn('every scrape of the job fails', {
-        job: job.name,
-        err: built.targetLimitError,
-      });
+      this.logger.warn('every scrape of the job fails', { job: name, err: built.targetLimitError });
     }
     job.dropped = built.dropped;
     job.droppedCount = built.droppedCount;
@@ -545,142 +554,94 @@ export class LocalRunner {
       ...errors.map((e) => e.message),
       ...built.errors.map((e) => e.message),
     ];
-    this.applyTargets(job, built, job.active.values());
+    this.applyTargets(job, built);
     this.scheduleRefresh(job);
   }
 
-  private scheduleRefresh(job: JobRuntime): void {
+  private scheduleRefresh(job: LocalJob): void {
     if (job.refreshMs === undefined || this.stopping) return;
     if (job.refreshTimer !== undefined) this.queue.cancel(job.refreshTimer);
     job.refreshTimer = this.queue.schedule(this.clock.now() + job.refreshMs, () => {
       job.refreshTimer = undefined;
       this.enqueue(() => this.refreshJob(job)).catch((err: unknown) =>
-        this.logger.error('discovery refresh crashed', { job: job.name, err }),
+        this.logger.error('discovery refresh crashed', { job: job.runtime.name, err }),
       );
     });
   }
 
-  /**
-   * Makes `job`'s targets those of `built` (none when undefined). `previous` are the job's
-   * current records (possibly of an older runtime of the same job).
-   */
-  private applyTargets(
-    job: JobRuntime,
-    built: BuildTargetsResult | undefined,
-    previous: Iterable<TargetRecord>,
-  ): void {
-    const leftover = new Map<string, TargetRecord>();
-    for (const r of previous) leftover.set(r.key, r);
-    const next = new Map<string, TargetRecord>();
-    const fresh: TargetRecord[] = [];
-    for (const target of built?.active ?? []) {
-      const key = targetKey(job.name, target.id);
-      let rec = leftover.get(key) ?? this.retiring.get(key);
-      if (rec !== undefined) {
-        leftover.delete(key);
-        this.cancelRetirement(rec);
-        if (rec.job !== job) {
-          rec.memory = new TargetScrapeCache(target, job.config.extraScrapeMetrics);
-        }
-        rec.target = target;
-        rec.job = job;
-      } else {
-        rec = {
-          key,
-          target,
-          job,
-          memory: new TargetScrapeCache(target, job.config.extraScrapeMetrics),
-          state: EMPTY_SCRAPE_STATE,
-          predecessor: undefined,
-          running: undefined,
-          last: undefined,
-          retirement: undefined,
-        };
-        fresh.push(rec);
-      }
-      next.set(key, rec);
-      this.records.set(key, rec);
-      this.scheduler.set(key, target);
+  /** Makes `job`'s targets those of `built` (none when undefined), as the engine rules. */
+  private applyTargets(job: LocalJob, built: BuildTargetsResult | undefined): void {
+    const changes = reconcileTargets(
+      [...job.active.values()].map((t) => t.target),
+      built?.active ?? [],
+    );
+    const next = new Map<string, LocalTarget>();
+    for (const { after } of changes.kept) {
+      const t = job.active.get(after.id)!;
+      t.target = after;
+      t.job = job;
+      next.set(after.id, t);
+      this.scheduler.set(t.key, after);
     }
-
-    // Hand-over (see the file comment): a fresh target continues a removed one with the same
-    // public labels, whether it was removed now or is still waiting for its end-of-run markers.
-    const gone = new Map<string, TargetRecord>();
-    for (const r of this.retiring.values()) {
-      if (r.job.name === job.name) gone.set(labelsKey(r.target.publicLabels), r);
+    for (const target of changes.added) {
+      const t: LocalTarget = {
+        key: `${job.runtime.name}/${target.id}`,
+        stream: seriesStreamKey(target),
+        target,
+        job,
+        running: undefined,
+        last: undefined,
+      };
+      next.set(target.id, t);
+      this.targets.set(t.key, t);
+      this.scheduler.set(t.key, target);
     }
-    for (const r of leftover.values()) gone.set(labelsKey(r.target.publicLabels), r);
-    for (const rec of fresh) {
-      const id = labelsKey(rec.target.publicLabels);
-      const from = gone.get(id);
-      if (from === undefined) continue;
-      gone.delete(id);
-      leftover.delete(from.key);
-      this.cancelRetirement(from);
-      rec.predecessor = from;
-      this.scheduler.delete(from.key);
-      if (this.records.get(from.key) === from) this.records.delete(from.key);
+    for (const stream of changes.activeStreams) this.cancelRetirement(stream);
+    for (const target of changes.removed) {
+      const t = job.active.get(target.id)!;
+      this.scheduler.delete(t.key);
+      this.targets.delete(t.key);
+      this.caches.delete(target.id);
     }
-
-    for (const rec of leftover.values()) this.retire(rec);
+    for (const target of changes.retired) this.retire(target, job.runtime.config);
     job.active = next;
   }
 
-  /** Stops scraping `rec` and schedules its end-of-run markers (§8.3). */
-  private retire(rec: TargetRecord): void {
-    this.scheduler.delete(rec.key);
-    if (this.records.get(rec.key) === rec) this.records.delete(rec.key);
-    const interval = rec.target.intervalMs;
-    const staleTimeMs = nextScrapeTime(rec.target, this.clock.now() + 1);
-    const writeAt = staleTimeMs + interval + Math.floor(interval / 10);
-    const timer = this.queue.schedule(writeAt, () => {
-      this.writeEndOfRun(rec).catch((err: unknown) =>
-        this.logger.error('end-of-run markers failed', { target: rec.key, err }),
+  /** Schedules a retired target's end-of-run markers (§8.3). */
+  private retire(target: Target, config: ScrapeConfig): void {
+    const stream = seriesStreamKey(target);
+    this.cancelRetirement(stream);
+    const { staleTimeMs, writeAtMs } = endOfRunTimes(target, this.clock.now() + 1);
+    const timer = this.queue.schedule(writeAtMs, () => {
+      this.writeEndOfRun(stream).catch((err: unknown) =>
+        this.logger.error('end-of-run markers failed', { job: target.job, url: target.url, err }),
       );
     });
-    rec.retirement = { timer, staleTimeMs };
-    this.retiring.set(rec.key, rec);
+    this.retiring.set(stream, { target, config, staleTimeMs, timer });
   }
 
-  private cancelRetirement(rec: TargetRecord): void {
-    if (rec.retirement === undefined) return;
-    this.queue.cancel(rec.retirement.timer);
-    rec.retirement = undefined;
-    this.retiring.delete(rec.key);
+  private cancelRetirement(stream: string): void {
+    const r = this.retiring.get(stream);
+    if (r === undefined) return;
+    this.queue.cancel(r.timer);
+    this.retiring.delete(stream);
   }
 
-  private async writeEndOfRun(rec: TargetRecord): Promise<void> {
-    const retirement = rec.retirement;
-    if (retirement === undefined) return;
-    this.retiring.delete(rec.key);
-    rec.retirement = undefined;
-    if (rec.running !== undefined) await rec.running;
-    const state = effectiveState(rec);
-    const batch = endOfRunMarkers(
-      rec.target,
-      state,
-      retirement.staleTimeMs,
-      rec.job.config.extraScrapeMetrics,
-    );
-    if (batch.length === 0 || this.sink === undefined || this.stopping) return;
-    this.metrics.endOfRunMarkers.inc([rec.job.name], batch.length);
-    this.logger.debug('end-of-run stale markers', {
-      job: rec.job.name,
-      url: rec.target.url,
-      markers: batch.length,
-    });
-    await this.sink.write(batch, {
-      kind: 'end-of-run',
-      job: rec.job.name,
-      targetKey: rec.key,
-      url: rec.target.url,
-      targetLabels: rec.target.publicLabels,
-      timestampMs: retirement.staleTimeMs,
-      up: false,
-      error: undefined,
-      durationSeconds: 0,
-      samplesScraped: 0,
-    });
+  private async writeEndOfRun(stream: string): Promise<void> {
+    const r = this.retiring.get(stream);
+    if (r === undefined) return;
+    this.retiring.delete(stream);
+    const claim = this.claims.claim(stream, r.staleTimeMs);
+    if (claim === undefined) return;
+    try {
+      await claim.after;
+      if (this.stopping) return;
+      const state = this.states.current(stream);
+      this.states.delete(stream);
+      await this.engine.endOfRun(r.target, r.config.extraScrapeMetrics, state, r.staleTimeMs);
+    } finally {
+      claim.release();
+    }
   }
 
   // ---- scraping -----------------------------------------------------------------------------
@@ -690,85 +651,66 @@ export class LocalRunner {
   }
 
   private async scrape(key: string, slotMs: number): Promise<void> {
-    const rec = this.records.get(key);
-    if (rec === undefined) return;
-    const run = this.scrapeRecord(rec, slotMs);
-    rec.running = run;
+    const t = this.targets.get(key);
+    if (t === undefined) return;
+    const claim = this.claims.claim(t.stream, slotMs);
+    if (claim === undefined) return;
+    const run = this.scrapeClaimed(t, slotMs, claim.after).finally(() => claim.release());
+    t.running = run;
     try {
       await run;
     } finally {
-      if (rec.running === run) rec.running = undefined;
+      if (t.running === run) t.running = undefined;
     }
   }
 
-  private async scrapeRecord(rec: TargetRecord, slotMs: number): Promise<void> {
+  private async scrapeClaimed(
+    t: LocalTarget,
+    slotMs: number,
+    after: Promise<void> | undefined,
+  ): Promise<void> {
+    // Another identity of the stream may still be scraping (a target whose interval changed).
+    if (after !== undefined) await after;
     const startedMs = this.clock.now();
-    const from = rec.predecessor;
-    if (from !== undefined) {
-      rec.predecessor = undefined;
-      if (from.running !== undefined) await from.running;
-      if (rec.state.lastScrapeTimeMs === undefined) rec.state = effectiveState(from);
-    }
-    const { job, target, memory } = rec;
-    const result = await scrapeTarget(job.scrapeJob, target, memory, rec.state, {
-      scrapeTimeMs: slotMs,
+    const { job, target } = t;
+    const { result } = await this.engine.scrape({
+      job: job.runtime,
+      target,
+      slotMs,
+      latenessMs: startedMs - slotMs,
+      previous: this.states.current(t.stream),
       forcedError: job.forcedError,
     });
-    rec.state = result.state;
-    const wasUp = rec.last?.up;
-    rec.last = {
+    this.states.set(t.stream, { state: result.state });
+    const wasUp = t.last?.up;
+    t.last = {
       startedMs,
       up: result.up,
       error: result.error,
       durationSeconds: result.report.durationSeconds,
     };
-    const labels = [job.name];
-    this.metrics.scrapes.inc(labels);
-    if (!result.up) this.metrics.scrapeFailures.inc(labels);
-    this.metrics.samplesScraped.inc(labels, result.report.samplesScraped);
-    this.metrics.scrapeDuration.observe(labels, result.report.durationSeconds);
     if (result.up && wasUp === false) {
-      this.logger.info('target is up again', { job: job.name, url: target.url });
+      this.logger.info('target is up again', { job: job.runtime.name, url: target.url });
     } else if (!result.up && wasUp !== false) {
-      this.logger.warn('scrape failed', { job: job.name, url: target.url, err: result.error });
+      this.logger.warn('scrape failed', {
+        job: job.runtime.name,
+        url: target.url,
+        err: result.error,
+      });
     }
-
-    const sink = this.sink;
-    if (sink === undefined) return;
-    const meta: UnitMeta = {
-      kind: 'scrape',
-      job: job.name,
-      targetKey: rec.key,
-      url: target.url,
-      targetLabels: target.publicLabels,
-      timestampMs: slotMs,
-      up: result.up,
-      error: result.error,
-      durationSeconds: result.report.durationSeconds,
-      samplesScraped: result.report.samplesScraped,
-    };
-    // Not awaited: delivery must not hold up the next slot (the sink keeps per-target order).
-    sink
-      .write(result.batch, meta)
-      .catch((err: unknown) =>
-        this.logger.error('sink write failed', { job: job.name, url: target.url, err }),
-      );
   }
 
   private onSlot(event: SlotEvent): void {
-    const job = this.records.get(event.key)?.job.name;
+    if (event.kind !== 'skipped') return;
+    const job = this.targets.get(event.key)?.job.runtime.name;
     if (job === undefined) return;
-    if (event.kind === 'started') {
-      this.metrics.lateness.observe([job], event.latenessMs / 1000);
-    } else {
-      this.metrics.skippedSlots.inc([job, event.reason], event.count);
-      this.logger.debug('scrape slot skipped', {
-        job,
-        target: event.key,
-        reason: event.reason,
-        slots: event.count,
-      });
-    }
+    this.metrics.slotsSkipped(job, event.reason, event.count);
+    this.logger.debug('scrape slot skipped', {
+      job,
+      target: event.key,
+      reason: event.reason,
+      slots: event.count,
+    });
   }
 
   private *targetCounts(): Iterable<JobTargetCounts> {
@@ -776,25 +718,14 @@ export class LocalRunner {
       let up = 0;
       let down = 0;
       let unknown = 0;
-      for (const r of job.active.values()) {
-        if (r.last === undefined) unknown++;
-        else if (r.last.up) up++;
+      for (const t of job.active.values()) {
+        if (t.last === undefined) unknown++;
+        else if (t.last.up) up++;
         else down++;
       }
-      yield { job: job.name, up, down, unknown, dropped: job.droppedCount };
+      yield { job: job.runtime.name, up, down, unknown, dropped: job.droppedCount };
     }
   }
-}
-
-/** Key of a target across refreshes and reloads: its job and its identity (§2.6). */
-function targetKey(job: string, id: string): string {
-  return `${job}/${id}`;
-}
-
-/** The series to stale for a record: its own, or those it inherited and has not scraped since. */
-function effectiveState(rec: TargetRecord): ScrapeState {
-  if (rec.state.lastScrapeTimeMs !== undefined || rec.predecessor === undefined) return rec.state;
-  return effectiveState(rec.predecessor);
 }
 
 /** Remote write and what changes its output: the sink is rebuilt when these change. */
@@ -807,26 +738,6 @@ function sameSinkConfig(a: Config, b: Config): boolean {
   );
 }
 
-async function drainSink(sink: SampleSink, clock: Clock, flushMs: number): Promise<void> {
-  await sink.flush(clock.now() + flushMs);
-  await sink.close();
-}
-
-/**
- * Closes a replaced or removed job's dispatcher once the scrapes now running on it are done.
- * Call before its targets move on: the scrapes are taken from `job.active` synchronously.
- */
-function closeAfter(job: JobRuntime): Promise<void> {
-  const running = [...job.active.values()].map((r) => r.running).filter((p) => p !== undefined);
-  return Promise.all(running).then(() =>
-    Promise.all([closeDispatcher(job.dispatcher), job.discovery.close()]).then(() => undefined),
-  );
-}
-
-async function closeDispatcher(dispatcher: Dispatcher): Promise<void> {
-  const closed = dispatcher.close();
-  const timer = new Promise<'timeout'>((resolve) => setTimeout(resolve, 2_000, 'timeout').unref());
-  if ((await Promise.race([closed.then(() => 'closed' as const), timer])) === 'timeout') {
-    await dispatcher.destroy();
-  }
+async function closeLocalJob(job: LocalJob): Promise<void> {
+  await Promise.all([closeJobRuntime(job.runtime), job.discovery.close()]);
 }

@@ -62,7 +62,7 @@ describe('the no-remote-write line', () => {
   it('ConsoleSink prints one line per unit and sends nowhere', async () => {
     const out: string[] = [];
     const sink = new ConsoleSink((t) => out.push(t));
-    await sink.write(new SampleBatch(), base);
+    await sink.deliver(new SampleBatch(), base);
     await sink.flush(0);
     await sink.close();
     expect(out).toEqual([

@@ -5,6 +5,7 @@
 import { createServer, type Server } from 'node:http';
 import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
+import type { DeliveryOutcome } from '../../src/engine/delivery.js';
 import { createParser, EntryKind, selectFormat } from '../../src/exposition/index.js';
 import type { MetricType } from '../../src/exposition/types.js';
 import type { SampleSink, SinkStats, UnitMeta } from '../../src/local/sink.js';
@@ -30,12 +31,13 @@ export class RecordingSink implements SampleSink {
   stat: SinkStats = {
     name: 'fake',
     samplesSent: 7,
-    samplesFailed: 1,
+    samplesRejected: 1,
+    samplesDropped: 0,
     samplesRetried: 2,
     samplesPending: 3,
   };
 
-  write(unit: SampleBatch, meta: UnitMeta): Promise<void> {
+  deliver(unit: SampleBatch, meta: UnitMeta): Promise<readonly DeliveryOutcome[]> {
     const samples: RecordedSample[] = [];
     for (let i = 0; i < unit.length; i++) {
       samples.push({
@@ -47,7 +49,7 @@ export class RecordingSink implements SampleSink {
     }
     this.units.push({ meta, samples });
     this.calls.push('write');
-    return Promise.resolve();
+    return Promise.resolve([]);
   }
 
   flush(): Promise<void> {

@@ -64,9 +64,9 @@ describe('RemoteWriteSink', () => {
   it('writes the units of one target in order and different targets concurrently', async () => {
     const w = new FakeWriter();
     const sink = new RemoteWriteSink([w]);
-    const a1 = sink.write(unit(2, 1), meta('a', 1));
-    const a2 = sink.write(unit(2, 2), meta('a', 2));
-    const b1 = sink.write(unit(3, 1), meta('b', 1));
+    const a1 = sink.deliver(unit(2, 1), meta('a', 1));
+    const a2 = sink.deliver(unit(2, 2), meta('a', 2));
+    const b1 = sink.deliver(unit(3, 1), meta('b', 1));
     await tick();
     expect(w.started.map((s) => s.ts)).toEqual([1, 1]); // a1 and b1; a2 waits for a1
     expect(sink.stats()[0]).toMatchObject({ samplesPending: 7, samplesSent: 0 });
@@ -78,39 +78,47 @@ describe('RemoteWriteSink', () => {
     w.started[2]!.release();
     await Promise.all([a2, b1]);
     expect(sink.stats()).toEqual([
-      { name: 'rw', samplesSent: 7, samplesFailed: 0, samplesRetried: 0, samplesPending: 0 },
+      {
+        name: 'rw',
+        samplesSent: 7,
+        samplesRejected: 0,
+        samplesDropped: 0,
+        samplesRetried: 0,
+        samplesPending: 0,
+      },
     ]);
   });
 
-  it('drops a unit that would overflow the queue and counts it as failed', async () => {
+  it('drops a unit that would overflow the queue and counts it as dropped', async () => {
     const w = new FakeWriter();
     const sink = new RemoteWriteSink([w], { maxPendingSamples: 5 });
-    void sink.write(unit(4, 1), meta('a', 1));
-    await sink.write(unit(2, 1), meta('b', 1));
-    expect(sink.stats()[0]).toMatchObject({ samplesPending: 4, samplesFailed: 2 });
+    void sink.deliver(unit(4, 1), meta('a', 1));
+    const outcomes = await sink.deliver(unit(2, 1), meta('b', 1));
+    expect(outcomes).toEqual([expect.objectContaining({ remote: 'rw', lost: 2, sent: 0 })]);
+    expect(sink.stats()[0]).toMatchObject({ samplesPending: 4, samplesDropped: 2 });
     w.started[0]!.release();
   });
 
   it('flush waits until the deadline; close stops retrying and counts what was left', async () => {
     const w = new FakeWriter();
     const sink = new RemoteWriteSink([w]);
-    const p = sink.write(unit(3, 1), meta('a', 1));
-    void sink.write(unit(2, 2), meta('a', 2));
+    const p = sink.deliver(unit(3, 1), meta('a', 1));
+    void sink.deliver(unit(2, 2), meta('a', 2));
     const t0 = Date.now();
     await sink.flush(Date.now() + 50);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(40);
     await sink.close();
     await p;
     expect(w.closed).toBe(true);
-    expect(sink.stats()[0]).toMatchObject({ samplesPending: 0, samplesFailed: 5, samplesSent: 0 });
-    await sink.write(unit(1, 3), meta('a', 3));
-    expect(sink.stats()[0]).toMatchObject({ samplesFailed: 6 });
+    expect(sink.stats()[0]).toMatchObject({ samplesPending: 0, samplesDropped: 5, samplesSent: 0 });
+    await sink.deliver(unit(1, 3), meta('a', 3));
+    expect(sink.stats()[0]).toMatchObject({ samplesDropped: 6 });
   });
 
   it('flush returns at once when everything is delivered', async () => {
     const w = new FakeWriter();
     const sink = new RemoteWriteSink([w]);
-    const p = sink.write(unit(1, 1), meta('a', 1));
+    const p = sink.deliver(unit(1, 1), meta('a', 1));
     await tick();
     w.started[0]!.release();
     await p;
@@ -123,7 +131,7 @@ describe('RemoteWriteSink', () => {
     const first = new FakeWriter();
     const second = new FakeWriter();
     const sink = new RemoteWriteSink([first, second]);
-    const done = sink.write(unit(4, 7), meta('a', 7));
+    const done = sink.deliver(unit(4, 7), meta('a', 7));
     await tick();
     expect(first.started.map((s) => s.ts)).toEqual([7]);
     expect(second.started.map((s) => s.ts)).toEqual([7]);

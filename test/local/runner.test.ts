@@ -393,8 +393,8 @@ describe('LocalRunner HTTP endpoints', () => {
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const { samples, types } = parseMetrics(await res.text(), res.headers.get('content-type')!);
     const want: Record<string, number> = {
-      'lambdascrape_scrapes_total{job="j"}': 2,
-      'lambdascrape_scrape_failures_total{job="j"}': 1,
+      'lambdascrape_scrapes_total{job="j", result="up"}': 1,
+      'lambdascrape_scrapes_total{job="j", result="down"}': 1,
       'lambdascrape_scrape_samples_scraped_total{job="j"}': 2,
       'lambdascrape_scrape_lateness_seconds_count{job="j"}': 2,
       'lambdascrape_scrape_lateness_seconds_bucket{job="j", le="0.001"}': 2,
@@ -407,8 +407,9 @@ describe('LocalRunner HTTP endpoints', () => {
       'lambdascrape_config_reloads_total{result="success"}': 1,
       'lambdascrape_config_reloads_total{result="failure"}': 0,
       'lambdascrape_build_info{version="0.1.0"}': 1,
-      'lambdascrape_remote_write_samples_sent_total{remote_name="fake"}': 7,
-      'lambdascrape_remote_write_samples_failed_total{remote_name="fake"}': 1,
+      'lambdascrape_remote_write_samples_total{remote_name="fake", result="sent"}': 7,
+      'lambdascrape_remote_write_samples_total{remote_name="fake", result="rejected"}': 1,
+      'lambdascrape_remote_write_samples_total{remote_name="fake", result="dropped"}': 0,
       'lambdascrape_remote_write_samples_retried_total{remote_name="fake"}': 2,
       'lambdascrape_remote_write_samples_pending{remote_name="fake"}': 3,
     };

@@ -148,7 +148,8 @@ export interface Stack {
   /** The runner's recent log lines (for failure messages). */
   logs(): string;
   /** Sum of the values of `name` on the runner's /metrics (all label sets). */
-  runnerMetric(name: string): Promise<number>;
+  /** Sum of the runner's series `name` whose labels include every `label="value"` of `labels`. */
+  runnerMetric(name: string, labels?: Readonly<Record<string, string>>): Promise<number>;
   /** Instant query; `timeMs` in ms. */
   query(expr: string, timeMs?: number): ReturnType<typeof queryInstant>;
   /** Instant query of a range selector; `timeMs` in ms. */
@@ -246,14 +247,16 @@ export async function startStack(backend: Backend): Promise<Stack> {
       reference,
       runner,
       logs: () => log.join(''),
-      runnerMetric: async (name) => {
+      runnerMetric: async (name, labels = {}) => {
         const text = await (await fetch(`${runner.url}/metrics`)).text();
         let sum = 0;
         let seen = false;
         for (const line of text.split('\n')) {
-          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{[^}]*\})? (\S+)$/.exec(line);
-          if (m?.[1] === name) {
-            sum += Number(m[2]);
+          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+          if (m?.[1] !== name) continue;
+          const block = m[2] ?? '';
+          if (Object.entries(labels).every(([k, v]) => block.includes(`${k}="${v}"`))) {
+            sum += Number(m[3]);
             seen = true;
           }
         }
