@@ -1,8 +1,10 @@
 /**
  * The engine's own metrics, one vocabulary for both drivers: `run` serves them on `/metrics`,
  * the Lambda functions send them through remote write, with the same names, labels and buckets,
- * so one dashboard or alert serves both. The engine reports what happens through a
- * {@link ScrapeObserver}; each driver's metrics implement it.
+ * so one dashboard or alert serves both. The job a series is about is the `scrape_job` label (as
+ * in Prometheus's own per-pool metrics): `job` is the scraper's own job where its metrics land.
+ * The engine reports what happens through a {@link ScrapeObserver}; `run`'s metrics implement
+ * it, the Lambda functions fold each task's outcome into the same families.
  */
 import type { DeliveryOutcome } from './delivery.js';
 
@@ -25,33 +27,33 @@ export const SCRAPE_LATENESS_BUCKETS: readonly number[] = [
 export const SCRAPE_METRICS = {
   scrapes: {
     name: 'lambdascrape_scrapes_total',
-    help: 'Scrapes attempted, by job and result (up, down).',
-    labels: ['job', 'result'],
+    help: 'Scrapes attempted, by scrape_job and result (up, down).',
+    labels: ['scrape_job', 'result'],
   },
   samplesScraped: {
     name: 'lambdascrape_scrape_samples_scraped_total',
-    help: 'Samples parsed from scrape responses, by job.',
-    labels: ['job'],
+    help: 'Samples parsed from scrape responses, by scrape_job.',
+    labels: ['scrape_job'],
   },
   duration: {
     name: 'lambdascrape_scrape_duration_seconds',
-    help: 'Duration of scrapes (request, parse, apply), by job.',
-    labels: ['job'],
+    help: 'Duration of scrapes (request, parse, apply), by scrape_job.',
+    labels: ['scrape_job'],
   },
   lateness: {
     name: 'lambdascrape_scrape_lateness_seconds',
-    help: 'How long after its slot a scrape started, by job. Samples still carry the slot time.',
-    labels: ['job'],
+    help: 'How long after its slot a scrape started, by scrape_job. Samples still carry the slot time.',
+    labels: ['scrape_job'],
   },
   slotsSkipped: {
     name: 'lambdascrape_scrape_slots_skipped_total',
-    help: 'Scrape slots not run, by job and reason: busy = the previous scrape of the target was still running, missed = the timer fired after a later slot, late = the slot was too far past when its turn came, duplicate = the same slot was delivered twice.',
-    labels: ['job', 'reason'],
+    help: 'Scrape slots not run, by scrape_job and reason: busy = the previous scrape of the target was still running, missed = the timer fired after a later slot, late = the slot was too far past when its turn came, duplicate = the same slot was delivered twice.',
+    labels: ['scrape_job', 'reason'],
   },
   endOfRunMarkers: {
     name: 'lambdascrape_end_of_run_stale_markers_total',
-    help: 'Stale markers written for targets that went away, by job.',
-    labels: ['job'],
+    help: 'Stale markers written for targets that went away, by scrape_job.',
+    labels: ['scrape_job'],
   },
   remoteWriteSamples: {
     name: 'lambdascrape_remote_write_samples_total',

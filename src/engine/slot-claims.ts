@@ -1,9 +1,11 @@
 /**
  * One scrape at a time per series stream, in slot order (§9): what a Prometheus scrape loop
  * guarantees by being one loop. A driver claims a stream's slot before it scrapes it:
- * - the same slot claimed twice (an SQS redelivery, a target repeated in a task) is refused;
+ * - the same slot claimed twice by the same owner (a target id: an SQS redelivery, a target
+ *   repeated in a task) is refused;
  * - a later slot waits for the claims of earlier slots to be released (the state it diffs
- *   against is the one they leave);
+ *   against is the one they leave); the same slot claimed by another owner (two targets whose
+ *   labels coincide, which Prometheus scrapes both) neither waits nor is refused;
  * - an earlier slot arriving after a later one does not wait for it.
  * Claims are registered synchronously, so a claim made before the caller's first await is
  * seen by every claim made after it.
@@ -18,6 +20,7 @@ export interface SlotClaim {
 
 interface Held {
   readonly slotMs: number;
+  readonly owner: string;
   readonly done: Promise<void>;
 }
 
@@ -41,14 +44,15 @@ export class SlotClaims {
     return Promise.all([...this.held.values()].flat().map((h) => h.done)).then(() => {});
   }
 
-  /** Claims `slotMs` of stream `key`; undefined when that slot is claimed already. */
-  claim(key: string, slotMs: number): SlotClaim | undefined {
+  /** Claims `slotMs` of stream `key` for `owner`; undefined when it holds that slot already. */
+  claim(key: string, slotMs: number, owner = ''): SlotClaim | undefined {
     const list = this.held.get(key) ?? [];
-    if (list.some((h) => h.slotMs === slotMs)) return undefined;
+    if (list.some((h) => h.slotMs === slotMs && h.owner === owner)) return undefined;
     const earlier = list.filter((h) => h.slotMs < slotMs).map((h) => h.done);
     let finish!: () => void;
     const entry: Held = {
       slotMs,
+      owner,
       done: new Promise<void>((resolve) => {
         finish = resolve;
       }),

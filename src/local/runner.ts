@@ -653,7 +653,7 @@ export class LocalRunner {
   private async scrape(key: string, slotMs: number): Promise<void> {
     const t = this.targets.get(key);
     if (t === undefined) return;
-    const claim = this.claims.claim(t.stream, slotMs);
+    const claim = this.claims.claim(t.stream, slotMs, t.key);
     if (claim === undefined) return;
     const run = this.scrapeClaimed(t, slotMs, claim.after).finally(() => claim.release());
     t.running = run;

@@ -1,7 +1,7 @@
 /**
  * The discovery step of the serverless flow (DESIGN.md "The flow", left column): service
  * discovery → target relabeling (§2) → diff against the targets table → write the diff →
- * a `retire` task for every removed target (§8.3). Pure engine logic against the ports
+ * a `retire` task for every retired target (§8.3). Pure engine logic against the ports
  * (`TargetStore`, `TaskQueue`); no AWS import here.
  *
  * Contracts:
@@ -17,6 +17,9 @@
  *   discovered is removed. Unchanged targets are not written (ports.ts `TargetStore.apply`).
  *   A label that is part of the identity (any label kept after relabeling, or the URL)
  *   changes the id, so such a change is one removal plus one addition, as in Prometheus.
+ * - Which removed targets get a `retire` task is the engine's rule (`reconcileTargets`): not one
+ *   whose series stream a discovered target continues (a new scrape_interval, say), so its
+ *   state serves that target and no end-of-run marker lands behind the successor's samples.
  * - Removals are withheld for a job whose refresh reported errors while its discovery cannot
  *   vouch for the missing targets: when it found no groups at all, or when this instance has
  *   never completed an error-free refresh of the job (a cold container whose discoverer fails
@@ -35,10 +38,11 @@ import {
   type DiscoveryMechanism,
   JobDiscovery,
 } from '../discovery/registry.js';
+import { endOfRunTimes, reconcileTargets } from '../engine/series-stream.js';
 import type { Labels } from '../model/labels.js';
 import type { ScrapeTask, TargetStore, TaskQueue } from '../ports.js';
 import { MAX_DELAY_SECONDS, windowFor } from '../schedule/plan.js';
-import { buildTargets, computeOffsetSeed, nextScrapeTime } from '../targets/index.js';
+import { buildTargets, computeOffsetSeed } from '../targets/index.js';
 import type { Target } from '../targets/types.js';
 
 export const DISCOVERY_RUN_ERROR_CODES = {
@@ -121,15 +125,14 @@ export function canonicalTarget(t: Target): string {
 }
 
 /**
- * The retire task of a target removed at `nowMs` (§8.3), and its delay.
+ * The retire task of a target retired at `nowMs` (§8.3), and its delay.
  *
  * Slots of the target may already be enqueued up to `horizon = windowFor(nowMs, windowMs).endMs`
  * (the latest window a dispatcher can have planned by now), so its last scrape is before the
- * horizon. `staleTimeMs` is its first slot at or after the horizon: one interval after its last
- * scrape, as Prometheus's "next tick" (§8.3). The task is delayed until `interval/10` after
- * that (Prometheus waits past the tick too), so the last scrape has finished; SQS caps the
- * delay at 900 s, so for a long interval the task arrives before `staleTimeMs` and the scraper
- * must hold it back (re-enqueue) until then.
+ * horizon: the engine's `endOfRunTimes(target, horizon)` gives the markers' timestamp (its
+ * first slot at or after the horizon) and when they are written (a little over one interval
+ * later, as `run` does). SQS caps the delay at 900 s, so for a long interval the task arrives
+ * earlier than that; the markers still carry `staleTimeMs`.
  */
 export function retireTaskFor(
   target: Target,
@@ -137,10 +140,9 @@ export function retireTaskFor(
   windowMs: number,
 ): { task: Extract<ScrapeTask, { kind: 'retire' }>; delaySeconds: number } {
   const horizon = windowFor(nowMs, windowMs).endMs;
-  const staleTimeMs = nextScrapeTime(target, horizon);
-  const runAtMs = staleTimeMs + Math.ceil(target.intervalMs / 10);
+  const { staleTimeMs, writeAtMs } = endOfRunTimes(target, horizon);
   const delaySeconds = Math.min(
-    Math.max(Math.ceil((runAtMs - nowMs) / 1000), 0),
+    Math.max(Math.ceil((writeAtMs - nowMs) / 1000), 0),
     MAX_DELAY_SECONDS,
   );
   return { task: { kind: 'retire', target, staleTimeMs }, delaySeconds };
@@ -244,41 +246,33 @@ export class DiscoveryRun {
       );
     }
 
-    const put: Target[] = [];
-    const removed: Target[] = [];
-    let added = 0;
+    // The engine decides which removed targets retire: a removed identity whose series
+    // stream a discovered target continues keeps its state for that target (series-stream.ts).
+    const changes = reconcileTargets(stored, discovered.values());
+    const put: Target[] = [...changes.added];
     let changed = 0;
     let unchanged = 0;
-    let kept = 0;
-    const storedIds = new Set<string>();
-    for (const old of stored) {
-      storedIds.add(old.id);
-      const now = discovered.get(old.id);
-      if (now === undefined) {
-        if (holdRemovals.has(old.job)) kept++;
-        else removed.push(old);
-      } else if (canonicalTarget(now) === canonicalTarget(old)) {
+    for (const { before, after } of changes.kept) {
+      if (canonicalTarget(after) === canonicalTarget(before)) {
         unchanged++;
       } else {
         changed++;
-        put.push(now);
+        put.push(after);
       }
     }
-    for (const t of discovered.values()) {
-      if (!storedIds.has(t.id)) {
-        added++;
-        put.push(t);
-      }
-    }
+    const removed = changes.removed.filter((t) => !holdRemovals.has(t.job));
+    const kept = changes.removed.length - removed.length;
+    const retired = changes.retired.filter((t) => !holdRemovals.has(t.job));
+    const added = changes.added.length;
 
     const nowMs = this.clock();
-    if (removed.length > 0) {
+    if (retired.length > 0) {
       try {
-        await this.options.queue.send(removed.map((t) => retireTaskFor(t, nowMs, this.windowMs)));
+        await this.options.queue.send(retired.map((t) => retireTaskFor(t, nowMs, this.windowMs)));
       } catch (err) {
         throw new DiscoveryRunError(
           DISCOVERY_RUN_ERROR_CODES.retire,
-          `enqueueing ${removed.length} retire tasks failed (nothing written): ${message(err)}`,
+          `enqueueing ${retired.length} retire tasks failed (nothing written): ${message(err)}`,
           { cause: err },
         );
       }

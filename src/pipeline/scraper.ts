@@ -1,79 +1,87 @@
 /**
- * The scrape worker behind `functions/scraper` (DESIGN.md "The flow", decisions 2–6): one
- * instance per Lambda container, one `handleTask` per SQS message.
+ * The Lambda driver of the scrape engine (`src/engine/`), behind `functions/scraper`: one
+ * instance per Lambda container, one `handleTask` per SQS message. It adds what the queue and
+ * the state store need around the engine; the engine scrapes, observes and delivers.
  *
  * Scrape task (ports.ts `ScrapeTask`, kind 'scrape'):
  * 1. Each target's slot is `taskTargetSlot(target, task.slotMs)` (§9). A job over its
- *    target_limit by the task's `jobTargets` count fails each scrape without a request (§2.6). A target whose slot is
- *    more than `min(interval / 2, lateToleranceMs)` past is not scraped at the wrong time: it
- *    is dropped and counted (`lateDropped`), like a tick a slow Prometheus loop skips. A task
- *    whose targets are all late reads and writes nothing.
- * 2. A target whose same slot is already taken in this container (an SQS redelivery, or the
- *    target twice in one task) is skipped as `duplicate` and logged. A later slot of a target
- *    this container is still scraping waits for that scrape to finish (a target's scrapes never
- *    overlap, like one Prometheus loop).
+ *    target_limit by the task's `jobTargets` count fails each scrape without a request (§2.6).
+ *    A target whose slot is more than `min(interval / 2, lateToleranceMs)` past is not scraped
+ *    at the wrong time: it is dropped and counted (`lateDropped`), like a tick a slow
+ *    Prometheus loop skips. A task whose targets are all late reads and writes nothing.
+ * 2. Each target claims its series stream's slot (`SlotClaims`): the same slot taken already in
+ *    this container (an SQS redelivery, or the stream twice in one task) is skipped as
+ *    `duplicate` and logged; a later slot waits for this container's earlier ones.
  * 3. The worker waits until the task's earliest slot is `stateReadLeadMs` (250 ms) away and
  *    those earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the
- *    states of the remaining targets with ONE `getMany` — that late, so the previous scrape of
- *    a target, here or in another container, has written the state this one compares against
- *    (§8), and that early, so the read is done by the slot. A failure there throws `SCRAPER_STATE_READ` (retryable): nothing has been scraped or
- *    written yet. Each target then waits for its own slot (all lie in one delivery second) and
- *    is scraped with `scrapeTimeMs = slot` (samples stamped with the slot, §4.3, §9). Scrapes run
- *    concurrently, at most `concurrency` at a time (decision 6). A target's scrape failure is
- *    not a task failure: it yields `up=0`, the report series and stale markers (§6.2, §7, §8.2).
- * 4. Each target's batch goes to every remote writer (one unit = one scrape of one target,
- *    §11), retried until the budget (`deadlineMs − safetyMarginMs`, §11.3). Requests still
- *    undelivered then are parked in the outbox (decision 5) with `nextOutboxDelaySeconds(0)`.
- * 5. Concurrently, its new state is written with `put(id, state, expected)` where `expected` is
- *    what `getMany` returned (decision 4): `unchanged` costs nothing, `conflict` means another
- *    scrape of the same target won (at-least-once delivery) — counted and logged, not an error.
+ *    states of the remaining streams with ONE `getMany` — that late, so the previous scrape of a
+ *    stream, here or in another container, has written the state this one compares against
+ *    (§8), and that early, so the read is done by the slot. A failure there throws
+ *    `SCRAPER_STATE_READ` (retryable): nothing has been scraped or written yet. Each target
+ *    then waits for its own slot (all lie in one delivery second) and is scraped by the engine
+ *    with `scrapeTimeMs = slot`. At most `concurrency` scrapes run at once (decision 6). A
+ *    target's scrape failure is not a task failure: it yields `up=0`, the report series and
+ *    stale markers (§6.2, §7, §8.2).
+ * 4. The unit goes to every remote writer through `ParkingDelivery` (retried until the budget,
+ *    `deadlineMs − safetyMarginMs`, then parked in the outbox, decision 5); concurrently, the
+ *    stream's new state is written with `put(stream, state, expected)` where `expected` is what
+ *    `getMany` returned (decision 4): `unchanged` costs nothing, `conflict` means another scrape
+ *    of the same stream won (at-least-once delivery) — counted and logged, not an error.
  *
  * After the state read the task never throws for one target's trouble: a failed state write or a
- * failed park is counted (`stateErrors`, `parkFailed`) and logged with what was lost. A retry
- * of the message would come after the slot and be dropped as late anyway.
+ * failed park is counted (`stateErrors`, `parkFailed`) and logged with what was lost. A retry of
+ * the message would come after the slot and be dropped as late anyway.
  *
- * Retire task (kind 'retire', §8.3): reads the target's state, writes
- * `endOfRunMarkers(target, state, staleTimeMs)` to every writer (parked as above), then
- * `states.remove(id)`. Every step may be repeated, so any failure (read, park, remove) throws a
- * retryable {@link ScraperError} and SQS delivers the task again.
+ * Retire task (kind 'retire', §8.3; sent by the discovery run for a target the engine's
+ * `reconcileTargets` retired): reads the stream's state, delivers the engine's end-of-run
+ * markers, then `states.remove(stream)`. Every step may be repeated, so any failure (read,
+ * park, remove) throws a retryable {@link ScraperError} and SQS delivers the task again.
+ *
+ * State keys are series streams (`seriesStreamKey`), not target ids: a target whose identity
+ * changed but whose labels did not continues its stream's state (`series-stream.ts`).
  *
  * Time: the worker's clock (`Clock`) decides slots, waits and lateness; `budget.deadlineMs` is
  * on that clock too. The remote-write sender's `retryUntil` is on `Date.now()`; the worker
  * converts (`Date.now() + remaining`), so an offset test clock works.
- *
- * Memory (decision 8, §6.4): per target a bounded LRU of scrape caches and the state this
- * container last stored (`scraper-memory.ts`); per job the prepared `ScrapeJob` and its HTTP
- * dispatcher, created on first use. `close()` releases the dispatchers.
  */
-import type { Dispatcher } from 'undici';
+
 import { nextOutboxDelaySeconds } from '../aws/sqs-outbox.js';
-import type { Config, HttpClientConfig } from '../config/types.js';
-import { createDispatcherSync } from '../http/client.js';
+import type { Config } from '../config/types.js';
+import { type DispatcherFactory, type JobRuntime, JobRuntimes } from '../engine/job-runtime.js';
+import { ScrapeEngine } from '../engine/scrape-engine.js';
+import { seriesStreamKey } from '../engine/series-stream.js';
+import { type SlotClaim, SlotClaims } from '../engine/slot-claims.js';
+import { DEFAULT_MAX_CACHED_TARGETS, StreamStates, TargetCaches } from '../engine/target-memory.js';
 import { type Logger, silentLogger } from '../local/logger.js';
 import type { Outbox, ScrapeStateStore, ScrapeTask, StoredScrapeState } from '../ports.js';
-import type { SampleUnit } from '../remotewrite/batch.js';
-import type { SendOptions } from '../remotewrite/send.js';
-import type { WriteResult } from '../remotewrite/writer.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
 import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from '../schedule/plan.js';
-import {
-  endOfRunMarkers,
-  prepareScrapeJob,
-  type ScrapeJob,
-  scrapeTarget,
-} from '../scrape/scrape.js';
-import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../scrape/state.js';
+import type { ScrapeState } from '../scrape/state.js';
 import type { Target } from '../targets/types.js';
+import { ParkingDelivery, type ScrapeWriter } from './parking-delivery.js';
 import { SCRAPER_ERROR_CODES, ScraperError } from './scraper-errors.js';
 import { ConcurrencyLimiter } from './scraper-limiter.js';
 import {
-  DEFAULT_MAX_CACHED_TARGETS,
-  type TargetMemory,
-  TargetMemoryCache,
-} from './scraper-memory.js';
-import { redactTargetUrl } from './self-metrics-log.js';
+  addDelivery,
+  countState,
+  deliveryTotals,
+  newTaskCounters,
+  type StateWriteOutcome,
+  type TargetOutcome,
+  type TaskCounters,
+  type TaskOutcome,
+} from './scraper-outcome.js';
 
+export type { ScrapeWriter } from './parking-delivery.js';
 export { SCRAPER_ERROR_CODES, ScraperError, type ScraperErrorCode } from './scraper-errors.js';
+export {
+  type DeliveryTotals,
+  newTaskCounters,
+  type StateWriteOutcome,
+  type TargetOutcome,
+  type TaskCounters,
+  type TaskOutcome,
+} from './scraper-outcome.js';
 
 /** Upper bound of the late tolerance; the effective one is `min(interval / 2, this)`. */
 export const DEFAULT_LATE_TOLERANCE_MS = 10_000;
@@ -92,14 +100,6 @@ export const DEFAULT_STATE_READ_LEAD_MS = 250;
 /** Delay of a freshly parked write: the outbox's first replay delay (30 s). */
 export const DEFAULT_PARK_DELAY_SECONDS = nextOutboxDelaySeconds(0);
 
-/** One remote_write destination as the worker uses it; `RemoteWriter` fits. */
-export interface ScrapeWriter {
-  /** The remote_write's name (the outbox replays to the writer of this name). */
-  readonly name: string;
-  /** Sends one unit; reads it synchronously during the call; never rejects. */
-  write(unit: SampleUnit, options: SendOptions): Promise<WriteResult>;
-}
-
 export interface ScrapeWorkerOptions {
   /** A task this close to its slot (or later) is scraped at once. @default 50 */
   readonly startToleranceMs?: number;
@@ -111,12 +111,12 @@ export interface ScrapeWorkerOptions {
   readonly concurrency?: number;
   /** Kept back from `budget.deadlineMs` for remote-write retries. @default 1_000 */
   readonly safetyMarginMs?: number;
-  /** Targets whose scrape cache is kept (LRU). @default 10_000 */
+  /** Targets whose scrape cache (and streams whose live state) is kept (LRU). @default 10_000 */
   readonly maxCachedTargets?: number;
   /** DelaySeconds of a parked write. @default nextOutboxDelaySeconds(0) = 30 */
   readonly parkDelaySeconds?: number;
   /** HTTP dispatcher of a job's scrapes. @default createDispatcherSync (src/http/client.ts) */
-  readonly createDispatcher?: (config: HttpClientConfig) => Dispatcher;
+  readonly createDispatcher?: DispatcherFactory;
 }
 
 export interface ScrapeWorkerDeps {
@@ -138,150 +138,35 @@ export interface TaskBudget {
   readonly deadlineMs: number;
 }
 
-/** Remote-write totals of one unit across every writer. */
-export interface DeliveryTotals {
-  /** Samples delivered, summed over writers. */
-  readonly samplesSent: number;
-  /** Samples rejected for good (logged with the backend's message). */
-  readonly samplesRejected: number;
-  /** Requests parked in the outbox. */
-  readonly parked: number;
-  readonly samplesParked: number;
-  /** Requests that could be neither delivered nor parked (lost; logged as errors). */
-  readonly parkFailed: number;
-}
-
-export type StateWriteOutcome = 'written' | 'unchanged' | 'conflict' | 'error';
-
-export type TargetOutcome =
-  | {
-      readonly kind: 'scraped';
-      readonly targetId: string;
-      readonly slotMs: number;
-      /** Scrape start − slot on the worker's clock (≥ −startToleranceMs). */
-      readonly latenessMs: number;
-      /** Time this target waited for its slot. */
-      readonly waitedMs: number;
-      readonly up: boolean;
-      readonly error: string | undefined;
-      /** Samples in the unit: scraped, stale markers and report series. */
-      readonly samples: number;
-      readonly state: StateWriteOutcome;
-      readonly delivery: DeliveryTotals;
-    }
-  | {
-      /** Not scraped: its slot was too far past (on arrival, or when its turn came). */
-      readonly kind: 'late';
-      readonly targetId: string;
-      readonly slotMs: number;
-      readonly latenessMs: number;
-    }
-  | {
-      /** Not scraped: its job is not in this worker's config, or the target repeats in the task. */
-      readonly kind: 'skipped';
-      readonly targetId: string;
-      readonly reason: 'unknown-job' | 'duplicate';
-    }
-  | {
-      readonly kind: 'retired';
-      readonly targetId: string;
-      /** End-of-run markers written (0 when the target had no state). */
-      readonly markers: number;
-      readonly delivery: DeliveryTotals;
-    };
-
-export interface TaskCounters {
-  scrapes: number;
-  up: number;
-  failed: number;
-  lateDropped: number;
-  skipped: number;
-  /** Largest scrape start − slot among the scraped targets (0 when none). */
-  maxLatenessMs: number;
-  /** Longest wait for a slot: targets wait concurrently, so this is the billed idle time. */
-  waitedMs: number;
-  stateWrites: number;
-  stateUnchanged: number;
-  stateConflicts: number;
-  stateErrors: number;
-  /** Retire: end-of-run markers written. */
-  markers: number;
-  samplesSent: number;
-  samplesRejected: number;
-  /** Requests parked in the outbox. */
-  parked: number;
-  samplesParked: number;
-  parkFailed: number;
-}
-
-export interface TaskOutcome {
-  readonly kind: ScrapeTask['kind'];
-  readonly targets: readonly TargetOutcome[];
-  readonly counters: Readonly<TaskCounters>;
-}
-
-interface JobRuntime {
-  readonly scrapeJob: ScrapeJob;
-  readonly dispatcher: Dispatcher;
-}
-
+/** A target of a task that will be scraped, with its claim on its stream's slot. */
 interface Planned {
   readonly target: Target;
+  readonly stream: string;
   readonly job: JobRuntime;
   readonly slotMs: number;
-  /** Settles when this container's scrape of an earlier slot of the target is done. */
-  readonly after: Promise<void> | undefined;
+  readonly claim: SlotClaim;
   /** Set when the job is over its target_limit: the scrape fails without a request (§2.6). */
   readonly forcedError: string | undefined;
 }
 
-/**
- * §2.6: a job with more active targets than its target_limit (> 0) fails every scrape with
- * Prometheus's message; the count is the dispatcher's (`ScrapeTask.jobTargets`).
- */
-function targetLimitError(
-  task: Extract<ScrapeTask, { kind: 'scrape' }>,
-  job: JobRuntime,
-): string | undefined {
-  const limit = job.scrapeJob.config.targetLimit;
-  const n = task.jobTargets?.[job.scrapeJob.config.jobName];
-  if (limit <= 0 || n === undefined || n <= limit) return undefined;
-  return `target_limit exceeded (number of targets: ${n}, limit: ${limit})`;
-}
-
-/** A target being scraped (or waiting for its slot) in this container. */
-interface InFlight {
-  readonly slotMs: number;
-  /** Settles when that scrape is done (state written or given up), never rejects. */
-  readonly done: Promise<void>;
-}
-
 export class ScrapeWorker {
-  private readonly config: Config;
   private readonly states: ScrapeStateStore;
-  private readonly outbox: Outbox;
-  private readonly writers: readonly ScrapeWriter[];
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly startToleranceMs: number;
   private readonly stateReadLeadMs: number;
   private readonly lateToleranceMs: number;
   private readonly safetyMarginMs: number;
-  private readonly parkDelaySeconds: number;
   private readonly concurrency: number;
-  private readonly createDispatcher: (config: HttpClientConfig) => Dispatcher;
-  private readonly memory: TargetMemoryCache;
-  private readonly jobs = new Map<string, JobRuntime>();
-  /** Targets being scraped by this container now (overlapping tasks must not share a cache). */
-  /** Per target id, its slots in flight here (a later slot's scrape waits for earlier ones). */
-  private readonly inFlight = new Map<string, InFlight[]>();
+  private readonly jobs: JobRuntimes;
+  private readonly caches: TargetCaches;
+  private readonly known: StreamStates;
+  private readonly claims = new SlotClaims();
+  private readonly engine: ScrapeEngine;
 
   constructor(deps: ScrapeWorkerDeps) {
     const o = deps.options ?? {};
-    this.config = deps.config;
     this.states = deps.states;
-    this.outbox = deps.outbox;
-    this.writers = deps.writers;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.startToleranceMs = nonNegative(
@@ -300,13 +185,9 @@ export class ScrapeWorker {
       DEFAULT_LATE_TOLERANCE_MS,
     );
     this.safetyMarginMs = nonNegative('safetyMarginMs', o.safetyMarginMs, DEFAULT_SAFETY_MARGIN_MS);
-    this.parkDelaySeconds = o.parkDelaySeconds ?? DEFAULT_PARK_DELAY_SECONDS;
+    const parkDelaySeconds = o.parkDelaySeconds ?? DEFAULT_PARK_DELAY_SECONDS;
     if (
-      !(
-        Number.isSafeInteger(this.parkDelaySeconds) &&
-        this.parkDelaySeconds >= 0 &&
-        this.parkDelaySeconds <= 900
-      )
+      !(Number.isSafeInteger(parkDelaySeconds) && parkDelaySeconds >= 0 && parkDelaySeconds <= 900)
     ) {
       throw invalidOption('parkDelaySeconds must be a whole number in [0, 900]');
     }
@@ -318,13 +199,26 @@ export class ScrapeWorker {
     if (!(Number.isSafeInteger(maxCached) && maxCached >= 1)) {
       throw invalidOption('maxCachedTargets must be a positive integer');
     }
-    this.memory = new TargetMemoryCache(maxCached);
-    this.createDispatcher = o.createDispatcher ?? ((c) => createDispatcherSync(c));
+    this.caches = new TargetCaches(maxCached);
+    this.known = new StreamStates(maxCached);
+    this.jobs = new JobRuntimes(deps.config, o.createDispatcher);
+    const delivery = new ParkingDelivery({
+      writers: deps.writers,
+      outbox: deps.outbox,
+      parkDelaySeconds,
+      clock: this.clock,
+      logger: this.logger,
+    });
+    this.engine = new ScrapeEngine({
+      caches: this.caches,
+      delivery: () => delivery,
+      logger: this.logger,
+    });
   }
 
   /** Targets whose scrape cache this container holds. */
   get cachedTargets(): number {
-    return this.memory.size;
+    return this.caches.size;
   }
 
   /**
@@ -334,24 +228,16 @@ export class ScrapeWorker {
    */
   async handleTask(task: ScrapeTask, budget: TaskBudget): Promise<TaskOutcome> {
     if (!Number.isFinite(budget.deadlineMs)) {
-      throw new ScraperError(SCRAPER_ERROR_CODES.invalidTask, 'budget.deadlineMs is not finite', {
-        retryable: false,
-      });
+      throw invalidTask('budget.deadlineMs is not finite');
     }
     if (task.kind === 'scrape') return this.scrapeTask(task, budget);
     if (task.kind === 'retire') return this.retireTask(task, budget);
-    throw new ScraperError(
-      SCRAPER_ERROR_CODES.invalidTask,
-      `unknown task kind ${JSON.stringify((task as { kind: unknown }).kind)}`,
-      { retryable: false },
-    );
+    throw invalidTask(`unknown task kind ${JSON.stringify((task as { kind: unknown }).kind)}`);
   }
 
   /** Closes every job's HTTP dispatcher (container shutdown, tests). */
-  async close(): Promise<void> {
-    const jobs = [...this.jobs.values()];
-    this.jobs.clear();
-    await Promise.all(jobs.map((j) => j.dispatcher.close()));
+  close(): Promise<void> {
+    return this.jobs.close();
   }
 
   // ---- scrape -------------------------------------------------------------------------------
@@ -360,109 +246,93 @@ export class ScrapeWorker {
     task: Extract<ScrapeTask, { kind: 'scrape' }>,
     budget: TaskBudget,
   ): Promise<TaskOutcome> {
-    if (!Number.isFinite(task.slotMs)) {
-      throw new ScraperError(SCRAPER_ERROR_CODES.invalidTask, 'scrape task slotMs is not finite', {
-        retryable: false,
-      });
-    }
+    if (!Number.isFinite(task.slotMs)) throw invalidTask('scrape task slotMs is not finite');
     const counters = newTaskCounters();
     const outcomes: TargetOutcome[] = [];
+    const planned = this.plan(task, counters, outcomes);
+    if (planned.length === 0) return { kind: 'scrape', targets: outcomes, counters };
+    try {
+      // The states are read once the slots are near and earlier slots of these streams are
+      // done, not on arrival: the previous scrape of a stream (here or in another container)
+      // has then written the state this one must compare against (§8).
+      const preWaitedMs = await this.waitForSlots(planned, counters);
+      const stored = await this.readStates(planned.map((p) => p.stream));
+      const retryUntil = this.retryUntil(budget);
+      const limiter = new ConcurrencyLimiter(this.concurrency);
+      const results = await Promise.all(
+        planned.map((p) =>
+          this.scrapeAtSlot(p, stored.get(p.stream), limiter, retryUntil, preWaitedMs, counters),
+        ),
+      );
+      outcomes.push(...results);
+    } finally {
+      for (const p of planned) p.claim.release();
+    }
+    return { kind: 'scrape', targets: outcomes, counters };
+  }
+
+  /**
+   * Decides what happens to each target of the task (late, unknown job, duplicate, or planned
+   * with its claim). Synchronous, so the claims are registered before the first await.
+   */
+  private plan(
+    task: Extract<ScrapeTask, { kind: 'scrape' }>,
+    counters: TaskCounters,
+    outcomes: TargetOutcome[],
+  ): Planned[] {
     const planned: Planned[] = [];
-    const seen = new Set<string>();
     const arrivedMs = this.clock.now();
     for (const target of task.targets) {
       const slotMs = taskTargetSlot(target, task.slotMs);
-      const running = this.inFlight.get(target.id) ?? [];
-      if (seen.has(target.id) || running.some((r) => r.slotMs === slotMs)) {
-        // The same slot twice: an SQS redelivery or a repeated target. Once is what Prometheus
+      if (this.isLate(target, slotMs, arrivedMs)) {
+        outcomes.push(this.late(target, slotMs, arrivedMs, counters));
+        continue;
+      }
+      const job = this.jobs.get(target.job);
+      if (job === undefined) {
+        this.logger.warn('scrape task target of a job not in the config: skipped', {
+          job: target.job,
+          target: target.id,
+        });
+        outcomes.push(skipped(target, 'unknown-job', counters));
+        continue;
+      }
+      const stream = seriesStreamKey(target);
+      const claim = this.claims.claim(stream, slotMs, target.id);
+      if (claim === undefined) {
+        // The same slot twice: an SQS redelivery or a repeated stream. Once is what Prometheus
         // scrapes; the other copy is dropped and said so.
         this.logger.warn('scrape task repeats a target slot already taken: skipped', {
           job: target.job,
           target: target.id,
           slotMs,
         });
-        outcomes.push({ kind: 'skipped', targetId: target.id, reason: 'duplicate' });
-        counters.skipped++;
+        outcomes.push(skipped(target, 'duplicate', counters));
         continue;
       }
-      seen.add(target.id);
-      if (this.isLate(target, slotMs, arrivedMs)) {
-        outcomes.push(this.late(target, slotMs, arrivedMs, counters));
-        continue;
-      }
-      const job = this.job(target.job);
-      if (job === undefined) {
-        this.logger.warn('scrape task target of a job not in the config: skipped', {
-          job: target.job,
-          target: target.id,
-        });
-        outcomes.push({ kind: 'skipped', targetId: target.id, reason: 'unknown-job' });
-        counters.skipped++;
-        continue;
-      }
-      // An earlier slot of this target still running here (intervals shorter than the
-      // dispatcher's lead, or a backed-up queue): scrape after it, like a Prometheus loop that
-      // never overlaps its own scrapes. A later slot already waiting is not waited for.
-      const earlier = running.filter((r) => r.slotMs < slotMs).map((r) => r.done);
-      const after = earlier.length === 0 ? undefined : Promise.all(earlier).then(() => {});
-      planned.push({ target, job, slotMs, after, forcedError: targetLimitError(task, job) });
+      planned.push({
+        target,
+        stream,
+        job,
+        slotMs,
+        claim,
+        forcedError: targetLimitError(task, job),
+      });
     }
-    if (planned.length === 0) return { kind: 'scrape', targets: outcomes, counters };
-
-    // Registered before the first await, so a task arriving meanwhile sees these slots.
-    const finished: (() => void)[] = [];
-    const mine: InFlight[] = [];
-    for (const p of planned) {
-      let finish!: () => void;
-      const entry: InFlight = {
-        slotMs: p.slotMs,
-        done: new Promise<void>((resolve) => {
-          finish = resolve;
-        }),
-      };
-      const list = this.inFlight.get(p.target.id);
-      if (list === undefined) this.inFlight.set(p.target.id, [entry]);
-      else list.push(entry);
-      finished.push(finish);
-      mine.push(entry);
-    }
-    try {
-      // The states are read once the slots are near and earlier slots of these targets are
-      // done, not on arrival: the previous scrape of a target (here or in another container)
-      // has then written the state this one must compare against (§8).
-      const preWaitedMs = await this.waitForSlots(planned, counters);
-      const stored = await this.readStates(planned.map((p) => p.target.id));
-      const retryUntil = this.retryUntil(budget);
-      const limiter = new ConcurrencyLimiter(this.concurrency);
-      const results = await Promise.all(
-        planned.map((p) =>
-          this.scrapeAtSlot(p, stored.get(p.target.id), limiter, retryUntil, preWaitedMs, counters),
-        ),
-      );
-      outcomes.push(...results);
-    } finally {
-      for (const [i, p] of planned.entries()) {
-        const list = this.inFlight.get(p.target.id) ?? [];
-        const rest = list.filter((entry) => entry !== mine[i]);
-        if (rest.length === 0) this.inFlight.delete(p.target.id);
-        else this.inFlight.set(p.target.id, rest);
-        finished[i]!();
-      }
-    }
-    return { kind: 'scrape', targets: outcomes, counters };
+    return planned;
   }
 
   /**
    * Waits until the earliest planned slot is `stateReadLeadMs` away (at least
    * `startToleranceMs`), so the state read is done by the slot, and until the earlier slots
-   * this container is scraping of the same targets are done. Returns the time waited.
+   * this container is scraping of the same streams are done. Returns the time waited.
    */
   private async waitForSlots(planned: readonly Planned[], counters: TaskCounters): Promise<number> {
     const before = this.clock.now();
     const earliest = Math.min(...planned.map((p) => p.slotMs));
     const waitMs = earliest - before - Math.max(this.stateReadLeadMs, this.startToleranceMs);
     if (waitMs > 0) await this.sleep(waitMs);
-    await Promise.all(planned.map((p) => p.after));
+    await Promise.all(planned.map((p) => p.claim.after));
     const waitedMs = this.clock.now() - before;
     counters.waitedMs = Math.max(counters.waitedMs, waitedMs);
     return waitedMs;
@@ -486,7 +356,13 @@ export class ScrapeWorker {
       slotMs,
       latenessMs: nowMs - slotMs,
     });
-    return { kind: 'late', targetId: target.id, slotMs, latenessMs: nowMs - slotMs };
+    return {
+      kind: 'late',
+      targetId: target.id,
+      job: target.job,
+      slotMs,
+      latenessMs: nowMs - slotMs,
+    };
   }
 
   private async scrapeAtSlot(
@@ -508,8 +384,9 @@ export class ScrapeWorker {
     return limiter.run(async () => {
       const startMs = this.clock.now();
       // The concurrency bound or the state read may have held it past its tolerance.
-      if (this.isLate(p.target, p.slotMs, startMs))
+      if (this.isLate(p.target, p.slotMs, startMs)) {
         return this.late(p.target, p.slotMs, startMs, counters);
+      }
       return this.scrapeOne(p, stored, startMs - p.slotMs, waitedMs, retryUntil, counters);
     });
   }
@@ -522,57 +399,68 @@ export class ScrapeWorker {
     retryUntil: number,
     counters: TaskCounters,
   ): Promise<TargetOutcome> {
-    const { target, job, slotMs } = p;
-    const memory = this.memory.get(target, job.scrapeJob.config.extraScrapeMetrics);
-    const previous = previousState(memory, stored);
-    const result = await scrapeTarget(job.scrapeJob, target, memory.cache, previous, {
-      scrapeTimeMs: slotMs,
-      forcedError: p.forcedError,
-    });
+    const { target, slotMs } = p;
+    const { result, delivered } = await this.engine.scrape(
+      {
+        job: p.job,
+        target,
+        slotMs,
+        latenessMs,
+        previous: this.known.againstStored(p.stream, stored),
+        forcedError: p.forcedError,
+      },
+      { retryUntil },
+    );
     counters.scrapes++;
     counters.maxLatenessMs = Math.max(counters.maxLatenessMs, latenessMs);
     // The failure itself is in the handler's one line per scrape (`scrapeLogFields`).
     if (result.up) counters.up++;
     else counters.failed++;
-    const log = { job: target.job, target: target.id, url: redactTargetUrl(target.url), slotMs };
-    // The unit is read synchronously by every writer before `deliver` first awaits.
-    const [delivery, state] = await Promise.all([
-      this.deliver(result.batch, retryUntil, log),
-      this.putState(target, result.state, stored, memory),
+    const [deliveries, state] = await Promise.all([
+      delivered,
+      this.putState(target, p.stream, result.state, stored),
     ]);
+    const delivery = deliveryTotals(deliveries);
     addDelivery(counters, delivery);
     countState(counters, state);
     return {
       kind: 'scraped',
       targetId: target.id,
+      job: target.job,
       slotMs,
       latenessMs,
       waitedMs,
       up: result.up,
       error: result.error,
       samples: result.batch.length,
+      samplesScraped: result.report.samplesScraped,
+      durationSeconds: result.report.durationSeconds,
       state,
       delivery,
+      deliveries,
     };
   }
 
-  /** Conditional write of a target's new state (decision 4); updates the container's memory. */
+  /** Conditional write of a stream's new state (decision 4); updates the container's memory. */
   private async putState(
     target: Target,
+    stream: string,
     state: ScrapeState,
     expected: StoredScrapeState | undefined,
-    memory: TargetMemory,
   ): Promise<StateWriteOutcome> {
-    memory.known = undefined;
+    this.known.delete(stream);
     try {
-      const r = await this.states.put(target.id, state, expected);
+      const r = await this.states.put(stream, state, expected);
       if (r.written) {
-        memory.known = { state, version: r.version, digest: r.digest };
+        this.known.set(stream, { state, stored: { version: r.version, digest: r.digest } });
         return 'written';
       }
       if (r.reason === 'unchanged') {
         if (expected !== undefined) {
-          memory.known = { state, version: expected.version, digest: expected.digest };
+          this.known.set(stream, {
+            state,
+            stored: { version: expected.version, digest: expected.digest },
+          });
         }
         return 'unchanged';
       }
@@ -596,43 +484,32 @@ export class ScrapeWorker {
     budget: TaskBudget,
   ): Promise<TaskOutcome> {
     if (!Number.isFinite(task.staleTimeMs)) {
-      throw new ScraperError(
-        SCRAPER_ERROR_CODES.invalidTask,
-        'retire task staleTimeMs is not finite',
-        {
-          retryable: false,
-        },
-      );
+      throw invalidTask('retire task staleTimeMs is not finite');
     }
     const { target } = task;
+    const stream = seriesStreamKey(target);
     const counters = newTaskCounters();
-    const stored = (await this.readStates([target.id])).get(target.id);
+    const stored = (await this.readStates([stream])).get(stream);
     let markers = 0;
-    let delivery = NO_DELIVERY;
+    let deliveries: Awaited<ReturnType<ScrapeEngine['endOfRun']>>['outcomes'] = [];
     if (stored !== undefined) {
-      const extra =
-        this.config.scrapeConfigs.find((c) => c.jobName === target.job)?.extraScrapeMetrics ??
-        false;
-      const batch = endOfRunMarkers(target, stored.state, task.staleTimeMs, extra);
-      markers = batch.length;
-      if (markers > 0) {
-        delivery = await this.deliver(batch, this.retryUntil(budget), {
-          job: target.job,
-          target: target.id,
-          url: redactTargetUrl(target.url),
-          staleTimeMs: task.staleTimeMs,
-        });
-        if (delivery.parkFailed > 0) {
-          throw new ScraperError(
-            SCRAPER_ERROR_CODES.parkFailed,
-            `end-of-run markers of target ${target.id}: ${delivery.parkFailed} undelivered requests could not be parked`,
-            { retryable: true },
-          );
-        }
-      }
+      const extra = this.jobs.config(target.job)?.extraScrapeMetrics ?? false;
+      const r = await this.engine.endOfRun(target, extra, stored.state, task.staleTimeMs, {
+        retryUntil: this.retryUntil(budget),
+      });
+      markers = r.markers;
+      deliveries = r.outcomes;
+    }
+    const delivery = deliveryTotals(deliveries);
+    if (delivery.parkFailed > 0) {
+      throw new ScraperError(
+        SCRAPER_ERROR_CODES.parkFailed,
+        `end-of-run markers of target ${target.id}: ${delivery.parkFailed} undelivered requests could not be parked`,
+        { retryable: true },
+      );
     }
     try {
-      await this.states.remove(target.id);
+      await this.states.remove(stream);
     } catch (err) {
       throw new ScraperError(
         SCRAPER_ERROR_CODES.stateRemove,
@@ -640,115 +517,36 @@ export class ScrapeWorker {
         { retryable: true, cause: err },
       );
     }
-    this.memory.delete(target.id);
+    this.caches.delete(target.id);
+    this.known.delete(stream);
     counters.markers = markers;
     addDelivery(counters, delivery);
     return {
       kind: 'retire',
-      targets: [{ kind: 'retired', targetId: target.id, markers, delivery }],
+      targets: [
+        { kind: 'retired', targetId: target.id, job: target.job, markers, delivery, deliveries },
+      ],
       counters,
     };
   }
 
   // ---- shared -------------------------------------------------------------------------------
 
-  private async readStates(ids: readonly string[]): Promise<Map<string, StoredScrapeState>> {
+  private async readStates(keys: readonly string[]): Promise<Map<string, StoredScrapeState>> {
     try {
-      return await this.states.getMany(ids);
+      return await this.states.getMany(keys);
     } catch (err) {
       throw new ScraperError(
         SCRAPER_ERROR_CODES.stateRead,
-        `reading the scrape state of ${ids.length} targets failed: ${message(err)}`,
+        `reading the scrape state of ${keys.length} targets failed: ${message(err)}`,
         { retryable: true, cause: err },
       );
     }
   }
 
-  /**
-   * Sends one unit to every writer (retries until `retryUntil`, Date.now clock), then parks
-   * what is still undelivered. Never rejects: rejections and lost parks are logged and counted.
-   */
-  private async deliver(
-    unit: SampleUnit,
-    retryUntil: number,
-    log: Readonly<Record<string, unknown>>,
-  ): Promise<DeliveryTotals> {
-    const results = await Promise.all(this.writers.map((w) => w.write(unit, { retryUntil })));
-    let samplesSent = 0;
-    let samplesRejected = 0;
-    let parked = 0;
-    let samplesParked = 0;
-    let parkFailed = 0;
-    const parks: Promise<void>[] = [];
-    for (let i = 0; i < results.length; i++) {
-      const writer = this.writers[i]!;
-      const r = results[i]!;
-      samplesSent += r.delivered;
-      samplesRejected += r.rejected;
-      for (const error of r.errors) {
-        this.logger.error('remote write rejected samples', {
-          ...log,
-          remote: writer.name,
-          err: error,
-        });
-      }
-      for (const request of r.parked) {
-        parks.push(
-          this.outbox
-            .park(
-              {
-                remoteWrite: writer.name,
-                body: request.body,
-                samples: request.samples,
-                attempts: 0,
-                firstParkedMs: Math.floor(this.clock.now()),
-              },
-              this.parkDelaySeconds,
-            )
-            .then(
-              () => {
-                parked++;
-                samplesParked += request.samples;
-              },
-              (err: unknown) => {
-                parkFailed++;
-                this.logger.error('undelivered remote write could not be parked: samples lost', {
-                  ...log,
-                  remote: writer.name,
-                  samples: request.samples,
-                  reason: message(request.error),
-                  err,
-                });
-              },
-            ),
-        );
-      }
-    }
-    await Promise.all(parks);
-    if (parked > 0) {
-      this.logger.warn('remote write not delivered in time: parked in the outbox', {
-        ...log,
-        requests: parked,
-        samples: samplesParked,
-      });
-    }
-    return { samplesSent, samplesRejected, parked, samplesParked, parkFailed };
-  }
-
   /** `budget.deadlineMs − safetyMarginMs` on the worker's clock, as a Date.now time. */
   private retryUntil(budget: TaskBudget): number {
     return Date.now() + (budget.deadlineMs - this.safetyMarginMs - this.clock.now());
-  }
-
-  private job(name: string): JobRuntime | undefined {
-    let job = this.jobs.get(name);
-    if (job !== undefined) return job;
-    const config = this.config.scrapeConfigs.find((c) => c.jobName === name);
-    if (config === undefined) return undefined;
-    const dispatcher = this.createDispatcher(config.httpClient);
-    job = { scrapeJob: prepareScrapeJob(config, dispatcher), dispatcher };
-    this.jobs.set(name, job);
-    return job;
   }
 
   private sleep(ms: number): Promise<void> {
@@ -758,63 +556,27 @@ export class ScrapeWorker {
   }
 }
 
-const NO_DELIVERY: DeliveryTotals = {
-  samplesSent: 0,
-  samplesRejected: 0,
-  parked: 0,
-  samplesParked: 0,
-  parkFailed: 0,
-};
-
 /**
- * The state to diff against (§8.2): this container's live state when the store still holds
- * exactly what it last wrote or confirmed, else what the store returned (keys only), else none.
+ * §2.6: a job with more active targets than its target_limit (> 0) fails every scrape with
+ * Prometheus's message; the count is the dispatcher's (`ScrapeTask.jobTargets`).
  */
-function previousState(memory: TargetMemory, stored: StoredScrapeState | undefined): ScrapeState {
-  if (stored === undefined) return EMPTY_SCRAPE_STATE;
-  const known = memory.known;
-  if (known !== undefined && known.version === stored.version && known.digest === stored.digest) {
-    return known.state;
-  }
-  return stored.state;
+function targetLimitError(
+  task: Extract<ScrapeTask, { kind: 'scrape' }>,
+  job: JobRuntime,
+): string | undefined {
+  const limit = job.config.targetLimit;
+  const n = task.jobTargets?.[job.name];
+  if (limit <= 0 || n === undefined || n <= limit) return undefined;
+  return `target_limit exceeded (number of targets: ${n}, limit: ${limit})`;
 }
 
-/** A task's counters, all zero. */
-export function newTaskCounters(): TaskCounters {
-  return {
-    scrapes: 0,
-    up: 0,
-    failed: 0,
-    lateDropped: 0,
-    skipped: 0,
-    maxLatenessMs: 0,
-    waitedMs: 0,
-    stateWrites: 0,
-    stateUnchanged: 0,
-    stateConflicts: 0,
-    stateErrors: 0,
-    markers: 0,
-    samplesSent: 0,
-    samplesRejected: 0,
-    parked: 0,
-    samplesParked: 0,
-    parkFailed: 0,
-  };
-}
-
-function addDelivery(c: TaskCounters, d: DeliveryTotals): void {
-  c.samplesSent += d.samplesSent;
-  c.samplesRejected += d.samplesRejected;
-  c.parked += d.parked;
-  c.samplesParked += d.samplesParked;
-  c.parkFailed += d.parkFailed;
-}
-
-function countState(c: TaskCounters, s: StateWriteOutcome): void {
-  if (s === 'written') c.stateWrites++;
-  else if (s === 'unchanged') c.stateUnchanged++;
-  else if (s === 'conflict') c.stateConflicts++;
-  else c.stateErrors++;
+function skipped(
+  target: Target,
+  reason: 'unknown-job' | 'duplicate',
+  counters: TaskCounters,
+): TargetOutcome {
+  counters.skipped++;
+  return { kind: 'skipped', targetId: target.id, job: target.job, reason };
 }
 
 function nonNegative(name: string, value: number | undefined, fallback: number): number {
@@ -825,6 +587,10 @@ function nonNegative(name: string, value: number | undefined, fallback: number):
 
 function invalidOption(text: string): ScraperError {
   return new ScraperError(SCRAPER_ERROR_CODES.invalidOptions, text, { retryable: false });
+}
+
+function invalidTask(text: string): ScraperError {
+  return new ScraperError(SCRAPER_ERROR_CODES.invalidTask, text, { retryable: false });
 }
 
 function message(err: unknown): string {

@@ -17,7 +17,7 @@
  * replaced by its redacted form, and any other `scheme://user:pass@` loses its userinfo.
  */
 import type { Target } from '../targets/types.js';
-import type { DeliveryTotals, StateWriteOutcome, TargetOutcome } from './scraper.js';
+import type { DeliveryTotals, StateWriteOutcome, TargetOutcome } from './scraper-outcome.js';
 
 /** What a redacted query value reads as (Go's `URL.Redacted` writes passwords the same way). */
 export const REDACTED_VALUE = 'xxxxx';

@@ -53,11 +53,16 @@ export class SelfSeries {
    * equals `_count` by construction. Bounds are in the histogram's unit; observations come
    * multiplied by `divisor` (e.g. ms for a seconds histogram with divisor 1000).
    */
-  histogram(name: string, bounds: readonly number[], divisor = 1): HistogramCells {
-    const buckets = bounds.map((le) => this.cell(`${name}_bucket`, { le: String(le) }));
-    const inf = this.cell(`${name}_bucket`, { le: '+Inf' });
-    const sum = this.cell(`${name}_sum`, {}, divisor);
-    const count = this.cell(`${name}_count`);
+  histogram(
+    name: string,
+    bounds: readonly number[],
+    divisor = 1,
+    labels: Readonly<Record<string, string>> = {},
+  ): HistogramCells {
+    const buckets = bounds.map((le) => this.cell(`${name}_bucket`, { ...labels, le: String(le) }));
+    const inf = this.cell(`${name}_bucket`, { ...labels, le: '+Inf' });
+    const sum = this.cell(`${name}_sum`, labels, divisor);
+    const count = this.cell(`${name}_count`, labels);
     return {
       observe(scaled: number): void {
         const v = scaled / divisor;

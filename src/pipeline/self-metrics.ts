@@ -24,10 +24,16 @@
  * Observe methods never throw (metrics must not fail a task): non-finite counts are ignored and
  * negative ones count as 0. Invalid options throw {@link SelfMetricsError} at construction.
  */
+import type { DeliveryOutcome } from '../engine/delivery.js';
+import {
+  SCRAPE_DURATION_BUCKETS,
+  SCRAPE_LATENESS_BUCKETS,
+  SCRAPE_METRICS,
+} from '../engine/scrape-metrics.js';
 import type { SampleUnit } from '../remotewrite/batch.js';
 import type { DiscoverySummary } from './discovery.js';
 import type { DispatchResult } from './dispatcher.js';
-import type { TaskOutcome } from './scraper.js';
+import type { TargetOutcome, TaskOutcome } from './scraper-outcome.js';
 import { EmfAccumulator, type EmfMetricName } from './self-metrics-emf.js';
 import { SelfSeries } from './self-metrics-series.js';
 
@@ -54,18 +60,12 @@ export const SQS_QUEUES = ['scrape', 'outbox', 'dead_letter'] as const;
 export type SqsQueue = (typeof SQS_QUEUES)[number];
 
 export const DEFAULT_SELF_METRICS_FLUSH_INTERVAL_MS = 15_000;
-/** Upper bounds (s) of `lambdascrape_scrape_lateness_seconds` (+Inf added). */
-export const LATENESS_BUCKETS_SECONDS: readonly number[] = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
-];
-
-/** Metric names of the remote-write series (fixed contract). */
+/**
+ * Names of the series only the Lambda functions have (fixed contract); the scrape-level ones
+ * are the engine's vocabulary (`SCRAPE_METRICS`), shared with `run`.
+ */
 export const SELF_SERIES = {
-  scrapes: 'lambdascrape_scrapes_total',
-  lateDropped: 'lambdascrape_scrape_late_dropped_total',
   waitSeconds: 'lambdascrape_scrape_wait_seconds_total',
-  lateness: 'lambdascrape_scrape_lateness_seconds',
-  remoteWriteSamples: 'lambdascrape_remote_write_samples_total',
   remoteWriteRequestsLost: 'lambdascrape_remote_write_requests_lost_total',
   outboxWrites: 'lambdascrape_outbox_writes_total',
   dynamoDbCapacity: 'lambdascrape_dynamodb_consumed_capacity_units_total',
@@ -167,16 +167,11 @@ export class SelfMetrics {
   observeTask(outcome: Pick<TaskOutcome, 'kind' | 'targets' | 'counters'>): void {
     const c = outcome.counters;
     this.count('Scrapes', c.scrapes);
-    this.count('ScrapesUp', c.up, SELF_SERIES.scrapes, { result: 'up' });
-    this.count('ScrapeFailures', c.failed, SELF_SERIES.scrapes, { result: 'down' });
-    this.count('LateDropped', c.lateDropped, SELF_SERIES.lateDropped);
-    this.count('RemoteWriteSamplesSent', c.samplesSent, SELF_SERIES.remoteWriteSamples, {
-      result: 'sent',
-    });
-    this.count('RemoteWriteSamplesRejected', c.samplesRejected, SELF_SERIES.remoteWriteSamples, {
-      result: 'rejected',
-    });
-    this.count(undefined, c.samplesParked, SELF_SERIES.remoteWriteSamples, { result: 'parked' });
+    this.count('ScrapesUp', c.up);
+    this.count('ScrapeFailures', c.failed);
+    this.count('LateDropped', c.lateDropped);
+    this.count('RemoteWriteSamplesSent', c.samplesSent);
+    this.count('RemoteWriteSamplesRejected', c.samplesRejected);
     this.count('RemoteWriteRequestsParked', c.parked);
     this.count('RemoteWriteRequestsLost', c.parkFailed, SELF_SERIES.remoteWriteRequestsLost);
     const wait = this.series.cell(SELF_SERIES.waitSeconds, {}, 1000);
@@ -184,13 +179,41 @@ export class SelfMetrics {
       wait.value += clean(c.waitedMs);
       this.emf.record('ScrapeWait', clean(c.waitedMs));
     }
-    // Observations in ms, bounds in seconds.
-    const histogram = this.series.histogram(SELF_SERIES.lateness, LATENESS_BUCKETS_SECONDS, 1000);
-    for (const t of outcome.targets) {
-      if (t.kind !== 'scraped') continue;
+    for (const t of outcome.targets) this.observeTarget(t);
+  }
+
+  /** One target's outcome, in the engine's vocabulary (`SCRAPE_METRICS`, by scrape_job). */
+  private observeTarget(t: TargetOutcome): void {
+    const m = SCRAPE_METRICS;
+    const job = { scrape_job: t.job };
+    if (t.kind === 'scraped') {
+      this.count(undefined, 1, m.scrapes.name, { ...job, result: t.up ? 'up' : 'down' });
+      this.count(undefined, t.samplesScraped, m.samplesScraped.name, job);
+      // Observations in ms, bounds in seconds.
       const ms = clean(t.latenessMs);
       this.emf.record('ScrapeLateness', ms);
-      histogram.observe(ms);
+      this.series.histogram(m.lateness.name, SCRAPE_LATENESS_BUCKETS, 1000, job).observe(ms);
+      this.series
+        .histogram(m.duration.name, SCRAPE_DURATION_BUCKETS, 1000, job)
+        .observe(clean(t.durationSeconds) * 1000);
+      this.observeDeliveries(t.deliveries);
+    } else if (t.kind === 'late' || (t.kind === 'skipped' && t.reason === 'duplicate')) {
+      const reason = t.kind === 'late' ? 'late' : 'duplicate';
+      this.count(undefined, 1, m.slotsSkipped.name, { ...job, reason });
+    } else if (t.kind === 'retired') {
+      if (t.markers > 0) this.count(undefined, t.markers, m.endOfRunMarkers.name, job);
+      this.observeDeliveries(t.deliveries);
+    }
+  }
+
+  private observeDeliveries(outcomes: readonly DeliveryOutcome[]): void {
+    const name = SCRAPE_METRICS.remoteWriteSamples.name;
+    for (const o of outcomes) {
+      const remote = { remote_name: o.remote };
+      this.count(undefined, o.sent, name, { ...remote, result: 'sent' });
+      this.count(undefined, o.rejected, name, { ...remote, result: 'rejected' });
+      this.count(undefined, o.deferred, name, { ...remote, result: 'parked' });
+      this.count(undefined, o.lost, name, { ...remote, result: 'dropped' });
     }
   }
 

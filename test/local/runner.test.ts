@@ -156,7 +156,9 @@ describe('LocalRunner scheduling', () => {
     h.clock.advance(1_000); // the next slot comes while it runs
     await vi.waitFor(() => expect(h.sink.units).toHaveLength(1), { timeout: 5_000 });
     const { samples } = parseMetrics(await (await h.get('/metrics')).text(), 'text/plain');
-    const busy = samples.get('lambdascrape_scrape_slots_skipped_total{job="slow", reason="busy"}');
+    const busy = samples.get(
+      'lambdascrape_scrape_slots_skipped_total{reason="busy", scrape_job="slow"}',
+    );
     expect(busy).toBe(1);
     expect(slow.requests).toBe(1);
   });
@@ -393,12 +395,12 @@ describe('LocalRunner HTTP endpoints', () => {
     expect(res.headers.get('content-type')).toBe('text/plain; version=0.0.4; charset=utf-8');
     const { samples, types } = parseMetrics(await res.text(), res.headers.get('content-type')!);
     const want: Record<string, number> = {
-      'lambdascrape_scrapes_total{job="j", result="up"}': 1,
-      'lambdascrape_scrapes_total{job="j", result="down"}': 1,
-      'lambdascrape_scrape_samples_scraped_total{job="j"}': 2,
-      'lambdascrape_scrape_lateness_seconds_count{job="j"}': 2,
-      'lambdascrape_scrape_lateness_seconds_bucket{job="j", le="0.001"}': 2,
-      'lambdascrape_scrape_duration_seconds_count{job="j"}': 2,
+      'lambdascrape_scrapes_total{result="up", scrape_job="j"}': 1,
+      'lambdascrape_scrapes_total{result="down", scrape_job="j"}': 1,
+      'lambdascrape_scrape_samples_scraped_total{scrape_job="j"}': 2,
+      'lambdascrape_scrape_lateness_seconds_count{scrape_job="j"}': 2,
+      'lambdascrape_scrape_lateness_seconds_bucket{le="0.001", scrape_job="j"}': 2,
+      'lambdascrape_scrape_duration_seconds_count{scrape_job="j"}': 2,
       'lambdascrape_targets{job="j", state="up"}': 1,
       'lambdascrape_targets{job="j", state="down"}': 1,
       'lambdascrape_targets{job="j", state="unknown"}': 0,

@@ -12,6 +12,7 @@ import { DynamoDbScrapeStateStore } from '../../src/aws/dynamodb-state-store.js'
 import { decodeParkedWrite, SqsOutbox } from '../../src/aws/sqs-outbox.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
+import { seriesStreamKey } from '../../src/engine/series-stream.js';
 import {
   DEFAULT_PARK_DELAY_SECONDS,
   ScraperError,
@@ -276,7 +277,7 @@ describe('ScrapeWorker', () => {
         expect(s?.timestamp, name).toBe(slot);
       }
       expect(samples.find((x) => x.series === `up{${inst}}`)?.value).toBe(1);
-      const stored = (await e.store().getMany([t.id])).get(t.id);
+      const stored = (await e.store().getMany([seriesStreamKey(t)])).get(seriesStreamKey(t));
       expect([...(stored?.state.series ?? [])]).toHaveLength(1);
     }
 
@@ -343,7 +344,7 @@ describe('ScrapeWorker', () => {
       });
     }
     // The stored set is now empty: the markers are not repeated next time.
-    const stored = (await e.store().getMany([t!.id])).get(t!.id);
+    const stored = (await e.store().getMany([seriesStreamKey(t!)])).get(seriesStreamKey(t!));
     expect(stored?.state.series.size).toBe(0);
   });
 
@@ -357,11 +358,11 @@ describe('ScrapeWorker', () => {
       .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
     expect(out.counters).toMatchObject({ scrapes: 0, lateDropped: 1 });
     expect(out.targets).toEqual([
-      { kind: 'late', targetId: t!.id, slotMs: T0, latenessMs: expect.any(Number) },
+      { kind: 'late', targetId: t!.id, job: 'app', slotMs: T0, latenessMs: expect.any(Number) },
     ]);
     expect(x.requests).toBe(0);
     expect(receiver.requests).toHaveLength(0);
-    expect((await e.store().getMany([t!.id])).size).toBe(0);
+    expect((await e.store().getMany([seriesStreamKey(t!)])).size).toBe(0);
   });
 
   it('parks what the receiver did not take within the budget, byte-equal, nothing lost', async () => {
@@ -434,7 +435,7 @@ describe('ScrapeWorker', () => {
       [`a{${inst}}`, `b{${inst}}`, ...REPORT.map((n) => `${n}{${inst}}`)].sort(),
     );
     for (const s of samples) expect(s).toMatchObject({ stale: true, timestamp: staleTimeMs });
-    expect((await e.store().getMany([t!.id])).size).toBe(0);
+    expect((await e.store().getMany([seriesStreamKey(t!)])).size).toBe(0);
 
     // Again (SQS redelivery): no state, no markers, still fine.
     const again = await worker.handleTask(
@@ -456,7 +457,7 @@ describe('ScrapeWorker', () => {
     const writes = outs.reduce((n, o) => n + o.counters.stateWrites, 0);
     const conflicts = outs.reduce((n, o) => n + o.counters.stateConflicts, 0);
     expect({ writes, conflicts }).toEqual({ writes: 1, conflicts: 1 });
-    const stored = (await e.store().getMany([t!.id])).get(t!.id);
+    const stored = (await e.store().getMany([seriesStreamKey(t!)])).get(seriesStreamKey(t!));
     expect(stored?.version).toBe(1);
     expect([...(stored?.state.series ?? [])]).toEqual([
       expect.stringContaining(`instance\xfe${x.address}`),
@@ -485,7 +486,9 @@ describe('ScrapeWorker', () => {
     expect(first.counters).toMatchObject({ scrapes: 1, stateWrites: 1 });
     // Read after the first slot's write: the same series, nothing to write, no conflict.
     expect(second.counters).toMatchObject({ scrapes: 1, stateUnchanged: 1, stateConflicts: 0 });
-    expect(repeat.targets).toEqual([{ kind: 'skipped', targetId: t.id, reason: 'duplicate' }]);
+    expect(repeat.targets).toEqual([
+      { kind: 'skipped', targetId: t.id, job: 'app', reason: 'duplicate' },
+    ]);
     const stamps = received()
       .filter((r) => r.series === `a{instance="${x.address}",job="app"}`)
       .map((r) => r.timestamp);

@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeliveryOutcome } from '../../src/engine/delivery.js';
+import { SCRAPE_LATENESS_BUCKETS } from '../../src/engine/scrape-metrics.js';
 import type { DiscoverySummary } from '../../src/pipeline/discovery.js';
 import type { DispatchResult } from '../../src/pipeline/dispatcher.js';
 import type {
@@ -11,7 +13,6 @@ import { newTaskCounters } from '../../src/pipeline/scraper.js';
 import {
   EMF_MAX_VALUES,
   EMF_METRICS,
-  LATENESS_BUCKETS_SECONDS,
   redactTargetUrl,
   SelfMetrics,
   SelfMetricsError,
@@ -47,30 +48,58 @@ function counters(c: Partial<TaskCounters>): TaskCounters {
   return { ...newTaskCounters(), ...c };
 }
 
-function scraped(latenessMs: number, up = true, id = 't'): TargetOutcome {
+/** What one remote_write made of a unit (defaults: 9 sent, 1 rejected). */
+function outcome(o: Partial<DeliveryOutcome> = {}): DeliveryOutcome {
+  return {
+    remote: 'rw',
+    sent: 9,
+    rejected: 1,
+    deferred: 0,
+    deferredRequests: 0,
+    lost: 0,
+    lostRequests: 0,
+    ...o,
+  };
+}
+
+function scraped(
+  latenessMs: number,
+  up = true,
+  id = 't',
+  deliveries: readonly DeliveryOutcome[] = [outcome()],
+): TargetOutcome {
   return {
     kind: 'scraped',
     targetId: id,
+    job: 'app',
     slotMs: 1000,
     latenessMs,
     waitedMs: 0,
     up,
     error: up ? undefined : 'server returned HTTP status 500',
     samples: 10,
+    samplesScraped: up ? 4 : 0,
+    durationSeconds: 0.02,
     state: 'unchanged',
     delivery: NO_DELIVERY,
+    deliveries,
   };
 }
 
-/** A task: 2 up (lateness 3 ms and 40 ms), 1 down (2.6 s), 1 late, deliveries and parks. */
+/**
+ * A task: 2 up (lateness 3 ms and 40 ms), 1 down (2.6 s), 1 late, deliveries and parks; the
+ * counters are the totals of the outcomes, as the worker makes them.
+ */
 function task(): TaskOutcome {
   return {
     kind: 'scrape',
     targets: [
       scraped(3),
       scraped(40),
-      scraped(2600, false),
-      { kind: 'late', targetId: 'l', slotMs: 0, latenessMs: 12_000 },
+      scraped(2600, false, 't', [
+        outcome({ deferred: 20, deferredRequests: 2, lost: 5, lostRequests: 1 }),
+      ]),
+      { kind: 'late', targetId: 'l', job: 'app', slotMs: 0, latenessMs: 12_000 },
     ],
     counters: counters({
       scrapes: 3,
@@ -313,17 +342,23 @@ describe('SelfMetrics remote-write unit', () => {
     m.observeTask(task());
     const { series } = readUnit(m.remoteWriteUnit(NOW));
     expect(Object.fromEntries(series)).toMatchObject({
-      'lambdascrape_scrapes_total{result="up"}': 4,
-      'lambdascrape_scrapes_total{result="down"}': 2,
-      lambdascrape_scrape_late_dropped_total: 2,
+      'lambdascrape_scrapes_total{result="up",scrape_job="app"}': 4,
+      'lambdascrape_scrapes_total{result="down",scrape_job="app"}': 2,
+      'lambdascrape_scrape_samples_scraped_total{scrape_job="app"}': 16,
+      'lambdascrape_scrape_slots_skipped_total{reason="late",scrape_job="app"}': 2,
       lambdascrape_scrape_wait_seconds_total: 0.5,
-      'lambdascrape_remote_write_samples_total{result="sent"}': 54,
-      'lambdascrape_remote_write_samples_total{result="rejected"}': 6,
-      'lambdascrape_remote_write_samples_total{result="parked"}': 40,
+      'lambdascrape_remote_write_samples_total{remote_name="rw",result="sent"}': 54,
+      'lambdascrape_remote_write_samples_total{remote_name="rw",result="rejected"}': 6,
+      'lambdascrape_remote_write_samples_total{remote_name="rw",result="parked"}': 40,
+      'lambdascrape_remote_write_samples_total{remote_name="rw",result="dropped"}': 10,
       lambdascrape_remote_write_requests_lost_total: 2,
-      lambdascrape_scrape_lateness_seconds_count: 6,
+      'lambdascrape_scrape_lateness_seconds_count{scrape_job="app"}': 6,
+      'lambdascrape_scrape_duration_seconds_count{scrape_job="app"}': 6,
     });
-    expect(series.get('lambdascrape_scrape_lateness_seconds_sum')).toBeCloseTo(5.286, 9);
+    expect(series.get('lambdascrape_scrape_lateness_seconds_sum{scrape_job="app"}')).toBeCloseTo(
+      5.286,
+      9,
+    );
     expect([...series.keys()].some((k) => k.includes('targets'))).toBe(false);
   });
 
@@ -337,9 +372,11 @@ describe('SelfMetrics remote-write unit', () => {
     });
     const { series } = readUnit(m.remoteWriteUnit(NOW));
     const bucket = (le: string) =>
-      series.get(`lambdascrape_scrape_lateness_seconds_bucket{le="${le}"}`);
-    const les = [...LATENESS_BUCKETS_SECONDS.map(String), '+Inf'];
+      series.get(`lambdascrape_scrape_lateness_seconds_bucket{le="${le}",scrape_job="app"}`);
+    const les = [...SCRAPE_LATENESS_BUCKETS.map(String), '+Inf'];
     expect(les).toEqual([
+      '0.001',
+      '0.0025',
       '0.005',
       '0.01',
       '0.025',
@@ -354,11 +391,13 @@ describe('SelfMetrics remote-write unit', () => {
       '+Inf',
     ]);
     const counts = les.map((le) => bucket(le));
-    expect(counts).toEqual([2, 3, 3, 4, 5, 5, 5, 6, 6, 7, 9, 11]);
+    expect(counts).toEqual([1, 1, 2, 3, 3, 4, 5, 5, 5, 6, 6, 7, 9, 11]);
     for (let i = 1; i < counts.length; i++)
       expect(counts[i]!).toBeGreaterThanOrEqual(counts[i - 1]!);
-    expect(bucket('+Inf')).toBe(series.get('lambdascrape_scrape_lateness_seconds_count'));
-    expect(series.get('lambdascrape_scrape_lateness_seconds_sum')).toBeCloseTo(
+    expect(bucket('+Inf')).toBe(
+      series.get('lambdascrape_scrape_lateness_seconds_count{scrape_job="app"}'),
+    );
+    expect(series.get('lambdascrape_scrape_lateness_seconds_sum{scrape_job="app"}')).toBeCloseTo(
       lateness.reduce((a, b) => a + b, 0) / 1000,
       9,
     );
@@ -454,6 +493,7 @@ describe('SelfMetrics unit through a RemoteWriter', () => {
       { name: 'instance', value: INSTANCE },
       { name: 'job', value: 'lambdascrape' },
       { name: 'result', value: 'up' },
+      { name: 'scrape_job', value: 'app' },
     ]);
     expect(up.samples).toEqual([expect.objectContaining({ value: 2, timestamp: Math.floor(NOW) })]);
   });

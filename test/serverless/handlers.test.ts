@@ -32,9 +32,10 @@ import {
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
 
+/** A target whose labels (and so its series stream) are its own: the instance names its id. */
 function target(job: string, id: string): Target {
   const labels = [
-    { name: 'instance', value: '127.0.0.1:1' },
+    { name: 'instance', value: `127.0.0.1:1/${id}` },
     { name: 'job', value: job },
   ];
   return {
