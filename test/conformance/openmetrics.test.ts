@@ -6,16 +6,16 @@
  * - The default (Prometheus-compatible) mode must meet every case except the ones listed in
  *   PROMETHEUS_ACCEPTS, which it accepts on purpose, each with the reason. The test checks
  *   the list both ways: a listed case that starts failing to parse is reported too.
+ *
+ * The suite lives outside the repository (test/support/shared-data.ts): when it is absent the
+ * tests are skipped with a printed reason, or fail under CI=true.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ExpositionParseError } from '../../src/exposition/index.js';
 import { consume } from '../exposition/helpers.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const suiteDir = path.resolve(repoRoot, '../shared/conformance/openmetrics');
+import { describeWithSharedData } from '../support/shared-data.js';
 
 interface SuiteCase {
   readonly name: string;
@@ -23,17 +23,19 @@ interface SuiteCase {
   readonly input: Uint8Array;
 }
 
-const cases: SuiteCase[] = readdirSync(suiteDir, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .map((d) => {
-    const expect = JSON.parse(readFileSync(path.join(suiteDir, d.name, 'expect.json'), 'utf8'));
-    return {
-      name: d.name,
-      valid: expect.valid === true,
-      input: new Uint8Array(readFileSync(path.join(suiteDir, d.name, 'input.txt'))),
-    };
-  })
-  .sort((a, b) => (a.name < b.name ? -1 : 1));
+function loadCases(suiteDir: string): SuiteCase[] {
+  return readdirSync(suiteDir, { withFileTypes: true })
+    .filter((d) => d.isDirectory())
+    .map((d) => {
+      const expect = JSON.parse(readFileSync(path.join(suiteDir, d.name, 'expect.json'), 'utf8'));
+      return {
+        name: d.name,
+        valid: expect.valid === true,
+        input: new Uint8Array(readFileSync(path.join(suiteDir, d.name, 'input.txt'))),
+      };
+    })
+    .sort((a, b) => (a.name < b.name ? -1 : 1));
+}
 
 // Why the default mode accepts these invalid cases. Prometheus's OpenMetrics parser checks no
 // family-level rule except the UNIT suffix (§5.2); rejecting them would fail scrapes (up=0, all
@@ -150,33 +152,39 @@ function parses(input: Uint8Array, strict: boolean): unknown {
   }
 }
 
-describe('OpenMetrics 1.0 conformance suite', () => {
-  it('holds 211 cases, 44 valid', () => {
-    expect(cases).toHaveLength(211);
-    expect(cases.filter((c) => c.valid)).toHaveLength(44);
-  });
+describeWithSharedData(
+  'OpenMetrics 1.0 conformance suite',
+  'conformance/openmetrics',
+  (suiteDir) => {
+    const cases = loadCases(suiteDir);
 
-  it('lists only invalid cases of the suite as Prometheus-accepted', () => {
-    const byName = new Map(cases.map((c) => [c.name, c]));
-    for (const name of Object.keys(PROMETHEUS_ACCEPTS)) {
-      expect(byName.get(name)?.valid, name).toBe(false);
-    }
-  });
-
-  describe('strict: true meets every case', () => {
-    it.each(cases)('$name', ({ input, valid }) => {
-      const err = parses(input, true);
-      if (valid) expect(err).toBeUndefined();
-      else expect(err).toBeInstanceOf(ExpositionParseError);
+    it('holds 211 cases, 44 valid', () => {
+      expect(cases).toHaveLength(211);
+      expect(cases.filter((c) => c.valid)).toHaveLength(44);
     });
-  });
 
-  describe('default (Prometheus-compatible) mode', () => {
-    it.each(cases)('$name', ({ name, input, valid }) => {
-      const err = parses(input, false);
-      const acceptedOnPurpose = PROMETHEUS_ACCEPTS[name];
-      if (valid || acceptedOnPurpose !== undefined) expect(err).toBeUndefined();
-      else expect(err).toBeInstanceOf(ExpositionParseError);
+    it('lists only invalid cases of the suite as Prometheus-accepted', () => {
+      const byName = new Map(cases.map((c) => [c.name, c]));
+      for (const name of Object.keys(PROMETHEUS_ACCEPTS)) {
+        expect(byName.get(name)?.valid, name).toBe(false);
+      }
     });
-  });
-});
+
+    describe('strict: true meets every case', () => {
+      it.each(cases)('$name', ({ input, valid }) => {
+        const err = parses(input, true);
+        if (valid) expect(err).toBeUndefined();
+        else expect(err).toBeInstanceOf(ExpositionParseError);
+      });
+    });
+
+    describe('default (Prometheus-compatible) mode', () => {
+      it.each(cases)('$name', ({ name, input, valid }) => {
+        const err = parses(input, false);
+        const acceptedOnPurpose = PROMETHEUS_ACCEPTS[name];
+        if (valid || acceptedOnPurpose !== undefined) expect(err).toBeUndefined();
+        else expect(err).toBeInstanceOf(ExpositionParseError);
+      });
+    });
+  },
+);

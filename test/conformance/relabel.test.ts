@@ -3,9 +3,13 @@
  * converted from Prometheus's TestRelabel table; see its README): fields use Prometheus YAML
  * names, a field equal to its YAML default is omitted, and an omitted `regex` means the rule did
  * not set one (which matters for the replace fast path, §3).
+ *
+ * The data lives outside the repository (test/support/shared-data.ts): when it is absent the
+ * tests are skipped with a printed reason, or fail under CI=true.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { expect, it } from 'vitest';
 import {
   RELABEL_ACTIONS,
   type RelabelAction,
@@ -14,6 +18,7 @@ import {
 } from '../../src/config/types.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import { applyRelabel, compileRelabelConfigs } from '../../src/relabel/index.js';
+import { describeWithSharedData } from '../support/shared-data.js';
 
 interface RawRelabelConfig {
   readonly source_labels?: string[];
@@ -32,9 +37,6 @@ interface RelabelCase {
   readonly expected_labels: Record<string, string> | null;
   readonly name_validation_scheme: ValidationScheme;
 }
-
-const casesUrl = new URL('../../../shared/conformance/relabel/cases.json', import.meta.url);
-const cases = JSON.parse(readFileSync(casesUrl, 'utf8')) as RelabelCase[];
 
 function isAction(a: string): a is RelabelAction {
   return (RELABEL_ACTIONS as readonly string[]).includes(a);
@@ -57,21 +59,27 @@ function toRelabelConfig(raw: RawRelabelConfig): RelabelConfig {
   };
 }
 
-describe('relabel conformance (Prometheus TestRelabel, §3)', () => {
-  it('has all 34 cases', () => {
-    expect(cases).toHaveLength(34);
-  });
+describeWithSharedData(
+  'relabel conformance (Prometheus TestRelabel, §3)',
+  'conformance/relabel',
+  (dir) => {
+    const cases = JSON.parse(readFileSync(path.join(dir, 'cases.json'), 'utf8')) as RelabelCase[];
 
-  it.each(cases)('$name', (c) => {
-    const program = compileRelabelConfigs(
-      c.relabel_configs.map(toRelabelConfig),
-      c.name_validation_scheme,
-    );
-    const out = applyRelabel(program, labelsFromRecord(c.input_labels));
-    if (c.expected_labels === null) {
-      expect(out).toBeNull();
-    } else {
-      expect(out).toEqual(labelsFromRecord(c.expected_labels));
-    }
-  });
-});
+    it('has all 34 cases', () => {
+      expect(cases).toHaveLength(34);
+    });
+
+    it.each(cases)('$name', (c) => {
+      const program = compileRelabelConfigs(
+        c.relabel_configs.map(toRelabelConfig),
+        c.name_validation_scheme,
+      );
+      const out = applyRelabel(program, labelsFromRecord(c.input_labels));
+      if (c.expected_labels === null) {
+        expect(out).toBeNull();
+      } else {
+        expect(out).toEqual(labelsFromRecord(c.expected_labels));
+      }
+    });
+  },
+);

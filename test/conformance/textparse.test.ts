@@ -5,10 +5,12 @@
  * default (Prometheus-compatible) mode; OpenMetrics cases with `skip_created_series` set.
  *
  * le/quantile values are compared as strings: our parser normalises them as Prometheus does.
+ *
+ * The data lives outside the repository (test/support/shared-data.ts): when it is absent the
+ * tests are skipped with a printed reason, or fail under CI=true.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   createParser,
@@ -16,9 +18,7 @@ import {
   type ExpositionFormat,
   ExpositionParseError,
 } from '../../src/exposition/index.js';
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dataDir = path.resolve(repoRoot, '../shared/conformance/textparse');
+import { describeWithSharedData } from '../support/shared-data.js';
 
 type JsonFloat = number | 'NaN' | '+Inf' | '-Inf';
 
@@ -33,7 +33,7 @@ interface TextparseCase {
   readonly compare_ignore?: string[];
 }
 
-function load(file: string): TextparseCase[] {
+function load(dataDir: string, file: string): TextparseCase[] {
   return JSON.parse(readFileSync(path.join(dataDir, file), 'utf8'));
 }
 
@@ -144,18 +144,20 @@ function run(c: TextparseCase): void {
   if (c.expected !== null) expect(got).toEqual(normaliseExpected(c.expected, ignore));
 }
 
-for (const file of ['promtext-cases.json', 'openmetrics-cases.json']) {
-  describe(`textparse ${file}`, () => {
-    const cases = load(file);
-    it('has the documented number of cases', () => {
-      expect(cases).toHaveLength(file === 'promtext-cases.json' ? 31 : 88);
-    });
-    for (const c of cases) {
-      if (c.parser_options.type_and_unit_labels) {
-        it.skip(`${c.name} — skipped: ${SKIP_REASON}`, () => {});
-      } else {
-        it(c.name, () => run(c));
+describeWithSharedData('textparse conformance', 'conformance/textparse', (dataDir) => {
+  for (const file of ['promtext-cases.json', 'openmetrics-cases.json']) {
+    describe(file, () => {
+      const cases = load(dataDir, file);
+      it('has the documented number of cases', () => {
+        expect(cases).toHaveLength(file === 'promtext-cases.json' ? 31 : 88);
+      });
+      for (const c of cases) {
+        if (c.parser_options.type_and_unit_labels) {
+          it.skip(`${c.name} — skipped: ${SKIP_REASON}`, () => {});
+        } else {
+          it(c.name, () => run(c));
+        }
       }
-    }
-  });
-}
+    });
+  }
+});
