@@ -17,7 +17,7 @@ import {
   parseHttpSdConfig,
 } from '../../src/discovery/http/index.js';
 import { JobDiscovery } from '../../src/discovery/registry.js';
-import { USER_AGENT } from '../../src/scrape/scrape.js';
+import { USER_AGENT } from '../../src/http/user-agent.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
 
 /** What the test server answers next; a function sees each request. */

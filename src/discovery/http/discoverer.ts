@@ -11,8 +11,8 @@ import { formatSeconds } from '../../config/duration.js';
 import { redactUrl } from '../../config/http-client.js';
 import type { ScrapeConfig } from '../../config/types.js';
 import { createDispatcherSync, requestHeaders } from '../../http/client.js';
-import { FetchErrorCode, fetchScrapeBody, ScrapeFetchError } from '../../scrape/fetch.js';
-import { USER_AGENT } from '../../scrape/scrape.js';
+import { FetchError, FetchErrorCode, fetchBody } from '../../http/fetch.js';
+import { USER_AGENT } from '../../http/user-agent.js';
 import type { Discoverer, DiscoveryRefresh } from '../registry.js';
 import type { TargetGroup } from '../types.js';
 import { type HttpSdConfig, parseHttpSdConfig } from './config.js';
@@ -132,19 +132,19 @@ export class HttpDiscoverer implements Discoverer {
     } catch (err) {
       throw this.fail(HttpSdErrorCode.fetch, err instanceof Error ? err.message : String(err), err);
     }
-    let res: Awaited<ReturnType<typeof fetchScrapeBody>>;
+    let res: Awaited<ReturnType<typeof fetchBody>>;
     try {
-      res = await fetchScrapeBody({
+      res = await fetchBody({
         url: this.config.url,
         headers,
         dispatcher: this.dispatcher,
         // §10.3: the client timeout is the refresh interval.
         timeoutMs: this.refreshIntervalMs,
-        // fetchScrapeBody fails when the size reaches the limit; a body of exactly the cap is fine.
+        // fetchBody fails when the size reaches the limit; a body of exactly the cap is fine.
         bodySizeLimit: this.maxBodyBytes + 1,
       });
     } catch (err) {
-      if (!(err instanceof ScrapeFetchError)) throw err;
+      if (!(err instanceof FetchError)) throw err;
       switch (err.code) {
         case FetchErrorCode.Status:
           throw this.fail(HttpSdErrorCode.status, err.message, err);
