@@ -9,13 +9,11 @@
 import type { Dispatcher } from 'undici';
 import { formatSeconds } from '../../config/duration.js';
 import { redactUrl } from '../../config/http-client.js';
-import type { ScrapeConfig } from '../../config/types.js';
 import { createDispatcherSync, requestHeaders } from '../../http/client.js';
 import { FetchError, FetchErrorCode, fetchBody } from '../../http/fetch.js';
 import { USER_AGENT } from '../../http/user-agent.js';
-import type { Discoverer, DiscoveryRefresh } from '../registry.js';
-import type { TargetGroup } from '../types.js';
-import { type HttpSdConfig, parseHttpSdConfig } from './config.js';
+import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
+import type { HttpSdConfig } from './config.js';
 import { HttpSdError, HttpSdErrorCode } from './error.js';
 import { HttpSdParseProblem, httpGroupSource, parseHttpSdBody } from './parse.js';
 
@@ -168,34 +166,4 @@ export class HttpDiscoverer implements Discoverer {
     }
     return res.body;
   }
-}
-
-/** What {@link createHttpDiscoverers} needs; a `DiscoveryDeps` fits. */
-export interface HttpSdDeps {
-  /** Folder relative `*_file` paths resolve against (the config file's folder). */
-  readonly configDir?: string;
-  /** Per-discoverer options (body cap, User-Agent, dispatcher) for tests and embedders. */
-  readonly http?: Omit<HttpSdOptions, 'configDir'>;
-}
-
-/**
- * One {@link HttpDiscoverer} per `http_sd_configs` entry of `job` (none when it has none).
- * Validates every entry first; throws {@link HttpSdError} `HTTP_SD_CONFIG` naming the first
- * invalid one.
- */
-export function createHttpDiscoverers(job: ScrapeConfig, deps: HttpSdDeps = {}): HttpDiscoverer[] {
-  const raws = job.otherSdConfigs.http_sd_configs ?? [];
-  const configDir = deps.configDir;
-  const configs = raws.map((raw, i) =>
-    parseHttpSdConfig(raw, `job ${JSON.stringify(job.jobName)} http_sd_configs[${i}]`, {
-      ...(configDir === undefined ? {} : { configDir }),
-    }),
-  );
-  return configs.map(
-    (config) =>
-      new HttpDiscoverer(config, {
-        ...deps.http,
-        ...(configDir === undefined ? {} : { configDir }),
-      }),
-  );
 }
