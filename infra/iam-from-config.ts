@@ -13,7 +13,8 @@
 
 import { DEFAULT_SIGV4_SERVICE } from '../src/aws/sigv4.js';
 import type { Config } from '../src/config/types.js';
-import { parseEc2SdConfig } from '../src/discovery/ec2/config.js';
+import { ec2Mechanism } from '../src/discovery/ec2/index.js';
+import { validMechanismConfigs } from '../src/discovery/registry.js';
 
 /** An Amazon Managed Service for Prometheus workspace a remote write signs for. */
 export interface ApsWorkspace {
@@ -73,11 +74,9 @@ export function accessFromConfig(config: Config): ConfigAccess {
   const ec2RoleArns: string[] = [];
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
-    const list = job.otherSdConfigs.ec2_sd_configs ?? [];
-    list.forEach((raw, i) => {
-      // Already validated by loadCheckedConfig; parsing again gives the typed entry.
+    // Already validated by loadCheckedConfig; parsing again gives the typed entries.
+    validMechanismConfigs(job, ec2Mechanism).forEach((sd, i) => {
       const where = `job ${JSON.stringify(job.jobName)} ec2_sd_configs[${i}]`;
-      const sd = parseEc2SdConfig(raw, where);
       if (sd.roleArn !== undefined) ec2RoleArns.push(sd.roleArn);
       else if (sd.accessKey === undefined && sd.profile === undefined)
         ec2DescribeWithOwnRole = true;

@@ -3,8 +3,9 @@ import type { Config } from '../config/types.js';
 import { discoveryConfigErrors } from '../discovery/registry.js';
 
 /**
- * Loads a prometheus.yml and checks what the loader carries as data: the `*_sd_configs` the
- * discovery mechanisms validate themselves. Throws {@link ConfigError} listing every problem,
+ * Loads a prometheus.yml and checks what the loader keeps for discovery: the `*_sd_configs` the
+ * discovery mechanisms read themselves (errors as `file:line:col: message`, like the loader's).
+ * Throws {@link ConfigError} listing every problem,
  * so `check config`, `targets`, `scrape` and `run` accept and reject the same files.
  */
 export async function loadCheckedConfig(
@@ -13,6 +14,6 @@ export async function loadCheckedConfig(
 ): Promise<Config> {
   const config = await loadConfigFile(path, { env });
   const errors = discoveryConfigErrors(config);
-  if (errors.length > 0) throw new ConfigError(errors.map((e) => `${path}: ${e}`));
+  if (errors.length > 0) throw new ConfigError(errors);
   return config;
 }

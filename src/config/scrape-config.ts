@@ -209,6 +209,7 @@ function parseScrapeConfig(
     staticConfigs: sd.staticConfigs,
     fileSdConfigs: sd.fileSdConfigs,
     otherSdConfigs: sd.otherSdConfigs,
+    sdConfigNodes: sd.sdConfigNodes,
   };
   return { ...invalid, config };
 }

@@ -1,6 +1,12 @@
 import type { Node } from 'yaml';
 import { isValidLabelName } from './label-names.js';
-import type { FileSdConfig, OtherSdConfigs, StaticConfig } from './types.js';
+import type {
+  FileSdConfig,
+  OtherSdConfigs,
+  SdConfigNode,
+  SdConfigNodes,
+  StaticConfig,
+} from './types.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
 /** file_sd `refresh_interval` default (§10.2), ms. */
@@ -20,13 +26,15 @@ export interface ServiceDiscovery {
   readonly staticConfigs: StaticConfig[];
   readonly fileSdConfigs: FileSdConfig[];
   readonly otherSdConfigs: OtherSdConfigs;
+  readonly sdConfigNodes: SdConfigNodes;
 }
 
 /**
  * Reads the service-discovery lists of a scrape config (§10). `static_configs` (§10.1) and
- * `file_sd_configs` (§10.2) are parsed; any other `*_sd_configs` list is carried as plain data
- * (see {@link YamlReader.toPlain}) for the discovery layer, which validates it; relative paths
- * inside it are left as written and resolve against `Config.sourcePath`'s folder there.
+ * `file_sd_configs` (§10.2) are parsed here (the loader checks static targets against the job's
+ * relabeling); every other `*_sd_configs` entry is kept as its YAML node with this reader, for
+ * the discovery mechanism of that key to parse (relative `*_file` paths then resolve against
+ * the folder of the file the entry is in), and as plain data (see {@link YamlReader.toPlain}).
  *
  * When `checkHostnames` is set (the job has no `relabel_configs`), a static target containing
  * `/` is an error, as Prometheus's load-time check (§1.3).
@@ -36,10 +44,12 @@ export function parseServiceDiscovery(s: Struct, checkHostnames: boolean): Servi
   const staticConfigs: StaticConfig[] = [];
   const fileSdConfigs: FileSdConfig[] = [];
   const other: [string, unknown[]][] = [];
+  const nodes: [string, SdConfigNode[]][] = [];
   for (const key of s.keys()) {
     if (!isSdConfigsKey(key)) continue;
     const listNode = s.value(key);
     const configs: unknown[] = [];
+    const kept: SdConfigNode[] = [];
     for (const item of reader.items(listNode, sdListGoType(key)) ?? []) {
       if (item.value === null) {
         reader.fail(item.at, `empty or null section in ${key}`);
@@ -51,11 +61,18 @@ export function parseServiceDiscovery(s: Struct, checkHostnames: boolean): Servi
         if (config) fileSdConfigs.push(config);
       } else {
         configs.push(reader.toPlain(item.value));
+        kept.push({ reader, node: item.value });
       }
     }
     if (configs.length > 0) other.push([key, configs]);
+    if (kept.length > 0) nodes.push([key, kept]);
   }
-  return { staticConfigs, fileSdConfigs, otherSdConfigs: Object.fromEntries(other) };
+  return {
+    staticConfigs,
+    fileSdConfigs,
+    otherSdConfigs: Object.fromEntries(other),
+    sdConfigNodes: Object.fromEntries(nodes),
+  };
 }
 
 /** Go type of an SD list, for type errors. */
@@ -65,7 +82,11 @@ function sdListGoType(key: string): string {
   return '[]map[string]interface {}';
 }
 
-function parseStaticConfig(
+/**
+ * One `static_configs` entry (§10.1). With `checkHostnames`, a target containing `/` is an
+ * error (Prometheus's load-time check for jobs without relabeling, §1.3).
+ */
+export function parseStaticConfig(
   reader: YamlReader,
   node: Node,
   checkHostnames: boolean,
@@ -93,7 +114,8 @@ function parseStaticConfig(
   return { targets, labels: Object.fromEntries(labels) };
 }
 
-function parseFileSdConfig(reader: YamlReader, node: Node): FileSdConfig | undefined {
+/** One `file_sd_configs` entry (§10.2); its paths resolved against the config folder. */
+export function parseFileSdConfig(reader: YamlReader, node: Node): FileSdConfig | undefined {
   const s = reader.struct(node, 'file.SDConfig', FILE_SD_FIELDS);
   if (s === undefined) return undefined;
   const files = s.stringList('files') ?? [];

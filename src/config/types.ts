@@ -4,6 +4,8 @@
  * at `global` to resolve a job's effective value. Durations are milliseconds; sizes are bytes.
  * Secrets are held as {@link Secret} so they cannot be printed by accident.
  */
+import type { Node } from 'yaml';
+import type { YamlReader } from './yaml-reader.js';
 
 /** A secret value: `toString`/`toJSON`/inspect all give `<secret>`; `reveal()` gives the value. */
 export interface Secret {
@@ -163,11 +165,24 @@ export interface FileSdConfig {
 }
 
 /**
- * Service-discovery configs other than static/file are carried through untouched so the
- * discovery layer (its own issue) can validate them; the key is the YAML field name
- * (`ec2_sd_configs`, …).
+ * Service-discovery configs other than static/file as plain data (mappings as objects, scalars
+ * resolved with the loader's YAML rules), for callers that only look at them (warnings about
+ * mechanisms lambdascrape lacks); the key is the YAML field name (`ec2_sd_configs`, …).
  */
 export type OtherSdConfigs = Readonly<Record<string, readonly unknown[]>>;
+
+/**
+ * One `*_sd_configs` entry the loader does not read itself, kept as written: its YAML node and
+ * the reader of the file it is in. The discovery mechanism for that key reads it with the same
+ * reader, so its errors carry `file:line:col` and the loader's wording.
+ */
+export interface SdConfigNode {
+  readonly reader: YamlReader;
+  readonly node: Node;
+}
+
+/** The entries of every `*_sd_configs` list other than static/file, by YAML field name. */
+export type SdConfigNodes = Readonly<Record<string, readonly SdConfigNode[]>>;
 
 export interface ScrapeConfig {
   readonly jobName: string;
@@ -203,6 +218,8 @@ export interface ScrapeConfig {
   readonly staticConfigs: readonly StaticConfig[];
   readonly fileSdConfigs: readonly FileSdConfig[];
   readonly otherSdConfigs: OtherSdConfigs;
+  /** The same entries as {@link otherSdConfigs}, as written; discovery parses these. */
+  readonly sdConfigNodes: SdConfigNodes;
 }
 
 export interface QueueConfig {

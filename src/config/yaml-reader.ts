@@ -156,6 +156,14 @@ export class YamlReader {
     readonly errors: Diagnostics,
   ) {}
 
+  /**
+   * The same document read into another sink: for reading a node kept after loading (an SD
+   * entry) without adding to the load's errors.
+   */
+  withErrors(errors: Diagnostics): YamlReader {
+    return new YamlReader(this.file, this.dir, this.doc, this.lines, errors);
+  }
+
   /** The root node of the document, or null for an empty document. */
   root(): Node | null {
     return this.resolve(this.doc.contents as Node | null);

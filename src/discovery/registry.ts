@@ -1,177 +1,115 @@
 /**
  * The discovery mechanisms lambdascrape knows, as an explicit list (no registration by import
- * side effect: bundlers drop those). Adding a mechanism (ec2, dns, http, consul, …) means one
- * entry here whose `create` turns a job's configs of that kind into discoverers.
+ * side effect: bundlers drop those), and what every mechanism shares, written once: reading a
+ * job's entries (errors as `file:line:col: message`), and in {@link JobDiscovery} refresh
+ * scheduling, source prefixes and keeping a discoverer's previous groups when its refresh fails
+ * (§10; the failure is reported, not thrown).
  *
- * The rule every mechanism shares is written once, in {@link JobDiscovery}: a discoverer whose
- * refresh fails keeps its previous groups (§10), and the failure is reported, not thrown.
+ * Adding a mechanism: a folder like `dns/` whose `index.ts` exports a {@link DiscoveryMechanism}
+ * (see `types.ts`), and one entry in {@link DISCOVERY_MECHANISMS}.
  */
-import { posix } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { FileSdConfig, ScrapeConfig } from '../config/types.js';
-import {
-  type ConsulSdOptions,
-  createConsulDiscoverers,
-  parseConsulSdConfig,
-} from './consul/index.js';
-import { createDnsDiscoverers, type DnsSdDeps, parseDnsSdConfigs } from './dns/index.js';
-import { createEc2Discoverers, type Ec2Deps, parseEc2SdConfig } from './ec2/index.js';
-import { FileDiscoverer, type FileSdDeps, nodeFileSdDeps } from './file/index.js';
-import { createHttpDiscoverers, type HttpSdOptions, parseHttpSdConfig } from './http/index.js';
-import { refresh as refreshStatic } from './static/index.js';
-import type { TargetGroup } from './types.js';
+import { Diagnostics } from '../config/diagnostics.js';
+import { ConfigError } from '../config/errors.js';
+import type { ScrapeConfig } from '../config/types.js';
+import { type ConsulSdDeps, consulMechanism } from './consul/index.js';
+import { type DnsSdDeps, dnsMechanism } from './dns/index.js';
+import { type Ec2Deps, ec2Mechanism } from './ec2/index.js';
+import { type FileSdMechanismDeps, fileMechanism } from './file/index.js';
+import { type HttpSdDeps, httpMechanism } from './http/index.js';
+import { staticMechanism } from './static/index.js';
+import type {
+  Discoverer,
+  DiscoveryMechanism,
+  DiscoveryRefresh,
+  JobSdConfigs,
+  RefreshTiming,
+  TargetGroup,
+} from './types.js';
 
-/** What the mechanisms need from the outside world. */
-export interface DiscoveryDeps {
-  /** File system for file_sd. @default nodeFileSdDeps (the local file system) */
-  readonly file?: FileSdDeps;
-  /**
-   * Folder relative file_sd paths are joined to (Prometheus `JoinDir`). The config loader
-   * already resolves them, so this only matters for configs built in code.
-   * @default none: paths are used as given
-   */
-  readonly configDir?: string;
+export type {
+  Discoverer,
+  DiscoveryMechanism,
+  DiscoveryRefresh,
+  RefreshTiming,
+  TargetGroup,
+} from './types.js';
+
+/** What the mechanisms need from the outside world: the union of what each declares. */
+export interface DiscoveryDeps extends FileSdMechanismDeps, ConsulSdDeps, HttpSdDeps {
   /** Receives every refresh error of {@link discoverJob}. @default errors are dropped */
   readonly onError?: (err: Error) => void;
   /** Resolver for dns_sd. @default the OS resolver (node:dns, resolv.conf servers) */
   readonly dns?: DnsSdDeps;
   /** EC2 client factory for ec2_sd. @default new EC2Client(opts) */
   readonly ec2?: Ec2Deps;
-  /** Limits / shared dispatcher for consul_sd. @default DEFAULT_CONSUL_* */
-  readonly consul?: ConsulSdOptions;
-  /** Limits for http_sd. @default DEFAULT_MAX_BODY_BYTES */
-  readonly http?: HttpSdOptions;
   /** Clock for refresh_interval bookkeeping, ms since the epoch. @default Date.now */
   readonly now?: () => number;
 }
 
-export interface DiscoveryRefresh {
-  readonly groups: readonly TargetGroup[];
-  /** Partial failures: the groups they concern are still in `groups` (from earlier refreshes). */
-  readonly errors: readonly Error[];
-  /** The discoverers actually asked in this refresh (those due), for metrics. */
-  readonly refreshed?: readonly RefreshTiming[];
-}
-
-export interface RefreshTiming {
-  readonly mechanism: MechanismName;
-  readonly durationMs: number;
-  /** True when the refresh threw or reported errors (the groups concerned were kept). */
-  readonly failed: boolean;
-}
-
 /**
- * One running instance of a mechanism for one config entry. `refresh` returns all current
- * groups of the instance; it throws when it could not refresh at all.
+ * Every mechanism, in the order their groups are listed. A mechanism's `Config` is only ever
+ * handed back to its own `create`, hence `unknown` here.
  */
-export interface Discoverer {
-  refresh(): Promise<DiscoveryRefresh>;
-  /** The entry's refresh_interval; a refresh before it is due returns the last groups. */
-  readonly refreshIntervalMs?: number;
-  /** Releases connections the discoverer holds. */
-  close?(): Promise<void>;
-}
-
-export type MechanismName =
-  | 'static_configs'
-  | 'file_sd_configs'
-  | 'ec2_sd_configs'
-  | 'dns_sd_configs'
-  | 'http_sd_configs'
-  | 'consul_sd_configs';
-
-export interface DiscoveryMechanism {
-  /** The scrape_config field this mechanism reads. */
-  readonly name: MechanismName;
-  /** The discoverers for `job`'s configs of this kind (none when it has none). */
-  create(job: ScrapeConfig, deps: DiscoveryDeps): Discoverer[];
-  /**
-   * Checks `job`'s raw configs of this kind (those the config loader carries as data) without
-   * building clients; throws with a message naming the job and entry.
-   */
-  validate?(job: ScrapeConfig): void;
-}
-
-/** Calls `parse` on each raw entry of `field`, naming it as the mechanisms do. */
-function validateEach(
-  job: ScrapeConfig,
-  field: MechanismName,
-  parse: (raw: unknown, where: string) => unknown,
-): void {
-  const list = job.otherSdConfigs[field] ?? [];
-  for (let i = 0; i < list.length; i++) {
-    parse(list[i], `job ${JSON.stringify(job.jobName)} ${field}[${i}]`);
-  }
-}
-
-export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism[] = [
-  {
-    name: 'static_configs',
-    // All static entries form one discoverer, as in Prometheus (§10.1).
-    create: (job) => {
-      if (job.staticConfigs.length === 0) return [];
-      const groups = refreshStatic(job.staticConfigs);
-      return [{ refresh: async () => ({ groups, errors: [] }) }];
-    },
-  },
-  {
-    name: 'file_sd_configs',
-    create: (job, deps) =>
-      job.fileSdConfigs.map(
-        (config) =>
-          new FileDiscoverer(withConfigDir(config, deps.configDir), deps.file ?? nodeFileSdDeps),
-      ),
-  },
-  {
-    name: 'ec2_sd_configs',
-    create: (job, deps) => createEc2Discoverers(job, deps.ec2),
-    validate: (job) => validateEach(job, 'ec2_sd_configs', parseEc2SdConfig),
-  },
-  {
-    name: 'dns_sd_configs',
-    create: (job, deps) => createDnsDiscoverers(job, deps.dns ?? {}),
-    validate: (job) => {
-      parseDnsSdConfigs(job);
-    },
-  },
-  {
-    name: 'http_sd_configs',
-    create: (job, deps) =>
-      createHttpDiscoverers(job, {
-        ...(deps.configDir === undefined ? {} : { configDir: deps.configDir }),
-        ...(deps.http === undefined ? {} : { http: deps.http }),
-      }),
-    validate: (job) =>
-      validateEach(job, 'http_sd_configs', (raw, where) => parseHttpSdConfig(raw, where)),
-  },
-  {
-    name: 'consul_sd_configs',
-    create: (job, deps) => createConsulDiscoverers(job, deps),
-    validate: (job) => validateEach(job, 'consul_sd_configs', parseConsulSdConfig),
-  },
+export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism<unknown, DiscoveryDeps>[] = [
+  staticMechanism,
+  fileMechanism,
+  ec2Mechanism,
+  dnsMechanism,
+  httpMechanism,
+  consulMechanism,
 ];
 
-interface JobsConfig {
-  readonly scrapeConfigs: readonly ScrapeConfig[];
+/**
+ * The job's entries of one mechanism, parsed (or as the loader read them, see
+ * {@link DiscoveryMechanism.loaded}). Problems go to `errors`; an invalid entry is left out.
+ */
+export function mechanismConfigs<Config>(
+  job: JobSdConfigs,
+  mechanism: DiscoveryMechanism<Config, never>,
+  errors: Diagnostics,
+): Config[] {
+  if (mechanism.loaded) return [...mechanism.loaded(job)];
+  const configs: Config[] = [];
+  for (const { reader, node } of job.sdConfigNodes[mechanism.name] ?? []) {
+    const config = mechanism.parse(reader.withErrors(errors), node);
+    if (config !== undefined) configs.push(config);
+  }
+  return configs;
 }
 
 /**
- * Errors in the discovery configs of `config` that the config loader cannot see (it carries
- * `*_sd_configs` other than static and file as data): one message per job and mechanism.
- * Empty when all is well.
+ * Like {@link mechanismConfigs}, for callers that need every entry valid (building discoverers,
+ * reading a deployment's IAM needs). Throws {@link ConfigError}, as the loader does.
  */
-export function discoveryConfigErrors(config: JobsConfig): string[] {
-  const errors: string[] = [];
+export function validMechanismConfigs<Config>(
+  job: JobSdConfigs,
+  mechanism: DiscoveryMechanism<Config, never>,
+): Config[] {
+  const errors = new Diagnostics();
+  const configs = mechanismConfigs(job, mechanism, errors);
+  if (errors.length > 0) throw new ConfigError(errors.sorted());
+  return configs;
+}
+
+interface JobsConfig {
+  readonly scrapeConfigs: readonly JobSdConfigs[];
+}
+
+/**
+ * Problems in the discovery configs of `config` that the config loader does not read itself
+ * (every `*_sd_configs` other than static and file), as `file:line:col: message` in file and
+ * position order. Empty when all is well.
+ */
+export function discoveryConfigErrors(
+  config: JobsConfig,
+  mechanisms: readonly DiscoveryMechanism<unknown, never>[] = DISCOVERY_MECHANISMS,
+): string[] {
+  const errors = new Diagnostics();
   for (const job of config.scrapeConfigs) {
-    for (const mechanism of DISCOVERY_MECHANISMS) {
-      try {
-        mechanism.validate?.(job);
-      } catch (err) {
-        errors.push(err instanceof Error ? err.message : String(err));
-      }
-    }
+    for (const mechanism of mechanisms) mechanismConfigs(job, mechanism, errors);
   }
-  return errors;
+  return errors.sorted();
 }
 
 /**
@@ -179,7 +117,9 @@ export function discoveryConfigErrors(config: JobsConfig): string[] {
  * those jobs get no targets from them. A warning, not an error, so a prometheus.yml that
  * also covers other environments still runs its supported jobs.
  */
-export function unsupportedDiscoveryWarnings(config: JobsConfig): string[] {
+export function unsupportedDiscoveryWarnings(config: {
+  readonly scrapeConfigs: readonly Pick<ScrapeConfig, 'jobName' | 'otherSdConfigs'>[];
+}): string[] {
   const known = new Set<string>(DISCOVERY_MECHANISMS.map((m) => m.name));
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
@@ -192,12 +132,6 @@ export function unsupportedDiscoveryWarnings(config: JobsConfig): string[] {
     }
   }
   return warnings;
-}
-
-function withConfigDir(config: FileSdConfig, dir: string | undefined): FileSdConfig {
-  if (dir === undefined || dir === '') return config;
-  const files = config.files.map((f) => (posix.isAbsolute(f) ? f : posix.join(dir, f)));
-  return { ...config, files };
 }
 
 /** The error a whole-discoverer failure is reported as. */
@@ -218,7 +152,7 @@ export class DiscoveryError extends Error {
 }
 
 interface Provider {
-  readonly mechanism: MechanismName;
+  readonly mechanism: string;
   readonly name: string;
   readonly discoverer: Discoverer;
   last: readonly TargetGroup[];
@@ -238,11 +172,14 @@ export class JobDiscovery {
   constructor(
     private readonly job: ScrapeConfig,
     deps: DiscoveryDeps,
-    mechanisms: readonly DiscoveryMechanism[] = DISCOVERY_MECHANISMS,
+    mechanisms: readonly DiscoveryMechanism<unknown, DiscoveryDeps>[] = DISCOVERY_MECHANISMS,
   ) {
     this.now = deps.now ?? Date.now;
-    this.providers = mechanisms.flatMap((mechanism) =>
-      mechanism.create(job, deps).map((discoverer, index) => ({
+    const errors = new Diagnostics();
+    const configs = mechanisms.map((mechanism) => mechanismConfigs(job, mechanism, errors));
+    if (errors.length > 0) throw new ConfigError(errors.sorted());
+    this.providers = mechanisms.flatMap((mechanism, m) =>
+      mechanism.create(configs[m]!, deps).map((discoverer, index) => ({
         mechanism: mechanism.name,
         name: `${mechanism.name}/${index}`,
         discoverer,

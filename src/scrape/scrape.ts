@@ -7,6 +7,8 @@ import { formatSeconds } from '../config/duration.js';
 import type { ScrapeConfig } from '../config/types.js';
 import { createParser, selectFormat } from '../exposition/index.js';
 import { requestHeaders } from '../http/client.js';
+import { FetchError, FetchErrorCode, fetchBody } from '../http/fetch.js';
+import { USER_AGENT } from '../http/user-agent.js';
 import { type Labels, labelsFromKey } from '../model/labels.js';
 import { applyRelabel, compileRelabelConfigs } from '../relabel/index.js';
 import type { Target } from '../targets/types.js';
@@ -14,11 +16,8 @@ import { buildAcceptHeader } from './accept.js';
 import { type AppendCounts, AppendError, type AppendOptions, appendSamples } from './append.js';
 import { SampleBatch, type SeriesEntry } from './batch.js';
 import { ScrapeCache } from './cache.js';
-import { FetchErrorCode, fetchScrapeBody, ScrapeFetchError } from './fetch.js';
 import { appendReport, appendReportStale, type ReportValues, reportEntries } from './report.js';
 import { ScrapeState, TrackedSeries } from './state.js';
-
-export const USER_AGENT = 'lambdascrape/0.1.0';
 
 /** What a job contributes to every scrape of its targets, prepared once per config. */
 export interface ScrapeJob {
@@ -99,7 +98,7 @@ export async function scrapeTarget(
   memory.cache.beginScrape();
   try {
     if (opts.forcedError !== undefined)
-      throw new ScrapeFetchError(FetchErrorCode.Network, opts.forcedError);
+      throw new FetchError(FetchErrorCode.Network, opts.forcedError);
     const headers = {
       ...(await requestHeaders(cfg.httpClient)),
       accept: job.acceptHeader,
@@ -107,7 +106,7 @@ export async function scrapeTarget(
       'user-agent': USER_AGENT,
       'x-prometheus-scrape-timeout-seconds': formatSeconds(target.timeoutMs),
     };
-    const res = await fetchScrapeBody({
+    const res = await fetchBody({
       url: target.url,
       headers,
       dispatcher: job.dispatcher,
@@ -132,7 +131,7 @@ export async function scrapeTarget(
     }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
-    if (err instanceof ScrapeFetchError) {
+    if (err instanceof FetchError) {
       bodySize = err.code === FetchErrorCode.BodySizeLimit ? -1 : 0;
     } else if (!(err instanceof AppendError)) {
       // Credential files and other local problems: still a failed scrape, not a crash.

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ScrapeConfig } from '../../src/config/types.js';
+import { ConfigError } from '../../src/config/errors.js';
 import {
   aggregatedStatus,
   CONSUL_SD_DEFAULTS,
@@ -10,12 +10,15 @@ import {
   ConsulSdError,
   ConsulSdErrorCode,
   type ConsulSdOptions,
-  createConsulDiscoverers,
-  parseConsulSdConfig,
+  consulMechanism,
   sanitizeLabelName,
 } from '../../src/discovery/consul/index.js';
+import { validMechanismConfigs } from '../../src/discovery/registry.js';
 import type { TargetGroup } from '../../src/discovery/types.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
+import { parseEntry, sdJob } from './sd-config.js';
+
+const parseConsulSdConfig = (raw: unknown) => parseEntry(consulMechanism, raw);
 
 // ---------------------------------------------------------------------------------------------
 // A local Consul stand-in answering recorded-shape API responses.
@@ -76,7 +79,7 @@ afterEach(async () => {
 });
 
 function discoverer(raw: Record<string, unknown>, options: ConsulSdOptions = {}) {
-  const d = new ConsulDiscoverer(parseConsulSdConfig({ server: base, ...raw }, 'test'), {
+  const d = new ConsulDiscoverer(parseConsulSdConfig({ server: base, ...raw }), {
     requestTimeoutMs: 2_000,
     ...options,
   });
@@ -475,9 +478,7 @@ describe('ConsulDiscoverer: changes and failures', () => {
   });
 
   it('reports a refused connection as a request error', async () => {
-    const d = new ConsulDiscoverer(
-      parseConsulSdConfig({ server: '127.0.0.1:1', datacenter: 'x' }, 'test'),
-    );
+    const d = new ConsulDiscoverer(parseConsulSdConfig({ server: '127.0.0.1:1', datacenter: 'x' }));
     discoverers.push(d);
     await expect(d.refresh()).rejects.toMatchObject({ code: ConsulSdErrorCode.request });
   });
@@ -487,7 +488,7 @@ describe('ConsulDiscoverer: changes and failures', () => {
 
 describe('parseConsulSdConfig', () => {
   it('fills in the defaults of §10.6', () => {
-    const c = parseConsulSdConfig({}, 'w');
+    const c = parseConsulSdConfig({});
     expect(c).toMatchObject({
       server: 'localhost:8500',
       pathPrefix: '',
@@ -515,28 +516,25 @@ describe('parseConsulSdConfig', () => {
   });
 
   it('reads every field', () => {
-    const c = parseConsulSdConfig(
-      {
-        server: 'https://consul.example:8501',
-        path_prefix: '/c',
-        token: 'tok',
-        datacenter: 'dc1',
-        namespace: 'ns',
-        partition: 'pt',
-        allow_stale: false,
-        refresh_interval: '1m30s',
-        services: ['a', 'b'],
-        tags: ['t'],
-        node_meta: { z: 'y', a: 1 },
-        filter: 'f',
-        health_filter: 'hf',
-        tag_separator: ';',
-        tls_config: { insecure_skip_verify: true, server_name: 'consul', min_version: 'TLS13' },
-        follow_redirects: false,
-        enable_http2: false,
-      },
-      'w',
-    );
+    const c = parseConsulSdConfig({
+      server: 'https://consul.example:8501',
+      path_prefix: '/c',
+      token: 'tok',
+      datacenter: 'dc1',
+      namespace: 'ns',
+      partition: 'pt',
+      allow_stale: false,
+      refresh_interval: '1m30s',
+      services: ['a', 'b'],
+      tags: ['t'],
+      node_meta: { z: 'y', a: 1 },
+      filter: 'f',
+      health_filter: 'hf',
+      tag_separator: ';',
+      tls_config: { insecure_skip_verify: true, server_name: 'consul', min_version: 'TLS13' },
+      follow_redirects: false,
+      enable_http2: false,
+    });
     expect(c).toMatchObject({
       server: 'consul.example:8501',
       scheme: 'https',
@@ -567,7 +565,7 @@ describe('parseConsulSdConfig', () => {
   });
 
   it('folds username/password into basic_auth and keeps secrets out of JSON', () => {
-    const c = parseConsulSdConfig({ username: 'u', password: 'hunter2', token: 'tok' }, 'w');
+    const c = parseConsulSdConfig({ username: 'u', password: 'hunter2', token: 'tok' });
     expect(c.httpClient.basicAuth?.username).toBe('u');
     expect(c.httpClient.basicAuth?.password?.reveal()).toBe('hunter2');
     const json = JSON.stringify(c);
@@ -576,26 +574,35 @@ describe('parseConsulSdConfig', () => {
   });
 
   it('accepts basic_auth and authorization blocks', () => {
-    const b = parseConsulSdConfig({ basic_auth: { username: 'u', password_file: 'pw' } }, 'w');
+    const b = parseConsulSdConfig({ basic_auth: { username: 'u', password_file: 'pw' } });
     expect(b.httpClient.basicAuth).toMatchObject({ username: 'u', passwordFile: 'pw' });
-    const a = parseConsulSdConfig({ authorization: { credentials: 'c' } }, 'w');
+    const a = parseConsulSdConfig({ authorization: { credentials: 'c' } });
     expect(a.httpClient.authorization?.type).toBe('Bearer');
   });
 
+  it("reads the other HTTP client fields with the loader's parser", () => {
+    const c = parseConsulSdConfig({
+      proxy_url: 'http://p:3128',
+      http_headers: { X: { values: ['1'] } },
+    });
+    expect(c.httpClient.proxyUrl).toBe('http://p:3128');
+    expect(c.httpClient.httpHeaders).toEqual({ X: { values: ['1'], secrets: [], files: [] } });
+  });
+
   it.each<[string, unknown, string]>([
-    ['an unknown field', { servers: 'x' }, 'w: field servers not found in type consul.SDConfig'],
-    ['a non-map entry', 'x', 'w: cannot unmarshal !!str into consul.SDConfig'],
+    ['an unknown field', { servers: 'x' }, 'field servers not found in type consul.SDConfig'],
+    ['a non-map entry', 'x', 'cannot unmarshal !!str `x` into consul.SDConfig'],
     ['an empty server', { server: '  ' }, 'requires a server address'],
     ['a bad scheme', { scheme: 'ftp' }, 'unsupported scheme "ftp"'],
     ['unix sockets', { server: 'unix:///tmp/consul.sock' }, 'unsupported scheme "unix"'],
     ['a path in server', { server: 'h:1/x' }, 'is not a host[:port] address'],
+    ['a bad duration', { refresh_interval: '30' }, 'not a valid duration string: "30"'],
     [
-      'a bad duration',
-      { refresh_interval: '30' },
-      'w: refresh_interval: not a valid duration string',
+      'a non-bool allow_stale',
+      { allow_stale: 'yes please' },
+      'cannot unmarshal !!str `yes please` into bool',
     ],
-    ['a non-bool allow_stale', { allow_stale: 'yes please' }, 'cannot unmarshal !!str into bool'],
-    ['a scalar services', { services: 'web' }, 'services: cannot unmarshal !!str into []string'],
+    ['a scalar services', { services: 'web' }, 'cannot unmarshal !!str `web` into []string'],
     ['a list node_meta', { node_meta: ['a'] }, 'cannot unmarshal !!seq into map[string]string'],
     [
       'username with basic_auth',
@@ -607,8 +614,7 @@ describe('parseConsulSdConfig', () => {
       { token: 't', authorization: { credentials: 'c' } },
       'at most one of consul SD token, authorization, or oauth2',
     ],
-    ['oauth2', { oauth2: { client_id: 'x' } }, 'field oauth2 is not supported'],
-    ['proxy_url', { proxy_url: 'http://p' }, 'field proxy_url is not supported'],
+    ['oauth2', { oauth2: { client_id: 'x' } }, 'oauth2 is not supported in consul_sd_configs yet'],
     [
       'an unknown basic_auth field',
       { basic_auth: { user: 'u' } },
@@ -623,7 +629,7 @@ describe('parseConsulSdConfig', () => {
     [
       'password and password_file',
       { basic_auth: { password: 'p', password_file: 'f' } },
-      'at most one of basic_auth password & password_file',
+      'at most one of basic_auth password, password_file & password_ref must be configured',
     ],
     [
       'basic authorization type',
@@ -633,13 +639,13 @@ describe('parseConsulSdConfig', () => {
   ])('rejects %s', (_, raw, message) => {
     let caught: unknown;
     try {
-      parseConsulSdConfig(raw, 'w');
+      parseConsulSdConfig(raw);
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(ConsulSdError);
-    expect((caught as ConsulSdError).code).toBe(ConsulSdErrorCode.config);
-    expect((caught as ConsulSdError).message).toContain(message);
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).message).toMatch(/^<config>:\d+:\d+: /);
+    expect((caught as ConfigError).message).toContain(message);
   });
 
   it('never puts a secret value into a message', () => {
@@ -650,9 +656,9 @@ describe('parseConsulSdConfig', () => {
       { basic_auth: { password: 'SECRET-1', password_file: 'f' } },
       { tls_config: { key: 'SECRET-1', key_file: 'f' } },
     ]) {
-      expect(() => parseConsulSdConfig(raw, 'w')).toThrow(ConsulSdError);
+      expect(() => parseConsulSdConfig(raw)).toThrow(ConfigError);
       try {
-        parseConsulSdConfig(raw, 'w');
+        parseConsulSdConfig(raw);
       } catch (err) {
         expect((err as Error).message).not.toContain('SECRET');
       }
@@ -660,11 +666,12 @@ describe('parseConsulSdConfig', () => {
   });
 });
 
-describe('createConsulDiscoverers', () => {
-  const job = (configs: unknown[]): ScrapeConfig => ({
-    ...scrapeConfig({ jobName: 'api' }),
-    otherSdConfigs: { consul_sd_configs: configs },
-  });
+describe('consulMechanism.create', () => {
+  const job = (configs: unknown[]) => sdJob('consul_sd_configs', configs, { jobName: 'api' });
+  const createConsulDiscoverers = (
+    j: Parameters<typeof validMechanismConfigs>[0],
+    deps: Parameters<typeof consulMechanism.create>[1] = {},
+  ) => consulMechanism.create(validMechanismConfigs(j, consulMechanism), deps);
 
   it('makes one discoverer per entry with its refresh interval', () => {
     const ds = createConsulDiscoverers(job([{}, { refresh_interval: '5s' }]), {
@@ -676,14 +683,14 @@ describe('createConsulDiscoverers', () => {
 
   it('names the job and entry of an invalid config', () => {
     expect(() => createConsulDiscoverers(job([{}, { bogus: 1 }]))).toThrow(
-      'job "api" consul_sd_configs[1]: field bogus not found in type consul.SDConfig',
+      '<config>:5:9: field bogus not found in type consul.SDConfig',
     );
   });
 
   it('discovers end to end through a job', async () => {
     healthy();
     const [d] = createConsulDiscoverers(job([{ server: base, services: ['db'] }]));
-    discoverers.push(d!);
+    discoverers.push(d as ConsulDiscoverer);
     const { groups } = await d!.refresh();
     expect(plain(groups)).toEqual([DB_GROUP]);
   });

@@ -1,21 +1,30 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import type { ScrapeConfig } from '../../src/config/types.js';
 import {
-  createDnsDiscoverers,
   DnsDiscoverer,
   type DnsSdConfig,
   DnsSdError,
   DnsSdErrorCode,
+  dnsMechanism,
   joinHostPort,
   nodeDnsResolver,
-  parseDnsSdConfig,
 } from '../../src/discovery/dns/index.js';
-import { type DiscoveryMechanism, JobDiscovery } from '../../src/discovery/registry.js';
+import {
+  type DiscoveryMechanism,
+  JobDiscovery,
+  validMechanismConfigs,
+} from '../../src/discovery/registry.js';
 import type { TargetGroup } from '../../src/discovery/types.js';
 import { dnsmasqAvailable, type RunningDnsmasq, startDnsmasq } from '../support/dnsmasq.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
+import { parseEntry, sdJob } from './sd-config.js';
 
-const WHERE = 'job "dns": dns_sd_configs[0]';
+const parseDnsSdConfig = (raw: unknown) => parseEntry(dnsMechanism, raw);
+const createDnsDiscoverers = (
+  job: ScrapeConfig,
+  deps: Parameters<typeof dnsMechanism.create>[1]['dns'] = {},
+) => dnsMechanism.create(validMechanismConfigs(job, dnsMechanism), { dns: deps });
 
 describe('parseDnsSdConfig (§10.4)', () => {
   it.each<{ name: string; raw: unknown; config: DnsSdConfig }>([
@@ -60,7 +69,7 @@ describe('parseDnsSdConfig (§10.4)', () => {
       config: { names: ['s'], type: 'SRV', port: 0, refreshInterval: 30_000 },
     },
   ])('accepts $name', ({ raw, config }) => {
-    expect(parseDnsSdConfig(raw, WHERE)).toEqual(config);
+    expect(parseDnsSdConfig(raw)).toEqual(config);
   });
 
   it.each<{ name: string; raw: unknown; message: string }>([
@@ -79,8 +88,16 @@ describe('parseDnsSdConfig (§10.4)', () => {
       raw: { names: [] },
       message: 'DNS-SD config must contain at least one SRV record name',
     },
-    { name: 'names not a list', raw: { names: 'a' }, message: 'names must be a list of strings' },
-    { name: 'a non-string name', raw: { names: [1] }, message: 'names must be a list of strings' },
+    {
+      name: 'names not a list',
+      raw: { names: 'a' },
+      message: 'cannot unmarshal !!str `a` into []string',
+    },
+    {
+      name: 'a non-string name',
+      raw: { names: [[1]] },
+      message: 'cannot unmarshal !!seq into string',
+    },
     {
       name: 'an unknown type',
       raw: { names: ['a'], type: 'TXT', port: 1 },
@@ -104,7 +121,7 @@ describe('parseDnsSdConfig (§10.4)', () => {
     {
       name: 'a quoted port',
       raw: { names: ['a'], type: 'A', port: '80' },
-      message: 'port must be an integer',
+      message: 'cannot unmarshal !!str `80` into int',
     },
     {
       name: 'a port out of range',
@@ -114,47 +131,43 @@ describe('parseDnsSdConfig (§10.4)', () => {
     {
       name: 'a bad refresh_interval',
       raw: { names: ['a'], refresh_interval: '30' },
-      message: 'refresh_interval: not a valid duration string: "30"',
+      message: 'not a valid duration string: "30"',
     },
-    { name: 'not a mapping', raw: ['a'], message: 'expected a dns.SDConfig mapping, got a list' },
+    { name: 'not a mapping', raw: ['a'], message: 'cannot unmarshal !!seq into dns.SDConfig' },
   ])('rejects $name', ({ raw, message }) => {
     let caught: unknown;
     try {
-      parseDnsSdConfig(raw, WHERE);
+      parseDnsSdConfig(raw);
     } catch (err) {
       caught = err;
     }
-    expect(caught).toBeInstanceOf(DnsSdError);
-    expect((caught as DnsSdError).code).toBe(DnsSdErrorCode.config);
-    expect((caught as DnsSdError).message.startsWith(`${WHERE}: ${message}`)).toBe(true);
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect((caught as ConfigError).message).toMatch(/^<config>:\d+:\d+: /);
+    expect((caught as ConfigError).message.split(': ').slice(1).join(': ')).toBe(message);
   });
 });
 
-describe('createDnsDiscoverers', () => {
+describe('dnsMechanism.create', () => {
   it('creates none for a job without dns_sd_configs', () => {
     expect(createDnsDiscoverers(scrapeConfig())).toEqual([]);
   });
 
   it('creates one per entry, with its refresh interval', () => {
-    const job = scrapeConfig({
-      otherSdConfigs: {
-        dns_sd_configs: [
-          { names: ['a'] },
-          { names: ['b'], type: 'A', port: 1, refresh_interval: '5s' },
-        ],
-      },
-    });
+    const job = sdJob('dns_sd_configs', [
+      { names: ['a'] },
+      { names: ['b'], type: 'A', port: 1, refresh_interval: '5s' },
+    ]);
     const discoverers = createDnsDiscoverers(job, { resolver: nodeDnsResolver() });
     expect(discoverers.map((d) => d.refreshIntervalMs)).toEqual([30_000, 5_000]);
   });
 
   it('rejects an invalid entry naming the job and index', () => {
-    const job = scrapeConfig({
+    const job = sdJob('dns_sd_configs', [{ names: ['a'] }, { names: ['b'], type: 'A' }], {
       jobName: 'dns',
-      otherSdConfigs: { dns_sd_configs: [{ names: ['a'] }, { names: ['b'], type: 'A' }] },
+      sourcePath: 'prometheus.yml',
     });
     expect(() => createDnsDiscoverers(job)).toThrow(
-      'job "dns": dns_sd_configs[1]: a port is required in DNS-SD configs for all record types except SRV',
+      'prometheus.yml:6:9: a port is required in DNS-SD configs for all record types except SRV',
     );
   });
 });
@@ -211,7 +224,7 @@ describe.skipIf(!dnsmasqAvailable())('DnsDiscoverer against dnsmasq (§10.4)', (
 
   const discoverer = (raw: unknown) =>
     new DnsDiscoverer(
-      parseDnsSdConfig(raw, WHERE),
+      parseDnsSdConfig(raw),
       nodeDnsResolver({ servers: [server.server], timeoutMs: 500, tries: 1 }),
     );
 
@@ -354,10 +367,7 @@ describe.skipIf(!dnsmasqAvailable())('DnsDiscoverer across refreshes (§10.4)', 
 
   it('a failing name keeps its previous targets while another name updates', async () => {
     const d = new DnsDiscoverer(
-      parseDnsSdConfig(
-        { names: ['web.flaky.test', 'node2.scrape.test'], type: 'A', port: 80 },
-        WHERE,
-      ),
+      parseDnsSdConfig({ names: ['web.flaky.test', 'node2.scrape.test'], type: 'A', port: 80 }),
       nodeDnsResolver({ servers: [server.server], timeoutMs: 500, tries: 1 }),
     );
     const first = await d.refresh();
@@ -404,14 +414,14 @@ describe.skipIf(!dnsmasqAvailable())('DnsDiscoverer across refreshes (§10.4)', 
   });
 
   it('plugs into JobDiscovery as a mechanism (sources prefixed, errors reported)', async () => {
-    const mechanism = {
-      name: 'dns_sd_configs',
-      create: (job: ScrapeConfig) =>
-        createDnsDiscoverers(job, { resolver: nodeDnsResolver({ servers: [server.server] }) }),
-    } as unknown as DiscoveryMechanism;
-    const job = scrapeConfig({
-      otherSdConfigs: { dns_sd_configs: [{ names: ['_metrics._tcp.scrape.test'] }] },
-    });
+    const mechanism: DiscoveryMechanism<DnsSdConfig> = {
+      ...dnsMechanism,
+      create: (configs) =>
+        dnsMechanism.create(configs, {
+          dns: { resolver: nodeDnsResolver({ servers: [server.server] }) },
+        }),
+    };
+    const job = sdJob('dns_sd_configs', [{ names: ['_metrics._tcp.scrape.test'] }]);
     const { groups, errors } = await new JobDiscovery(job, {}, [mechanism]).refresh();
     expect(errors).toEqual([]);
     expect(groups.map((g) => [g.source, g.targets.length])).toEqual([

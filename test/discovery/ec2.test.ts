@@ -2,19 +2,29 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import type { ScrapeConfig } from '../../src/config/types.js';
 import {
-  createEc2Discoverers,
   DEFAULT_EC2_SD_PORT,
   DEFAULT_EC2_SD_REFRESH_INTERVAL,
+  type Ec2Deps,
   Ec2Discoverer,
   type Ec2SdConfig,
   Ec2SdError,
   ec2ClientOptions,
-  parseEc2SdConfig,
+  ec2Mechanism,
 } from '../../src/discovery/ec2/index.js';
-import { type DiscoveryMechanism, JobDiscovery } from '../../src/discovery/registry.js';
+import {
+  type DiscoveryMechanism,
+  JobDiscovery,
+  validMechanismConfigs,
+} from '../../src/discovery/registry.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
+import { parseEntry, sdJob } from './sd-config.js';
+
+const parseEc2SdConfig = (raw: unknown) => parseEntry(ec2Mechanism, raw);
+const createEc2Discoverers = (job: ScrapeConfig, deps: Ec2Deps = {}) =>
+  ec2Mechanism.create(validMechanismConfigs(job, ec2Mechanism), { ec2: deps }) as Ec2Discoverer[];
 
 // ---------------------------------------------------------------------------------------------
 // A local stand-in for the EC2 Query API (TESTING.md): the real @aws-sdk/client-ec2 parses it.
@@ -238,17 +248,14 @@ beforeEach(() => {
 });
 
 function config(extra: Record<string, unknown> = {}): Ec2SdConfig {
-  return parseEc2SdConfig(
-    {
-      region: 'us-east-1',
-      endpoint,
-      access_key: 'AKIDTESTKEY',
-      secret_key: 'not-a-real-secret',
-      port: 9100,
-      ...extra,
-    },
-    'test',
-  );
+  return parseEc2SdConfig({
+    region: 'us-east-1',
+    endpoint,
+    access_key: 'AKIDTESTKEY',
+    secret_key: 'not-a-real-secret',
+    port: 9100,
+    ...extra,
+  });
 }
 
 /** No retries, so error tests are quick and the server sees each call once. */
@@ -400,7 +407,7 @@ describe('Ec2Discoverer against a local EC2 Query API', () => {
 
   it('uses the default port 80', async () => {
     const raw = { region: 'us-east-1', endpoint, access_key: 'AKIDTESTKEY', secret_key: 's' };
-    const d = new Ec2Discoverer(parseEc2SdConfig(raw, 'test'), noRetry);
+    const d = new Ec2Discoverer(parseEc2SdConfig(raw), noRetry);
     const { groups } = await d.refresh();
     expect(groups[0]!.targets.map((t) => t.__address__)).toEqual([
       '10.0.0.1:80',
@@ -459,7 +466,7 @@ describe('Ec2Discoverer against a local EC2 Query API', () => {
 
   it('takes the region from the SDK when the config has none', async () => {
     const d = new Ec2Discoverer(
-      parseEc2SdConfig({ endpoint, access_key: 'AKIDTESTKEY', secret_key: 's' }, 't'),
+      parseEc2SdConfig({ endpoint, access_key: 'AKIDTESTKEY', secret_key: 's' }),
       {
         // Stands in for the SDK's default region chain (AWS_REGION etc.).
         createClient: (opts) => new EC2Client({ ...opts, region: 'eu-west-1', maxAttempts: 1 }),
@@ -474,13 +481,10 @@ describe('Ec2Discoverer against a local EC2 Query API', () => {
   });
 
   it('keeps the previous targets in JobDiscovery when a refresh fails', async () => {
-    const job = scrapeConfig({
-      jobName: 'test',
-      otherSdConfigs: { ec2_sd_configs: [rawConfig()] },
-    });
-    const mechanism: DiscoveryMechanism = {
-      name: 'ec2_sd_configs' as DiscoveryMechanism['name'],
-      create: (j) => createEc2Discoverers(j, noRetry),
+    const job = sdJob('ec2_sd_configs', [rawConfig()], { jobName: 'test' });
+    const mechanism: DiscoveryMechanism<Ec2SdConfig> = {
+      ...ec2Mechanism,
+      create: (configs) => ec2Mechanism.create(configs, { ec2: noRetry }),
     };
     const discovery = new JobDiscovery(job, {}, [mechanism]);
     const first = await discovery.refresh();
@@ -507,11 +511,8 @@ function rawConfig(extra: Record<string, unknown> = {}): Record<string, unknown>
 }
 
 describe('createEc2Discoverers', () => {
-  const job = (configs: unknown[]): ScrapeConfig => ({
-    ...scrapeConfig(),
-    jobName: 'node',
-    otherSdConfigs: { ec2_sd_configs: configs },
-  });
+  const job = (configs: unknown[]): ScrapeConfig =>
+    sdJob('ec2_sd_configs', configs, { jobName: 'node', sourcePath: 'prometheus.yml' });
 
   it('makes one discoverer per entry, exposing its refresh interval', () => {
     const ds = createEc2Discoverers(job([rawConfig(), rawConfig({ refresh_interval: '5m' })]));
@@ -524,7 +525,7 @@ describe('createEc2Discoverers', () => {
 
   it('throws a config error naming the job and entry', () => {
     expect(() => createEc2Discoverers(job([rawConfig(), { regoin: 'x' }]))).toThrow(
-      'job "node" ec2_sd_configs[1]: field regoin not found in type aws.EC2SDConfig',
+      'prometheus.yml:9:9: field regoin not found in type aws.EC2SDConfig',
     );
   });
 });
@@ -541,22 +542,23 @@ describe('ec2ClientOptions', () => {
 
   it('uses a provider (profile, default chain, assumed role) otherwise', () => {
     const base = { region: 'us-east-1' };
-    expect(
-      typeof ec2ClientOptions(parseEc2SdConfig({ ...base, profile: 'p' }, 't')).credentials,
-    ).toBe('function');
-    expect(ec2ClientOptions(parseEc2SdConfig({ ...base, profile: 'p' }, 't')).profile).toBe('p');
-    expect(typeof ec2ClientOptions(parseEc2SdConfig(base, 't')).credentials).toBe('function');
-    const role = parseEc2SdConfig(
-      { ...base, role_arn: 'arn:aws:iam::1:role/r', external_id: 'ext' },
-      't',
+    expect(typeof ec2ClientOptions(parseEc2SdConfig({ ...base, profile: 'p' })).credentials).toBe(
+      'function',
     );
+    expect(ec2ClientOptions(parseEc2SdConfig({ ...base, profile: 'p' })).profile).toBe('p');
+    expect(typeof ec2ClientOptions(parseEc2SdConfig(base)).credentials).toBe('function');
+    const role = parseEc2SdConfig({
+      ...base,
+      role_arn: 'arn:aws:iam::1:role/r',
+      external_id: 'ext',
+    });
     expect(typeof ec2ClientOptions(role).credentials).toBe('function');
   });
 });
 
 describe('parseEc2SdConfig', () => {
   it('applies the defaults', () => {
-    const c = parseEc2SdConfig({}, 'w');
+    const c = parseEc2SdConfig({});
     expect(c).toEqual({
       region: undefined,
       endpoint: undefined,
@@ -574,23 +576,20 @@ describe('parseEc2SdConfig', () => {
   });
 
   it('reads every field; the secret key is a Secret', () => {
-    const c = parseEc2SdConfig(
-      {
-        region: 'eu-central-1',
-        endpoint: 'https://ec2.example.test',
-        access_key: 'AK',
-        secret_key: 'SK',
-        profile: 'prof',
-        role_arn: 'arn:aws:iam::1:role/r',
-        external_id: 'ext',
-        refresh_interval: '1m30s',
-        port: 9100,
-        filters: [{ name: 'tag:a', values: ['x', 1] }],
-        follow_redirects: true,
-        enable_http2: false,
-      },
-      'w',
-    );
+    const c = parseEc2SdConfig({
+      region: 'eu-central-1',
+      endpoint: 'https://ec2.example.test',
+      access_key: 'AK',
+      secret_key: 'SK',
+      profile: 'prof',
+      role_arn: 'arn:aws:iam::1:role/r',
+      external_id: 'ext',
+      refresh_interval: '1m30s',
+      port: 9100,
+      filters: [{ name: 'tag:a', values: ['x', 1] }],
+      follow_redirects: true,
+      enable_http2: false,
+    });
     expect({ ...c, secretKey: c.secretKey?.reveal() }).toEqual({
       region: 'eu-central-1',
       endpoint: 'https://ec2.example.test',
@@ -608,85 +607,79 @@ describe('parseEc2SdConfig', () => {
   });
 
   it.each<[string, unknown, string]>([
-    ['unknown field', { regoin: 'x' }, 'w: field regoin not found in type aws.EC2SDConfig'],
-    ['not a mapping', ['x'], 'w: cannot unmarshal !!seq into aws.EC2SDConfig'],
-    ['null entry', null, 'w: empty or null section in ec2_sd_configs'],
-    [
-      'bad duration',
-      { refresh_interval: '1.5m' },
-      'w: refresh_interval: not a valid duration string: "1.5m"',
-    ],
-    ['empty duration', { refresh_interval: '' }, 'w: refresh_interval: empty duration string'],
+    ['unknown field', { regoin: 'x' }, 'field regoin not found in type aws.EC2SDConfig'],
+    ['not a mapping', ['x'], 'cannot unmarshal !!seq into aws.EC2SDConfig'],
+    ['null entry', null, 'empty or null section in ec2_sd_configs'],
+    ['bad duration', { refresh_interval: '1.5m' }, 'not a valid duration string: "1.5m"'],
+    ['empty duration', { refresh_interval: '' }, 'empty duration string'],
     [
       'zero refresh interval',
       { refresh_interval: '0s' },
-      'w: refresh_interval must be greater than 0',
+      'refresh_interval must be greater than 0',
     ],
-    ['port not an integer', { port: 'http' }, 'w: cannot unmarshal !!str into port (int)'],
-    ['port out of range', { port: 70000 }, 'w: port 70000 is out of range 0-65535'],
-    ['region as a mapping', { region: { a: 1 } }, 'w: cannot unmarshal !!map into region (string)'],
+    ['port not an integer', { port: 'http' }, 'cannot unmarshal !!str `http` into int'],
+    ['port out of range', { port: 70000 }, 'port 70000 is out of range 0-65535'],
+    ['region as a mapping', { region: { a: 1 } }, 'cannot unmarshal !!map into string'],
     [
       'empty filter values',
       { filters: [{ name: 'tag:a', values: [] }] },
-      'w: filters[0]: ec2 SD configuration filter values cannot be empty',
+      'ec2 SD configuration filter values cannot be empty',
     ],
     [
       'missing filter values',
       { filters: [{ name: 'tag:a' }] },
-      'w: filters[0]: ec2 SD configuration filter values cannot be empty',
+      'ec2 SD configuration filter values cannot be empty',
     ],
     [
       'missing filter name',
       { filters: [{ values: ['a'] }] },
-      'w: filters[0]: ec2 SD configuration filter name cannot be empty',
+      'ec2 SD configuration filter name cannot be empty',
     ],
     [
       'unknown filter field',
       { filters: [{ name: 'a', values: ['a'], value: 'b' }] },
-      'w: filters[0]: field value not found in type aws.Filter',
+      'field value not found in type aws.Filter',
     ],
-    [
-      'filters not a list',
-      { filters: { name: 'a' } },
-      'w: cannot unmarshal !!map into filters ([]*aws.Filter)',
-    ],
-    ['access key alone', { access_key: 'AK' }, 'w: access_key and secret_key must be set together'],
-    ['bad endpoint', { endpoint: 'ftp://x' }, 'w: endpoint "ftp://x" is not an http or https URL'],
-    ['external_id without role_arn', { external_id: 'e' }, 'w: external_id requires role_arn'],
+    ['filters not a list', { filters: { name: 'a' } }, 'cannot unmarshal !!map into []*aws.Filter'],
+    ['access key alone', { access_key: 'AK' }, 'access_key and secret_key must be set together'],
+    ['bad endpoint', { endpoint: 'ftp://x' }, 'endpoint "ftp://x" is not an http or https URL'],
+    ['external_id without role_arn', { external_id: 'e' }, 'external_id requires role_arn'],
     [
       'tls_config',
       { tls_config: { insecure_skip_verify: true } },
-      'w: tls_config is not supported in ec2_sd_configs',
+      'tls_config is not supported in ec2_sd_configs',
     ],
     [
       'basic_auth',
       { basic_auth: { username: 'u' } },
-      'w: basic_auth is not supported in ec2_sd_configs',
+      'basic_auth is not supported in ec2_sd_configs',
     ],
-    ['proxy_url', { proxy_url: 'http://p' }, 'w: proxy_url is not supported in ec2_sd_configs'],
+    ['proxy_url', { proxy_url: 'http://p' }, 'proxy_url is not supported in ec2_sd_configs'],
     [
       'follow_redirects not a bool',
       { follow_redirects: 'no' },
-      'w: cannot unmarshal !!str into follow_redirects (bool)',
+      'cannot unmarshal !!str `no` into bool',
     ],
   ])('rejects %s', (_name, raw, message) => {
     let err: unknown;
     try {
-      parseEc2SdConfig(raw, 'w');
+      parseEc2SdConfig(raw);
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(Ec2SdError);
-    expect((err as Ec2SdError).code).toBe('EC2_SD_INVALID_CONFIG');
-    expect((err as Error).message.startsWith(message)).toBe(true);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).errors[0]).toMatch(/^<config>:\d+:\d+: /);
+    expect(
+      (err as ConfigError).errors[0]!.replace(/^<config>:\d+:\d+: /, '').startsWith(message),
+    ).toBe(true);
   });
 
   it('never puts the secret key into a message', () => {
-    expect(() => parseEc2SdConfig({ secret_key: 'TOPSECRET' }, 'w')).toThrow(
-      /^w: access_key and secret_key must be set together$/,
+    expect(() => parseEc2SdConfig({ secret_key: 'TOPSECRET' })).toThrow(
+      /^<config>:\d+:\d+: access_key and secret_key must be set together$/,
     );
-    expect(() => parseEc2SdConfig({ secret_key: { TOPSECRET: 1 }, access_key: 'a' }, 'w')).toThrow(
-      /^w: cannot unmarshal !!map into secret_key \(config\.Secret\)$/,
+    expect(() => parseEc2SdConfig({ secret_key: { TOPSECRET: 1 }, access_key: 'a' })).toThrow(
+      /^<config>:\d+:\d+: cannot unmarshal !!map into config\.Secret$/,
     );
   });
 });

@@ -5,20 +5,27 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
+import type { ScrapeConfig } from '../../src/config/types.js';
 import {
-  createHttpDiscoverers,
   DEFAULT_HTTP_SD_REFRESH_INTERVAL,
   HttpDiscoverer,
   type HttpSdConfig,
+  type HttpSdDeps,
   HttpSdError,
   HttpSdErrorCode,
+  httpMechanism,
   isHttpSdContentType,
-  parseHttpSdConfig,
 } from '../../src/discovery/http/index.js';
-import { JobDiscovery } from '../../src/discovery/registry.js';
-import { USER_AGENT } from '../../src/scrape/scrape.js';
+import { JobDiscovery, validMechanismConfigs } from '../../src/discovery/registry.js';
+import { USER_AGENT } from '../../src/http/user-agent.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
+import { parseEntry, sdJob } from './sd-config.js';
+
+const parseHttpSdConfig = (raw: unknown) => parseEntry(httpMechanism, raw);
+const createHttpDiscoverers = (job: ScrapeConfig, deps: HttpSdDeps = {}) =>
+  httpMechanism.create(validMechanismConfigs(job, httpMechanism), deps) as HttpDiscoverer[];
 
 /** What the test server answers next; a function sees each request. */
 interface Reply {
@@ -64,7 +71,7 @@ afterEach(async () => {
 });
 
 function discoverer(raw: Record<string, unknown> = {}, patch: Partial<HttpSdConfig> = {}) {
-  const config = { ...parseHttpSdConfig({ url: `${base}/sd`, ...raw }, 'test'), ...patch };
+  const config = { ...parseHttpSdConfig({ url: `${base}/sd`, ...raw }), ...patch };
   const d = new HttpDiscoverer(config, { maxBodyBytes: 1024 });
   open.push(d);
   return d;
@@ -152,14 +159,12 @@ describe('HttpDiscoverer: a good response (§10.3)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'http-sd-'));
     try {
       await writeFile(join(dir, 'pw'), 'from-file\n');
-      const job = scrapeConfig({
-        otherSdConfigs: {
-          http_sd_configs: [
-            { url: `${base}/sd`, basic_auth: { username: 'u', password_file: 'pw' } },
-          ],
-        },
-      });
-      const [d] = createHttpDiscoverers(job, { configDir: dir });
+      const job = sdJob(
+        'http_sd_configs',
+        [{ url: `${base}/sd`, basic_auth: { username: 'u', password_file: 'pw' } }],
+        { sourcePath: join(dir, 'prometheus.yml') },
+      );
+      const [d] = createHttpDiscoverers(job);
       open.push(d!);
       await d!.refresh();
       expect(requests[0]!.headers.authorization).toBe(
@@ -263,15 +268,8 @@ describe('HttpDiscoverer: across refreshes', () => {
 
   it('keeps the previous targets in JobDiscovery when a refresh fails', async () => {
     reply = { body: RECORDED };
-    const job = scrapeConfig({
-      jobName: 'sd',
-      otherSdConfigs: { http_sd_configs: [{ url: `${base}/sd` }] },
-    });
-    const mechanism = {
-      name: 'http_sd_configs' as never,
-      create: () => createHttpDiscoverers(job),
-    };
-    const discovery = new JobDiscovery(job, {}, [mechanism]);
+    const job = sdJob('http_sd_configs', [{ url: `${base}/sd` }], { jobName: 'sd' });
+    const discovery = new JobDiscovery(job, {}, [httpMechanism]);
     const good = await discovery.refresh();
     expect(good.groups).toHaveLength(3);
     expect(good.groups[0]!.source).toBe(`http_sd_configs/0/${base}/sd:0`);
@@ -452,7 +450,7 @@ describe('isHttpSdContentType', () => {
 
 describe('parseHttpSdConfig', () => {
   it('applies the defaults', () => {
-    const c = parseHttpSdConfig({ url: 'http://127.0.0.1/sd' }, 'w');
+    const c = parseHttpSdConfig({ url: 'http://127.0.0.1/sd' });
     expect(c.url).toBe('http://127.0.0.1/sd');
     expect(c.refreshInterval).toBe(DEFAULT_HTTP_SD_REFRESH_INTERVAL);
     expect(c.refreshInterval).toBe(60_000);
@@ -462,17 +460,14 @@ describe('parseHttpSdConfig', () => {
   });
 
   it('reads refresh_interval and the client fields', () => {
-    const c = parseHttpSdConfig(
-      {
-        url: 'https://127.0.0.1/sd',
-        refresh_interval: '15s',
-        bearer_token: 'tok',
-        tls_config: { insecure_skip_verify: true, server_name: 'sd' },
-        follow_redirects: false,
-        proxy_url: 'http://127.0.0.1:3128',
-      },
-      'w',
-    );
+    const c = parseHttpSdConfig({
+      url: 'https://127.0.0.1/sd',
+      refresh_interval: '15s',
+      bearer_token: 'tok',
+      tls_config: { insecure_skip_verify: true, server_name: 'sd' },
+      follow_redirects: false,
+      proxy_url: 'http://127.0.0.1:3128',
+    });
     expect(c.refreshInterval).toBe(15_000);
     expect(c.httpClient.authorization?.type).toBe('Bearer');
     expect(c.httpClient.authorization?.credentials?.reveal()).toBe('tok');
@@ -484,7 +479,7 @@ describe('parseHttpSdConfig', () => {
 
   it.each<{ name: string; raw: unknown; message: string }>([
     { name: 'no url', raw: {}, message: 'URL is missing' },
-    { name: 'null entry', raw: null, message: 'URL is missing' },
+    { name: 'null entry', raw: null, message: 'empty or null section in http_sd_configs' },
     { name: 'empty url', raw: { url: '' }, message: 'URL is missing' },
     {
       name: 'ftp scheme',
@@ -556,19 +551,18 @@ describe('parseHttpSdConfig', () => {
   ])('rejects $name', ({ raw, message }) => {
     let err: unknown;
     try {
-      parseHttpSdConfig(raw, 'job "j" http_sd_configs[0]');
+      parseHttpSdConfig(raw);
     } catch (e) {
       err = e;
     }
-    expect(err).toBeInstanceOf(HttpSdError);
-    expect((err as HttpSdError).code).toBe(HttpSdErrorCode.config);
-    expect((err as Error).message).toContain('job "j" http_sd_configs[0]');
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/^<config>:\d+:\d+: /);
     expect((err as Error).message).toContain(message);
     expect((err as Error).message).not.toMatch(/SECRET-/);
   });
 
   it('does not show the URL password in a URL error', () => {
-    expect(() => parseHttpSdConfig({ url: 'http://u:SECRET-U@[bad/' }, 'w')).toThrow(
+    expect(() => parseHttpSdConfig({ url: 'http://u:SECRET-U@[bad/' })).toThrow(
       /invalid URL "http:\/\/u:xxxxx@/,
     );
   });
@@ -599,23 +593,19 @@ describe('parseHttpSdConfig', () => {
   it('createHttpDiscoverers: none without entries, one per entry, first invalid one named', () => {
     expect(createHttpDiscoverers(scrapeConfig())).toEqual([]);
     const two = createHttpDiscoverers(
-      scrapeConfig({
-        otherSdConfigs: {
-          http_sd_configs: [
-            { url: 'http://127.0.0.1/a' },
-            { url: 'http://127.0.0.1/b', refresh_interval: '5s' },
-          ],
-        },
-      }),
+      sdJob('http_sd_configs', [
+        { url: 'http://127.0.0.1/a' },
+        { url: 'http://127.0.0.1/b', refresh_interval: '5s' },
+      ]),
     );
     expect(two.map((d) => d.refreshIntervalMs)).toEqual([60_000, 5_000]);
     expect(() =>
       createHttpDiscoverers(
-        scrapeConfig({
+        sdJob('http_sd_configs', [{ url: 'http://127.0.0.1/a' }, { url: '' }], {
           jobName: 'x',
-          otherSdConfigs: { http_sd_configs: [{ url: 'http://127.0.0.1/a' }, { url: '' }] },
+          sourcePath: 'prometheus.yml',
         }),
       ),
-    ).toThrow('job "x" http_sd_configs[1]: URL is missing');
+    ).toThrow('prometheus.yml:5:14: URL is missing');
   });
 });

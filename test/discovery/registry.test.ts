@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load.js';
 import type { ScrapeConfig } from '../../src/config/types.js';
 import {
   DISCOVERY_MECHANISMS,
@@ -11,6 +12,7 @@ import {
 import type { TargetGroup } from '../../src/discovery/types.js';
 import { labelsToRecord } from '../../src/model/labels.js';
 import { buildTargets } from '../../src/targets/index.js';
+import { yaml } from '../config/helpers.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
 import { memFs } from './mem-fs.js';
 
@@ -35,6 +37,7 @@ describe('JobDiscovery refresh intervals', () => {
     const calls = { n: 0 };
     const mechanism: DiscoveryMechanism = {
       name: 'http_sd_configs',
+      parse: () => undefined,
       create: () => [
         {
           refreshIntervalMs: intervalMs,
@@ -75,23 +78,26 @@ describe('JobDiscovery refresh intervals', () => {
 });
 
 describe('discoveryConfigErrors and unsupportedDiscoveryWarnings', () => {
-  it('reports invalid entries of every mechanism, naming job and entry', () => {
-    const job = scrapeConfig({
-      jobName: 'j',
-      otherSdConfigs: {
-        ec2_sd_configs: [{ regoin: 'x' }],
-        dns_sd_configs: [{ names: ['a'], type: 'A' }],
-        http_sd_configs: [{ url: 'ftp://x' }],
-        consul_sd_configs: [{ server: 'h:1', bogus: true }],
-      },
-    });
-    const errors = discoveryConfigErrors({ scrapeConfigs: [job] });
-    expect(errors).toHaveLength(4);
-    expect(errors[0]).toMatch(/^job "j" ec2_sd_configs\[0\]: .*regoin/);
-    expect(errors[1]).toMatch(/dns_sd_configs\[0\].*port/);
-    expect(errors[2]).toMatch(/http_sd_configs\[0\]/);
-    expect(errors[3]).toMatch(/consul_sd_configs\[0\].*bogus/);
-    expect(unsupportedDiscoveryWarnings({ scrapeConfigs: [job] })).toEqual([]);
+  it('reports invalid entries of every mechanism at file:line:col', () => {
+    const config = loadConfig(
+      yaml`
+        scrape_configs:
+          - job_name: j
+            ec2_sd_configs: [{regoin: x}]
+            dns_sd_configs: [{names: [a], type: A}]
+            http_sd_configs: [{url: ftp://x}]
+            consul_sd_configs: [{server: h:1, bogus: true}]
+      `,
+      { sourcePath: 'prometheus.yml', env: {} },
+    );
+    const errors = discoveryConfigErrors(config);
+    expect(errors).toEqual([
+      'prometheus.yml:3:23: field regoin not found in type aws.EC2SDConfig',
+      'prometheus.yml:4:22: a port is required in DNS-SD configs for all record types except SRV',
+      "prometheus.yml:5:29: URL scheme must be 'http' or 'https'",
+      'prometheus.yml:6:39: field bogus not found in type consul.SDConfig',
+    ]);
+    expect(unsupportedDiscoveryWarnings(config)).toEqual([]);
   });
 
   it('warns about mechanisms it does not have, without failing', () => {
@@ -186,6 +192,7 @@ describe('JobDiscovery', () => {
     let calls = 0;
     const flaky: DiscoveryMechanism = {
       name: 'static_configs',
+      parse: () => undefined,
       create: () => [
         {
           refresh: async () => {

@@ -46,6 +46,7 @@ export function scrapeConfig(overrides: Partial<ScrapeConfig> = {}): ScrapeConfi
     staticConfigs: [],
     fileSdConfigs: [],
     otherSdConfigs: {},
+    sdConfigNodes: {},
     ...overrides,
   };
 }

@@ -15,8 +15,7 @@
 import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import { createDispatcherSync, type HttpClientOptions, requestHeaders } from '../../http/client.js';
-import type { DiscoveryRefresh } from '../registry.js';
-import type { TargetGroup } from '../types.js';
+import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { ConsulSdConfig } from './config.js';
 import { ConsulSdError, ConsulSdErrorCode } from './error.js';
 
@@ -160,7 +159,7 @@ export function consulTargetLabels(
   return labels;
 }
 
-export class ConsulDiscoverer {
+export class ConsulDiscoverer implements Discoverer {
   /** How often the caller should call {@link refresh} (config `refresh_interval`). */
   readonly refreshIntervalMs: number;
   private datacenter: string | undefined;

@@ -1,11 +1,9 @@
 /**
- * The one error class of Consul discovery (§10.6). Messages name the job, config entry,
- * endpoint or service they are about; they never contain the token, passwords or header values.
+ * The one error class of Consul discovery (§10.6). Messages name the endpoint or service they
+ * are about; they never contain the token, passwords or header values.
  */
 
 export const ConsulSdErrorCode = {
-  /** The `consul_sd_configs` entry is invalid (unknown field, wrong type, conflicting fields). */
-  config: 'CONSUL_SD_CONFIG',
   /** The request failed before a response arrived (connection refused, TLS, credentials file). */
   request: 'CONSUL_SD_REQUEST',
   /** No complete response within the request timeout. */

@@ -1,3 +1,11 @@
+/**
+ * Consul discovery (§10.6): each `consul_sd_configs` entry becomes one {@link ConsulDiscoverer},
+ * which polls the catalog and health APIs.
+ */
+import type { DiscoveryMechanism } from '../types.js';
+import { type ConsulSdConfig, parseConsulSdConfig } from './config.js';
+import { ConsulDiscoverer, type ConsulSdOptions } from './discoverer.js';
+
 export {
   CONSUL_SD_DEFAULTS,
   type ConsulSdConfig,
@@ -17,4 +25,27 @@ export {
   sanitizeLabelName,
 } from './discoverer.js';
 export { ConsulSdError, ConsulSdErrorCode } from './error.js';
-export { CONSUL_SD_CONFIGS, type ConsulSdDeps, createConsulDiscoverers } from './mechanism.js';
+
+/** What Consul discovery takes from the registry's deps. */
+export interface ConsulSdDeps {
+  /** Folder relative `*_file`/TLS paths resolve against (configs built in code). */
+  readonly configDir?: string;
+  /** Limits and an optional shared dispatcher. @default the `DEFAULT_CONSUL_*` values */
+  readonly consul?: ConsulSdOptions;
+}
+
+export const consulMechanism: DiscoveryMechanism<ConsulSdConfig, ConsulSdDeps> = {
+  name: 'consul_sd_configs',
+  parse: parseConsulSdConfig,
+  create(configs, deps) {
+    const options: ConsulSdOptions = {
+      ...deps.consul,
+      ...(deps.consul?.baseDir === undefined &&
+      deps.configDir !== undefined &&
+      deps.configDir !== ''
+        ? { baseDir: deps.configDir }
+        : {}),
+    };
+    return configs.map((config) => new ConsulDiscoverer(config, options));
+  },
+};

@@ -20,8 +20,7 @@
  * server failure, timeout) keeps that name's previous targets and is returned in `errors`.
  * The refresh itself never throws: some names may still update while others fail.
  */
-import type { Discoverer, DiscoveryRefresh } from '../registry.js';
-import type { TargetGroup } from '../types.js';
+import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { DnsSdConfig } from './config.js';
 import { DnsSdError, DnsSdErrorCode } from './error.js';
 import { type DnsResolver, dnsErrorCode, isNoRecords } from './resolver.js';

@@ -1,9 +1,9 @@
 /**
- * DNS-based service discovery (§10.4): `dns_sd_configs` entries, validated from the plain data
- * the config loader carries, become one {@link DnsDiscoverer} each.
+ * DNS-based service discovery (§10.4): each `dns_sd_configs` entry becomes one
+ * {@link DnsDiscoverer}; all of a job's discoverers share one resolver.
  */
-import type { ScrapeConfig } from '../../config/types.js';
-import { parseDnsSdConfig } from './config.js';
+import type { DiscoveryMechanism } from '../types.js';
+import { type DnsSdConfig, parseDnsSdConfig } from './config.js';
 import { DnsDiscoverer } from './discoverer.js';
 import { type DnsResolver, nodeDnsResolver } from './resolver.js';
 
@@ -36,9 +36,6 @@ export {
   nodeDnsResolver,
 } from './resolver.js';
 
-/** The scrape_config field dns_sd reads. */
-export const DNS_SD_CONFIGS = 'dns_sd_configs';
-
 /** What dns_sd needs from the outside world. */
 export interface DnsSdDeps {
   /**
@@ -50,22 +47,12 @@ export interface DnsSdDeps {
   readonly resolver?: DnsResolver;
 }
 
-/** The validated `dns_sd_configs` of a job; throws {@link DnsSdError} (`DNS_SD_CONFIG`). */
-export function parseDnsSdConfigs(job: ScrapeConfig) {
-  const raw = job.otherSdConfigs[DNS_SD_CONFIGS] ?? [];
-  return raw.map((entry, i) =>
-    parseDnsSdConfig(entry, `job ${JSON.stringify(job.jobName)}: ${DNS_SD_CONFIGS}[${i}]`),
-  );
-}
-
-/**
- * One discoverer per `dns_sd_configs` entry of `job` (none when it has none), in config order,
- * each with its `refreshIntervalMs`. Throws {@link DnsSdError} (`DNS_SD_CONFIG`) when an entry
- * is invalid, before any lookup. All discoverers share one resolver.
- */
-export function createDnsDiscoverers(job: ScrapeConfig, deps: DnsSdDeps = {}): DnsDiscoverer[] {
-  const configs = parseDnsSdConfigs(job);
-  if (configs.length === 0) return [];
-  const resolver = deps.resolver ?? nodeDnsResolver();
-  return configs.map((config) => new DnsDiscoverer(config, resolver));
-}
+export const dnsMechanism: DiscoveryMechanism<DnsSdConfig, { readonly dns?: DnsSdDeps }> = {
+  name: 'dns_sd_configs',
+  parse: parseDnsSdConfig,
+  create(configs, deps) {
+    if (configs.length === 0) return [];
+    const resolver = deps.dns?.resolver ?? nodeDnsResolver();
+    return configs.map((config) => new DnsDiscoverer(config, resolver));
+  },
+};

@@ -17,14 +17,9 @@ import {
   fromNodeProviderChain,
   fromTemporaryCredentials,
 } from '@aws-sdk/credential-providers';
-import type { ScrapeConfig } from '../../config/types.js';
-import type { Discoverer, DiscoveryRefresh } from '../registry.js';
-import type { TargetGroup } from '../types.js';
-import { type Ec2SdConfig, parseEc2SdConfig } from './config.js';
+import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
+import type { Ec2SdConfig } from './config.js';
 import { Ec2SdError, Ec2SdErrorCode } from './error.js';
-
-/** The scrape_config field this mechanism reads. */
-export const EC2_SD_CONFIGS = 'ec2_sd_configs';
 
 /** Meta label prefix (§10.5). */
 export const EC2_LABEL = '__meta_ec2_';
@@ -312,24 +307,4 @@ export class Ec2Discoverer implements Discoverer {
       // Retried on the next refresh.
     }
   }
-}
-
-/**
- * The discoverers of a job's `ec2_sd_configs` (one per entry, in order). Throws
- * {@link Ec2SdError} (`EC2_SD_INVALID_CONFIG`) for the first invalid entry.
- */
-export function createEc2Discoverers(
-  job: ScrapeConfig,
-  deps: Ec2Deps = {},
-  options: Ec2DiscovererOptions = {},
-): Ec2Discoverer[] {
-  const raw = job.otherSdConfigs[EC2_SD_CONFIGS] ?? [];
-  return raw.map(
-    (entry, i) =>
-      new Ec2Discoverer(
-        parseEc2SdConfig(entry, `job ${JSON.stringify(job.jobName)} ${EC2_SD_CONFIGS}[${i}]`),
-        deps,
-        options,
-      ),
-  );
 }

@@ -1,8 +1,6 @@
 /** Errors of EC2 discovery (§10.5). Messages never contain the secret key. */
 
 export const Ec2SdErrorCode = {
-  /** An `ec2_sd_configs` entry is not valid (unknown field, wrong type, bad value). */
-  config: 'EC2_SD_INVALID_CONFIG',
   /** DescribeInstances failed (credentials, permissions, network, throttling, bad response). */
   describe: 'EC2_SD_DESCRIBE_FAILED',
 } as const;

@@ -1,3 +1,11 @@
+/**
+ * EC2 discovery (§10.5): each `ec2_sd_configs` entry becomes one {@link Ec2Discoverer}, which
+ * calls DescribeInstances through the AWS SDK.
+ */
+import type { DiscoveryMechanism } from '../types.js';
+import { type Ec2SdConfig, parseEc2SdConfig } from './config.js';
+import { type Ec2Deps, Ec2Discoverer } from './discoverer.js';
+
 export {
   DEFAULT_EC2_SD_PORT,
   DEFAULT_EC2_SD_REFRESH_INTERVAL,
@@ -7,9 +15,7 @@ export {
   UNSUPPORTED_HTTP_FIELDS,
 } from './config.js';
 export {
-  createEc2Discoverers,
   EC2_LABEL,
-  EC2_SD_CONFIGS,
   type Ec2Deps,
   Ec2Discoverer,
   type Ec2DiscovererOptions,
@@ -18,3 +24,9 @@ export {
   sanitizeTagName,
 } from './discoverer.js';
 export { Ec2SdError, Ec2SdErrorCode } from './error.js';
+
+export const ec2Mechanism: DiscoveryMechanism<Ec2SdConfig, { readonly ec2?: Ec2Deps }> = {
+  name: 'ec2_sd_configs',
+  parse: parseEc2SdConfig,
+  create: (configs, deps) => configs.map((config) => new Ec2Discoverer(config, deps.ec2)),
+};

@@ -6,7 +6,7 @@
  * vanished sources once, so consumers that merge by source clear them (as Prometheus sends).
  */
 import type { FileSdConfig } from '../../config/types.js';
-import type { TargetGroup } from '../types.js';
+import type { Discoverer, TargetGroup } from '../types.js';
 import { FileSdError, FileSdErrorCode } from './error.js';
 import { errorText, expandPattern, isNotFound, patternCovers, type ReadDir } from './glob.js';
 import { fileGroupSource, parseFileSdContent } from './parse.js';
@@ -42,7 +42,7 @@ function emptyGroup(source: string): TargetGroup {
   return { source, targets: [], labels: {} };
 }
 
-export class FileDiscoverer {
+export class FileDiscoverer implements Discoverer {
   /** Groups of the last good read of each file that currently exists, in discovery order. */
   private lastGood = new Map<string, readonly TargetGroup[]>();
   private readonly maxFileBytes: number;

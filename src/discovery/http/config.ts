@@ -1,19 +1,12 @@
 /**
  * `http_sd_configs` entries (§10.3): Prometheus `http.SDConfig`, i.e. `url`, `refresh_interval`
- * and the inline HTTP client fields (§1.5).
- *
- * The config loader carries the entry as plain data (`ScrapeConfig.otherSdConfigs`). To apply the
- * loader's own HTTP client rules (field checks, mutual exclusions, `<secret>` handling, `*_file`
- * resolution) without a second implementation, the plain value is turned back into a YAML node
- * tree and read with {@link parseHttpClientConfig}. Scalars keep the types the loader resolved
- * (`yes` is already `true`), so no YAML 1.1 rule is applied twice.
+ * and the inline HTTP client fields (§1.5), read with the config loader's reader and its HTTP
+ * client parser (field checks, mutual exclusions, `<secret>` handling, `*_file` resolution).
  */
-import { Document, LineCounter } from 'yaml';
-import { Diagnostics } from '../../config/diagnostics.js';
+import type { Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, redactUrl } from '../../config/http-client.js';
 import type { HttpClientConfig } from '../../config/types.js';
-import { YamlReader } from '../../config/yaml-reader.js';
-import { HttpSdError, HttpSdErrorCode } from './error.js';
+import type { YamlReader } from '../../config/yaml-reader.js';
 
 /** `refresh_interval` default (§10.3), ms. */
 export const DEFAULT_HTTP_SD_REFRESH_INTERVAL = 60_000;
@@ -32,42 +25,23 @@ export interface HttpSdConfig {
   readonly httpClient: HttpClientConfig;
 }
 
-export interface HttpSdConfigOptions {
-  /** Folder relative `*_file` paths resolve against. @default none: paths are used as given */
-  readonly configDir?: string;
-}
-
 /**
- * Validates one `http_sd_configs` entry given as plain data. `where` names it in messages
- * (e.g. `job "node" http_sd_configs[0]`). Throws {@link HttpSdError} `HTTP_SD_CONFIG` listing
- * every problem; secret values never appear in it.
+ * Reads one `http_sd_configs` entry. Problems are recorded on `reader` as `file:line:col: message`
+ * (secret values never appear) and give undefined.
  */
-export function parseHttpSdConfig(
-  raw: unknown,
-  where: string,
-  options: HttpSdConfigOptions = {},
-): HttpSdConfig {
-  const doc = new Document(raw);
-  const errors = new Diagnostics();
-  const reader = new YamlReader(where, options.configDir ?? '', doc, new LineCounter(), errors);
-  const s = reader.struct(reader.root(), 'http.SDConfig', HTTP_SD_FIELDS);
-  const httpClient = s === undefined ? undefined : parseHttpClientConfig(s, { enableHttp2: true });
-  const url = s?.string('url');
-  const interval = s?.duration('refresh_interval');
-  if (s !== undefined && errors.length === 0) {
-    // http.SDConfig.Validate, in its order.
-    if (url === undefined || url === '') {
-      s.fail(undefined, 'URL is missing');
-    } else {
-      const problem = urlProblem(url);
-      if (problem !== undefined) s.fail('url', problem);
-    }
-  }
-  if (s === undefined || httpClient === undefined || url === undefined || errors.length > 0) {
-    throw new HttpSdError(
-      HttpSdErrorCode.config,
-      `invalid http_sd config: ${errors.sorted().join('; ')}`,
-    );
+export function parseHttpSdConfig(reader: YamlReader, node: Node): HttpSdConfig | undefined {
+  const errorsBefore = reader.errors.length;
+  const s = reader.struct(node, 'http.SDConfig', HTTP_SD_FIELDS);
+  if (s === undefined) return undefined;
+  const httpClient = parseHttpClientConfig(s, { enableHttp2: true });
+  const url = s.string('url') ?? '';
+  const interval = s.duration('refresh_interval');
+  if (reader.errors.length > errorsBefore) return undefined;
+  // http.SDConfig.Validate, in its order.
+  const problem = url === '' ? 'URL is missing' : urlProblem(url);
+  if (problem !== undefined) {
+    s.fail(s.has('url') ? 'url' : undefined, problem);
+    return undefined;
   }
   return {
     url,

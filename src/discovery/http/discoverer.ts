@@ -9,13 +9,11 @@
 import type { Dispatcher } from 'undici';
 import { formatSeconds } from '../../config/duration.js';
 import { redactUrl } from '../../config/http-client.js';
-import type { ScrapeConfig } from '../../config/types.js';
 import { createDispatcherSync, requestHeaders } from '../../http/client.js';
-import { FetchErrorCode, fetchScrapeBody, ScrapeFetchError } from '../../scrape/fetch.js';
-import { USER_AGENT } from '../../scrape/scrape.js';
-import type { Discoverer, DiscoveryRefresh } from '../registry.js';
-import type { TargetGroup } from '../types.js';
-import { type HttpSdConfig, parseHttpSdConfig } from './config.js';
+import { FetchError, FetchErrorCode, fetchBody } from '../../http/fetch.js';
+import { USER_AGENT } from '../../http/user-agent.js';
+import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
+import type { HttpSdConfig } from './config.js';
 import { HttpSdError, HttpSdErrorCode } from './error.js';
 import { HttpSdParseProblem, httpGroupSource, parseHttpSdBody } from './parse.js';
 
@@ -132,19 +130,19 @@ export class HttpDiscoverer implements Discoverer {
     } catch (err) {
       throw this.fail(HttpSdErrorCode.fetch, err instanceof Error ? err.message : String(err), err);
     }
-    let res: Awaited<ReturnType<typeof fetchScrapeBody>>;
+    let res: Awaited<ReturnType<typeof fetchBody>>;
     try {
-      res = await fetchScrapeBody({
+      res = await fetchBody({
         url: this.config.url,
         headers,
         dispatcher: this.dispatcher,
         // §10.3: the client timeout is the refresh interval.
         timeoutMs: this.refreshIntervalMs,
-        // fetchScrapeBody fails when the size reaches the limit; a body of exactly the cap is fine.
+        // fetchBody fails when the size reaches the limit; a body of exactly the cap is fine.
         bodySizeLimit: this.maxBodyBytes + 1,
       });
     } catch (err) {
-      if (!(err instanceof ScrapeFetchError)) throw err;
+      if (!(err instanceof FetchError)) throw err;
       switch (err.code) {
         case FetchErrorCode.Status:
           throw this.fail(HttpSdErrorCode.status, err.message, err);
@@ -168,34 +166,4 @@ export class HttpDiscoverer implements Discoverer {
     }
     return res.body;
   }
-}
-
-/** What {@link createHttpDiscoverers} needs; a `DiscoveryDeps` fits. */
-export interface HttpSdDeps {
-  /** Folder relative `*_file` paths resolve against (the config file's folder). */
-  readonly configDir?: string;
-  /** Per-discoverer options (body cap, User-Agent, dispatcher) for tests and embedders. */
-  readonly http?: Omit<HttpSdOptions, 'configDir'>;
-}
-
-/**
- * One {@link HttpDiscoverer} per `http_sd_configs` entry of `job` (none when it has none).
- * Validates every entry first; throws {@link HttpSdError} `HTTP_SD_CONFIG` naming the first
- * invalid one.
- */
-export function createHttpDiscoverers(job: ScrapeConfig, deps: HttpSdDeps = {}): HttpDiscoverer[] {
-  const raws = job.otherSdConfigs.http_sd_configs ?? [];
-  const configDir = deps.configDir;
-  const configs = raws.map((raw, i) =>
-    parseHttpSdConfig(raw, `job ${JSON.stringify(job.jobName)} http_sd_configs[${i}]`, {
-      ...(configDir === undefined ? {} : { configDir }),
-    }),
-  );
-  return configs.map(
-    (config) =>
-      new HttpDiscoverer(config, {
-        ...deps.http,
-        ...(configDir === undefined ? {} : { configDir }),
-      }),
-  );
 }

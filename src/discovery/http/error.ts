@@ -1,8 +1,6 @@
 /** Errors of HTTP-based discovery (§10.3). Messages never contain secrets (URL passwords masked). */
 
 export const HttpSdErrorCode = {
-  /** The `http_sd_configs` entry is invalid. */
-  config: 'HTTP_SD_CONFIG',
   /** The request failed: network error, TLS, credential files, redirect limit. */
   fetch: 'HTTP_SD_FETCH',
   /** No complete response within the timeout (= refresh_interval). */

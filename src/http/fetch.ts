@@ -1,8 +1,9 @@
 /**
- * The scrape request and response handling of §4.1–§4.2: one GET with one deadline covering
- * connect, headers and the whole body; status must be exactly 200; gzip decoded only when the
- * response says exactly `Content-Encoding: gzip`; body_size_limit applies to the decoded size
- * and fails when the size reaches the limit.
+ * One bounded GET, as a scrape (§4.1–§4.2) and HTTP-based discovery need it: one deadline
+ * covering connect, headers and the whole body; status must be exactly 200; gzip decoded only
+ * when the response says exactly `Content-Encoding: gzip`; the size limit applies to the decoded
+ * size and fails when the size reaches the limit. Messages read like Prometheus's
+ * (`Get "<url>": …`); callers add what they are about.
  */
 import { STATUS_CODES } from 'node:http';
 import { promisify } from 'node:util';
@@ -20,7 +21,8 @@ export const FetchErrorCode = {
 } as const;
 export type FetchErrorCode = (typeof FetchErrorCode)[keyof typeof FetchErrorCode];
 
-export class ScrapeFetchError extends Error {
+export class FetchError extends Error {
+  override readonly name = 'FetchError';
   readonly code: FetchErrorCode;
   constructor(code: FetchErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -28,7 +30,7 @@ export class ScrapeFetchError extends Error {
   }
 }
 
-export interface ScrapeRequest {
+export interface FetchRequest {
   readonly url: string;
   /** All request headers, Accept and auth included. */
   readonly headers: Readonly<Record<string, string>>;
@@ -38,15 +40,15 @@ export interface ScrapeRequest {
   readonly bodySizeLimit: number;
 }
 
-export interface ScrapeResponse {
+export interface FetchResponse {
   /** The decoded body; owned by the caller. */
   readonly body: Uint8Array;
   /** The Content-Type header as sent, or undefined when absent. */
   readonly contentType: string | undefined;
 }
 
-/** Fetches one scrape body. Throws {@link ScrapeFetchError} with a Prometheus-like message. */
-export async function fetchScrapeBody(req: ScrapeRequest): Promise<ScrapeResponse> {
+/** Fetches one body. Throws {@link FetchError} with a Prometheus-like message. */
+export async function fetchBody(req: FetchRequest): Promise<FetchResponse> {
   const signal = AbortSignal.timeout(req.timeoutMs);
   try {
     const res = await request(req.url, {
@@ -58,7 +60,7 @@ export async function fetchScrapeBody(req: ScrapeRequest): Promise<ScrapeRespons
     if (res.statusCode !== 200) {
       res.body.resume();
       const text = STATUS_CODES[res.statusCode] ?? '';
-      throw new ScrapeFetchError(
+      throw new FetchError(
         FetchErrorCode.Status,
         `server returned HTTP status ${res.statusCode} ${text}`.trimEnd(),
       );
@@ -79,23 +81,21 @@ export async function fetchScrapeBody(req: ScrapeRequest): Promise<ScrapeRespons
     const ct = res.headers['content-type'];
     return { body, contentType: Array.isArray(ct) ? ct[0] : ct };
   } catch (err) {
-    if (err instanceof ScrapeFetchError) throw err;
+    if (err instanceof FetchError) throw err;
     if (signal.aborted) {
-      throw new ScrapeFetchError(
-        FetchErrorCode.Timeout,
-        `Get "${req.url}": context deadline exceeded`,
-        { cause: err },
-      );
+      throw new FetchError(FetchErrorCode.Timeout, `Get "${req.url}": context deadline exceeded`, {
+        cause: err,
+      });
     }
     const message = err instanceof Error ? err.message : String(err);
-    throw new ScrapeFetchError(FetchErrorCode.Network, `Get "${req.url}": ${message}`, {
+    throw new FetchError(FetchErrorCode.Network, `Get "${req.url}": ${message}`, {
       cause: err,
     });
   }
 }
 
 function bodySizeError() {
-  return new ScrapeFetchError(FetchErrorCode.BodySizeLimit, 'body size limit exceeded');
+  return new FetchError(FetchErrorCode.BodySizeLimit, 'body size limit exceeded');
 }
 
 async function readBody(
@@ -127,7 +127,7 @@ async function decompress(raw: Uint8Array, limit: number): Promise<Uint8Array> {
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw bodySizeError();
     const message = err instanceof Error ? err.message : String(err);
-    throw new ScrapeFetchError(FetchErrorCode.Decompress, `decompressing body: ${message}`, {
+    throw new FetchError(FetchErrorCode.Decompress, `decompressing body: ${message}`, {
       cause: err,
     });
   }
