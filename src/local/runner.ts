@@ -1,19 +1,8 @@
 /**
- * `lambdascrape run`: the local driver of the scrape engine (`src/engine/`). It adds what one
- * process needs around the engine: timers for the fixed-phase slots (§9), discovery polling,
- * reloads, the states in memory, the runner's pages and a bounded graceful shutdown.
- *
- * What it keeps: per job a {@link LocalJob} (the engine's `JobRuntime`, its discovery, its
- * active targets and what the targets page shows); per series stream the last state
- * (`StreamStates`, unbounded: it is the only copy); per target id the scrape cache
- * (`TargetCaches`). When the target set changes (a discovery refresh or a reload), the engine's
- * `reconcileTargets` decides, and this driver carries out:
- * - a kept target keeps its cache unless its job's config changed (a fresh one then);
- * - a new identity whose series stream was active continues that stream's state, and the old
- *   identity gets no end-of-run markers (`series-stream.ts` says why);
- * - a retired target gets end-of-run markers (§8.3) at `endOfRunTimes(target, now + 1)`; they
- *   are cancelled if its stream is active again before they are due. None for a target that
- *   never completed a scrape, none at shutdown (as Prometheus).
+ * `lambdascrape run`: the local driver of the scrape engine (`src/engine/`). Around the engine
+ * it adds what one process needs: discovery polling, reloads, the sink (remote write or one
+ * line per scrape), the runner's own pages and metrics, and a bounded graceful shutdown. The
+ * targets themselves (slots, states, caches, end-of-run markers) are `LocalTargets`'.
  *
  * All changes to the target set run one at a time (discovery refreshes and reloads queue up).
  * Discovery is polled: static configs only on (re)load, the other mechanisms every
@@ -31,21 +20,16 @@ import {
   closeJobRuntime,
   type DispatcherFactory,
   defaultDispatcherFactory,
-  type JobRuntime,
   openJobRuntime,
 } from '../engine/job-runtime.js';
-import { ScrapeEngine } from '../engine/scrape-engine.js';
-import { endOfRunTimes, reconcileTargets, seriesStreamKey } from '../engine/series-stream.js';
-import { SlotClaims } from '../engine/slot-claims.js';
-import { StreamStates, TargetCaches } from '../engine/target-memory.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
-import { type SlotEvent, SlotScheduler } from '../schedule/slot-scheduler.js';
 import { type QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
 import { type BuildTargetsResult, buildTargets, computeOffsetSeed } from '../targets/index.js';
-import type { DroppedTarget, Target } from '../targets/types.js';
+import type { DroppedTarget } from '../targets/types.js';
 import { configEqual } from './config-equal.js';
 import { ConsoleSink } from './console-sink.js';
 import { LocalError, LocalErrorCode } from './errors.js';
+import { type LocalTarget, LocalTargets, type TargetJob } from './local-targets.js';
 import { type Logger, silentLogger } from './logger.js';
 import { createRemoteWriteSink } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
@@ -99,8 +83,7 @@ export function defaultSink(
 }
 
 /** A job as the runner drives it. */
-interface LocalJob {
-  readonly runtime: JobRuntime;
+interface LocalJob extends TargetJob {
   readonly discovery: JobDiscovery;
   /** Discovery poll period; undefined when nothing needs polling (static only). */
   readonly refreshMs: number | undefined;
@@ -109,34 +92,8 @@ interface LocalJob {
   active: Map<string, LocalTarget>;
   dropped: readonly DroppedTarget[];
   droppedCount: number;
-  /** target_limit exceeded: every scrape fails with this (§2.6). */
   forcedError: string | undefined;
   problems: readonly string[];
-}
-
-interface LastScrape {
-  readonly startedMs: number;
-  readonly up: boolean;
-  readonly error: string | undefined;
-  readonly durationSeconds: number;
-}
-
-interface LocalTarget {
-  /** Scheduler key: job and target id. */
-  readonly key: string;
-  readonly stream: string;
-  target: Target;
-  job: LocalJob;
-  running: Promise<void> | undefined;
-  last: LastScrape | undefined;
-}
-
-/** A retired target whose end-of-run markers are pending (§8.3). */
-interface Retirement {
-  readonly target: Target;
-  readonly config: ScrapeConfig;
-  readonly staleTimeMs: number;
-  readonly timer: QueuedTimer;
 }
 
 const RunnerState = { created: 0, starting: 1, running: 2, stopping: 3, stopped: 4 } as const;
@@ -147,21 +104,13 @@ export class LocalRunner {
   private readonly logger: Logger;
   private readonly hostname: string;
   private readonly queue: TimerQueue;
-  private readonly scheduler: SlotScheduler;
   private readonly metrics: RunnerMetrics;
   private readonly web: WebServer | undefined;
-  private readonly engine: ScrapeEngine;
-  private readonly caches = new TargetCaches(Number.POSITIVE_INFINITY);
-  private readonly states = new StreamStates(Number.POSITIVE_INFINITY);
-  private readonly claims = new SlotClaims();
+  private readonly targets: LocalTargets;
   private config: Config;
   private sink: SampleSink | undefined;
   private offsetSeed = 0n;
   private readonly jobs = new Map<string, LocalJob>();
-  /** Every scheduled target, by key. */
-  private readonly targets = new Map<string, LocalTarget>();
-  /** Pending end-of-run markers, by series stream. */
-  private readonly retiring = new Map<string, Retirement>();
   /** Old sinks and job runtimes being drained after a reload. */
   private readonly closing = new Set<Promise<void>>();
   /** Sinks replaced by a reload and still delivering; closed for good at shutdown. */
@@ -177,24 +126,19 @@ export class LocalRunner {
     this.logger = options.logger ?? silentLogger;
     this.hostname = options.hostname ?? osHostname();
     this.queue = new TimerQueue(this.clock);
-    this.scheduler = new SlotScheduler({
-      clock: this.clock,
-      queue: this.queue,
-      run: (key, slotMs) => this.scrape(key, slotMs),
-      onSlot: (event) => this.onSlot(event),
-      onError: (key, err) => this.logger.error('scrape crashed', { target: key, err }),
-    });
     this.metrics = new RunnerMetrics({
       targetCounts: () => this.targetCounts(),
       sinkStats: () => this.sink?.stats() ?? [],
     });
     this.metrics.reloads.touch(['success']);
     this.metrics.reloads.touch(['failure']);
-    this.engine = new ScrapeEngine({
-      caches: this.caches,
-      delivery: () => this.sink,
-      observer: this.metrics,
+    this.targets = new LocalTargets({
+      clock: this.clock,
+      queue: this.queue,
       logger: this.logger,
+      observer: this.metrics,
+      sink: () => this.sink,
+      stopping: () => this.stopping,
     });
     this.web =
       options.listen === undefined
@@ -220,7 +164,7 @@ export class LocalRunner {
 
   /** Scrapes running right now. */
   get scrapesInProgress(): number {
-    return this.scheduler.inFlight;
+    return this.targets.inFlight;
   }
 
   /** True once the first target list is built, until `stop()`. */
@@ -310,17 +254,17 @@ export class LocalRunner {
   private async shutdown(): Promise<void> {
     this.state = RunnerState.stopping;
     this.ready = false;
-    this.scheduler.stop();
+    this.targets.stop();
     this.queue.stop();
-    const inFlight = this.scheduler.inFlight;
+    const inFlight = this.targets.inFlight;
     const drained = await settlesWithin(
-      this.scheduler.idle(),
+      this.targets.idle(),
       this.clock,
       this.options.shutdownTimeoutMs ?? 10_000,
     );
     if (!drained) {
       this.logger.warn('scrapes still running at shutdown were abandoned', {
-        scrapes: this.scheduler.inFlight,
+        scrapes: this.targets.inFlight,
       });
     } else if (inFlight > 0) {
       this.logger.info('scrapes in progress completed', { scrapes: inFlight });
@@ -338,7 +282,6 @@ export class LocalRunner {
     await Promise.all([...this.jobs.values()].map((job) => closeLocalJob(job)));
     this.jobs.clear();
     this.targets.clear();
-    this.retiring.clear();
     await this.web?.close();
     this.state = RunnerState.stopped;
     this.logger.info('stopped');
@@ -569,148 +512,13 @@ export class LocalRunner {
     });
   }
 
-  /** Makes `job`'s targets those of `built` (none when undefined), as the engine rules. */
+  /** Makes `job`'s targets those of `built` (none when undefined). */
   private applyTargets(job: LocalJob, built: BuildTargetsResult | undefined): void {
-    const changes = reconcileTargets(
-      [...job.active.values()].map((t) => t.target),
-      built?.active ?? [],
-    );
-    const next = new Map<string, LocalTarget>();
-    for (const { after } of changes.kept) {
-      const t = job.active.get(after.id)!;
-      t.target = after;
-      t.job = job;
-      next.set(after.id, t);
-      this.scheduler.set(t.key, after);
-    }
-    for (const target of changes.added) {
-      const t: LocalTarget = {
-        key: `${job.runtime.name}/${target.id}`,
-        stream: seriesStreamKey(target),
-        target,
-        job,
-        running: undefined,
-        last: undefined,
-      };
-      next.set(target.id, t);
-      this.targets.set(t.key, t);
-      this.scheduler.set(t.key, target);
-    }
-    for (const stream of changes.activeStreams) this.cancelRetirement(stream);
-    for (const target of changes.removed) {
-      const t = job.active.get(target.id)!;
-      this.scheduler.delete(t.key);
-      this.targets.delete(t.key);
-      this.caches.delete(target.id);
-    }
-    for (const target of changes.retired) this.retire(target, job.runtime.config);
-    job.active = next;
+    job.active = this.targets.apply(job.runtime.name, job, job.active, built?.active ?? []);
   }
-
-  /** Schedules a retired target's end-of-run markers (§8.3). */
-  private retire(target: Target, config: ScrapeConfig): void {
-    const stream = seriesStreamKey(target);
-    this.cancelRetirement(stream);
-    const { staleTimeMs, writeAtMs } = endOfRunTimes(target, this.clock.now() + 1);
-    const timer = this.queue.schedule(writeAtMs, () => {
-      this.writeEndOfRun(stream).catch((err: unknown) =>
-        this.logger.error('end-of-run markers failed', { job: target.job, url: target.url, err }),
-      );
-    });
-    this.retiring.set(stream, { target, config, staleTimeMs, timer });
-  }
-
-  private cancelRetirement(stream: string): void {
-    const r = this.retiring.get(stream);
-    if (r === undefined) return;
-    this.queue.cancel(r.timer);
-    this.retiring.delete(stream);
-  }
-
-  private async writeEndOfRun(stream: string): Promise<void> {
-    const r = this.retiring.get(stream);
-    if (r === undefined) return;
-    this.retiring.delete(stream);
-    const claim = this.claims.claim(stream, r.staleTimeMs);
-    if (claim === undefined) return;
-    try {
-      await claim.after;
-      if (this.stopping) return;
-      const state = this.states.current(stream);
-      this.states.delete(stream);
-      await this.engine.endOfRun(r.target, r.config.extraScrapeMetrics, state, r.staleTimeMs);
-    } finally {
-      claim.release();
-    }
-  }
-
-  // ---- scraping -----------------------------------------------------------------------------
 
   private get stopping(): boolean {
     return this.state === RunnerState.stopping || this.state === RunnerState.stopped;
-  }
-
-  private async scrape(key: string, slotMs: number): Promise<void> {
-    const t = this.targets.get(key);
-    if (t === undefined) return;
-    const claim = this.claims.claim(t.stream, slotMs, t.key);
-    if (claim === undefined) return;
-    const run = this.scrapeClaimed(t, slotMs, claim.after).finally(() => claim.release());
-    t.running = run;
-    try {
-      await run;
-    } finally {
-      if (t.running === run) t.running = undefined;
-    }
-  }
-
-  private async scrapeClaimed(
-    t: LocalTarget,
-    slotMs: number,
-    after: Promise<void> | undefined,
-  ): Promise<void> {
-    // Another identity of the stream may still be scraping (a target whose interval changed).
-    if (after !== undefined) await after;
-    const startedMs = this.clock.now();
-    const { job, target } = t;
-    const { result } = await this.engine.scrape({
-      job: job.runtime,
-      target,
-      slotMs,
-      latenessMs: startedMs - slotMs,
-      previous: this.states.current(t.stream),
-      forcedError: job.forcedError,
-    });
-    this.states.set(t.stream, { state: result.state });
-    const wasUp = t.last?.up;
-    t.last = {
-      startedMs,
-      up: result.up,
-      error: result.error,
-      durationSeconds: result.report.durationSeconds,
-    };
-    if (result.up && wasUp === false) {
-      this.logger.info('target is up again', { job: job.runtime.name, url: target.url });
-    } else if (!result.up && wasUp !== false) {
-      this.logger.warn('scrape failed', {
-        job: job.runtime.name,
-        url: target.url,
-        err: result.error,
-      });
-    }
-  }
-
-  private onSlot(event: SlotEvent): void {
-    if (event.kind !== 'skipped') return;
-    const job = this.targets.get(event.key)?.job.runtime.name;
-    if (job === undefined) return;
-    this.metrics.slotsSkipped(job, event.reason, event.count);
-    this.logger.debug('scrape slot skipped', {
-      job,
-      target: event.key,
-      reason: event.reason,
-      slots: event.count,
-    });
   }
 
   private *targetCounts(): Iterable<JobTargetCounts> {
