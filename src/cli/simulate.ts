@@ -78,7 +78,15 @@ export interface SimulationOptions {
 }
 
 export interface Simulation {
+  /** The runtime the functions use now (the latest deployment's). */
   readonly runtime: ServerlessRuntime;
+  /**
+   * Deploys the config file again, as `cdk deploy` of a changed prometheus.yml would: new
+   * function containers with the new config, the same tables and queues. Invocations from now
+   * on use them; those in flight finish on the old ones. Rejects (and changes nothing) when the
+   * config does not load.
+   */
+  redeploy(): Promise<void>;
   /** Stops the schedule and polling, waits for batches in flight, closes everything. */
   stop(): Promise<void>;
 }
@@ -106,6 +114,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const log = options.logger;
   const started: Closable[] = [];
   let runtime: ServerlessRuntime | undefined;
+  let deploy!: () => Promise<ServerlessRuntime>;
   try {
     const dynamo = await startDynalite();
     started.push(dynamo);
@@ -138,17 +147,24 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       SQS_ENDPOINT: sqs.endpoint,
       WINDOW_MS: String(options.windowMs ?? 60_000),
     });
-    runtime = await createRuntime(env, {
-      logger: log,
-      ...LOCAL,
-      ...(options.configEnv === undefined ? {} : { configEnv: options.configEnv }),
-      ...(options.writeEmf === undefined ? {} : { selfMetrics: { writeEmf: options.writeEmf } }),
-    });
+    deploy = () =>
+      createRuntime(env, {
+        logger: log,
+        ...LOCAL,
+        ...(options.configEnv === undefined ? {} : { configEnv: options.configEnv }),
+        ...(options.writeEmf === undefined ? {} : { selfMetrics: { writeEmf: options.writeEmf } }),
+      });
+    runtime = await deploy();
   } catch (err) {
     await Promise.allSettled(started.reverse().map((s) => s.stop()));
     throw err;
   }
-  const rt = runtime;
+  const createDeployment = deploy;
+  /** The first deployment's runtime: its SQS client polls the queues for all of them. */
+  const first = runtime;
+  /** The current deployment; earlier ones are closed at `stop()`. */
+  let rt = runtime;
+  const deployments: ServerlessRuntime[] = [runtime];
 
   let stopped = false;
   const abort = new AbortController();
@@ -192,7 +208,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     while (!stopped) {
       let messages: Message[];
       try {
-        const r = await rt.sqs.send(
+        const r = await first.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queue.url,
             MaxNumberOfMessages: 10,
@@ -224,7 +240,17 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   ]);
 
   return {
-    runtime: rt,
+    get runtime() {
+      return rt;
+    },
+    async redeploy() {
+      const next = await createDeployment();
+      deployments.push(next);
+      rt = next;
+      log.info('redeployed: new invocations use the config as it is now', {
+        config: options.configPath,
+      });
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -233,7 +259,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       await polling;
       await scheduled;
       await Promise.allSettled([...inFlight]);
-      await rt.close();
+      await Promise.allSettled(deployments.map((d) => d.close()));
       await Promise.allSettled(started.reverse().map((s) => s.stop()));
     },
   };
@@ -398,7 +424,8 @@ export interface SimulateCommandDeps {
 
 /**
  * `simulate --config FILE [--duration D]`: runs the serverless flow locally (see the file
- * comment) until `--duration` (a Prometheus duration) passes or SIGINT/SIGTERM; logs JSON lines
+ * comment) until `--duration` (a Prometheus duration) passes or SIGINT/SIGTERM; SIGHUP deploys
+ * the config file again (`Simulation.redeploy`); logs JSON lines
  * on stdout, one per task with its counters. Exit 1 for an invalid config or missing dev
  * dependencies.
  */
@@ -441,21 +468,33 @@ export async function simulateCommand(
     }
     throw err;
   }
-  logger.info('simulating the Lambda deployment locally; Ctrl-C stops', {
-    config: path,
-    durationMs,
-  });
+  logger.info(
+    'simulating the Lambda deployment locally; SIGHUP redeploys the config, Ctrl-C stops',
+    {
+      config: path,
+      durationMs,
+    },
+  );
   const signals = deps.signals ?? process;
   await new Promise<void>((resolve) => {
+    const redeploy = (): void => {
+      sim
+        .redeploy()
+        .catch((err: unknown) =>
+          logger.error('redeploy failed; the previous deployment keeps running', { err }),
+        );
+    };
     const done = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       signals.off('SIGINT', done);
       signals.off('SIGTERM', done);
+      signals.off('SIGHUP', redeploy);
       resolve();
     };
     const timer = durationMs === undefined ? undefined : setTimeout(done, durationMs);
     signals.on('SIGINT', done);
     signals.on('SIGTERM', done);
+    signals.on('SIGHUP', redeploy);
   });
   logger.info('stopping');
   await sim.stop();
