@@ -22,9 +22,10 @@ import {
   defaultDispatcherFactory,
   openJobRuntime,
 } from '../engine/job-runtime.js';
+import { discoverJobTargets, type JobTargets } from '../engine/job-targets.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import { type QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
-import { type BuildTargetsResult, buildTargets, computeOffsetSeed } from '../targets/index.js';
+import { type BuildTargetsResult, computeOffsetSeed } from '../targets/index.js';
 import type { DroppedTarget } from '../targets/types.js';
 import { configEqual } from './config-equal.js';
 import { ConsoleSink } from './console-sink.js';
@@ -466,23 +467,23 @@ export class LocalRunner {
   private async refreshJob(job: LocalJob): Promise<void> {
     const name = job.runtime.name;
     if (this.jobs.get(name) !== job || this.stopping) return;
-    const { groups, errors, refreshed = [] } = await job.discovery.refresh();
-    if (this.jobs.get(name) !== job || this.stopping) return;
-    for (const r of refreshed) {
-      this.metrics.discoveryDuration.observe([r.mechanism], r.durationMs / 1000);
-      if (r.failed) this.metrics.discoveryFailures.inc([name, r.mechanism]);
-    }
-    for (const err of errors) {
-      this.logger.warn('discovery refresh failed; previous targets kept', { job: name, err });
-    }
-    let built: BuildTargetsResult;
+    let found: JobTargets;
     try {
-      built = buildTargets(job.runtime.config, groups, { offsetSeed: this.offsetSeed });
+      found = await discoverJobTargets(job.runtime.config, job.discovery, this.offsetSeed);
     } catch (err) {
       this.logger.error('building targets failed; previous targets kept', { job: name, err });
       this.scheduleRefresh(job);
       return;
     }
+    if (this.jobs.get(name) !== job || this.stopping) return;
+    for (const r of found.refreshed) {
+      this.metrics.discoveryDuration.observe([r.mechanism], r.durationMs / 1000);
+      if (r.failed) this.metrics.discoveryFailures.inc([name, r.mechanism]);
+    }
+    for (const err of found.discoveryErrors) {
+      this.logger.warn('discovery refresh failed; previous targets kept', { job: name, err });
+    }
+    const { built } = found;
     for (const err of built.errors) {
       this.logger.warn('target skipped', { job: name, err: err.message });
     }
@@ -492,11 +493,7 @@ export class LocalRunner {
     job.dropped = built.dropped;
     job.droppedCount = built.droppedCount;
     job.forcedError = built.targetLimitError;
-    job.problems = [
-      ...(built.targetLimitError === undefined ? [] : [built.targetLimitError]),
-      ...errors.map((e) => e.message),
-      ...built.errors.map((e) => e.message),
-    ];
+    job.problems = found.problems;
     this.applyTargets(job, built);
     this.scheduleRefresh(job);
   }

@@ -38,11 +38,12 @@ import {
   type DiscoveryMechanism,
   JobDiscovery,
 } from '../discovery/registry.js';
+import { discoverJobTargets } from '../engine/job-targets.js';
 import { endOfRunTimes, reconcileTargets } from '../engine/series-stream.js';
 import type { Labels } from '../model/labels.js';
 import type { ScrapeTask, TargetStore, TaskQueue } from '../ports.js';
 import { MAX_DELAY_SECONDS, windowFor } from '../schedule/plan.js';
-import { buildTargets, computeOffsetSeed } from '../targets/index.js';
+import { computeOffsetSeed } from '../targets/index.js';
 import type { Target } from '../targets/types.js';
 
 export const DISCOVERY_RUN_ERROR_CODES = {
@@ -211,15 +212,15 @@ export class DiscoveryRun {
 
     const jobs = this.options.config.scrapeConfigs;
     // Jobs refresh concurrently (each JobDiscovery never throws: failures come as errors).
-    const refreshes = await Promise.all(jobs.map((job) => this.jobState(job).discovery.refresh()));
+    const found = await Promise.all(
+      jobs.map((job) => discoverJobTargets(job, this.jobState(job).discovery, this.offsetSeed)),
+    );
     for (const [i, job] of jobs.entries()) {
       const state = this.jobState(job);
-      const refresh = refreshes[i]!;
-      for (const err of refresh.errors) errors.push(err.message);
-      if (refresh.errors.length === 0) state.clean = true;
-      else if (refresh.groups.length === 0 || !state.clean) holdRemovals.add(job.jobName);
-
-      const built = buildTargets(job, refresh.groups, { offsetSeed: this.offsetSeed });
+      const { built, clean, empty, discoveryErrors } = found[i]!;
+      for (const err of discoveryErrors) errors.push(err.message);
+      if (clean) state.clean = true;
+      else if (empty || !state.clean) holdRemovals.add(job.jobName);
       for (const err of built.errors) errors.push(`job ${job.jobName}: ${err.message}`);
       if (built.targetLimitError !== undefined) {
         // Reported here; enforced by the scraper, from the counts the dispatcher puts in tasks.
