@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimulation } from '../src/cli/simulate.js';
-import { createLogger } from '../src/local/logger.js';
+import { createLogger } from '../src/log/logger.js';
 // @ts-expect-error: plain ESM JavaScript helper without types
 import { startDiscardReceiver } from './lib/discard-receiver.mjs';
 

@@ -1,15 +1,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.js';
 import { LocalError } from '../local/errors.js';
+import { LocalRunner } from '../local/runner.js';
+import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
 import {
   createLogger,
   LOG_FORMATS,
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
-} from '../local/logger.js';
-import { LocalRunner } from '../local/runner.js';
-import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
+} from '../log/logger.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 import { loadCheckedConfig } from './load-config.js';

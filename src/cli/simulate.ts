@@ -27,7 +27,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ConfigError, parseDuration } from '../config/index.js';
-import { createLogger, type Logger } from '../local/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { readServerlessEnv } from '../serverless/env.js';
 import {
   handleDiscovery,

@@ -35,6 +35,7 @@ import {
   unsupportedDiscoveryWarnings,
 } from '../discovery/registry.js';
 import { createDispatcher as createHttpDispatcher } from '../http/client.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import { labelsKey } from '../model/labels.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import { type SlotEvent, SlotScheduler } from '../schedule/slot-scheduler.js';
@@ -57,7 +58,6 @@ import type { DroppedTarget, Target } from '../targets/types.js';
 import { configEqual } from './config-equal.js';
 import { ConsoleSink } from './console-sink.js';
 import { LocalError, LocalErrorCode } from './errors.js';
-import { type Logger, silentLogger } from './logger.js';
 import { createRemoteWriteSink } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
 import type { SampleSink, UnitMeta } from './sink.js';

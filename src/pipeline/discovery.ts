@@ -64,7 +64,7 @@ export class DiscoveryRunError extends Error {
   }
 }
 
-/** What the run logs through; `src/local/logger.ts`'s Logger satisfies it. */
+/** What the run logs through; `src/log/logger.ts`'s Logger satisfies it. */
 export interface DiscoveryLogger {
   info(msg: string, fields?: Readonly<Record<string, unknown>>): void;
   warn(msg: string, fields?: Readonly<Record<string, unknown>>): void;

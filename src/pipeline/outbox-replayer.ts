@@ -39,7 +39,7 @@ import {
   nextOutboxDelaySeconds,
   SqsOutboxError,
 } from '../aws/sqs-outbox.js';
-import { type Logger, silentLogger } from '../local/logger.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import type {
   DeadLetter,
   DeadLetterQueue,

@@ -49,7 +49,8 @@ import type { Dispatcher } from 'undici';
 import { nextOutboxDelaySeconds } from '../aws/sqs-outbox.js';
 import type { Config, HttpClientConfig } from '../config/types.js';
 import { createDispatcherSync } from '../http/client.js';
-import { type Logger, silentLogger } from '../local/logger.js';
+import { type Logger, silentLogger } from '../log/logger.js';
+import { redactTargetUrl } from '../log/redact.js';
 import type { Outbox, ScrapeStateStore, ScrapeTask, StoredScrapeState } from '../ports.js';
 import type { SampleUnit } from '../remotewrite/batch.js';
 import type { SendOptions } from '../remotewrite/send.js';
@@ -71,7 +72,6 @@ import {
   type TargetMemory,
   TargetMemoryCache,
 } from './scraper-memory.js';
-import { redactTargetUrl } from './self-metrics-log.js';
 
 export { SCRAPER_ERROR_CODES, ScraperError, type ScraperErrorCode } from './scraper-errors.js';
 

@@ -38,13 +38,7 @@ export {
   EMF_NAMESPACE,
   type EmfMetricName,
 } from './self-metrics-emf.js';
-export {
-  REDACTED_VALUE,
-  redactTargetUrl,
-  SAFE_QUERY_PARAMS,
-  type ScrapeLogFields,
-  scrapeLogFields,
-} from './self-metrics-log.js';
+export { type ScrapeLogFields, scrapeLogFields } from './self-metrics-log.js';
 
 export const SELF_METRICS_JOB = 'lambdascrape';
 export const SELF_METRICS_FUNCTIONS = ['discovery', 'dispatcher', 'scraper', 'outbox'] as const;

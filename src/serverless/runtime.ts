@@ -21,7 +21,7 @@ import { SqsDeadLetterQueue, SqsOutbox } from '../aws/sqs-outbox.js';
 import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../cli/load-config.js';
 import type { Config } from '../config/types.js';
-import { createLogger, type Logger } from '../local/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
 import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';

@@ -21,7 +21,7 @@
  *   one would arrive out of order. A failure is logged at warn and counted nowhere else.
  *   `flush` never throws.
  */
-import type { Logger } from '../local/logger.js';
+import type { Logger } from '../log/logger.js';
 import {
   SELF_METRICS_FUNCTIONS,
   SelfMetrics,

@@ -28,7 +28,7 @@ import {
 } from '../../src/aws/sqs-outbox.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
-import { createLogger, type LogFields, type Logger } from '../../src/local/logger.js';
+import { createLogger, type LogFields, type Logger } from '../../src/log/logger.js';
 import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
 import { ScrapeWorker } from '../../src/pipeline/scraper.js';
 import type { ParkedWrite } from '../../src/ports.js';

@@ -10,7 +10,7 @@ import {
   nextOutboxDelaySeconds,
   SqsOutboxError,
 } from '../../src/aws/sqs-outbox.js';
-import { createLogger, type LogFields } from '../../src/local/logger.js';
+import { createLogger, type LogFields } from '../../src/log/logger.js';
 import {
   DEFAULT_OUTBOX_MAX_AGE_MS,
   OutboxReplayError,

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { redactTargetUrl } from '../../src/log/redact.js';
 import type { DiscoverySummary } from '../../src/pipeline/discovery.js';
 import type { DispatchResult } from '../../src/pipeline/dispatcher.js';
 import type {
@@ -12,7 +13,6 @@ import {
   EMF_MAX_VALUES,
   EMF_METRICS,
   LATENESS_BUCKETS_SECONDS,
-  redactTargetUrl,
   SelfMetrics,
   SelfMetricsError,
   type SelfMetricsOptions,
