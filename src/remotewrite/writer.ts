@@ -21,7 +21,6 @@
  * sent at once), sample_age_limit, native histograms.
  */
 
-import { createSigV4Signer, SigV4Error } from '../aws/sigv4.js';
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
 import { compareUtf8 } from '../model/byte-order.js';
 import type { Label, Labels } from '../model/labels.js';
@@ -42,6 +41,7 @@ import {
 } from './encode.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
 import { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
+import { createSigV4Signer, SigV4Error } from './sigv4.js';
 import { snappyCompress } from './snappy.js';
 
 export interface RemoteWriterOptions extends RemoteWriteClientOptions {
