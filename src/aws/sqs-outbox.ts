@@ -17,8 +17,8 @@
  *   `SQS_OUTBOX_SEND_FAILED` with the SDK error as `cause` — the caller still holds the write.
  * - `decodeParkedWrite(body)` treats the body as untrusted: it returns a {@link ParkedWrite}
  *   byte-equal to the one parked, or throws `SQS_OUTBOX_MALFORMED`, never another exception.
- * - {@link nextOutboxDelaySeconds} is the replay backoff: 30 s doubling per attempt, capped at
- *   900 s (the SQS maximum delay).
+ * - When to replay and when to give up is not decided here: the backoff and expiry policy is
+ *   `src/pipeline/outbox-policy.ts`.
  *
  * {@link SqsDeadLetterQueue} is the {@link DeadLetterQueue} of the replayer
  * (`src/pipeline/outbox-replayer.ts`), normally the outbox queue's own redrive target. A letter's
@@ -44,13 +44,9 @@ import {
   delaySecondsProblem,
   escapeJsonForSqs,
   SQS_DEFAULT_MAX_MESSAGE_BYTES,
-  SQS_MAX_DELAY_SECONDS,
 } from './sqs-limits.js';
 
 export const OUTBOX_CODEC_VERSION = 1;
-
-/** First replay delay (attempts = 0). */
-export const OUTBOX_BASE_DELAY_SECONDS = 30;
 
 export const SQS_OUTBOX_ERROR_CODES = {
   invalidDelay: 'SQS_OUTBOX_INVALID_DELAY',
@@ -299,22 +295,6 @@ export function decodeParkedWrite(body: string): ParkedWrite {
   if (problem !== undefined)
     throw new SqsOutboxError('SQS_OUTBOX_MALFORMED', `outbox body: ${problem}`);
   return write;
-}
-
-/**
- * Delay before the next replay of a write replayed `attempts` times so far: 30 s · 2^attempts,
- * capped at 900 s (0 → 30, 1 → 60, 2 → 120, 3 → 240, 4 → 480, ≥ 5 → 900). A negative or
- * fractional count is treated as its floor, at least 0 (NaN as 0).
- */
-export function nextOutboxDelaySeconds(attempts: number): number {
-  const n = Number.isNaN(attempts) ? 0 : Math.max(0, Math.floor(attempts));
-  if (n >= 5) return SQS_MAX_DELAY_SECONDS;
-  return Math.min(SQS_MAX_DELAY_SECONDS, OUTBOX_BASE_DELAY_SECONDS * 2 ** n);
-}
-
-/** True when a parked write is older than `maxAgeMs` and goes to the dead-letter queue. */
-export function isParkedWriteExpired(write: ParkedWrite, nowMs: number, maxAgeMs: number): boolean {
-  return nowMs - write.firstParkedMs > maxAgeMs;
 }
 
 function writeProblem(w: ParkedWrite): string | undefined {

@@ -33,12 +33,7 @@
  * sender's `retryUntil`); the injected clock only judges a write's age, because
  * `firstParkedMs` was stamped on the scrape worker's clock.
  */
-import {
-  decodeParkedWrite,
-  isParkedWriteExpired,
-  nextOutboxDelaySeconds,
-  SqsOutboxError,
-} from '../aws/sqs-outbox.js';
+import { decodeParkedWrite, SqsOutboxError } from '../aws/sqs-outbox.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type {
   DeadLetter,
@@ -50,15 +45,11 @@ import type {
 import type { SendOptions } from '../remotewrite/send.js';
 import type { PreparedRequest, WriteResult } from '../remotewrite/writer.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
-
-/**
- * Default age after which a write that still fails is dead-lettered: 2 h. Older samples are of
- * little use to the backend: a Prometheus-style TSDB accepts in-order samples only within its
- * head block's window, roughly the last 2 h, and rejects older ones as out of bounds
- * (TESTING.md); Prometheus itself keeps about 2 h of WAL to resend after an outage, so a
- * receiver that was down longer than that loses data with Prometheus as well.
- */
-export const DEFAULT_OUTBOX_MAX_AGE_MS = 2 * 60 * 60 * 1000;
+import {
+  DEFAULT_OUTBOX_MAX_AGE_MS,
+  isParkedWriteExpired,
+  nextOutboxDelaySeconds,
+} from './outbox-policy.js';
 
 /**
  * Default longest time one replay keeps retrying. A backend that is down would otherwise hold

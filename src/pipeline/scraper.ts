@@ -46,7 +46,6 @@
  * dispatcher, created on first use. `close()` releases the dispatchers.
  */
 import type { Dispatcher } from 'undici';
-import { nextOutboxDelaySeconds } from '../aws/sqs-outbox.js';
 import type { Config, HttpClientConfig } from '../config/types.js';
 import { createDispatcherSync } from '../http/client.js';
 import { type Logger, silentLogger } from '../log/logger.js';
@@ -65,6 +64,7 @@ import {
 } from '../scrape/scrape.js';
 import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../scrape/state.js';
 import type { Target } from '../targets/types.js';
+import { nextOutboxDelaySeconds } from './outbox-policy.js';
 import { SCRAPER_ERROR_CODES, ScraperError } from './scraper-errors.js';
 import { ConcurrencyLimiter } from './scraper-limiter.js';
 import {

@@ -10,7 +10,7 @@
  */
 import { parseSecretFilesEnv, SECRET_FILES_ENV, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
-import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-replayer.js';
+import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
 import { DEFAULT_LEAD_MS } from '../schedule/plan.js';
 
 export const SERVERLESS_ENV_ERROR_CODES = {
@@ -33,7 +33,7 @@ export class ServerlessEnvError extends Error {
 export const DEFAULT_CONFIG_PATH = './prometheus.yml';
 export const DEFAULT_ENV_WINDOW_MS = 60_000;
 export const DEFAULT_ENV_MAX_TARGETS_PER_TASK = 50;
-/** Default of OUTBOX_MAX_AGE, ms: see `DEFAULT_OUTBOX_MAX_AGE_MS` (outbox-replayer.ts) for why. */
+/** Default of OUTBOX_MAX_AGE, ms: see `DEFAULT_OUTBOX_MAX_AGE_MS` (outbox-policy.ts) for why. */
 export const DEFAULT_ENV_OUTBOX_MAX_AGE_MS = DEFAULT_OUTBOX_MAX_AGE_MS;
 
 /** The variables that must be set (non-empty). */
