@@ -20,9 +20,8 @@
  *   once per occurrence.
  */
 import type { ScrapeTask } from '../ports.js';
-import { nextScrapeTime } from '../targets/offset.js';
+import { nextScrapeTime, phaseProblem, ScheduleError } from '../targets/offset.js';
 import type { Target } from '../targets/types.js';
-import { ScheduleError } from './slot-scheduler.js';
 
 /** SQS `DelaySeconds` upper bound (whole seconds). */
 export const MAX_DELAY_SECONDS = 900;
@@ -145,17 +144,8 @@ export function delaySecondsFor(slotMs: number, nowMs: number, leadMs = DEFAULT_
 }
 
 function checkPhase(target: Target): void {
-  const { intervalMs, offsetMs } = target;
-  if (!isWholeNumber(intervalMs) || intervalMs <= 0) {
-    throw new ScheduleError(
-      `target ${target.id}: interval must be a positive whole number of ms, got ${intervalMs}`,
-    );
-  }
-  if (!isWholeNumber(offsetMs) || offsetMs < 0 || offsetMs >= intervalMs) {
-    throw new ScheduleError(
-      `target ${target.id}: offset must be a whole number of ms in [0, ${intervalMs}), got ${offsetMs}`,
-    );
-  }
+  const problem = phaseProblem(target);
+  if (problem !== undefined) throw new ScheduleError(`target ${target.id}: ${problem}`);
 }
 
 function compareById(a: Target, b: Target): number {
