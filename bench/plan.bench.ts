@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { planShard, planWindow, shardOf, windowFor } from '../src/schedule/plan.js';
+import { planShard, planWindow, shardOf, windowFor } from '../src/pipeline/plan.js';
 import type { Target } from '../src/targets/types.js';
 
 const { values } = parseArgs({

@@ -78,7 +78,7 @@ export const DEFAULT_MAX_TARGETS_PER_TASK = 50;
 export const DEFAULT_OUTBOX_MAX_AGE = Duration.hours(2);
 /** What a scraper invocation needs beyond a job's scrape_timeout (see checkProps). */
 export const SCRAPER_TIMEOUT_HEADROOM_MS = 10_000;
-/** The dispatcher's lead (src/schedule/plan.ts DEFAULT_LEAD_MS). */
+/** The dispatcher's lead (src/pipeline/plan.ts DEFAULT_LEAD_MS). */
 export const DEFAULT_SCRAPE_LEAD = Duration.millis(1_500);
 
 /** Environment names the construct sets itself (the src/serverless/env.ts contract). */

@@ -37,9 +37,9 @@ import {
 } from '../discovery/registry.js';
 import type { Labels } from '../model/labels.js';
 import type { ScrapeTask, TargetStore, TaskQueue } from '../ports.js';
-import { MAX_DELAY_SECONDS, windowFor } from '../schedule/plan.js';
 import { buildTargets, computeOffsetSeed, nextScrapeTime } from '../targets/index.js';
 import type { Target } from '../targets/types.js';
+import { MAX_DELAY_SECONDS, windowFor } from './plan.js';
 
 export const DISCOVERY_RUN_ERROR_CODES = {
   /** The options are invalid (thrown by the constructor). */

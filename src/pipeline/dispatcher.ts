@@ -23,14 +23,8 @@
  *   shards plan disjoint sets of targets whose union is all targets (`planShard`).
  */
 import type { TargetStore, TaskQueue, WindowLedger } from '../ports.js';
-import {
-  type PlannedTask,
-  type PlanWindow,
-  planShard,
-  shardOf,
-  windowFor,
-} from '../schedule/plan.js';
 import type { Target } from '../targets/types.js';
+import { type PlannedTask, type PlanWindow, planShard, shardOf, windowFor } from './plan.js';
 
 export const DISPATCH_ERROR_CODES = {
   /** The options are invalid; nothing was claimed. */

@@ -55,7 +55,6 @@ import type { SampleUnit } from '../remotewrite/batch.js';
 import type { SendOptions } from '../remotewrite/send.js';
 import type { WriteResult } from '../remotewrite/writer.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
-import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from '../schedule/plan.js';
 import {
   endOfRunMarkers,
   prepareScrapeJob,
@@ -65,6 +64,7 @@ import {
 import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../scrape/state.js';
 import type { Target } from '../targets/types.js';
 import { nextOutboxDelaySeconds } from './outbox-policy.js';
+import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from './plan.js';
 import { SCRAPER_ERROR_CODES, ScraperError } from './scraper-errors.js';
 import { ConcurrencyLimiter } from './scraper-limiter.js';
 import {

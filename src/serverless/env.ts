@@ -11,7 +11,7 @@
 import { parseSecretFilesEnv, SECRET_FILES_ENV, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
 import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
-import { DEFAULT_LEAD_MS } from '../schedule/plan.js';
+import { DEFAULT_LEAD_MS } from '../pipeline/plan.js';
 
 export const SERVERLESS_ENV_ERROR_CODES = {
   /** Required variables are missing or empty, or values do not parse; see `problems`. */
