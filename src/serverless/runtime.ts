@@ -19,8 +19,9 @@ import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
 import { DynamoDbWindowLedger } from '../aws/dynamodb-window-ledger.js';
 import { SqsDeadLetterQueue, SqsOutbox } from '../aws/sqs-outbox.js';
 import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
-import { loadCheckedConfig } from '../cli/load-config.js';
+import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
+import { discoveryConfigErrors } from '../discovery/registry.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
 import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
@@ -112,7 +113,11 @@ export async function createRuntime(
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
   if (env.secretFiles.size > 0) await installSecretFiles(env, common, logger);
-  const config = await loadCheckedConfig(env.configPath, options.configEnv ?? process.env);
+  const config = await loadCheckedConfig(
+    env.configPath,
+    options.configEnv ?? process.env,
+    discoveryConfigErrors,
+  );
   const writers = createRemoteWriters(config);
   const dynamodb = new DynamoDBClient({
     ...common,
