@@ -1,7 +1,7 @@
 /**
  * The few things the serverless engine needs from the outside world (DESIGN.md "Layers"),
  * each a small interface. Their AWS adapters live in `src/aws/` (the only place that imports
- * `@aws-sdk/*` clients); in-process ones in `src/local/`.
+ * the AWS SDK, besides SigV4 signing and EC2 discovery); in-process ones in `src/local/`.
  */
 import type { ScrapeState } from './scrape/state.js';
 import type { Target } from './targets/types.js';

@@ -12,8 +12,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type AwsClientOptions,
+  createDynamoDbClient,
+  createSqsClient,
+  type DynamoDBClient,
+  type SQSClient,
+} from '../aws/clients.js';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
 import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
 import { DynamoDbWindowLedger } from '../aws/dynamodb-window-ledger.js';
@@ -88,10 +93,7 @@ export interface SelfMetricsRuntimeOptions {
 }
 
 /** What every AWS client of the runtime is built with (besides its endpoint). */
-interface ClientOptions {
-  readonly region?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-}
+type ClientOptions = Omit<AwsClientOptions, 'endpoint'>;
 
 /** The first half of the `instance` label outside Lambda (no AWS_LAMBDA_FUNCTION_NAME). */
 export const DEFAULT_INSTANCE_NAME = 'lambdascrape';
@@ -119,11 +121,11 @@ export async function createRuntime(
     discoveryConfigErrors,
   );
   const writers = createRemoteWriters(config);
-  const dynamodb = new DynamoDBClient({
+  const dynamodb = createDynamoDbClient({
     ...common,
     ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),
   });
-  const sqs = new SQSClient({
+  const sqs = createSqsClient({
     ...common,
     ...(env.sqsEndpoint === undefined ? {} : { endpoint: env.sqsEndpoint }),
   });
