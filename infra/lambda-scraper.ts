@@ -32,9 +32,10 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { formatDuration } from '../src/config/duration.js';
-import { type CheckedProps, checkProps, FUNCTION_ROLES } from './check-props.js';
+import { BUNDLE_EC2_ENV, FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
+import { type CheckedProps, checkProps } from './check-props.js';
 import type { BundleFile } from './config-files.js';
-import { type FunctionRole, ScraperMonitoring } from './dashboard.js';
+import { ScraperMonitoring } from './dashboard.js';
 import { accessFromConfig, type ConfigAccess } from './iam-from-config.js';
 import { BUNDLED_CONFIG_NAME, type ScraperConfig } from './scraper-config.js';
 
@@ -311,21 +312,21 @@ export class LambdaScraper extends Construct {
     const environment: Record<string, string> = {
       ...(props.environment ?? {}),
       NODE_OPTIONS: '--enable-source-maps',
-      LAMBDASCRAPE_CONFIG: `./${BUNDLED_CONFIG_NAME}`,
-      TARGETS_TABLE: this.targetsTable.tableName,
-      STATE_TABLE: this.stateTable.tableName,
-      SCRAPE_QUEUE_URL: this.scrapeQueue.queueUrl,
-      OUTBOX_QUEUE_URL: this.outboxQueue.queueUrl,
-      OUTBOX_DLQ_URL: this.outboxDeadLetterQueue.queueUrl,
-      DEPLOYMENT_ID: checked.deploymentId,
-      MAX_TARGETS_PER_TASK: String(checked.maxTargetsPerTask),
-      OUTBOX_MAX_AGE: formatDuration(checked.outboxMaxAgeMs),
-      SCRAPE_LEAD_MS: String(checked.scrapeLeadMs),
+      [LAMBDA_ENV.config]: `./${BUNDLED_CONFIG_NAME}`,
+      [LAMBDA_ENV.targetsTable]: this.targetsTable.tableName,
+      [LAMBDA_ENV.stateTable]: this.stateTable.tableName,
+      [LAMBDA_ENV.scrapeQueueUrl]: this.scrapeQueue.queueUrl,
+      [LAMBDA_ENV.outboxQueueUrl]: this.outboxQueue.queueUrl,
+      [LAMBDA_ENV.outboxDlqUrl]: this.outboxDeadLetterQueue.queueUrl,
+      [LAMBDA_ENV.deploymentId]: checked.deploymentId,
+      [LAMBDA_ENV.maxTargetsPerTask]: String(checked.maxTargetsPerTask),
+      [LAMBDA_ENV.outboxMaxAge]: formatDuration(checked.outboxMaxAgeMs),
+      [LAMBDA_ENV.scrapeLeadMs]: String(checked.scrapeLeadMs),
     };
     const secrets = Object.entries(props.secretFiles ?? {});
     if (secrets.length > 0) {
       // Only ARNs reach the template; the functions fetch the values at cold start.
-      environment.LAMBDASCRAPE_SECRET_FILES = Stack.of(this).toJsonString(
+      environment[LAMBDA_ENV.secretFiles] = Stack.of(this).toJsonString(
         Object.fromEntries(secrets.map(([path, secret]) => [path, secret.secretArn])),
       );
     }
@@ -389,7 +390,7 @@ export class LambdaScraper extends Construct {
         // Only discovery talks to EC2 (src/discovery/ec2 loads its client on the first
         // refresh); for the others the import folds away and their bundles leave it out.
         define: {
-          'process.env.LAMBDASCRAPE_BUNDLE_EC2': JSON.stringify(String(role === 'discovery')),
+          [`process.env.${BUNDLE_EC2_ENV}`]: JSON.stringify(String(role === 'discovery')),
         },
         logLevel: LogLevel.WARNING,
         commandHooks: {

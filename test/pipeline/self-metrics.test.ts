@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EMF_METRICS } from '../../src/contract.js';
 import { redactTargetUrl } from '../../src/log/redact.js';
 import type { DiscoverySummary } from '../../src/pipeline/discovery.js';
 import type { DispatchResult } from '../../src/pipeline/dispatcher.js';
@@ -11,7 +12,6 @@ import type {
 import { newTaskCounters } from '../../src/pipeline/scraper.js';
 import {
   EMF_MAX_VALUES,
-  EMF_METRICS,
   LATENESS_BUCKETS_SECONDS,
   SelfMetrics,
   SelfMetricsError,
