@@ -15,7 +15,7 @@ import {
   inlineSecretFields,
   planBundleFiles,
 } from './config-files.js';
-import type { LambdaScraperProps, QueueConsumerOptions } from './lambda-scraper.js';
+import type { LambdaScraperProps, QueueConsumerOptions } from './lambda-scraper-props.js';
 import { BUNDLED_CONFIG_NAME } from './scraper-config.js';
 
 /** Props that cannot work, caught before anything is built; one message lists all. */
