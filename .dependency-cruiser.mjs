@@ -20,7 +20,7 @@ const anyOf = (names) => `^(?:${names.map(unit).join('|')})`;
  * dragging in a driver, an AWS adapter or the command line.
  */
 const LAYERS = [
-  { name: 'L0 model, log', units: ['src/model', 'src/log'] },
+  { name: 'L0 model, log, contract', units: ['src/model', 'src/log', 'src/contract'] },
   { name: 'L1 config', units: ['src/config'] },
   { name: 'L2 http, relabel, exposition', units: ['src/http', 'src/relabel', 'src/exposition'] },
   {
@@ -47,6 +47,7 @@ const LAYERED = anyOf(LAYERS.flatMap((l) => l.units));
 const SDK_FREE = [
   'src/pipeline',
   'src/engine',
+  'src/contract',
   'src/scrape',
   'src/targets',
   'src/relabel',

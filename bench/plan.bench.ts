@@ -1,5 +1,5 @@
 /**
- * Dispatcher planning cost (DESIGN.md decisions 6, 7): `planWindow` over N synthetic targets
+ * Dispatcher planning cost (docs/design.md decisions 6, 7): `planWindow` over N synthetic targets
  * with mixed intervals (15 s / 30 s / 60 s / 120 s, a quarter each) and hashed-looking offsets,
  * for one 60 s window. Reports the median and worst time per plan, the tasks and slots
  * produced, the RSS once the fixture is built, the process's peak RSS, and the heap held by
@@ -10,7 +10,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { planShard, planWindow, shardOf, windowFor } from '../src/schedule/plan.js';
+import { planShard, planWindow, shardOf, windowFor } from '../src/pipeline/plan.js';
 import type { Target } from '../src/targets/types.js';
 
 const { values } = parseArgs({

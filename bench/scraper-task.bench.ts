@@ -1,5 +1,5 @@
 /**
- * One scraper invocation's cost (issue 5 figures): a task of 50 targets of 1,000 series each,
+ * One scraper invocation's cost: a task of 50 targets of 1,000 series each,
  * handled by the real `ScrapeWorker` (the code the scraper Lambda runs) with the real
  * DynamoDB state store against dynalite and real remote writers to a discarding receiver.
  *

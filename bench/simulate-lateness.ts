@@ -1,5 +1,5 @@
 /**
- * Scrape-start lateness under `lambdascrape simulate` (issue 5 figures): the whole serverless
+ * Scrape-start lateness under `lambdascrape simulate`: the whole serverless
  * path on one machine — dynalite, fauxqs, the four handlers on one runtime, on the real clock,
  * with one-minute windows and cron-aligned discovery/dispatch runs (src/cli/simulate.ts) —
  * against M small local targets at mixed intervals, remote-writing to a discarding receiver.
@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startSimulation } from '../src/cli/simulate.js';
-import { createLogger } from '../src/local/logger.js';
+import { createLogger } from '../src/log/logger.js';
 // @ts-expect-error: plain ESM JavaScript helper without types
 import { startDiscardReceiver } from './lib/discard-receiver.mjs';
 

@@ -1,5 +1,5 @@
 /**
- * Scrape-state store costs (DESIGN.md decision 4), against an in-process dynalite with the real
+ * Scrape-state store costs (docs/design.md decision 4), against an in-process dynalite with the real
  * `@aws-sdk/client-dynamodb`:
  *
  *   npx tsx bench/state-store.bench.ts

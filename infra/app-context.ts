@@ -31,7 +31,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Node } from 'constructs';
-import type { LambdaScraperProps } from './lambda-scraper.js';
+import type { LambdaScraperProps } from './lambda-scraper-props.js';
 import type { ScraperConfig } from './scraper-config.js';
 
 export const DEFAULT_STACK_NAME = 'LambdaScrape';

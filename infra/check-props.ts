@@ -8,14 +8,14 @@
 import { resolve } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
 import { formatDuration } from '../src/config/duration.js';
+import { FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
 import {
   type BundleFile,
   credentialFileRefs,
   inlineSecretFields,
   planBundleFiles,
 } from './config-files.js';
-import type { FunctionRole } from './dashboard.js';
-import type { LambdaScraperProps, QueueConsumerOptions } from './lambda-scraper.js';
+import type { LambdaScraperProps, QueueConsumerOptions } from './lambda-scraper-props.js';
 import { BUNDLED_CONFIG_NAME } from './scraper-config.js';
 
 /** Props that cannot work, caught before anything is built; one message lists all. */
@@ -26,13 +26,6 @@ export class LambdaScraperPropsError extends Error {
     super(`LambdaScraper: ${problems.join('; ')}`);
   }
 }
-
-export const FUNCTION_ROLES: readonly FunctionRole[] = [
-  'discovery',
-  'dispatcher',
-  'scraper',
-  'outbox',
-];
 
 /** One function's settings with the defaults applied. */
 export interface ResolvedFunctionOptions {
@@ -78,12 +71,28 @@ export const DEFAULT_MAX_TARGETS_PER_TASK = 50;
 export const DEFAULT_OUTBOX_MAX_AGE = Duration.hours(2);
 /** What a scraper invocation needs beyond a job's scrape_timeout (see checkProps). */
 export const SCRAPER_TIMEOUT_HEADROOM_MS = 10_000;
-/** The dispatcher's lead (src/schedule/plan.ts DEFAULT_LEAD_MS). */
+/** The dispatcher's lead (src/pipeline/plan.ts DEFAULT_LEAD_MS). */
 export const DEFAULT_SCRAPE_LEAD = Duration.millis(1_500);
 
-/** Environment names the construct sets itself (the src/serverless/env.ts contract). */
-const OWN_ENV =
-  /^(NODE_OPTIONS|LAMBDASCRAPE_CONFIG|LAMBDASCRAPE_SECRET_FILES|DEPLOYMENT_ID|TARGETS_TABLE|STATE_TABLE|SCRAPE_QUEUE_URL|OUTBOX_QUEUE_URL|OUTBOX_DLQ_URL|WINDOW_MS|MAX_TARGETS_PER_TASK|OUTBOX_MAX_AGE|SCRAPE_LEAD_MS)$/;
+/**
+ * Environment names the construct sets itself (src/contract.ts LAMBDA_ENV, read by
+ * src/serverless/env.ts), or reserves: WINDOW_MS must be the same for every function.
+ */
+const OWN_ENV: ReadonlySet<string> = new Set([
+  'NODE_OPTIONS',
+  LAMBDA_ENV.config,
+  LAMBDA_ENV.secretFiles,
+  LAMBDA_ENV.deploymentId,
+  LAMBDA_ENV.targetsTable,
+  LAMBDA_ENV.stateTable,
+  LAMBDA_ENV.scrapeQueueUrl,
+  LAMBDA_ENV.outboxQueueUrl,
+  LAMBDA_ENV.outboxDlqUrl,
+  LAMBDA_ENV.windowMs,
+  LAMBDA_ENV.maxTargetsPerTask,
+  LAMBDA_ENV.outboxMaxAge,
+  LAMBDA_ENV.scrapeLeadMs,
+]);
 
 export interface CheckedProps {
   readonly functions: Readonly<Record<FunctionRole, ResolvedFunctionOptions>>;
@@ -185,7 +194,7 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
     problems.push('deploymentId must be a literal string of 1–255 characters');
   }
   for (const key of Object.keys(props.environment ?? {})) {
-    if (OWN_ENV.test(key)) problems.push(`environment ${key} is set by the construct`);
+    if (OWN_ENV.has(key)) problems.push(`environment ${key} is set by the construct`);
   }
 
   // Secrets inline would be bundled in clear.

@@ -3,7 +3,7 @@
  * functions emit as CloudWatch Embedded Metric Format lines (namespace {@link METRIC_NAMESPACE},
  * one dimension `Deployment` = DEPLOYMENT_ID) plus the native SQS and Lambda metrics.
  *
- * Metric contract (emitted by src/, read here; the names are the contract):
+ * Metric contract (emitted by src/, read here; the names are defined in src/contract.ts):
  * counts per invocation (Sum is meaningful): Scrapes, ScrapesUp, ScrapeFailures, LateDropped,
  * RemoteWriteSamplesSent, RemoteWriteSamplesRejected, RemoteWriteRequestsParked,
  * RemoteWriteRequestsLost, OutboxReplayed, OutboxDeadLettered, DynamoDbReadUnits,
@@ -30,34 +30,23 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  EMF_DIMENSION,
+  EMF_METRIC,
+  EMF_METRIC_NAMES,
+  EMF_NAMESPACE,
+  type EmfMetricName,
+  type FunctionRole,
+} from '../src/contract.js';
 
-export const METRIC_NAMESPACE = 'LambdaScrape';
-export const DEPLOYMENT_DIMENSION = 'Deployment';
+/** The EMF namespace the functions write to (src/contract.ts). */
+export const METRIC_NAMESPACE = EMF_NAMESPACE;
+/** The one dimension of the EMF metrics: the deployment id (src/contract.ts). */
+export const DEPLOYMENT_DIMENSION = EMF_DIMENSION;
 
 /** The EMF metric names the functions emit (see the module comment). */
-export const SELF_METRICS = [
-  'Scrapes',
-  'ScrapesUp',
-  'ScrapeFailures',
-  'LateDropped',
-  'ScrapeLateness',
-  'ScrapeWait',
-  'RemoteWriteSamplesSent',
-  'RemoteWriteSamplesRejected',
-  'RemoteWriteRequestsParked',
-  'RemoteWriteRequestsLost',
-  'OutboxReplayed',
-  'OutboxDeadLettered',
-  'DynamoDbReadUnits',
-  'DynamoDbWriteUnits',
-  'SqsMessagesSent',
-  'TargetsPlanned',
-  'Targets',
-  'OutboxDepth',
-] as const;
-export type SelfMetricName = (typeof SELF_METRICS)[number];
-
-export type FunctionRole = 'discovery' | 'dispatcher' | 'scraper' | 'outbox';
+export const SELF_METRICS = EMF_METRIC_NAMES;
+export type SelfMetricName = EmfMetricName;
 
 export interface MonitoringProps {
   /** The `Deployment` dimension value (DEPLOYMENT_ID). */
@@ -105,12 +94,13 @@ export class ScraperMonitoring extends Construct {
 
     const shareUp = new MathExpression({
       expression: '100 * up / scrapes',
-      usingMetrics: { up: sum('ScrapesUp'), scrapes: sum('Scrapes') },
+      usingMetrics: { up: sum(EMF_METRIC.ScrapesUp), scrapes: sum(EMF_METRIC.Scrapes) },
       label: 'targets up (%)',
       period: ONE_MINUTE,
     });
-    const lateness = (stat: string) => self('ScrapeLateness', stat, { label: `lateness ${stat}` });
-    const wait = (stat: string) => self('ScrapeWait', stat, { label: `wait ${stat}` });
+    const lateness = (stat: string) =>
+      self(EMF_METRIC.ScrapeLateness, stat, { label: `lateness ${stat}` });
+    const wait = (stat: string) => self(EMF_METRIC.ScrapeWait, stat, { label: `wait ${stat}` });
     const fns = Object.entries(props.functions) as [FunctionRole, IFunction][];
     const queues: [string, IQueue][] = [
       ['scrape queue', props.scrapeQueue],
@@ -165,7 +155,7 @@ export class ScraperMonitoring extends Construct {
       'RemoteWriteFailing',
       new MathExpression({
         expression: 'FILL(parked, 0)',
-        usingMetrics: { parked: sum('RemoteWriteRequestsParked', FIVE_MINUTES) },
+        usingMetrics: { parked: sum(EMF_METRIC.RemoteWriteRequestsParked, FIVE_MINUTES) },
         label: 'remote-write requests parked',
         period: FIVE_MINUTES,
       }),
@@ -177,9 +167,9 @@ export class ScraperMonitoring extends Construct {
       new MathExpression({
         expression: 'FILL(lost, 0) + FILL(rejected, 0) + FILL(dead, 0)',
         usingMetrics: {
-          lost: sum('RemoteWriteRequestsLost', FIVE_MINUTES),
-          rejected: sum('RemoteWriteSamplesRejected', FIVE_MINUTES),
-          dead: sum('OutboxDeadLettered', FIVE_MINUTES),
+          lost: sum(EMF_METRIC.RemoteWriteRequestsLost, FIVE_MINUTES),
+          rejected: sum(EMF_METRIC.RemoteWriteSamplesRejected, FIVE_MINUTES),
+          dead: sum(EMF_METRIC.OutboxDeadLettered, FIVE_MINUTES),
         },
         label: 'requests lost + samples rejected + writes dead-lettered',
         period: FIVE_MINUTES,
@@ -189,7 +179,7 @@ export class ScraperMonitoring extends Construct {
     const latenessMs = (props.latenessThreshold ?? Duration.seconds(5)).toMilliseconds();
     alarm(
       'ScrapeLatenessHigh',
-      self('ScrapeLateness', 'p99', { period: FIVE_MINUTES }),
+      self(EMF_METRIC.ScrapeLateness, 'p99', { period: FIVE_MINUTES }),
       `p99 scrape-start lateness above ${latenessMs} ms for 15 minutes: tasks arrive late (throttling, cold starts, a slow dispatcher); late tasks are dropped.`,
       { threshold: latenessMs, periods: 3 },
     );
@@ -220,10 +210,10 @@ export class ScraperMonitoring extends Construct {
       new GraphWidget({
         title: 'Scrapes per minute',
         left: [
-          self('Scrapes', 'Sum', { label: 'scrapes' }),
-          self('ScrapesUp', 'Sum', { label: 'up' }),
-          self('ScrapeFailures', 'Sum', { label: 'failed' }),
-          self('LateDropped', 'Sum', { label: 'dropped as late' }),
+          self(EMF_METRIC.Scrapes, 'Sum', { label: 'scrapes' }),
+          self(EMF_METRIC.ScrapesUp, 'Sum', { label: 'up' }),
+          self(EMF_METRIC.ScrapeFailures, 'Sum', { label: 'failed' }),
+          self(EMF_METRIC.LateDropped, 'Sum', { label: 'dropped as late' }),
         ],
         ...wide,
       }),
@@ -244,13 +234,13 @@ export class ScraperMonitoring extends Construct {
       }),
       new GraphWidget({
         title: 'Remote write',
-        left: [self('RemoteWriteSamplesSent', 'Sum', { label: 'samples sent' })],
+        left: [self(EMF_METRIC.RemoteWriteSamplesSent, 'Sum', { label: 'samples sent' })],
         right: [
-          self('RemoteWriteSamplesRejected', 'Sum', { label: 'samples rejected' }),
-          self('RemoteWriteRequestsParked', 'Sum', { label: 'requests parked' }),
-          self('RemoteWriteRequestsLost', 'Sum', { label: 'requests lost' }),
-          self('OutboxReplayed', 'Sum', { label: 'outbox replayed' }),
-          self('OutboxDeadLettered', 'Sum', { label: 'outbox dead-lettered' }),
+          self(EMF_METRIC.RemoteWriteSamplesRejected, 'Sum', { label: 'samples rejected' }),
+          self(EMF_METRIC.RemoteWriteRequestsParked, 'Sum', { label: 'requests parked' }),
+          self(EMF_METRIC.RemoteWriteRequestsLost, 'Sum', { label: 'requests lost' }),
+          self(EMF_METRIC.OutboxReplayed, 'Sum', { label: 'outbox replayed' }),
+          self(EMF_METRIC.OutboxDeadLettered, 'Sum', { label: 'outbox dead-lettered' }),
         ],
         ...wide,
       }),
@@ -266,7 +256,7 @@ export class ScraperMonitoring extends Construct {
               label,
             }),
           ),
-          self('OutboxDepth', 'Maximum', { label: 'outbox depth (dispatcher)' }),
+          self(EMF_METRIC.OutboxDepth, 'Maximum', { label: 'outbox depth (dispatcher)' }),
         ],
         right: [
           props.scrapeQueue.metricApproximateAgeOfOldestMessage({
@@ -280,13 +270,13 @@ export class ScraperMonitoring extends Construct {
       new GraphWidget({
         title: 'Targets and planning',
         left: [
-          self('Targets', 'Maximum', { label: 'targets' }),
-          self('TargetsPlanned', 'Sum', { label: 'planned per minute' }),
+          self(EMF_METRIC.Targets, 'Maximum', { label: 'targets' }),
+          self(EMF_METRIC.TargetsPlanned, 'Sum', { label: 'planned per minute' }),
         ],
         right: [
-          self('SqsMessagesSent', 'Sum', { label: 'SQS messages sent' }),
-          self('DynamoDbReadUnits', 'Sum', { label: 'DynamoDB RCU' }),
-          self('DynamoDbWriteUnits', 'Sum', { label: 'DynamoDB WCU' }),
+          self(EMF_METRIC.SqsMessagesSent, 'Sum', { label: 'SQS messages sent' }),
+          self(EMF_METRIC.DynamoDbReadUnits, 'Sum', { label: 'DynamoDB RCU' }),
+          self(EMF_METRIC.DynamoDbWriteUnits, 'Sum', { label: 'DynamoDB WCU' }),
         ],
         ...wide,
       }),

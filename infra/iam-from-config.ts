@@ -2,7 +2,8 @@
  * What AWS access a prometheus.yml needs, derived from the config alone (no CDK here), so the
  * construct grants exactly that (least privilege) and tests can check the derivation directly.
  *
- * Credentials follow the code that uses them (src/aws/sigv4.ts, src/discovery/ec2/discoverer.ts):
+ * Credentials follow the code that uses them (src/remotewrite/sigv4.ts,
+ * src/discovery/ec2/discoverer.ts):
  * - no `access_key`, no `profile`, no `role_arn`: the function's own role signs, so the role
  *   needs the service permission itself (`ec2:Describe*`, `aps:RemoteWrite`);
  * - `role_arn`: the function's role only assumes that role (`sts:AssumeRole` on exactly it);
@@ -11,10 +12,10 @@
  *   construct refuses inline keys unless told otherwise, see config-files.ts).
  */
 
-import { DEFAULT_SIGV4_SERVICE } from '../src/aws/sigv4.js';
 import type { Config } from '../src/config/types.js';
 import { ec2Mechanism } from '../src/discovery/ec2/index.js';
 import { validMechanismConfigs } from '../src/discovery/registry.js';
+import { DEFAULT_SIGV4_SERVICE } from '../src/remotewrite/sigv4.js';
 
 /** An Amazon Managed Service for Prometheus workspace a remote write signs for. */
 export interface ApsWorkspace {

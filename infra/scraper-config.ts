@@ -13,10 +13,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { loadCheckedConfig } from '../src/cli/load-config.js';
 import { ConfigError, loadConfig } from '../src/config/index.js';
+import { loadCheckedConfig } from '../src/config/load-file.js';
 import type { Config } from '../src/config/types.js';
-import { unsupportedDiscoveryWarnings } from '../src/discovery/registry.js';
+import { discoveryConfigErrors, unsupportedDiscoveryWarnings } from '../src/discovery/registry.js';
 
 /** Where the config lives inside each function (Lambda's task root + the bundled name). */
 export const LAMBDA_TASK_ROOT = '/var/task';
@@ -79,7 +79,7 @@ export async function loadScraperConfig(
   const env = options.env ?? process.env;
   let config: Config;
   try {
-    config = await loadCheckedConfig(path, env);
+    config = await loadCheckedConfig(path, env, discoveryConfigErrors);
   } catch (err) {
     if (err instanceof ConfigError)
       throw new ScraperConfigError(path, [err.message], { cause: err });

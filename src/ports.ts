@@ -1,7 +1,7 @@
 /**
- * The few things the serverless engine needs from the outside world (DESIGN.md "Layers"),
+ * The few things the serverless engine needs from the outside world (docs/design.md "Layers"),
  * each a small interface. Their AWS adapters live in `src/aws/` (the only place that imports
- * `@aws-sdk/*` clients); in-process ones in `src/local/`.
+ * the AWS SDK, besides SigV4 signing and EC2 discovery); in-process ones in `src/local/`.
  */
 import type { ScrapeState } from './scrape/state.js';
 import type { Target } from './targets/types.js';
@@ -115,7 +115,7 @@ export interface Outbox {
 }
 
 /**
- * Why the outbox replayer gave a write up (DESIGN.md decision 5: kept for inspection, never
+ * Why the outbox replayer gave a write up (docs/design.md decision 5: kept for inspection, never
  * dropped silently):
  * - `expired`: still failing with a retryable error after the maximum age;
  * - `rejected`: the backend refused it for good (4xx, §11.3);

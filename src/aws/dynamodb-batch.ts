@@ -1,6 +1,6 @@
 /**
  * BatchGetItem / BatchWriteItem over any number of keys, as the DynamoDB adapters need them
- * (DESIGN.md "Layers": `aws/` adapters of the ports).
+ * (docs/design.md "Layers": `aws/` adapters of the ports).
  *
  * Contracts:
  * - Requests are split at DynamoDB's limits: 100 keys per BatchGetItem, 25 requests per

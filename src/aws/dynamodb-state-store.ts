@@ -1,6 +1,6 @@
 /**
  * {@link ScrapeStateStore} on DynamoDB: the previous-series state of each target between
- * Lambda invocations (§8), in the "scrape state" table (DESIGN.md decision 4: state that costs
+ * Lambda invocations (§8), in the "scrape state" table (docs/design.md decision 4: state that costs
  * nothing when nothing changes).
  *
  * Table (CDK): partition key `pk` (S), sort key `sk` (S), on-demand. Shared with
@@ -30,7 +30,7 @@
  *
  * Writes (no transactions: dynalite lacks them and they would double the write cost); the head
  * is the only commit point, readers follow it:
- * 1. digest equal to `expected.digest` → `unchanged`, no request at all (DESIGN.md decision 4);
+ * 1. digest equal to `expected.digest` → `unchanged`, no request at all (docs/design.md decision 4);
  * 2. delta: if this store knows the base of `expected` (it returned that StoredScrapeState
  *    from getMany, or wrote that ScrapeState object with put) and the new cumulative delta
  *    against the base is ≤ `compactRatio` × base size (and ≤ half a chunk), only the head is

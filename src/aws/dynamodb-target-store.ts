@@ -1,6 +1,6 @@
 /**
  * {@link TargetStore} on DynamoDB: the discovered, relabeled targets of every job, table
- * "targets" (DESIGN.md "Architecture": two tables, targets and scrape state).
+ * "targets" (docs/design.md "Architecture": two tables, targets and scrape state).
  *
  * Table (CDK): partition key `pk` (S) = target id, no sort key, on-demand. One item per target:
  * `f` (N) format = 1, `job` (S), `url` (S), `labels` / `publicLabels` / `discoveredLabels` (S:

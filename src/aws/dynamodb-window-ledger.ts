@@ -2,7 +2,7 @@
  * {@link WindowLedger} on DynamoDB: one conditional PutItem per planned window, so a duplicated
  * or late schedule invocation never plans the same window twice.
  *
- * Table: the "scrape state" table (DESIGN.md "Architecture" allows two tables, and the claims
+ * Table: the "scrape state" table (docs/design.md "Architecture" allows two tables, and the claims
  * are tiny and short-lived), partition key `pk` (S), sort key `sk` (S). A claim is the item
  * `pk = "w#<shard>#<windowStartMs>"`, `sk = "w"` (target ids are 16 hex digits, so no clash
  * with state items), with `expiresAt` (N, epoch seconds) = windowStart + ttlSeconds. The CDK

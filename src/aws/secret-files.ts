@@ -5,8 +5,10 @@
  * Secrets Manager client; `secrets-manager.ts` fetches the secrets.
  */
 
+import { LAMBDA_ENV } from '../contract.js';
+
 /** The environment variable holding the path → secret mapping (JSON object). */
-export const SECRET_FILES_ENV = 'LAMBDASCRAPE_SECRET_FILES';
+export const SECRET_FILES_ENV = LAMBDA_ENV.secretFiles;
 
 export const SECRET_FILES_ERROR_CODES = {
   /**

@@ -1,7 +1,7 @@
 /**
  * Limits of Amazon SQS that the queue adapters enforce themselves, so that a bad value fails
  * here with our error and not as an opaque service error (or, against fauxqs, not at all:
- * fauxqs accepts DelaySeconds above 900, see TESTING.md).
+ * fauxqs accepts DelaySeconds above 900, see docs/testing.md).
  *
  * Sources: SQS API reference, SendMessage / SendMessageBatch ("DelaySeconds: 0 to 900";
  * "The maximum allowed individual message size and the maximum total payload size (the sum of
@@ -10,7 +10,7 @@
  * queue created with the old default works too).
  */
 
-/** Largest DelaySeconds SQS accepts (15 minutes). DESIGN.md decision 3. */
+/** Largest DelaySeconds SQS accepts (15 minutes). docs/design.md decision 3. */
 export const SQS_MAX_DELAY_SECONDS = 900;
 
 /** Default bound for one message body, in UTF-8 bytes (SQS counts the body's bytes). */

@@ -1,24 +1,23 @@
 /**
  * {@link Outbox} on Amazon SQS: remote writes that could not be delivered yet are parked on the
  * "outbox" queue and replayed with backoff until accepted or expired to its dead-letter queue
- * (DESIGN.md decision 5, "Nothing lost silently").
+ * (docs/design.md decision 5, "Nothing lost silently").
  *
- * Message body, version 1, one JSON object:
- * `{"v":1,"rw":<remote_write name>,"n":<samples>,"a":<attempts>,"f":<firstParkedMs>,"b":<base64>}`
- * where `b` is the snappy-compressed WriteRequest exactly as it would be sent (binary, hence
- * base64: 4/3 of its size plus about 80 bytes of envelope).
+ * Message body: the outbox message of `src/pipeline/outbox-message.ts` (one JSON object, the
+ * snappy-compressed WriteRequest in base64), with the characters SQS refuses escaped.
  *
  * Contracts:
  * - `park` validates before sending: DelaySeconds a whole number 0–900 (`SQS_OUTBOX_INVALID_DELAY`;
- *   fauxqs would accept more, TESTING.md), the write's fields (`SQS_OUTBOX_INVALID_WRITE`), and
+ *   fauxqs would accept more, docs/testing.md), the write's fields (`SQS_OUTBOX_INVALID_WRITE`), and
  *   the body against `maxMessageBytes` (`SQS_OUTBOX_TOO_LARGE`: a snappy body cannot be split
  *   here; the remote-write sender's batching, max_samples_per_send §11, keeps requests far
  *   smaller). One SendMessage per park; a failed request (after the SDK's own retries) is
  *   `SQS_OUTBOX_SEND_FAILED` with the SDK error as `cause` — the caller still holds the write.
- * - `decodeParkedWrite(body)` treats the body as untrusted: it returns a {@link ParkedWrite}
- *   byte-equal to the one parked, or throws `SQS_OUTBOX_MALFORMED`, never another exception.
- * - {@link nextOutboxDelaySeconds} is the replay backoff: 30 s doubling per attempt, capped at
- *   900 s (the SQS maximum delay).
+ * - Decoding a body (`decodeParkedWrite`, re-exported from the outbox message module) treats
+ *   it as untrusted: a {@link ParkedWrite} byte-equal to the one parked, or
+ *   `OUTBOX_MESSAGE_MALFORMED`, never another exception.
+ * - When to replay and when to give up is not decided here: the backoff and expiry policy is
+ *   `src/pipeline/outbox-policy.ts`.
  *
  * {@link SqsDeadLetterQueue} is the {@link DeadLetterQueue} of the replayer
  * (`src/pipeline/outbox-replayer.ts`), normally the outbox queue's own redrive target. A letter's
@@ -32,6 +31,7 @@
  */
 
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { encodeOutboxMessage, OutboxMessageError } from '../pipeline/outbox-message.js';
 import type {
   DeadLetter,
   DeadLetterQueue,
@@ -44,20 +44,15 @@ import {
   delaySecondsProblem,
   escapeJsonForSqs,
   SQS_DEFAULT_MAX_MESSAGE_BYTES,
-  SQS_MAX_DELAY_SECONDS,
 } from './sqs-limits.js';
 
-export const OUTBOX_CODEC_VERSION = 1;
-
-/** First replay delay (attempts = 0). */
-export const OUTBOX_BASE_DELAY_SECONDS = 30;
+export { decodeParkedWrite } from '../pipeline/outbox-message.js';
 
 export const SQS_OUTBOX_ERROR_CODES = {
   invalidDelay: 'SQS_OUTBOX_INVALID_DELAY',
   invalidWrite: 'SQS_OUTBOX_INVALID_WRITE',
   tooLarge: 'SQS_OUTBOX_TOO_LARGE',
   sendFailed: 'SQS_OUTBOX_SEND_FAILED',
-  malformed: 'SQS_OUTBOX_MALFORMED',
   deadLetterFailed: 'SQS_OUTBOX_DEAD_LETTER_FAILED',
 } as const;
 export type SqsOutboxErrorCode =
@@ -247,87 +242,15 @@ function fitDetail(detail: string, maxBytes: number): string {
   return end === 0 ? '' : `${text.slice(0, end)}…`;
 }
 
-/** The message body of a parked write (format above). Throws `SQS_OUTBOX_INVALID_WRITE`. */
-export function encodeParkedWrite(write: ParkedWrite): string {
-  const problem = writeProblem(write);
-  if (problem !== undefined) throw new SqsOutboxError('SQS_OUTBOX_INVALID_WRITE', problem);
-  const json = JSON.stringify({
-    v: OUTBOX_CODEC_VERSION,
-    rw: write.remoteWrite,
-    n: write.samples,
-    a: write.attempts,
-    f: write.firstParkedMs,
-    b: Buffer.from(write.body.buffer, write.body.byteOffset, write.body.byteLength).toString(
-      'base64',
-    ),
-  });
-  return escapeJsonForSqs(json);
-}
-
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
-/** Decodes an outbox message body. Throws {@link SqsOutboxError} `SQS_OUTBOX_MALFORMED` only. */
-export function decodeParkedWrite(body: string): ParkedWrite {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch (err) {
-    throw new SqsOutboxError('SQS_OUTBOX_MALFORMED', 'outbox body is not JSON', { cause: err });
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new SqsOutboxError('SQS_OUTBOX_MALFORMED', 'outbox body is not a JSON object');
-  }
-  const r = raw as Record<string, unknown>;
-  if (r.v !== OUTBOX_CODEC_VERSION) {
-    throw new SqsOutboxError(
-      'SQS_OUTBOX_MALFORMED',
-      `outbox body version ${JSON.stringify(r.v)} is not ${OUTBOX_CODEC_VERSION}`,
-    );
-  }
-  if (typeof r.b !== 'string' || !BASE64.test(r.b)) {
-    throw new SqsOutboxError('SQS_OUTBOX_MALFORMED', 'outbox body: b is not base64');
-  }
-  const buf = Buffer.from(r.b, 'base64');
-  const write = {
-    remoteWrite: r.rw,
-    body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
-    samples: r.n,
-    attempts: r.a,
-    firstParkedMs: r.f,
-  } as ParkedWrite;
-  const problem = writeProblem(write);
-  if (problem !== undefined)
-    throw new SqsOutboxError('SQS_OUTBOX_MALFORMED', `outbox body: ${problem}`);
-  return write;
-}
-
 /**
- * Delay before the next replay of a write replayed `attempts` times so far: 30 s · 2^attempts,
- * capped at 900 s (0 → 30, 1 → 60, 2 → 120, 3 → 240, 4 → 480, ≥ 5 → 900). A negative or
- * fractional count is treated as its floor, at least 0 (NaN as 0).
+ * The SQS message body of a parked write: the outbox message (`src/pipeline/outbox-message.ts`)
+ * with the characters SQS refuses escaped. Throws `SQS_OUTBOX_INVALID_WRITE`.
  */
-export function nextOutboxDelaySeconds(attempts: number): number {
-  const n = Number.isNaN(attempts) ? 0 : Math.max(0, Math.floor(attempts));
-  if (n >= 5) return SQS_MAX_DELAY_SECONDS;
-  return Math.min(SQS_MAX_DELAY_SECONDS, OUTBOX_BASE_DELAY_SECONDS * 2 ** n);
-}
-
-/** True when a parked write is older than `maxAgeMs` and goes to the dead-letter queue. */
-export function isParkedWriteExpired(write: ParkedWrite, nowMs: number, maxAgeMs: number): boolean {
-  return nowMs - write.firstParkedMs > maxAgeMs;
-}
-
-function writeProblem(w: ParkedWrite): string | undefined {
-  if (typeof w.remoteWrite !== 'string' || w.remoteWrite === '') return 'remoteWrite is empty';
-  if (!(w.body instanceof Uint8Array)) return 'body is not bytes';
-  for (const [what, v] of [
-    ['samples', w.samples],
-    ['attempts', w.attempts],
-    ['firstParkedMs', w.firstParkedMs],
-  ] as const) {
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      return `${what} must be a non-negative integer, got ${JSON.stringify(v)}`;
-    }
+export function encodeParkedWrite(write: ParkedWrite): string {
+  try {
+    return escapeJsonForSqs(encodeOutboxMessage(write));
+  } catch (err) {
+    if (!(err instanceof OutboxMessageError)) throw err;
+    throw new SqsOutboxError('SQS_OUTBOX_INVALID_WRITE', err.message);
   }
-  return undefined;
 }

@@ -1,12 +1,12 @@
 /**
- * How many messages a queue holds, for the self-metrics' outbox depth (issue 5, item 4): one
+ * How many messages a queue holds, for the self-metrics' outbox depth: one
  * `GetQueueAttributes` request (IAM: `sqs:GetQueueAttributes` on that queue).
  *
  * Depth = ApproximateNumberOfMessages (visible) + ApproximateNumberOfMessagesDelayed +
  * ApproximateNumberOfMessagesNotVisible (in flight). All three, not the visible count alone: a
- * parked write waits with a DelaySeconds of 30–900 s (`nextOutboxDelaySeconds`), so most of
- * an outbox's backlog is delayed, and a write being replayed is in flight; both are writes
- * not yet delivered. The three are approximate (SQS API reference, GetQueueAttributes) and
+ * parked write waits with a DelaySeconds of 30–900 s (`nextOutboxDelaySeconds` in
+ * src/pipeline/outbox-policy.ts), so most of an outbox's backlog is delayed, and a write being
+ * replayed is in flight; both are writes not yet delivered. The three are approximate (SQS API reference, GetQueueAttributes) and
  * lag by up to a minute, which a gauge sampled once a minute tolerates.
  *
  * {@link readQueueDepth} throws {@link SqsQueueDepthError} `SQS_QUEUE_DEPTH_FAILED` with the SDK

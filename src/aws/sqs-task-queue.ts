@@ -1,11 +1,11 @@
 /**
- * {@link TaskQueue} on Amazon SQS: the dispatcher's SendMessageBatch with DelaySeconds (DESIGN.md
+ * {@link TaskQueue} on Amazon SQS: the dispatcher's SendMessageBatch with DelaySeconds (docs/design.md
  * "The flow", decisions 3 and 6).
  *
  * Contracts:
  * - Every delay is checked before anything is sent: a whole number 0–900, else
  *   `SQS_INVALID_DELAY` and nothing is sent (SQS rejects other values; fauxqs does not, see
- *   TESTING.md, so the check is ours).
+ *   docs/testing.md, so the check is ours).
  * - Bodies come from `task-codec.ts`. A scrape task whose body exceeds `maxMessageBytes` is split
  *   into several tasks of the same slot and delay (`splitScrapeTask`, counted in `tasksSplit`);
  *   a retire task, or a single target, that cannot fit is `SQS_MESSAGE_TOO_LARGE` (nothing sent).

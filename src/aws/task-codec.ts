@@ -1,5 +1,5 @@
 /**
- * The body of a scrape-queue message: a {@link ScrapeTask} as compact JSON (DESIGN.md "The
+ * The body of a scrape-queue message: a {@link ScrapeTask} as compact JSON (docs/design.md "The
  * flow": dispatcher → SQS → scraper; decision 6, "SQS messages carry many targets each").
  *
  * Wire format, version 1 (`v`), one JSON object:
@@ -27,7 +27,7 @@
  * - `decodeTask(encodeTask(t))` deep-equals `t` for every task whose label sets keep the
  *   `Labels` contract (sorted by name, no duplicate names, no empty values — model/labels.ts);
  *   `encodeTask` refuses a task that breaks it (`TASK_INVALID`) rather than altering it.
- * - `decodeTask` treats its input as untrusted (DESIGN.md decision 9): anything but a well-formed
+ * - `decodeTask` treats its input as untrusted (docs/design.md decision 9): anything but a well-formed
  *   version-1 body is a {@link TaskCodecError} (`TASK_MALFORMED`, `TASK_UNSUPPORTED_VERSION`),
  *   never another exception, and the work it does is linear in the body's length, which is
  *   bounded by {@link MAX_DECODE_BYTES}.

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.js';
-import { unsupportedDiscoveryWarnings } from '../discovery/registry.js';
+import { loadCheckedConfig } from '../config/load-file.js';
+import { discoveryConfigErrors, unsupportedDiscoveryWarnings } from '../discovery/registry.js';
 import { createParser, formatSampleLine, selectFormat } from '../exposition/index.js';
 import { EntryKind } from '../exposition/types.js';
 import { type CliIo, UsageError } from './io.js';
-import { loadCheckedConfig } from './load-config.js';
 
 /** `check config FILE...`: exit 0 when every file is valid, 1 with the errors otherwise. */
 export async function checkConfigCommand(args: readonly string[], io: CliIo): Promise<number> {
@@ -14,7 +14,7 @@ export async function checkConfigCommand(args: readonly string[], io: CliIo): Pr
   for (const file of positionals) {
     io.stdout(`Checking ${file}\n`);
     try {
-      const config = await loadCheckedConfig(file, io.env);
+      const config = await loadCheckedConfig(file, io.env, discoveryConfigErrors);
       io.stdout(
         `  SUCCESS: ${file} is valid prometheus config file syntax (${config.scrapeConfigs.length} scrape configs, ${config.remoteWrite.length} remote writes)\n`,
       );

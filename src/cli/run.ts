@@ -1,18 +1,19 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.js';
+import { loadCheckedConfig } from '../config/load-file.js';
+import { discoveryConfigErrors } from '../discovery/registry.js';
 import { LocalError } from '../local/errors.js';
+import { LocalRunner } from '../local/runner.js';
+import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
 import {
   createLogger,
   LOG_FORMATS,
   LOG_LEVELS,
   type LogFormat,
   type LogLevel,
-} from '../local/logger.js';
-import { LocalRunner } from '../local/runner.js';
-import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
+} from '../log/logger.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
-import { loadCheckedConfig } from './load-config.js';
 
 /** The process signals the command listens to; injectable so tests need no real signals. */
 export interface SignalSource {
@@ -72,7 +73,7 @@ export async function runCommand(
     format: format as LogFormat,
     write: io.stderr,
   });
-  const load = () => loadCheckedConfig(path, io.env);
+  const load = () => loadCheckedConfig(path, io.env, discoveryConfigErrors);
   let config: Awaited<ReturnType<typeof load>>;
   try {
     config = await load();

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { loadCheckedConfig } from '../config/load-file.js';
+import { discoveryConfigErrors } from '../discovery/registry.js';
 import { formatSampleLine } from '../exposition/index.js';
 import { createDispatcher } from '../http/client.js';
 import { getLabel } from '../model/labels.js';
@@ -7,7 +9,6 @@ import { EMPTY_SCRAPE_STATE } from '../scrape/state.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 import { resolveTargets } from './job-targets.js';
-import { loadCheckedConfig } from './load-config.js';
 
 /**
  * `scrape --config FILE --job JOB [--target ADDRESS]`: scrapes the job's targets (or the one
@@ -25,7 +26,7 @@ export async function scrapeCommand(args: readonly string[], io: CliIo): Promise
   });
   if (values.config === undefined) throw new UsageError('scrape needs --config FILE');
   if (values.job === undefined) throw new UsageError('scrape needs --job JOB');
-  const config = await loadCheckedConfig(values.config, io.env);
+  const config = await loadCheckedConfig(values.config, io.env, discoveryConfigErrors);
   const [resolved] = await resolveTargets(config, values.job, discoveryDepsFromEnv(io.env));
   if (resolved === undefined) {
     io.stderr(`error: no scrape config with job_name "${values.job}"\n`);

@@ -19,15 +19,11 @@
  * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  DeleteMessageBatchCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { createDynamoDbClient } from '../aws/clients.js';
+import { createTable } from '../aws/dynamodb-tables.js';
+import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sqs-receive.js';
 import { ConfigError, parseDuration } from '../config/index.js';
-import { createLogger, type Logger } from '../local/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { readServerlessEnv } from '../serverless/env.js';
 import {
   handleDiscovery,
@@ -120,7 +116,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     started.push(dynamo);
     const sqs = await startSqs();
     started.push(sqs);
-    const bootstrap = new DynamoDBClient({ ...LOCAL, endpoint: dynamo.endpoint });
+    const bootstrap = createDynamoDbClient({ ...LOCAL, endpoint: dynamo.endpoint });
     try {
       await createTable(bootstrap, 'targets', ['pk']);
       await createTable(bootstrap, 'state', ['pk', 'sk']);
@@ -206,17 +202,13 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   /** Long polls one queue, like Lambda's SQS poller, handing each receive to `queue.handle`. */
   const poll = async (queue: QueueFunction): Promise<void> => {
     while (!stopped) {
-      let messages: Message[];
+      let messages: ReceivedMessage[];
       try {
-        const r = await first.sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queue.url,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: pollWaitSeconds,
-          }),
-          { abortSignal: abort.signal },
-        );
-        messages = r.Messages ?? [];
+        messages = await receiveMessages(first.sqs, queue.url, {
+          maxMessages: 10,
+          waitSeconds: pollWaitSeconds,
+          abortSignal: abort.signal,
+        });
       } catch (err) {
         if (stopped) return;
         log.error(`receiving from the ${queue.name} queue failed`, { err });
@@ -296,55 +288,21 @@ interface QueueFunction {
 async function invoke(
   rt: ServerlessRuntime,
   queue: QueueFunction,
-  messages: readonly Message[],
+  messages: readonly ReceivedMessage[],
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const records = messages.map((m) => ({ messageId: m.MessageId ?? '', body: m.Body ?? '' }));
+  const records = messages.map((m) => ({ messageId: m.messageId, body: m.body }));
   const response = await queue.handle(
     { Records: records },
     { getRemainingTimeInMillis: () => deadline - Date.now() },
   );
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-  const done = messages.filter((m) => !failed.has(m.MessageId ?? ''));
+  const done = messages.filter((m) => !failed.has(m.messageId));
   if (done.length === 0) return;
   await deleteMessages(rt.sqs, queue.url, done).catch((err: unknown) =>
     rt.logger.error(`deleting ${queue.name} messages failed (they will be delivered again)`, {
       err,
-    }),
-  );
-}
-
-async function deleteMessages(
-  sqs: SQSClient,
-  queueUrl: string,
-  messages: readonly Message[],
-): Promise<void> {
-  const r = await sqs.send(
-    new DeleteMessageBatchCommand({
-      QueueUrl: queueUrl,
-      Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })),
-    }),
-  );
-  if ((r.Failed ?? []).length > 0) {
-    throw new Error(`${r.Failed?.length} of ${messages.length} deletes failed`);
-  }
-}
-
-async function createTable(
-  client: DynamoDBClient,
-  name: string,
-  keys: readonly string[],
-): Promise<void> {
-  await client.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: keys.map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
-      KeySchema: keys.map((AttributeName, i) => ({
-        AttributeName,
-        KeyType: i === 0 ? 'HASH' : 'RANGE',
-      })),
     }),
   );
 }

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
+import { loadCheckedConfig } from '../config/load-file.js';
+import { discoveryConfigErrors } from '../discovery/registry.js';
 import { formatSeries, labelsToRecord } from '../model/labels.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 import { resolveTargets } from './job-targets.js';
-import { loadCheckedConfig } from './load-config.js';
 
 /**
  * `targets --config FILE [--json]`: active targets (job, URL, final labels) and dropped ones
@@ -15,7 +16,7 @@ export async function targetsCommand(args: readonly string[], io: CliIo): Promis
     options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
   });
   if (values.config === undefined) throw new UsageError('targets needs --config FILE');
-  const config = await loadCheckedConfig(values.config, io.env);
+  const config = await loadCheckedConfig(values.config, io.env, discoveryConfigErrors);
   const jobs = await resolveTargets(config, undefined, discoveryDepsFromEnv(io.env));
   if (values.json) {
     const rows = jobs.flatMap((j) => [

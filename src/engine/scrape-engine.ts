@@ -15,7 +15,7 @@
  * - Delivery is not awaited by the engine: `run` must not hold up the next slot for a slow
  *   receiver, a Lambda task awaits it within its budget.
  */
-import type { Logger } from '../local/logger.js';
+import type { Logger } from '../log/logger.js';
 import type { ScrapeResult } from '../scrape/scrape.js';
 import { endOfRunMarkers, scrapeTarget } from '../scrape/scrape.js';
 import type { ScrapeState } from '../scrape/state.js';

@@ -7,20 +7,24 @@
  *   2026-11-24T22:31:00.000Z job=node instance=127.0.0.1:9100 removed stale_markers=512
  *
  * The time is the slot time the samples carry (§4.3). `instance` is the target's instance label
- * (its URL when relabeling removed it). Values are logfmt-quoted when they need it.
+ * (its URL when relabeling removed it). Values are logfmt-quoted when they need it; the
+ * instance and the error are redacted like log fields (no userinfo, no secret query values).
  */
 import type { DeliveryOutcome } from '../engine/delivery.js';
+import { logfmtValue } from '../log/logger.js';
+import { redactUrlField, redactUrlsInText } from '../log/redact.js';
 import { getLabel } from '../model/labels.js';
 import type { SampleBatch } from '../scrape/batch.js';
-import { logfmtValue } from './logger.js';
 import type { SampleSink, SinkStats, UnitMeta } from './sink.js';
 
 export function formatScrapeLine(meta: UnitMeta, unit: { readonly length: number }): string {
-  const instance = getLabel(meta.targetLabels, 'instance') || meta.url;
+  const instance = redactUrlField(getLabel(meta.targetLabels, 'instance') || meta.url);
   const head = `${new Date(meta.timestampMs).toISOString()} job=${logfmtValue(meta.job)} instance=${logfmtValue(instance)}`;
   if (meta.kind === 'end-of-run') return `${head} removed stale_markers=${unit.length}`;
   const line = `${head} up=${meta.up ? 1 : 0} samples=${meta.samplesScraped} duration=${formatDurationShort(meta.durationSeconds)}`;
-  return meta.error === undefined ? line : `${line} error=${logfmtValue(meta.error)}`;
+  return meta.error === undefined
+    ? line
+    : `${line} error=${logfmtValue(redactUrlsInText(meta.error))}`;
 }
 
 /** `12ms`, `1.25s`: whole ms below a second, else seconds with up to 3 decimals. */

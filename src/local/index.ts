@@ -3,17 +3,6 @@ export { configEqual } from './config-equal.js';
 export { ConsoleSink, formatScrapeLine } from './console-sink.js';
 export { LocalError, LocalErrorCode } from './errors.js';
 export {
-  createLogger,
-  LOG_FORMATS,
-  LOG_LEVELS,
-  type LogFields,
-  type LogFormat,
-  type Logger,
-  type LoggerOptions,
-  type LogLevel,
-  silentLogger,
-} from './logger.js';
-export {
   createRemoteWriteSink,
   DEFAULT_MAX_PENDING_SAMPLES,
   RemoteWriteSink,

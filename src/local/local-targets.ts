@@ -18,11 +18,11 @@ import type { ScrapeObserver } from '../engine/scrape-metrics.js';
 import { endOfRunTimes, reconcileTargets, seriesStreamKey } from '../engine/series-stream.js';
 import { SlotClaims } from '../engine/slot-claims.js';
 import { StreamStates, TargetCaches } from '../engine/target-memory.js';
+import type { Logger } from '../log/logger.js';
 import type { Clock } from '../schedule/clock.js';
 import { type SlotEvent, SlotScheduler } from '../schedule/slot-scheduler.js';
 import type { QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
 import type { Target } from '../targets/types.js';
-import type { Logger } from './logger.js';
 import type { SampleSink } from './sink.js';
 
 /** What the targets of one job share; the runner's job owns it. */

@@ -16,11 +16,11 @@
 
 import type { Config } from '../config/types.js';
 import { type DeliveryOutcome, emptyOutcome } from '../engine/delivery.js';
+import type { Logger } from '../log/logger.js';
+import { silentLogger } from '../log/logger.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import type { SampleBatch } from '../scrape/batch.js';
-import type { Logger } from './logger.js';
-import { silentLogger } from './logger.js';
 import type { SampleSink, SinkStats, UnitMeta } from './sink.js';
 
 /** What one write of a unit to one destination reports (a subset of remote write's WriteResult). */

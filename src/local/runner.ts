@@ -23,6 +23,7 @@ import {
   openJobRuntime,
 } from '../engine/job-runtime.js';
 import { discoverJobTargets, type JobTargets } from '../engine/job-targets.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import { type QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
 import { type BuildTargetsResult, computeOffsetSeed } from '../targets/index.js';
@@ -31,7 +32,6 @@ import { configEqual } from './config-equal.js';
 import { ConsoleSink } from './console-sink.js';
 import { LocalError, LocalErrorCode } from './errors.js';
 import { type LocalTarget, LocalTargets, type TargetJob } from './local-targets.js';
-import { type Logger, silentLogger } from './logger.js';
 import { createRemoteWriteSink } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
 import type { SampleSink } from './sink.js';

@@ -16,8 +16,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '../log/logger.js';
 import { LocalError, LocalErrorCode } from './errors.js';
-import type { Logger } from './logger.js';
 import { TEXT_FORMAT_CONTENT_TYPE } from './metrics.js';
 import type { JobView } from './target-view.js';
 import { targetsApiResponse } from './targets-api.js';

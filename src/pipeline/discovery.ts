@@ -1,5 +1,5 @@
 /**
- * The discovery step of the serverless flow (DESIGN.md "The flow", left column): service
+ * The discovery step of the serverless flow (docs/design.md "The flow", left column): service
  * discovery → target relabeling (§2) → diff against the targets table → write the diff →
  * a `retire` task for every retired target (§8.3). Pure engine logic against the ports
  * (`TargetStore`, `TaskQueue`); no AWS import here.
@@ -42,9 +42,9 @@ import { discoverJobTargets } from '../engine/job-targets.js';
 import { endOfRunTimes, reconcileTargets } from '../engine/series-stream.js';
 import type { Labels } from '../model/labels.js';
 import type { ScrapeTask, TargetStore, TaskQueue } from '../ports.js';
-import { MAX_DELAY_SECONDS, windowFor } from '../schedule/plan.js';
 import { computeOffsetSeed } from '../targets/index.js';
 import type { Target } from '../targets/types.js';
+import { MAX_DELAY_SECONDS, windowFor } from './plan.js';
 
 export const DISCOVERY_RUN_ERROR_CODES = {
   /** The options are invalid (thrown by the constructor). */
@@ -69,7 +69,7 @@ export class DiscoveryRunError extends Error {
   }
 }
 
-/** What the run logs through; `src/local/logger.ts`'s Logger satisfies it. */
+/** What the run logs through; `src/log/logger.ts`'s Logger satisfies it. */
 export interface DiscoveryLogger {
   info(msg: string, fields?: Readonly<Record<string, unknown>>): void;
   warn(msg: string, fields?: Readonly<Record<string, unknown>>): void;

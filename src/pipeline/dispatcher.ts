@@ -1,6 +1,6 @@
 /**
- * The dispatcher step of the serverless flow (DESIGN.md "The flow", right column; decisions 3,
- * 6 and 7; spec §9): claim the next window, read the targets, plan their fixed-phase slots
+ * The dispatcher step of the serverless flow (docs/design.md "The flow", right column; decisions 3,
+ * 6 and 7; §9): claim the next window, read the targets, plan their fixed-phase slots
  * (`planShard`) and enqueue the tasks with their delays. Pure engine logic against the ports
  * (`TargetStore`, `TaskQueue`, `WindowLedger`); no AWS import here.
  *
@@ -23,14 +23,8 @@
  *   shards plan disjoint sets of targets whose union is all targets (`planShard`).
  */
 import type { TargetStore, TaskQueue, WindowLedger } from '../ports.js';
-import {
-  type PlannedTask,
-  type PlanWindow,
-  planShard,
-  shardOf,
-  windowFor,
-} from '../schedule/plan.js';
 import type { Target } from '../targets/types.js';
+import { type PlannedTask, type PlanWindow, planShard, shardOf, windowFor } from './plan.js';
 
 export const DISPATCH_ERROR_CODES = {
   /** The options are invalid; nothing was claimed. */

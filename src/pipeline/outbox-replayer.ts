@@ -1,5 +1,5 @@
 /**
- * The outbox replayer behind `functions/outbox` (DESIGN.md decision 5, "Nothing lost silently"):
+ * The outbox replayer behind `functions/outbox` (docs/design.md decision 5, "Nothing lost silently"):
  * one instance per Lambda container, one {@link OutboxReplayer.handleMessage} per outbox message.
  *
  * The scrape worker parks a remote-write request it could not deliver within its budget
@@ -23,7 +23,7 @@
  *
  * Duplicates: SQS delivers at least once, and a re-park whose original is not deleted leaves two
  * copies, so a body may reach the backend twice. Prometheus-compatible receivers accept the same
- * sample (series, timestamp, value) again (TESTING.md), so a duplicate is harmless.
+ * sample (series, timestamp, value) again (docs/testing.md), so a duplicate is harmless.
  *
  * Order: a replayed write is older than what the scraper sent since. A receiver that refuses
  * out-of-order samples (a Prometheus TSDB without an out-of-order window) answers 400, and the
@@ -33,13 +33,7 @@
  * sender's `retryUntil`); the injected clock only judges a write's age, because
  * `firstParkedMs` was stamped on the scrape worker's clock.
  */
-import {
-  decodeParkedWrite,
-  isParkedWriteExpired,
-  nextOutboxDelaySeconds,
-  SqsOutboxError,
-} from '../aws/sqs-outbox.js';
-import { type Logger, silentLogger } from '../local/logger.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import type {
   DeadLetter,
   DeadLetterQueue,
@@ -50,15 +44,12 @@ import type {
 import type { SendOptions } from '../remotewrite/send.js';
 import type { PreparedRequest, WriteResult } from '../remotewrite/writer.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
-
-/**
- * Default age after which a write that still fails is dead-lettered: 2 h. Older samples are of
- * little use to the backend: a Prometheus-style TSDB accepts in-order samples only within its
- * head block's window, roughly the last 2 h, and rejects older ones as out of bounds
- * (TESTING.md); Prometheus itself keeps about 2 h of WAL to resend after an outage, so a
- * receiver that was down longer than that loses data with Prometheus as well.
- */
-export const DEFAULT_OUTBOX_MAX_AGE_MS = 2 * 60 * 60 * 1000;
+import { decodeParkedWrite, OutboxMessageError } from './outbox-message.js';
+import {
+  DEFAULT_OUTBOX_MAX_AGE_MS,
+  isParkedWriteExpired,
+  nextOutboxDelaySeconds,
+} from './outbox-policy.js';
 
 /**
  * Default longest time one replay keeps retrying. A backend that is down would otherwise hold
@@ -246,8 +237,8 @@ export class OutboxReplayer {
     try {
       write = decodeParkedWrite(body);
     } catch (err) {
-      // decodeParkedWrite throws SQS_OUTBOX_MALFORMED only; anything else is a bug: retried.
-      if (!(err instanceof SqsOutboxError)) throw err;
+      // decodeParkedWrite throws OUTBOX_MESSAGE_MALFORMED only; anything else is a bug: retried.
+      if (!(err instanceof OutboxMessageError)) throw err;
       this.logger.error('outbox message malformed: moved to the dead-letter queue', {
         err,
         bytes: body.length,

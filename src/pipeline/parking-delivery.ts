@@ -1,5 +1,5 @@
 /**
- * The Lambda flow's {@link Delivery} (DESIGN decision 5, §11.3): a unit goes to every remote
+ * The Lambda flow's {@link Delivery} (docs/design.md decision 5, §11.3): a unit goes to every remote
  * writer, each retrying recoverable failures until the task's `retryUntil`; the requests still
  * undelivered then are parked in the outbox, to be replayed by the outbox function. Never
  * rejects: rejections and requests that could be neither delivered nor parked are logged and
@@ -7,7 +7,7 @@
  */
 import type { Delivery, DeliveryOptions, DeliveryOutcome, UnitMeta } from '../engine/delivery.js';
 import { emptyOutcome } from '../engine/delivery.js';
-import type { Logger } from '../local/logger.js';
+import type { Logger } from '../log/logger.js';
 import type { Outbox } from '../ports.js';
 import type { SampleUnit } from '../remotewrite/batch.js';
 import type { SendOptions } from '../remotewrite/send.js';

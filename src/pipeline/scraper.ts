@@ -44,21 +44,20 @@
  * on that clock too. The remote-write sender's `retryUntil` is on `Date.now()`; the worker
  * converts (`Date.now() + remaining`), so an offset test clock works.
  */
-
-import { nextOutboxDelaySeconds } from '../aws/sqs-outbox.js';
 import type { Config } from '../config/types.js';
 import { type DispatcherFactory, type JobRuntime, JobRuntimes } from '../engine/job-runtime.js';
 import { ScrapeEngine } from '../engine/scrape-engine.js';
 import { seriesStreamKey } from '../engine/series-stream.js';
 import { type SlotClaim, SlotClaims } from '../engine/slot-claims.js';
 import { DEFAULT_MAX_CACHED_TARGETS, StreamStates, TargetCaches } from '../engine/target-memory.js';
-import { type Logger, silentLogger } from '../local/logger.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import type { Outbox, ScrapeStateStore, ScrapeTask, StoredScrapeState } from '../ports.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
-import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from '../schedule/plan.js';
 import type { ScrapeState } from '../scrape/state.js';
 import type { Target } from '../targets/types.js';
+import { nextOutboxDelaySeconds } from './outbox-policy.js';
 import { ParkingDelivery, type ScrapeWriter } from './parking-delivery.js';
+import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from './plan.js';
 import { SCRAPER_ERROR_CODES, ScraperError } from './scraper-errors.js';
 import { ConcurrencyLimiter } from './scraper-limiter.js';
 import {

@@ -3,7 +3,7 @@
  * one log line carries and how it is rendered. CloudWatch Logs turns the line into metrics
  * with no API call (no PutMetricData request, no CloudWatch permission, no added latency).
  *
- * Contract (the CDK dashboard reads these names; do not rename):
+ * Contract (the CDK dashboard reads these names; they are defined in `src/contract.ts`):
  * - Namespace {@link EMF_NAMESPACE}, one dimension set `[["Deployment"]]`.
  * - Metric names, units and kinds: {@link EMF_METRICS}. A `sum` is the total observed since
  *   the previous line, a `gauge` the last value observed since then, `values` one number per
@@ -22,47 +22,20 @@
  * reservoir sample beyond that; min and max stay exact).
  */
 
-export const EMF_NAMESPACE = 'LambdaScrape';
-/** The one dimension: the deployment id given to the registry. */
-export const EMF_DIMENSION = 'Deployment';
+import {
+  EMF_DIMENSION,
+  EMF_METRIC_NAMES,
+  EMF_METRICS,
+  EMF_NAMESPACE,
+  type EmfKind,
+  type EmfMetricName,
+  type EmfUnit,
+} from '../contract.js';
+
 /** Most numbers in one EMF metric value array (EMF specification, "Target members"). */
 export const EMF_MAX_VALUES = 100;
 /** Most observations a `values` metric keeps between two lines. */
 export const MAX_KEPT_VALUES = 10_000;
-
-export type EmfUnit = 'Count' | 'Milliseconds';
-export type EmfKind = 'sum' | 'gauge' | 'values';
-
-/** Every metric a line may carry, in the order a line lists them. */
-export const EMF_METRICS = {
-  Scrapes: { unit: 'Count', kind: 'sum' },
-  ScrapesUp: { unit: 'Count', kind: 'sum' },
-  ScrapeFailures: { unit: 'Count', kind: 'sum' },
-  LateDropped: { unit: 'Count', kind: 'sum' },
-  /** Scrape start − slot, one value per scrape (early starts count as 0). */
-  ScrapeLateness: { unit: 'Milliseconds', kind: 'values' },
-  /** Time a scrape task waited for its slots (billed idle time), one value per scrape task. */
-  ScrapeWait: { unit: 'Milliseconds', kind: 'values' },
-  RemoteWriteSamplesSent: { unit: 'Count', kind: 'sum' },
-  RemoteWriteSamplesRejected: { unit: 'Count', kind: 'sum' },
-  RemoteWriteRequestsParked: { unit: 'Count', kind: 'sum' },
-  RemoteWriteRequestsLost: { unit: 'Count', kind: 'sum' },
-  OutboxReplayed: { unit: 'Count', kind: 'sum' },
-  OutboxDeadLettered: { unit: 'Count', kind: 'sum' },
-  DynamoDbReadUnits: { unit: 'Count', kind: 'sum' },
-  DynamoDbWriteUnits: { unit: 'Count', kind: 'sum' },
-  SqsMessagesSent: { unit: 'Count', kind: 'sum' },
-  /** Target slots the dispatcher planned (compare with Scrapes + LateDropped). */
-  TargetsPlanned: { unit: 'Count', kind: 'sum' },
-  /** Targets stored after a discovery run. */
-  Targets: { unit: 'Count', kind: 'gauge' },
-  /** Messages waiting in the outbox queue. */
-  OutboxDepth: { unit: 'Count', kind: 'gauge' },
-} as const satisfies Readonly<Record<string, { unit: EmfUnit; kind: EmfKind }>>;
-
-export type EmfMetricName = keyof typeof EMF_METRICS;
-
-const METRIC_NAMES = Object.keys(EMF_METRICS) as EmfMetricName[];
 
 /** Members of the line besides `_aws` and the metric values. */
 export interface EmfProperties {
@@ -154,7 +127,7 @@ export class EmfAccumulator {
     if (this.empty) return undefined;
     const metrics: { Name: EmfMetricName; Unit: EmfUnit }[] = [];
     const values: Record<string, number | number[]> = {};
-    for (const name of METRIC_NAMES) {
+    for (const name of EMF_METRIC_NAMES) {
       const n = this.numbers.get(name);
       const s = this.samples.get(name);
       if (n !== undefined) values[name] = n;

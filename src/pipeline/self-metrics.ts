@@ -1,5 +1,5 @@
 /**
- * The project's own metrics (issue 5, item 4; DESIGN.md decision 5: every failure is visible
+ * The project's own metrics (docs/design.md decision 5: every failure is visible
  * in them): one {@link SelfMetrics} per Lambda container, fed with what the pipeline already
  * returns, rendered two ways:
  * - {@link SelfMetrics.remoteWriteUnit}: a {@link SampleUnit} for the same remote writers the
@@ -24,6 +24,7 @@
  * Observe methods never throw (metrics must not fail a task): non-finite counts are ignored and
  * negative ones count as 0. Invalid options throw {@link SelfMetricsError} at construction.
  */
+import { type EmfMetricName, FUNCTION_ROLES, type FunctionRole } from '../contract.js';
 import type { DeliveryOutcome } from '../engine/delivery.js';
 import {
   SCRAPE_DURATION_BUCKETS,
@@ -34,27 +35,13 @@ import type { SampleUnit } from '../remotewrite/batch.js';
 import type { DiscoverySummary } from './discovery.js';
 import type { DispatchResult } from './dispatcher.js';
 import type { TargetOutcome, TaskOutcome } from './scraper-outcome.js';
-import { EmfAccumulator, type EmfMetricName } from './self-metrics-emf.js';
+import { EmfAccumulator } from './self-metrics-emf.js';
 import { SelfSeries } from './self-metrics-series.js';
 
-export {
-  EMF_DIMENSION,
-  EMF_MAX_VALUES,
-  EMF_METRICS,
-  EMF_NAMESPACE,
-  type EmfMetricName,
-} from './self-metrics-emf.js';
-export {
-  REDACTED_VALUE,
-  redactTargetUrl,
-  SAFE_QUERY_PARAMS,
-  type ScrapeLogFields,
-  scrapeLogFields,
-} from './self-metrics-log.js';
+export { EMF_MAX_VALUES } from './self-metrics-emf.js';
+export { type ScrapeLogFields, scrapeLogFields } from './self-metrics-log.js';
 
 export const SELF_METRICS_JOB = 'lambdascrape';
-export const SELF_METRICS_FUNCTIONS = ['discovery', 'dispatcher', 'scraper', 'outbox'] as const;
-export type SelfMetricsFunction = (typeof SELF_METRICS_FUNCTIONS)[number];
 /** The `queue` label values of `lambdascrape_sqs_messages_sent_total`. */
 export const SQS_QUEUES = ['scrape', 'outbox', 'dead_letter'] as const;
 export type SqsQueue = (typeof SQS_QUEUES)[number];
@@ -96,7 +83,7 @@ export interface SelfMetricsOptions {
   /** The `instance` label: function name + container id, unique per container. */
   readonly instance: string;
   /** The `function` label. */
-  readonly function: SelfMetricsFunction;
+  readonly function: FunctionRole;
   /** Least time between two flushes. @default DEFAULT_SELF_METRICS_FLUSH_INTERVAL_MS */
   readonly flushIntervalMs?: number;
   /** Source of the EMF reservoir sample. @default Math.random */
@@ -121,7 +108,7 @@ export interface CapacityUnits {
 
 export class SelfMetrics {
   private readonly instance: string;
-  private readonly fn: SelfMetricsFunction;
+  private readonly fn: FunctionRole;
   private readonly deploymentId: string;
   private readonly flushIntervalMs: number;
   private readonly series: SelfSeries;
@@ -137,8 +124,8 @@ export class SelfMetrics {
       throw invalid('deploymentId must have 1 to 1024 characters');
     }
     if (options.instance === '') throw invalid('instance must not be empty');
-    if (!SELF_METRICS_FUNCTIONS.includes(options.function)) {
-      throw invalid(`function must be one of ${SELF_METRICS_FUNCTIONS.join(', ')}`);
+    if (!FUNCTION_ROLES.includes(options.function)) {
+      throw invalid(`function must be one of ${FUNCTION_ROLES.join(', ')}`);
     }
     const interval = options.flushIntervalMs ?? DEFAULT_SELF_METRICS_FLUSH_INTERVAL_MS;
     if (!(Number.isFinite(interval) && interval >= 0)) {

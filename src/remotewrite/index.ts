@@ -4,16 +4,6 @@
  */
 
 export {
-  CREDENTIALS_REFRESH_WINDOW_MS,
-  createSigV4Signer,
-  DEFAULT_SIGV4_SERVICE,
-  SIGV4_ERROR_CODES,
-  type SigV4Credentials,
-  SigV4Error,
-  type SigV4ErrorCode,
-  type SigV4SignerOptions,
-} from '../aws/sigv4.js';
-export {
   type BatchExemplar,
   type Exemplar,
   SampleBatch,
@@ -53,6 +43,16 @@ export {
 } from './errors.js';
 export { createRemoteWriters } from './from-config.js';
 export { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
+export {
+  CREDENTIALS_REFRESH_WINDOW_MS,
+  createSigV4Signer,
+  DEFAULT_SIGV4_SERVICE,
+  SIGV4_ERROR_CODES,
+  type SigV4Credentials,
+  SigV4Error,
+  type SigV4ErrorCode,
+  type SigV4SignerOptions,
+} from './sigv4.js';
 export {
   maxCompressedLength,
   SNAPPY_ERROR_CODES,

@@ -4,7 +4,7 @@
  *
  * Unit rule: one {@link SampleUnit} = one scrape of one target, and a request never holds
  * samples of two units. A Prometheus receiver rolls back a whole request when one sample in it
- * is out of order (TESTING.md), so mixing targets would let one late target sink another's data.
+ * is out of order (docs/testing.md), so mixing targets would let one late target sink another's data.
  * Within a unit every series has at most one sample (a scrape yields one value or one stale
  * marker per series), so the requests of a unit are independent and may go out concurrently.
  * Units of the same target must be written in scrape order (the caller's job).
@@ -21,7 +21,6 @@
  * sent at once), sample_age_limit, native histograms.
  */
 
-import { createSigV4Signer, SigV4Error } from '../aws/sigv4.js';
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
 import { compareUtf8 } from '../model/byte-order.js';
 import type { Label, Labels } from '../model/labels.js';
@@ -42,6 +41,7 @@ import {
 } from './encode.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
 import { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
+import { createSigV4Signer, SigV4Error } from './sigv4.js';
 import { snappyCompress } from './snappy.js';
 
 export interface RemoteWriterOptions extends RemoteWriteClientOptions {

@@ -18,7 +18,7 @@
  * clock while slots are wall-clock instants: after the wall clock steps back, slots resume once
  * the wall clock has caught up with them (at most the size of the step).
  */
-import { nextScrapeTime } from '../targets/offset.js';
+import { nextScrapeTime, phaseProblem, ScheduleError } from '../targets/offset.js';
 import type { Clock } from './clock.js';
 import { type QueuedTimer, TimerQueue } from './timer-queue.js';
 
@@ -69,10 +69,8 @@ export interface SlotSchedulerOptions {
   readonly queue?: TimerQueue;
 }
 
-export class ScheduleError extends Error {
-  override readonly name = 'ScheduleError';
-  readonly code = 'SCHEDULE_INVALID_PHASE';
-}
+/** Thrown by {@link SlotScheduler.set}; defined with the phase rules in `src/targets`. */
+export { ScheduleError };
 
 interface SlotEntry {
   phase: SlotPhase;
@@ -122,15 +120,9 @@ export class SlotScheduler {
    */
   set(key: string, phase: SlotPhase): void {
     if (this.stopped) return;
+    const problem = phaseProblem(phase);
+    if (problem !== undefined) throw new ScheduleError(problem);
     const { intervalMs, offsetMs } = phase;
-    if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) {
-      throw new ScheduleError(`interval must be a positive whole number of ms, got ${intervalMs}`);
-    }
-    if (!Number.isSafeInteger(offsetMs) || offsetMs < 0 || offsetMs >= intervalMs) {
-      throw new ScheduleError(
-        `offset must be a whole number of ms in [0, ${intervalMs}), got ${offsetMs}`,
-      );
-    }
     const current = this.entries.get(key);
     if (current !== undefined) {
       if (current.phase.intervalMs === intervalMs && current.phase.offsetMs === offsetMs) return;

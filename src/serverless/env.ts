@@ -5,13 +5,17 @@
  * invocation with one clear message instead of deep in an adapter. Nothing else in
  * `src/serverless/` reads `process.env`.
  *
+ * The variable names are the contract with the CDK app, defined once in `src/contract.ts`
+ * ({@link LAMBDA_ENV}); the field comments below name them for the reader.
+ *
  * LAMBDASCRAPE_SECRET_FILES is parsed with `parseSecretFilesEnv` (src/aws/secret-files.ts, no
  * SDK import); the Secrets Manager client is loaded by the runtime only when it is non-empty.
  */
-import { parseSecretFilesEnv, SECRET_FILES_ENV, SecretFilesError } from '../aws/secret-files.js';
+import { parseSecretFilesEnv, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
-import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-replayer.js';
-import { DEFAULT_LEAD_MS } from '../schedule/plan.js';
+import { LAMBDA_ENV } from '../contract.js';
+import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
+import { DEFAULT_LEAD_MS } from '../pipeline/plan.js';
 
 export const SERVERLESS_ENV_ERROR_CODES = {
   /** Required variables are missing or empty, or values do not parse; see `problems`. */
@@ -33,17 +37,17 @@ export class ServerlessEnvError extends Error {
 export const DEFAULT_CONFIG_PATH = './prometheus.yml';
 export const DEFAULT_ENV_WINDOW_MS = 60_000;
 export const DEFAULT_ENV_MAX_TARGETS_PER_TASK = 50;
-/** Default of OUTBOX_MAX_AGE, ms: see `DEFAULT_OUTBOX_MAX_AGE_MS` (outbox-replayer.ts) for why. */
+/** Default of OUTBOX_MAX_AGE, ms: see `DEFAULT_OUTBOX_MAX_AGE_MS` (outbox-policy.ts) for why. */
 export const DEFAULT_ENV_OUTBOX_MAX_AGE_MS = DEFAULT_OUTBOX_MAX_AGE_MS;
 
 /** The variables that must be set (non-empty). */
 export const REQUIRED_ENV = [
-  'TARGETS_TABLE',
-  'STATE_TABLE',
-  'SCRAPE_QUEUE_URL',
-  'OUTBOX_QUEUE_URL',
-  'OUTBOX_DLQ_URL',
-  'DEPLOYMENT_ID',
+  LAMBDA_ENV.targetsTable,
+  LAMBDA_ENV.stateTable,
+  LAMBDA_ENV.scrapeQueueUrl,
+  LAMBDA_ENV.outboxQueueUrl,
+  LAMBDA_ENV.outboxDlqUrl,
+  LAMBDA_ENV.deploymentId,
 ] as const;
 
 export interface ServerlessEnv {
@@ -120,12 +124,12 @@ function positiveInt(env: Env, name: string, fallback: number, problems: string[
 export const MAX_SCRAPE_LEAD_MS = 5_000;
 
 function leadMs(env: Env, problems: string[]): number {
-  const raw = nonEmpty(env, 'SCRAPE_LEAD_MS');
+  const raw = nonEmpty(env, LAMBDA_ENV.scrapeLeadMs);
   if (raw === undefined) return DEFAULT_LEAD_MS;
   const n = /^[0-9]+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!(Number.isSafeInteger(n) && n <= MAX_SCRAPE_LEAD_MS)) {
     problems.push(
-      `SCRAPE_LEAD_MS must be a whole number of ms from 0 to ${MAX_SCRAPE_LEAD_MS}, got ${JSON.stringify(raw)}`,
+      `${LAMBDA_ENV.scrapeLeadMs} must be a whole number of ms from 0 to ${MAX_SCRAPE_LEAD_MS}, got ${JSON.stringify(raw)}`,
     );
     return DEFAULT_LEAD_MS;
   }
@@ -164,10 +168,10 @@ function endpoint(env: Env, name: string, problems: string[]): string | undefine
  */
 function secretFiles(env: Env, problems: string[]): ReadonlyMap<string, string> {
   try {
-    return parseSecretFilesEnv(env[SECRET_FILES_ENV]);
+    return parseSecretFilesEnv(env[LAMBDA_ENV.secretFiles]);
   } catch (err) {
     if (!(err instanceof SecretFilesError)) throw err;
-    for (const p of err.problems) problems.push(`${SECRET_FILES_ENV}: ${p}`);
+    for (const p of err.problems) problems.push(`${LAMBDA_ENV.secretFiles}: ${p}`);
     return new Map();
   }
 }
@@ -180,41 +184,41 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   const problems: string[] = [];
   const missing = REQUIRED_ENV.filter((name) => nonEmpty(env, name) === undefined);
   if (missing.length > 0) problems.push(`missing required variables: ${missing.join(', ')}`);
-  const windowMs = positiveInt(env, 'WINDOW_MS', DEFAULT_ENV_WINDOW_MS, problems);
+  const windowMs = positiveInt(env, LAMBDA_ENV.windowMs, DEFAULT_ENV_WINDOW_MS, problems);
   const lead = leadMs(env, problems);
   const maxTargetsPerTask = positiveInt(
     env,
-    'MAX_TARGETS_PER_TASK',
+    LAMBDA_ENV.maxTargetsPerTask,
     DEFAULT_ENV_MAX_TARGETS_PER_TASK,
     problems,
   );
   const outboxMaxAgeMs = positiveDuration(
     env,
-    'OUTBOX_MAX_AGE',
+    LAMBDA_ENV.outboxMaxAge,
     DEFAULT_ENV_OUTBOX_MAX_AGE_MS,
     problems,
   );
-  const dynamodbEndpoint = endpoint(env, 'DYNAMODB_ENDPOINT', problems);
-  const sqsEndpoint = endpoint(env, 'SQS_ENDPOINT', problems);
-  const secretsManagerEndpoint = endpoint(env, 'SECRETS_MANAGER_ENDPOINT', problems);
+  const dynamodbEndpoint = endpoint(env, LAMBDA_ENV.dynamodbEndpoint, problems);
+  const sqsEndpoint = endpoint(env, LAMBDA_ENV.sqsEndpoint, problems);
+  const secretsManagerEndpoint = endpoint(env, LAMBDA_ENV.secretsManagerEndpoint, problems);
   const secrets = secretFiles(env, problems);
   if (problems.length > 0) throw new ServerlessEnvError(problems);
   const req = (name: (typeof REQUIRED_ENV)[number]): string => nonEmpty(env, name) ?? '';
   return {
-    configPath: nonEmpty(env, 'LAMBDASCRAPE_CONFIG') ?? DEFAULT_CONFIG_PATH,
-    targetsTable: req('TARGETS_TABLE'),
-    stateTable: req('STATE_TABLE'),
-    scrapeQueueUrl: req('SCRAPE_QUEUE_URL'),
-    outboxQueueUrl: req('OUTBOX_QUEUE_URL'),
-    outboxDlqUrl: req('OUTBOX_DLQ_URL'),
+    configPath: nonEmpty(env, LAMBDA_ENV.config) ?? DEFAULT_CONFIG_PATH,
+    targetsTable: req(LAMBDA_ENV.targetsTable),
+    stateTable: req(LAMBDA_ENV.stateTable),
+    scrapeQueueUrl: req(LAMBDA_ENV.scrapeQueueUrl),
+    outboxQueueUrl: req(LAMBDA_ENV.outboxQueueUrl),
+    outboxDlqUrl: req(LAMBDA_ENV.outboxDlqUrl),
     outboxMaxAgeMs,
-    deploymentId: req('DEPLOYMENT_ID'),
+    deploymentId: req(LAMBDA_ENV.deploymentId),
     dynamodbEndpoint,
     sqsEndpoint,
     windowMs,
     maxTargetsPerTask,
     leadMs: lead,
-    functionName: nonEmpty(env, 'AWS_LAMBDA_FUNCTION_NAME'),
+    functionName: nonEmpty(env, LAMBDA_ENV.functionName),
     secretFiles: secrets,
     secretsManagerEndpoint,
   };

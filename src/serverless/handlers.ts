@@ -10,7 +10,7 @@
  *   `ReportBatchItemFailures`).
  * - {@link handleOutboxBatch}: one batch of the outbox queue, same response contract.
  *
- * Self-monitoring (issue 5, item 4; `self-monitoring.ts`): each handler feeds its function's
+ * Self-monitoring (`self-monitoring.ts`): each handler feeds its function's
  * registry with what the pipeline returned and with the increases of the adapters' counters it
  * used (SQS messages sent, DynamoDB capacity), then, at the end of every invocation, failed ones
  * included, flushes it when due (EMF line on stdout, remote-write unit to every writer).

@@ -12,16 +12,22 @@
  */
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  type AwsClientOptions,
+  createDynamoDbClient,
+  createSqsClient,
+  type DynamoDBClient,
+  type SQSClient,
+} from '../aws/clients.js';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
 import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
 import { DynamoDbWindowLedger } from '../aws/dynamodb-window-ledger.js';
 import { SqsDeadLetterQueue, SqsOutbox } from '../aws/sqs-outbox.js';
 import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
-import { loadCheckedConfig } from '../cli/load-config.js';
+import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
-import { createLogger, type Logger } from '../local/logger.js';
+import { discoveryConfigErrors } from '../discovery/registry.js';
+import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
 import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
@@ -87,10 +93,7 @@ export interface SelfMetricsRuntimeOptions {
 }
 
 /** What every AWS client of the runtime is built with (besides its endpoint). */
-interface ClientOptions {
-  readonly region?: string;
-  readonly credentials?: { readonly accessKeyId: string; readonly secretAccessKey: string };
-}
+type ClientOptions = Omit<AwsClientOptions, 'endpoint'>;
 
 /** The first half of the `instance` label outside Lambda (no AWS_LAMBDA_FUNCTION_NAME). */
 export const DEFAULT_INSTANCE_NAME = 'lambdascrape';
@@ -112,13 +115,17 @@ export async function createRuntime(
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
   if (env.secretFiles.size > 0) await installSecretFiles(env, common, logger);
-  const config = await loadCheckedConfig(env.configPath, options.configEnv ?? process.env);
+  const config = await loadCheckedConfig(
+    env.configPath,
+    options.configEnv ?? process.env,
+    discoveryConfigErrors,
+  );
   const writers = createRemoteWriters(config);
-  const dynamodb = new DynamoDBClient({
+  const dynamodb = createDynamoDbClient({
     ...common,
     ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),
   });
-  const sqs = new SQSClient({
+  const sqs = createSqsClient({
     ...common,
     ...(env.sqsEndpoint === undefined ? {} : { endpoint: env.sqsEndpoint }),
   });

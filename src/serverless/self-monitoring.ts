@@ -1,5 +1,5 @@
 /**
- * The self-metrics of one container (issue 5, item 4), as the handlers use them: one
+ * The self-metrics of one container, as the handlers use them: one
  * {@link SelfMetrics} registry per function (`discovery`, `dispatcher`, `scraper`, `outbox`), the
  * increases of the adapters' cumulative counters, and the flush at the end of an invocation.
  *
@@ -21,12 +21,10 @@
  *   one would arrive out of order. A failure is logged at warn and counted nowhere else.
  *   `flush` never throws.
  */
-import type { Logger } from '../local/logger.js';
-import {
-  SELF_METRICS_FUNCTIONS,
-  SelfMetrics,
-  type SelfMetricsFunction,
-} from '../pipeline/self-metrics.js';
+
+import { FUNCTION_ROLES, type FunctionRole } from '../contract.js';
+import type { Logger } from '../log/logger.js';
+import { SelfMetrics } from '../pipeline/self-metrics.js';
 import type { SampleUnit } from '../remotewrite/batch.js';
 import type { SendOptions } from '../remotewrite/send.js';
 import type { WriteResult } from '../remotewrite/writer.js';
@@ -68,7 +66,7 @@ export interface FlushOptions {
 
 export class SelfMonitoring {
   readonly instance: string;
-  private readonly registries: Readonly<Record<SelfMetricsFunction, SelfMetrics>>;
+  private readonly registries: Readonly<Record<FunctionRole, SelfMetrics>>;
   private readonly writers: readonly SelfMetricsWriter[];
   private readonly logger: Logger;
   private readonly writeEmf: (line: string) => void;
@@ -82,7 +80,7 @@ export class SelfMonitoring {
     this.logger = options.logger;
     this.writeEmf = options.writeEmf ?? ((line) => process.stdout.write(line));
     this.writeBudgetMs = options.writeBudgetMs ?? DEFAULT_SELF_METRICS_WRITE_BUDGET_MS;
-    const registry = (fn: SelfMetricsFunction) =>
+    const registry = (fn: FunctionRole) =>
       new SelfMetrics({
         deploymentId: options.deploymentId,
         instance: options.instance,
@@ -91,13 +89,14 @@ export class SelfMonitoring {
           ? {}
           : { flushIntervalMs: options.flushIntervalMs }),
       });
-    this.registries = Object.fromEntries(
-      SELF_METRICS_FUNCTIONS.map((fn) => [fn, registry(fn)]),
-    ) as Record<SelfMetricsFunction, SelfMetrics>;
+    this.registries = Object.fromEntries(FUNCTION_ROLES.map((fn) => [fn, registry(fn)])) as Record<
+      FunctionRole,
+      SelfMetrics
+    >;
   }
 
   /** The registry of one function. */
-  metrics(fn: SelfMetricsFunction): SelfMetrics {
+  metrics(fn: FunctionRole): SelfMetrics {
     return this.registries[fn];
   }
 
@@ -114,7 +113,7 @@ export class SelfMonitoring {
   }
 
   /** Flushes `fn`'s registry when it is due (file comment). Never throws. */
-  async flush(fn: SelfMetricsFunction, options: FlushOptions = {}): Promise<void> {
+  async flush(fn: FunctionRole, options: FlushOptions = {}): Promise<void> {
     const nowMs = options.nowMs ?? Date.now();
     const metrics = this.registries[fn];
     if (!metrics.shouldFlush(nowMs)) return;
@@ -137,7 +136,7 @@ export class SelfMonitoring {
   }
 
   private async writeUnit(
-    fn: SelfMetricsFunction,
+    fn: FunctionRole,
     writer: SelfMetricsWriter,
     unit: SampleUnit,
     retryUntil: number,

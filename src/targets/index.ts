@@ -18,6 +18,8 @@ export {
   formatExternalLabels,
   goQuote,
   nextScrapeTime,
+  phaseProblem,
+  ScheduleError,
   scrapeOffsetMs,
 } from './offset.js';
 export type { DroppedTarget, Target } from './types.js';

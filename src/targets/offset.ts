@@ -89,6 +89,31 @@ export function scrapeOffsetMs(targetHash: bigint, offsetSeed: bigint, intervalM
   return Number(offsetNs / NS_PER_MS);
 }
 
+/** A scrape phase no scheduler can run (both drivers check phases with {@link phaseProblem}). */
+export class ScheduleError extends Error {
+  override readonly name = 'ScheduleError';
+  readonly code = 'SCHEDULE_INVALID_PHASE';
+}
+
+/**
+ * Why `phase` cannot be scheduled, or undefined when it can: the interval must be a positive
+ * whole number of ms and the offset a whole number of ms in `[0, interval)`, which is what
+ * {@link nextScrapeTime} needs to be exact. Callers throw {@link ScheduleError} with it.
+ */
+export function phaseProblem(phase: {
+  readonly intervalMs: number;
+  readonly offsetMs: number;
+}): string | undefined {
+  const { intervalMs, offsetMs } = phase;
+  if (!Number.isSafeInteger(intervalMs) || intervalMs <= 0) {
+    return `interval must be a positive whole number of ms, got ${intervalMs}`;
+  }
+  if (!Number.isSafeInteger(offsetMs) || offsetMs < 0 || offsetMs >= intervalMs) {
+    return `offset must be a whole number of ms in [0, ${intervalMs}), got ${offsetMs}`;
+  }
+  return undefined;
+}
+
 /**
  * The first wall-clock instant `T ≥ nowMs` (Unix ms) with `T mod intervalMs = offsetMs` (§9).
  * Unlike Prometheus's first sleep, which waits a whole interval when `now` falls exactly on a

@@ -22,7 +22,7 @@ import {
   installCredentialFiles,
   lookupCredentialFile,
 } from '../../src/http/credential-files.js';
-import { createLogger } from '../../src/local/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import {
   arnOf,
   SECRETS_REGION,

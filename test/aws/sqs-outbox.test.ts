@@ -5,8 +5,6 @@ import {
   DEAD_LETTER_MAX_DETAIL_CHARS,
   decodeParkedWrite,
   encodeParkedWrite,
-  isParkedWriteExpired,
-  nextOutboxDelaySeconds,
   SqsDeadLetterQueue,
   SqsOutbox,
   SqsOutboxError,
@@ -110,44 +108,6 @@ describe('SqsOutbox against fauxqs', () => {
     expect(err).toBeInstanceOf(SqsOutboxError);
     expect(err).toMatchObject({ code: 'SQS_OUTBOX_SEND_FAILED' });
     expect((err as Error).cause).toBeInstanceOf(Error);
-  });
-});
-
-describe('decodeParkedWrite', () => {
-  const valid = JSON.parse(encodeParkedWrite(write(binary(300))));
-  it.each([
-    ['not JSON', '{'],
-    ['array', '[]'],
-    ['wrong version', JSON.stringify({ ...valid, v: 2 })],
-    ['bad base64', JSON.stringify({ ...valid, b: 'a*b=' })],
-    ['base64 bad padding', JSON.stringify({ ...valid, b: 'abc' })],
-    ['missing name', JSON.stringify({ ...valid, rw: '' })],
-    ['negative attempts', JSON.stringify({ ...valid, a: -1 })],
-    ['fractional samples', JSON.stringify({ ...valid, n: 1.5 })],
-    ['string time', JSON.stringify({ ...valid, f: '1' })],
-  ])('rejects %s with SQS_OUTBOX_MALFORMED', (_n, body) => {
-    expect(() => decodeParkedWrite(body)).toThrow(SqsOutboxError);
-    expect(() => decodeParkedWrite(body)).toThrow(
-      expect.objectContaining({ code: 'SQS_OUTBOX_MALFORMED' }),
-    );
-  });
-});
-
-describe('nextOutboxDelaySeconds', () => {
-  it('starts at 30 s, doubles, and caps at 900 s', () => {
-    expect([0, 1, 2, 3, 4, 5, 6, 100].map(nextOutboxDelaySeconds)).toEqual([
-      30, 60, 120, 240, 480, 900, 900, 900,
-    ]);
-    expect(nextOutboxDelaySeconds(-3)).toBe(30);
-    expect(nextOutboxDelaySeconds(Number.NaN)).toBe(30);
-    expect(nextOutboxDelaySeconds(Number.POSITIVE_INFINITY)).toBe(900);
-    expect(nextOutboxDelaySeconds(2.7)).toBe(120);
-  });
-
-  it('expiry is measured from the first park', () => {
-    const w = write(binary(1));
-    expect(isParkedWriteExpired(w, w.firstParkedMs + 1_000, 1_000)).toBe(false);
-    expect(isParkedWriteExpired(w, w.firstParkedMs + 1_001, 1_000)).toBe(true);
   });
 });
 

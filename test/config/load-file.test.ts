@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { checkConfig, loadConfigFile } from '../../src/config/load.js';
+import { loadCheckedConfig } from '../../src/config/load-file.js';
 
 const FIXTURES = 'test/fixtures/config';
 const ABS_FIXTURES = resolve(FIXTURES);
@@ -83,5 +84,31 @@ describe('checkConfig', () => {
       `${path}:11:19: "http://node:9100/metrics" is not a valid hostname`,
     ]);
     expect(errors.join('\n')).not.toContain('s3cr3t-value');
+  });
+});
+
+describe('loadCheckedConfig', () => {
+  const path = join(FIXTURES, 'valid.yml');
+  const env = { CLUSTER: 'c1' };
+
+  it('returns the config the check accepts, having passed it the loaded config', async () => {
+    const seen: string[] = [];
+    const config = await loadCheckedConfig(path, env, (c) => {
+      seen.push(...c.scrapeConfigs.map((j) => j.jobName));
+      return [];
+    });
+    expect(config.sourcePath).toBe(path);
+    expect(seen).toEqual(['prometheus', 'node']);
+  });
+
+  it('throws every problem of the check, each prefixed with the file', async () => {
+    const err = await loadCheckedConfig(path, env, () => ['job "a": bad', 'job "b": worse']).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).errors).toEqual([
+      `${path}: job "a": bad`,
+      `${path}: job "b": worse`,
+    ]);
   });
 });

@@ -27,7 +27,7 @@ const createEc2Discoverers = (job: ScrapeConfig, deps: Ec2Deps = {}) =>
   ec2Mechanism.create(validMechanismConfigs(job, ec2Mechanism), { ec2: deps }) as Ec2Discoverer[];
 
 // ---------------------------------------------------------------------------------------------
-// A local stand-in for the EC2 Query API (TESTING.md): the real @aws-sdk/client-ec2 parses it.
+// A local stand-in for the EC2 Query API (docs/testing.md): the real @aws-sdk/client-ec2 parses it.
 // ---------------------------------------------------------------------------------------------
 
 interface Recorded {

@@ -21,8 +21,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulation, startSimulation } from '../../src/cli/simulate.js';
-import { createLogger } from '../../src/local/logger.js';
 import { LocalRunner } from '../../src/local/runner.js';
+import { createLogger } from '../../src/log/logger.js';
 import { config, startTarget, type TestTarget } from '../local/helpers.js';
 import { pollUntil, sleep } from '../support/poll.js';
 import {

@@ -1,5 +1,5 @@
 /**
- * `lambdascrape simulate` end to end (issue 5, "Done when", second bullet): the serverless path
+ * `lambdascrape simulate` end to end: the serverless path
  * on one machine — discovery, dispatcher and scraper handlers over dynalite and fauxqs, on the
  * real clock (src/cli/simulate.ts) — scraping a real node_exporter and remote-writing into a
  * real Prometheus (Debian's 2.42) receiver, proven through the receiver's query API:
@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Simulation, startSimulation } from '../../src/cli/simulate.js';
-import { createLogger } from '../../src/local/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import type { TargetOutcome } from '../../src/pipeline/scraper.js';
 import type { Target } from '../../src/targets/types.js';
 import { pollUntil } from '../support/poll.js';
@@ -329,7 +329,7 @@ describe.runIf(missing.length === 0)(title, () => {
     expect((await query(cpu, failedAt - INTERVAL_MS)).length, detail()).toBeGreaterThan(0);
     expect((await query(node, failedAt - INTERVAL_MS)).length, detail()).toBeGreaterThan(300);
     // …gone at the failed scrape and after the next slot: a StaleNaN ends a series; an ordinary
-    // NaN (the V8 pitfall of TESTING.md) would show here as a sample with value "NaN".
+    // NaN (the V8 pitfall of docs/testing.md) would show here as a sample with value "NaN".
     const nextSlotAndHalf = failedAt + INTERVAL_MS + INTERVAL_MS / 2;
     for (const at of [failedAt, failedAt + INTERVAL_MS, nextSlotAndHalf]) {
       expect(await query(cpu, at), `${cpu} at ${at}`).toEqual([]);

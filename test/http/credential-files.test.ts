@@ -26,7 +26,7 @@ import {
   installCredentialFiles,
   lookupCredentialFile,
 } from '../../src/http/credential-files.js';
-import { createLogger } from '../../src/local/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { createRemoteWriteClient } from '../../src/remotewrite/client.js';
 import { snappyCompress } from '../../src/remotewrite/snappy.js';
 import {

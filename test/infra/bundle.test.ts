@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCheckedConfig } from '../../src/cli/load-config.js';
+import { loadCheckedConfig } from '../../src/config/load-file.js';
+import { discoveryConfigErrors } from '../../src/discovery/registry.js';
 import { tempFolder } from './support.js';
 
 const run = promisify(execFile);
@@ -125,7 +126,11 @@ describe('real bundles', () => {
 
   it('the bundled config loads from the package as the functions load it', async () => {
     const p = packages[0]!;
-    const config = await loadCheckedConfig(join(p.dir, 'prometheus.yml'), {});
+    const config = await loadCheckedConfig(
+      join(p.dir, 'prometheus.yml'),
+      {},
+      discoveryConfigErrors,
+    );
     expect(config.scrapeConfigs.map((j) => j.jobName)).toEqual(['node', 'files', 'extra']);
     expect(config.scrapeConfigs[1]!.fileSdConfigs[0]!.files).toEqual([
       join(p.dir, 'targets/*.json'),

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENT_DIMENSION, METRIC_NAMESPACE, SELF_METRICS } from '../../infra/dashboard.js';
 import { LambdaScraperPropsError } from '../../infra/lambda-scraper.js';
 import type { ScraperConfig } from '../../infra/scraper-config.js';
-import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from '../../src/pipeline/self-metrics-emf.js';
+import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from '../../src/contract.js';
 import { type Built, build, configFrom, refTo, STATIC_ONLY } from './support.js';
 
 let config: ScraperConfig;

@@ -1,6 +1,6 @@
 /**
  * Helpers for the CDK template tests: configs in temporary folders, a stack built with bundling
- * skipped (`aws:cdk:bundling-stacks: []`, TESTING.md "CDK offline"), and the IAM statements of
+ * skipped (`aws:cdk:bundling-stacks: []`, docs/testing.md "CDK offline"), and the IAM statements of
  * one function's role in the synthesized template.
  */
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -10,10 +10,10 @@ import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CfnRole } from 'aws-cdk-lib/aws-iam';
 import { expect } from 'vitest';
-import type { FunctionRole } from '../../infra/dashboard.js';
 import { LambdaScraper, type LambdaScraperProps } from '../../infra/lambda-scraper.js';
 import { loadScraperConfig, type ScraperConfig } from '../../infra/scraper-config.js';
 import { checkConfigCommand } from '../../src/cli/check.js';
+import type { FunctionRole } from '../../src/contract.js';
 
 /** Writes `files` (relative path → text) into a new temporary folder; returns its path. */
 export function tempFolder(files: Readonly<Record<string, string>>): string {

@@ -14,8 +14,8 @@ import {
   DiscoveryRun,
   retireTaskFor,
 } from '../../src/pipeline/discovery.js';
+import { windowFor } from '../../src/pipeline/plan.js';
 import type { ScrapeTask, TaskQueue } from '../../src/ports.js';
-import { windowFor } from '../../src/schedule/plan.js';
 import { nextScrapeTime } from '../../src/targets/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';

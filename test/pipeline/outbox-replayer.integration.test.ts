@@ -1,5 +1,5 @@
 /**
- * The outbox end to end (issue 5, "Remote-write failures"): a real ScrapeWorker (state in
+ * The outbox end to end: a real ScrapeWorker (state in
  * dynalite, outbox in fauxqs) scrapes a local target and writes to a local backend that fails
  * for a while; the replayer, driven like Lambda's SQS poller (receive from fauxqs →
  * `handleOutboxBatch` → delete what is not a batch item failure), re-parks while the backend
@@ -28,7 +28,7 @@ import {
 } from '../../src/aws/sqs-outbox.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
-import { createLogger, type LogFields, type Logger } from '../../src/local/logger.js';
+import { createLogger, type LogFields, type Logger } from '../../src/log/logger.js';
 import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
 import { ScrapeWorker } from '../../src/pipeline/scraper.js';
 import type { ParkedWrite } from '../../src/ports.js';

@@ -5,14 +5,13 @@
  * whole path in outbox-replayer.integration.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  encodeParkedWrite,
-  nextOutboxDelaySeconds,
-  SqsOutboxError,
-} from '../../src/aws/sqs-outbox.js';
-import { createLogger, type LogFields } from '../../src/local/logger.js';
+import { encodeParkedWrite, SqsOutboxError } from '../../src/aws/sqs-outbox.js';
+import { createLogger, type LogFields } from '../../src/log/logger.js';
 import {
   DEFAULT_OUTBOX_MAX_AGE_MS,
+  nextOutboxDelaySeconds,
+} from '../../src/pipeline/outbox-policy.js';
+import {
   OutboxReplayError,
   OutboxReplayer,
   type OutboxReplayerOptions,

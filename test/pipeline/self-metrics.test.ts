@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EMF_METRICS } from '../../src/contract.js';
 import type { DeliveryOutcome } from '../../src/engine/delivery.js';
 import { SCRAPE_LATENESS_BUCKETS } from '../../src/engine/scrape-metrics.js';
+import { redactTargetUrl } from '../../src/log/redact.js';
 import type { DiscoverySummary } from '../../src/pipeline/discovery.js';
 import type { DispatchResult } from '../../src/pipeline/dispatcher.js';
 import type {
@@ -12,8 +14,6 @@ import type {
 import { newTaskCounters } from '../../src/pipeline/scraper.js';
 import {
   EMF_MAX_VALUES,
-  EMF_METRICS,
-  redactTargetUrl,
   SelfMetrics,
   SelfMetricsError,
   type SelfMetricsOptions,

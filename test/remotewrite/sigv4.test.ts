@@ -17,7 +17,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createSigV4Signer, SigV4Error } from '../../src/aws/sigv4.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { SigV4Config } from '../../src/config/types.js';
 import { createRemoteWriteSink } from '../../src/local/remote-write-sink.js';
@@ -25,6 +24,7 @@ import { SampleBatch, type SeriesRef } from '../../src/remotewrite/batch.js';
 import { createRemoteWriteClient } from '../../src/remotewrite/client.js';
 import type { RemoteWriteError } from '../../src/remotewrite/errors.js';
 import { sendWriteRequest } from '../../src/remotewrite/send.js';
+import { createSigV4Signer, SigV4Error } from '../../src/remotewrite/sigv4.js';
 import { RemoteWriter, type RemoteWriterOptions } from '../../src/remotewrite/writer.js';
 import { remoteWriteConfig, secret } from './config.js';
 

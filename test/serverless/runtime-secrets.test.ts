@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_FILES_ERROR_CODES, SecretFilesError } from '../../src/aws/secrets-manager.js';
 import { clearCredentialFiles, credentialFilePaths } from '../../src/http/credential-files.js';
-import { createLogger, type LogFields } from '../../src/local/logger.js';
+import { createLogger, type LogFields } from '../../src/log/logger.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
 import { handleDispatch } from '../../src/serverless/handlers.js';
 import { createRuntime, type ServerlessRuntime } from '../../src/serverless/runtime.js';

@@ -19,7 +19,7 @@ import {
   scheduleOffsetMs,
   startSimulation,
 } from '../../src/cli/simulate.js';
-import { createLogger } from '../../src/local/logger.js';
+import { createLogger } from '../../src/log/logger.js';
 import { startReceiver, type TestReceiver } from '../remotewrite/wire.js';
 import { pollUntil } from '../support/poll.js';
 

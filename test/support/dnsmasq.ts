@@ -1,6 +1,6 @@
 /**
  * A real dnsmasq (Debian package) serving test zones on a free loopback port, for dns_sd tests
- * (TESTING.md). Reads no system config (`--conf-file=/dev/null`, `--no-hosts`, `--no-resolv`):
+ * (docs/testing.md). Reads no system config (`--conf-file=/dev/null`, `--no-hosts`, `--no-resolv`):
  * names inside a `--local` zone answer from the given records (unknown ones NXDOMAIN), names
  * outside every zone are REFUSED. `restart(args)` replaces the records on the same port.
  */

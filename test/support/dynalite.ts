@@ -1,5 +1,5 @@
 /**
- * An in-process dynalite (DynamoDB stand-in, /work/shared/TESTING.md) for tests and benches:
+ * An in-process dynalite (DynamoDB stand-in, docs/testing.md) for tests and benches:
  * real `@aws-sdk/client-dynamodb` requests over loopback. No transactions, no TTL.
  */
 import type { Server } from 'node:http';

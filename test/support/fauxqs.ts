@@ -1,5 +1,5 @@
 /**
- * An in-process SQS (fauxqs, TESTING.md) for tests of the SQS adapters with the real
+ * An in-process SQS (fauxqs, docs/testing.md) for tests of the SQS adapters with the real
  * `@aws-sdk/client-sqs`. The endpoint is passed to the client explicitly (an env-only endpoint
  * makes the client call `sqs.<region>.localhost`). Known gaps: a bogus receipt handle deletes
  * "successfully"; DelaySeconds above 900 is not rejected.

@@ -12,8 +12,8 @@
  * writers' series apart (it is added only where a series lacks it, §11.1).
  */
 import { loadConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/local/logger.js';
 import { LocalRunner } from '../../src/local/runner.js';
+import { createLogger } from '../../src/log/logger.js';
 import { pollUntil } from './poll.js';
 import {
   type PromMatrixSeries,

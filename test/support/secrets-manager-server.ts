@@ -1,6 +1,6 @@
 /**
  * A local stand-in for AWS Secrets Manager's GetSecretValue, for tests with the real
- * `SecretsManagerClient`: it speaks the AWS JSON 1.1 protocol (as TESTING.md does for EC2's
+ * `SecretsManagerClient`: it speaks the AWS JSON 1.1 protocol (as docs/testing.md does for EC2's
  * Query API): `X-Amz-Target: secretsmanager.GetSecretValue`, body `{"SecretId": …}`, answer
  * `{"ARN","Name","SecretString"}` (or `SecretBinary` base64) or a 400
  * `{"__type": "ResourceNotFoundException" | "AccessDeniedException", "message": …}`.

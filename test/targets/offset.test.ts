@@ -5,6 +5,7 @@ import {
   formatExternalLabels,
   goQuote,
   nextScrapeTime,
+  phaseProblem,
   scrapeOffsetMs,
 } from '../../src/targets/index.js';
 
@@ -107,5 +108,30 @@ describe('nextScrapeTime (§9)', () => {
   it('handles offset 0', () => {
     expect(nextScrapeTime({ intervalMs: 15_000, offsetMs: 0 }, 30_001)).toBe(45_000);
     expect(nextScrapeTime({ intervalMs: 15_000, offsetMs: 0 }, 30_000)).toBe(30_000);
+  });
+});
+
+describe('phaseProblem', () => {
+  it.each([
+    { intervalMs: 15_000, offsetMs: 0, want: undefined },
+    { intervalMs: 15_000, offsetMs: 14_999, want: undefined },
+    { intervalMs: 0, offsetMs: 0, want: 'interval must be a positive whole number of ms, got 0' },
+    {
+      intervalMs: 1.5,
+      offsetMs: 0,
+      want: 'interval must be a positive whole number of ms, got 1.5',
+    },
+    {
+      intervalMs: 1000,
+      offsetMs: 1000,
+      want: 'offset must be a whole number of ms in [0, 1000), got 1000',
+    },
+    {
+      intervalMs: 1000,
+      offsetMs: -1,
+      want: 'offset must be a whole number of ms in [0, 1000), got -1',
+    },
+  ])('interval $intervalMs offset $offsetMs', ({ want, ...phase }) => {
+    expect(phaseProblem(phase)).toBe(want);
   });
 });

@@ -11,7 +11,7 @@ import { FileSdError, FileSdErrorCode } from './error.js';
 import { errorText, expandPattern, isNotFound, patternCovers, type ReadDir } from './glob.js';
 import { fileGroupSource, parseFileSdContent } from './parse.js';
 
-/** Default cap on a file's size; file_sd content is untrusted input (DESIGN decision 9). */
+/** Default cap on a file's size; file_sd content is untrusted input (docs/design.md decision 9). */
 export const DEFAULT_MAX_FILE_BYTES = 32 * 1024 * 1024;
 
 /** What file discovery needs from the file system. */

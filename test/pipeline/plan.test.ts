@@ -14,8 +14,8 @@ import {
   TASK_BUCKET_MS,
   taskTargetSlot,
   windowFor,
-} from '../../src/schedule/plan.js';
-import { ScheduleError } from '../../src/schedule/slot-scheduler.js';
+} from '../../src/pipeline/plan.js';
+import { ScheduleError } from '../../src/targets/offset.js';
 import type { Target } from '../../src/targets/types.js';
 
 /** 2026-01-01T00:00:00Z: a round number, so slot arithmetic in the cases is easy to read. */

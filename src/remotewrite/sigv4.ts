@@ -41,7 +41,7 @@
  */
 
 import type { SigV4Config } from '../config/types.js';
-import type { RequestSigner, SignableRequest } from '../remotewrite/client.js';
+import type { RequestSigner, SignableRequest } from './client.js';
 
 /** Prometheus's default signing service: Amazon Managed Service for Prometheus. */
 export const DEFAULT_SIGV4_SERVICE = 'aps';

@@ -1,5 +1,5 @@
 /**
- * Window planning for the dispatcher (DESIGN.md "The flow", decisions 3, 6 and 7; spec §9).
+ * Window planning for the dispatcher (docs/design.md "The flow", decisions 3, 6 and 7; §9).
  *
  * The dispatcher runs about once a minute and plans the NEXT window `[startMs, endMs)`: every
  * fixed-phase slot `T = k·interval + offset` (§9) of every target with `startMs ≤ T < endMs`,
@@ -20,9 +20,8 @@
  *   once per occurrence.
  */
 import type { ScrapeTask } from '../ports.js';
-import { nextScrapeTime } from '../targets/offset.js';
+import { nextScrapeTime, phaseProblem, ScheduleError } from '../targets/offset.js';
 import type { Target } from '../targets/types.js';
-import { ScheduleError } from './slot-scheduler.js';
 
 /** SQS `DelaySeconds` upper bound (whole seconds). */
 export const MAX_DELAY_SECONDS = 900;
@@ -145,17 +144,8 @@ export function delaySecondsFor(slotMs: number, nowMs: number, leadMs = DEFAULT_
 }
 
 function checkPhase(target: Target): void {
-  const { intervalMs, offsetMs } = target;
-  if (!isWholeNumber(intervalMs) || intervalMs <= 0) {
-    throw new ScheduleError(
-      `target ${target.id}: interval must be a positive whole number of ms, got ${intervalMs}`,
-    );
-  }
-  if (!isWholeNumber(offsetMs) || offsetMs < 0 || offsetMs >= intervalMs) {
-    throw new ScheduleError(
-      `target ${target.id}: offset must be a whole number of ms in [0, ${intervalMs}), got ${offsetMs}`,
-    );
-  }
+  const problem = phaseProblem(target);
+  if (problem !== undefined) throw new ScheduleError(`target ${target.id}: ${problem}`);
 }
 
 function compareById(a: Target, b: Target): number {

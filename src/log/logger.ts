@@ -5,7 +5,12 @@
  * Never logs secrets: a value with a `reveal()` method (the config's `Secret`) prints as
  * `<secret>`, and so does any field whose name says it holds a credential (password, token,
  * secret, authorization, credentials, api key). Errors print as their message (and `code`).
+ * Every string, error message included and at any depth, has its URLs redacted
+ * (`redact.ts`: no userinfo, no query values but the safe ones), and a field named like an
+ * endpoint (`url`, `endpoint`, `target`, `proxy_url`, …) is redacted as a URL even without a
+ * scheme, so a caller cannot log `?token=…` or `user:pass@` in clear by passing a raw URL.
  */
+import { isUrlFieldName, redactUrlField, redactUrlsInText } from './redact.js';
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -77,16 +82,25 @@ export const silentLogger: Logger = {
   child: () => silentLogger,
 };
 
-/** A field value made safe and plain: secrets redacted, errors as text, bigint as decimal. */
+/**
+ * A field value made safe and plain: secrets redacted, URLs redacted, errors as text, bigint as
+ * decimal.
+ */
 function plain(name: string, value: unknown): unknown {
   if (SENSITIVE_NAME.test(name)) return REDACTED;
   if (isSecret(value)) return REDACTED;
+  if (typeof value === 'string') return safeText(name, value);
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    return typeof code === 'string' ? `${value.message} (${code})` : value.message;
+    const text = typeof code === 'string' ? `${value.message} (${code})` : value.message;
+    return redactUrlsInText(text);
   }
   if (typeof value === 'bigint') return value.toString();
   return value;
+}
+
+function safeText(name: string, value: string): string {
+  return isUrlFieldName(name) ? redactUrlField(value) : redactUrlsInText(value);
 }
 
 function isSecret(value: unknown): boolean {

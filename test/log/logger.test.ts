@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createSecret } from '../../src/config/index.js';
-import { createLogger, type LogFormat, logfmtValue } from '../../src/local/logger.js';
+import { createLogger, type LogFormat, logfmtValue } from '../../src/log/logger.js';
 
 function capture(format: LogFormat, level: 'debug' | 'info' | 'warn' | 'error' = 'info') {
   const lines: string[] = [];
@@ -71,5 +71,47 @@ describe('logger', () => {
     });
     expect(lines[0]).not.toContain('hunter2');
     expect(lines[0]).toContain('<secret>');
+  });
+});
+
+describe('logger redaction of URLs', () => {
+  const url = 'http://u:p@h:1/m?token=s';
+
+  it.each(['logfmt', 'json'] as const)('prints no userinfo and no query value (%s)', (format) => {
+    const { logger, lines } = capture(format);
+    logger.warn('scrape failed', { url, err: new Error(`Get "${url}": connect ECONNREFUSED`) });
+    expect(lines).toHaveLength(1);
+    const line = lines[0]!;
+    expect(line).not.toContain('p@');
+    expect(line).not.toContain('u:p');
+    expect(line).not.toMatch(/token=s\b/);
+    expect(line).toContain('http://h:1/m?token=xxxxx');
+  });
+
+  it.each(['logfmt', 'json'] as const)(
+    'redacts fields at any depth and in messages (%s)',
+    (format) => {
+      const { logger, lines } = capture(format);
+      logger
+        .child({ endpoint: 'https://a:b@rw.example/api/v1/write?apikey=s' })
+        .info(`retrying ${url}`, {
+          target: 'u:p@h:1',
+          nested: { proxy_url: 'http://u:p@proxy:3128', list: [url] },
+          note: `see ${url}.`,
+        });
+      const line = lines[0]!;
+      expect(line).not.toContain('p@');
+      expect(line).not.toContain('a:b');
+      expect(line).not.toMatch(/(token|apikey)=s\b/);
+      expect(line).toContain('rw.example/api/v1/write?apikey=xxxxx');
+    },
+  );
+
+  it('leaves a field without URL as it was', () => {
+    const { logger, lines } = capture('logfmt');
+    logger.info('m', { target: 'abcdef0123456789', address: '10.0.0.1:9100', job: 'a?b' });
+    expect(lines[0]).toBe(
+      'ts=1970-01-01T00:00:00.000Z level=info msg=m target=abcdef0123456789 address=10.0.0.1:9100 job=a?b\n',
+    );
   });
 });

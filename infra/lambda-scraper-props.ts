@@ -1,0 +1,127 @@
+/**
+ * The props of `LambdaScraper` (lambda-scraper.ts), apart from the construct so that the
+ * checks of check-props.ts and the construct both import them without importing each other.
+ */
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { Architecture } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { FunctionRole } from '../src/contract.js';
+import type { ScraperConfig } from './scraper-config.js';
+
+/** Memory, timeout and concurrency of one function. */
+export interface FunctionOptions {
+  /** MB. @default discovery 512, dispatcher 1024, scraper 1024, outbox 512 */
+  readonly memorySize?: number;
+  /** @default 1 minute (each queue's visibility timeout is 6× its consumer's timeout) */
+  readonly timeout?: Duration;
+  /** Reserved concurrency. @default none (the account's unreserved pool) */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/** A function fed by an SQS event source. */
+export interface QueueConsumerOptions extends FunctionOptions {
+  /**
+   * Most concurrent invocations the event source starts (2–1000); the cap on how fast a
+   * backlog drains. @default scraper 50, outbox 5
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Messages per invocation (1–10). The scraper runs a batch's tasks concurrently, so its
+   * memory grows with it. @default scraper 1, outbox 10
+   */
+  readonly batchSize?: number;
+}
+
+export interface LambdaScraperProps {
+  /** The checked prometheus.yml, from `loadScraperConfig(path)`. Bundled into every function. */
+  readonly config: ScraperConfig;
+  /**
+   * Credential files served from AWS Secrets Manager: the key is the path exactly as written in
+   * prometheus.yml (`password_file`, `credentials_file`, `bearer_token_file`, TLS files, …),
+   * the value the secret. Every function may read every listed secret
+   * (`secretsmanager:GetSecretValue` on exactly these ARNs) and nothing else. A `*_file` that
+   * holds a secret must be listed here; a listed path no `*_file` names is an error.
+   * @default none
+   */
+  readonly secretFiles?: Readonly<Record<string, ISecret>>;
+  /**
+   * More files to bundle beside the config, relative to its folder (a `ca_file`, say). Bundles
+   * are stored in clear: list no secret here (the construct refuses secret-holding `*_file`s).
+   * Matches of `scrape_config_files` and `file_sd_configs` are bundled without being listed.
+   * @default none
+   */
+  readonly extraFiles?: readonly string[];
+  /**
+   * Bundle the config even though it holds secrets inline (`password:`, `bearer_token:`,
+   * sigv4/ec2 `secret_key:` …). They end up in clear in the code package.
+   * @default false: such a config is refused; use `*_file` + `secretFiles`
+   */
+  readonly allowInlineSecrets?: boolean;
+  /**
+   * DEPLOYMENT_ID: the deployment's stable identity — the seed of every target's fixed phase
+   * (§9) and the `Deployment` dimension of the self-metrics. Changing it moves every target's
+   * phase once. @default `<stack name>/<construct path in the stack>`
+   */
+  readonly deploymentId?: string;
+  /** @default Architecture.ARM_64 */
+  readonly architecture?: Architecture;
+  /** @default memory 512 MB, timeout 1 minute */
+  readonly discovery?: FunctionOptions;
+  /** @default memory 1024 MB, timeout 1 minute */
+  readonly dispatcher?: FunctionOptions;
+  /** @default memory 1024 MB, timeout 1 minute, maxConcurrency 50, batchSize 1 */
+  readonly scraper?: QueueConsumerOptions;
+  /** @default memory 512 MB, timeout 1 minute, maxConcurrency 5, batchSize 10 */
+  readonly outbox?: QueueConsumerOptions;
+  /** MAX_TARGETS_PER_TASK: targets per scrape task (SQS message). @default 50 */
+  readonly maxTargetsPerTask?: number;
+  /** OUTBOX_MAX_AGE: a parked write older than this is dead-lettered (1 minute–7 days). @default 2 hours */
+  readonly outboxMaxAge?: Duration;
+  /**
+   * SCRAPE_LEAD_MS: how long before its first slot a scrape task becomes visible (0–5 s). The
+   * scraper waits out the rest, billed: shorter is cheaper and makes late starts on cold
+   * containers likelier (docs/serverless.md, Figures). @default 1.5 seconds
+   */
+  readonly scrapeLead?: Duration;
+  /**
+   * Extra environment of every function, e.g. for `$VAR` in external_labels (the config is
+   * checked at synth with the deploying shell's environment, as `check config` does).
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
+  /**
+   * Run the functions in this VPC, to scrape private targets (10.x addresses of EC2 instances).
+   * The subnets need a route to the AWS APIs (NAT gateway or VPC endpoints for DynamoDB, SQS,
+   * CloudWatch Logs, Secrets Manager, STS, EC2, AMP) and to the remote-write backend.
+   * @default no VPC: the functions reach public endpoints only
+   */
+  readonly vpc?: IVpc;
+  /** Requires `vpc`. @default the VPC's private subnets */
+  readonly vpcSubnets?: SubnetSelection;
+  /** Requires `vpc`. @default one security group allowing all outbound traffic */
+  readonly securityGroups?: readonly ISecurityGroup[];
+  /** Alarm and OK notifications. @default none (alarms still show on the dashboard) */
+  readonly alarmTopic?: ITopic;
+  /** p99 scrape-start lateness alarm threshold. @default 5 seconds */
+  readonly latenessAlarmThreshold?: Duration;
+  /** @default a generated name */
+  readonly dashboardName?: string;
+  /**
+   * Point-in-time recovery of both tables. Off by default: the targets table is rebuilt by
+   * discovery within a minute and a lost scrape state only costs one round of stale markers.
+   * @default false
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /** Tables and log groups on stack deletion (all their data can be rebuilt). @default DESTROY */
+  readonly removalPolicy?: RemovalPolicy;
+  /** @default RetentionDays.ONE_MONTH */
+  readonly logRetention?: RetentionDays;
+  /**
+   * Handler source files, for wrapping the shipped handlers. Each must `export const handler`.
+   * @default functions/<role>.ts of this repository
+   */
+  readonly entries?: Partial<Readonly<Record<FunctionRole, string>>>;
+}

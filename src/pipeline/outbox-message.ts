@@ -1,0 +1,108 @@
+/**
+ * The outbox message: how a {@link ParkedWrite} travels through the outbox queue, whatever the
+ * queue is. Version 1 is one JSON object:
+ * `{"v":1,"rw":<remote_write name>,"n":<samples>,"a":<attempts>,"f":<firstParkedMs>,"b":<base64>}`
+ * where `b` is the snappy-compressed WriteRequest exactly as it would be sent (binary, hence
+ * base64: 4/3 of its size plus about 80 bytes of envelope).
+ *
+ * Contracts: {@link encodeOutboxMessage} refuses a write with invalid fields
+ * (`OUTBOX_MESSAGE_INVALID_WRITE`); {@link decodeParkedWrite} treats the text as untrusted and
+ * returns a write byte-equal to the one encoded, or throws `OUTBOX_MESSAGE_MALFORMED`, never
+ * another exception.
+ */
+import type { ParkedWrite } from '../ports.js';
+
+export const OUTBOX_MESSAGE_VERSION = 1;
+
+export const OUTBOX_MESSAGE_ERROR_CODES = {
+  invalidWrite: 'OUTBOX_MESSAGE_INVALID_WRITE',
+  malformed: 'OUTBOX_MESSAGE_MALFORMED',
+} as const;
+export type OutboxMessageErrorCode =
+  (typeof OUTBOX_MESSAGE_ERROR_CODES)[keyof typeof OUTBOX_MESSAGE_ERROR_CODES];
+
+/** The one error class of this module. */
+export class OutboxMessageError extends Error {
+  override readonly name = 'OutboxMessageError';
+  constructor(
+    readonly code: OutboxMessageErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The message text of a parked write. Throws `OUTBOX_MESSAGE_INVALID_WRITE`. */
+export function encodeOutboxMessage(write: ParkedWrite): string {
+  const problem = writeProblem(write);
+  if (problem !== undefined) {
+    throw new OutboxMessageError(OUTBOX_MESSAGE_ERROR_CODES.invalidWrite, problem);
+  }
+  return JSON.stringify({
+    v: OUTBOX_MESSAGE_VERSION,
+    rw: write.remoteWrite,
+    n: write.samples,
+    a: write.attempts,
+    f: write.firstParkedMs,
+    b: Buffer.from(write.body.buffer, write.body.byteOffset, write.body.byteLength).toString(
+      'base64',
+    ),
+  });
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Decodes an outbox message. Throws {@link OutboxMessageError} `OUTBOX_MESSAGE_MALFORMED` only. */
+export function decodeParkedWrite(body: string): ParkedWrite {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body);
+  } catch (err) {
+    throw malformed('outbox body is not JSON', err);
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw malformed('outbox body is not a JSON object');
+  }
+  const r = raw as Record<string, unknown>;
+  if (r.v !== OUTBOX_MESSAGE_VERSION) {
+    throw malformed(`outbox body version ${JSON.stringify(r.v)} is not ${OUTBOX_MESSAGE_VERSION}`);
+  }
+  if (typeof r.b !== 'string' || !BASE64.test(r.b)) {
+    throw malformed('outbox body: b is not base64');
+  }
+  const buf = Buffer.from(r.b, 'base64');
+  const write = {
+    remoteWrite: r.rw,
+    body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
+    samples: r.n,
+    attempts: r.a,
+    firstParkedMs: r.f,
+  } as ParkedWrite;
+  const problem = writeProblem(write);
+  if (problem !== undefined) throw malformed(`outbox body: ${problem}`);
+  return write;
+}
+
+function malformed(message: string, cause?: unknown): OutboxMessageError {
+  return new OutboxMessageError(
+    OUTBOX_MESSAGE_ERROR_CODES.malformed,
+    message,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function writeProblem(w: ParkedWrite): string | undefined {
+  if (typeof w.remoteWrite !== 'string' || w.remoteWrite === '') return 'remoteWrite is empty';
+  if (!(w.body instanceof Uint8Array)) return 'body is not bytes';
+  for (const [what, v] of [
+    ['samples', w.samples],
+    ['attempts', w.attempts],
+    ['firstParkedMs', w.firstParkedMs],
+  ] as const) {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      return `${what} must be a non-negative integer, got ${JSON.stringify(v)}`;
+    }
+  }
+  return undefined;
+}
