@@ -143,7 +143,7 @@ const SCRAPERS = [
         ],
         selfMetrics: {
           url: `http://127.0.0.1:${ctx.listenPort}/metrics`,
-          names: ['lambdascrape_remote_write_samples_sent_total'],
+          names: ['lambdascrape_remote_write_samples_total{result="sent"}'],
         },
       };
     },
@@ -285,7 +285,12 @@ function sumMetrics(text, names) {
   let found = false;
   for (const line of text.split('\n')) {
     if (line === '' || line[0] === '#') continue;
-    for (const name of names) {
+    for (const entry of names) {
+      // `name` or `name{label="value"}`: a label matcher the line's label set must contain.
+      const brace = entry.indexOf('{');
+      const name = brace < 0 ? entry : entry.slice(0, brace);
+      const matcher = brace < 0 ? '' : entry.slice(brace + 1, -1);
+      if (matcher !== '' && !line.includes(matcher)) continue;
       if (line.startsWith(name) && (line[name.length] === '{' || line[name.length] === ' ')) {
         // The value follows the label set when there is one, else the name.
         const rest =

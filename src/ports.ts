@@ -1,7 +1,8 @@
 /**
- * The few things the serverless engine needs from the outside world (docs/design.md "Layers"),
- * each a small interface. Their AWS adapters live in `src/aws/` (the only place that imports
- * the AWS SDK, besides SigV4 signing and EC2 discovery); in-process ones in `src/local/`.
+ * The few things the Lambda flow (`src/pipeline/`) needs from the outside world
+ * (docs/architecture.md), each a small interface. Their AWS adapters live in `src/aws/` (the
+ * only place that imports the AWS SDK, besides SigV4 signing and EC2 discovery); `simulate`
+ * runs the same adapters against in-process stand-ins. The local runner needs none of them.
  */
 import type { ScrapeState } from './scrape/state.js';
 import type { Target } from './targets/types.js';
@@ -38,24 +39,25 @@ export type StateWriteResult =
   | { readonly written: false; readonly reason: 'conflict' };
 
 /**
- * Previous-series state per target between Lambda invocations (§8), in DynamoDB table
+ * Previous-series state per series stream (`seriesStreamKey`: job + public labels, so a target
+ * whose identity changes keeps it) between Lambda invocations (§8), in DynamoDB table
  * "scrape state". Stored compressed and chunked under the 400 KB item limit. A write costs in
  * proportion to the change and nothing when the series set is unchanged.
  */
 export interface ScrapeStateStore {
-  /** States of these targets (absent ids have none); reads in batches. */
-  getMany(targetIds: readonly string[]): Promise<Map<string, StoredScrapeState>>;
+  /** States under these keys (absent keys have none); reads in batches. */
+  getMany(keys: readonly string[]): Promise<Map<string, StoredScrapeState>>;
   /**
-   * Stores `state` for a target if the stored version is still `expected` (undefined = no
+   * Stores `state` under `key` if the stored version is still `expected` (undefined = no
    * state stored yet). Skips the write when the digest equals `expected`'s digest.
    */
   put(
-    targetId: string,
+    key: string,
     state: ScrapeState,
     expected: StoredScrapeState | undefined,
   ): Promise<StateWriteResult>;
-  /** Removes a retired target's state. */
-  remove(targetId: string): Promise<void>;
+  /** Removes the state of a retired target's stream. */
+  remove(key: string): Promise<void>;
 }
 
 /** A unit of work on the scrape queue. */

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import { type DiscoveryDeps, discoverJob } from '../discovery/registry.js';
-import { buildTargets, computeOffsetSeed } from '../targets/index.js';
+import { type DiscoveryDeps, JobDiscovery } from '../discovery/registry.js';
+import { discoverJobTargets } from '../engine/job-targets.js';
+import { computeOffsetSeed } from '../targets/index.js';
 import type { DroppedTarget, Target } from '../targets/types.js';
 
 export interface JobTargets {
@@ -24,20 +25,19 @@ export async function resolveTargets(
   const out: JobTargets[] = [];
   for (const job of config.scrapeConfigs) {
     if (onlyJob !== undefined && job.jobName !== onlyJob) continue;
-    const errors: string[] = [];
-    const groups = await discoverJob(job, {
-      ...deps,
-      configDir: dirOf(config.sourcePath),
-      onError: (err) => errors.push(err.message),
-    });
-    const result = buildTargets(job, groups, { offsetSeed });
-    out.push({
-      job,
-      active: result.active,
-      dropped: result.dropped,
-      errors: [...errors, ...result.errors.map((e) => e.message)],
-      forcedError: result.targetLimitError,
-    });
+    const discovery = new JobDiscovery(job, { ...deps, configDir: dirOf(config.sourcePath) });
+    try {
+      const { built, discoveryErrors } = await discoverJobTargets(job, discovery, offsetSeed);
+      out.push({
+        job,
+        active: built.active,
+        dropped: built.dropped,
+        errors: [...discoveryErrors, ...built.errors].map((e) => e.message),
+        forcedError: built.targetLimitError,
+      });
+    } finally {
+      await discovery.close();
+    }
   }
   return out;
 }

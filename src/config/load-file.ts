@@ -5,7 +5,8 @@ import type { Config } from './types.js';
 /**
  * A check of a loaded config that the loader cannot make itself: the `*_sd_configs` it carries
  * as data are validated by their discovery mechanisms (`discoveryConfigErrors` in
- * `src/discovery/registry.ts`). Returns one message per problem, none when all is well.
+ * `src/discovery/registry.ts`). Returns one message per problem, each naming its
+ * `file:line:col` like the loader's own errors; none when all is well.
  *
  * The check is passed in rather than imported because src/discovery imports src/config: the
  * config folder stays at the bottom, with no cycle between the two.

@@ -1,4 +1,7 @@
-import type { Secret } from './types.js';
+/** A secret value: `toString`/`toJSON`/inspect all give `<secret>`; `reveal()` gives the value. */
+export interface Secret {
+  reveal(): string;
+}
 
 const REDACTED = '<secret>';
 

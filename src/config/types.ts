@@ -5,12 +5,10 @@
  * Secrets are held as {@link Secret} so they cannot be printed by accident.
  */
 import type { Node } from 'yaml';
+import type { Secret } from './secret.js';
 import type { YamlReader } from './yaml-reader.js';
 
-/** A secret value: `toString`/`toJSON`/inspect all give `<secret>`; `reveal()` gives the value. */
-export interface Secret {
-  reveal(): string;
-}
+export type { Secret } from './secret.js';
 
 export type ValidationScheme = 'utf8' | 'legacy';
 export type EscapingScheme = 'allow-utf-8' | 'underscores' | 'dots' | 'values';

@@ -11,9 +11,9 @@ import {
 } from 'yaml';
 import type { Diagnostics } from './diagnostics.js';
 import { parseDuration } from './duration.js';
+import type { Secret } from './secret.js';
 import { createSecret } from './secret.js';
 import { parseSize } from './size.js';
-import type { Secret } from './types.js';
 
 /**
  * Typed reading of a parsed YAML document with Prometheus's decoding rules (go-yaml v2, which

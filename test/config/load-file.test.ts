@@ -101,14 +101,10 @@ describe('loadCheckedConfig', () => {
     expect(seen).toEqual(['prometheus', 'node']);
   });
 
-  it('throws every problem of the check, each prefixed with the file', async () => {
-    const err = await loadCheckedConfig(path, env, () => ['job "a": bad', 'job "b": worse']).catch(
-      (e: unknown) => e,
-    );
+  it('throws every problem of the check as it is (each names its file:line:col)', async () => {
+    const problems = [`${path}:3:5: bad`, `${path}:9:7: worse`];
+    const err = await loadCheckedConfig(path, env, () => problems).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).errors).toEqual([
-      `${path}: job "a": bad`,
-      `${path}: job "b": worse`,
-    ]);
+    expect((err as ConfigError).errors).toEqual(problems);
   });
 });
