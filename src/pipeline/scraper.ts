@@ -73,14 +73,6 @@ import {
 
 export type { ScrapeWriter } from './parking-delivery.js';
 export { SCRAPER_ERROR_CODES, ScraperError, type ScraperErrorCode } from './scraper-errors.js';
-export {
-  type DeliveryTotals,
-  newTaskCounters,
-  type StateWriteOutcome,
-  type TargetOutcome,
-  type TaskCounters,
-  type TaskOutcome,
-} from './scraper-outcome.js';
 
 /** Upper bound of the late tolerance; the effective one is `min(interval / 2, this)`. */
 export const DEFAULT_LATE_TOLERANCE_MS = 10_000;

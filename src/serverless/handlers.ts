@@ -28,8 +28,9 @@ import { decodeTask, TaskCodecError } from '../aws/task-codec.js';
 import type { DiscoverySummary } from '../pipeline/discovery.js';
 import { type DispatchResult, dispatchWindow } from '../pipeline/dispatcher.js';
 import { OutboxReplayError } from '../pipeline/outbox-replayer.js';
-import { ScraperError, type TaskOutcome } from '../pipeline/scraper.js';
+import { ScraperError } from '../pipeline/scraper.js';
 import { ConcurrencyLimiter } from '../pipeline/scraper-limiter.js';
+import type { TaskOutcome } from '../pipeline/scraper-outcome.js';
 import {
   type CapacityUnits,
   type SelfMetrics,

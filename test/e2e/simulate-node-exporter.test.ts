@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type Simulation, startSimulation } from '../../src/cli/simulate.js';
 import { createLogger } from '../../src/log/logger.js';
-import type { TargetOutcome } from '../../src/pipeline/scraper.js';
+import type { TargetOutcome } from '../../src/pipeline/scraper-outcome.js';
 import type { Target } from '../../src/targets/types.js';
 import { pollUntil } from '../support/poll.js';
 import {

@@ -10,8 +10,8 @@ import type {
   TargetOutcome,
   TaskCounters,
   TaskOutcome,
-} from '../../src/pipeline/scraper.js';
-import { newTaskCounters } from '../../src/pipeline/scraper.js';
+} from '../../src/pipeline/scraper-outcome.js';
+import { newTaskCounters } from '../../src/pipeline/scraper-outcome.js';
 import {
   EMF_MAX_VALUES,
   SelfMetrics,
