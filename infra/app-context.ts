@@ -21,7 +21,7 @@
  * | `scraperMemory` | scraper memory, MB | `1024` |
  * | `logRetentionDays` | a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, …) | `30` |
  * | `latenessAlarmMs` | p99 lateness alarm threshold, ms | `5000` |
- * | `scrapeLeadMs` | how long before its slots a scrape task becomes visible, ms (1–5000) | `1500` |
+ * | `scrapeLeadMs` | how long before the end of its one-second bucket a scrape task becomes visible, ms (0–5000) | `700` |
  * | `allowInlineSecrets` | `true` to bundle a config holding secrets inline | `false` |
  */
 import { Duration, type Stack } from 'aws-cdk-lib';

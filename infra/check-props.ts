@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
 import { formatDuration } from '../src/config/duration.js';
 import { FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
+import { DEFAULT_LEAD_MS } from '../src/pipeline/plan.js';
 import {
   type BundleFile,
   credentialFileRefs,
@@ -72,7 +73,7 @@ export const DEFAULT_OUTBOX_MAX_AGE = Duration.hours(2);
 /** What a scraper invocation needs beyond a job's scrape_timeout (see checkProps). */
 export const SCRAPER_TIMEOUT_HEADROOM_MS = 10_000;
 /** The dispatcher's lead (src/pipeline/plan.ts DEFAULT_LEAD_MS). */
-export const DEFAULT_SCRAPE_LEAD = Duration.millis(1_500);
+export const DEFAULT_SCRAPE_LEAD = Duration.millis(DEFAULT_LEAD_MS);
 
 /**
  * Environment names the construct sets itself (src/contract.ts LAMBDA_ENV, read by
@@ -166,8 +167,7 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
     }
   }
 
-  // A scrape task arrives up to ~3 s before its slot (lead, DelaySeconds rounding, one-second
-  // buckets), then scrapes for up to scrape_timeout and needs time to write and park: a scraper
+  // A scrape task arrives up to its lead before a slot (at most 5 s), then scrapes for up to scrape_timeout and needs time to write and park: a scraper
   // timeout shorter than that cuts scrapes off and SQS redelivers the task too late.
   const scraperTimeoutMs = functions.scraper.timeout.toMilliseconds();
   for (const job of sc.config.scrapeConfigs) {

@@ -81,9 +81,10 @@ export interface LambdaScraperProps {
   /** OUTBOX_MAX_AGE: a parked write older than this is dead-lettered (1 minute–7 days). @default 2 hours */
   readonly outboxMaxAge?: Duration;
   /**
-   * SCRAPE_LEAD_MS: how long before its first slot a scrape task becomes visible (0–5 s). The
-   * scraper waits out the rest, billed: shorter is cheaper and makes late starts on cold
-   * containers likelier (docs/serverless.md, Figures). @default 1.5 seconds
+   * SCRAPE_LEAD_MS: how long before the end of its one-second bucket a scrape task becomes
+   * visible (0–5 s). At the default each target is read between 700 ms before and 300 ms after
+   * its slot and nothing waits; longer makes targets wait for their slot, billed
+   * (src/pipeline/plan.ts DEFAULT_LEAD_MS, docs/serverless.md). @default 700 ms
    */
   readonly scrapeLead?: Duration;
   /**

@@ -3,9 +3,10 @@
  *
  * The dispatcher runs about once a minute and plans the NEXT window `[startMs, endMs)`: every
  * fixed-phase slot `T = k·interval + offset` (§9) of every target with `startMs ≤ T < endMs`,
- * grouped into scrape tasks (one SQS message each) whose `DelaySeconds` makes the message
- * visible shortly before its slot. The scraper then waits the remainder and stamps samples
- * with `T` (§9 "Serverless recommendation", decision 3).
+ * grouped into scrape tasks (one SQS message each) of one *bucket*: a second of slots, the
+ * message visible `leadMs` before the bucket's end, so the scraper scrapes every target on
+ * arrival — within `leadMs` before its slot to `1 s − leadMs` after it — and stamps samples
+ * with `T` (§9 "Serverless recommendation", decision 3: waiting is billed, so it does not wait).
  *
  * Contracts:
  * - Windows are half-open and aligned to multiples of `windowMs` ({@link windowFor}), so
@@ -27,21 +28,22 @@ import type { Target } from '../targets/types.js';
 export const MAX_DELAY_SECONDS = 900;
 
 /**
- * Default lead: a task's message becomes visible 1.5–2.5 s before its slot (the upper end
- * because `DelaySeconds` is whole seconds and is rounded down). The lead covers SQS → Lambda
- * event-source delivery (long polling; typically tens to a few hundred ms) plus a Lambda start
- * (a warm start is ms, a Node cold start a few hundred ms to ~1 s), so the scraper usually
- * holds the task before `T`, waits the remainder and starts the scrape at `T` exactly. The
- * wait is billed (decision 3), so the lead is kept to what delivery needs, not more.
+ * Default lead: a task's message becomes visible 700 ms before the end of its bucket (the
+ * second its slots lie in), i.e. 300 ms after the bucket's first possible slot. Buckets are laid
+ * on the dispatcher's own sub-second phase, so with whole-second `DelaySeconds` the message
+ * becomes visible at exactly that point when it is sent at once. A scraper that scrapes on
+ * arrival then reads each target between 700 ms before and 300 ms after its slot, plus the
+ * delivery time (SQS → Lambda, tens to a few hundred ms; a cold start more), and waits for
+ * nothing: waiting is billed (decision 3). A longer lead makes targets wait for their slot.
  */
-export const DEFAULT_LEAD_MS = 1_500;
+export const DEFAULT_LEAD_MS = 700;
 
 /**
- * Suggested scraper-side tolerance (decision 3): a task that arrives no earlier than
- * `T − DEFAULT_START_TOLERANCE_MS` (or after `T`) is scraped at once and still stamped `T`;
- * an earlier one waits until `T`. Sleeping less than this is not worth a timer.
+ * Scraper-side tolerance (decision 3): a target whose slot is at most this far ahead when its
+ * task arrives is scraped at once and still stamped `T`; one further ahead waits until
+ * `T − tolerance`. Equal to the default lead, so a task delivered on time waits for nothing.
  */
-export const DEFAULT_START_TOLERANCE_MS = 50;
+export const DEFAULT_START_TOLERANCE_MS = DEFAULT_LEAD_MS;
 
 /**
  * Default safety margin of {@link windowFor}: the planned window starts at least this long
@@ -77,7 +79,10 @@ export interface PlanOptions {
   readonly maxTargetsPerTask: number;
   /** The time delays are measured from: when the tasks are sent (Unix ms). */
   readonly nowMs: number;
-  /** How long before its slot a message becomes visible, ≥ 0. @default DEFAULT_LEAD_MS */
+  /**
+   * How long before its bucket's end a message becomes visible, ≥ 0 (see
+   * {@link DEFAULT_LEAD_MS}). @default DEFAULT_LEAD_MS
+   */
   readonly leadMs?: number;
 }
 
@@ -94,7 +99,7 @@ export class PlanError extends Error {
   readonly code = 'SCHEDULE_INVALID_PLAN';
 }
 
-/** 2^32: slot keys pack `(T − startMs)·2^32 + targetIndex` into one exact double. */
+/** 2^32: slot keys pack `(bucket − grid)·2^32 + targetIndex` into one exact double. */
 const INDEX_SPAN = 4_294_967_296;
 /** Longest window whose relative slot times fit the key (2^20 ms ≈ 17.5 min > 900 s). */
 const MAX_WINDOW_MS = 1_048_576;
@@ -135,12 +140,23 @@ export function windowFor(
 }
 
 /**
- * Delay of a message for slot `slotMs`: `floor((slotMs − leadMs − nowMs) / 1000)` clamped to
- * `[0, MAX_DELAY_SECONDS]`, so it becomes visible in `(T − lead − 1 s, T − lead]` when it can.
+ * Delay of the message of the bucket starting at `bucketMs`: `floor((bucketMs + 1 s − leadMs −
+ * nowMs) / 1000)` clamped to `[0, MAX_DELAY_SECONDS]`. It becomes visible at `bucket end −
+ * lead` exactly when the bucket lies on the grid of {@link bucketPhaseMs}`(nowMs, leadMs)`, else
+ * up to a second earlier.
  */
-export function delaySecondsFor(slotMs: number, nowMs: number, leadMs = DEFAULT_LEAD_MS): number {
-  const delay = Math.floor((slotMs - leadMs - nowMs) / 1000);
+export function delaySecondsFor(bucketMs: number, nowMs: number, leadMs = DEFAULT_LEAD_MS): number {
+  const delay = Math.floor((bucketMs + TASK_BUCKET_MS - leadMs - nowMs) / 1000);
   return Math.min(Math.max(delay, 0), MAX_DELAY_SECONDS);
+}
+
+/**
+ * Where buckets start within a second, in `[0, 1000)`: the phase at which a message sent at
+ * `nowMs` with a whole-second delay becomes visible `leadMs` before its bucket's end.
+ */
+export function bucketPhaseMs(nowMs: number, leadMs = DEFAULT_LEAD_MS): number {
+  const phase = (Math.floor(nowMs) + Math.round(leadMs)) % TASK_BUCKET_MS;
+  return phase < 0 ? phase + TASK_BUCKET_MS : phase;
 }
 
 function checkPhase(target: Target): void {
@@ -183,13 +199,13 @@ function sortById(group: Target[]): void {
  *   `nowMs` (SQS cannot delay it that long).
  * @throws {ScheduleError} for a target whose interval or offset is invalid (as SlotScheduler).
  */
-/** Slots of one delivery second share a task (the granularity of SQS DelaySeconds). */
+/** Slots of one bucket share a task (a second: the granularity of SQS DelaySeconds). */
 export const TASK_BUCKET_MS = 1000;
 
 /**
  * The slot at which a task's target is scraped: its first fixed-phase slot at or after the
- * task's `slotMs` (§9). Unique because a task spans at most {@link TASK_BUCKET_MS} and only
- * targets whose interval is at least that share a bucket.
+ * task's `slotMs`, the bucket start (§9). Unique because a task spans at most
+ * {@link TASK_BUCKET_MS} and only targets whose interval is at least that share a bucket.
  */
 export function taskTargetSlot(target: Target, taskSlotMs: number): number {
   return nextScrapeTime(target, taskSlotMs);
@@ -235,18 +251,23 @@ export function planWindow(
     if (t < endMs) total += Math.floor((endMs - 1 - t) / target.intervalMs) + 1;
   }
 
-  // Pass 2: one packed key per slot, (bucket − startMs)·2^32 + i; sorting the keys orders by
+  // Pass 2: one packed key per slot, (bucket − gridMs)·2^32 + i; sorting the keys orders by
   // bucket. Offsets are spread over milliseconds, so grouping by exact slot would put about one
-  // target in each message; instead the slots of one delivery second share a task, whose
-  // slotMs is the bucket start, and each target is scraped at its own slot in that second
-  // (taskTargetSlot). A target with an interval under a second could have two slots in one
-  // bucket, so it keeps exact-slot tasks.
+  // target in each message; instead the slots of one bucket share a task, whose slotMs is the
+  // bucket start, and each target is scraped at its own slot in it (taskTargetSlot). Buckets
+  // lie on the send phase (bucketPhaseMs), so each message becomes visible `lead` before its
+  // bucket's end; the first bucket may start up to a second before the window. A target with
+  // an interval under a second could have two slots in one bucket, so it keeps exact-slot tasks.
+  const phase = bucketPhaseMs(nowMs, leadMs);
+  const sinceGrid = (((startMs - phase) % TASK_BUCKET_MS) + TASK_BUCKET_MS) % TASK_BUCKET_MS;
+  /** The last bucket start on the grid at or before the window start. */
+  const gridMs = startMs - sinceGrid;
   const keys = new Float64Array(total);
   let k = 0;
   for (let i = 0; i < n; i++) {
     const step = targets[i]!.intervalMs;
     for (let t = first[i]!; t < endMs; t += step) {
-      const rel = t - startMs;
+      const rel = t - gridMs;
       const bucket = step >= TASK_BUCKET_MS ? rel - (rel % TASK_BUCKET_MS) : rel;
       keys[k++] = bucket * INDEX_SPAN + i;
     }
@@ -260,8 +281,10 @@ export function planWindow(
     const base = rel * INDEX_SPAN;
     let end = j + 1;
     while (end < total && keys[end]! - base < INDEX_SPAN) end++;
-    const slotMs = startMs + rel;
-    const delaySeconds = delaySecondsFor(slotMs, nowMs, leadMs);
+    const bucketMs = gridMs + rel;
+    const delaySeconds = delaySecondsFor(bucketMs, nowMs, leadMs);
+    // The first bucket may start before the window; its task starts at the window.
+    const slotMs = Math.max(bucketMs, startMs);
     const group: Target[] = new Array(end - j);
     for (let g = 0; g < group.length; g++) group[g] = targets[keys[j + g]! - base]!;
     sortById(group);

@@ -82,9 +82,10 @@ export interface ServerlessEnv {
   /** MAX_TARGETS_PER_TASK: targets per SQS message. @default 50 */
   readonly maxTargetsPerTask: number;
   /**
-   * SCRAPE_LEAD_MS: how long before its first slot a task becomes visible (plan.ts
-   * `DEFAULT_LEAD_MS`), whole ms in [0, MAX_SCRAPE_LEAD_MS]. Shorter means less billed waiting in
-   * the scraper and more late starts on cold containers. @default 1500
+   * SCRAPE_LEAD_MS: how long before the end of its one-second bucket a task becomes visible
+   * (plan.ts `DEFAULT_LEAD_MS`), whole ms in [0, MAX_SCRAPE_LEAD_MS]. Up to the scraper's start
+   * tolerance (700 ms) nothing waits; longer makes targets wait for their slot, billed.
+   * @default 700
    */
   readonly leadMs: number;
   /**

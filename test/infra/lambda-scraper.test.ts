@@ -163,7 +163,7 @@ describe('functions', () => {
       DEPLOYMENT_ID: 'Test/Scraper',
       MAX_TARGETS_PER_TASK: '50',
       OUTBOX_MAX_AGE: '2h',
-      SCRAPE_LEAD_MS: '1500',
+      SCRAPE_LEAD_MS: '700',
     };
     const fns = built.template.findResources('AWS::Lambda::Function');
     for (const fn of Object.values(fns)) {

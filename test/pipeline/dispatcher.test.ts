@@ -6,7 +6,7 @@ import { DynamoDbWindowLedger } from '../../src/aws/dynamodb-window-ledger.js';
 import { SqsTaskQueue } from '../../src/aws/sqs-task-queue.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import { DISPATCH_ERROR_CODES, dispatchWindow } from '../../src/pipeline/dispatcher.js';
-import { taskTargetSlot, windowFor } from '../../src/pipeline/plan.js';
+import { DEFAULT_LEAD_MS, taskTargetSlot, windowFor } from '../../src/pipeline/plan.js';
 import type { ScrapeTask, TaskQueue } from '../../src/ports.js';
 import type { Target } from '../../src/targets/types.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
@@ -125,9 +125,14 @@ describe('dispatchWindow', () => {
       if (task.kind !== 'scrape') continue;
       // The job's active target count rides along for the scraper's target_limit (§2.6).
       expect(task.jobTargets).toEqual({ node: 9 });
-      // Visible before the slot, not more than ~2.5 s early (plan.ts DEFAULT_LEAD_MS).
-      expect(t0 + delaySeconds * 1000).toBeLessThanOrEqual(task.slotMs);
-      expect(task.slotMs - (t0 + delaySeconds * 1000)).toBeLessThan(2_500);
+      // Visible DEFAULT_LEAD_MS before the end of the task's bucket: every target is read
+      // from 700 ms before its slot to 300 ms after it (plan.ts DEFAULT_LEAD_MS).
+      const visibleMs = t0 + delaySeconds * 1000;
+      for (const t of task.targets) {
+        const slot = taskTargetSlot(t, task.slotMs);
+        expect(slot - visibleMs).toBeLessThanOrEqual(DEFAULT_LEAD_MS);
+        expect(visibleMs - slot).toBeLessThanOrEqual(1_000 - DEFAULT_LEAD_MS);
+      }
     }
 
     const again = await dispatchWindow({ ...s, targets: s.store, now });
@@ -135,16 +140,19 @@ describe('dispatchWindow', () => {
     expect(s.queue.inner.counters.messagesSent).toBe(result.tasks);
   });
 
-  it('a shorter lead makes tasks visible closer to their slots', async () => {
+  it('a longer lead makes tasks visible earlier before their slots', async () => {
     const s = await setup(9);
     const t0 = Date.now();
-    const result = await dispatchWindow({ ...s, targets: s.store, now: () => t0, leadMs: 200 });
+    const result = await dispatchWindow({ ...s, targets: s.store, now: () => t0, leadMs: 2_000 });
     expect(result.skipped).toBeUndefined();
     for (const { task, delaySeconds } of s.queue.sent) {
       if (task.kind !== 'scrape') continue;
       const visibleMs = t0 + delaySeconds * 1000;
-      expect(task.slotMs - visibleMs).toBeGreaterThanOrEqual(200);
-      expect(task.slotMs - visibleMs).toBeLessThan(1_200);
+      for (const t of task.targets) {
+        const slot = taskTargetSlot(t, task.slotMs);
+        expect(slot - visibleMs).toBeGreaterThanOrEqual(1_000);
+        expect(slot - visibleMs).toBeLessThanOrEqual(2_000);
+      }
     }
   });
 

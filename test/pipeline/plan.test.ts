@@ -150,7 +150,7 @@ describe('planWindow: slots (§9)', () => {
     const a = planWindow(
       targets,
       { startMs: T0, endMs: T0 + MIN },
-      { maxTargetsPerTask: 10, nowMs: T0 },
+      { maxTargetsPerTask: 10, nowMs: T0, leadMs: 0 },
     );
     const b = planWindow(
       [...targets].reverse(),
@@ -158,6 +158,7 @@ describe('planWindow: slots (§9)', () => {
       {
         maxTargetsPerTask: 10,
         nowMs: T0,
+        leadMs: 0,
       },
     );
     expect(a).toEqual(b);
@@ -192,7 +193,7 @@ describe('planWindow: grouping (decision 6)', () => {
     const tasks = planWindow(
       targets,
       { startMs: T0, endMs: T0 + MIN },
-      { maxTargetsPerTask: max, nowMs: T0 },
+      { maxTargetsPerTask: max, nowMs: T0, leadMs: 0 },
     );
     expect(tasks.map((p) => p.task.targets.length)).toEqual(sizes);
     expect(tasks.every((p) => p.task.kind === 'scrape' && p.task.slotMs === T0 + 30_000)).toBe(
@@ -208,7 +209,7 @@ describe('planWindow: grouping (decision 6)', () => {
     const tasks = planWindow(
       targets,
       { startMs: T0, endMs: T0 + MIN },
-      { maxTargetsPerTask: 10, nowMs: T0 },
+      { maxTargetsPerTask: 10, nowMs: T0, leadMs: 0 },
     );
     // Offsets 100 and 999 ms fall in the same second: 4 tasks of 3, not 8.
     expect(tasks.map((p) => p.task.targets.length)).toEqual([3, 3, 3, 3]);
@@ -232,8 +233,8 @@ describe('planWindow: grouping (decision 6)', () => {
       { startMs: T0, endMs: T0 + MIN },
       { maxTargetsPerTask: 50, nowMs: T0 },
     );
-    // 1000 slots spread over 60 delivery seconds: about 17 targets a message, not 1.
-    expect(tasks.length).toBeLessThanOrEqual(60);
+    // 1000 slots spread over 60 seconds (61 buckets: the first starts before the window).
+    expect(tasks.length).toBeLessThanOrEqual(61);
     expect(tasks.reduce((n, p) => n + p.task.targets.length, 0)).toBe(1000);
   });
 
@@ -262,31 +263,52 @@ describe('planWindow: delays', () => {
     )[0]!.delaySeconds;
 
   it.each([
-    { name: 'default lead: visible 1.5–2.5 s early', now: T0, lead: undefined, delay: 28 },
-    { name: 'lead 0, exact second', now: T0, lead: 0, delay: 30 },
-    { name: 'lead 0, rounds down', now: T0 + 1, lead: 0, delay: 29 },
-    { name: 'lead 1000', now: T0, lead: 1_000, delay: 29 },
-    { name: 'lead 1001', now: T0, lead: 1_001, delay: 28 },
-    { name: 'slot within the lead → 0', now: T0 + 29_000, lead: undefined, delay: 0 },
+    // Default lead 700 ms, sent at a whole second: buckets start 700 ms into a second, the
+    // slot's bucket is [29.7 s, 30.7 s), its message visible at 30.7 − 0.7 = 30 s.
+    {
+      name: 'default lead: visible 700 ms before the bucket ends',
+      now: T0,
+      lead: undefined,
+      delay: 30,
+    },
+    { name: 'lead 0: visible at the bucket end', now: T0, lead: 0, delay: 31 },
+    { name: 'lead 0, sent 1 ms later: the grid moves with it', now: T0 + 1, lead: 0, delay: 30 },
+    { name: 'lead 1000: visible at the bucket start', now: T0, lead: 1_000, delay: 30 },
+    { name: 'lead 1001', now: T0, lead: 1_001, delay: 29 },
+    { name: 'slot within the lead → 0', now: T0 + 29_500, lead: undefined, delay: 0 },
     { name: 'slot already past → 0', now: T0 + 45_000, lead: undefined, delay: 0 },
-    { name: 'exactly 900 s away, lead 0 → 900', now: T0 + 30_000 - 900_000, lead: 0, delay: 900 },
+    { name: 'more than 900 s away, lead 0 → 900', now: T0 + 30_000 - 900_000, lead: 0, delay: 900 },
   ])('$name', ({ now, lead, delay }) => {
     expect(plan(now, lead)).toBe(delay);
   });
 
-  it('with the default lead a message is visible in (T − lead − 1 s, T − lead]', () => {
-    const slot = T0 + 30_000;
-    for (let now = T0; now < T0 + 5_000; now += 137) {
-      const visible = now + delaySecondsFor(slot, now) * 1000;
-      expect(visible).toBeLessThanOrEqual(slot - DEFAULT_LEAD_MS);
-      expect(visible).toBeGreaterThan(slot - DEFAULT_LEAD_MS - 1000);
+  it('a message sent at once is visible exactly `lead` before its bucket ends: each target is read from `lead` before its slot to `1 s − lead` after it', () => {
+    const targets = Array.from({ length: 200 }, (_, i) =>
+      target(i + 1, 15_000, (i * 977) % 15_000),
+    );
+    for (const lead of [0, 300, DEFAULT_LEAD_MS, 1_000]) {
+      for (let now = T0 - 20_000; now < T0 - 15_000; now += 137) {
+        const tasks = planWindow(
+          targets,
+          { startMs: T0, endMs: T0 + MIN },
+          { maxTargetsPerTask: 50, nowMs: now, leadMs: lead },
+        );
+        for (const { task, delaySeconds } of tasks) {
+          const visible = now + delaySeconds * 1000;
+          for (const t of task.targets) {
+            const slot = taskTargetSlot(t, task.slotMs);
+            expect(slot - visible).toBeLessThanOrEqual(lead);
+            expect(visible - slot).toBeLessThan(TASK_BUCKET_MS - lead + 1);
+          }
+        }
+      }
     }
   });
 
   it('delaySecondsFor clamps to [0, 900]', () => {
     expect(delaySecondsFor(T0 + 10_000_000, T0, 0)).toBe(MAX_DELAY_SECONDS);
     expect(delaySecondsFor(T0 - 10_000, T0, 0)).toBe(0);
-    expect(delaySecondsFor(T0 + 2_999, T0)).toBe(1);
+    expect(delaySecondsFor(T0 + 2_999, T0)).toBe(3);
   });
 
   it('rejects a window reaching more than 900 s ahead', () => {

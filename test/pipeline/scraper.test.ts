@@ -232,7 +232,7 @@ const scrapeTask = (slotMs: number, targets: readonly Target[]): ScrapeTask => (
 });
 
 describe('ScrapeWorker', () => {
-  it('scrapes a task’s targets at their slots, stamps the slot, writes changed state only', async () => {
+  it('with a short start tolerance, waits for each target’s slot, stamps the slot, writes changed state only', async () => {
     const exps = await Promise.all([exporter('a 1\n'), exporter('a 2\n'), exporter('a 3\n')]);
     // Arrives 20 ms before the bucket: every target waits for its own slot.
     const e = await env(
@@ -240,7 +240,7 @@ describe('ScrapeWorker', () => {
       T0 - 20,
     );
     const targets = targetsOf(e.config, [100, 250, 400]);
-    const worker = e.worker();
+    const worker = e.worker({ startToleranceMs: 50 });
     const first = await worker.handleTask(scrapeTask(T0, targets), {
       deadlineMs: e.clock.now() + 10_000,
     });
@@ -287,6 +287,36 @@ describe('ScrapeWorker', () => {
       deadlineMs: e.clock.now() + 10_000,
     });
     expect(second.counters).toMatchObject({ scrapes: 3, stateWrites: 0, stateUnchanged: 3 });
+  });
+
+  it('by default scrapes every target of a task on arrival, stamped with its own slot, waiting for none', async () => {
+    const exps = await Promise.all([exporter('a 1\n'), exporter('a 2\n'), exporter('a 3\n')]);
+    // Visible 700 ms before the bucket's end (plan.ts DEFAULT_LEAD_MS): slots 0–700 ms ahead.
+    const e = await env(
+      exps.map((x) => x.address),
+      T0 + 300,
+    );
+    const offsets = [300, 650, 999];
+    const targets = targetsOf(e.config, offsets);
+    const out = await e.worker().handleTask(scrapeTask(T0, targets), {
+      deadlineMs: e.clock.now() + 10_000,
+    });
+    expect(out.counters).toMatchObject({ scrapes: 3, up: 3, lateDropped: 0 });
+    expect(out.counters.waitedMs).toBeLessThan(50);
+    for (const [i, o] of out.targets.entries()) {
+      expect(o.kind).toBe('scraped');
+      if (o.kind !== 'scraped') continue;
+      // Read up to 700 ms before the slot, never after it here.
+      expect(o.latenessMs).toBeGreaterThanOrEqual(-700);
+      expect(o.latenessMs).toBeLessThanOrEqual(offsets[i]! - 300 === 0 ? 100 : 0);
+      const inst = `instance="${exps[i]!.address}",job="app"`;
+      expect(received()).toContainEqual({
+        series: `a{${inst}}`,
+        value: i + 1,
+        stale: false,
+        timestamp: T0 + offsets[i]!,
+      });
+    }
   });
 
   it('a cold worker sends stale markers for vanished series from the stored state', async () => {

@@ -28,7 +28,7 @@ const DEFAULTS: ServerlessEnv = {
   sqsEndpoint: undefined,
   windowMs: 60_000,
   maxTargetsPerTask: 50,
-  leadMs: 1_500,
+  leadMs: 700,
   functionName: undefined,
   secretFiles: new Map(),
   secretsManagerEndpoint: undefined,
