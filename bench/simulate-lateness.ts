@@ -143,6 +143,7 @@ let dispatchesSkipped = 0;
 let emfLines = 0;
 const logger = createLogger({
   format: 'json',
+  level: 'debug',
   write: (text) => {
     const l = JSON.parse(text) as LogLine;
     if (l.msg === 'scrape') scrapes.push(l);

@@ -26,6 +26,8 @@ export const LAMBDA_ENV = {
   maxTargetsPerTask: 'MAX_TARGETS_PER_TASK',
   outboxMaxAge: 'OUTBOX_MAX_AGE',
   scrapeLeadMs: 'SCRAPE_LEAD_MS',
+  /** Lowest level logged: debug, info (default), warn, error. */
+  logLevel: 'LOG_LEVEL',
   /** Endpoint overrides, for local stand-ins (`lambdascrape simulate`, tests). */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',

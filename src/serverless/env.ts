@@ -14,6 +14,7 @@
 import { parseSecretFilesEnv, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
 import { LAMBDA_ENV } from '../contract.js';
+import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
 import { DEFAULT_LEAD_MS } from '../pipeline/plan.js';
 
@@ -89,6 +90,11 @@ export interface ServerlessEnv {
    */
   readonly leadMs: number;
   /**
+   * LOG_LEVEL: the lowest level logged. At `info` a successful scrape writes no line (as a
+   * Prometheus server logs none); at `debug` every scrape and task has one. @default 'info'
+   */
+  readonly logLevel: LogLevel;
+  /**
    * AWS_LAMBDA_FUNCTION_NAME (set by Lambda): the first half of the self-metrics `instance`
    * label. @default undefined (the runtime uses 'lambdascrape')
    */
@@ -123,6 +129,16 @@ function positiveInt(env: Env, name: string, fallback: number, problems: string[
 
 /** Largest SCRAPE_LEAD_MS: the dispatcher plans ≥ 10 s ahead, which must cover lead + sending. */
 export const MAX_SCRAPE_LEAD_MS = 5_000;
+
+function logLevel(env: Env, problems: string[]): LogLevel {
+  const raw = nonEmpty(env, LAMBDA_ENV.logLevel);
+  if (raw === undefined) return 'info';
+  if ((LOG_LEVELS as readonly string[]).includes(raw)) return raw as LogLevel;
+  problems.push(
+    `${LAMBDA_ENV.logLevel} must be one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(raw)}`,
+  );
+  return 'info';
+}
 
 function leadMs(env: Env, problems: string[]): number {
   const raw = nonEmpty(env, LAMBDA_ENV.scrapeLeadMs);
@@ -187,6 +203,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   if (missing.length > 0) problems.push(`missing required variables: ${missing.join(', ')}`);
   const windowMs = positiveInt(env, LAMBDA_ENV.windowMs, DEFAULT_ENV_WINDOW_MS, problems);
   const lead = leadMs(env, problems);
+  const level = logLevel(env, problems);
   const maxTargetsPerTask = positiveInt(
     env,
     LAMBDA_ENV.maxTargetsPerTask,
@@ -219,6 +236,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     windowMs,
     maxTargetsPerTask,
     leadMs: lead,
+    logLevel: level,
     functionName: nonEmpty(env, LAMBDA_ENV.functionName),
     secretFiles: secrets,
     secretsManagerEndpoint,

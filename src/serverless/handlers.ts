@@ -18,9 +18,11 @@
  * - discovery: the run's own `discovery done` / `discovery error` lines; `discovery failed`.
  * - dispatcher: `dispatch done` (the result) or `dispatch failed`; `outbox depth not read` (warn)
  *   when GetQueueAttributes fails, which does not fail the invocation.
- * - scraper: ONE `scrape` line per target of a task (`scrapeLogFields`: job, target id,
- *   redacted URL, outcome, slot, lateness, wait, up, samples, state write, delivery), then one
- *   `task done` line per task with the worker's counters.
+ * - scraper: a `scrape` line per target (`scrapeLogFields`: job, target id, redacted URL,
+ *   outcome, slot, lateness, wait, up, samples, state write, delivery) — at info only when it
+ *   is worth a look (not scraped, down, a state conflict or error, samples rejected, parked or
+ *   lost), else at debug, as a Prometheus server logs nothing for a good scrape; one `task
+ *   done` line per task with the worker's counters, at debug. Log lines are billed by the byte.
  * - outbox: one `outbox write done` line per record.
  */
 import { readQueueDepth } from '../aws/sqs-queue-depth.js';
@@ -30,7 +32,7 @@ import { type DispatchResult, dispatchWindow } from '../pipeline/dispatcher.js';
 import { OutboxReplayError } from '../pipeline/outbox-replayer.js';
 import { ScraperError } from '../pipeline/scraper.js';
 import { ConcurrencyLimiter } from '../pipeline/scraper-limiter.js';
-import type { TaskOutcome } from '../pipeline/scraper-outcome.js';
+import type { TargetOutcome, TaskOutcome } from '../pipeline/scraper-outcome.js';
 import {
   type CapacityUnits,
   type SelfMetrics,
@@ -187,7 +189,7 @@ async function runRecord(
     const outcome = await runtime.worker.handleTask(task, { deadlineMs });
     metrics.observeTask(outcome);
     logScrapes(runtime, record, task, outcome);
-    log.info('task done', {
+    log.debug('task done', {
       messageId: record.messageId,
       kind: outcome.kind,
       targets: outcome.targets.length,
@@ -213,7 +215,10 @@ async function runRecord(
   }
 }
 
-/** The `scrape` line of each target of a task: job, id and redacted URL, never its labels. */
+/**
+ * The `scrape` line of each target of a task: job, id and redacted URL, never its labels; at
+ * info when {@link worthALook}, else at debug.
+ */
 function logScrapes(
   runtime: ServerlessRuntime,
   record: SqsRecord,
@@ -226,8 +231,24 @@ function logScrapes(
   for (const o of outcome.targets) {
     // Every outcome names a target of its task; the fallback only keeps a bug from throwing.
     const target = byId.get(o.targetId) ?? { job: '', url: '' };
-    runtime.logger.info('scrape', { ...scrapeLogFields(target, o), messageId: record.messageId });
+    const fields = { ...scrapeLogFields(target, o), messageId: record.messageId };
+    if (worthALook(o)) runtime.logger.info('scrape', fields);
+    else runtime.logger.debug('scrape', fields);
   }
+}
+
+/** A target outcome an operator wants to see without debug logging. */
+function worthALook(o: TargetOutcome): boolean {
+  if (o.kind !== 'scraped') return o.kind !== 'retired';
+  const d = o.delivery;
+  return (
+    !o.up ||
+    o.state === 'conflict' ||
+    o.state === 'error' ||
+    d.samplesRejected > 0 ||
+    d.parked > 0 ||
+    d.parkFailed > 0
+  );
 }
 
 /**

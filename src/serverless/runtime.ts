@@ -109,7 +109,12 @@ export async function createRuntime(
   options: RuntimeOptions = {},
 ): Promise<ServerlessRuntime> {
   const logger =
-    options.logger ?? createLogger({ format: 'json', write: (line) => process.stdout.write(line) });
+    options.logger ??
+    createLogger({
+      format: 'json',
+      level: env.logLevel,
+      write: (line) => process.stdout.write(line),
+    });
   const common: ClientOptions = {
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),

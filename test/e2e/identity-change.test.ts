@@ -227,6 +227,7 @@ describe.runIf(available)(title('simulate'), () => {
           configPath,
           logger: createLogger({
             format: 'json',
+            level: 'debug',
             write: (line) => logs.push(JSON.parse(line) as LogLine),
           }),
           windowMs: 3_000,

@@ -29,6 +29,7 @@ const DEFAULTS: ServerlessEnv = {
   windowMs: 60_000,
   maxTargetsPerTask: 50,
   leadMs: 700,
+  logLevel: 'info',
   functionName: undefined,
   secretFiles: new Map(),
   secretsManagerEndpoint: undefined,
@@ -145,6 +146,16 @@ const cases: Case[] = [
     name: 'LAMBDASCRAPE_SECRET_FILES not JSON',
     env: { ...REQUIRED, LAMBDASCRAPE_SECRET_FILES: '{"/a": ' },
     errors: ['LAMBDASCRAPE_SECRET_FILES: not valid JSON ('],
+  },
+  {
+    name: 'LOG_LEVEL debug',
+    env: { ...REQUIRED, LOG_LEVEL: 'debug' },
+    want: { logLevel: 'debug' },
+  },
+  {
+    name: 'LOG_LEVEL unknown',
+    env: { ...REQUIRED, LOG_LEVEL: 'verbose' },
+    errors: ['LOG_LEVEL must be one of debug, info, warn, error, got "verbose"'],
   },
   { name: 'empty OUTBOX_MAX_AGE = default', env: { ...REQUIRED, OUTBOX_MAX_AGE: ' ' }, want: {} },
   {

@@ -85,7 +85,11 @@ describe('handleScrapeBatch', () => {
     runtime = await createRuntime(env, {
       region: 'us-east-1',
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
+      logger: createLogger({
+        format: 'json',
+        level: 'debug',
+        write: (l) => lines.push(JSON.parse(l)),
+      }),
       configEnv: {},
       selfMetrics: { writeEmf: () => {} },
     });
@@ -136,13 +140,15 @@ describe('handleScrapeBatch', () => {
     ]);
     expect(byId('unknown-job')).toMatchObject([
       {
+        // Not scraped: worth a look, so at info.
+        level: 'info',
         msg: 'scrape',
         job: 'gone',
         target: 'a'.repeat(16),
         outcome: 'skipped',
         reason: 'unknown-job',
       },
-      { msg: 'task done', kind: 'scrape', skipped: 1 },
+      { level: 'debug', msg: 'task done', kind: 'scrape', skipped: 1 },
     ]);
     expect(byId('state-read-fails')).toMatchObject([
       {
@@ -248,7 +254,11 @@ describe('handleOutboxBatch', () => {
     runtime = await createRuntime(env, {
       region: 'us-east-1',
       credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
+      logger: createLogger({
+        format: 'json',
+        level: 'debug',
+        write: (l) => lines.push(JSON.parse(l)),
+      }),
       configEnv: {},
       // The self-metrics go to `up` and `down` too: a short budget keeps `down` from slowing
       // the tests; `replayed` below leaves them out.
@@ -435,7 +445,11 @@ describe('self-monitoring through the handlers', () => {
   const runtimeOptions = () => ({
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    logger: createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) }),
+    logger: createLogger({
+      format: 'json',
+      level: 'debug',
+      write: (l) => lines.push(JSON.parse(l)),
+    }),
     configEnv: {},
     selfMetrics: {
       writeEmf: (line: string) => emf.push(line),
@@ -516,7 +530,8 @@ describe('self-monitoring through the handlers', () => {
     expect(scrapeLines).toHaveLength(2);
     const byTarget = new Map(scrapeLines.map((l) => [l.target, l]));
     expect(byTarget.get('c'.repeat(16))).toMatchObject({
-      level: 'info',
+      // A good scrape is logged at debug only (at the default info level: no line).
+      level: 'debug',
       job: 'node',
       url: `http://127.0.0.1:${port}/metrics`,
       outcome: 'scraped',
