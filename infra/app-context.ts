@@ -20,7 +20,8 @@
  * | `scraperMaxConcurrency` | SQS event source maximum concurrency of the scraper | `50` |
  * | `scraperMemory` | scraper memory, MB | `1024` |
  * | `logRetentionDays` | a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, …) | `30` |
- * | `latenessAlarmMs` | p99 lateness alarm threshold, ms | `5000` |
+ * | `detailedMonitoring` | `true` for EMF custom metrics, a dashboard and the full alarm set (~$9.50/month) | `false` |
+ * | `latenessAlarmMs` | p99 lateness alarm threshold, ms (needs `detailedMonitoring`) | `5000` |
  * | `scrapeLeadMs` | how long before the end of its one-second bucket a scrape task becomes visible, ms (0–5000) | `700` |
  * | `allowInlineSecrets` | `true` to bundle a config holding secrets inline | `false` |
  */
@@ -51,6 +52,7 @@ export interface AppContext {
   readonly scraperMaxConcurrency: number | undefined;
   readonly scraperMemory: number | undefined;
   readonly logRetentionDays: number | undefined;
+  readonly detailedMonitoring: boolean;
   readonly latenessAlarmMs: number | undefined;
   readonly scrapeLeadMs: number | undefined;
   readonly allowInlineSecrets: boolean;
@@ -159,6 +161,7 @@ export function readAppContext(node: Node): AppContext {
     scraperMaxConcurrency: int('scraperMaxConcurrency'),
     scraperMemory: int('scraperMemory'),
     logRetentionDays: int('logRetentionDays'),
+    detailedMonitoring: bool('detailedMonitoring'),
     latenessAlarmMs: int('latenessAlarmMs'),
     scrapeLeadMs: int('scrapeLeadMs'),
     allowInlineSecrets: bool('allowInlineSecrets'),
@@ -250,6 +253,7 @@ export function scraperPropsFromContext(
     ...(ctx.logRetentionDays === undefined
       ? {}
       : { logRetention: ctx.logRetentionDays as RetentionDays }),
+    detailedMonitoring: ctx.detailedMonitoring,
     ...(ctx.latenessAlarmMs === undefined
       ? {}
       : { latenessAlarmThreshold: Duration.millis(ctx.latenessAlarmMs) }),

@@ -93,6 +93,7 @@ const OWN_ENV: ReadonlySet<string> = new Set([
   LAMBDA_ENV.maxTargetsPerTask,
   LAMBDA_ENV.outboxMaxAge,
   LAMBDA_ENV.scrapeLeadMs,
+  LAMBDA_ENV.emfMetrics,
 ]);
 
 export interface CheckedProps {
@@ -188,6 +189,11 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
   const scrapeLeadMs = (props.scrapeLead ?? DEFAULT_SCRAPE_LEAD).toMilliseconds();
   if (!(Number.isSafeInteger(scrapeLeadMs) && scrapeLeadMs >= 0 && scrapeLeadMs <= 5_000)) {
     problems.push('scrapeLead must be a whole number of ms from 0 to 5 seconds');
+  }
+  if (props.detailedMonitoring !== true) {
+    for (const name of ['dashboardName', 'latenessAlarmThreshold'] as const) {
+      if (props[name] !== undefined) problems.push(`${name} requires detailedMonitoring`);
+    }
   }
   const deploymentId = props.deploymentId ?? defaultDeploymentId;
   if (Token.isUnresolved(deploymentId) || deploymentId === '' || deploymentId.length > 255) {

@@ -62,6 +62,11 @@ export interface MonitoringProps {
   readonly latenessThreshold?: Duration;
   /** @default a name CloudFormation generates */
   readonly dashboardName?: string;
+  /**
+   * The dashboard, the alarms on the functions' EMF metrics (lateness, data lost) and on each
+   * function's errors. Without it, three alarms on the queues' built-in metrics. @default false
+   */
+  readonly detailed?: boolean;
 }
 
 const ONE_MINUTE = Duration.minutes(1);
@@ -69,7 +74,8 @@ const FIVE_MINUTES = Duration.minutes(5);
 
 /** The dashboard and the alarms of one deployment. */
 export class ScraperMonitoring extends Construct {
-  readonly dashboard: Dashboard;
+  /** Only with `detailed`. */
+  readonly dashboard: Dashboard | undefined;
   /** Every alarm, by a stable key (`ScrapeDlqNotEmpty`, `RemoteWriteFailing`, …). */
   readonly alarms: Readonly<Record<string, Alarm>>;
 
@@ -153,15 +159,16 @@ export class ScraperMonitoring extends Construct {
     );
     alarm(
       'RemoteWriteFailing',
-      new MathExpression({
-        expression: 'FILL(parked, 0)',
-        usingMetrics: { parked: sum(EMF_METRIC.RemoteWriteRequestsParked, FIVE_MINUTES) },
-        label: 'remote-write requests parked',
-        period: FIVE_MINUTES,
-      }),
+      props.outboxQueue.metricNumberOfMessagesSent({ statistic: 'Sum', period: FIVE_MINUTES }),
       'Remote writes have been parked in the outbox for 15 minutes: the backend refuses or cannot be reached.',
       { periods: 3 },
     );
+    if (props.detailed !== true) {
+      // The lean default: built-in queue metrics only, no custom metric, no dashboard.
+      this.alarms = alarms;
+      this.dashboard = undefined;
+      return;
+    }
     alarm(
       'RemoteWriteDataLost',
       new MathExpression({

@@ -20,7 +20,9 @@ export class LambdaScrapeStack extends Stack {
     this.scraper = new LambdaScraper(this, 'Scraper', scraperProps);
     const s = this.scraper;
     new CfnOutput(this, 'DeploymentId', { value: s.deploymentId });
-    new CfnOutput(this, 'DashboardName', { value: s.monitoring.dashboard.dashboardName });
+    if (s.monitoring.dashboard !== undefined) {
+      new CfnOutput(this, 'DashboardName', { value: s.monitoring.dashboard.dashboardName });
+    }
     new CfnOutput(this, 'TargetsTableName', { value: s.targetsTable.tableName });
     new CfnOutput(this, 'StateTableName', { value: s.stateTable.tableName });
     new CfnOutput(this, 'ScrapeQueueUrl', { value: s.scrapeQueue.queueUrl });

@@ -192,6 +192,7 @@ export class LambdaScraper extends Construct {
         ? {}
         : { latenessThreshold: props.latenessAlarmThreshold }),
       ...(props.dashboardName === undefined ? {} : { dashboardName: props.dashboardName }),
+      detailed: props.detailedMonitoring === true,
     });
   }
 
@@ -210,6 +211,7 @@ export class LambdaScraper extends Construct {
       [LAMBDA_ENV.maxTargetsPerTask]: String(checked.maxTargetsPerTask),
       [LAMBDA_ENV.outboxMaxAge]: formatDuration(checked.outboxMaxAgeMs),
       [LAMBDA_ENV.scrapeLeadMs]: String(checked.scrapeLeadMs),
+      [LAMBDA_ENV.emfMetrics]: props.detailedMonitoring === true ? 'on' : 'off',
     };
     const secrets = Object.entries(props.secretFiles ?? {});
     if (secrets.length > 0) {

@@ -28,6 +28,8 @@ export const LAMBDA_ENV = {
   scrapeLeadMs: 'SCRAPE_LEAD_MS',
   /** Lowest level logged: debug, info (default), warn, error. */
   logLevel: 'LOG_LEVEL',
+  /** `on`: the self-metrics also go out as CloudWatch EMF custom metrics (billed per metric). */
+  emfMetrics: 'EMF_METRICS',
   /** Endpoint overrides, for local stand-ins (`lambdascrape simulate`, tests). */
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',

@@ -71,6 +71,11 @@ export interface SimulationOptions {
   readonly configEnv?: Readonly<Record<string, string | undefined>>;
   /** Receives each self-metrics EMF line, newline included. @default process.stdout.write */
   readonly writeEmf?: (line: string) => void;
+  /**
+   * Write the self-metrics as EMF lines, as a deployment with `detailedMonitoring` does.
+   * @default false, as a default deployment
+   */
+  readonly emfMetrics?: boolean;
 }
 
 export interface Simulation {
@@ -142,6 +147,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       SQS_ENDPOINT: sqs.endpoint,
       WINDOW_MS: String(options.windowMs ?? 60_000),
+      EMF_METRICS: options.emfMetrics === true ? 'on' : 'off',
     });
     deploy = () =>
       createRuntime(env, {

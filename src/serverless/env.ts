@@ -95,6 +95,11 @@ export interface ServerlessEnv {
    */
   readonly logLevel: LogLevel;
   /**
+   * EMF_METRICS: `on` also writes the self-metrics as CloudWatch EMF lines (custom metrics,
+   * billed per metric); `off` sends them through remote_write only. @default off
+   */
+  readonly emfMetrics: boolean;
+  /**
    * AWS_LAMBDA_FUNCTION_NAME (set by Lambda): the first half of the self-metrics `instance`
    * label. @default undefined (the runtime uses 'lambdascrape')
    */
@@ -129,6 +134,14 @@ function positiveInt(env: Env, name: string, fallback: number, problems: string[
 
 /** Largest SCRAPE_LEAD_MS: the dispatcher plans ≥ 10 s ahead, which must cover lead + sending. */
 export const MAX_SCRAPE_LEAD_MS = 5_000;
+
+function onOff(env: Env, name: string, problems: string[]): boolean {
+  const raw = nonEmpty(env, name);
+  if (raw === undefined || raw === 'off') return false;
+  if (raw === 'on') return true;
+  problems.push(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+  return false;
+}
 
 function logLevel(env: Env, problems: string[]): LogLevel {
   const raw = nonEmpty(env, LAMBDA_ENV.logLevel);
@@ -204,6 +217,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   const windowMs = positiveInt(env, LAMBDA_ENV.windowMs, DEFAULT_ENV_WINDOW_MS, problems);
   const lead = leadMs(env, problems);
   const level = logLevel(env, problems);
+  const emfMetrics = onOff(env, LAMBDA_ENV.emfMetrics, problems);
   const maxTargetsPerTask = positiveInt(
     env,
     LAMBDA_ENV.maxTargetsPerTask,
@@ -237,6 +251,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     maxTargetsPerTask,
     leadMs: lead,
     logLevel: level,
+    emfMetrics,
     functionName: nonEmpty(env, LAMBDA_ENV.functionName),
     secretFiles: secrets,
     secretsManagerEndpoint,

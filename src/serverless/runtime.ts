@@ -153,6 +153,7 @@ export async function createRuntime(
       instance: `${env.functionName ?? DEFAULT_INSTANCE_NAME}:${containerId}`,
       writers,
       logger,
+      emf: env.emfMetrics,
       ...(m.writeEmf === undefined ? {} : { writeEmf: m.writeEmf }),
       ...(m.flushIntervalMs === undefined ? {} : { flushIntervalMs: m.flushIntervalMs }),
       ...(m.writeBudgetMs === undefined ? {} : { writeBudgetMs: m.writeBudgetMs }),

@@ -49,6 +49,8 @@ export interface SelfMonitoringOptions {
   readonly instance: string;
   readonly writers: readonly SelfMetricsWriter[];
   readonly logger: Logger;
+  /** Whether EMF lines are written at all (they are billed custom metrics). @default true */
+  readonly emf?: boolean;
   /** Receives each EMF line, newline included. @default process.stdout.write */
   readonly writeEmf?: (line: string) => void;
   /** @default DEFAULT_SELF_METRICS_FLUSH_INTERVAL_MS (self-metrics.ts) */
@@ -70,6 +72,7 @@ export class SelfMonitoring {
   private readonly writers: readonly SelfMetricsWriter[];
   private readonly logger: Logger;
   private readonly writeEmf: (line: string) => void;
+  private readonly emf: boolean;
   private readonly writeBudgetMs: number;
   private readonly totals = new Map<string, number>();
 
@@ -79,6 +82,7 @@ export class SelfMonitoring {
     this.writers = options.writers;
     this.logger = options.logger;
     this.writeEmf = options.writeEmf ?? ((line) => process.stdout.write(line));
+    this.emf = options.emf ?? true;
     this.writeBudgetMs = options.writeBudgetMs ?? DEFAULT_SELF_METRICS_WRITE_BUDGET_MS;
     const registry = (fn: FunctionRole) =>
       new SelfMetrics({
@@ -117,7 +121,7 @@ export class SelfMonitoring {
     const nowMs = options.nowMs ?? Date.now();
     const metrics = this.registries[fn];
     if (!metrics.shouldFlush(nowMs)) return;
-    const line = metrics.emfLine(nowMs);
+    const line = this.emf ? metrics.emfLine(nowMs) : undefined;
     if (line !== undefined) {
       try {
         this.writeEmf(`${line}\n`);

@@ -164,6 +164,7 @@ describe('functions', () => {
       MAX_TARGETS_PER_TASK: '50',
       OUTBOX_MAX_AGE: '2h',
       SCRAPE_LEAD_MS: '700',
+      EMF_METRICS: 'off',
     };
     const fns = built.template.findResources('AWS::Lambda::Function');
     for (const fn of Object.values(fns)) {
@@ -237,8 +238,46 @@ describe('triggers', () => {
   });
 });
 
+/** A function's CloudFormation properties. */
+function fn(b: Built, role: (typeof ROLES)[number]) {
+  return b.template.toJSON().Resources[
+    b.stack.getLogicalId(b.scraper.functions[role].node.defaultChild as never)
+  ].Properties;
+}
+
 describe('monitoring', () => {
+  let detailed: Built;
+  beforeAll(() => {
+    detailed = build({ config, detailedMonitoring: true });
+  });
+
+  it('by default: three alarms on the queues’ built-in metrics, no custom metric, no dashboard', () => {
+    expect(Object.keys(built.scraper.monitoring.alarms).sort()).toEqual([
+      'OutboxDlqNotEmpty',
+      'RemoteWriteFailing',
+      'ScrapeDlqNotEmpty',
+    ]);
+    built.template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    for (const a of Object.values(built.template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(a.Properties.Namespace).toBe('AWS/SQS');
+    }
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'NumberOfMessagesSent',
+      EvaluationPeriods: 3,
+    });
+    built.template.resourceCountIs('AWS::CloudWatch::Dashboard', 0);
+    expect(built.scraper.monitoring.dashboard).toBeUndefined();
+    // The functions write no EMF line: no custom metric is billed.
+    for (const role of ROLES) {
+      expect(fn(built, role).Environment.Variables.EMF_METRICS).toBe('off');
+    }
+    for (const role of ROLES) {
+      expect(fn(detailed, role).Environment.Variables.EMF_METRICS).toBe('on');
+    }
+  });
+
   it('a dashboard with the self-metrics of this deployment', () => {
+    const built = detailed;
     const dashboards = built.template.findResources('AWS::CloudWatch::Dashboard');
     expect(Object.keys(dashboards)).toHaveLength(1);
     // The body is a Fn::Join of JSON text and tokens (region, queue and function names).
@@ -297,7 +336,8 @@ describe('monitoring', () => {
     expect(DEPLOYMENT_DIMENSION).toBe(EMF_DIMENSION);
   });
 
-  it('alarms: DLQs not empty, remote write failing or losing data, lateness, function errors', () => {
+  it('detailed: alarms on DLQs, remote write failing or losing data, lateness, function errors', () => {
+    const built = detailed;
     const alarms = Object.keys(built.scraper.monitoring.alarms).sort();
     expect(alarms).toEqual(
       [
@@ -347,6 +387,7 @@ describe('monitoring', () => {
   it('an SNS topic receives alarm and OK notifications', () => {
     const b = build((stack) => ({
       config,
+      detailedMonitoring: true,
       alarmTopic: Topic.fromTopicArn(stack, 'T', 'arn:aws:sns:eu-west-1:111122223333:alerts'),
       latenessAlarmThreshold: Duration.seconds(8),
     }));
@@ -363,6 +404,11 @@ describe('monitoring', () => {
 
 describe('conflicting or impossible props are rejected in the constructor', () => {
   const cases: { name: string; props: Record<string, unknown>; message: RegExp }[] = [
+    {
+      name: 'a dashboard name without detailed monitoring',
+      props: { dashboardName: 'd' },
+      message: /dashboardName requires detailedMonitoring/,
+    },
     {
       name: 'subnets without a VPC',
       props: { vpcSubnets: {} },

@@ -30,6 +30,7 @@ const DEFAULTS: ServerlessEnv = {
   maxTargetsPerTask: 50,
   leadMs: 700,
   logLevel: 'info',
+  emfMetrics: false,
   functionName: undefined,
   secretFiles: new Map(),
   secretsManagerEndpoint: undefined,
@@ -151,6 +152,12 @@ const cases: Case[] = [
     name: 'LOG_LEVEL debug',
     env: { ...REQUIRED, LOG_LEVEL: 'debug' },
     want: { logLevel: 'debug' },
+  },
+  { name: 'EMF_METRICS on', env: { ...REQUIRED, EMF_METRICS: 'on' }, want: { emfMetrics: true } },
+  {
+    name: 'EMF_METRICS unknown',
+    env: { ...REQUIRED, EMF_METRICS: 'yes' },
+    errors: ['EMF_METRICS must be on or off, got "yes"'],
   },
   {
     name: 'LOG_LEVEL unknown',

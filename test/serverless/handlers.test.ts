@@ -439,6 +439,8 @@ describe('self-monitoring through the handlers', () => {
       DYNAMODB_ENDPOINT: dynamo.endpoint,
       SQS_ENDPOINT: sqs.endpoint,
       AWS_LAMBDA_FUNCTION_NAME: 'stack-Scraper-AB12',
+      // The EMF lines are what this suite checks; a deployment writes them only when asked.
+      EMF_METRICS: 'on',
     });
   }
 

@@ -78,6 +78,7 @@ describe('simulate (integration)', () => {
       pollWaitSeconds: 1,
       configEnv: {},
       writeEmf: (line) => emf.push(line),
+      emfMetrics: true,
     });
 
     const valueSamples = () =>
