@@ -45,8 +45,15 @@ export type StateWriteResult =
  * proportion to the change and nothing when the series set is unchanged.
  */
 export interface ScrapeStateStore {
-  /** States under these keys (absent keys have none); reads in batches. */
-  getMany(keys: readonly string[]): Promise<Map<string, StoredScrapeState>>;
+  /**
+   * States under these keys (absent keys have none); reads in batches. `consistent: false`
+   * allows a read that may miss a write of the last second or so, at half the read cost.
+   * @default consistent
+   */
+  getMany(
+    keys: readonly string[],
+    options?: { readonly consistent?: boolean },
+  ): Promise<Map<string, StoredScrapeState>>;
   /**
    * Stores `state` under `key` if the stored version is still `expected` (undefined = no
    * state stored yet). Skips the write when the digest equals `expected`'s digest.

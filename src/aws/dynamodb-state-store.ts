@@ -47,8 +47,9 @@
  *    another one its chunks are deleted, best effort (a failure goes to `onCleanupError`; the
  *    orphans are unreachable and {@link DynamoDbScrapeStateStore.remove} removes them).
  *
- * Reads are strongly consistent (a stale version would only make the next write conflict). A
- * reader that finds a chunk missing (the head moved on between its two reads) reads that
+ * Head reads are strongly consistent unless the caller allows otherwise (`getMany`'s
+ * `consistent: false`: half the read units; a stale version only makes the next write conflict).
+ * Chunk reads are always strongly consistent. A reader that finds a chunk missing (the head moved on between its two reads) reads that
  * target's head again, up to {@link READ_ATTEMPTS} times.
  *
  * Stored `lastScrapeTimeMs` is that of the last write: an unchanged set writes nothing.
@@ -345,7 +346,11 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     return this.capacity.totals();
   }
 
-  async getMany(targetIds: readonly string[]): Promise<Map<string, StoredScrapeState>> {
+  async getMany(
+    targetIds: readonly string[],
+    options: { readonly consistent?: boolean } = {},
+  ): Promise<Map<string, StoredScrapeState>> {
+    const consistent = options.consistent ?? true;
     const out = new Map<string, StoredScrapeState>();
     let pending = [...new Set(targetIds)];
     for (let attempt = 0; pending.length > 0; attempt++) {
@@ -360,7 +365,8 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
           this.client,
           this.tableName,
           pending.map((id) => ({ pk: { S: id }, sk: { S: HEAD_SK } })),
-          true,
+          // A retry after a missing chunk reads the head strongly: it moved on.
+          consistent || attempt > 0,
           this.capacity,
         ),
       );

@@ -16,8 +16,9 @@
  *    those earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the
  *    states of the remaining streams with ONE `getMany` — that late, so the previous scrape of a
  *    stream, here or in another container, has written the state this one compares against
- *    (§8), and that early, so the read is done by the slot. A failure there throws
- *    `SCRAPER_STATE_READ` (retryable): nothing has been scraped or written yet. Each target
+ *    (§8), and that early, so the read is done by the slot — eventually consistent when every
+ *    target's interval is at least 10 s (half the read units), else strongly. A failure there
+ *    throws `SCRAPER_STATE_READ` (retryable): nothing has been scraped or written yet. Each target
  *    then waits for its own slot (all lie in one delivery second) and is scraped by the engine
  *    with `scrapeTimeMs = slot`. At most `concurrency` scrapes run at once (decision 6). A
  *    target's scrape failure is not a task failure: it yields `up=0`, the report series and
@@ -88,6 +89,13 @@ export const DEFAULT_SAFETY_MARGIN_MS = 1_000;
  * interval earlier, §9) is long finished unless the interval is shorter than its scrape.
  */
 export const DEFAULT_STATE_READ_LEAD_MS = 250;
+/**
+ * Shortest interval whose states are read eventually consistent (half the read units): the
+ * previous write of such a stream is normally seconds old, far beyond DynamoDB's usual
+ * propagation of about a second. A stale read is safe: the conditional write then conflicts
+ * (counted), and the next scrape compares against the winner.
+ */
+export const EVENTUALLY_CONSISTENT_MIN_INTERVAL_MS = 10_000;
 /** Delay of a freshly parked write: the outbox's first replay delay (30 s). */
 export const DEFAULT_PARK_DELAY_SECONDS = nextOutboxDelaySeconds(0);
 
@@ -247,7 +255,13 @@ export class ScrapeWorker {
       // done, not on arrival: the previous scrape of a stream (here or in another container)
       // has then written the state this one must compare against (§8).
       const preWaitedMs = await this.waitForSlots(planned, counters);
-      const stored = await this.readStates(planned.map((p) => p.stream));
+      const consistent = planned.some(
+        (p) => p.target.intervalMs < EVENTUALLY_CONSISTENT_MIN_INTERVAL_MS,
+      );
+      const stored = await this.readStates(
+        planned.map((p) => p.stream),
+        consistent,
+      );
       const retryUntil = this.retryUntil(budget);
       const limiter = new ConcurrencyLimiter(this.concurrency);
       const results = await Promise.all(
@@ -523,9 +537,12 @@ export class ScrapeWorker {
 
   // ---- shared -------------------------------------------------------------------------------
 
-  private async readStates(keys: readonly string[]): Promise<Map<string, StoredScrapeState>> {
+  private async readStates(
+    keys: readonly string[],
+    consistent = true,
+  ): Promise<Map<string, StoredScrapeState>> {
     try {
-      return await this.states.getMany(keys);
+      return await this.states.getMany(keys, { consistent });
     } catch (err) {
       throw new ScraperError(
         SCRAPER_ERROR_CODES.stateRead,

@@ -274,6 +274,21 @@ describe('DynamoDbScrapeStateStore', () => {
     expect((await store.getMany(['t'])).get('t')!.version).toBe(1);
   });
 
+  it('an eventually consistent read returns the same state for half the read units', async () => {
+    const store = new DynamoDbScrapeStateStore(client, await newTable());
+    const keys = seriesKeys(1000);
+    await store.put('s', new ScrapeState(1, keys), undefined);
+    const before = store.consumedCapacity().readUnits;
+    const strong = (await store.getMany(['s'])).get('s')!;
+    const strongUnits = store.consumedCapacity().readUnits - before;
+    const eventual = (await store.getMany(['s'], { consistent: false })).get('s')!;
+    const eventualUnits = store.consumedCapacity().readUnits - before - strongUnits;
+    expect(eventualUnits).toBeGreaterThan(0);
+    expect(eventualUnits).toBe(strongUnits / 2);
+    expect([...eventual.state.series].sort()).toEqual([...strong.state.series].sort());
+    expect(eventual.version).toBe(strong.version);
+  });
+
   it('reports consumed capacity: unchanged puts cost nothing, writes and reads cost units', async () => {
     const store = new DynamoDbScrapeStateStore(client, await newTable(), {
       chunkBytes: 20_000,
