@@ -286,7 +286,11 @@ export function estimateMonthlyCost(
   const factorOf = (fn: FunctionName): number => {
     if (fn === 'scraper' || fn === 'outbox') return perScrapeFactor;
     const n = m.functions[fn].invocations;
-    if (n === 0) notes.push(`${fn}: not invoked in the measured period, priced at 0`);
+    if (n === 0) {
+      notes.push(
+        `${fn}: not invoked in the measured period, priced at 0 (measure across a minute boundary)`,
+      );
+    }
     return n > 0 ? SCHEDULED_RUNS_PER_MONTH / n : 0;
   };
 
