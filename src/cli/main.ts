@@ -19,7 +19,8 @@ commands:
   scrape --config FILE --job JOB [--target ADDRESS]
                                            scrape a job's targets once and print the series
   run --config FILE [--listen ADDR]        scrape on schedule until stopped (default 127.0.0.1:9099)
-  simulate --config FILE [--duration D]    run the Lambda flow locally (try a deployment before cdk deploy)
+  simulate --config FILE [--duration D] [--price K=USD] [--memory FN=MB] [--detailed-monitoring]
+                                           run the Lambda flow locally and estimate its monthly cost
 `;
 
 /** Runs one command; resolves to the process exit code (0 ok, 1 failure, 2 usage). */

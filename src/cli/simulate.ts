@@ -16,14 +16,33 @@
  * (`function` label discovery, dispatcher, scraper, outbox; `instance` `lambdascrape:<id>`):
  * EMF lines to `writeEmf`, the remote-write units through the config's remote_write.
  *
+ * Cost: every invocation runs under a {@link SimulationMeter} (`simulate-meter.ts`), which
+ * counts what the deployment would be billed for; {@link Simulation.costReport} prices it
+ * (`src/serverless/cost.ts`). The measured period starts once every target has been scraped
+ * (the first scraped slot plus the longest scrape interval), or after the first dispatch when
+ * there is nothing to scrape: what comes before is one-off work (the targets table filled, the
+ * first state of each target written) and is not extrapolated.
+ *
  * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
+import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createDynamoDbClient } from '../aws/clients.js';
 import { createTable } from '../aws/dynamodb-tables.js';
 import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sqs-receive.js';
 import { ConfigError, parseDuration } from '../config/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import {
+  type CostModelOptions,
+  type CostReport,
+  DEFAULT_COST_MODEL,
+  detailedMonitoringModel,
+  estimateMonthlyCost,
+  type FunctionName,
+  formatCostReport,
+  parseMemory,
+  parsePrices,
+} from '../serverless/cost.js';
 import { readServerlessEnv } from '../serverless/env.js';
 import {
   handleDiscovery,
@@ -37,6 +56,7 @@ import {
 import { createRuntime, type ServerlessRuntime } from '../serverless/runtime.js';
 import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';
+import { SimulationMeter } from './simulate-meter.js';
 
 export const SIMULATE_ERROR_CODES = {
   /** dynalite or fauxqs is not installed (production install without dev dependencies). */
@@ -76,6 +96,11 @@ export interface SimulationOptions {
    * @default false, as a default deployment
    */
   readonly emfMetrics?: boolean;
+  /**
+   * Counts what the run would be billed for. Give the same meter to the logger's `write`
+   * (`meter.logLine`) to count log bytes. @default a new meter (log bytes not counted)
+   */
+  readonly meter?: SimulationMeter;
 }
 
 export interface Simulation {
@@ -90,6 +115,12 @@ export interface Simulation {
   redeploy(): Promise<void>;
   /** Stops the schedule and polling, waits for batches in flight, closes everything. */
   stop(): Promise<void>;
+  readonly meter: SimulationMeter;
+  /**
+   * The monthly cost of what the measured period did, extrapolated to the targets' scrape
+   * rate (that of the last dispatch, unless `scrapesPerSecond` is given).
+   */
+  costReport(model?: CostModelOptions, scrapesPerSecond?: number): CostReport;
 }
 
 interface Closable {
@@ -113,6 +144,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const pollWaitSeconds = options.pollWaitSeconds ?? 20;
   const invocationTimeoutMs = options.invocationTimeoutMs ?? 60_000;
   const log = options.logger;
+  const meter = options.meter ?? new SimulationMeter();
+  const writeEmf = options.writeEmf ?? ((line: string) => process.stdout.write(line));
   const started: Closable[] = [];
   let runtime: ServerlessRuntime | undefined;
   let deploy!: () => Promise<ServerlessRuntime>;
@@ -149,13 +182,22 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       WINDOW_MS: String(options.windowMs ?? 60_000),
       EMF_METRICS: options.emfMetrics === true ? 'on' : 'off',
     });
-    deploy = () =>
-      createRuntime(env, {
+    deploy = async () => {
+      const startMs = performance.now();
+      const deployed = await createRuntime(env, {
         logger: log,
         ...LOCAL,
         ...(options.configEnv === undefined ? {} : { configEnv: options.configEnv }),
-        ...(options.writeEmf === undefined ? {} : { selfMetrics: { writeEmf: options.writeEmf } }),
+        selfMetrics: {
+          writeEmf: (line) => {
+            meter.emfLine(line);
+            writeEmf(line);
+          },
+        },
       });
+      meter.deployed(performance.now() - startMs, deployed);
+      return deployed;
+    };
     runtime = await deploy();
   } catch (err) {
     await Promise.allSettled(started.reverse().map((s) => s.stop()));
@@ -185,11 +227,25 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const tick = (): void => {
     scheduled = scheduled.then(async () => {
       if (stopped) return;
-      await handleDiscovery(rt).catch(() => {});
+      const d = rt;
+      await meter.invoke('discovery', () => handleDiscovery(d), [d.targets]).catch(() => {});
       if (stopped) return;
-      await handleDispatch(rt).catch(() => {});
+      const result = await meter
+        .invoke('dispatcher', () => handleDispatch(rt), [rt.targets, rt.ledger])
+        .catch(() => undefined);
+      if (result === undefined || result.skipped !== undefined) return;
+      const { startMs, endMs } = result.window;
+      meter.setScrapesPerSecond((result.scrapes * 1_000) / (endMs - startMs));
+      // Nothing to scrape: no one-off scrape work to wait for.
+      if (result.scrapes === 0 && !meter.steady) meter.startSteady();
     });
   };
+  let steadyTimer: NodeJS.Timeout | undefined;
+  meter.onScraped((slotMs) => {
+    if (steadyTimer !== undefined || meter.steady) return;
+    const longestMs = Math.max(0, ...rt.config.scrapeConfigs.map((c) => c.scrapeInterval));
+    steadyTimer = setTimeout(() => meter.startSteady(), slotMs + longestMs - Date.now());
+  });
   let timer: NodeJS.Timeout | undefined;
   /** Arms the timer for the first scheduled time after both now and `afterMs`. */
   const arm = (afterMs: number): void => {
@@ -210,28 +266,34 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     while (!stopped) {
       let messages: ReceivedMessage[];
       try {
-        messages = await receiveMessages(first.sqs, queue.url, {
-          maxMessages: 10,
-          waitSeconds: pollWaitSeconds,
-          abortSignal: abort.signal,
-        });
+        messages = await meter.poll(queue.fn, () =>
+          receiveMessages(first.sqs, queue.url, {
+            maxMessages: 10,
+            waitSeconds: pollWaitSeconds,
+            abortSignal: abort.signal,
+          }),
+        );
       } catch (err) {
         if (stopped) return;
         log.error(`receiving from the ${queue.name} queue failed`, { err });
         await new Promise((r) => setTimeout(r, 1_000));
         continue;
       }
-      if (messages.length > 0) track(invoke(rt, queue, messages, invocationTimeoutMs), queue.name);
+      if (messages.length > 0) {
+        track(invoke(rt, meter, queue, messages, invocationTimeoutMs), queue.name);
+      }
     }
   };
   const polling = Promise.all([
     poll({
       name: 'scrape',
+      fn: 'scraper',
       url: rt.env.scrapeQueueUrl,
       handle: (event, context) => handleScrapeBatch(rt, event, context),
     }),
     poll({
       name: 'outbox',
+      fn: 'outbox',
       url: rt.env.outboxQueueUrl,
       handle: (event, context) => handleOutboxBatch(rt, event, context),
     }),
@@ -240,6 +302,10 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   return {
     get runtime() {
       return rt;
+    },
+    meter,
+    costReport(model = DEFAULT_COST_MODEL, scrapesPerSecond) {
+      return estimateMonthlyCost(meter.measurement(scrapesPerSecond), model);
     },
     async redeploy() {
       const next = await createDeployment();
@@ -253,6 +319,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       if (stopped) return;
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(steadyTimer);
       abort.abort();
       await polling;
       await scheduled;
@@ -286,31 +353,38 @@ export function nextScheduleMs(nowMs: number, periodMs: number): number {
 /** An SQS-triggered function: its queue and its handler. */
 interface QueueFunction {
   readonly name: string;
+  /** The function its records go to. */
+  readonly fn: FunctionName;
   readonly url: string;
   handle(event: SqsBatchEvent, context: InvocationContext): Promise<SqsBatchResponse>;
 }
 
-/** One simulated invocation: the batch, then deleting the records that succeeded. */
+/**
+ * One simulated invocation: the batch, then deleting the records that succeeded. The delete is
+ * the poller's, as on Lambda: an SQS request of the function, outside its billed duration.
+ */
 async function invoke(
   rt: ServerlessRuntime,
+  meter: SimulationMeter,
   queue: QueueFunction,
   messages: readonly ReceivedMessage[],
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const records = messages.map((m) => ({ messageId: m.messageId, body: m.body }));
-  const response = await queue.handle(
-    { Records: records },
-    { getRemainingTimeInMillis: () => deadline - Date.now() },
+  const response = await meter.invoke(queue.fn, () =>
+    queue.handle({ Records: records }, { getRemainingTimeInMillis: () => deadline - Date.now() }),
   );
   const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
   const done = messages.filter((m) => !failed.has(m.messageId));
   if (done.length === 0) return;
-  await deleteMessages(rt.sqs, queue.url, done).catch((err: unknown) =>
-    rt.logger.error(`deleting ${queue.name} messages failed (they will be delivered again)`, {
-      err,
-    }),
-  );
+  await meter
+    .poll(queue.fn, () => deleteMessages(rt.sqs, queue.url, done))
+    .catch((err: unknown) =>
+      rt.logger.error(`deleting ${queue.name} messages failed (they will be delivered again)`, {
+        err,
+      }),
+    );
 }
 
 function missingDevDependency(name: string, cause: unknown): SimulateError {
@@ -387,11 +461,13 @@ export interface SimulateCommandDeps {
 }
 
 /**
- * `simulate --config FILE [--duration D]`: runs the serverless flow locally (see the file
- * comment) until `--duration` (a Prometheus duration) passes or SIGINT/SIGTERM; SIGHUP deploys
- * the config file again (`Simulation.redeploy`); logs JSON lines
- * on stdout, one per task with its counters. Exit 1 for an invalid config or missing dev
- * dependencies.
+ * `simulate --config FILE [--duration D] [--price KEY=USD]… [--memory FUNCTION=MB]…`: runs the
+ * serverless flow locally (see the file comment) until `--duration` (a Prometheus duration)
+ * passes or SIGINT/SIGTERM; SIGHUP deploys the config file again (`Simulation.redeploy`); logs
+ * JSON lines on stdout, one per task with its counters. At the end, and on SIGUSR1, the cost
+ * report: a table on stderr and one `cost report` JSON line on stdout (stdout stays JSON lines).
+ * `--price` overrides a unit price, `--memory` a function's memory size (both repeatable).
+ * Exit 1 for an invalid config or missing dev dependencies.
  */
 export async function simulateCommand(
   args: readonly string[],
@@ -400,8 +476,15 @@ export async function simulateCommand(
 ): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { config: { type: 'string' }, duration: { type: 'string' } },
+    options: {
+      config: { type: 'string' },
+      duration: { type: 'string' },
+      price: { type: 'string', multiple: true },
+      memory: { type: 'string', multiple: true },
+      'detailed-monitoring': { type: 'boolean' },
+    },
   });
+  const detailed = values['detailed-monitoring'] === true;
   const path = values.config;
   if (path === undefined) throw new UsageError('simulate needs --config FILE');
   let durationMs: number | undefined;
@@ -412,7 +495,25 @@ export async function simulateCommand(
       throw new UsageError(`--duration: ${(err as Error).message}`);
     }
   }
-  const logger = createLogger({ format: 'json', write: io.stdout });
+  let model: CostModelOptions;
+  try {
+    const base: CostModelOptions = {
+      ...DEFAULT_COST_MODEL,
+      prices: parsePrices(values.price ?? []),
+      memoryMb: parseMemory(values.memory ?? []),
+    };
+    model = detailed ? detailedMonitoringModel(base) : base;
+  } catch (err) {
+    throw new UsageError(`--price/--memory: ${(err as Error).message}`);
+  }
+  const meter = new SimulationMeter();
+  const logger = createLogger({
+    format: 'json',
+    write: (line) => {
+      meter.logLine(line);
+      io.stdout(line);
+    },
+  });
   let sim: Simulation;
   try {
     sim = await startSimulation({
@@ -420,6 +521,8 @@ export async function simulateCommand(
       logger,
       configEnv: io.env,
       writeEmf: io.stdout,
+      emfMetrics: detailed,
+      meter,
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -433,13 +536,18 @@ export async function simulateCommand(
     throw err;
   }
   logger.info(
-    'simulating the Lambda deployment locally; SIGHUP redeploys the config, Ctrl-C stops',
+    'simulating the Lambda deployment locally; SIGHUP redeploys the config, SIGUSR1 prints the cost report, Ctrl-C stops',
     {
       config: path,
       durationMs,
     },
   );
   const signals = deps.signals ?? process;
+  const report = (): void => {
+    const r = sim.costReport(model);
+    io.stderr(formatCostReport(r));
+    logger.info('cost report', { ...r });
+  };
   await new Promise<void>((resolve) => {
     const redeploy = (): void => {
       sim
@@ -453,13 +561,16 @@ export async function simulateCommand(
       signals.off('SIGINT', done);
       signals.off('SIGTERM', done);
       signals.off('SIGHUP', redeploy);
+      signals.off('SIGUSR1', report);
       resolve();
     };
     const timer = durationMs === undefined ? undefined : setTimeout(done, durationMs);
     signals.on('SIGINT', done);
     signals.on('SIGTERM', done);
     signals.on('SIGHUP', redeploy);
+    signals.on('SIGUSR1', report);
   });
+  report();
   logger.info('stopping');
   await sim.stop();
   return 0;

@@ -1,0 +1,190 @@
+/** The cost model's arithmetic, against figures computed by hand (in the comments). */
+import { describe, expect, it } from 'vitest';
+import { emfMetricKeys } from '../../src/cli/simulate-meter.js';
+import {
+  type CostMeasurement,
+  DEFAULT_COST_MODEL,
+  DEFAULT_PRICES,
+  detailedMonitoringModel,
+  estimateMonthlyCost,
+  type FunctionMeasurement,
+  parseMemory,
+  parsePrices,
+  sqsBilledRequests,
+} from '../../src/serverless/cost.js';
+
+const idle: FunctionMeasurement = {
+  invocations: 0,
+  billedMs: [],
+  waitedMs: 0,
+  sqsRequests: 0,
+  emptyReceives: 0,
+  readUnits: 0,
+  writeUnits: 0,
+  logBytes: 0,
+  peakConcurrency: 0,
+  initMs: 0,
+};
+
+/** 60 s measured, 1,000 scrapes, extrapolated to 10 scrapes/s = 26,280,000 a month. */
+const measurement: CostMeasurement = {
+  durationMs: 60_000,
+  scrapes: 1_000,
+  scrapesPerSecond: 10,
+  customMetrics: 4,
+  latenessMs: [5, 1, 3, 2, 4],
+  peakRssBytes: 200 * 1_048_576,
+  functions: {
+    // One run: × 43,800 a month.
+    discovery: { ...idle, invocations: 1, billedMs: [500], readUnits: 2, logBytes: 700 },
+    dispatcher: { ...idle, invocations: 1, billedMs: [100], sqsRequests: 3, writeUnits: 1 },
+    // Per scrape: × 26,280 a month.
+    scraper: {
+      ...idle,
+      invocations: 20,
+      billedMs: Array.from({ length: 20 }, () => 1_000),
+      waitedMs: 15_000,
+      sqsRequests: 40,
+      emptyReceives: 3,
+      readUnits: 1_000,
+      writeUnits: 10,
+      logBytes: 100_000,
+      peakConcurrency: 2,
+      initMs: 300,
+    },
+    outbox: { ...idle },
+  },
+};
+
+const line = (r: ReturnType<typeof estimateMonthlyCost>, item: string) => {
+  const l = r.lines.find((x) => x.item.startsWith(item));
+  if (l === undefined) throw new Error(`no line ${item}`);
+  return l;
+};
+
+describe('estimateMonthlyCost', () => {
+  const r = estimateMonthlyCost(measurement);
+
+  it('extrapolates the scraper per scrape', () => {
+    expect(r.scrapesPerMonth).toBe(26_280_000);
+    // 20 invocations × 26,280 = 525,600; × $0.20 / M = $0.10512
+    expect(line(r, 'scraper invocations').quantity).toBeCloseTo(525_600, 6);
+    expect(line(r, 'scraper invocations').usd).toBeCloseTo(0.10512, 8);
+    // 20 s billed × 26,280 = 525,600 s at 1 GB; × $0.0000133334 = $7.00803504
+    expect(line(r, 'scraper duration').quantity).toBeCloseTo(525_600, 6);
+    expect(line(r, 'scraper duration').usd).toBeCloseTo(7.00803504, 6);
+    // 2 containers × 730 h / 2 h = 730 cold starts × 0.3 s × 1 GB = 219 GB-s = $0.0029200146
+    expect(line(r, 'scraper INIT').quantity).toBeCloseTo(219, 6);
+    expect(line(r, 'scraper INIT').item).toContain('730 cold starts');
+  });
+
+  it('extrapolates the minute schedules per invocation', () => {
+    // 43,800 runs × 0.5 s × 0.5 GB = 10,950 GB-s = $0.14600073; requests $0.00876
+    expect(line(r, 'discovery duration').quantity).toBeCloseTo(10_950, 6);
+    expect(line(r, 'discovery invocations').usd).toBeCloseTo(0.00876, 8);
+    // 43,800 × 0.1 s × 1 GB = 4,380 GB-s
+    expect(line(r, 'dispatcher duration').quantity).toBeCloseTo(4_380, 6);
+  });
+
+  it('prices SQS, DynamoDB, logs and the fixed items', () => {
+    // scraper 40 × 26,280 = 1,051,200; dispatcher 3 × 43,800 = 131,400;
+    // empty receives 3 × 5 pollers × (2,628,000 s / 60 s = 43,800) = 657,000 → 1,839,600
+    expect(line(r, 'SQS').quantity).toBeCloseTo(1_839_600, 4);
+    expect(line(r, 'SQS').usd).toBeCloseTo(0.73584, 8);
+    // reads 2 × 43,800 + 1,000 × 26,280 = 26,367,600 RRU → $3.29595
+    expect(line(r, 'DynamoDB reads').usd).toBeCloseTo(3.29595, 8);
+    // writes 1 × 43,800 + 10 × 26,280 = 306,600 WRU → $0.191625
+    expect(line(r, 'DynamoDB writes').usd).toBeCloseTo(0.191625, 8);
+    // logs: discovery (700 + 300) × 43,800 = 43.8 MB; dispatcher 300 × 43,800 = 13.14 MB;
+    // scraper (100,000 + 20 × 300) × 26,280 = 2,785.68 MB → 2,842.62 MB = 2.64738 GiB
+    expect(line(r, 'CloudWatch Logs').quantity).toBeCloseTo(2_842_620_000 / 1_024 ** 3, 8);
+    expect(line(r, 'custom metrics').usd).toBeCloseTo(1.2, 10);
+    // The default deployment: no dashboard, 3 alarm metrics × $0.10.
+    expect(line(r, 'dashboard').usd).toBe(0);
+    expect(line(r, 'alarms').usd).toBeCloseTo(0.3, 10);
+    expect(line(r, 'EventBridge').usd).toBe(0);
+    // With detailedMonitoring: the dashboard and 11 alarm metrics.
+    const detailed = estimateMonthlyCost(measurement, detailedMonitoringModel(DEFAULT_COST_MODEL));
+    expect(line(detailed, 'dashboard').usd).toBe(3);
+    expect(line(detailed, 'alarms').usd).toBeCloseTo(1.1, 10);
+  });
+
+  it('sums to the total, reports per scrape and per function', () => {
+    const total = r.lines.reduce((a, l) => a + l.usd, 0);
+    expect(r.totalUsd).toBeCloseTo(total, 10);
+    expect(Object.values(r.byGroup).reduce((a, b) => a + b, 0)).toBeCloseTo(total, 10);
+    // 525,600 s billed / 26,280,000 scrapes = 20 ms
+    expect(r.perScrape.billedMs).toBeCloseTo(20, 8);
+    expect(r.perScrape.readUnits).toBeCloseTo(26_367_600 / 26_280_000, 10);
+    const scraper = r.functions.find((f) => f.name === 'scraper')!;
+    expect(scraper).toMatchObject({ billedMsP50: 1_000, billedMsP99: 1_000, waitShare: 0.75 });
+    expect(r.latenessMs).toEqual({ count: 5, min: 1, p50: 3, p90: 5, p99: 5, max: 5 });
+  });
+
+  it('scales with memory and prices given', () => {
+    const cheap = estimateMonthlyCost(measurement, {
+      ...DEFAULT_COST_MODEL,
+      memoryMb: parseMemory(['scraper=256']),
+      prices: parsePrices(['lambda_gb_second=0.0000166667']),
+    });
+    // 525,600 s × 0.25 GB × $0.0000166667
+    expect(line(cheap, 'scraper duration').usd).toBeCloseTo(525_600 * 0.25 * 0.0000166667, 8);
+    expect(line(cheap, 'scraper duration').item).toContain('256 MB');
+  });
+
+  it('an idle deployment: no scrapes at a zero rate cost only the schedules and fixed items', () => {
+    const r0 = estimateMonthlyCost({
+      ...measurement,
+      scrapes: 0,
+      scrapesPerSecond: 0,
+      functions: { ...measurement.functions, scraper: { ...idle, emptyReceives: 3 } },
+    });
+    expect(line(r0, 'scraper duration').usd).toBe(0);
+    expect(line(r0, 'scraper INIT').usd).toBe(0);
+    // dispatcher 131,400 + 657,000 empty receives
+    expect(line(r0, 'SQS').quantity).toBeCloseTo(788_400, 4);
+    expect(r0.notes).toEqual([]);
+  });
+});
+
+describe('parsing and helpers', () => {
+  it.each([
+    { name: 'unknown price', f: () => parsePrices(['lambda=1']), err: /unknown price "lambda"/ },
+    { name: 'negative', f: () => parsePrices(['sqs_million_requests=-1']), err: /number ≥ 0/ },
+    { name: 'not key=value', f: () => parsePrices(['0.4']), err: /not key=value/ },
+    { name: 'unknown function', f: () => parseMemory(['web=512']), err: /unknown function/ },
+    { name: 'memory too small', f: () => parseMemory(['scraper=64']), err: /128 to 10240/ },
+  ])('$name', ({ f, err }) => {
+    expect(f).toThrow(err);
+  });
+
+  it('keeps the other prices', () => {
+    const p = parsePrices(['sqs_million_requests=0.5']);
+    expect(p).toEqual({ ...DEFAULT_PRICES, sqs_million_requests: 0.5 });
+  });
+
+  it('bills SQS payloads in started 64 KiB chunks', () => {
+    expect([0, 1, 65_536, 65_537, 262_144].map(sqsBilledRequests)).toEqual([1, 1, 1, 2, 4]);
+  });
+
+  it('names one metric per EMF metric and dimension values', () => {
+    const emf = JSON.stringify({
+      _aws: {
+        Timestamp: 0,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'NS',
+            Dimensions: [['Deployment']],
+            Metrics: [{ Name: 'A' }, { Name: 'B' }],
+          },
+        ],
+      },
+      Deployment: 'prod',
+      A: 1,
+      B: 2,
+    });
+    expect(emfMetricKeys(emf)).toEqual(['NS/A{Deployment=prod}', 'NS/B{Deployment=prod}']);
+    expect(emfMetricKeys('{"msg":"scrape"}')).toEqual([]);
+    expect(emfMetricKeys('not json')).toEqual([]);
+  });
+});
