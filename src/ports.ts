@@ -72,9 +72,10 @@ export type ScrapeTask =
   | {
       readonly kind: 'scrape';
       /**
-       * Start of the task's delivery second (ms since epoch). Each target is scraped at its own
-       * fixed-phase slot, its first at or after this (`taskTargetSlot`, §9): that slot is its
-       * scrape time and the timestamp of its samples.
+       * Start of the task's one-second bucket (ms since epoch; the window's start for a bucket
+       * that began before it). Each target is scraped at its own fixed-phase slot, its first at
+       * or after this (`taskTargetSlot`, §9): that slot is its scrape time and the timestamp of
+       * its samples.
        */
       readonly slotMs: number;
       /** The targets of this slot, in full: the scraper reads no targets table. */

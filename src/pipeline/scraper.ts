@@ -12,15 +12,16 @@
  * 2. Each target claims its series stream's slot (`SlotClaims`): the same slot taken already in
  *    this container (an SQS redelivery, or the stream twice in one task) is skipped as
  *    `duplicate` and logged; a later slot waits for this container's earlier ones.
- * 3. The worker waits until the task's earliest slot is `stateReadLeadMs` (250 ms) away and
+ * 3. The worker waits until the task's earliest slot is at most `max(startToleranceMs,
+ *    stateReadLeadMs)` (700 ms) away — a task delivered on time waits for nothing — and until
  *    those earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the
  *    states of the remaining streams with ONE `getMany` — that late, so the previous scrape of a
  *    stream, here or in another container, has written the state this one compares against
  *    (§8), and that early, so the read is done by the slot — eventually consistent when every
  *    target's interval is at least 10 s (half the read units), else strongly. A failure there
  *    throws `SCRAPER_STATE_READ` (retryable): nothing has been scraped or written yet. Each target
- *    then waits for its own slot (all lie in one delivery second) and is scraped by the engine
- *    with `scrapeTimeMs = slot`. At most `concurrency` scrapes run at once (decision 6). A
+ *    is scraped by the engine at once when its slot is at most `startToleranceMs` (700 ms, the
+ *    dispatcher's lead) ahead, else when it is that close, with `scrapeTimeMs = slot`. At most `concurrency` scrapes run at once (decision 6). A
  *    target's scrape failure is not a task failure: it yields `up=0`, the report series and
  *    stale markers (§6.2, §7, §8.2).
  * 4. The unit goes to every remote writer through `ParkingDelivery` (retried until the budget,
