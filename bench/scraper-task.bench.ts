@@ -221,7 +221,11 @@ async function runHarness(): Promise<void> {
   const plan = ['cold'];
   for (let i = 0; i < rounds; i++) plan.push('unchanged', 'churn 1%');
   const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: [
+      '--import',
+      'tsx',
+      ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    ],
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const reports: TaskReport[] = [];

@@ -31,6 +31,8 @@
  * Writes (no transactions: dynalite lacks them and they would double the write cost); the head
  * is the only commit point, readers follow it:
  * 1. digest equal to `expected.digest` → `unchanged`, no request at all (docs/design.md decision 4);
+ *    the digest is the state's `seriesDigest` when it carries one (a scrape that tracked the
+ *    same series as the state it was compared against), else computed and recorded on it;
  * 2. delta: if this store knows the base of `expected` (it returned that StoredScrapeState
  *    from getMany, or wrote that ScrapeState object with put) and the new cumulative delta
  *    against the base is ≤ `compactRatio` × base size (and ≤ half a chunk), only the head is
@@ -415,10 +417,19 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     state: ScrapeState,
     expected: StoredScrapeState | undefined,
   ): Promise<StateWriteResult> {
+    // A digest carried from an identical previous set spares the sort and the hash.
+    if (
+      expected !== undefined &&
+      state.seriesDigest !== undefined &&
+      state.seriesDigest === expected.digest
+    ) {
+      return this.unchanged(state, expected);
+    }
     const series = state.series;
     const canonical = canonicalSeriesSet(series);
+    state.seriesDigest = canonical.digest;
     if (expected !== undefined && expected.digest === canonical.digest) {
-      return { written: false, reason: 'unchanged' };
+      return this.unchanged(state, expected);
     }
     const version = (expected?.version ?? 0) + 1;
     const head: Item = {
@@ -565,6 +576,13 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     return { written: true, version: Number(head.v!.N), digest: head.d!.S! };
   }
 
+  /** `state` has `expected`'s set: nothing to write; its base (if known) is `state`'s too. */
+  private unchanged(state: ScrapeState, expected: StoredScrapeState): StateWriteResult {
+    const base = this.baseOf(expected);
+    if (base !== undefined) this.infoByState.set(state, base);
+    return { written: false, reason: 'unchanged' };
+  }
+
   private baseOf(expected: StoredScrapeState): BaseInfo | undefined {
     const info = this.infoByStored.get(expected) ?? this.infoByState.get(expected.state);
     return info !== undefined && info.version === expected.version ? info : undefined;
@@ -620,7 +638,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
       for (const k of added) series.add(k);
     }
     const stored: StoredScrapeState = {
-      state: new ScrapeState(head.lastScrapeTimeMs, series),
+      state: new ScrapeState(head.lastScrapeTimeMs, series, undefined, head.digest),
       version: head.version,
       digest: head.digest,
     };

@@ -141,7 +141,7 @@ export async function scrapeTarget(
   }
   memory.cache.endScrape(error === undefined, emptyBody);
 
-  appendStaleMarkers(previous, seen, batch, opts.scrapeTimeMs);
+  const sameSeries = appendStaleMarkers(previous, seen, batch, opts.scrapeTimeMs);
 
   const report: ReportValues = {
     up: error === undefined ? 1 : 0,
@@ -156,7 +156,12 @@ export async function scrapeTarget(
   appendReport(batch, memory.report, report, opts.scrapeTimeMs);
   return {
     batch,
-    state: new ScrapeState(opts.scrapeTimeMs, undefined, seen),
+    state: new ScrapeState(
+      opts.scrapeTimeMs,
+      undefined,
+      seen,
+      sameSeries ? previous.seriesDigest : undefined,
+    ),
     up: error === undefined,
     error,
     report,
@@ -171,29 +176,36 @@ export async function scrapeTarget(
  * A warm target's previous state holds the cache entries themselves: those stamped by this
  * scrape are present, and only the others need a look by key (an exporter may spell the same
  * series differently). A state read back from storage holds keys only.
+ *
+ * Returns true when this scrape tracked exactly the previous scrape's entries (so the same
+ * series set), known without comparing keys; false says nothing.
  */
 function appendStaleMarkers(
   previous: ScrapeState,
   seen: TrackedSeries,
   batch: SampleBatch,
   timestampMs: number,
-): void {
+): boolean {
   const prevEntries = previous.tracked?.entries;
   if (prevEntries !== undefined) {
     const candidates = prevEntries.filter((e) => !seen.has(e));
-    if (candidates.length === 0) return;
+    // Every previous entry tracked again, and no other: entries are unique per scrape.
+    if (candidates.length === 0) return seen.entries.length === prevEntries.length;
     const current = new Set(seen.entries.map((e) => e.key));
     for (const e of candidates)
       if (!current.has(e.key)) batch.push(e, Number.NaN, timestampMs, true);
-    return;
+    return false;
   }
-  if (previous.series.size === 0) return;
+  if (previous.series.size === 0) return false;
   const current = new Set(seen.entries.map((e) => e.key));
+  let missing = 0;
   for (const key of previous.series) {
     if (!current.has(key)) {
+      missing++;
       batch.push({ labels: labelsFromKey(key), key }, Number.NaN, timestampMs, true);
     }
   }
+  return missing === 0 && current.size === previous.series.size;
 }
 
 function appendOptions(job: ScrapeJob, target: Target): AppendOptions {

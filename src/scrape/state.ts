@@ -32,16 +32,27 @@ export class ScrapeState {
   private keys: ReadonlySet<string> | undefined;
 
   /**
+   * A state store's digest of this state's series set (the store's own function), when one is
+   * known: set by the store that read, wrote or compared it, and carried over to the next
+   * scrape's state when that scrape tracked exactly the same series (`scrapeTarget`), so an
+   * unchanged set is recognised without sorting and hashing it again.
+   */
+  seriesDigest: string | undefined;
+
+  /**
    * @param lastScrapeTimeMs scrape time of the last attempt; undefined before the first one.
    * @param keys the tracked series keys, when known as keys (a deserialised state).
    * @param tracked the tracked entries, when this process made the state (a warm target).
+   * @param seriesDigest see {@link ScrapeState.seriesDigest}.
    */
   constructor(
     readonly lastScrapeTimeMs: number | undefined,
     keys: ReadonlySet<string> | undefined,
     readonly tracked?: TrackedSeries,
+    seriesDigest?: string,
   ) {
     this.keys = keys;
+    this.seriesDigest = seriesDigest;
   }
 
   /** Keys of the series tracked by the last scrape (§8.2). Built on first use. */

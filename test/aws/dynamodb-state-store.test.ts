@@ -274,6 +274,42 @@ describe('DynamoDbScrapeStateStore', () => {
     expect((await store.getMany(['t'])).get('t')!.version).toBe(1);
   });
 
+  it('trusts a digest carried by the state: equal to expected means unchanged, unhashed', async () => {
+    const store = new DynamoDbScrapeStateStore(client, await newTable());
+    await store.put('t', new ScrapeState(1, seriesKeys(1000)), undefined);
+    const stored = (await store.getMany(['t'])).get('t')!;
+    expect(stored.state.seriesDigest).toBe(stored.digest);
+    // The carried digest is the contract (the scrape tracked the same entries): the store does
+    // not look at the keys, so a state claiming the stored digest is never written.
+    const claims = new ScrapeState(2, new Set(['other']), undefined, stored.digest);
+    const before = sent.length;
+    expect(await store.put('t', claims, stored)).toEqual({ written: false, reason: 'unchanged' });
+    expect(sent.length).toBe(before);
+    // Without a carried digest the keys decide, and the computed digest is recorded.
+    const plain = new ScrapeState(3, new Set(['other']));
+    const r = await store.put('t', plain, stored);
+    expect(r).toMatchObject({ written: true, version: 2 });
+    expect(plain.seriesDigest).toBe(r.written ? r.digest : 'unwritten');
+  });
+
+  it('an unchanged put passes the base on: the next change is still a delta', async () => {
+    const table = await newTable();
+    const store = new DynamoDbScrapeStateStore(client, table, { inlineBytes: 1000 });
+    const base = seriesKeys(20_000, true);
+    const first = new ScrapeState(1, base);
+    const w = await store.put('t', first, undefined);
+    // A later scrape with the same series: a new state object carrying the digest.
+    const same = new ScrapeState(2, base, undefined, first.seriesDigest);
+    const expected = { state: first, version: 1, digest: w.written ? w.digest : '' };
+    expect(await store.put('t', same, expected)).toEqual({ written: false, reason: 'unchanged' });
+    const changed = churn(base, 20, 'u_');
+    const before = sent.length;
+    const r = await store.put('t', new ScrapeState(3, changed), { ...expected, state: same });
+    expect(r).toMatchObject({ written: true, version: 2 });
+    expect(sent.slice(before)).toEqual(['PutItemCommand']);
+    expect((await store.getMany(['t'])).get('t')!.state.series).toEqual(changed);
+  }, 60_000);
+
   it('an eventually consistent read returns the same state for half the read units', async () => {
     const store = new DynamoDbScrapeStateStore(client, await newTable());
     const keys = seriesKeys(1000);

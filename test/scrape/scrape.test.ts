@@ -19,7 +19,7 @@ import {
 import {
   deserializeScrapeState,
   EMPTY_SCRAPE_STATE,
-  type ScrapeState,
+  ScrapeState,
   serializeScrapeState,
 } from '../../src/scrape/state.js';
 
@@ -262,6 +262,28 @@ describe('failed scrapes write only up=0, report series and stale markers (§6.2
     expect(lines(third).filter((l) => l.includes('stale'))).toEqual([
       `a{instance="127.0.0.1:${port}", job="test"} stale`,
     ]);
+  });
+
+  it("carries a store's digest to the next state only when the series set is the same", async () => {
+    replies.set('/digest', { body: 'a 1\nb 2\n' });
+    const s = await setup('/digest');
+    const first = await s.scrape();
+    first.state.seriesDigest = 'digest-of-a-b';
+    replies.set('/digest', { body: 'a 5\nb 6\n' });
+    const same = await s.scrape();
+    expect(same.state.seriesDigest).toBe('digest-of-a-b');
+    // Same series from a state read back from a store (keys only, not live entries).
+    const stored = new ScrapeState(0, same.state.series, undefined, 'stored-digest');
+    const fromStore = await s.scrapeFrom(stored);
+    expect(fromStore.state.seriesDigest).toBe('stored-digest');
+    replies.set('/digest', { body: 'a 5\nc 6\n' });
+    const changed = await s.scrape();
+    expect(changed.state.seriesDigest).toBeUndefined();
+    replies.set('/digest', { body: 'a 5\n' });
+    changed.state.seriesDigest = 'digest-of-a-c';
+    const fewer = await s.scrape();
+    await s.close();
+    expect(fewer.state.seriesDigest).toBeUndefined();
   });
 
   it('a second consecutive failure writes no markers', async () => {
