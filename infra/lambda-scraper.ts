@@ -338,7 +338,8 @@ export class LambdaScraper extends Construct {
     add('dispatcher', 'SendScrapeTasks', ['sqs:SendMessage'], [this.scrapeQueue.queueArn]);
     add('dispatcher', 'ReadOutboxDepth', ['sqs:GetQueueAttributes'], [this.outboxQueue.queueArn]);
     // Scraper: DynamoDbScrapeStateStore (batch reads, conditional head put, chunk writes,
-    // cleanup query/delete); parks failed remote writes in the outbox.
+    // cleanup query/delete) and DynamoDbStateChangeLog (UpdateItem); parks failed remote
+    // writes in the outbox.
     add(
       'scraper',
       'ScrapeStateReadWrite',
@@ -346,6 +347,7 @@ export class LambdaScraper extends Construct {
         'dynamodb:BatchGetItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
         'dynamodb:Query',
       ],

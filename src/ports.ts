@@ -67,6 +67,32 @@ export interface ScrapeStateStore {
   remove(key: string): Promise<void>;
 }
 
+/**
+ * Which series streams' stored states may have moved, by the slot their next scrape reads them
+ * at (docs/design.md decision 12). A scraper container that scraped a stream's previous slot
+ * itself holds that stream's state live, and needs the stored head only if some other writer
+ * (a duplicate delivery of that slot to another container) wrote it since: every writer records
+ * the stream here before it writes the head, and a task asks once for the slots of all its
+ * targets instead of reading one head per target.
+ */
+export interface StateChangeLog {
+  /**
+   * Records that `stream`'s state is about to be written by the scrape whose next scrape is at
+   * `nextSlotMs`. Must resolve before the head is written; a failure means "do not write".
+   */
+  record(stream: string, nextSlotMs: number): Promise<void>;
+  /**
+   * The streams recorded for next slots in `[fromMs, toMs]` — possibly more (whole bins), or
+   * `'all'` when the record of some bin overflowed. Eventually consistent reads may miss a
+   * record of the last second or so: only for streams scraped at least that long ago.
+   */
+  changed(
+    fromMs: number,
+    toMs: number,
+    options?: { readonly consistent?: boolean },
+  ): Promise<ReadonlySet<string> | 'all'>;
+}
+
 /** A unit of work on the scrape queue. */
 export type ScrapeTask =
   | {

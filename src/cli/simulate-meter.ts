@@ -15,7 +15,7 @@
  * - DynamoDB: the adapters' own `consumedCapacity()` totals (every request asks for
  *   `ReturnConsumedCapacity`). The targets table and the window ledger are used only by
  *   discovery and dispatch, which never overlap, so the increase across each invocation is
- *   theirs; the state store is used only by the scraper.
+ *   theirs; the state store and the state change log are used only by the scraper.
  * - scrape outcomes: a wrapper around each runtime's `worker.handleTask` records every
  *   `scraped` outcome's lateness and, per invocation, the longest wait of its tasks (tasks of a
  *   batch wait concurrently, so that is the invocation's billed idle time).
@@ -134,10 +134,16 @@ export class SimulationMeter {
   /** One runtime built: its set-up time (INIT) and its adapters and clients to observe. */
   deployed(
     initMs: number,
-    parts: { sqs: SQSClient; states: CapacityCounter; worker: ScrapeWorker },
+    parts: {
+      sqs: SQSClient;
+      states: CapacityCounter;
+      stateChanges?: CapacityCounter;
+      worker: ScrapeWorker;
+    },
   ): void {
     this.#initMs.push(initMs);
     this.#states.push(parts.states);
+    if (parts.stateChanges !== undefined) this.#states.push(parts.stateChanges);
     this.#observeSqs(parts.sqs);
     this.#observeWorker(parts.worker);
   }

@@ -88,6 +88,8 @@ export interface KnownState {
   readonly state: ScrapeState;
   /** The stored version and digest it matches; absent when nothing stores states (`run`). */
   readonly stored?: { readonly version: number; readonly digest: string };
+  /** The target identity and slot of the scrape that made it (Lambda: see `warmState`). */
+  readonly scrapedAs?: { readonly targetId: string; readonly slotMs: number };
 }
 
 /** States by series stream key. */
@@ -113,6 +115,19 @@ export class StreamStates {
   /** The state to diff the next scrape against when this map is the only copy (`run`). */
   current(key: string): ScrapeState {
     return this.lru.get(key)?.state ?? EMPTY_SCRAPE_STATE;
+  }
+
+  /**
+   * The stored state of `key` as this process knows it, when it scraped the previous slot of
+   * `target` itself (same identity, `slotMs − interval`): then only another writer of that slot
+   * could have moved the store since, which the caller rules out (`StateChangeLog`).
+   */
+  warmState(key: string, target: Target, slotMs: number): StoredScrapeState | undefined {
+    const known = this.lru.get(key);
+    const as = known?.scrapedAs;
+    if (known?.stored === undefined || as === undefined) return undefined;
+    if (as.targetId !== target.id || as.slotMs !== slotMs - target.intervalMs) return undefined;
+    return { state: known.state, version: known.stored.version, digest: known.stored.digest };
   }
 
   /**

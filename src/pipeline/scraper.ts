@@ -14,8 +14,10 @@
  *    `duplicate` and logged; a later slot waits for this container's earlier ones.
  * 3. The worker waits until the task's earliest slot is at most `max(startToleranceMs,
  *    stateReadLeadMs)` (700 ms) away — a task delivered on time waits for nothing — and until
- *    those earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then reads the
- *    states of the remaining streams with ONE `getMany` — that late, so the previous scrape of a
+ *    those earlier scrapes are done (decision 3: waiting is billed; `waitedMs`), then takes the
+ *    states of the streams this container scraped at their previous slot from memory, unless
+ *    the change log (one read for the task, decision 12) lists another write of them, and reads
+ *    the states of the remaining streams with ONE `getMany` — that late, so the previous scrape of a
  *    stream, here or in another container, has written the state this one compares against
  *    (§8), and that early, so the read is done by the slot — eventually consistent when every
  *    target's interval is at least 10 s (half the read units), else strongly. A failure there
@@ -27,7 +29,9 @@
  * 4. The unit goes to every remote writer through `ParkingDelivery` (retried until the budget,
  *    `deadlineMs − safetyMarginMs`, then parked in the outbox, decision 5); concurrently, the
  *    stream's new state is written with `put(stream, state, expected)` where `expected` is what
- *    `getMany` returned (decision 4): `unchanged` costs nothing, `conflict` means another scrape
+ *    `getMany` returned or memory held (decision 4), after recording the stream in the change
+ *    log for its next slot unless the set is known unchanged (an unrecorded change is not
+ *    written): `unchanged` costs nothing, `conflict` means another scrape
  *    of the same stream won (at-least-once delivery) — counted and logged, not an error.
  *
  * After the state read the task never throws for one target's trouble: a failed state write or a
@@ -53,7 +57,13 @@ import { seriesStreamKey } from '../engine/series-stream.js';
 import { type SlotClaim, SlotClaims } from '../engine/slot-claims.js';
 import { DEFAULT_MAX_CACHED_TARGETS, StreamStates, TargetCaches } from '../engine/target-memory.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import type { Outbox, ScrapeStateStore, ScrapeTask, StoredScrapeState } from '../ports.js';
+import type {
+  Outbox,
+  ScrapeStateStore,
+  ScrapeTask,
+  StateChangeLog,
+  StoredScrapeState,
+} from '../ports.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
 import type { ScrapeState } from '../scrape/state.js';
 import type { Target } from '../targets/types.js';
@@ -122,6 +132,11 @@ export interface ScrapeWorkerOptions {
 export interface ScrapeWorkerDeps {
   readonly config: Config;
   readonly states: ScrapeStateStore;
+  /**
+   * Lets a warm container skip the state reads of streams it scraped last (decision 12).
+   * Absent: every scrape reads its stream's head.
+   */
+  readonly changes?: StateChangeLog;
   readonly outbox: Outbox;
   /** One per remote_write of the config, built once per container. */
   readonly writers: readonly ScrapeWriter[];
@@ -151,6 +166,7 @@ interface Planned {
 
 export class ScrapeWorker {
   private readonly states: ScrapeStateStore;
+  private readonly changes: StateChangeLog | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly startToleranceMs: number;
@@ -167,6 +183,7 @@ export class ScrapeWorker {
   constructor(deps: ScrapeWorkerDeps) {
     const o = deps.options ?? {};
     this.states = deps.states;
+    this.changes = deps.changes;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.startToleranceMs = nonNegative(
@@ -259,10 +276,7 @@ export class ScrapeWorker {
       const consistent = planned.some(
         (p) => p.target.intervalMs < EVENTUALLY_CONSISTENT_MIN_INTERVAL_MS,
       );
-      const stored = await this.readStates(
-        planned.map((p) => p.stream),
-        consistent,
-      );
+      const stored = await this.previousStates(planned, consistent);
       const retryUntil = this.retryUntil(budget);
       const limiter = new ConcurrencyLimiter(this.concurrency);
       const results = await Promise.all(
@@ -424,7 +438,7 @@ export class ScrapeWorker {
     else counters.failed++;
     const [deliveries, state] = await Promise.all([
       delivered,
-      this.putState(target, p.stream, result.state, stored),
+      this.putState(p, result.state, stored),
     ]);
     const delivery = deliveryTotals(deliveries);
     addDelivery(counters, delivery);
@@ -447,18 +461,96 @@ export class ScrapeWorker {
     };
   }
 
-  /** Conditional write of a stream's new state (decision 4); updates the container's memory. */
+  /**
+   * The stored state of each planned stream (absent: none stored). A stream this container
+   * scraped at its previous slot is taken from memory unless the change log lists a write of
+   * it (decision 12): one read for the whole task. The others are read from the store with
+   * one `getMany`. The change log unreadable → every stream is read from the store.
+   */
+  private async previousStates(
+    planned: readonly Planned[],
+    consistent: boolean,
+  ): Promise<Map<string, StoredScrapeState>> {
+    const out = new Map<string, StoredScrapeState>();
+    if (this.changes !== undefined) {
+      const warm = new Map<string, StoredScrapeState>();
+      const slots: number[] = [];
+      for (const p of planned) {
+        const known = this.known.warmState(p.stream, p.target, p.slotMs);
+        if (known === undefined) continue;
+        warm.set(p.stream, known);
+        slots.push(p.slotMs);
+      }
+      if (warm.size > 0) {
+        const changed = await this.changedStreams(
+          Math.min(...slots),
+          Math.max(...slots),
+          consistent,
+        );
+        if (changed !== 'all') {
+          for (const [stream, known] of warm) if (!changed.has(stream)) out.set(stream, known);
+        }
+      }
+    }
+    const cold = planned.filter((p) => !out.has(p.stream)).map((p) => p.stream);
+    if (cold.length > 0) {
+      for (const [stream, stored] of await this.readStates(cold, consistent)) {
+        out.set(stream, stored);
+      }
+    }
+    return out;
+  }
+
+  private async changedStreams(
+    fromMs: number,
+    toMs: number,
+    consistent: boolean,
+  ): Promise<ReadonlySet<string> | 'all'> {
+    try {
+      return await this.changes!.changed(fromMs, toMs, { consistent });
+    } catch (err) {
+      this.logger.warn('state change log unreadable: reading every state', { err });
+      return 'all';
+    }
+  }
+
+  /**
+   * Conditional write of a stream's new state (decision 4), recorded in the change log first
+   * when it may change the stored set (decision 12); updates the container's memory.
+   */
   private async putState(
-    target: Target,
-    stream: string,
+    p: Planned,
     state: ScrapeState,
     expected: StoredScrapeState | undefined,
   ): Promise<StateWriteOutcome> {
+    const { target, stream } = p;
     this.known.delete(stream);
+    const scrapedAs = { targetId: target.id, slotMs: p.slotMs };
     try {
+      const unchanged =
+        expected !== undefined &&
+        state.seriesDigest !== undefined &&
+        state.seriesDigest === expected.digest;
+      if (this.changes !== undefined && !unchanged) {
+        try {
+          await this.changes.record(stream, p.slotMs + target.intervalMs);
+        } catch (err) {
+          // Unrecorded, the write could go unseen by a container holding the old state.
+          this.logger.error('scrape state not written: recording the change failed', {
+            job: target.job,
+            target: target.id,
+            err,
+          });
+          return 'error';
+        }
+      }
       const r = await this.states.put(stream, state, expected);
       if (r.written) {
-        this.known.set(stream, { state, stored: { version: r.version, digest: r.digest } });
+        this.known.set(stream, {
+          state,
+          stored: { version: r.version, digest: r.digest },
+          scrapedAs,
+        });
         return 'written';
       }
       if (r.reason === 'unchanged') {
@@ -466,6 +558,7 @@ export class ScrapeWorker {
           this.known.set(stream, {
             state,
             stored: { version: expected.version, digest: expected.digest },
+            scrapedAs,
           });
         }
         return 'unchanged';

@@ -19,6 +19,7 @@ import {
   type DynamoDBClient,
   type SQSClient,
 } from '../aws/clients.js';
+import { DynamoDbStateChangeLog } from '../aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
 import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
 import { DynamoDbWindowLedger } from '../aws/dynamodb-window-ledger.js';
@@ -50,6 +51,8 @@ export interface ServerlessRuntime {
   readonly ledger: DynamoDbWindowLedger;
   /** The scrape state store of the worker. */
   readonly states: DynamoDbScrapeStateStore;
+  /** The worker's log of state writes (decision 12), in the state table. */
+  readonly stateChanges: DynamoDbStateChangeLog;
   /** Where the worker and the replayer park writes. */
   readonly outbox: SqsOutbox;
   /** Where the replayer moves the writes it gives up on. */
@@ -172,6 +175,7 @@ export async function createRuntime(
   const states = new DynamoDbScrapeStateStore(dynamodb, env.stateTable, {
     onCleanupError: (err) => logger.warn('scrape state cleanup failed', { err }),
   });
+  const stateChanges = new DynamoDbStateChangeLog(dynamodb, env.stateTable);
   const discovery = new DiscoveryRun({
     config,
     targets,
@@ -183,6 +187,7 @@ export async function createRuntime(
   const worker = new ScrapeWorker({
     config,
     states,
+    changes: stateChanges,
     outbox,
     writers,
     logger,
@@ -198,6 +203,7 @@ export async function createRuntime(
     queue,
     ledger,
     states,
+    stateChanges,
     outbox,
     deadLetters,
     writers,

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbStateChangeLog } from '../../src/aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../../src/aws/dynamodb-state-store.js';
 import { decodeParkedWrite, SqsOutbox } from '../../src/aws/sqs-outbox.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -19,7 +20,13 @@ import {
   ScrapeWorker,
   type ScrapeWorkerOptions,
 } from '../../src/pipeline/scraper.js';
-import type { Outbox, ParkedWrite, ScrapeTask } from '../../src/ports.js';
+import type {
+  Outbox,
+  ParkedWrite,
+  ScrapeStateStore,
+  ScrapeTask,
+  StateChangeLog,
+} from '../../src/ports.js';
 import { snappyDecompress } from '../../src/remotewrite/snappy.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
 import { buildTargets } from '../../src/targets/index.js';
@@ -140,8 +147,15 @@ interface Env {
   readonly clock: ShiftedClock;
   /** DelaySeconds of every park, in order. */
   readonly parkDelays: number[];
-  worker(options?: ScrapeWorkerOptions): ScrapeWorker;
+  /** A worker as the runtime builds it: the change log on the state table unless replaced. */
+  worker(options?: ScrapeWorkerOptions, deps?: WorkerDeps): ScrapeWorker;
   store(): DynamoDbScrapeStateStore;
+  changes(): DynamoDbStateChangeLog;
+}
+
+interface WorkerDeps {
+  readonly states?: ScrapeStateStore;
+  readonly changes?: StateChangeLog;
 }
 
 async function env(
@@ -162,7 +176,8 @@ async function env(
     clock,
     parkDelays,
     store: () => new DynamoDbScrapeStateStore(dynamo, table),
-    worker(options = {}) {
+    changes: () => new DynamoDbStateChangeLog(dynamo, table),
+    worker(options = {}, deps = {}) {
       const real = new SqsOutbox(sqs.client, queue.url);
       // Records the delay, delegates to the real SQS outbox.
       const outbox: Outbox = {
@@ -176,7 +191,8 @@ async function env(
       });
       const worker = new ScrapeWorker({
         config,
-        states: e.store(),
+        states: deps.states ?? e.store(),
+        changes: deps.changes ?? e.changes(),
         outbox,
         writers: [writer],
         clock,
@@ -538,6 +554,89 @@ describe('ScrapeWorker', () => {
     ]);
     expect(first.counters).toMatchObject({ stateWrites: 1, stateConflicts: 0 });
     expect(second.counters).toMatchObject({ stateUnchanged: 1, stateConflicts: 0 });
+  });
+
+  it('a warm worker reads no state of a stream it scraped last: the change log says who wrote', async () => {
+    const x = await exporter('a 1\nb 2\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const read: string[][] = [];
+    const real = e.store();
+    const states: ScrapeStateStore = {
+      getMany: (keys, o) => {
+        read.push([...keys]);
+        return real.getMany(keys, o);
+      },
+      put: (k, st, ex) => real.put(k, st, ex),
+      remove: (k) => real.remove(k),
+    };
+    const changes = e.changes();
+    const w = e.worker({}, { states, changes });
+    const at = async (slot: number) => {
+      e.clock.set(slot);
+      return w.handleTask(scrapeTask(slot, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    };
+    const stream = seriesStreamKey(t!);
+    expect((await at(T0)).counters).toMatchObject({ stateWrites: 1 });
+    expect(read).toEqual([[stream]]);
+    expect((await at(T0 + INTERVAL)).counters).toMatchObject({ stateUnchanged: 1 });
+    // Its own write of T0 is in the log for T0 + INTERVAL: read once more, then trusted.
+    expect(read).toEqual([[stream], [stream]]);
+    receiver.requests.length = 0;
+    x.body = 'a 1\n';
+    const changed = await at(T0 + 2 * INTERVAL);
+    expect(read.length).toBe(2);
+    expect(changed.counters).toMatchObject({ stateWrites: 1, stateConflicts: 0 });
+    expect(
+      received()
+        .filter((r) => r.stale)
+        .map((r) => r.series),
+    ).toEqual([`b{instance="${x.address}",job="app"}`]);
+    expect(await changes.changed(T0 + 3 * INTERVAL, T0 + 3 * INTERVAL)).toEqual(new Set([stream]));
+    const stored = (await real.getMany([stream])).get(stream)!;
+    expect(stored.version).toBe(2);
+    expect(stored.state.series.size).toBe(1);
+  });
+
+  it('a duplicate of the last slot written in another container: the warm worker reads the head', async () => {
+    const x = await exporter('a 1\nb 2\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const [a, b] = [e.worker(), e.worker()];
+    const budget = () => ({ deadlineMs: e.clock.now() + 10_000 });
+    await a.handleTask(scrapeTask(T0, [t!]), budget());
+    e.clock.set(T0 + INTERVAL);
+    await a.handleTask(scrapeTask(T0 + INTERVAL, [t!]), budget());
+    // SQS delivers the slot's task again, to another container, after the series changed.
+    x.body = 'a 1\nc 3\n';
+    const dup = await b.handleTask(scrapeTask(T0 + INTERVAL, [t!]), budget());
+    expect(dup.counters).toMatchObject({ stateWrites: 1 });
+    receiver.requests.length = 0;
+    x.body = 'a 1\n';
+    e.clock.set(T0 + 2 * INTERVAL);
+    const next = await a.handleTask(scrapeTask(T0 + 2 * INTERVAL, [t!]), budget());
+    // Against what the store holds (a, c), not what `a` remembers (a, b).
+    expect(next.counters).toMatchObject({ stateWrites: 1, stateConflicts: 0 });
+    expect(
+      received()
+        .filter((r) => r.stale)
+        .map((r) => r.series),
+    ).toEqual([`c{instance="${x.address}",job="app"}`]);
+  });
+
+  it('a change that cannot be recorded is not written', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const broken: StateChangeLog = {
+      record: () => Promise.reject(new Error('throttled')),
+      changed: () => Promise.resolve(new Set()),
+    };
+    const out = await e
+      .worker({}, { changes: broken })
+      .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    expect(out.counters).toMatchObject({ scrapes: 1, stateWrites: 0, stateErrors: 1 });
+    expect((await e.store().getMany([seriesStreamKey(t!)])).size).toBe(0);
   });
 
   it('a job over its target_limit fails each scrape without a request (§2.6)', async () => {

@@ -1,0 +1,163 @@
+/**
+ * {@link StateChangeLog} on DynamoDB, in the "scrape state" table (partition key `pk`, sort key
+ * `sk`, TTL on `expiresAt`; state heads are keyed by 16-hex stream keys and window claims by
+ * `w#…`, so `x#…` never clashes).
+ *
+ * One item per {@link CHANGE_BIN_MS} of next slots: `pk = "x#<bin start ms>"`, `sk = "x"`,
+ * `s` (SS) the streams recorded, `expiresAt` (N, epoch s) an hour after the bin ends. A record
+ * is one UpdateItem (`ADD s`), conditional on the set holding fewer than `maxStreamsPerBin`
+ * streams; past that the bin is marked overflowed (`o`, BOOL) and readers treat every stream of
+ * it as changed — so an item stays far below DynamoDB's 400 KB and a read below ~50 units.
+ *
+ * A task reads the one or two bins its slots fall in with one BatchGetItem: at 1% churn a bin
+ * holds a few dozen keys, i.e. one read unit for the whole task instead of one per target.
+ *
+ * Capacity: every request asks for `ReturnConsumedCapacity: 'TOTAL'`;
+ * {@link DynamoDbStateChangeLog.consumedCapacity} returns the units reported so far.
+ */
+import {
+  ConditionalCheckFailedException,
+  type DynamoDBClient,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { StateChangeLog } from '../ports.js';
+import {
+  batchGetAll,
+  ConsumedCapacityCounter,
+  type ConsumedCapacityTotals,
+  type Item,
+} from './dynamodb-batch.js';
+
+/** Width of one change-log item's range of next slots. */
+export const CHANGE_BIN_MS = 10_000;
+export const CHANGE_LOG_SK = 'x';
+/** Streams one bin lists before it overflows (16-hex keys: about 170 KB). */
+export const DEFAULT_MAX_STREAMS_PER_BIN = 10_000;
+/** How long a bin's item is kept after the bin ends. */
+export const CHANGE_LOG_TTL_SECONDS = 3_600;
+
+export class StateChangeLogError extends Error {
+  override readonly name = 'StateChangeLogError';
+  readonly code = 'STATE_CHANGE_LOG_REQUEST';
+}
+
+/** Start of the bin holding `slotMs`. */
+export function changeBinOf(slotMs: number): number {
+  return Math.floor(slotMs / CHANGE_BIN_MS) * CHANGE_BIN_MS;
+}
+
+/** The partition key of the bin starting at `binStartMs`. */
+export function changeBinKey(binStartMs: number): string {
+  return `x#${binStartMs}`;
+}
+
+export interface DynamoDbStateChangeLogOptions {
+  /** @default DEFAULT_MAX_STREAMS_PER_BIN */
+  readonly maxStreamsPerBin?: number;
+}
+
+export class DynamoDbStateChangeLog implements StateChangeLog {
+  private readonly capacity = new ConsumedCapacityCounter();
+  private readonly maxStreamsPerBin: number;
+
+  constructor(
+    private readonly client: DynamoDBClient,
+    private readonly tableName: string,
+    options: DynamoDbStateChangeLogOptions = {},
+  ) {
+    this.maxStreamsPerBin = options.maxStreamsPerBin ?? DEFAULT_MAX_STREAMS_PER_BIN;
+    if (!(Number.isSafeInteger(this.maxStreamsPerBin) && this.maxStreamsPerBin >= 1)) {
+      throw new RangeError(`maxStreamsPerBin must be a positive integer`);
+    }
+  }
+
+  /** Read and write units DynamoDB reported for this log's requests so far (cumulative). */
+  consumedCapacity(): ConsumedCapacityTotals {
+    return this.capacity.totals();
+  }
+
+  async record(stream: string, nextSlotMs: number): Promise<void> {
+    if (!Number.isSafeInteger(nextSlotMs)) throw new RangeError(`bad next slot ${nextSlotMs}`);
+    const bin = changeBinOf(nextSlotMs);
+    const key = { pk: { S: changeBinKey(bin) }, sk: { S: CHANGE_LOG_SK } };
+    const expiresAt = {
+      N: String(Math.floor((bin + CHANGE_BIN_MS) / 1000) + CHANGE_LOG_TTL_SECONDS),
+    };
+    try {
+      await this.update({
+        TableName: this.tableName,
+        Key: key,
+        UpdateExpression: 'ADD s :s SET expiresAt = :e',
+        ConditionExpression: 'attribute_not_exists(s) OR size(s) < :max',
+        ExpressionAttributeValues: {
+          ':s': { SS: [stream] },
+          ':e': expiresAt,
+          ':max': { N: String(this.maxStreamsPerBin) },
+        },
+      });
+    } catch (err) {
+      if (!isConditionFailed(err)) throw this.failed(`recording stream ${stream}`, err);
+      // Full: every stream of this bin counts as changed from now on.
+      try {
+        await this.update({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'SET o = :t, expiresAt = :e',
+          ExpressionAttributeValues: { ':t': { BOOL: true }, ':e': expiresAt },
+        });
+      } catch (err2) {
+        throw this.failed(`marking bin ${bin} overflowed`, err2);
+      }
+    }
+  }
+
+  async changed(
+    fromMs: number,
+    toMs: number,
+    options: { readonly consistent?: boolean } = {},
+  ): Promise<ReadonlySet<string> | 'all'> {
+    if (!(Number.isSafeInteger(fromMs) && Number.isSafeInteger(toMs) && fromMs <= toMs)) {
+      throw new RangeError(`bad slot range [${fromMs}, ${toMs}]`);
+    }
+    const keys: Item[] = [];
+    for (let bin = changeBinOf(fromMs); bin <= toMs; bin += CHANGE_BIN_MS) {
+      keys.push({ pk: { S: changeBinKey(bin) }, sk: { S: CHANGE_LOG_SK } });
+    }
+    let items: Item[];
+    try {
+      items = await batchGetAll(
+        this.client,
+        this.tableName,
+        keys,
+        options.consistent ?? true,
+        this.capacity,
+      );
+    } catch (err) {
+      throw this.failed(`reading the changes of slots [${fromMs}, ${toMs}]`, err);
+    }
+    const out = new Set<string>();
+    for (const item of items) {
+      if (item.o?.BOOL === true) return 'all';
+      for (const s of item.s?.SS ?? []) out.add(s);
+    }
+    return out;
+  }
+
+  private async update(input: ConstructorParameters<typeof UpdateItemCommand>[0]): Promise<void> {
+    const res = await this.client.send(
+      new UpdateItemCommand({ ...input, ReturnConsumedCapacity: 'TOTAL' }),
+    );
+    this.capacity.add(res.ConsumedCapacity, 'write');
+  }
+
+  private failed(what: string, cause: unknown): StateChangeLogError {
+    return new StateChangeLogError(`${what} failed: ${(cause as Error).message}`, { cause });
+  }
+}
+
+function isConditionFailed(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
+}
