@@ -82,13 +82,13 @@ export interface StateChangeLog {
    */
   record(stream: string, nextSlotMs: number): Promise<void>;
   /**
-   * The streams recorded for next slots in `[fromMs, toMs]` — possibly more (whole bins), or
-   * `'all'` when the record of some bin overflowed. Eventually consistent reads may miss a
-   * record of the last second or so: only for streams scraped at least that long ago.
+   * Of `wanted` (stream → the slot it is about to be scraped at), the streams recorded for
+   * exactly that slot, or `'all'` when the log cannot tell (a full record). Eventually
+   * consistent reads may miss a record of the last second or so: use them only for streams
+   * whose previous scrape is at least that old.
    */
   changed(
-    fromMs: number,
-    toMs: number,
+    wanted: ReadonlyMap<string, number>,
     options?: { readonly consistent?: boolean },
   ): Promise<ReadonlySet<string> | 'all'>;
 }

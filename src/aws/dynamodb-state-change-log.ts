@@ -4,13 +4,16 @@
  * `w#…`, so `x#…` never clashes).
  *
  * One item per {@link CHANGE_BIN_MS} of next slots: `pk = "x#<bin start ms>"`, `sk = "x"`,
- * `s` (SS) the streams recorded, `expiresAt` (N, epoch s) an hour after the bin ends. A record
+ * `s` (SS) the records `<stream>@<next slot ms>`, `expiresAt` (N, epoch s) an hour after the
+ * bin ends. The slot is kept so a record concerns one scrape only, also where several slots of
+ * a stream share a bin (intervals under 10 s). A record
  * is one UpdateItem (`ADD s`), conditional on the set holding fewer than `maxStreamsPerBin`
  * streams; past that the bin is marked overflowed (`o`, BOOL) and readers treat every stream of
  * it as changed — so an item stays far below DynamoDB's 400 KB and a read below ~50 units.
  *
- * A task reads the one or two bins its slots fall in with one BatchGetItem: at 1% churn a bin
- * holds a few dozen keys, i.e. one read unit for the whole task instead of one per target.
+ * A task reads the bins its slots fall in (one, two where its second straddles a boundary)
+ * with one BatchGetItem: at 1% churn a bin holds a few dozen records, i.e. half a read unit
+ * (eventually consistent) for the whole task instead of one per target.
  *
  * Capacity: every request asks for `ReturnConsumedCapacity: 'TOTAL'`;
  * {@link DynamoDbStateChangeLog.consumedCapacity} returns the units reported so far.
@@ -31,7 +34,7 @@ import {
 /** Width of one change-log item's range of next slots. */
 export const CHANGE_BIN_MS = 10_000;
 export const CHANGE_LOG_SK = 'x';
-/** Streams one bin lists before it overflows (16-hex keys: about 170 KB). */
+/** Records one bin lists before it overflows (about 30 bytes each: some 300 KB). */
 export const DEFAULT_MAX_STREAMS_PER_BIN = 10_000;
 /** How long a bin's item is kept after the bin ends. */
 export const CHANGE_LOG_TTL_SECONDS = 3_600;
@@ -90,7 +93,7 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
         UpdateExpression: 'ADD s :s SET expiresAt = :e',
         ConditionExpression: 'attribute_not_exists(s) OR size(s) < :max',
         ExpressionAttributeValues: {
-          ':s': { SS: [stream] },
+          ':s': { SS: [recordOf(stream, nextSlotMs)] },
           ':e': expiresAt,
           ':max': { N: String(this.maxStreamsPerBin) },
         },
@@ -112,17 +115,18 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
   }
 
   async changed(
-    fromMs: number,
-    toMs: number,
+    wanted: ReadonlyMap<string, number>,
     options: { readonly consistent?: boolean } = {},
   ): Promise<ReadonlySet<string> | 'all'> {
-    if (!(Number.isSafeInteger(fromMs) && Number.isSafeInteger(toMs) && fromMs <= toMs)) {
-      throw new RangeError(`bad slot range [${fromMs}, ${toMs}]`);
+    const bins = new Set<number>();
+    for (const slotMs of wanted.values()) {
+      if (!Number.isSafeInteger(slotMs)) throw new RangeError(`bad slot ${slotMs}`);
+      bins.add(changeBinOf(slotMs));
     }
-    const keys: Item[] = [];
-    for (let bin = changeBinOf(fromMs); bin <= toMs; bin += CHANGE_BIN_MS) {
-      keys.push({ pk: { S: changeBinKey(bin) }, sk: { S: CHANGE_LOG_SK } });
-    }
+    const keys: Item[] = [...bins].map((bin) => ({
+      pk: { S: changeBinKey(bin) },
+      sk: { S: CHANGE_LOG_SK },
+    }));
     let items: Item[];
     try {
       items = await batchGetAll(
@@ -133,12 +137,16 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
         this.capacity,
       );
     } catch (err) {
-      throw this.failed(`reading the changes of slots [${fromMs}, ${toMs}]`, err);
+      throw this.failed(`reading the changes of ${bins.size} bins`, err);
     }
-    const out = new Set<string>();
+    const records = new Set<string>();
     for (const item of items) {
       if (item.o?.BOOL === true) return 'all';
-      for (const s of item.s?.SS ?? []) out.add(s);
+      for (const r of item.s?.SS ?? []) records.add(r);
+    }
+    const out = new Set<string>();
+    for (const [stream, slotMs] of wanted) {
+      if (records.has(recordOf(stream, slotMs))) out.add(stream);
     }
     return out;
   }
@@ -153,6 +161,10 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
   private failed(what: string, cause: unknown): StateChangeLogError {
     return new StateChangeLogError(`${what} failed: ${(cause as Error).message}`, { cause });
   }
+}
+
+function recordOf(stream: string, slotMs: number): string {
+  return `${stream}@${slotMs}`;
 }
 
 function isConditionFailed(err: unknown): boolean {

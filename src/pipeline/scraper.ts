@@ -474,19 +474,15 @@ export class ScrapeWorker {
     const out = new Map<string, StoredScrapeState>();
     if (this.changes !== undefined) {
       const warm = new Map<string, StoredScrapeState>();
-      const slots: number[] = [];
+      const slots = new Map<string, number>();
       for (const p of planned) {
         const known = this.known.warmState(p.stream, p.target, p.slotMs);
         if (known === undefined) continue;
         warm.set(p.stream, known);
-        slots.push(p.slotMs);
+        slots.set(p.stream, p.slotMs);
       }
       if (warm.size > 0) {
-        const changed = await this.changedStreams(
-          Math.min(...slots),
-          Math.max(...slots),
-          consistent,
-        );
+        const changed = await this.changedStreams(slots, consistent);
         if (changed !== 'all') {
           for (const [stream, known] of warm) if (!changed.has(stream)) out.set(stream, known);
         }
@@ -502,12 +498,11 @@ export class ScrapeWorker {
   }
 
   private async changedStreams(
-    fromMs: number,
-    toMs: number,
+    slots: ReadonlyMap<string, number>,
     consistent: boolean,
   ): Promise<ReadonlySet<string> | 'all'> {
     try {
-      return await this.changes!.changed(fromMs, toMs, { consistent });
+      return await this.changes!.changed(slots, { consistent });
     } catch (err) {
       this.logger.warn('state change log unreadable: reading every state', { err });
       return 'all';

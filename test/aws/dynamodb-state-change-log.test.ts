@@ -30,29 +30,33 @@ async function newLog(maxStreamsPerBin?: number): Promise<[DynamoDbStateChangeLo
 
 const T = 1_700_000_000_000; // a bin boundary
 
+const A = 'aaaaaaaaaaaaaaaa';
+const B = 'bbbbbbbbbbbbbbbb';
+const C = 'cccccccccccccccc';
+const D = 'dddddddddddddddd';
+
 describe('DynamoDbStateChangeLog', () => {
-  it('returns the streams recorded for next slots in the range, by whole bins', async () => {
+  it('names the streams recorded for exactly the slot each is about to be scraped at', async () => {
     const [log] = await newLog();
-    await log.record('aaaaaaaaaaaaaaaa', T + 3_000);
-    await log.record('bbbbbbbbbbbbbbbb', T + 9_999);
-    await log.record('aaaaaaaaaaaaaaaa', T + 4_000); // twice: listed once
-    await log.record('cccccccccccccccc', T + CHANGE_BIN_MS + 500);
-    await log.record('dddddddddddddddd', T - 1);
-    expect(await log.changed(T + 3_000, T + 3_999)).toEqual(
-      new Set(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb']),
-    );
-    // A task's second may straddle two bins: both are read, in one request.
-    expect(await log.changed(T + 9_500, T + 10_499, { consistent: false })).toEqual(
-      new Set(['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc']),
-    );
-    expect(await log.changed(T + 2 * CHANGE_BIN_MS, T + 2 * CHANGE_BIN_MS + 999)).toEqual(
-      new Set(),
-    );
+    await log.record(A, T + 3_000);
+    await log.record(B, T + 9_999);
+    await log.record(A, T + 3_000); // twice: once
+    await log.record(C, T + CHANGE_BIN_MS + 500);
+    await log.record(D, T + 4_000);
+    const wanted = new Map([
+      [A, T + 3_000],
+      [B, T + 9_999],
+      [C, T + CHANGE_BIN_MS + 500], // the task's second straddles two bins: one request
+      [D, T + 8_000], // recorded for another slot of the same bin: not this scrape's
+    ]);
+    expect(await log.changed(wanted)).toEqual(new Set([A, B, C]));
+    expect(await log.changed(wanted, { consistent: false })).toEqual(new Set([A, B, C]));
+    expect(await log.changed(new Map([[A, T + 3_000 + 4 * CHANGE_BIN_MS]]))).toEqual(new Set());
   });
 
   it('keeps each bin an hour past its end for TTL', async () => {
     const [log, table] = await newLog();
-    await log.record('aaaaaaaaaaaaaaaa', T + 1);
+    await log.record(A, T + 1);
     const item = await client.send(
       new GetItemCommand({
         TableName: table,
@@ -64,30 +68,30 @@ describe('DynamoDbStateChangeLog', () => {
 
   it('a full bin overflows: every stream of it counts as changed', async () => {
     const [log] = await newLog(3);
-    for (const s of ['a', 'b', 'c']) await log.record(s.repeat(16), T + 1);
-    expect(await log.changed(T, T + 999)).toEqual(
-      new Set(['a', 'b', 'c'].map((s) => s.repeat(16))),
-    );
-    await log.record('dddddddddddddddd', T + 2);
-    expect(await log.changed(T, T + 999)).toBe('all');
+    for (const s of [A, B, C]) await log.record(s, T + 1);
+    const wanted = new Map([
+      [A, T + 1],
+      [D, T + 2],
+    ]);
+    expect(await log.changed(wanted)).toEqual(new Set([A]));
+    await log.record(D, T + 2);
+    expect(await log.changed(wanted)).toBe('all');
     // Other bins are unaffected.
-    await log.record('eeeeeeeeeeeeeeee', T + CHANGE_BIN_MS);
-    expect(await log.changed(T + CHANGE_BIN_MS, T + CHANGE_BIN_MS)).toEqual(
-      new Set(['eeeeeeeeeeeeeeee']),
-    );
+    await log.record(D, T + CHANGE_BIN_MS);
+    expect(await log.changed(new Map([[D, T + CHANGE_BIN_MS]]))).toEqual(new Set([D]));
   });
 
-  it('costs one write unit a record and one read for a task, and reports them', async () => {
+  it('costs one write unit a record and half a read for a task, and reports them', async () => {
     const [log] = await newLog();
-    await log.record('aaaaaaaaaaaaaaaa', T + 1);
+    await log.record(A, T + 1);
     expect(log.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 1 });
-    await log.changed(T, T + 999, { consistent: false });
+    await log.changed(new Map([[A, T + 1]]), { consistent: false });
     expect(log.consumedCapacity()).toEqual({ readUnits: 0.5, writeUnits: 1 });
   });
 
   it('throws StateChangeLogError when the table cannot be reached', async () => {
     const log = new DynamoDbStateChangeLog(client, `missing-${randomUUID()}`);
-    await expect(log.record('aaaaaaaaaaaaaaaa', T)).rejects.toBeInstanceOf(StateChangeLogError);
-    await expect(log.changed(T, T)).rejects.toBeInstanceOf(StateChangeLogError);
+    await expect(log.record(A, T)).rejects.toBeInstanceOf(StateChangeLogError);
+    await expect(log.changed(new Map([[A, T]]))).rejects.toBeInstanceOf(StateChangeLogError);
   });
 });

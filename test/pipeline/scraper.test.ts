@@ -592,7 +592,9 @@ describe('ScrapeWorker', () => {
         .filter((r) => r.stale)
         .map((r) => r.series),
     ).toEqual([`b{instance="${x.address}",job="app"}`]);
-    expect(await changes.changed(T0 + 3 * INTERVAL, T0 + 3 * INTERVAL)).toEqual(new Set([stream]));
+    expect(await changes.changed(new Map([[stream, T0 + 3 * INTERVAL]]))).toEqual(
+      new Set([stream]),
+    );
     const stored = (await real.getMany([stream])).get(stream)!;
     expect(stored.version).toBe(2);
     expect(stored.state.series.size).toBe(1);
