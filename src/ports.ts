@@ -77,18 +77,20 @@ export interface ScrapeStateStore {
  */
 export interface StateChangeLog {
   /**
-   * Records that `stream`'s state is about to be written by the scrape whose next scrape is at
-   * `nextSlotMs`. Must resolve before the head is written; a failure means "do not write".
+   * Records that `stream`'s state is about to be written as `version` by the scrape whose next
+   * scrape is at `nextSlotMs`. Must resolve before the state is written; a failure means "do
+   * not write".
    */
-  record(stream: string, nextSlotMs: number): Promise<void>;
+  record(stream: string, nextSlotMs: number, version: number): Promise<void>;
   /**
-   * Of `wanted` (stream → the slot it is about to be scraped at), the streams recorded for
-   * exactly that slot, or `'all'` when the log cannot tell (a full record). Eventually
-   * consistent reads may miss a record of the last second or so: use them only for streams
-   * whose previous scrape is at least that old.
+   * Of `wanted` (stream → the slot it is about to be scraped at and the version this process
+   * holds), the streams with a record for exactly that slot of another version — the holder's
+   * own write is not a change to it — or `'all'` when the log cannot tell (a full record).
+   * Eventually consistent reads may miss a record of the last second or so: use them only for
+   * streams whose previous scrape is at least that old.
    */
   changed(
-    wanted: ReadonlyMap<string, number>,
+    wanted: ReadonlyMap<string, { readonly slotMs: number; readonly version: number }>,
     options?: { readonly consistent?: boolean },
   ): Promise<ReadonlySet<string> | 'all'>;
 }

@@ -4,9 +4,10 @@
  * `w#…`, so `x#…` never clashes).
  *
  * One item per {@link CHANGE_BIN_MS} of next slots: `pk = "x#<bin start ms>"`, `sk = "x"`,
- * `s` (SS) the records `<stream>@<next slot ms>`, `expiresAt` (N, epoch s) an hour after the
- * bin ends. The slot is kept so a record concerns one scrape only, also where several slots of
- * a stream share a bin (intervals under 10 s). A record
+ * `s` (SS) the records `<stream>@<next slot ms>:<version>`, `expiresAt` (N, epoch s) an hour
+ * after the bin ends. The slot is kept so a record concerns one scrape only, also where several
+ * slots of a stream share a bin (intervals under 10 s); the version so the writer's own record
+ * does not send it back to the store. A record
  * is one UpdateItem (`ADD s`), conditional on the set holding fewer than `maxStreamsPerBin`
  * streams; past that the bin is marked overflowed (`o`, BOOL) and readers treat every stream of
  * it as changed — so an item stays far below DynamoDB's 400 KB and a read below ~50 units.
@@ -79,8 +80,9 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
     return this.capacity.totals();
   }
 
-  async record(stream: string, nextSlotMs: number): Promise<void> {
+  async record(stream: string, nextSlotMs: number, version: number): Promise<void> {
     if (!Number.isSafeInteger(nextSlotMs)) throw new RangeError(`bad next slot ${nextSlotMs}`);
+    if (!Number.isSafeInteger(version)) throw new RangeError(`bad version ${version}`);
     const bin = changeBinOf(nextSlotMs);
     const key = { pk: { S: changeBinKey(bin) }, sk: { S: CHANGE_LOG_SK } };
     const expiresAt = {
@@ -93,7 +95,7 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
         UpdateExpression: 'ADD s :s SET expiresAt = :e',
         ConditionExpression: 'attribute_not_exists(s) OR size(s) < :max',
         ExpressionAttributeValues: {
-          ':s': { SS: [recordOf(stream, nextSlotMs)] },
+          ':s': { SS: [`${slotKey(stream, nextSlotMs)}:${version}`] },
           ':e': expiresAt,
           ':max': { N: String(this.maxStreamsPerBin) },
         },
@@ -115,11 +117,11 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
   }
 
   async changed(
-    wanted: ReadonlyMap<string, number>,
+    wanted: ReadonlyMap<string, { readonly slotMs: number; readonly version: number }>,
     options: { readonly consistent?: boolean } = {},
   ): Promise<ReadonlySet<string> | 'all'> {
     const bins = new Set<number>();
-    for (const slotMs of wanted.values()) {
+    for (const { slotMs } of wanted.values()) {
       if (!Number.isSafeInteger(slotMs)) throw new RangeError(`bad slot ${slotMs}`);
       bins.add(changeBinOf(slotMs));
     }
@@ -139,14 +141,22 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
     } catch (err) {
       throw this.failed(`reading the changes of ${bins.size} bins`, err);
     }
-    const records = new Set<string>();
+    // Versions recorded per stream and slot.
+    const recorded = new Map<string, string[]>();
     for (const item of items) {
       if (item.o?.BOOL === true) return 'all';
-      for (const r of item.s?.SS ?? []) records.add(r);
+      for (const r of item.s?.SS ?? []) {
+        const cut = r.lastIndexOf(':');
+        const key = r.slice(0, cut);
+        const versions = recorded.get(key);
+        if (versions === undefined) recorded.set(key, [r.slice(cut + 1)]);
+        else versions.push(r.slice(cut + 1));
+      }
     }
     const out = new Set<string>();
-    for (const [stream, slotMs] of wanted) {
-      if (records.has(recordOf(stream, slotMs))) out.add(stream);
+    for (const [stream, { slotMs, version }] of wanted) {
+      const versions = recorded.get(slotKey(stream, slotMs));
+      if (versions?.some((v) => v !== String(version))) out.add(stream);
     }
     return out;
   }
@@ -163,7 +173,7 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
   }
 }
 
-function recordOf(stream: string, slotMs: number): string {
+function slotKey(stream: string, slotMs: number): string {
   return `${stream}@${slotMs}`;
 }
 

@@ -474,12 +474,12 @@ export class ScrapeWorker {
     const out = new Map<string, StoredScrapeState>();
     if (this.changes !== undefined) {
       const warm = new Map<string, StoredScrapeState>();
-      const slots = new Map<string, number>();
+      const slots = new Map<string, { slotMs: number; version: number }>();
       for (const p of planned) {
         const known = this.known.warmState(p.stream, p.target, p.slotMs);
         if (known === undefined) continue;
         warm.set(p.stream, known);
-        slots.set(p.stream, p.slotMs);
+        slots.set(p.stream, { slotMs: p.slotMs, version: known.version });
       }
       if (warm.size > 0) {
         const changed = await this.changedStreams(slots, consistent);
@@ -498,7 +498,7 @@ export class ScrapeWorker {
   }
 
   private async changedStreams(
-    slots: ReadonlyMap<string, number>,
+    slots: ReadonlyMap<string, { readonly slotMs: number; readonly version: number }>,
     consistent: boolean,
   ): Promise<ReadonlySet<string> | 'all'> {
     try {
@@ -528,7 +528,9 @@ export class ScrapeWorker {
         state.seriesDigest === expected.digest;
       if (this.changes !== undefined && !unchanged) {
         try {
-          await this.changes.record(stream, p.slotMs + target.intervalMs);
+          // The version the store will give it: one more than expected (ports.ts).
+          const version = (expected?.version ?? 0) + 1;
+          await this.changes.record(stream, p.slotMs + target.intervalMs, version);
         } catch (err) {
           // Unrecorded, the write could go unseen by a container holding the old state.
           this.logger.error('scrape state not written: recording the change failed', {
