@@ -86,6 +86,14 @@ export function cpuScale(memoryMb: number): number {
   return Math.max(1, FULL_VCPU_MEMORY_MB / memoryMb);
 }
 
+/**
+ * Bytes of Lambda's own START, END and REPORT lines per invocation when they are ingested
+ * (estimate): the construct with `platformLogs: true`. By default (`platformLogs` off) the
+ * functions log in Lambda's JSON format with the system log level WARN, and those lines are
+ * not sent to CloudWatch Logs at all (infra/lambda-scraper.ts).
+ */
+export const PLATFORM_LOG_BYTES_PER_INVOCATION = 300;
+
 /** The construct's default memory sizes (infra/lambda-scraper-props.ts), MB. */
 export const DEFAULT_MEMORY_MB: Readonly<Record<FunctionName, number>> = {
   discovery: 512,
@@ -115,13 +123,24 @@ export interface CostModelOptions {
   readonly pollersPerQueue: number;
   /** How long a container lives before Lambda starts a new one, hours. @default 2 */
   readonly containerLifetimeHours: number;
-  /** Bytes of Lambda's own START, END and REPORT lines per invocation. @default 300 (estimate) */
+  /**
+   * Bytes of Lambda's own START, END and REPORT lines per invocation that reach CloudWatch Logs.
+   * @default 0: the construct's default drops them (see {@link platformLogsModel})
+   */
   readonly platformLogBytesPerInvocation: number;
 }
 
 /** The model of a deployment with `detailedMonitoring` (its EMF metrics are measured). */
 export function detailedMonitoringModel(model: CostModelOptions): CostModelOptions {
   return { ...model, alarmMetrics: DETAILED_ALARM_METRICS, dashboards: 1 };
+}
+
+/**
+ * The model of a deployment with `platformLogs: true`: Lambda's START, END and REPORT lines
+ * are ingested, {@link PLATFORM_LOG_BYTES_PER_INVOCATION} bytes per invocation.
+ */
+export function platformLogsModel(model: CostModelOptions): CostModelOptions {
+  return { ...model, platformLogBytesPerInvocation: PLATFORM_LOG_BYTES_PER_INVOCATION };
 }
 
 export const DEFAULT_COST_MODEL: CostModelOptions = {
@@ -131,7 +150,7 @@ export const DEFAULT_COST_MODEL: CostModelOptions = {
   dashboards: 0,
   pollersPerQueue: 5,
   containerLifetimeHours: 2,
-  platformLogBytesPerInvocation: 300,
+  platformLogBytesPerInvocation: 0,
 };
 
 /** What one function did in the measured period. */
@@ -551,10 +570,14 @@ export function formatCostReport(r: CostReport): string {
     );
   }
   const vcpuMb = FULL_VCPU_MEMORY_MB.toLocaleString('en-US');
+  const platformBytes = r.model.platformLogBytesPerInvocation;
+  const platformLines =
+    platformBytes === 0
+      ? `no Lambda START/END/REPORT lines (dropped by default; ${PLATFORM_LOG_BYTES_PER_INVOCATION} B an invocation with platformLogs)`
+      : `${platformBytes} B of Lambda START/END/REPORT lines per invocation (platformLogs)`;
   out.push(
     `model: ${r.model.pollersPerQueue} Lambda pollers per queue, containers replaced every ` +
-      `${r.model.containerLifetimeHours} h, ${r.model.platformLogBytesPerInvocation} B of platform log lines per invocation; ` +
-      'log storage not priced;',
+      `${r.model.containerLifetimeHours} h, ${platformLines}; log storage not priced;`,
     `  work (measured − waiting, and INIT) scaled to the configured memory's CPU share: × ${vcpuMb} / MB below ${vcpuMb} MB ` +
       '(one vCPU), waiting not scaled; an upper bound only if a Lambda vCPU is as fast as the core that measured it',
   );

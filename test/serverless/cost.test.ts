@@ -11,8 +11,10 @@ import {
   FULL_VCPU_MEMORY_MB,
   type FunctionMeasurement,
   formatCostReport,
+  PLATFORM_LOG_BYTES_PER_INVOCATION,
   parseMemory,
   parsePrices,
+  platformLogsModel,
   sqsBilledRequests,
 } from '../../src/serverless/cost.js';
 
@@ -102,9 +104,18 @@ describe('estimateMonthlyCost', () => {
     expect(line(r, 'DynamoDB reads').usd).toBeCloseTo(3.29595, 8);
     // writes 1 × 43,800 + 10 × 26,280 = 306,600 WRU → $0.191625
     expect(line(r, 'DynamoDB writes').usd).toBeCloseTo(0.191625, 8);
-    // logs: discovery (700 + 300) × 43,800 = 43.8 MB; dispatcher 300 × 43,800 = 13.14 MB;
-    // scraper (100,000 + 20 × 300) × 26,280 = 2,785.68 MB → 2,842.62 MB = 2.64738 GiB
-    expect(line(r, 'CloudWatch Logs').quantity).toBeCloseTo(2_842_620_000 / 1_024 ** 3, 8);
+    // logs, the functions' own lines only (the construct drops Lambda's START/END/REPORT by
+    // default): discovery 700 × 43,800 = 30.66 MB; scraper 100,000 × 26,280 = 2,628 MB
+    // → 2,658.66 MB = 2.47605 GiB
+    expect(line(r, 'CloudWatch Logs').quantity).toBeCloseTo(2_658_660_000 / 1_024 ** 3, 8);
+    // With platformLogs, 300 B of them per invocation: discovery (700 + 300) × 43,800 = 43.8 MB;
+    // dispatcher 300 × 43,800 = 13.14 MB; scraper (100,000 + 20 × 300) × 26,280 = 2,785.68 MB
+    // → 2,842.62 MB = 2.64738 GiB
+    const withPlatform = estimateMonthlyCost(measurement, platformLogsModel(DEFAULT_COST_MODEL));
+    expect(line(withPlatform, 'CloudWatch Logs').quantity).toBeCloseTo(
+      2_842_620_000 / 1_024 ** 3,
+      8,
+    );
     expect(line(r, 'custom metrics').usd).toBeCloseTo(1.2, 10);
     // The default deployment: no dashboard, 3 alarm metrics × $0.10.
     expect(line(r, 'dashboard').usd).toBe(0);
@@ -159,6 +170,37 @@ describe('estimateMonthlyCost', () => {
     // dispatcher 131,400 + 657,000 empty receives
     expect(line(r0, 'SQS').quantity).toBeCloseTo(788_400, 4);
     expect(r0.notes).toEqual([]);
+  });
+});
+
+describe("Lambda's platform lines (START, END, REPORT)", () => {
+  it('none by default, as the construct deploys; 300 B an invocation with platformLogs', () => {
+    expect(DEFAULT_COST_MODEL.platformLogBytesPerInvocation).toBe(0);
+    expect(PLATFORM_LOG_BYTES_PER_INVOCATION).toBe(300);
+    expect(platformLogsModel(DEFAULT_COST_MODEL)).toEqual({
+      ...DEFAULT_COST_MODEL,
+      platformLogBytesPerInvocation: 300,
+    });
+    const quiet = formatCostReport(estimateMonthlyCost(measurement));
+    expect(quiet).toContain(
+      'no Lambda START/END/REPORT lines (dropped by default; 300 B an invocation with platformLogs)',
+    );
+    const loud = formatCostReport(
+      estimateMonthlyCost(measurement, platformLogsModel(DEFAULT_COST_MODEL)),
+    );
+    expect(loud).toContain('300 B of Lambda START/END/REPORT lines per invocation (platformLogs)');
+  });
+
+  it('still overridable', () => {
+    // 43,800 discovery + 43,800 dispatcher + 525,600 scraper invocations × 100 B = 61.32 MB more
+    const r = estimateMonthlyCost(measurement, {
+      ...DEFAULT_COST_MODEL,
+      platformLogBytesPerInvocation: 100,
+    });
+    expect(line(r, 'CloudWatch Logs').quantity).toBeCloseTo(
+      (2_658_660_000 + 613_200 * 100) / 1_024 ** 3,
+      8,
+    );
   });
 });
 
