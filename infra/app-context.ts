@@ -20,6 +20,7 @@
  * | `scraperMaxConcurrency` | SQS event source maximum concurrency of the scraper | `50` |
  * | `scraperMemory` | scraper memory, MB | `1024` |
  * | `logRetentionDays` | a CloudWatch Logs retention value (1, 3, 5, 7, 14, 30, …) | `30` |
+ * | `platformLogs` | `true` to ingest Lambda's START/END/REPORT lines (text log format, ~300 B an invocation) | `false`: JSON log format, system level WARN |
  * | `detailedMonitoring` | `true` for EMF custom metrics, a dashboard and the full alarm set (~$9.50/month) | `false` |
  * | `latenessAlarmMs` | p99 lateness alarm threshold, ms (needs `detailedMonitoring`) | `5000` |
  * | `scrapeLeadMs` | how long before the end of its one-second bucket a scrape task becomes visible, ms (0–5000) | `700` |
@@ -52,6 +53,7 @@ export interface AppContext {
   readonly scraperMaxConcurrency: number | undefined;
   readonly scraperMemory: number | undefined;
   readonly logRetentionDays: number | undefined;
+  readonly platformLogs: boolean;
   readonly detailedMonitoring: boolean;
   readonly latenessAlarmMs: number | undefined;
   readonly scrapeLeadMs: number | undefined;
@@ -161,6 +163,7 @@ export function readAppContext(node: Node): AppContext {
     scraperMaxConcurrency: int('scraperMaxConcurrency'),
     scraperMemory: int('scraperMemory'),
     logRetentionDays: int('logRetentionDays'),
+    platformLogs: bool('platformLogs'),
     detailedMonitoring: bool('detailedMonitoring'),
     latenessAlarmMs: int('latenessAlarmMs'),
     scrapeLeadMs: int('scrapeLeadMs'),
@@ -253,6 +256,7 @@ export function scraperPropsFromContext(
     ...(ctx.logRetentionDays === undefined
       ? {}
       : { logRetention: ctx.logRetentionDays as RetentionDays }),
+    platformLogs: ctx.platformLogs,
     detailedMonitoring: ctx.detailedMonitoring,
     ...(ctx.latenessAlarmMs === undefined
       ? {}

@@ -129,6 +129,23 @@ export interface LambdaScraperProps {
   /** @default RetentionDays.ONE_MONTH */
   readonly logRetention?: RetentionDays;
   /**
+   * Ingest Lambda's own START, END and REPORT lines for every invocation (about 300 B each:
+   * ~$0.35 a month on the reference workload), as Lambda does by default.
+   *
+   * Off by default: each function uses Lambda's advanced logging controls with the JSON log
+   * format, system log level WARN (Lambda's per-invocation platform records are INFO, so they
+   * are not sent to CloudWatch Logs) and application log level TRACE (Lambda filters none of
+   * the functions' own lines: LOG_LEVEL alone decides what they log). The functions write their
+   * log and EMF lines straight to stdout, one JSON object each, which the Node.js runtime does
+   * not reformat in either format. What the JSON format does change: anything written with
+   * `console.*` (a dependency's, or the runtime's report of an uncaught error) becomes a JSON
+   * object with `timestamp`, `level`, `requestId` and `message`, and the platform records that
+   * remain are JSON. Without the REPORT line a timeout or out-of-memory end may leave no line
+   * in the log group: the AWS/Lambda `Errors` metric still counts it.
+   * @default false
+   */
+  readonly platformLogs?: boolean;
+  /**
    * Handler source files, for wrapping the shipped handlers. Each must `export const handler`.
    * @default functions/<role>.ts of this repository
    */

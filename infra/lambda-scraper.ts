@@ -22,7 +22,14 @@ import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type IFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  type IFunction,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -56,6 +63,19 @@ export const NAG_REASONS = {
   apsAnyWorkspace:
     'A remote_write signs with SigV4 for AMP but its URL names no workspace (proxy or custom domain), so aps:RemoteWrite is scoped to the workspaces of this account in that region, not one workspace.',
   pitr: 'Point-in-time recovery is off by choice (pointInTimeRecovery prop): the targets table is recomputed by discovery every minute and a lost scrape state costs one round of stale markers, while PITR is billed per GB of the state table.',
+} as const;
+
+/**
+ * Lambda's logging without its START, END and REPORT lines (the `platformLogs` prop, off by
+ * default). The system log level needs the JSON log format. The application level must be
+ * TRACE, the lowest: in the JSON format Lambda reads the `level` of every JSON line a function
+ * writes to stdout and drops those below the application level (INFO when unset), so with any
+ * other value a `LOG_LEVEL=debug` deployment would lose its debug lines.
+ */
+const QUIET_PLATFORM_LOGS = {
+  loggingFormat: LoggingFormat.JSON,
+  systemLogLevelV2: SystemLogLevel.WARN,
+  applicationLogLevelV2: ApplicationLogLevel.TRACE,
 } as const;
 
 const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
@@ -250,6 +270,7 @@ export class LambdaScraper extends Construct {
       ...(o.reserved === undefined ? {} : { reservedConcurrentExecutions: o.reserved }),
       role: fnRole,
       logGroup,
+      ...(props.platformLogs === true ? {} : QUIET_PLATFORM_LOGS),
       environment,
       description: `lambdascrape ${role} (${checked.deploymentId})`,
       // Scheduled functions: a retry would come after the minute it was for, and the next

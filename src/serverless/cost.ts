@@ -14,6 +14,15 @@
  * - INIT: each container start bills the runtime's set-up (measured once per deployment) at
  *   the function's memory; containers = the function's peak concurrency in D, each replaced
  *   every `containerLifetimeHours`.
+ * - CPU share: the times were measured on this machine's full core, but below
+ *   {@link FULL_VCPU_MEMORY_MB} Lambda gives a function only memory / 1,769 of a vCPU, so the
+ *   same work takes 1,769 / memory times as long there. Each function's billed time is
+ *   (measured − waiting) × {@link cpuScale}(memory) + waiting, where waiting is the scraper's
+ *   `waitedMs` (time not spent on the CPU; every other function's time is all work), and INIT
+ *   (CPU work: loading modules, building clients) is scaled too. So CPU-bound work costs
+ *   1,769 / 1,024 ≈ 1.73 GB-s per CPU-second at any memory below 1,769 MB: a smaller memory
+ *   does not make it cheaper. An upper bound only if a Lambda vCPU is as fast as the
+ *   measuring core (and I/O counted as work is billed as if it were CPU).
  * - custom metrics, the dashboard and alarms are monthly items, counted as they are.
  * Free tiers are not applied. Log storage is not priced (it depends on retention).
  */
@@ -59,6 +68,32 @@ export const PRICE_UNITS: Readonly<Record<PriceKey, string>> = {
   alarm_metric_month: 'per standard-resolution alarm metric a month',
 };
 
+/**
+ * The memory size at which a function has one full vCPU, MB. AWS Lambda Developer Guide,
+ * "Configuring Lambda function memory"
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html): "Lambda allocates
+ * CPU power in proportion to the amount of memory configured. … At 1,769 MB, a function has the
+ * equivalent of one vCPU (one vCPU-second of credits per second)."
+ */
+export const FULL_VCPU_MEMORY_MB = 1_769;
+
+/**
+ * How many times longer CPU-bound work takes at `memoryMb` than on one full core:
+ * 1,769 / `memoryMb` below {@link FULL_VCPU_MEMORY_MB}, 1 at or above it (more memory gives
+ * more than one vCPU, but the work of one invocation runs on one JavaScript thread).
+ */
+export function cpuScale(memoryMb: number): number {
+  return Math.max(1, FULL_VCPU_MEMORY_MB / memoryMb);
+}
+
+/**
+ * Bytes of Lambda's own START, END and REPORT lines per invocation when they are ingested
+ * (estimate): the construct with `platformLogs: true`. By default (`platformLogs` off) the
+ * functions log in Lambda's JSON format with the system log level WARN, and those lines are
+ * not sent to CloudWatch Logs at all (infra/lambda-scraper.ts).
+ */
+export const PLATFORM_LOG_BYTES_PER_INVOCATION = 300;
+
 /** The construct's default memory sizes (infra/lambda-scraper-props.ts), MB. */
 export const DEFAULT_MEMORY_MB: Readonly<Record<FunctionName, number>> = {
   discovery: 512,
@@ -88,13 +123,24 @@ export interface CostModelOptions {
   readonly pollersPerQueue: number;
   /** How long a container lives before Lambda starts a new one, hours. @default 2 */
   readonly containerLifetimeHours: number;
-  /** Bytes of Lambda's own START, END and REPORT lines per invocation. @default 300 (estimate) */
+  /**
+   * Bytes of Lambda's own START, END and REPORT lines per invocation that reach CloudWatch Logs.
+   * @default 0: the construct's default drops them (see {@link platformLogsModel})
+   */
   readonly platformLogBytesPerInvocation: number;
 }
 
 /** The model of a deployment with `detailedMonitoring` (its EMF metrics are measured). */
 export function detailedMonitoringModel(model: CostModelOptions): CostModelOptions {
   return { ...model, alarmMetrics: DETAILED_ALARM_METRICS, dashboards: 1 };
+}
+
+/**
+ * The model of a deployment with `platformLogs: true`: Lambda's START, END and REPORT lines
+ * are ingested, {@link PLATFORM_LOG_BYTES_PER_INVOCATION} bytes per invocation.
+ */
+export function platformLogsModel(model: CostModelOptions): CostModelOptions {
+  return { ...model, platformLogBytesPerInvocation: PLATFORM_LOG_BYTES_PER_INVOCATION };
 }
 
 export const DEFAULT_COST_MODEL: CostModelOptions = {
@@ -104,16 +150,22 @@ export const DEFAULT_COST_MODEL: CostModelOptions = {
   dashboards: 0,
   pollersPerQueue: 5,
   containerLifetimeHours: 2,
-  platformLogBytesPerInvocation: 300,
+  platformLogBytesPerInvocation: 0,
 };
 
 /** What one function did in the measured period. */
 export interface FunctionMeasurement {
   /** Invocations in the period. */
   readonly invocations: number;
-  /** Billed duration of each invocation, ms, each rounded up to a whole ms. */
+  /**
+   * Duration of each invocation as measured here (on a full core), ms, each rounded up to a
+   * whole ms. What Lambda bills is this with its work scaled to the memory's CPU share.
+   */
   readonly billedMs: readonly number[];
-  /** Scraper: billed ms spent waiting for slots (per invocation, the longest task's wait). */
+  /**
+   * Scraper: ms of `billedMs` spent waiting for slots (per invocation, the longest task's
+   * wait), not on the CPU. 0 for the other functions: all their time counts as work.
+   */
   readonly waitedMs: number;
   /** Billed SQS requests it made (sends, receives with messages, deletes, attributes). */
   readonly sqsRequests: number;
@@ -168,11 +220,14 @@ export interface Distribution {
 export interface FunctionReport {
   readonly name: FunctionName;
   readonly memoryMb: number;
+  /** What the work (measured − waiting) is multiplied by: {@link cpuScale} of `memoryMb`. */
+  readonly cpuScale: number;
   readonly invocations: number;
   readonly invocationsPerMonth: number;
+  /** Measured duration of an invocation (full core, before the CPU scaling), ms. */
   readonly billedMsP50: number;
   readonly billedMsP99: number;
-  /** Share of billed time spent waiting for slots (scraper), 0–1. */
+  /** Share of the measured time spent waiting for slots (scraper), 0–1. */
   readonly waitShare: number;
   readonly usd: number;
 }
@@ -188,6 +243,7 @@ export interface CostReport {
   readonly functions: readonly FunctionReport[];
   /** Whole-deployment quantities a month divided by scrapes a month (NaN without scrapes). */
   readonly perScrape: {
+    /** The scraper's billed ms (work scaled to its memory's CPU share, plus waiting). */
     readonly billedMs: number;
     readonly readUnits: number;
     readonly writeUnits: number;
@@ -315,13 +371,16 @@ export function estimateMonthlyCost(
     const f = m.functions[fn];
     const factor = factorOf(fn);
     const gb = model.memoryMb[fn] / 1_024;
+    const scale = cpuScale(model.memoryMb[fn]);
     const invocations = f.invocations * factor;
-    const billedMs = sum(f.billedMs) * factor;
+    const measuredMs = sum(f.billedMs);
+    const waitedMs = Math.min(measuredMs, Math.max(0, f.waitedMs));
+    const billedMs = ((measuredMs - waitedMs) * scale + waitedMs) * factor;
     if (fn === 'scraper') scraperBilledMsMonth = billedMs;
     const gbSeconds = (billedMs / 1_000) * gb;
     const containers = f.invocations > 0 ? Math.max(1, f.peakConcurrency) : 0;
     const coldStarts = (containers * HOURS_PER_MONTH) / model.containerLifetimeHours;
-    const initGbSeconds = ((coldStarts * f.initMs) / 1_000) * gb;
+    const initGbSeconds = ((coldStarts * f.initMs * scale) / 1_000) * gb;
     const usdRequests = (invocations / 1e6) * p.lambda_million_requests;
     const usdDuration = gbSeconds * p.lambda_gb_second;
     const usdInit = initGbSeconds * p.lambda_gb_second;
@@ -354,15 +413,15 @@ export function estimateMonthlyCost(
     const logBytes = (f.logBytes + f.invocations * model.platformLogBytesPerInvocation) * factor;
     logBytesMonth += logBytes;
     const sorted = [...f.billedMs].sort((a, b) => a - b);
-    const billed = sum(f.billedMs);
     functions.push({
       name: fn,
       memoryMb: model.memoryMb[fn],
+      cpuScale: scale,
       invocations: f.invocations,
       invocationsPerMonth: invocations,
       billedMsP50: quantile(sorted, 0.5),
       billedMsP99: quantile(sorted, 0.99),
-      waitShare: billed > 0 ? f.waitedMs / billed : 0,
+      waitShare: measuredMs > 0 ? waitedMs / measuredMs : 0,
       usd: usdRequests + usdDuration + usdInit,
     });
   }
@@ -472,13 +531,14 @@ export function formatCostReport(r: CostReport): string {
     `cost estimate: ${num(r.durationMs / 1_000)} s measured, ${num(r.scrapes)} scrapes; ` +
       `extrapolated to ${num(r.scrapesPerSecond, 2)} scrapes/s (${num(r.scrapesPerMonth / 1e6, 1)} M a month), 730 h; no free tier`,
     '',
-    'function     MB    invocations   a month      billed ms p50/p99   waiting   $/month',
+    'function     MB    invocations   a month    measured ms p50/p99   waiting   CPU ×   $/month',
   );
   for (const f of r.functions) {
     out.push(
       `${f.name.padEnd(11)} ${String(f.memoryMb).padStart(5)} ${num(f.invocations).padStart(13)} ` +
-        `${num(f.invocationsPerMonth).padStart(12)}   ${`${num(f.billedMsP50)} / ${num(f.billedMsP99)}`.padStart(15)}` +
-        `   ${f.name === 'scraper' ? `${num(100 * f.waitShare)} %`.padStart(7) : '      –'}   ${usd(f.usd).padStart(7)}`,
+        `${num(f.invocationsPerMonth).padStart(12)}   ${`${num(f.billedMsP50)} / ${num(f.billedMsP99)}`.padStart(17)}` +
+        `   ${f.name === 'scraper' ? `${num(100 * f.waitShare)} %`.padStart(7) : '      –'}` +
+        `   ${num(f.cpuScale, 2).padStart(5)}   ${usd(f.usd).padStart(7)}`,
     );
   }
   out.push(
@@ -509,10 +569,17 @@ export function formatCostReport(r: CostReport): string {
       `  ${key.padEnd(24)} ${String(r.model.prices[key]).padStart(13)}  ${PRICE_UNITS[key]}`,
     );
   }
+  const vcpuMb = FULL_VCPU_MEMORY_MB.toLocaleString('en-US');
+  const platformBytes = r.model.platformLogBytesPerInvocation;
+  const platformLines =
+    platformBytes === 0
+      ? `no Lambda START/END/REPORT lines (dropped by default; ${PLATFORM_LOG_BYTES_PER_INVOCATION} B an invocation with platformLogs)`
+      : `${platformBytes} B of Lambda START/END/REPORT lines per invocation (platformLogs)`;
   out.push(
     `model: ${r.model.pollersPerQueue} Lambda pollers per queue, containers replaced every ` +
-      `${r.model.containerLifetimeHours} h, ${r.model.platformLogBytesPerInvocation} B of platform log lines per invocation; ` +
-      'log storage not priced',
+      `${r.model.containerLifetimeHours} h, ${platformLines}; log storage not priced;`,
+    `  work (measured − waiting, and INIT) scaled to the configured memory's CPU share: × ${vcpuMb} / MB below ${vcpuMb} MB ` +
+      '(one vCPU), waiting not scaled; an upper bound only if a Lambda vCPU is as fast as the core that measured it',
   );
   for (const n of r.notes) out.push(`note: ${n}`);
   return `${out.join('\n')}\n`;

@@ -37,6 +37,7 @@ describe('context keys', () => {
       pointInTimeRecovery: false,
       architecture: 'arm64',
       allowInlineSecrets: false,
+      platformLogs: false,
     });
   });
 
@@ -49,6 +50,7 @@ describe('context keys', () => {
         vpcId: 'vpc-1',
         subnetIds: 'subnet-1,subnet-2',
         pointInTimeRecovery: 'true',
+        platformLogs: 'true',
         scraperMaxConcurrency: '200',
         architecture: 'x86_64',
       }).node,
@@ -61,12 +63,14 @@ describe('context keys', () => {
         vpcId: 'vpc-1',
         subnetIds: ['subnet-1', 'subnet-2'],
         pointInTimeRecovery: true,
+        platformLogs: true,
         scraperMaxConcurrency: 200,
         architecture: 'x86_64',
       }).node,
     );
     expect(fromCli).toEqual(fromJson);
     expect(fromCli.subnetIds).toEqual(['subnet-1', 'subnet-2']);
+    expect(fromCli.platformLogs).toBe(true);
   });
 
   it.each([
@@ -75,6 +79,7 @@ describe('context keys', () => {
     [{ vpcId: 'vpc-1' }, /vpcId needs subnetIds/],
     [{ subnetIds: 'subnet-1' }, /subnetIds and securityGroupIds need vpcId/],
     [{ pointInTimeRecovery: 'yes' }, /pointInTimeRecovery must be true or false/],
+    [{ platformLogs: 'on' }, /platformLogs must be true or false/],
     [{ scraperMaxConcurrency: '-3' }, /scraperMaxConcurrency must be a positive integer/],
     [{ logRetentionDays: '31' }, /logRetentionDays 31 is not a CloudWatch Logs retention value/],
     [{ architecture: 'arm' }, /architecture must be arm64 or x86_64/],
@@ -83,6 +88,29 @@ describe('context keys', () => {
       AppContextError,
     );
     expect(() => readAppContext(appWith({ config: 'p.yml', ...context }).node)).toThrow(message);
+  });
+
+  it('platformLogs reaches the functions’ logging config', async () => {
+    const config = await configFrom(STATIC_ONLY);
+    const loggingOf = (context: Record<string, unknown>) => {
+      const app = appWith({ config: 'unused', ...context });
+      const stack = new Stack(app, 'S');
+      new LambdaScraper(
+        stack,
+        'Scraper',
+        scraperPropsFromContext(stack, readAppContext(app.node), config),
+      );
+      return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).map(
+        (fn) => fn.Properties.LoggingConfig.LogFormat as string | undefined,
+      );
+    };
+    expect(loggingOf({})).toEqual(['JSON', 'JSON', 'JSON', 'JSON']);
+    expect(loggingOf({ platformLogs: 'true' })).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 
   it('turns ARNs and names into secrets, subnets and groups into a VPC placement', async () => {
@@ -172,6 +200,10 @@ describe('infra/bin/app.ts', () => {
     const template = JSON.parse(readFileSync(join(r.outdir, 'Example.template.json'), 'utf8'));
     const t = Template.fromJSON(template);
     t.resourceCountIs('AWS::Lambda::Function', 4);
+    // The default: no START/END/REPORT lines ingested.
+    t.allResourcesProperties('AWS::Lambda::Function', {
+      LoggingConfig: Match.objectLike({ LogFormat: 'JSON', SystemLogLevel: 'WARN' }),
+    });
     t.hasOutput('DeploymentId', { Value: 'Example/Scraper' });
     const report = JSON.parse(readFileSync(join(r.outdir, 'validation-report.json'), 'utf8'));
     expect(

@@ -137,6 +137,32 @@ describe('functions', () => {
     for (const lg of Object.values(logGroups)) expect(lg.Properties.RetentionInDays).toBe(30);
   });
 
+  it('Lambda’s START/END/REPORT lines are not ingested; every line the functions write is', () => {
+    // JSON log format so that a system log level applies; WARN drops the per-invocation
+    // platform records (INFO); TRACE lets every application line through, LOG_LEVEL decides.
+    const fns = built.template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(4);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties.LoggingConfig).toEqual({
+        LogFormat: 'JSON',
+        SystemLogLevel: 'WARN',
+        ApplicationLogLevel: 'TRACE',
+        LogGroup: { Ref: expect.stringMatching(/Logs/) },
+      });
+    }
+  });
+
+  it('platformLogs keeps Lambda’s text format and its platform lines', () => {
+    const b = build({ config, platformLogs: true });
+    const fns = b.template.findResources('AWS::Lambda::Function');
+    expect(Object.keys(fns)).toHaveLength(4);
+    for (const fn of Object.values(fns)) {
+      expect(fn.Properties.LoggingConfig).toEqual({
+        LogGroup: { Ref: expect.stringMatching(/Logs/) },
+      });
+    }
+  });
+
   it('memory and timeout defaults, overridable per function', () => {
     const mem = (b: Built, role: (typeof ROLES)[number]) =>
       b.template.toJSON().Resources[
