@@ -12,21 +12,25 @@
  * Whatever is run, the report is extrapolated to the reference rate (500 / 30 s): the scraper
  * and the outbox per scrape, the minute schedules per invocation (cost.ts).
  *
- * Everything is in this process and on 127.0.0.1: the targets (one `node:http` server each, a
- * fixed body of 1,000 series; on every 100th request, staggered across targets, 10 series get a
- * new value of a `generation` label, so 1% of scrapes change the series set), a remote-write
- * receiver that discards (bench/lib/discard-receiver.mjs), the DynamoDB and SQS stand-ins and
- * the simulation. The measured period starts once every target has been scraped once (simulate's
+ * All on 127.0.0.1. In a child process, so their work is not timed as the functions' (on
+ * Lambda the targets are other hosts): the targets (one `node:http` server each, a fixed body of
+ * 1,000 series; on every 100th request, staggered across targets, 10 series get a new value of
+ * a `generation` label, so 1% of scrapes change the series set) and a remote-write receiver
+ * that discards (bench/lib/discard-receiver.mjs). In this process: the DynamoDB and SQS
+ * stand-ins and the simulation. The measured period starts once every target has been scraped once (simulate's
  * warm-up: the first window comes at the first whole minute at least 10 s after start), so
- * the run takes up to ~70 s longer than `--duration`. All functions share one process and the
- * machine's cores with the targets: billed times are upper bounds of what Lambda would bill.
+ * the run takes up to ~70 s longer than `--duration`. All functions share one process with
+ * the stand-ins (whose work while a function awaits them is timed as the function's), and the
+ * machine's two cores with the targets: billed times are upper bounds of what Lambda would bill.
  */
 
+import { fork } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startSimulation } from '../src/cli/simulate.js';
 import { SimulationMeter } from '../src/cli/simulate-meter.js';
@@ -58,6 +62,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '15s' },
     price: { type: 'string', multiple: true },
     memory: { type: 'string', multiple: true },
+    'serve-targets': { type: 'string' },
   },
 });
 const durationMs = parseDuration(values.duration);
@@ -96,6 +101,43 @@ function body(target: number, generation: number): string {
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The child's side: targets and receiver, addresses to the parent, counts when asked. */
+async function serveTargets(n: number): Promise<void> {
+  const receiver = (await startDiscardReceiver({ decode: false })) as DiscardReceiver;
+  const { addresses } = await startTargets(n);
+  process.on('message', (m) => {
+    if (m === 'counts') process.send?.({ counts: receiver.counts() }, () => process.exit(0));
+  });
+  process.send?.({ addresses, receiverUrl: receiver.url });
+}
+
+/** Targets and receiver in a child process (see the file comment). */
+async function startTargetProcess(n: number): Promise<{
+  addresses: string[];
+  receiverUrl: string;
+  stop(): Promise<{ requests: number; bytes: number }>;
+}> {
+  const child = fork(fileURLToPath(import.meta.url), ['--serve-targets', String(n)], {
+    execArgv: ['--import', 'tsx'],
+  });
+  const ready = await new Promise<{ addresses: string[]; receiverUrl: string }>(
+    (resolve, reject) => {
+      child.once('message', (m) => resolve(m as { addresses: string[]; receiverUrl: string }));
+      child.once('exit', (code) => reject(new Error(`target process exited with ${code}`)));
+    },
+  );
+  return {
+    ...ready,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('message', (m) =>
+          resolve((m as { counts: { requests: number; bytes: number } }).counts),
+        );
+        child.send('counts');
+      }),
+  };
 }
 
 async function startTargets(n: number): Promise<{ servers: Server[]; addresses: string[] }> {
@@ -165,59 +207,63 @@ async function measure(
   }
 }
 
-const receiver = (await startDiscardReceiver({ decode: false })) as DiscardReceiver;
-const { servers, addresses } = await startTargets(targetCount);
-const workload = [
-  `global: { scrape_interval: ${values.interval}, scrape_timeout: 5s }`,
-  'scrape_configs:',
-  '  - job_name: reference',
-  `    static_configs: [{ targets: [${addresses.map((a) => `"${a}"`).join(', ')}] }]`,
-  'remote_write:',
-  `  - url: ${receiver.url}`,
-  '',
-].join('\n');
-const runRate = (targetCount * 1_000) / intervalMs;
-process.stderr.write(
-  `reference workload: ${targetCount} targets × ${SERIES_PER_TARGET} series every ` +
-    `${values.interval} (${runRate.toFixed(1)} scrapes/s), extrapolated to 500 every 30 s ` +
-    `(${REFERENCE_SCRAPES_PER_SECOND.toFixed(1)} scrapes/s); Node ${process.version}\n`,
-);
-let busy: Awaited<ReturnType<typeof measure>>;
-try {
-  busy = await measure('workload', workload, durationMs, REFERENCE_SCRAPES_PER_SECOND);
-} finally {
-  for (const s of servers) {
-    s.closeAllConnections();
-    await new Promise<void>((r) => s.close(() => r()));
-  }
+if (values['serve-targets'] !== undefined) {
+  await serveTargets(Number(values['serve-targets']));
+} else {
+  await main();
 }
-const received = receiver.counts();
-await receiver.close();
 
-const idleConfig = ['scrape_configs:', '  - job_name: none', '    static_configs: []', ''].join(
-  '\n',
-);
-const idle = await measure('idle', idleConfig, idleDurationMs);
+async function main(): Promise<void> {
+  const targets = await startTargetProcess(targetCount);
+  const { addresses } = targets;
+  const workload = [
+    `global: { scrape_interval: ${values.interval}, scrape_timeout: 5s }`,
+    'scrape_configs:',
+    '  - job_name: reference',
+    `    static_configs: [{ targets: [${addresses.map((a) => `"${a}"`).join(', ')}] }]`,
+    'remote_write:',
+    `  - url: ${targets.receiverUrl}`,
+    '',
+  ].join('\n');
+  const runRate = (targetCount * 1_000) / intervalMs;
+  process.stderr.write(
+    `reference workload: ${targetCount} targets × ${SERIES_PER_TARGET} series every ` +
+      `${values.interval} (${runRate.toFixed(1)} scrapes/s), extrapolated to 500 every 30 s ` +
+      `(${REFERENCE_SCRAPES_PER_SECOND.toFixed(1)} scrapes/s); Node ${process.version}\n`,
+  );
+  let busy: Awaited<ReturnType<typeof measure>>;
+  let received: { requests: number; bytes: number };
+  try {
+    busy = await measure('workload', workload, durationMs, REFERENCE_SCRAPES_PER_SECOND);
+  } finally {
+    received = await targets.stop();
+  }
 
-console.log(`\n## Reference workload (${targetCount} targets every ${values.interval})\n`);
-console.log(formatCostReport(busy.report));
-console.log(`remote write received: ${received.requests} requests, ${received.bytes} bytes`);
-for (const [msg, n] of busy.problems) console.log(`warn/error: ${n} × ${msg}`);
-console.log('\n## Idle (no targets)\n');
-console.log(formatCostReport(idle.report));
-for (const [msg, n] of idle.problems) console.log(`warn/error: ${n} × ${msg}`);
-console.log(
-  JSON.stringify({
-    targets: targetCount,
-    interval: values.interval,
-    measuredS: busy.report.durationMs / 1_000,
-    scrapes: busy.report.scrapes,
-    totalUsd: busy.report.totalUsd,
-    byGroup: busy.report.byGroup,
-    perScrape: busy.report.perScrape,
-    latenessMs: busy.report.latenessMs,
-    functions: busy.report.functions,
-    idleUsd: idle.report.totalUsd,
-    idleByGroup: idle.report.byGroup,
-  }),
-);
+  const idleConfig = ['scrape_configs:', '  - job_name: none', '    static_configs: []', ''].join(
+    '\n',
+  );
+  const idle = await measure('idle', idleConfig, idleDurationMs);
+
+  console.log(`\n## Reference workload (${targetCount} targets every ${values.interval})\n`);
+  console.log(formatCostReport(busy.report));
+  console.log(`remote write received: ${received.requests} requests, ${received.bytes} bytes`);
+  for (const [msg, n] of busy.problems) console.log(`warn/error: ${n} × ${msg}`);
+  console.log('\n## Idle (no targets)\n');
+  console.log(formatCostReport(idle.report));
+  for (const [msg, n] of idle.problems) console.log(`warn/error: ${n} × ${msg}`);
+  console.log(
+    JSON.stringify({
+      targets: targetCount,
+      interval: values.interval,
+      measuredS: busy.report.durationMs / 1_000,
+      scrapes: busy.report.scrapes,
+      totalUsd: busy.report.totalUsd,
+      byGroup: busy.report.byGroup,
+      perScrape: busy.report.perScrape,
+      latenessMs: busy.report.latenessMs,
+      functions: busy.report.functions,
+      idleUsd: idle.report.totalUsd,
+      idleByGroup: idle.report.byGroup,
+    }),
+  );
+}

@@ -219,11 +219,10 @@ export class RemoteWriter {
   /** Encoded labels for a series, through the configured cache; zero bytes = dropped. */
   private cachedSeriesBytes(entry: SeriesRef): Uint8Array {
     if (!this.cacheInSeries) return this.bytesByLabels(entry.labels);
-    let bytes = entry.encoded;
-    if (bytes === undefined) {
-      bytes = this.encodeSeries(entry.labels);
-      entry.encoded = bytes;
-    }
+    if (entry.encodedBy === this) return entry.encoded!;
+    const bytes = this.encodeSeries(entry.labels);
+    entry.encoded = bytes;
+    entry.encodedBy = this;
     return bytes;
   }
 

@@ -21,11 +21,15 @@ export interface SeriesRef {
   /** Final labels: after honor_labels and metric_relabel_configs (§6), sorted, no empty values. */
   readonly labels: Labels;
   /**
-   * Per-series cache slot owned by ONE consumer: the remote writer created with `cacheInSeries`
-   * keeps its encoded labels here (zero bytes = dropped by write relabeling). Starts undefined;
-   * the owner fills it. Other consumers key a WeakMap by `labels` instead.
+   * Per-series cache slot of one consumer at a time: a remote writer created with
+   * `cacheInSeries` keeps its encoded labels here (zero bytes = dropped by write relabeling)
+   * and itself in `encodedBy`, so bytes another writer left (one of an older config, after a
+   * reload) are never taken for its own. Starts undefined. Other consumers key a WeakMap by
+   * `labels` instead.
    */
   encoded?: Uint8Array;
+  /** The consumer that filled `encoded`. */
+  encodedBy?: object;
 }
 
 /**

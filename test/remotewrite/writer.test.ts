@@ -196,6 +196,19 @@ describe('RemoteWriter', () => {
     expect(a).toBe(c);
   });
 
+  it('cacheInSeries: bytes another writer left in the slot are not taken (a reload)', async () => {
+    const before = writer({}, { externalLabels: { region: 'old' }, cacheInSeries: true });
+    const after = writer({}, { externalLabels: { region: 'new' }, cacheInSeries: true });
+    const series = ref({ __name__: 'a' });
+    const b = new SampleBatch<SeriesRef>();
+    b.push(series, 1, 1000);
+    await before.write(b);
+    await after.write(b);
+    await after.write(b);
+    const regions = rx.requests.map((q) => rec(q.decoded!.timeseries[0]!.labels).region);
+    expect(regions).toEqual(['old', 'new', 'new']);
+  });
+
   it('never mixes units in one request, even when written concurrently', async () => {
     const w = writer({ queueConfig: { maxSamplesPerSend: 7 } }, { concurrency: 3 });
     await Promise.all(['t1', 't2', 't3'].map((t) => w.write(unit(t, 10))));
