@@ -42,6 +42,9 @@
  * `reconcileTargets` retired): reads the stream's state, delivers the engine's end-of-run
  * markers, then `states.remove(stream)`. Every step may be repeated, so any failure (read,
  * park, remove) throws a retryable {@link ScraperError} and SQS delivers the task again.
+ * A removal is not recorded in the change log: a container that still holds the stream warm
+ * (a scrape task planned before the target went away) diffs against what it holds and its
+ * conditional write then conflicts with the missing head, so nothing stale is written back.
  *
  * State keys are series streams (`seriesStreamKey`), not target ids: a target whose identity
  * changed but whose labels did not continues its stream's state (`series-stream.ts`).
