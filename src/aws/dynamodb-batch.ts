@@ -19,6 +19,7 @@ import {
   BatchGetItemCommand,
   type BatchGetItemCommandOutput,
   BatchWriteItemCommand,
+  ConditionalCheckFailedException,
   type ConsumedCapacity,
   type DynamoDBClient,
   type WriteRequest,
@@ -46,6 +47,17 @@ export class DynamoDbBatchError extends Error {
     super(message, options);
     this.code = code;
   }
+}
+
+/**
+ * True when a conditional write failed its condition. By class, or by name for an error that
+ * crossed a module boundary (another copy of the SDK's classes).
+ */
+export function isConditionFailed(err: unknown): boolean {
+  return (
+    err instanceof ConditionalCheckFailedException ||
+    (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
+  );
 }
 
 /** Capacity units consumed so far, as DynamoDB reported them (cumulative, never reset). */

@@ -19,24 +19,21 @@
  * Capacity: every request asks for `ReturnConsumedCapacity: 'TOTAL'`;
  * {@link DynamoDbStateChangeLog.consumedCapacity} returns the units reported so far.
  */
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { StateChangeLog } from '../ports.js';
 import {
   batchGetAll,
   ConsumedCapacityCounter,
   type ConsumedCapacityTotals,
   type Item,
+  isConditionFailed,
 } from './dynamodb-batch.js';
 
 /** Width of one change-log item's range of next slots. */
 export const CHANGE_BIN_MS = 10_000;
 export const CHANGE_LOG_SK = 'x';
-/** Records one bin lists before it overflows (about 30 bytes each: some 300 KB). */
-export const DEFAULT_MAX_STREAMS_PER_BIN = 10_000;
+/** Records one bin lists before it overflows (about 37 bytes each: some 300 KB of 400). */
+export const DEFAULT_MAX_STREAMS_PER_BIN = 8_000;
 /** How long a bin's item is kept after the bin ends. */
 export const CHANGE_LOG_TTL_SECONDS = 3_600;
 
@@ -175,11 +172,4 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
 
 function slotKey(stream: string, slotMs: number): string {
   return `${stream}@${slotMs}`;
-}
-
-function isConditionFailed(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
-  );
 }

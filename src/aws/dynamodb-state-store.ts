@@ -65,7 +65,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants } from 'node:zlib';
 import {
   type AttributeValue,
-  ConditionalCheckFailedException,
   DeleteItemCommand,
   type DynamoDBClient,
   PutItemCommand,
@@ -80,6 +79,7 @@ import {
   ConsumedCapacityCounter,
   type ConsumedCapacityTotals,
   type Item,
+  isConditionFailed,
 } from './dynamodb-batch.js';
 
 /** Default bytes of compressed data per item: well below the 400 KB item limit. */
@@ -304,13 +304,6 @@ function decodeDelta(
     else throw corrupt(targetId, 'delta entry without +/- mark');
   }
   return { added, removed };
-}
-
-function isConditionFailure(err: unknown): boolean {
-  return (
-    err instanceof ConditionalCheckFailedException ||
-    (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
-  );
 }
 
 const NO_KEYS: ReadonlySet<string> = new Set();
@@ -555,7 +548,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
       old = res.Attributes;
     } catch (err) {
       await this.cleanup(ownChunks);
-      if (isConditionFailure(err)) return { written: false, reason: 'conflict' };
+      if (isConditionFailed(err)) return { written: false, reason: 'conflict' };
       throw new ScrapeStateStoreError(
         SCRAPE_STATE_STORE_ERROR_CODES.request,
         `writing the state head of target ${targetId} failed: ${(err as Error).message}`,

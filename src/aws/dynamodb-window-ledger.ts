@@ -17,13 +17,13 @@
  * {@link DynamoDbWindowLedger.consumedCapacity} returns the units reported so far. A lost claim
  * (condition failed) reports none, though DynamoDB bills it. Not part of the port.
  */
-import {
-  ConditionalCheckFailedException,
-  type DynamoDBClient,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { WindowLedger } from '../ports.js';
-import { ConsumedCapacityCounter, type ConsumedCapacityTotals } from './dynamodb-batch.js';
+import {
+  ConsumedCapacityCounter,
+  type ConsumedCapacityTotals,
+  isConditionFailed,
+} from './dynamodb-batch.js';
 
 export const LEDGER_SK = 'w';
 
@@ -94,12 +94,7 @@ export class DynamoDbWindowLedger implements WindowLedger {
       this.capacity.add(res.ConsumedCapacity, 'write');
       return true;
     } catch (err) {
-      if (
-        err instanceof ConditionalCheckFailedException ||
-        (err as { name?: string } | null)?.name === 'ConditionalCheckFailedException'
-      ) {
-        return false;
-      }
+      if (isConditionFailed(err)) return false;
       throw new WindowLedgerError(
         WINDOW_LEDGER_ERROR_CODES.request,
         `claiming window ${windowStartMs} of shard ${shard} failed: ${(err as Error).message}`,
