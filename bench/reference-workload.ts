@@ -5,10 +5,13 @@
  *
  *   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
  *     npx tsx bench/reference-workload.ts [--duration 2m] [--targets 250 --interval 15s]
- *       [--idle-duration 2m] [--price key=value]… [--memory function=MB]…
+ *       [--idle-duration 2m] [--outage 2m] [--price key=value]… [--memory function=MB]…
  *
  * By default it runs 250 targets every 15 s: the same scrape rate (16.7 scrapes a second) as
  * 500 every 30 s, so twice the scrapes per minute of wall time at the same cost per scrape.
+ * With `--outage D`, the receiver then answers 503 to everything for D, and the same
+ * deployment's cost during that outage is reported apart (billed scraper time per scrape,
+ * parked writes, late drops): what an outage costs and what it does to the schedule.
  * Whatever is run, the report is extrapolated to the reference rate (500 / 30 s): the scraper
  * and the outbox per scrape, the minute schedules per invocation (cost.ts).
  *
@@ -62,6 +65,7 @@ const { values } = parseArgs({
     interval: { type: 'string', default: '15s' },
     price: { type: 'string', multiple: true },
     memory: { type: 'string', multiple: true },
+    outage: { type: 'string' },
     'serve-targets': { type: 'string' },
   },
 });
@@ -84,6 +88,8 @@ const model: CostModelOptions = {
 interface DiscardReceiver {
   readonly url: string;
   counts(): { requests: number; bytes: number };
+  setDown(on: boolean): void;
+  refused(): number;
   close(): Promise<void>;
 }
 
@@ -108,7 +114,11 @@ async function serveTargets(n: number): Promise<void> {
   const receiver = (await startDiscardReceiver({ decode: false })) as DiscardReceiver;
   const { addresses } = await startTargets(n);
   process.on('message', (m) => {
-    if (m === 'counts') process.send?.({ counts: receiver.counts() }, () => process.exit(0));
+    if (m === 'down' || m === 'up') receiver.setDown(m === 'down');
+    if (m === 'counts') {
+      const counts = { ...receiver.counts(), refused: receiver.refused() };
+      process.send?.({ counts }, () => process.exit(0));
+    }
   });
   process.send?.({ addresses, receiverUrl: receiver.url });
 }
@@ -117,7 +127,9 @@ async function serveTargets(n: number): Promise<void> {
 async function startTargetProcess(n: number): Promise<{
   addresses: string[];
   receiverUrl: string;
-  stop(): Promise<{ requests: number; bytes: number }>;
+  /** Puts the receiver down (503 to everything) or back up. */
+  setDown(on: boolean): void;
+  stop(): Promise<{ requests: number; bytes: number; refused: number }>;
 }> {
   const child = fork(fileURLToPath(import.meta.url), ['--serve-targets', String(n)], {
     execArgv: ['--import', 'tsx'],
@@ -130,10 +142,11 @@ async function startTargetProcess(n: number): Promise<{
   );
   return {
     ...ready,
+    setDown: (on) => child.send(on ? 'down' : 'up'),
     stop: () =>
       new Promise((resolve) => {
         child.once('message', (m) =>
-          resolve((m as { counts: { requests: number; bytes: number } }).counts),
+          resolve((m as { counts: { requests: number; bytes: number; refused: number } }).counts),
         );
         child.send('counts');
       }),
@@ -161,17 +174,28 @@ async function startTargets(n: number): Promise<{ servers: Server[]; addresses: 
 }
 
 /** One simulation of `config` measured for `measureMs` after its warm-up. */
+/** A backend outage measured right after the normal period, in the same simulation. */
+interface OutagePlan {
+  readonly durationMs: number;
+  setDown(on: boolean): void;
+}
+
 async function measure(
   label: string,
   config: string,
   measureMs: number,
   scrapesPerSecond?: number,
-): Promise<{ report: CostReport; problems: Map<string, number> }> {
+  outage?: OutagePlan,
+): Promise<{
+  report: CostReport;
+  problems: Map<string, number>;
+  outage?: { report: CostReport; problems: Map<string, number> };
+}> {
   const dir = await mkdtemp(join(tmpdir(), 'ls-reference-workload-'));
   const configPath = join(dir, 'prometheus.yml');
   await writeFile(configPath, config);
   const meter = new SimulationMeter();
-  const problems = new Map<string, number>();
+  let problems = new Map<string, number>();
   const logger = createLogger({
     format: 'json',
     write: (line) => {
@@ -200,7 +224,18 @@ async function measure(
         `${measureMs / 1_000} s…\n`,
     );
     await new Promise((r) => setTimeout(r, measureMs));
-    return { report: sim.costReport(model, scrapesPerSecond), problems };
+    const normal = { report: sim.costReport(model, scrapesPerSecond), problems };
+    if (outage === undefined) return normal;
+    process.stderr.write(`${label}: backend down for ${outage.durationMs / 1_000} s…\n`);
+    problems = new Map();
+    meter.startSteady();
+    outage.setDown(true);
+    try {
+      await new Promise((r) => setTimeout(r, outage.durationMs));
+      return { ...normal, outage: { report: sim.costReport(model, scrapesPerSecond), problems } };
+    } finally {
+      outage.setDown(false);
+    }
   } finally {
     await sim.stop();
     await rm(dir, { recursive: true, force: true });
@@ -232,9 +267,13 @@ async function main(): Promise<void> {
       `(${REFERENCE_SCRAPES_PER_SECOND.toFixed(1)} scrapes/s); Node ${process.version}\n`,
   );
   let busy: Awaited<ReturnType<typeof measure>>;
-  let received: { requests: number; bytes: number };
+  let received: { requests: number; bytes: number; refused: number };
   try {
-    busy = await measure('workload', workload, durationMs, REFERENCE_SCRAPES_PER_SECOND);
+    const outage =
+      values.outage === undefined
+        ? undefined
+        : { durationMs: parseDuration(values.outage), setDown: targets.setDown };
+    busy = await measure('workload', workload, durationMs, REFERENCE_SCRAPES_PER_SECOND, outage);
   } finally {
     received = await targets.stop();
   }
@@ -248,6 +287,12 @@ async function main(): Promise<void> {
   console.log(formatCostReport(busy.report));
   console.log(`remote write received: ${received.requests} requests, ${received.bytes} bytes`);
   for (const [msg, n] of busy.problems) console.log(`warn/error: ${n} × ${msg}`);
+  if (busy.outage !== undefined) {
+    console.log(`\n## The same deployment while the backend answers 503 (${values.outage})\n`);
+    console.log(formatCostReport(busy.outage.report));
+    console.log(`requests refused by the backend: ${received.refused}`);
+    for (const [msg, n] of busy.outage.problems) console.log(`warn/error: ${n} × ${msg}`);
+  }
   console.log('\n## Idle (no targets)\n');
   console.log(formatCostReport(idle.report));
   for (const [msg, n] of idle.problems) console.log(`warn/error: ${n} × ${msg}`);

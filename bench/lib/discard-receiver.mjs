@@ -182,7 +182,8 @@ export function countWriteRequest(buf, perTimestamp) {
  * Start the receiver on a free 127.0.0.1 port.
  * @param {{ decode?: boolean, port?: number }} [opts]
  * @returns {Promise<{ url: string, port: number, counts: () => ReceiverCounts,
- *   setDecode: (on: boolean) => void, resetTimestamps: () => void,
+ *   setDecode: (on: boolean) => void, setDown: (on: boolean) => void, refused: () => number,
+ *   resetTimestamps: () => void,
  *   maxSamplesPerTimestamp: () => number, lastRequestAt: () => number,
  *   firstDecodeError: () => string, firstRequest: (timeoutMs: number) => Promise<void>,
  *   close: () => Promise<void> }>}
@@ -204,6 +205,9 @@ export async function startDiscardReceiver(opts = {}) {
   };
   let lastAt = 0;
   let firstError = '';
+  /** While set, every POST is answered 503 (an outage of the backend) and not counted. */
+  let down = false;
+  let refused = 0;
   /** Samples per timestamp while decoding (the newest few hundred timestamps). */
   const perTimestamp = new Map();
   /** @type {Array<() => void>} */
@@ -213,6 +217,12 @@ export async function startDiscardReceiver(opts = {}) {
     if (req.method !== 'POST') {
       req.resume();
       res.writeHead(405, { Allow: 'POST' }).end();
+      return;
+    }
+    if (down) {
+      refused++;
+      req.resume();
+      req.on('end', () => res.writeHead(503).end('down'));
       return;
     }
     const chunks = [];
@@ -275,6 +285,11 @@ export async function startDiscardReceiver(opts = {}) {
     setDecode: (on) => {
       decode = on;
     },
+    /** Answer 503 to everything while `on` (a backend outage); `refused()` counts them. */
+    setDown: (on) => {
+      down = on;
+    },
+    refused: () => refused,
     /** Forget the per-timestamp tallies (before a new scraper starts). */
     resetTimestamps: () => perTimestamp.clear(),
     /** The most samples seen with one timestamp: the samples of one complete scrape. */
