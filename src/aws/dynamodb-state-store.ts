@@ -411,11 +411,7 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     expected: StoredScrapeState | undefined,
   ): Promise<StateWriteResult> {
     // A digest carried from an identical previous set spares the sort and the hash.
-    if (
-      expected !== undefined &&
-      state.seriesDigest !== undefined &&
-      state.seriesDigest === expected.digest
-    ) {
+    if (expected !== undefined && state.knownToHaveDigest(expected.digest)) {
       return this.unchanged(state, expected);
     }
     const series = state.series;

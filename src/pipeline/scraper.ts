@@ -525,11 +525,8 @@ export class ScrapeWorker {
     this.known.delete(stream);
     const scrapedAs = { targetId: target.id, slotMs: p.slotMs };
     try {
-      const unchanged =
-        expected !== undefined &&
-        state.seriesDigest !== undefined &&
-        state.seriesDigest === expected.digest;
-      if (this.changes !== undefined && !unchanged) {
+      // The store writes nothing then (the same rule): no record either.
+      if (this.changes !== undefined && !state.knownToHaveDigest(expected?.digest)) {
         try {
           // The version the store will give it: one more than expected (ports.ts).
           const version = (expected?.version ?? 0) + 1;

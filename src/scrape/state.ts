@@ -55,6 +55,14 @@ export class ScrapeState {
     this.seriesDigest = seriesDigest;
   }
 
+  /**
+   * True when this state is known, without looking at its keys, to have the series set whose
+   * digest is `digest` (it carries that digest). False says nothing.
+   */
+  knownToHaveDigest(digest: string | undefined): boolean {
+    return digest !== undefined && this.seriesDigest === digest;
+  }
+
   /** Keys of the series tracked by the last scrape (§8.2). Built on first use. */
   get series(): ReadonlySet<string> {
     if (this.keys === undefined) {
