@@ -4,7 +4,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHANGE_BIN_MS,
   CHANGE_LOG_SK,
-  changeBinKey,
   DynamoDbStateChangeLog,
   StateChangeLogError,
 } from '../../src/aws/dynamodb-state-change-log.js';
@@ -75,7 +74,7 @@ describe('DynamoDbStateChangeLog', () => {
     const item = await client.send(
       new GetItemCommand({
         TableName: table,
-        Key: { pk: { S: changeBinKey(T) }, sk: { S: CHANGE_LOG_SK } },
+        Key: { pk: { S: log.binKey(T) }, sk: { S: CHANGE_LOG_SK } },
       }),
     );
     expect(item.Item?.expiresAt?.N).toBe(String((T + CHANGE_BIN_MS) / 1000 + 3600));

@@ -1,0 +1,81 @@
+/**
+ * {@link DeliveryBacklog} on DynamoDB: slot bins of kind `q` in the "scrape state" table
+ * (`dynamodb-slot-bins.ts` has the layout, the overflow rule and the capacity accounting).
+ * A member is `<stream>@<next slot ms>#<remote_write name>`; stream keys are 16 hex digits, so
+ * the first `#` after the slot ends it and the rest is the name, whatever it holds.
+ *
+ * Writes happen only around an outage (a park holds, a replay releases): in normal operation the
+ * bins do not exist and a task's read of them costs half a read unit. An overflowed bin answers
+ * `'all'`: every stream queues behind every remote_write, which keeps order and loses nothing.
+ * Reads are strongly consistent: a hold is written at most one interval before it is read.
+ */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DeliveryBacklog } from '../ports.js';
+import { ConsumedCapacityCounter, type ConsumedCapacityTotals } from './dynamodb-batch.js';
+import { SlotBins, SlotBinsError, type SlotBinsOptions } from './dynamodb-slot-bins.js';
+
+/** The item kind (and sort key) of backlog bins. */
+export const BACKLOG_KIND = 'q';
+
+export class DeliveryBacklogError extends Error {
+  override readonly name = 'DeliveryBacklogError';
+  readonly code = 'DELIVERY_BACKLOG_REQUEST';
+}
+
+export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
+  private readonly capacity = new ConsumedCapacityCounter();
+  private readonly bins: SlotBins;
+
+  constructor(client: DynamoDBClient, tableName: string, options: SlotBinsOptions = {}) {
+    this.bins = new SlotBins(client, tableName, BACKLOG_KIND, this.capacity, options);
+  }
+
+  /** Read and write units DynamoDB reported for this backlog's requests so far (cumulative). */
+  consumedCapacity(): ConsumedCapacityTotals {
+    return this.capacity.totals();
+  }
+
+  hold(stream: string, nextSlotMs: number, remoteWrite: string): Promise<void> {
+    return wrap(() => this.bins.add(nextSlotMs, member(stream, nextSlotMs, remoteWrite)));
+  }
+
+  release(stream: string, nextSlotMs: number, remoteWrite: string): Promise<void> {
+    return wrap(() => this.bins.remove(nextSlotMs, member(stream, nextSlotMs, remoteWrite)));
+  }
+
+  async held(
+    wanted: ReadonlyMap<string, number>,
+  ): Promise<ReadonlyMap<string, ReadonlySet<string>> | 'all'> {
+    const members = await wrap(() => this.bins.read(wanted.values(), true));
+    if (members === 'overflowed') return 'all';
+    const out = new Map<string, Set<string>>();
+    for (const m of members) {
+      const at = m.indexOf('@');
+      const hash = m.indexOf('#', at);
+      if (at < 0 || hash < 0) continue;
+      const stream = m.slice(0, at);
+      if (wanted.get(stream) !== Number(m.slice(at + 1, hash))) continue;
+      const writers = out.get(stream);
+      const name = m.slice(hash + 1);
+      if (writers === undefined) out.set(stream, new Set([name]));
+      else writers.add(name);
+    }
+    return out;
+  }
+}
+
+function member(stream: string, nextSlotMs: number, remoteWrite: string): string {
+  if (stream.includes('@') || stream.includes('#') || stream.length === 0) {
+    throw new RangeError(`bad stream key ${JSON.stringify(stream)}`);
+  }
+  return `${stream}@${nextSlotMs}#${remoteWrite}`;
+}
+
+async function wrap<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (err instanceof SlotBinsError) throw new DeliveryBacklogError(err.message, { cause: err });
+    throw err;
+  }
+}

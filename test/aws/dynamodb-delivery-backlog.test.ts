@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  BACKLOG_KIND,
+  DeliveryBacklogError,
+  DynamoDbDeliveryBacklog,
+} from '../../src/aws/dynamodb-delivery-backlog.js';
+import { SLOT_BIN_MS } from '../../src/aws/dynamodb-slot-bins.js';
+import { DynamoDbStateChangeLog } from '../../src/aws/dynamodb-state-change-log.js';
+import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+
+let db: Dynalite;
+let client: DynamoDBClient;
+
+beforeAll(async () => {
+  db = await startDynalite();
+  client = db.client();
+});
+afterAll(async () => {
+  await db?.stop();
+});
+
+async function newTable(): Promise<string> {
+  const table = `t-${randomUUID()}`;
+  await createTable(client, table, KEY_SCHEMAS.state);
+  return table;
+}
+
+const T = 1_700_000_000_000; // a bin boundary
+const A = 'aaaaaaaaaaaaaaaa';
+const B = 'bbbbbbbbbbbbbbbb';
+
+describe('DynamoDbDeliveryBacklog', () => {
+  it('names the remote_writes a stream must queue behind at exactly the slot held', async () => {
+    const backlog = new DynamoDbDeliveryBacklog(client, await newTable());
+    await backlog.hold(A, T + 3_000, 'amp');
+    await backlog.hold(A, T + 3_000, 'name#with@odd:chars');
+    await backlog.hold(B, T + SLOT_BIN_MS + 1, 'amp');
+    const held = await backlog.held(
+      new Map([
+        [A, T + 3_000],
+        [B, T + SLOT_BIN_MS + 1],
+      ]),
+    );
+    expect(held).toEqual(
+      new Map([
+        [A, new Set(['amp', 'name#with@odd:chars'])],
+        [B, new Set(['amp'])],
+      ]),
+    );
+    // Another slot of the same stream in the same bin is not held back by it.
+    expect(await backlog.held(new Map([[A, T + 8_000]]))).toEqual(new Map());
+  });
+
+  it('release clears one record, is idempotent, and leaves the others', async () => {
+    const backlog = new DynamoDbDeliveryBacklog(client, await newTable());
+    await backlog.hold(A, T + 3_000, 'amp');
+    await backlog.hold(A, T + 3_000, 'mimir');
+    await backlog.release(A, T + 3_000, 'amp');
+    await backlog.release(A, T + 3_000, 'amp');
+    await backlog.release(B, T + 3_000, 'never-held');
+    expect(await backlog.held(new Map([[A, T + 3_000]]))).toEqual(
+      new Map([[A, new Set(['mimir'])]]),
+    );
+    await backlog.release(A, T + 3_000, 'mimir');
+    expect(await backlog.held(new Map([[A, T + 3_000]]))).toEqual(new Map());
+  });
+
+  it('an overflowed bin answers all: every stream queues', async () => {
+    const backlog = new DynamoDbDeliveryBacklog(client, await newTable(), { maxMembers: 2 });
+    await backlog.hold(A, T, 'r1');
+    await backlog.hold(A, T, 'r2');
+    await backlog.hold(A, T, 'r3'); // does not fit: the bin overflows
+    expect(await backlog.held(new Map([[B, T + 1]]))).toBe('all');
+    expect(await backlog.held(new Map([[B, T + SLOT_BIN_MS]]))).toEqual(new Map());
+  });
+
+  it('lives beside the change log in the same table without touching it', async () => {
+    const table = await newTable();
+    const backlog = new DynamoDbDeliveryBacklog(client, table);
+    const log = new DynamoDbStateChangeLog(client, table);
+    await backlog.hold(A, T, 'amp');
+    await log.record(A, T, 2);
+    expect(await log.changed(new Map([[A, { slotMs: T, version: 1 }]]))).toEqual(new Set([A]));
+    expect(await backlog.held(new Map([[A, T]]))).toEqual(new Map([[A, new Set(['amp'])]]));
+    const item = await client.send(
+      new GetItemCommand({
+        TableName: table,
+        Key: { pk: { S: `${BACKLOG_KIND}#${T}` }, sk: { S: BACKLOG_KIND } },
+      }),
+    );
+    expect(item.Item?.s?.SS).toEqual([`${A}@${T}#amp`]);
+    expect(backlog.consumedCapacity().writeUnits).toBeGreaterThan(0);
+  });
+
+  it('throws DeliveryBacklogError when the table cannot be reached', async () => {
+    const backlog = new DynamoDbDeliveryBacklog(client, `missing-${randomUUID()}`);
+    await expect(backlog.hold(A, T, 'amp')).rejects.toBeInstanceOf(DeliveryBacklogError);
+    await expect(backlog.release(A, T, 'amp')).rejects.toBeInstanceOf(DeliveryBacklogError);
+    await expect(backlog.held(new Map([[A, T]]))).rejects.toBeInstanceOf(DeliveryBacklogError);
+  });
+});
