@@ -134,22 +134,60 @@ export interface TaskQueue {
   ): Promise<void>;
 }
 
-/** A remote-write request that could not be delivered yet, parked for replay. */
+/**
+ * A remote-write request that could not be delivered yet, parked for replay in order
+ * (docs/design.md decision 13): the requests of one remote_write and one series stream are
+ * replayed in the order they were parked.
+ */
 export interface ParkedWrite {
   /** The remote_write's name in the config. */
   readonly remoteWrite: string;
   /** The snappy-compressed WriteRequest, exactly as it would be sent. */
   readonly body: Uint8Array;
   readonly samples: number;
-  /** Replays so far. */
-  readonly attempts: number;
   /** When it was first parked (ms); it expires to the dead-letter queue after a bound. */
   readonly firstParkedMs: number;
+  /** The series stream the request belongs to (`seriesStreamKey`): its order group. */
+  readonly stream: string;
+  /** The slot of its unit (ms): with `part`, what makes a duplicate park recognisable. */
+  readonly slotMs: number;
+  /** Its index among the requests of its unit. */
+  readonly part: number;
+  /**
+   * The slot of the stream's next scrape, where the backlog record holding that scrape back
+   * was written ({@link DeliveryBacklog}); absent when none was (end-of-run markers).
+   */
+  readonly nextSlotMs?: number;
 }
 
-/** Parked remote writes (SQS queue "outbox"), replayed with backoff. */
+/** Parked remote writes (SQS FIFO queue "outbox"), replayed in order per stream. */
 export interface Outbox {
-  park(write: ParkedWrite, delaySeconds: number): Promise<void>;
+  /**
+   * Parks `writes` in their order (all of one remote_write and stream). Throws when any was not
+   * stored; those before it were.
+   */
+  park(writes: readonly ParkedWrite[]): Promise<void>;
+}
+
+/**
+ * Which series streams have units waiting in the outbox, per remote_write (docs/design.md
+ * decision 13). A scrape that parks its unit records that the stream's next scrape must queue
+ * behind it; the outbox function clears the record once that unit is delivered or given up.
+ * Each record concerns one slot, so a record left behind holds back one scrape only.
+ */
+export interface DeliveryBacklog {
+  /** Records that the scrape of `stream` at `nextSlotMs` must queue behind a parked unit. */
+  hold(stream: string, nextSlotMs: number, remoteWrite: string): Promise<void>;
+  /** Clears that record (idempotent). */
+  release(stream: string, nextSlotMs: number, remoteWrite: string): Promise<void>;
+  /**
+   * Of `wanted` (stream → the slot about to be scraped), the remote_writes each stream must
+   * queue behind (streams without a record are absent), or `'all'` when the records cannot be
+   * told (an overflowed bin): every stream queues behind every remote_write then.
+   */
+  held(
+    wanted: ReadonlyMap<string, number>,
+  ): Promise<ReadonlyMap<string, ReadonlySet<string>> | 'all'>;
 }
 
 /**

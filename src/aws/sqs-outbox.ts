@@ -1,28 +1,33 @@
 /**
- * {@link Outbox} on Amazon SQS: remote writes that could not be delivered yet are parked on the
- * "outbox" queue and replayed with backoff until accepted or expired to its dead-letter queue
- * (docs/design.md decision 5, "Nothing lost silently").
+ * {@link Outbox} on an Amazon SQS FIFO queue: remote writes that could not be delivered yet are
+ * parked on the "outbox" queue and replayed in order per (remote_write, series stream) until
+ * accepted or expired to its dead-letter queue (docs/design.md decisions 5 and 13).
  *
  * Message body: the outbox message of `src/pipeline/outbox-message.ts` (one JSON object, the
  * snappy-compressed WriteRequest in base64), with the characters SQS refuses escaped.
+ * MessageGroupId {@link outboxGroupId}: the remote_write's name hashed (names may hold any
+ * character, group ids may not) and the stream key. MessageDeduplicationId
+ * {@link outboxDeduplicationId}: the group, the slot and the part, so a second park of the same
+ * request within SQS's five-minute window (a task delivered twice) is dropped by the queue.
  *
  * Contracts:
- * - `park` validates before sending: DelaySeconds a whole number 0–900 (`SQS_OUTBOX_INVALID_DELAY`;
- *   fauxqs would accept more, docs/testing.md), the write's fields (`SQS_OUTBOX_INVALID_WRITE`), and
- *   the body against `maxMessageBytes` (`SQS_OUTBOX_TOO_LARGE`: a snappy body cannot be split
- *   here; the remote-write sender's batching, max_samples_per_send §11, keeps requests far
- *   smaller). One SendMessage per park; a failed request (after the SDK's own retries) is
- *   `SQS_OUTBOX_SEND_FAILED` with the SDK error as `cause` — the caller still holds the write.
+ * - `park(writes)` validates every write first (`SQS_OUTBOX_INVALID_WRITE`; all one
+ *   remote_write and stream, else the order would mean nothing) and each body against
+ *   `maxMessageBytes` (`SQS_OUTBOX_TOO_LARGE`: a snappy body cannot be split here; the
+ *   remote-write sender's batching, max_samples_per_send §11, keeps requests far smaller). Then
+ *   SendMessageBatch requests of at most 10 entries and `maxBatchBytes`, one after the other in
+ *   the writes' order; entries SQS failed are sent again (the deduplication id makes that
+ *   safe) up to `maxAttempts` times, then `SQS_OUTBOX_SEND_FAILED` names how many were not
+ *   parked — the caller still holds them. SDK errors are `SQS_OUTBOX_SEND_FAILED` with `cause`.
  * - Decoding a body (`decodeParkedWrite`, re-exported from the outbox message module) treats
  *   it as untrusted: a {@link ParkedWrite} byte-equal to the one parked, or
  *   `OUTBOX_MESSAGE_MALFORMED`, never another exception.
- * - When to replay and when to give up is not decided here: the backoff and expiry policy is
- *   `src/pipeline/outbox-policy.ts`.
+ * - When to replay and when to give up is not decided here (`src/pipeline/outbox-replayer.ts`).
  *
- * {@link SqsDeadLetterQueue} is the {@link DeadLetterQueue} of the replayer
- * (`src/pipeline/outbox-replayer.ts`), normally the outbox queue's own redrive target. A letter's
- * body is an outbox body as above (the raw text for `malformed`), so SQS's DLQ redrive can move
- * letters back to the outbox once their cause is fixed; why it is there travels in two String
+ * {@link SqsDeadLetterQueue} is the {@link DeadLetterQueue} of the replayer, normally the
+ * outbox queue's own redrive target (FIFO too: AWS requires it). A letter's body is an outbox
+ * body as above (the raw text for `malformed`), so SQS's DLQ redrive can move letters back to
+ * the outbox once their cause is fixed, in their groups; why it is there travels in two String
  * message attributes: `reason` (a {@link DeadLetterReason}) and `detail` (one line, cut to fit
  * the message size; characters SQS refuses become U+FFFD). A message in that queue without
  * `reason` came through the redrive policy: the replayer failed on it `maxReceiveCount` times.
@@ -30,7 +35,15 @@
  * or `SQS_OUTBOX_DEAD_LETTER_FAILED` (the SDK error as `cause`).
  */
 
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createHash } from 'node:crypto';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import { fnv1a64 } from '../model/hash.js';
 import { encodeOutboxMessage, OutboxMessageError } from '../pipeline/outbox-message.js';
 import type {
   DeadLetter,
@@ -41,15 +54,15 @@ import type {
 } from '../ports.js';
 import {
   bodyBytes,
-  delaySecondsProblem,
   escapeJsonForSqs,
+  SQS_DEFAULT_MAX_BATCH_BYTES,
   SQS_DEFAULT_MAX_MESSAGE_BYTES,
+  SQS_MAX_BATCH_ENTRIES,
 } from './sqs-limits.js';
 
 export { decodeParkedWrite } from '../pipeline/outbox-message.js';
 
 export const SQS_OUTBOX_ERROR_CODES = {
-  invalidDelay: 'SQS_OUTBOX_INVALID_DELAY',
   invalidWrite: 'SQS_OUTBOX_INVALID_WRITE',
   tooLarge: 'SQS_OUTBOX_TOO_LARGE',
   sendFailed: 'SQS_OUTBOX_SEND_FAILED',
@@ -73,61 +86,170 @@ export class SqsOutboxError extends Error {
 export interface SqsOutboxOptions {
   /** Largest message body (UTF-8 bytes). @default 262144 */
   readonly maxMessageBytes?: number;
+  /** Largest sum of the bodies of one SendMessageBatch (UTF-8 bytes). @default 262144 */
+  readonly maxBatchBytes?: number;
+  /** Sends of an entry SQS failed, the first included. @default 3 */
+  readonly maxAttempts?: number;
 }
 
 export interface SqsOutboxCounters {
-  /** SendMessage requests made. */
+  /** SendMessageBatch and ChangeMessageVisibilityBatch requests made. */
   readonly requests: number;
   /** Writes parked (accepted by the queue). */
   readonly parked: number;
+}
+
+/** The SQS message group of a write: its remote_write (hashed) and its stream. */
+export function outboxGroupId(write: Pick<ParkedWrite, 'remoteWrite' | 'stream'>): string {
+  return `${fnv1a64(write.remoteWrite).toString(16).padStart(16, '0')}.${write.stream}`;
+}
+
+/** The SQS deduplication id of a write: its group, slot and part. */
+export function outboxDeduplicationId(
+  write: Pick<ParkedWrite, 'remoteWrite' | 'stream' | 'slotMs' | 'part'>,
+): string {
+  return `${outboxGroupId(write)}.${write.slotMs}.${write.part}`;
 }
 
 export class SqsOutbox implements Outbox {
   readonly #client: SQSClient;
   readonly #queueUrl: string;
   readonly #maxMessageBytes: number;
+  readonly #maxBatchBytes: number;
+  readonly #maxAttempts: number;
   #counters = { requests: 0, parked: 0 };
 
   constructor(client: SQSClient, queueUrl: string, options: SqsOutboxOptions = {}) {
     this.#client = client;
     this.#queueUrl = queueUrl;
     this.#maxMessageBytes = options.maxMessageBytes ?? SQS_DEFAULT_MAX_MESSAGE_BYTES;
+    this.#maxBatchBytes = options.maxBatchBytes ?? SQS_DEFAULT_MAX_BATCH_BYTES;
+    this.#maxAttempts = options.maxAttempts ?? 3;
   }
 
   get counters(): SqsOutboxCounters {
     return { ...this.#counters };
   }
 
-  async park(write: ParkedWrite, delaySeconds: number): Promise<void> {
-    const delayProblem = delaySecondsProblem(delaySeconds);
-    if (delayProblem !== undefined)
-      throw new SqsOutboxError('SQS_OUTBOX_INVALID_DELAY', delayProblem);
-    const body = encodeParkedWrite(write);
-    const bytes = bodyBytes(body);
-    if (bytes > this.#maxMessageBytes) {
-      throw new SqsOutboxError(
-        'SQS_OUTBOX_TOO_LARGE',
-        `parked write for ${write.remoteWrite} is ${bytes} bytes, more than ${this.#maxMessageBytes}`,
-      );
+  async park(writes: readonly ParkedWrite[]): Promise<void> {
+    const first = writes[0];
+    if (first === undefined) return;
+    const group = outboxGroupId(first);
+    const entries: SendMessageBatchRequestEntry[] = writes.map((write, i) => {
+      if (outboxGroupId(write) !== group) {
+        throw new SqsOutboxError(
+          'SQS_OUTBOX_INVALID_WRITE',
+          'writes parked together must share their remote_write and stream',
+        );
+      }
+      const body = encodeParkedWrite(write);
+      const bytes = bodyBytes(body);
+      if (bytes > this.#maxMessageBytes) {
+        throw new SqsOutboxError(
+          'SQS_OUTBOX_TOO_LARGE',
+          `parked write for ${write.remoteWrite} is ${bytes} bytes, more than ${this.#maxMessageBytes}`,
+        );
+      }
+      return {
+        Id: String(i),
+        MessageBody: body,
+        MessageGroupId: group,
+        MessageDeduplicationId: outboxDeduplicationId(write),
+      };
+    });
+    for (const batch of batches(entries, this.#maxBatchBytes)) await this.sendBatch(batch, first);
+  }
+
+  /**
+   * Keeps received messages invisible for their delays (ChangeMessageVisibilityBatch, 10 per
+   * request): the replayer's backoff of a write that failed. Throws `SQS_OUTBOX_SEND_FAILED`
+   * when a request failed or SQS failed an entry (those come back after the visibility timeout).
+   */
+  async retryLater(
+    entries: readonly { readonly receiptHandle: string; readonly delaySeconds: number }[],
+  ): Promise<void> {
+    let failed = 0;
+    for (let from = 0; from < entries.length; from += SQS_MAX_BATCH_ENTRIES) {
+      const batch = entries.slice(from, from + SQS_MAX_BATCH_ENTRIES);
+      this.#counters.requests++;
+      try {
+        const r = await this.#client.send(
+          new ChangeMessageVisibilityBatchCommand({
+            QueueUrl: this.#queueUrl,
+            Entries: batch.map((e, i) => ({
+              Id: String(i),
+              ReceiptHandle: e.receiptHandle,
+              VisibilityTimeout: e.delaySeconds,
+            })),
+          }),
+        );
+        failed += r.Failed?.length ?? 0;
+      } catch (err) {
+        throw new SqsOutboxError(
+          'SQS_OUTBOX_SEND_FAILED',
+          `delaying ${batch.length} outbox messages failed: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      }
     }
-    this.#counters.requests++;
-    try {
-      await this.#client.send(
-        new SendMessageCommand({
-          QueueUrl: this.#queueUrl,
-          MessageBody: body,
-          DelaySeconds: delaySeconds,
-        }),
-      );
-    } catch (err) {
+    if (failed > 0) {
+      throw new SqsOutboxError('SQS_OUTBOX_SEND_FAILED', `${failed} outbox messages not delayed`);
+    }
+  }
+
+  /** Sends one batch, again for the entries SQS failed; throws when some stay unsent. */
+  private async sendBatch(
+    batch: SendMessageBatchRequestEntry[],
+    first: ParkedWrite,
+  ): Promise<void> {
+    let pending = batch;
+    let lastReason = '';
+    for (let attempt = 0; attempt < this.#maxAttempts && pending.length > 0; attempt++) {
+      this.#counters.requests++;
+      let failed: Set<string>;
+      try {
+        const r = await this.#client.send(
+          new SendMessageBatchCommand({ QueueUrl: this.#queueUrl, Entries: pending }),
+        );
+        failed = new Set((r.Failed ?? []).map((f) => f.Id ?? ''));
+        lastReason = (r.Failed ?? []).map((f) => f.Message ?? f.Code ?? '').join('; ');
+      } catch (err) {
+        throw new SqsOutboxError(
+          'SQS_OUTBOX_SEND_FAILED',
+          `parking ${pending.length} writes for ${first.remoteWrite} failed: ${err instanceof Error ? err.message : String(err)}`,
+          { cause: err },
+        );
+      }
+      this.#counters.parked += pending.length - failed.size;
+      pending = pending.filter((e) => failed.has(e.Id ?? ''));
+    }
+    if (pending.length > 0) {
       throw new SqsOutboxError(
         'SQS_OUTBOX_SEND_FAILED',
-        `parking a write for ${write.remoteWrite} failed: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
+        `${pending.length} writes for ${first.remoteWrite} not parked after ${this.#maxAttempts} attempts: ${lastReason}`,
       );
     }
-    this.#counters.parked++;
   }
+}
+
+/** Consecutive runs of at most 10 entries and `maxBytes` of bodies (one entry at least). */
+function* batches(
+  entries: readonly SendMessageBatchRequestEntry[],
+  maxBytes: number,
+): Generator<SendMessageBatchRequestEntry[]> {
+  let batch: SendMessageBatchRequestEntry[] = [];
+  let bytes = 0;
+  for (const e of entries) {
+    const size = bodyBytes(e.MessageBody ?? '');
+    if (batch.length > 0 && (batch.length === SQS_MAX_BATCH_ENTRIES || bytes + size > maxBytes)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(e);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
 }
 
 /** Message attribute names of a dead letter. */
@@ -205,6 +327,7 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
           QueueUrl: this.#queueUrl,
           MessageBody: body,
           MessageAttributes: attributes,
+          ...deadLetterIds(letter, body),
         }),
       );
     } catch (err) {
@@ -216,6 +339,24 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
     }
     this.#counters.sent++;
   }
+}
+
+/**
+ * The FIFO ids of a letter: its write's group (a redrive puts it back in its place), or
+ * `malformed` for text that did not decode; deduplicated by reason and write (or text).
+ */
+function deadLetterIds(
+  letter: DeadLetter,
+  body: string,
+): { MessageGroupId: string; MessageDeduplicationId: string } {
+  if (typeof letter.write === 'string') {
+    const digest = createHash('sha256').update(body).digest('hex');
+    return { MessageGroupId: 'malformed', MessageDeduplicationId: `${letter.reason}.${digest}` };
+  }
+  return {
+    MessageGroupId: outboxGroupId(letter.write),
+    MessageDeduplicationId: `${letter.reason}.${outboxDeduplicationId(letter.write)}`,
+  };
 }
 
 /**

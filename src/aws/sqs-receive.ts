@@ -38,6 +38,11 @@ export interface ReceivedMessage {
   readonly messageId: string;
   readonly body: string;
   readonly receiptHandle: string;
+  /** The system attributes Lambda passes to a handler (FIFO: MessageGroupId). */
+  readonly attributes: {
+    readonly ApproximateReceiveCount?: string;
+    readonly MessageGroupId?: string;
+  };
 }
 
 export interface ReceiveOptions {
@@ -60,6 +65,7 @@ export async function receiveMessages(
       QueueUrl: queueUrl,
       MaxNumberOfMessages: options.maxMessages ?? 10,
       WaitTimeSeconds: options.waitSeconds ?? 20,
+      MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
     }),
     options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal },
   );
@@ -67,6 +73,14 @@ export async function receiveMessages(
     messageId: m.MessageId ?? '',
     body: m.Body ?? '',
     receiptHandle: m.ReceiptHandle ?? '',
+    attributes: {
+      ...(m.Attributes?.ApproximateReceiveCount === undefined
+        ? {}
+        : { ApproximateReceiveCount: m.Attributes.ApproximateReceiveCount }),
+      ...(m.Attributes?.MessageGroupId === undefined
+        ? {}
+        : { MessageGroupId: m.Attributes.MessageGroupId }),
+    },
   }));
 }
 

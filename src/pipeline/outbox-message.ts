@@ -1,9 +1,11 @@
 /**
  * The outbox message: how a {@link ParkedWrite} travels through the outbox queue, whatever the
- * queue is. Version 1 is one JSON object:
- * `{"v":1,"rw":<remote_write name>,"n":<samples>,"a":<attempts>,"f":<firstParkedMs>,"b":<base64>}`
+ * queue is. Version 2 is one JSON object:
+ * `{"v":2,"rw":<remote_write name>,"n":<samples>,"f":<firstParkedMs>,"st":<stream>,
+ * "sl":<slotMs>,"p":<part>,"nx":<nextSlotMs, absent when none>,"b":<base64>}`
  * where `b` is the snappy-compressed WriteRequest exactly as it would be sent (binary, hence
- * base64: 4/3 of its size plus about 80 bytes of envelope).
+ * base64: 4/3 of its size plus about 130 bytes of envelope). Version 1 (the unordered outbox of
+ * earlier releases, with `a` attempts and no stream) is not read: it lived on another queue.
  *
  * Contracts: {@link encodeOutboxMessage} refuses a write with invalid fields
  * (`OUTBOX_MESSAGE_INVALID_WRITE`); {@link decodeParkedWrite} treats the text as untrusted and
@@ -12,7 +14,7 @@
  */
 import type { ParkedWrite } from '../ports.js';
 
-export const OUTBOX_MESSAGE_VERSION = 1;
+export const OUTBOX_MESSAGE_VERSION = 2;
 
 export const OUTBOX_MESSAGE_ERROR_CODES = {
   invalidWrite: 'OUTBOX_MESSAGE_INVALID_WRITE',
@@ -43,13 +45,19 @@ export function encodeOutboxMessage(write: ParkedWrite): string {
     v: OUTBOX_MESSAGE_VERSION,
     rw: write.remoteWrite,
     n: write.samples,
-    a: write.attempts,
     f: write.firstParkedMs,
+    st: write.stream,
+    sl: write.slotMs,
+    p: write.part,
+    ...(write.nextSlotMs === undefined ? {} : { nx: write.nextSlotMs }),
     b: Buffer.from(write.body.buffer, write.body.byteOffset, write.body.byteLength).toString(
       'base64',
     ),
   });
 }
+
+/** A series stream key (`seriesStreamKey`): it names the SQS message group, so it is checked. */
+const STREAM = /^[0-9a-f]{1,64}$/;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -76,8 +84,11 @@ export function decodeParkedWrite(body: string): ParkedWrite {
     remoteWrite: r.rw,
     body: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength),
     samples: r.n,
-    attempts: r.a,
     firstParkedMs: r.f,
+    stream: r.st,
+    slotMs: r.sl,
+    part: r.p,
+    ...(r.nx === undefined ? {} : { nextSlotMs: r.nx }),
   } as ParkedWrite;
   const problem = writeProblem(write);
   if (problem !== undefined) throw malformed(`outbox body: ${problem}`);
@@ -95,10 +106,15 @@ function malformed(message: string, cause?: unknown): OutboxMessageError {
 function writeProblem(w: ParkedWrite): string | undefined {
   if (typeof w.remoteWrite !== 'string' || w.remoteWrite === '') return 'remoteWrite is empty';
   if (!(w.body instanceof Uint8Array)) return 'body is not bytes';
+  if (typeof w.stream !== 'string' || !STREAM.test(w.stream)) {
+    return `stream must be a series stream key, got ${JSON.stringify(w.stream)}`;
+  }
   for (const [what, v] of [
     ['samples', w.samples],
-    ['attempts', w.attempts],
     ['firstParkedMs', w.firstParkedMs],
+    ['slotMs', w.slotMs],
+    ['part', w.part],
+    ['nextSlotMs', w.nextSlotMs ?? 0],
   ] as const) {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
       return `${what} must be a non-negative integer, got ${JSON.stringify(v)}`;

@@ -1,24 +1,26 @@
 /**
- * When a parked remote write is replayed and when it is given up on: the outbox's backoff and
- * expiry (docs/design.md decision 5, "Nothing lost silently"). Pure functions of the write and the
- * clock, used by the scrape worker (first park), the replayer (re-park, expiry) and the outbox
- * adapter's tests; the adapter itself only encodes and sends.
+ * When a parked remote write is tried again and when it is given up on: the outbox's backoff
+ * and expiry (docs/design.md decisions 5 and 13). Pure functions of the write, its receive count
+ * and the clock, used by the replayer and its tests; the adapters only send and receive.
  *
- * - Backoff: {@link nextOutboxDelaySeconds}, 30 s doubling per attempt, capped at
- *   {@link OUTBOX_MAX_DELAY_SECONDS} (900 s, the longest delay an SQS message can have).
+ * - Backoff: a write that still fails stays on the FIFO queue and becomes visible again after
+ *   {@link outboxRetryDelaySeconds} — 10 s doubling per receive, capped at
+ *   {@link OUTBOX_MAX_RETRY_DELAY_SECONDS} (2 min, so a recovered backend sees every group again
+ *   within two minutes), or the backend's `Retry-After` when that is longer. Its group waits
+ *   behind it meanwhile: that is what keeps the order.
  * - Expiry: a write still failing {@link DEFAULT_OUTBOX_MAX_AGE_MS} (2 h) after its first park is
  *   dead-lettered `expired` ({@link isParkedWriteExpired}).
  */
 import type { ParkedWrite } from '../ports.js';
 
-/** First replay delay (attempts = 0). */
-export const OUTBOX_BASE_DELAY_SECONDS = 30;
+/** Delay after the first failed replay. */
+export const OUTBOX_BASE_RETRY_DELAY_SECONDS = 10;
 
-/**
- * Longest replay delay: the largest DelaySeconds SQS accepts (`src/aws/sqs-limits.ts` checks
- * every park against it), so a backoff never asks the queue for more than it can do.
- */
-export const OUTBOX_MAX_DELAY_SECONDS = 900;
+/** Longest backoff between two replays of a write. */
+export const OUTBOX_MAX_RETRY_DELAY_SECONDS = 120;
+
+/** Longest visibility timeout SQS accepts (12 h): the bound of a `Retry-After`. */
+export const SQS_MAX_VISIBILITY_SECONDS = 43_200;
 
 /**
  * Default age after which a write that still fails is dead-lettered: 2 h. Older samples are of
@@ -30,15 +32,30 @@ export const OUTBOX_MAX_DELAY_SECONDS = 900;
 export const DEFAULT_OUTBOX_MAX_AGE_MS = 2 * 60 * 60 * 1000;
 
 /**
- * Delay before the next replay of a write replayed `attempts` times so far: 30 s · 2^attempts,
- * capped at 900 s (0 → 30, 1 → 60, 2 → 120, 3 → 240, 4 → 480, ≥ 5 → 900). A negative or
- * fractional count is treated as its floor, at least 0 (NaN as 0).
+ * Seconds a write that failed on its `receiveCount`-th delivery stays invisible:
+ * 10 · 2^(receiveCount − 1), capped at 120 (1 → 10, 2 → 20, 3 → 40, 4 → 80, ≥ 5 → 120), or
+ * `retryAfterMs` rounded up when longer (at most 12 h). A count below 1 or NaN counts as 1.
  */
-export function nextOutboxDelaySeconds(attempts: number): number {
-  const n = Number.isNaN(attempts) ? 0 : Math.max(0, Math.floor(attempts));
-  if (n >= 5) return OUTBOX_MAX_DELAY_SECONDS;
-  return Math.min(OUTBOX_MAX_DELAY_SECONDS, OUTBOX_BASE_DELAY_SECONDS * 2 ** n);
+export function outboxRetryDelaySeconds(receiveCount: number, retryAfterMs?: number): number {
+  const n = Number.isNaN(receiveCount) ? 1 : Math.max(1, Math.floor(receiveCount));
+  const backoff =
+    n >= 5
+      ? OUTBOX_MAX_RETRY_DELAY_SECONDS
+      : Math.min(OUTBOX_MAX_RETRY_DELAY_SECONDS, OUTBOX_BASE_RETRY_DELAY_SECONDS * 2 ** (n - 1));
+  const asked =
+    retryAfterMs !== undefined && Number.isFinite(retryAfterMs) && retryAfterMs > 0
+      ? Math.ceil(retryAfterMs / 1000)
+      : 0;
+  return Math.min(SQS_MAX_VISIBILITY_SECONDS, Math.max(backoff, asked));
 }
+
+/**
+ * Receives of one outbox message before the queue's redrive policy moves it to the dead-letter
+ * queue (SQS's maximum). The replayer expires writes itself at the horizon, with their reason;
+ * the redrive only catches a message the function keeps failing on without an answer (a crash,
+ * a timeout), and at a 2-minute backoff 1,000 receives outlast the horizon.
+ */
+export const OUTBOX_MAX_RECEIVE_COUNT = 1_000;
 
 /** True when a parked write is older than `maxAgeMs` and goes to the dead-letter queue. */
 export function isParkedWriteExpired(write: ParkedWrite, nowMs: number, maxAgeMs: number): boolean {

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEAD_LETTER_MAX_DETAIL_CHARS,
   decodeParkedWrite,
   encodeParkedWrite,
+  outboxDeduplicationId,
+  outboxGroupId,
   SqsDeadLetterQueue,
   SqsOutbox,
   SqsOutboxError,
@@ -20,15 +22,20 @@ afterAll(async () => {
   await sqs?.stop();
 });
 
-function write(bytes: Uint8Array, attempts = 0): ParkedWrite {
+function write(bytes: Uint8Array, part = 0, stream = '0123456789abcdef'): ParkedWrite {
   return {
     remoteWrite: 'amp-eu',
     body: bytes,
     samples: 1234,
-    attempts,
     firstParkedMs: 1_700_000_000_123,
+    stream,
+    slotMs: 1_700_000_000_000,
+    part,
+    nextSlotMs: 1_700_000_015_000,
   };
 }
+
+const fifo = { fifo: true } as const;
 
 /** Every byte value, then random bytes: what a snappy body can hold. */
 function binary(n: number): Uint8Array {
@@ -38,17 +45,72 @@ function binary(n: number): Uint8Array {
   return out;
 }
 
+/**
+ * Every body of a FIFO queue in the order SQS hands them out: a group's next messages come only
+ * once those received are deleted.
+ */
+async function drain(queueUrl: string): Promise<string[]> {
+  const bodies: string[] = [];
+  for (;;) {
+    const r = await sqs.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+      }),
+    );
+    if ((r.Messages ?? []).length === 0) return bodies;
+    for (const m of r.Messages!) {
+      bodies.push(m.Body!);
+      await sqs.client.send(
+        new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
+      );
+    }
+  }
+}
+
 describe('SqsOutbox against fauxqs', () => {
-  it('parks a write; the replayer decodes it byte-equal', async () => {
-    const q = await createQueue(sqs.client);
+  it('parks a write in its group; the replayer decodes it byte-equal', async () => {
+    const q = await createQueue(sqs.client, undefined, fifo);
     const outbox = new SqsOutbox(sqs.client, q.url);
-    const parked = write(binary(100_000), 3);
-    await outbox.park(parked, 0);
+    const parked = write(binary(100_000));
+    await outbox.park([parked]);
     expect(outbox.counters).toEqual({ requests: 1, parked: 1 });
     const [got] = await receiveAll(sqs.client, q.url, 1);
     const decoded = decodeParkedWrite(got!.message.Body!);
     expect(Buffer.from(decoded.body).equals(Buffer.from(parked.body))).toBe(true);
     expect({ ...decoded, body: undefined }).toEqual({ ...parked, body: undefined });
+  });
+
+  it('parks the writes of a unit in order, in batches of 10 and of the byte bound', async () => {
+    const q = await createQueue(sqs.client, undefined, fifo);
+    const outbox = new SqsOutbox(sqs.client, q.url, { maxBatchBytes: 40_000 });
+    const writes = Array.from({ length: 23 }, (_, i) =>
+      write(binary(i % 5 === 0 ? 20_000 : 500), i),
+    );
+    await outbox.park(writes);
+    expect(outbox.counters.parked).toBe(23);
+    expect(outbox.counters.requests).toBeGreaterThanOrEqual(4); // 10 + 10 + 3 at best; bytes split more
+    const parts = (await drain(q.url)).map((body) => decodeParkedWrite(body).part);
+    expect(parts).toEqual(writes.map((w) => w.part));
+  });
+
+  it('a second park of the same request is dropped by the queue (deduplication id)', async () => {
+    const q = await createQueue(sqs.client, undefined, fifo);
+    const outbox = new SqsOutbox(sqs.client, q.url);
+    await outbox.park([write(binary(100))]);
+    await outbox.park([write(binary(100))]);
+    await outbox.park([write(binary(100), 1)]);
+    expect((await drain(q.url)).map((body) => decodeParkedWrite(body).part)).toEqual([0, 1]);
+  });
+
+  it('names the group after the remote_write and the stream; ids fit SQS', () => {
+    const w = write(binary(1));
+    expect(outboxGroupId(w)).toBe(outboxGroupId({ ...w, remoteWrite: 'amp-eu' }));
+    expect(outboxGroupId(w)).not.toBe(outboxGroupId({ ...w, remoteWrite: 'amp-us' }));
+    expect(outboxGroupId(w)).not.toBe(outboxGroupId({ ...w, stream: 'fedcba9876543210' }));
+    const odd = { ...w, remoteWrite: 'name with spaces/ünïcode#' };
+    expect(outboxDeduplicationId(odd)).toMatch(/^[0-9a-f.]{1,128}$/);
   });
 
   it('keeps a subarray view byte-exact (offset into a larger buffer)', () => {
@@ -59,10 +121,10 @@ describe('SqsOutbox against fauxqs', () => {
   });
 
   it('moves a write received maxReceiveCount times without delete to the DLQ', async () => {
-    const q = await createQueue(sqs.client, undefined, { dlq: true, maxReceiveCount: 2 });
+    const q = await createQueue(sqs.client, undefined, { ...fifo, dlq: true, maxReceiveCount: 2 });
     const outbox = new SqsOutbox(sqs.client, q.url);
     const parked = write(binary(5_000));
-    await outbox.park(parked, 0);
+    await outbox.park([parked]);
     const receive = (url: string, wait: number) =>
       sqs.client.send(
         new ReceiveMessageCommand({
@@ -85,26 +147,24 @@ describe('SqsOutbox against fauxqs', () => {
     expect(Buffer.from(decoded.body).equals(Buffer.from(parked.body))).toBe(true);
   });
 
-  it('validates delay, fields and size before sending', async () => {
-    const q = await createQueue(sqs.client);
+  it('validates fields, the group and size before sending', async () => {
+    const q = await createQueue(sqs.client, undefined, fifo);
     const outbox = new SqsOutbox(sqs.client, q.url, { maxMessageBytes: 1_000 });
-    for (const d of [901, -1, 0.5]) {
-      await expect(outbox.park(write(binary(10)), d)).rejects.toMatchObject({
-        code: 'SQS_OUTBOX_INVALID_DELAY',
-      });
-    }
-    await expect(outbox.park({ ...write(binary(10)), attempts: -1 }, 0)).rejects.toMatchObject({
+    await expect(outbox.park([{ ...write(binary(10)), part: -1 }])).rejects.toMatchObject({
       code: 'SQS_OUTBOX_INVALID_WRITE',
     });
-    await expect(outbox.park(write(binary(2_000)), 0)).rejects.toMatchObject({
+    await expect(
+      outbox.park([write(binary(10)), write(binary(10), 1, 'fedcba9876543210')]),
+    ).rejects.toMatchObject({ code: 'SQS_OUTBOX_INVALID_WRITE' });
+    await expect(outbox.park([write(binary(2_000))])).rejects.toMatchObject({
       code: 'SQS_OUTBOX_TOO_LARGE',
     });
     expect(outbox.counters.requests).toBe(0);
   });
 
   it('reports a failed request with the SDK error as cause', async () => {
-    const outbox = new SqsOutbox(sqs.client, `${sqs.endpoint}/000000000000/does-not-exist`);
-    const err = await outbox.park(write(binary(10)), 0).catch((e: unknown) => e);
+    const outbox = new SqsOutbox(sqs.client, `${sqs.endpoint}/000000000000/does-not-exist.fifo`);
+    const err = await outbox.park([write(binary(10))]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SqsOutboxError);
     expect(err).toMatchObject({ code: 'SQS_OUTBOX_SEND_FAILED' });
     expect((err as Error).cause).toBeInstanceOf(Error);
@@ -122,6 +182,10 @@ async function receiveLetter(queueUrl: string) {
   );
   expect(r.Messages ?? []).toHaveLength(1);
   const m = r.Messages![0]!;
+  // Deleted, so the next letter of the same group comes (FIFO).
+  await sqs.client.send(
+    new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }),
+  );
   return {
     body: m.Body!,
     reason: m.MessageAttributes?.reason?.StringValue,
@@ -137,7 +201,7 @@ describe('SqsDeadLetterQueue against fauxqs', () => {
   ] as const)(
     '%s: the body decodes to the parked write; reason and detail attributes',
     async (reason, detail) => {
-      const q = await createQueue(sqs.client);
+      const q = await createQueue(sqs.client, undefined, fifo);
       const dlq = new SqsDeadLetterQueue(sqs.client, q.url);
       const parked = write(binary(20_000), 4);
       await dlq.send({ reason, detail, write: parked });
@@ -152,7 +216,7 @@ describe('SqsDeadLetterQueue against fauxqs', () => {
   );
 
   it('malformed: the raw text goes as it is', async () => {
-    const q = await createQueue(sqs.client);
+    const q = await createQueue(sqs.client, undefined, fifo);
     const raw = '{"v":7,"rw":"x"} not an outbox body';
     await new SqsDeadLetterQueue(sqs.client, q.url).send({
       reason: 'malformed',
@@ -167,7 +231,7 @@ describe('SqsDeadLetterQueue against fauxqs', () => {
   });
 
   it('cuts the detail to fit the message size and replaces characters SQS refuses', async () => {
-    const q = await createQueue(sqs.client);
+    const q = await createQueue(sqs.client, undefined, fifo);
     const parked = write(binary(3_000));
     const bodyBytes = Buffer.byteLength(encodeParkedWrite(parked));
     // Room for the body, the reason and about 100 bytes of detail.
@@ -183,11 +247,12 @@ describe('SqsDeadLetterQueue against fauxqs', () => {
     expect(Buffer.byteLength(got.detail!)).toBeLessThanOrEqual(100);
     expect(Buffer.byteLength(got.detail!)).toBeGreaterThan(95);
 
-    // An overlong detail is cut to its maximum length even when the message has room.
+    // An overlong detail is cut to its maximum length even when the message has room. (Another
+    // part: the same letter twice would be deduplicated by the queue.)
     await new SqsDeadLetterQueue(sqs.client, q.url).send({
       reason: 'rejected',
       detail: 'x'.repeat(10_000),
-      write: parked,
+      write: { ...parked, part: 1 },
     });
     expect((await receiveLetter(q.url)).detail).toHaveLength(DEAD_LETTER_MAX_DETAIL_CHARS);
 
@@ -195,14 +260,14 @@ describe('SqsDeadLetterQueue against fauxqs', () => {
     const tight = new SqsDeadLetterQueue(sqs.client, q.url, {
       maxMessageBytes: bodyBytes + 'reasonString'.length + 'rejected'.length,
     });
-    await tight.send({ reason: 'rejected', detail: 'why', write: parked });
+    await tight.send({ reason: 'rejected', detail: 'why', write: { ...parked, part: 2 } });
     const bare = await receiveLetter(q.url);
     expect(bare.reason).toBe('rejected');
     expect(bare.detail).toBeUndefined();
   });
 
   it('refuses what it cannot send, and reports a failed request with its cause', async () => {
-    const q = await createQueue(sqs.client);
+    const q = await createQueue(sqs.client, undefined, fifo);
     const small = new SqsDeadLetterQueue(sqs.client, q.url, { maxMessageBytes: 1_000 });
     await expect(
       small.send({ reason: 'expired', detail: '', write: write(binary(2_000)) }),
@@ -215,7 +280,10 @@ describe('SqsDeadLetterQueue against fauxqs', () => {
     ).rejects.toMatchObject({ code: 'SQS_OUTBOX_INVALID_WRITE' });
     expect(small.counters.requests).toBe(0);
 
-    const gone = new SqsDeadLetterQueue(sqs.client, `${sqs.endpoint}/000000000000/does-not-exist`);
+    const gone = new SqsDeadLetterQueue(
+      sqs.client,
+      `${sqs.endpoint}/000000000000/does-not-exist.fifo`,
+    );
     const err = await gone
       .send({ reason: 'expired', detail: 'x', write: write(binary(10)) })
       .catch((e: unknown) => e);

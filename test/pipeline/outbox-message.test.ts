@@ -7,8 +7,17 @@ import {
 } from '../../src/pipeline/outbox-message.js';
 import type { ParkedWrite } from '../../src/ports.js';
 
-function write(body: Uint8Array, attempts = 0): ParkedWrite {
-  return { remoteWrite: 'amp-eu', body, samples: 1234, attempts, firstParkedMs: 1_700_000_000_123 };
+function write(body: Uint8Array, nextSlotMs?: number): ParkedWrite {
+  return {
+    remoteWrite: 'amp-eu',
+    body,
+    samples: 1234,
+    firstParkedMs: 1_700_000_000_123,
+    stream: '0123456789abcdef',
+    slotMs: 1_700_000_000_000,
+    part: 1,
+    ...(nextSlotMs === undefined ? {} : { nextSlotMs }),
+  };
 }
 
 /** Every byte value, then random bytes: what a snappy body can hold. */
@@ -20,8 +29,11 @@ function binary(n: number): Uint8Array {
 }
 
 describe('outbox message', () => {
-  it('decodes what it encoded, byte-equal', () => {
-    const parked = write(binary(10_000), 3);
+  it.each([
+    ['with', 1_700_000_015_000],
+    ['without', undefined],
+  ])('decodes what it encoded, byte-equal, %s a next slot', (_w, next) => {
+    const parked = write(binary(10_000), next);
     const decoded = decodeParkedWrite(encodeOutboxMessage(parked));
     expect({ ...decoded, body: [...decoded.body] }).toEqual({ ...parked, body: [...parked.body] });
   });
@@ -36,11 +48,14 @@ describe('outbox message', () => {
   it.each([
     ['not JSON', '{'],
     ['array', '[]'],
-    ['wrong version', JSON.stringify({ ...valid, v: 2 })],
+    ['version 1 (the unordered outbox)', JSON.stringify({ ...valid, v: 1 })],
+    ['stream not a key', JSON.stringify({ ...valid, st: 'a#b' })],
+    ['missing slot', JSON.stringify({ ...valid, sl: undefined })],
+    ['negative part', JSON.stringify({ ...valid, p: -1 })],
+    ['fractional next slot', JSON.stringify({ ...valid, nx: 1.5 })],
     ['bad base64', JSON.stringify({ ...valid, b: 'a*b=' })],
     ['base64 bad padding', JSON.stringify({ ...valid, b: 'abc' })],
     ['missing name', JSON.stringify({ ...valid, rw: '' })],
-    ['negative attempts', JSON.stringify({ ...valid, a: -1 })],
     ['fractional samples', JSON.stringify({ ...valid, n: 1.5 })],
     ['string time', JSON.stringify({ ...valid, f: '1' })],
   ])('rejects %s with OUTBOX_MESSAGE_MALFORMED', (_n, body) => {

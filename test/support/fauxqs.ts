@@ -47,6 +47,8 @@ export interface CreateQueueOptions {
   readonly visibilityTimeout?: number;
   /** Queue's MaximumMessageSize, bytes. */
   readonly maximumMessageSize?: number;
+  /** A FIFO queue (name ending `.fifo`; its DLQ FIFO too), as the outbox is. */
+  readonly fifo?: boolean;
 }
 
 export interface TestQueue {
@@ -61,6 +63,8 @@ export async function createQueue(
   options: CreateQueueOptions = {},
 ): Promise<TestQueue> {
   const attributes: Record<string, string> = {};
+  const suffix = options.fifo === true ? '.fifo' : '';
+  if (options.fifo === true) attributes.FifoQueue = 'true';
   if (options.visibilityTimeout !== undefined) {
     attributes.VisibilityTimeout = String(options.visibilityTimeout);
   }
@@ -69,7 +73,12 @@ export async function createQueue(
   }
   let dlqUrl: string | undefined;
   if (options.dlq === true) {
-    const dlq = await client.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+    const dlq = await client.send(
+      new CreateQueueCommand({
+        QueueName: `${name}-dlq${suffix}`,
+        Attributes: options.fifo === true ? { FifoQueue: 'true' } : {},
+      }),
+    );
     dlqUrl = dlq.QueueUrl!;
     const attrs = await client.send(
       new GetQueueAttributesCommand({ QueueUrl: dlqUrl, AttributeNames: ['QueueArn'] }),
@@ -79,7 +88,9 @@ export async function createQueue(
       maxReceiveCount: options.maxReceiveCount ?? 3,
     });
   }
-  const q = await client.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+  const q = await client.send(
+    new CreateQueueCommand({ QueueName: `${name}${suffix}`, Attributes: attributes }),
+  );
   return dlqUrl === undefined ? { url: q.QueueUrl! } : { url: q.QueueUrl!, dlqUrl };
 }
 
