@@ -28,6 +28,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDbDeliveryBacklog } from '../src/aws/dynamodb-delivery-backlog.js';
 import { DynamoDbStateChangeLog } from '../src/aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../src/aws/dynamodb-state-store.js';
 import { loadConfig } from '../src/config/index.js';
@@ -146,14 +147,15 @@ async function runWorker(input: WorkerInput): Promise<void> {
   };
   const parked: ParkedWrite[] = [];
   const outbox: Outbox = {
-    async park(write) {
-      parked.push(write);
+    async park(writes) {
+      parked.push(...writes);
     },
   };
   const worker = new ScrapeWorker({
     config,
     states: new DynamoDbScrapeStateStore(client, TABLE),
     changes: new DynamoDbStateChangeLog(client, TABLE),
+    backlog: new DynamoDbDeliveryBacklog(client, TABLE),
     outbox,
     writers: createRemoteWriters(config),
     clock,

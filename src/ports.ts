@@ -183,10 +183,13 @@ export interface DeliveryBacklog {
   /**
    * Of `wanted` (stream → the slot about to be scraped), the remote_writes each stream must
    * queue behind (streams without a record are absent), or `'all'` when the records cannot be
-   * told (an overflowed bin): every stream queues behind every remote_write then.
+   * told (an overflowed bin): every stream queues behind every remote_write then. Eventually
+   * consistent reads (`consistent: false`) may miss a hold of the last second or so: use them
+   * only where the previous scrape is at least that old. @default consistent
    */
   held(
     wanted: ReadonlyMap<string, number>,
+    options?: { readonly consistent?: boolean },
   ): Promise<ReadonlyMap<string, ReadonlySet<string>> | 'all'>;
 }
 

@@ -7,7 +7,8 @@
  * Writes happen only around an outage (a park holds, a replay releases): in normal operation the
  * bins do not exist and a task's read of them costs half a read unit. An overflowed bin answers
  * `'all'`: every stream queues behind every remote_write, which keeps order and loses nothing.
- * Reads are strongly consistent: a hold is written at most one interval before it is read.
+ * Reads are strongly consistent unless asked otherwise (the worker reads eventually consistent
+ * where every interval is at least 10 s, as it does the change log).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeliveryBacklog } from '../ports.js';
@@ -45,8 +46,9 @@ export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
 
   async held(
     wanted: ReadonlyMap<string, number>,
+    options: { readonly consistent?: boolean } = {},
   ): Promise<ReadonlyMap<string, ReadonlySet<string>> | 'all'> {
-    const members = await wrap(() => this.bins.read(wanted.values(), true));
+    const members = await wrap(() => this.bins.read(wanted.values(), options.consistent ?? true));
     if (members === 'overflowed') return 'all';
     const out = new Map<string, Set<string>>();
     for (const m of members) {

@@ -5,8 +5,8 @@
  *
  * - `run`'s delivery (`src/local/remote-write-sink.ts`) retries a recoverable failure until
  *   delivered, in order per target, like a Prometheus queue;
- * - the Lambda flow's (`src/pipeline/parking-delivery.ts`) retries until the invocation's
- *   budget, then parks what is left in the outbox.
+ * - the Lambda flow's (`src/pipeline/parking-delivery.ts`) retries briefly, then parks what is
+ *   left in the outbox, where the stream's later units queue behind it (decision 13).
  * Both count what became of every sample in a {@link DeliveryOutcome} per destination.
  */
 import type { Labels } from '../model/labels.js';
@@ -54,6 +54,25 @@ export interface DeliveryOptions {
    * and what is left is deferred or lost. @default retry until delivered or closed
    */
   readonly retryUntil?: number;
+  /**
+   * The unit's place in its series stream, for a delivery that keeps a stream's units in order
+   * across processes (the Lambda flow, docs/design.md decision 13). Absent: the delivery keeps
+   * order by itself (`run`: one unit after the other per target).
+   */
+  readonly sequence?: UnitSequence;
+}
+
+/** Where a unit stands among the units of its stream (see {@link DeliveryOptions.sequence}). */
+export interface UnitSequence {
+  /** The series stream (`seriesStreamKey`). */
+  readonly stream: string;
+  /** The slot of the stream's next scrape; absent for end-of-run markers (there is none). */
+  readonly nextSlotMs?: number;
+  /**
+   * The remote_writes that still hold earlier units of this stream: the unit must queue behind
+   * them there, not be sent directly. `'all'` when that could not be told.
+   */
+  readonly queuedBehind: ReadonlySet<string> | 'all';
 }
 
 export interface Delivery {

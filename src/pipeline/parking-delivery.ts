@@ -1,17 +1,33 @@
 /**
- * The Lambda flow's {@link Delivery} (docs/design.md decision 5, §11.3): a unit goes to every remote
- * writer, each retrying recoverable failures until the task's `retryUntil`; the requests still
- * undelivered then are parked in the outbox, to be replayed by the outbox function. Never
- * rejects: rejections and requests that could be neither delivered nor parked are logged and
- * counted in the outcomes (`rejected`, `lost`).
+ * The Lambda flow's {@link Delivery} (docs/design.md decisions 5 and 13, §11.3). For each remote
+ * writer, a unit either
+ * - queues: its stream has earlier units parked for that writer (`sequence.queuedBehind`), so
+ *   its requests are prepared and parked without a send — a direct send would overtake them
+ *   and a receiver without an out-of-order window would then refuse the parked ones; or
+ * - is sent directly, recoverable failures retried until `retryUntil` (the worker keeps that
+ *   short, decision 13), and the requests still undelivered then are parked.
+ * While the requests of a unit with a next slot are parked, the backlog records that the
+ * stream's next scrape must queue behind them ({@link DeliveryBacklog.hold}); a hold that cannot
+ * be written is logged and the requests parked anyway (that next scrape may then overtake
+ * them: the receiver refuses them later, and the outbox dead-letters them `rejected`).
+ * The requests of one writer are parked in their order, in one call.
+ *
+ * Never rejects: rejections and requests that could be neither delivered nor parked are logged
+ * and counted in the outcomes (`rejected`, `lost`).
  */
-import type { Delivery, DeliveryOptions, DeliveryOutcome, UnitMeta } from '../engine/delivery.js';
+import type {
+  Delivery,
+  DeliveryOptions,
+  DeliveryOutcome,
+  UnitMeta,
+  UnitSequence,
+} from '../engine/delivery.js';
 import { emptyOutcome } from '../engine/delivery.js';
 import type { Logger } from '../log/logger.js';
-import type { Outbox } from '../ports.js';
+import type { DeliveryBacklog, Outbox, ParkedWrite } from '../ports.js';
 import type { SampleUnit } from '../remotewrite/batch.js';
 import type { SendOptions } from '../remotewrite/send.js';
-import type { WriteResult } from '../remotewrite/writer.js';
+import type { PreparedUnit, WriteResult } from '../remotewrite/writer.js';
 import type { Clock } from '../schedule/clock.js';
 
 /** One remote_write destination as the Lambda flow uses it; `RemoteWriter` fits. */
@@ -20,16 +36,45 @@ export interface ScrapeWriter {
   readonly name: string;
   /** Sends one unit; reads it synchronously during the call; never rejects. */
   write(unit: SampleUnit, options: SendOptions): Promise<WriteResult>;
+  /** The unit's requests, compressed and not sent; reads it synchronously. */
+  prepare(unit: SampleUnit): PreparedUnit;
 }
 
 export interface ParkingDeliveryDeps {
   readonly writers: readonly ScrapeWriter[];
   readonly outbox: Outbox;
-  /** DelaySeconds of a freshly parked write. */
-  readonly parkDelaySeconds: number;
+  /** Where a park records that the stream's next scrape queues. Absent: nothing recorded. */
+  readonly backlog?: DeliveryBacklog;
   /** Stamps `firstParkedMs`. */
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Longest a unit is retried directly, from when it is handed over, before it is parked (and
+   * never past `retryUntil`). @default DEFAULT_DIRECT_SEND_MS
+   */
+  readonly directSendMs?: number;
+}
+
+/**
+ * Default of {@link ParkingDeliveryDeps.directSendMs}: 2 s, Prometheus's first six backoffs
+ * (30 ms doubling) — a blip is ridden out, an outage costs each stream one such wait and then
+ * nothing (its later units queue at once).
+ */
+export const DEFAULT_DIRECT_SEND_MS = 2_000;
+
+/** What one writer made of a unit before parking: sent, refused, and what waits. */
+interface Attempt {
+  readonly result: Pick<WriteResult, 'delivered' | 'rejected' | 'errors'>;
+  /** Undelivered requests with their index in the unit, in order. */
+  readonly waiting: readonly {
+    readonly body: Uint8Array;
+    readonly samples: number;
+    readonly index: number;
+  }[];
+  /** True when they were not sent: the stream queues behind its backlog. */
+  readonly queued: boolean;
+  /** Why they wait: queued behind the stream's backlog, or the last send error. */
+  readonly why: string;
 }
 
 export class ParkingDelivery implements Delivery {
@@ -40,79 +85,123 @@ export class ParkingDelivery implements Delivery {
     meta: UnitMeta,
     options: DeliveryOptions = {},
   ): Promise<readonly DeliveryOutcome[]> {
-    const send: SendOptions =
-      options.retryUntil === undefined ? {} : { retryUntil: options.retryUntil };
+    const direct = Date.now() + (this.deps.directSendMs ?? DEFAULT_DIRECT_SEND_MS);
+    const send: SendOptions = { retryUntil: Math.min(direct, options.retryUntil ?? direct) };
+    const sequence = options.sequence;
     // Every writer reads the unit synchronously before its first await.
-    const results = await Promise.all(this.deps.writers.map((w) => w.write(unit, send)));
-    return Promise.all(results.map((r, i) => this.settle(this.deps.writers[i]!, r, meta)));
+    const attempts = await Promise.all(
+      this.deps.writers.map((w) => this.attempt(w, unit, send, sequence)),
+    );
+    return Promise.all(
+      attempts.map((a, i) => this.settle(this.deps.writers[i]!, a, meta, sequence)),
+    );
   }
 
-  /** Logs the rejections of one writer's result and parks what it could not deliver. */
+  private async attempt(
+    writer: ScrapeWriter,
+    unit: SampleUnit,
+    send: SendOptions,
+    sequence: UnitSequence | undefined,
+  ): Promise<Attempt> {
+    const behind = sequence?.queuedBehind;
+    if (behind === 'all' || behind?.has(writer.name) === true) {
+      const { requests } = writer.prepare(unit);
+      return {
+        result: { delivered: 0, rejected: 0, errors: [] },
+        waiting: requests.map((r, index) => ({ body: r.body, samples: r.samples, index })),
+        queued: true,
+        why: 'queued behind earlier units of the stream',
+      };
+    }
+    const result = await writer.write(unit, send);
+    return {
+      result,
+      waiting: result.parked,
+      queued: false,
+      why: result.parked[0]?.error.message ?? '',
+    };
+  }
+
+  /** Records the hold for the stream's next scrape; a failure is logged, never thrown. */
+  private async hold(
+    stream: string,
+    nextSlotMs: number | undefined,
+    remoteWrite: string,
+    log: Record<string, unknown>,
+  ): Promise<void> {
+    if (nextSlotMs === undefined || this.deps.backlog === undefined) return;
+    try {
+      await this.deps.backlog.hold(stream, nextSlotMs, remoteWrite);
+    } catch (err) {
+      this.deps.logger.error('backlog not recorded: the next scrape may overtake parked writes', {
+        ...log,
+        remote: remoteWrite,
+        err,
+      });
+    }
+  }
+
+  /** Logs the rejections of one writer's attempt and parks what waits, behind a hold. */
   private async settle(
     writer: ScrapeWriter,
-    r: WriteResult,
+    a: Attempt,
     meta: UnitMeta,
+    sequence: UnitSequence | undefined,
   ): Promise<DeliveryOutcome> {
     const log = { job: meta.job, url: meta.url, kind: meta.kind, slotMs: meta.timestampMs };
-    for (const error of r.errors) {
+    for (const error of a.result.errors) {
       this.deps.logger.error('remote write rejected samples', {
         ...log,
         remote: writer.name,
         err: error,
       });
     }
-    let deferred = 0;
-    let deferredRequests = 0;
-    let lost = 0;
-    let lostRequests = 0;
-    await Promise.all(
-      r.parked.map((request) =>
-        this.deps.outbox
-          .park(
-            {
-              remoteWrite: writer.name,
-              body: request.body,
-              samples: request.samples,
-              attempts: 0,
-              firstParkedMs: Math.floor(this.deps.clock.now()),
-            },
-            this.deps.parkDelaySeconds,
-          )
-          .then(
-            () => {
-              deferredRequests++;
-              deferred += request.samples;
-            },
-            (err: unknown) => {
-              lostRequests++;
-              lost += request.samples;
-              this.deps.logger.error('undelivered remote write could not be parked: samples lost', {
-                ...log,
-                remote: writer.name,
-                samples: request.samples,
-                reason: request.error.message,
-                err,
-              });
-            },
-          ),
-      ),
-    );
-    if (deferredRequests > 0) {
-      this.deps.logger.warn('remote write not delivered in time: parked in the outbox', {
+    const outcome = {
+      ...emptyOutcome(writer.name),
+      sent: a.result.delivered,
+      rejected: a.result.rejected,
+    };
+    if (a.waiting.length === 0) return outcome;
+    const samples = a.waiting.reduce((n, r) => n + r.samples, 0);
+    const stream = sequence?.stream ?? meta.targetKey;
+    const nextSlotMs = sequence?.nextSlotMs;
+    const firstParkedMs = Math.floor(this.deps.clock.now());
+    const last = a.waiting.length - 1;
+    const writes: ParkedWrite[] = a.waiting.map((r, i) => ({
+      remoteWrite: writer.name,
+      body: r.body,
+      samples: r.samples,
+      firstParkedMs,
+      stream,
+      slotMs: meta.timestampMs,
+      part: r.index,
+      // The last request releases the hold: the next scrape must wait for all of them.
+      ...(nextSlotMs === undefined || i < last ? {} : { nextSlotMs }),
+    }));
+    // The hold and the park go together: both are done before the task ends, and the hold is
+    // read by the next scrape only (decision 13).
+    const holding = this.hold(stream, nextSlotMs, writer.name, log);
+    try {
+      await Promise.all([this.deps.outbox.park(writes), holding]);
+    } catch (err) {
+      this.deps.logger.error('undelivered remote write could not be parked: samples lost', {
         ...log,
         remote: writer.name,
-        requests: deferredRequests,
-        samples: deferred,
+        samples,
+        reason: a.why,
+        err,
       });
+      return { ...outcome, lost: samples, lostRequests: writes.length };
     }
-    return {
-      ...emptyOutcome(writer.name),
-      sent: r.delivered,
-      rejected: r.rejected,
-      deferred,
-      deferredRequests,
-      lost,
-      lostRequests,
-    };
+    // Queued units are the normal course of an outage: one line at warn per stream is enough.
+    const level = a.queued ? 'debug' : 'warn';
+    this.deps.logger[level]('remote write not delivered now: parked in the outbox', {
+      ...log,
+      remote: writer.name,
+      requests: writes.length,
+      samples,
+      reason: a.why,
+    });
+    return { ...outcome, deferred: samples, deferredRequests: writes.length };
   }
 }

@@ -26,8 +26,12 @@
  *    dispatcher's lead) ahead, else when it is that close, with `scrapeTimeMs = slot`. At most `concurrency` scrapes run at once (decision 6). A
  *    target's scrape failure is not a task failure: it yields `up=0`, the report series and
  *    stale markers (§6.2, §7, §8.2).
- * 4. The unit goes to every remote writer through `ParkingDelivery` (retried until the budget,
- *    `deadlineMs − safetyMarginMs`, then parked in the outbox, decision 5); concurrently, the
+ * 4. The unit goes to every remote writer through `ParkingDelivery` (decision 13): a stream the
+ *    backlog holds for a writer (read once for the task, with the states) queues there at once;
+ *    else the unit is retried directly for at most `directSendMs`, and never past the earlier of
+ *    the budget (`deadlineMs − safetyMarginMs`) and the moment the stream's next scrape reads
+ *    the backlog (`nextSlot − stateReadLeadMs − safetyMarginMs`), then parked behind a hold for
+ *    that next scrape. A backlog that cannot be read queues every stream. Concurrently, the
  *    stream's new state is written with `put(stream, state, expected)` where `expected` is what
  *    `getMany` returned or memory held (decision 4), after recording the stream in the change
  *    log for its next slot unless the set is known unchanged (an unrecorded change is not
@@ -61,6 +65,7 @@ import { type SlotClaim, SlotClaims } from '../engine/slot-claims.js';
 import { DEFAULT_MAX_CACHED_TARGETS, StreamStates, TargetCaches } from '../engine/target-memory.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type {
+  DeliveryBacklog,
   Outbox,
   ScrapeStateStore,
   ScrapeTask,
@@ -70,7 +75,6 @@ import type {
 import { type Clock, systemClock } from '../schedule/clock.js';
 import type { ScrapeState } from '../scrape/state.js';
 import type { Target } from '../targets/types.js';
-import { nextOutboxDelaySeconds } from './outbox-policy.js';
 import { ParkingDelivery, type ScrapeWriter } from './parking-delivery.js';
 import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from './plan.js';
 import { SCRAPER_ERROR_CODES, ScraperError } from './scraper-errors.js';
@@ -110,8 +114,6 @@ export const DEFAULT_STATE_READ_LEAD_MS = 250;
  * (counted), and the next scrape compares against the winner.
  */
 export const EVENTUALLY_CONSISTENT_MIN_INTERVAL_MS = 10_000;
-/** Delay of a freshly parked write: the outbox's first replay delay (30 s). */
-export const DEFAULT_PARK_DELAY_SECONDS = nextOutboxDelaySeconds(0);
 
 export interface ScrapeWorkerOptions {
   /** A task this close to its slot (or later) is scraped at once. @default 50 */
@@ -126,8 +128,8 @@ export interface ScrapeWorkerOptions {
   readonly safetyMarginMs?: number;
   /** Targets whose scrape cache (and streams whose live state) is kept (LRU). @default 10_000 */
   readonly maxCachedTargets?: number;
-  /** DelaySeconds of a parked write. @default nextOutboxDelaySeconds(0) = 30 */
-  readonly parkDelaySeconds?: number;
+  /** Longest direct retry of a unit before it is parked. @default DEFAULT_DIRECT_SEND_MS */
+  readonly directSendMs?: number;
   /** HTTP dispatcher of a job's scrapes. @default createDispatcherSync (src/http/client.ts) */
   readonly createDispatcher?: DispatcherFactory;
 }
@@ -141,6 +143,11 @@ export interface ScrapeWorkerDeps {
    */
   readonly changes?: StateChangeLog;
   readonly outbox: Outbox;
+  /**
+   * Which streams queue behind units parked earlier (decision 13). Absent: none is held and
+   * none recorded (a deployment without the outbox's order).
+   */
+  readonly backlog?: DeliveryBacklog;
   /** One per remote_write of the config, built once per container. */
   readonly writers: readonly ScrapeWriter[];
   /** @default systemClock */
@@ -170,6 +177,7 @@ interface Planned {
 export class ScrapeWorker {
   private readonly states: ScrapeStateStore;
   private readonly changes: StateChangeLog | undefined;
+  private readonly backlog: DeliveryBacklog | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly startToleranceMs: number;
@@ -205,12 +213,6 @@ export class ScrapeWorker {
       DEFAULT_LATE_TOLERANCE_MS,
     );
     this.safetyMarginMs = nonNegative('safetyMarginMs', o.safetyMarginMs, DEFAULT_SAFETY_MARGIN_MS);
-    const parkDelaySeconds = o.parkDelaySeconds ?? DEFAULT_PARK_DELAY_SECONDS;
-    if (
-      !(Number.isSafeInteger(parkDelaySeconds) && parkDelaySeconds >= 0 && parkDelaySeconds <= 900)
-    ) {
-      throw invalidOption('parkDelaySeconds must be a whole number in [0, 900]');
-    }
     this.concurrency = o.concurrency ?? DEFAULT_SCRAPE_CONCURRENCY;
     if (!(Number.isSafeInteger(this.concurrency) && this.concurrency >= 1)) {
       throw invalidOption('concurrency must be a positive integer');
@@ -222,12 +224,16 @@ export class ScrapeWorker {
     this.caches = new TargetCaches(maxCached);
     this.known = new StreamStates(maxCached);
     this.jobs = new JobRuntimes(deps.config, o.createDispatcher);
+    this.backlog = deps.backlog;
     const delivery = new ParkingDelivery({
       writers: deps.writers,
       outbox: deps.outbox,
-      parkDelaySeconds,
+      ...(deps.backlog === undefined ? {} : { backlog: deps.backlog }),
       clock: this.clock,
       logger: this.logger,
+      ...(o.directSendMs === undefined
+        ? {}
+        : { directSendMs: nonNegative('directSendMs', o.directSendMs, 0) }),
     });
     this.engine = new ScrapeEngine({
       caches: this.caches,
@@ -279,12 +285,22 @@ export class ScrapeWorker {
       const consistent = planned.some(
         (p) => p.target.intervalMs < EVENTUALLY_CONSISTENT_MIN_INTERVAL_MS,
       );
-      const stored = await this.previousStates(planned, consistent);
+      const [stored, held] = await Promise.all([
+        this.previousStates(planned, consistent),
+        this.heldStreams(new Map(planned.map((p) => [p.stream, p.slotMs])), consistent),
+      ]);
       const retryUntil = this.retryUntil(budget);
       const limiter = new ConcurrencyLimiter(this.concurrency);
       const results = await Promise.all(
         planned.map((p) =>
-          this.scrapeAtSlot(p, stored.get(p.stream), limiter, retryUntil, preWaitedMs, counters),
+          this.scrapeAtSlot(
+            p,
+            stored.get(p.stream),
+            limiter,
+            { retryUntil, queuedBehind: queuedBehind(held, p.stream) },
+            preWaitedMs,
+            counters,
+          ),
         ),
       );
       outcomes.push(...results);
@@ -392,7 +408,7 @@ export class ScrapeWorker {
     p: Planned,
     stored: StoredScrapeState | undefined,
     limiter: ConcurrencyLimiter,
-    retryUntil: number,
+    send: StreamSend,
     preWaitedMs: number,
     counters: TaskCounters,
   ): Promise<TargetOutcome> {
@@ -410,7 +426,7 @@ export class ScrapeWorker {
       if (this.isLate(p.target, p.slotMs, startMs)) {
         return this.late(p.target, p.slotMs, startMs, counters);
       }
-      return this.scrapeOne(p, stored, startMs - p.slotMs, waitedMs, retryUntil, counters);
+      return this.scrapeOne(p, stored, startMs - p.slotMs, waitedMs, send, counters);
     });
   }
 
@@ -419,10 +435,11 @@ export class ScrapeWorker {
     stored: StoredScrapeState | undefined,
     latenessMs: number,
     waitedMs: number,
-    retryUntil: number,
+    send: StreamSend,
     counters: TaskCounters,
   ): Promise<TargetOutcome> {
     const { target, slotMs } = p;
+    const nextSlotMs = slotMs + target.intervalMs;
     const { result, delivered } = await this.engine.scrape(
       {
         job: p.job,
@@ -432,7 +449,19 @@ export class ScrapeWorker {
         previous: this.known.againstStored(p.stream, stored),
         forcedError: p.forcedError,
       },
-      { retryUntil },
+      {
+        // Parked, if at all, before the next scrape of the stream reads the backlog (a quarter
+        // of the interval is the margin for the hold where the interval is short).
+        retryUntil: Math.min(
+          send.retryUntil,
+          this.asDateNow(
+            nextSlotMs -
+              this.stateReadLeadMs -
+              Math.min(this.safetyMarginMs, target.intervalMs / 4),
+          ),
+        ),
+        sequence: { stream: p.stream, nextSlotMs, queuedBehind: send.queuedBehind },
+      },
     );
     counters.scrapes++;
     counters.maxLatenessMs = Math.max(counters.maxLatenessMs, latenessMs);
@@ -585,13 +614,18 @@ export class ScrapeWorker {
     const { target } = task;
     const stream = seriesStreamKey(target);
     const counters = newTaskCounters();
-    const stored = (await this.readStates([stream])).get(stream);
+    const [states, held] = await Promise.all([
+      this.readStates([stream]),
+      this.heldStreams(new Map([[stream, task.staleTimeMs]])),
+    ]);
+    const stored = states.get(stream);
     let markers = 0;
     let deliveries: Awaited<ReturnType<ScrapeEngine['endOfRun']>>['outcomes'] = [];
     if (stored !== undefined) {
       const extra = this.jobs.config(target.job)?.extraScrapeMetrics ?? false;
       const r = await this.engine.endOfRun(target, extra, stored.state, task.staleTimeMs, {
         retryUntil: this.retryUntil(budget),
+        sequence: { stream, queuedBehind: queuedBehind(held, stream) },
       });
       markers = r.markers;
       deliveries = r.outcomes;
@@ -645,7 +679,30 @@ export class ScrapeWorker {
 
   /** `budget.deadlineMs − safetyMarginMs` on the worker's clock, as a Date.now time. */
   private retryUntil(budget: TaskBudget): number {
-    return Date.now() + (budget.deadlineMs - this.safetyMarginMs - this.clock.now());
+    return this.asDateNow(budget.deadlineMs - this.safetyMarginMs);
+  }
+
+  /** A time on the worker's clock as a Date.now time (the sender's clock). */
+  private asDateNow(workerMs: number): number {
+    return Date.now() + (workerMs - this.clock.now());
+  }
+
+  /**
+   * The remote_writes each stream (→ the slot it is scraped at) queues behind (decision 13):
+   * none without a backlog, `'all'` when it cannot be read — parking keeps the order and loses
+   * nothing, a direct send might overtake a parked unit.
+   */
+  private async heldStreams(
+    slots: ReadonlyMap<string, number>,
+    consistent = true,
+  ): Promise<ReadonlyMap<string, ReadonlySet<string>> | 'all'> {
+    if (this.backlog === undefined) return NOTHING_HELD;
+    try {
+      return await this.backlog.held(slots, { consistent });
+    } catch (err) {
+      this.logger.warn('delivery backlog unreadable: every stream queues in the outbox', { err });
+      return 'all';
+    }
   }
 
   private sleep(ms: number): Promise<void> {
@@ -653,6 +710,23 @@ export class ScrapeWorker {
       this.clock.setTimer(resolve, ms);
     });
   }
+}
+
+/** How a stream's unit is to be sent: the budget's end and what it queues behind. */
+interface StreamSend {
+  /** Date.now time past which the task's budget has no room for retries. */
+  readonly retryUntil: number;
+  readonly queuedBehind: ReadonlySet<string> | 'all';
+}
+
+const NOTHING_HELD: ReadonlyMap<string, ReadonlySet<string>> = new Map();
+const NO_WRITERS: ReadonlySet<string> = new Set();
+
+function queuedBehind(
+  held: ReadonlyMap<string, ReadonlySet<string>> | 'all',
+  stream: string,
+): ReadonlySet<string> | 'all' {
+  return held === 'all' ? 'all' : (held.get(stream) ?? NO_WRITERS);
 }
 
 /**

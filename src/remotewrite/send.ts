@@ -18,6 +18,11 @@ export interface SendOptions {
   readonly retryUntil?: number;
   /** Aborting stops at once (→ `retryable`). */
   readonly signal?: AbortSignal;
+  /**
+   * Attempts at most (→ `retryable` after the last recoverable failure, no backoff slept): the
+   * outbox tries once per delivery and lets the queue's backoff do the waiting. Default: no bound.
+   */
+  readonly maxAttempts?: number;
   /** Called before each backoff sleep (for logs); `attempt` is the number of the failed one (0-based). */
   readonly onRetry?: (error: RemoteWriteError, attempt: number, sleepMs: number) => void;
 }
@@ -59,6 +64,9 @@ export async function sendWriteRequest(
     if (outcome.ok) return { outcome: 'delivered', attempts, status: outcome.status };
     last = outcome.error;
     if (!last.recoverable) return { outcome: 'rejected', attempts, error: last };
+    if (options.maxAttempts !== undefined && attempts >= options.maxAttempts) {
+      return { outcome: 'retryable', attempts, error: notDelivered(client, attempts, last) };
+    }
     if (last.code === REMOTE_WRITE_ERROR_CODES.deadline) {
       return { outcome: 'retryable', attempts, error: notDelivered(client, attempts, last) };
     }
@@ -88,6 +96,13 @@ function notDelivered(
   return new RemoteWriteError(
     REMOTE_WRITE_ERROR_CODES.deadline,
     `remote write to ${client.safeUrl} not delivered before the deadline after ${attempts} attempt(s)${why}`,
-    { recoverable: true, status: last?.status, body: last?.body, cause: last },
+    {
+      recoverable: true,
+      status: last?.status,
+      body: last?.body,
+      // The backend's own wish for the next try travels on (the outbox's backoff reads it).
+      ...(last?.retryAfterMs === undefined ? {} : { retryAfterMs: last.retryAfterMs }),
+      cause: last,
+    },
   );
 }

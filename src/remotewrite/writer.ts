@@ -105,6 +105,8 @@ export interface RemoteWriteCounters {
 /** A request that was not delivered in time: keep it and replay it later (see `replay`). */
 export interface ParkedRequest extends PreparedRequest {
   readonly error: RemoteWriteError;
+  /** Its index among the requests of its unit (the order `prepare` made them in). */
+  readonly index: number;
 }
 
 export interface WriteResult {
@@ -387,7 +389,7 @@ export class RemoteWriter {
         c.metadataFailed += p.metadata;
       } else {
         pending += p.samples;
-        parked.push({ ...p, error: r.error });
+        parked.push({ ...p, error: r.error, index: i });
         c.requestsPending++;
         c.samplesPending += p.samples;
         c.exemplarsPending += p.exemplars;

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DynamoDbDeliveryBacklog } from '../../src/aws/dynamodb-delivery-backlog.js';
 import { DynamoDbStateChangeLog } from '../../src/aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../../src/aws/dynamodb-state-store.js';
 import { decodeParkedWrite, SqsOutbox } from '../../src/aws/sqs-outbox.js';
@@ -15,12 +16,12 @@ import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
 import { seriesStreamKey } from '../../src/engine/series-stream.js';
 import {
-  DEFAULT_PARK_DELAY_SECONDS,
   ScraperError,
   ScrapeWorker,
   type ScrapeWorkerOptions,
 } from '../../src/pipeline/scraper.js';
 import type {
+  DeliveryBacklog,
   Outbox,
   ParkedWrite,
   ScrapeStateStore,
@@ -145,17 +146,19 @@ interface Env {
   readonly table: string;
   readonly queueUrl: string;
   readonly clock: ShiftedClock;
-  /** DelaySeconds of every park, in order. */
-  readonly parkDelays: number[];
+  /** Every parked write, in the order parked. */
+  readonly parked: ParkedWrite[];
   /** A worker as the runtime builds it: the change log on the state table unless replaced. */
   worker(options?: ScrapeWorkerOptions, deps?: WorkerDeps): ScrapeWorker;
   store(): DynamoDbScrapeStateStore;
   changes(): DynamoDbStateChangeLog;
+  backlog(): DynamoDbDeliveryBacklog;
 }
 
 interface WorkerDeps {
   readonly states?: ScrapeStateStore;
   readonly changes?: StateChangeLog;
+  readonly backlog?: DeliveryBacklog;
 }
 
 async function env(
@@ -166,24 +169,25 @@ async function env(
   const config = configFor(addresses, rwUrl);
   const table = `t-${randomUUID()}`;
   await createTable(dynamo, table, KEY_SCHEMAS.state);
-  const queue = await createQueue(sqs.client);
+  const queue = await createQueue(sqs.client, undefined, { fifo: true });
   const clock = new ShiftedClock(startMs);
-  const parkDelays: number[] = [];
+  const parked: ParkedWrite[] = [];
   const e: Env = {
     config,
     table,
     queueUrl: queue.url,
     clock,
-    parkDelays,
+    parked,
     store: () => new DynamoDbScrapeStateStore(dynamo, table),
     changes: () => new DynamoDbStateChangeLog(dynamo, table),
+    backlog: () => new DynamoDbDeliveryBacklog(dynamo, table),
     worker(options = {}, deps = {}) {
       const real = new SqsOutbox(sqs.client, queue.url);
-      // Records the delay, delegates to the real SQS outbox.
+      // Records the writes, delegates to the real SQS outbox.
       const outbox: Outbox = {
-        park: (write: ParkedWrite, delaySeconds: number) => {
-          parkDelays.push(delaySeconds);
-          return real.park(write, delaySeconds);
+        park: (writes) => {
+          parked.push(...writes);
+          return real.park(writes);
         },
       };
       const writer = new RemoteWriter(config.remoteWrite[0]!, {
@@ -193,6 +197,7 @@ async function env(
         config,
         states: deps.states ?? e.store(),
         changes: deps.changes ?? e.changes(),
+        backlog: deps.backlog ?? e.backlog(),
         outbox,
         writers: [writer],
         clock,
@@ -411,7 +416,7 @@ describe('ScrapeWorker', () => {
     expect((await e.store().getMany([seriesStreamKey(t!)])).size).toBe(0);
   });
 
-  it('parks what the receiver did not take within the budget, byte-equal, nothing lost', async () => {
+  it('parks what the receiver did not take in time, byte-equal, behind a hold for the next scrape', async () => {
     const x = await exporter('a 1\nb 2\n');
     // A receiver of its own: its queue of 500s must not leak into other tests.
     const down = await startReceiver();
@@ -419,10 +424,14 @@ describe('ScrapeWorker', () => {
     down.respond(...Array.from({ length: 200 }, () => reply(500, 'down')));
     const e = await env([x.address], T0, down.url);
     const [t] = targetsOf(e.config, [0]);
-    const worker = e.worker({ parkDelaySeconds: 0, safetyMarginMs: 200 });
+    const stream = seriesStreamKey(t!);
+    const worker = e.worker({ directSendMs: 300 });
+    const before = Date.now();
     const out = await worker.handleTask(scrapeTask(T0, [t!]), {
-      deadlineMs: e.clock.now() + 600,
+      deadlineMs: e.clock.now() + 10_000,
     });
+    // Retried for directSendMs, not for the 10 s budget.
+    expect(Date.now() - before).toBeLessThan(3_000);
     expect(out.counters).toMatchObject({
       scrapes: 1,
       up: 1,
@@ -432,8 +441,6 @@ describe('ScrapeWorker', () => {
       parkFailed: 0,
       stateWrites: 1,
     });
-    expect(e.parkDelays).toEqual([0]);
-    // Retried until the budget, every attempt with the same body.
     expect(down.requests.length).toBeGreaterThan(1);
     const attempted = down.requests[0]!.body;
     for (const r of down.requests)
@@ -441,8 +448,19 @@ describe('ScrapeWorker', () => {
 
     const [msg] = await receiveAll(sqs.client, e.queueUrl, 1);
     const parked = decodeParkedWrite(msg!.message.Body!);
-    expect(parked).toMatchObject({ remoteWrite: 'rw', samples: 2 + REPORT.length, attempts: 0 });
+    expect(parked).toMatchObject({
+      remoteWrite: 'rw',
+      samples: 2 + REPORT.length,
+      stream,
+      slotMs: T0,
+      part: 0,
+      nextSlotMs: T0 + INTERVAL,
+    });
     expect(Buffer.from(parked.body).equals(Buffer.from(attempted))).toBe(true);
+    // The next scrape of the stream must queue behind it.
+    expect(await e.backlog().held(new Map([[stream, T0 + INTERVAL]]))).toEqual(
+      new Map([[stream, new Set(['rw'])]]),
+    );
     // Replayed once the backend is back, it delivers every sample.
     const replayer = new RemoteWriter({ ...e.config.remoteWrite[0]!, url: receiver.url }, {});
     cleanup.push(() => replayer.close());
@@ -457,8 +475,48 @@ describe('ScrapeWorker', () => {
     ).toEqual([`a{${inst}}`, `b{${inst}}`, ...REPORT.map((n) => `${n}{${inst}}`)].sort());
   });
 
-  it('uses the outbox’s first replay delay by default', () => {
-    expect(DEFAULT_PARK_DELAY_SECONDS).toBe(30);
+  it('a stream held for its remote_write queues: parked without a request, and holds the next', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const stream = seriesStreamKey(t!);
+    await e.backlog().hold(stream, T0, 'rw');
+    const out = await e
+      .worker()
+      .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    expect(out.counters).toMatchObject({ scrapes: 1, samplesSent: 0, parked: 1 });
+    expect(receiver.requests).toHaveLength(0);
+    expect(e.parked.map((w) => [w.stream, w.slotMs, w.nextSlotMs])).toEqual([
+      [stream, T0, T0 + INTERVAL],
+    ]);
+    expect(await e.backlog().held(new Map([[stream, T0 + INTERVAL]]))).toEqual(
+      new Map([[stream, new Set(['rw'])]]),
+    );
+
+    // Released (the outbox delivered it): the next scrape goes directly again.
+    await e.backlog().release(stream, T0 + INTERVAL, 'rw');
+    e.clock.set(T0 + INTERVAL);
+    const next = await e
+      .worker()
+      .handleTask(scrapeTask(T0 + INTERVAL, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    expect(next.counters).toMatchObject({ scrapes: 1, parked: 0, samplesSent: 1 + REPORT.length });
+    expect(e.parked).toHaveLength(1);
+  });
+
+  it('a backlog that cannot be read queues every stream: order kept, nothing lost', async () => {
+    const x = await exporter('a 1\n');
+    const e = await env([x.address], T0);
+    const [t] = targetsOf(e.config, [0]);
+    const unreadable: DeliveryBacklog = {
+      hold: () => Promise.resolve(),
+      release: () => Promise.resolve(),
+      held: () => Promise.reject(new Error('throttled')),
+    };
+    const out = await e
+      .worker({}, { backlog: unreadable })
+      .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    expect(out.counters).toMatchObject({ scrapes: 1, samplesSent: 0, parked: 1, parkFailed: 0 });
+    expect(receiver.requests).toHaveLength(0);
   });
 
   it('retire: markers for every series and the report series, then the state goes', async () => {
