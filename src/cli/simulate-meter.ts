@@ -138,12 +138,14 @@ export class SimulationMeter {
       sqs: SQSClient;
       states: CapacityCounter;
       stateChanges?: CapacityCounter;
+      backlog?: CapacityCounter;
       worker: ScrapeWorker;
     },
   ): void {
     this.#initMs.push(initMs);
     this.#states.push(parts.states);
     if (parts.stateChanges !== undefined) this.#states.push(parts.stateChanges);
+    if (parts.backlog !== undefined) this.#states.push(parts.backlog);
     this.#observeSqs(parts.sqs);
     this.#observeWorker(parts.worker);
   }

@@ -9,7 +9,7 @@
  * handed to `handleScrapeBatch` or `handleOutboxBatch` like one Lambda invocation (batches run
  * concurrently, as Lambda's pollers do); the records not in `batchItemFailures` are deleted,
  * the others come back after the visibility timeout. The outbox queue redrives to the outbox DLQ
- * (queue `outbox-dlq`, also OUTBOX_DLQ_URL, where the replayer puts what it gives up on) after
+ * (queue `outbox-dlq.fifo`, also OUTBOX_DLQ_URL, where the replayer puts what it gives up on) after
  * {@link OUTBOX_MAX_RECEIVE_COUNT} receives, as a deployed outbox queue should.
  *
  * Self-metrics: the runtime keeps one registry per function, so each handler flushes its own
@@ -32,6 +32,8 @@ import { createTable } from '../aws/dynamodb-tables.js';
 import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sqs-receive.js';
 import { ConfigError, parseDuration } from '../config/index.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import { OUTBOX_MAX_RECEIVE_COUNT } from '../pipeline/outbox-policy.js';
+import type { OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import {
   type CostModelOptions,
   type CostReport,
@@ -96,6 +98,8 @@ export interface SimulationOptions {
    * @default false, as a default deployment
    */
   readonly emfMetrics?: boolean;
+  /** Options of the outbox replayer (tests shorten its backoff). @default the deployment's */
+  readonly replayerOptions?: OutboxReplayerOptions;
   /**
    * Counts what the run would be billed for. Give the same meter to the logger's `write`
    * (`meter.logLine`) to count log bytes. @default a new meter (log bytes not counted)
@@ -126,9 +130,6 @@ export interface Simulation {
 interface Closable {
   stop(): Promise<void>;
 }
-
-/** Receives of one outbox message before the queue moves it to the outbox DLQ. */
-export const OUTBOX_MAX_RECEIVE_COUNT = 5;
 
 const LOCAL = {
   region: 'us-east-1',
@@ -161,14 +162,16 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     } finally {
       bootstrap.destroy();
     }
-    const outboxDlq = sqs.createQueue('outbox-dlq', {});
+    // FIFO, as deployed (decision 13); a FIFO queue's dead-letter queue is FIFO too.
+    const outboxDlq = sqs.createQueue('outbox-dlq.fifo', { FifoQueue: 'true' });
     const env = readServerlessEnv({
       LAMBDASCRAPE_CONFIG: options.configPath,
       TARGETS_TABLE: 'targets',
       STATE_TABLE: 'state',
       // 6 × a 60 s timeout, like the CDK stack's visibility timeout.
       SCRAPE_QUEUE_URL: sqs.createQueue('scrape', { VisibilityTimeout: '360' }).url,
-      OUTBOX_QUEUE_URL: sqs.createQueue('outbox', {
+      OUTBOX_QUEUE_URL: sqs.createQueue('outbox.fifo', {
+        FifoQueue: 'true',
         VisibilityTimeout: '360',
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: outboxDlq.arn,
@@ -188,6 +191,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
         logger: log,
         ...LOCAL,
         ...(options.configEnv === undefined ? {} : { configEnv: options.configEnv }),
+        ...(options.replayerOptions === undefined
+          ? {}
+          : { replayerOptions: options.replayerOptions }),
         selfMetrics: {
           writeEmf: (line) => {
             meter.emfLine(line);
@@ -371,7 +377,12 @@ async function invoke(
   timeoutMs: number,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  const records = messages.map((m) => ({ messageId: m.messageId, body: m.body }));
+  const records = messages.map((m) => ({
+    messageId: m.messageId,
+    body: m.body,
+    receiptHandle: m.receiptHandle,
+    attributes: m.attributes,
+  }));
   const response = await meter.invoke(queue.fn, () =>
     queue.handle({ Records: records }, { getRemainingTimeInMillis: () => deadline - Date.now() }),
   );

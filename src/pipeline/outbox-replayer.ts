@@ -1,44 +1,45 @@
 /**
- * The outbox replayer behind `functions/outbox` (docs/design.md decision 5, "Nothing lost silently"):
- * one instance per Lambda container, one {@link OutboxReplayer.handleMessage} per outbox message.
+ * The outbox replayer behind `functions/outbox` (docs/design.md decisions 5 and 13): one instance
+ * per Lambda container, one {@link OutboxReplayer.replayBatch} per batch of the FIFO outbox queue.
  *
- * The scrape worker parks a remote-write request it could not deliver within its budget
- * (`scraper.ts`, ports.ts `ParkedWrite`). Here the parked body is sent again as is — it already
- * carries external labels and write relabeling (§11.1) — by the writer of its remote_write, with
- * the sender's retry rules (§11.3) until the replay's budget. Then exactly one of:
- * - delivered → done;
- * - still failing with a recoverable error → re-parked with `attempts + 1` after
- *   `delaySeconds(attempts + 1)` (default {@link nextOutboxDelaySeconds}: 30 s doubling to
- *   900 s), unless older than `maxAgeMs` → dead-lettered `expired`;
- * - rejected for good (4xx, 429 without retry_on_http_429, §11.3) → logged at error with the
- *   backend's message (truncated to 1024 bytes by the client) and dead-lettered `rejected`;
- * - its remote_write is not in the config (the config changed) → dead-lettered
- *   `unknown-remote-write`;
- * - the message does not decode → its raw text dead-lettered `malformed`.
- * In each of these cases the method resolves and the caller deletes the original message. When
- * the re-park or the dead-letter send itself fails, or no time is left to try, it throws a
- * retryable {@link OutboxReplayError} instead: the caller leaves the message on the queue (SQS
- * batch item failure), it comes back after the visibility timeout, and the outbox queue's
- * redrive policy moves one that keeps failing to the dead-letter queue. Nothing is dropped.
+ * The scrape worker parks the requests it could not deliver, and those of streams queued behind
+ * them, in message groups of (remote_write, stream) (`parking-delivery.ts`, ports.ts
+ * `ParkedWrite`). A batch holds messages of one or more groups, each group's in its order.
+ * Groups are replayed concurrently (at most `concurrency`), the messages of a group one after the
+ * other, each body sent as is — it already carries external labels and write relabeling (§11.1)
+ * — by the writer of its remote_write, retried for at most `maxReplayMs`. Each message ends as
+ * exactly one of:
+ * - `delivered`;
+ * - `dead-lettered` — refused for good (4xx, 429 without retry_on_http_429, §11.3; logged at
+ *   error with the backend's message) as `rejected`, still failing past `maxAgeMs` after its
+ *   first park as `expired`, its remote_write not in the config as `unknown-remote-write`, or
+ *   a body that does not decode, kept as it is, as `malformed`;
+ * - `retry` — still failing with a recoverable error, or the dead-letter queue did not take
+ *   it, or no time was left: SQS must deliver it again after `delaySeconds`
+ *   (`outboxRetryDelaySeconds`: backoff by receive count, or `Retry-After`). Every later
+ *   message of its group in the batch is `retry` too, untried: the group waits, in order.
+ *   A remote_write that failed recoverably is left alone by this container for
+ *   {@link WRITER_PAUSE_MS} (or its `Retry-After`): its messages in other groups are `retry`
+ *   untried meanwhile (it is down; asking again per group would only cost billed time).
+ * After `delivered` or `dead-lettered`, the message that carries its unit's `nextSlotMs` (the
+ * unit's last parked request) releases the backlog hold of the stream's next scrape, so later
+ * scrapes send directly again; a release that fails is logged and costs that one scrape a
+ * queued delivery, nothing else.
  *
- * Duplicates: SQS delivers at least once, and a re-park whose original is not deleted leaves two
- * copies, so a body may reach the backend twice. Prometheus-compatible receivers accept the same
- * sample (series, timestamp, value) again (docs/testing.md), so a duplicate is harmless.
- *
- * Order: a replayed write is older than what the scraper sent since. A receiver that refuses
- * out-of-order samples (a Prometheus TSDB without an out-of-order window) answers 400, and the
- * write is dead-lettered `rejected`: kept and visible, not lost silently.
+ * Never throws for a record: every record gets an outcome. Duplicates (a message delivered
+ * twice, a unit parked twice past SQS's deduplication window) are harmless: a receiver keeps a
+ * sample it already has.
  *
  * Time: `budget.deadlineMs` is on the Date.now clock (the invocation's wall time, as the
- * sender's `retryUntil`); the injected clock only judges a write's age, because
- * `firstParkedMs` was stamped on the scrape worker's clock.
+ * sender's `retryUntil`); the injected clock only judges a write's age, because `firstParkedMs`
+ * was stamped on the scrape worker's clock.
  */
 import { type Logger, silentLogger } from '../log/logger.js';
 import type {
   DeadLetter,
   DeadLetterQueue,
   DeadLetterReason,
-  Outbox,
+  DeliveryBacklog,
   ParkedWrite,
 } from '../ports.js';
 import type { SendOptions } from '../remotewrite/send.js';
@@ -48,48 +49,39 @@ import { decodeParkedWrite, OutboxMessageError } from './outbox-message.js';
 import {
   DEFAULT_OUTBOX_MAX_AGE_MS,
   isParkedWriteExpired,
-  nextOutboxDelaySeconds,
+  outboxRetryDelaySeconds,
 } from './outbox-policy.js';
+import { ConcurrencyLimiter } from './scraper-limiter.js';
 
 /**
- * Default longest time one replay keeps retrying. A backend that is down would otherwise hold
- * (and bill) the invocation until its timeout for every record; re-parking with backoff is
- * cheaper. Each attempt is cut at what is left, like any attempt near a deadline (§11.3).
+ * Default longest time one replay may take. A replay is one attempt (cut at `remote_timeout` and
+ * at this): the queue's backoff does the waiting, which a replay that retried would be billed for.
  */
-export const DEFAULT_MAX_REPLAY_MS = 20_000;
+export const DEFAULT_MAX_REPLAY_MS = 10_000;
 
-/** Default time kept back from the deadline for the re-park or dead-letter send. */
+/** Default time kept back from the deadline for the dead-letter send and the backlog release. */
 export const DEFAULT_REPLAY_SAFETY_MARGIN_MS = 1_000;
 
+/**
+ * Default groups replayed at once by one invocation: bounds the connections to the backends and
+ * the bodies held in memory (≤ 256 KiB each).
+ */
+export const DEFAULT_REPLAY_CONCURRENCY = 10;
+
 export const OUTBOX_REPLAY_ERROR_CODES = {
-  /** The write is still undelivered and could not be re-parked. Retryable. */
-  reparkFailed: 'OUTBOX_REPLAY_REPARK_FAILED',
-  /** The write was given up but the dead-letter queue did not take it. Retryable. */
-  deadLetterFailed: 'OUTBOX_REPLAY_DEAD_LETTER_FAILED',
-  /** No time was left in the budget to try it. Retryable; nothing was sent. */
-  noTime: 'OUTBOX_REPLAY_NO_TIME',
   /** The replayer's options or writers are invalid (thrown by the constructor). */
   invalidOptions: 'OUTBOX_REPLAY_INVALID_OPTIONS',
 } as const;
 export type OutboxReplayErrorCode =
   (typeof OUTBOX_REPLAY_ERROR_CODES)[keyof typeof OUTBOX_REPLAY_ERROR_CODES];
 
-/**
- * The one error class of this module. `retryable` true: leave the message on the outbox queue
- * (batch item failure) so SQS delivers it again.
- */
+/** The one error class of this module (invalid construction only). */
 export class OutboxReplayError extends Error {
   override readonly name = 'OutboxReplayError';
   readonly code: OutboxReplayErrorCode;
-  readonly retryable: boolean;
-  constructor(
-    code: OutboxReplayErrorCode,
-    message: string,
-    options: { readonly retryable: boolean; readonly cause?: unknown },
-  ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(code: OutboxReplayErrorCode, message: string) {
+    super(message);
     this.code = code;
-    this.retryable = options.retryable;
   }
 }
 
@@ -104,27 +96,40 @@ export interface ReplayWriter {
 export interface OutboxReplayerOptions {
   /** Age (ms after `firstParkedMs`) past which a still-failing write expires. @default 2 h */
   readonly maxAgeMs?: number;
-  /** Longest one replay keeps retrying, ms, within the budget. @default 20_000 */
+  /** Longest one replay keeps retrying, ms, within the budget. @default 5_000 */
   readonly maxReplayMs?: number;
-  /** Kept back from `budget.deadlineMs` for the re-park or dead-letter send. @default 1_000 */
+  /** Kept back from `budget.deadlineMs`. @default 1_000 */
   readonly safetyMarginMs?: number;
+  /** Groups replayed at once. @default 10 */
+  readonly concurrency?: number;
   /**
-   * DelaySeconds of a re-park, given the write's new attempt count; a whole number 0–900 (SQS
-   * delays, else the park fails and the message is retried). @default nextOutboxDelaySeconds
+   * Seconds a failed write stays invisible, given its receive count and the backend's
+   * Retry-After (ms, when it gave one). @default outboxRetryDelaySeconds
    */
-  readonly delaySeconds?: (attempts: number) => number;
+  readonly retryDelaySeconds?: (receiveCount: number, retryAfterMs?: number) => number;
 }
 
 export interface OutboxReplayerDeps {
   /** One per remote_write of the current config, by their unique names. */
   readonly writers: readonly ReplayWriter[];
-  readonly outbox: Outbox;
   readonly deadLetters: DeadLetterQueue;
+  /** Where the holds of queued streams are released. Absent: none is. */
+  readonly backlog?: DeliveryBacklog;
   /** Judges write ages (the scrape worker's clock). @default systemClock */
   readonly clock?: Clock;
   /** @default silentLogger */
   readonly logger?: Logger;
   readonly options?: OutboxReplayerOptions;
+}
+
+/** One message of the outbox queue as the replayer needs it. */
+export interface OutboxRecord {
+  readonly messageId: string;
+  readonly body: string;
+  /** Its SQS message group: messages of one group are replayed in the batch's order. */
+  readonly groupId: string;
+  /** Deliveries of it so far, this one included (SQS ApproximateReceiveCount). */
+  readonly receiveCount: number;
 }
 
 /** What one replay may spend. */
@@ -138,16 +143,7 @@ export type ReplayOutcome =
       readonly kind: 'delivered';
       readonly remoteWrite: string;
       readonly samples: number;
-      /** Replays before this one. */
-      readonly attempts: number;
-    }
-  | {
-      readonly kind: 'reparked';
-      readonly remoteWrite: string;
-      readonly samples: number;
-      /** The re-parked write's attempt count (one more than received). */
-      readonly attempts: number;
-      readonly delaySeconds: number;
+      readonly receiveCount: number;
     }
   | {
       readonly kind: 'dead-lettered';
@@ -156,48 +152,80 @@ export type ReplayOutcome =
       readonly remoteWrite: string | undefined;
       /** 0 when the message was malformed. */
       readonly samples: number;
+    }
+  | {
+      readonly kind: 'retry';
+      /** One line: the last send error, or what else kept it. */
+      readonly reason: string;
+      /** How long SQS should keep it invisible. */
+      readonly delaySeconds: number;
+      readonly remoteWrite: string | undefined;
+      readonly samples: number;
+      /** False when it was not sent (its group or its remote_write was already failing). */
+      readonly tried: boolean;
     };
 
 /** Monotonic counters of this replayer (per container). Samples count ParkedWrite.samples. */
 export interface OutboxReplayCounters {
-  /** Writes sent again. */
+  /** Writes sent. */
   replays: number;
   delivered: number;
   samplesDelivered: number;
-  reparked: number;
-  samplesReparked: number;
+  /** Messages left for SQS to deliver again. */
+  retried: number;
+  samplesRetried: number;
   /** Dead letters by reason, and their samples in total. */
   expired: number;
   rejected: number;
   unknownRemoteWrite: number;
   malformed: number;
   samplesDeadLettered: number;
-  /** Re-parks and dead-letter sends that failed: the message stays on the outbox queue. */
+  /** Dead-letter sends that failed (the message was retried). */
   failures: number;
+  /** Backlog releases that failed (one later scrape queued for nothing). */
+  releaseFailures: number;
 }
+
+/** Why a remote_write is failing, until when this container leaves it alone. */
+interface Down {
+  readonly reason: string;
+  readonly retryAfterMs: number | undefined;
+  /** Date.now ms. */
+  readonly untilMs: number;
+}
+
+/**
+ * How long a container sends nothing to a remote_write after a recoverable failure (unless its
+ * `Retry-After` asks for longer): the first backoff of a write.
+ */
+export const WRITER_PAUSE_MS = 10_000;
 
 export class OutboxReplayer {
   private readonly writers: ReadonlyMap<string, ReplayWriter>;
-  private readonly outbox: Outbox;
   private readonly deadLetters: DeadLetterQueue;
+  private readonly backlog: DeliveryBacklog | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly maxAgeMs: number;
   private readonly maxReplayMs: number;
   private readonly safetyMarginMs: number;
-  private readonly delaySeconds: (attempts: number) => number;
+  private readonly concurrency: number;
+  private readonly retryDelaySeconds: (receiveCount: number, retryAfterMs?: number) => number;
+  /** Remote writes this container leaves alone for now (a recoverable failure). */
+  private readonly down = new Map<string, Down>();
   private readonly c: OutboxReplayCounters = {
     replays: 0,
     delivered: 0,
     samplesDelivered: 0,
-    reparked: 0,
-    samplesReparked: 0,
+    retried: 0,
+    samplesRetried: 0,
     expired: 0,
     rejected: 0,
     unknownRemoteWrite: 0,
     malformed: 0,
     samplesDeadLettered: 0,
     failures: 0,
+    releaseFailures: 0,
   };
 
   /** Throws {@link OutboxReplayError} `OUTBOX_REPLAY_INVALID_OPTIONS`. */
@@ -210,8 +238,8 @@ export class OutboxReplayer {
       writers.set(w.name, w);
     }
     this.writers = writers;
-    this.outbox = deps.outbox;
     this.deadLetters = deps.deadLetters;
+    this.backlog = deps.backlog;
     this.clock = deps.clock ?? systemClock;
     this.logger = deps.logger ?? silentLogger;
     this.maxAgeMs = positive('maxAgeMs', o.maxAgeMs, DEFAULT_OUTBOX_MAX_AGE_MS);
@@ -220,7 +248,11 @@ export class OutboxReplayer {
     if (!(Number.isFinite(this.safetyMarginMs) && this.safetyMarginMs >= 0)) {
       throw invalidOption('safetyMarginMs must be a finite number ≥ 0');
     }
-    this.delaySeconds = o.delaySeconds ?? nextOutboxDelaySeconds;
+    this.retryDelaySeconds = o.retryDelaySeconds ?? outboxRetryDelaySeconds;
+    this.concurrency = o.concurrency ?? DEFAULT_REPLAY_CONCURRENCY;
+    if (!(Number.isSafeInteger(this.concurrency) && this.concurrency >= 1)) {
+      throw invalidOption('concurrency must be a positive integer');
+    }
   }
 
   get counters(): Readonly<OutboxReplayCounters> {
@@ -228,49 +260,100 @@ export class OutboxReplayer {
   }
 
   /**
-   * Decodes one outbox message body and {@link replay}s it; a body that does not decode is
-   * dead-lettered `malformed` as it is. Resolves when the message may be deleted; throws a
-   * retryable {@link OutboxReplayError} when it must stay on the queue.
+   * Replays a batch (see the file comment): one outcome per record, in the records' order.
+   * Never rejects.
    */
-  async handleMessage(body: string, budget: ReplayBudget): Promise<ReplayOutcome> {
+  async replayBatch(
+    records: readonly OutboxRecord[],
+    budget: ReplayBudget,
+  ): Promise<ReplayOutcome[]> {
+    const groups = new Map<string, number[]>();
+    records.forEach((r, i) => {
+      const group = groups.get(r.groupId);
+      if (group === undefined) groups.set(r.groupId, [i]);
+      else group.push(i);
+    });
+    const outcomes: ReplayOutcome[] = new Array(records.length);
+    const limiter = new ConcurrencyLimiter(this.concurrency);
+    await Promise.all(
+      [...groups.values()].map((indexes) =>
+        limiter.run(async () => {
+          // Once a message of the group is retried, the rest wait as long, untried.
+          let head: { readonly messageId: string; readonly delaySeconds: number } | undefined;
+          for (const i of indexes) {
+            const record = records[i]!;
+            const outcome =
+              head === undefined
+                ? await this.replaySafely(record, budget)
+                : this.retry(
+                    undefined,
+                    `queued behind message ${head.messageId}`,
+                    head.delaySeconds,
+                    false,
+                  );
+            outcomes[i] = outcome;
+            if (outcome.kind === 'retry' && head === undefined) {
+              head = { messageId: record.messageId, delaySeconds: outcome.delaySeconds };
+            }
+          }
+        }),
+      ),
+    );
+    return outcomes;
+  }
+
+  /** {@link replayRecord}, with anything unexpected (a bug) turned into a retry. */
+  private async replaySafely(record: OutboxRecord, budget: ReplayBudget): Promise<ReplayOutcome> {
+    try {
+      return await this.replayRecord(record, budget);
+    } catch (err) {
+      this.logger.error('outbox write failed unexpectedly: SQS will deliver it again', {
+        messageId: record.messageId,
+        err,
+      });
+      return this.retry(undefined, `unexpected: ${message(err)}`, this.backoff(record), true);
+    }
+  }
+
+  private async replayRecord(record: OutboxRecord, budget: ReplayBudget): Promise<ReplayOutcome> {
     let write: ParkedWrite;
     try {
-      write = decodeParkedWrite(body);
+      write = decodeParkedWrite(record.body);
     } catch (err) {
       // decodeParkedWrite throws OUTBOX_MESSAGE_MALFORMED only; anything else is a bug: retried.
-      if (!(err instanceof OutboxMessageError)) throw err;
+      if (!(err instanceof OutboxMessageError)) {
+        return this.retry(undefined, message(err), this.backoff(record), false);
+      }
       this.logger.error('outbox message malformed: moved to the dead-letter queue', {
         err,
-        bytes: body.length,
+        bytes: record.body.length,
       });
-      await this.deadLetter({ reason: 'malformed', detail: err.message, write: body }, 0);
+      const failed = await this.deadLetter(
+        { reason: 'malformed', detail: err.message, write: record.body },
+        0,
+      );
+      if (failed !== undefined) {
+        return this.retry(undefined, failed, this.backoff(record), false);
+      }
       this.c.malformed++;
       return { kind: 'dead-lettered', reason: 'malformed', remoteWrite: undefined, samples: 0 };
     }
-    return this.replay(write, budget);
-  }
-
-  /** Replays one decoded write; the contract of {@link handleMessage} (see the file comment). */
-  async replay(write: ParkedWrite, budget: ReplayBudget): Promise<ReplayOutcome> {
     const log = {
       remote: write.remoteWrite,
       samples: write.samples,
-      attempts: write.attempts,
+      receiveCount: record.receiveCount,
       firstParkedMs: write.firstParkedMs,
     };
+
     const writer = this.writers.get(write.remoteWrite);
     if (writer === undefined) {
       this.logger.error('parked write for a remote_write not in the config: dead-lettered', log);
-      await this.deadLetter(
-        {
-          reason: 'unknown-remote-write',
-          detail: `remote_write ${JSON.stringify(write.remoteWrite)} is not in the config`,
-          write,
-        },
-        write.samples,
-      );
-      this.c.unknownRemoteWrite++;
-      return this.deadLettered('unknown-remote-write', write);
+      const detail = `remote_write ${JSON.stringify(write.remoteWrite)} is not in the config`;
+      return this.giveUp(record, write, 'unknown-remote-write', detail);
+    }
+    const isDown = this.down.get(write.remoteWrite);
+    if (isDown !== undefined && Date.now() < isDown.untilMs) {
+      return this.retry(write, isDown.reason, this.backoff(record, isDown.retryAfterMs), false);
     }
 
     const remainingMs = Math.min(
@@ -278,16 +361,13 @@ export class OutboxReplayer {
       this.maxReplayMs,
     );
     if (!(remainingMs > 0)) {
-      throw new OutboxReplayError(
-        OUTBOX_REPLAY_ERROR_CODES.noTime,
-        `no time left to replay a write for ${write.remoteWrite}`,
-        { retryable: true },
-      );
+      // Nothing was tried: the next invocation may take it at once.
+      return this.retry(write, 'no time left in the invocation', 0, false);
     }
     this.c.replays++;
     const result = await writer.replay(
       { body: write.body, samples: write.samples, exemplars: 0, metadata: 0 },
-      { retryUntil: Date.now() + remainingMs },
+      { retryUntil: Date.now() + remainingMs, maxAttempts: 1 },
     );
 
     const rejection = result.errors[0];
@@ -297,23 +377,20 @@ export class OutboxReplayer {
         status: rejection.status,
         err: rejection,
       });
-      await this.deadLetter(
-        { reason: 'rejected', detail: rejection.message, write },
-        write.samples,
-      );
-      this.c.rejected++;
-      return this.deadLettered('rejected', write);
+      return this.giveUp(record, write, 'rejected', rejection.message);
     }
 
     const pending = result.parked[0];
     if (pending === undefined) {
+      this.down.delete(write.remoteWrite);
       this.c.delivered++;
       this.c.samplesDelivered += write.samples;
+      await this.release(write);
       return {
         kind: 'delivered',
         remoteWrite: write.remoteWrite,
         samples: write.samples,
-        attempts: write.attempts,
+        receiveCount: record.receiveCount,
       };
     }
 
@@ -323,64 +400,92 @@ export class OutboxReplayer {
         maxAgeMs: this.maxAgeMs,
         err: pending.error,
       });
-      await this.deadLetter(
-        { reason: 'expired', detail: pending.error.message, write },
-        write.samples,
-      );
-      this.c.expired++;
-      return this.deadLettered('expired', write);
+      return this.giveUp(record, write, 'expired', pending.error.message);
     }
-
-    const attempts = write.attempts + 1;
-    let delaySeconds = 0;
-    try {
-      delaySeconds = this.delaySeconds(attempts);
-      await this.outbox.park({ ...write, attempts }, delaySeconds);
-    } catch (err) {
-      this.c.failures++;
-      throw new OutboxReplayError(
-        OUTBOX_REPLAY_ERROR_CODES.reparkFailed,
-        `re-parking an undelivered write for ${write.remoteWrite} failed: ${message(err)}`,
-        { retryable: true, cause: err },
-      );
-    }
-    this.c.reparked++;
-    this.c.samplesReparked += write.samples;
-    this.logger.warn('parked write still undelivered: re-parked', {
+    const retryAfterMs = pending.error.retryAfterMs;
+    this.down.set(write.remoteWrite, {
+      reason: pending.error.message,
+      retryAfterMs,
+      untilMs: Date.now() + Math.max(WRITER_PAUSE_MS, retryAfterMs ?? 0),
+    });
+    this.logger.warn('parked write still undelivered: its group waits', {
       ...log,
-      attempts,
-      delaySeconds,
       err: pending.error,
     });
-    return {
-      kind: 'reparked',
-      remoteWrite: write.remoteWrite,
-      samples: write.samples,
-      attempts,
-      delaySeconds,
-    };
+    return this.retry(write, pending.error.message, this.backoff(record, retryAfterMs), true);
   }
 
-  private async deadLetter(letter: DeadLetter, samples: number): Promise<void> {
-    try {
-      await this.deadLetters.send(letter);
-    } catch (err) {
-      this.c.failures++;
-      throw new OutboxReplayError(
-        OUTBOX_REPLAY_ERROR_CODES.deadLetterFailed,
-        `moving a write (${letter.reason}) to the dead-letter queue failed: ${message(err)}`,
-        { retryable: true, cause: err },
-      );
-    }
-    this.c.samplesDeadLettered += samples;
-  }
-
-  private deadLettered(reason: DeadLetterReason, write: ParkedWrite): ReplayOutcome {
+  /** Dead-letters a write and releases its hold; a failed dead-letter send is a retry. */
+  private async giveUp(
+    record: OutboxRecord,
+    write: ParkedWrite,
+    reason: Exclude<DeadLetterReason, 'malformed'>,
+    detail: string,
+  ): Promise<ReplayOutcome> {
+    const failed = await this.deadLetter({ reason, detail, write }, write.samples);
+    if (failed !== undefined) return this.retry(write, failed, this.backoff(record), true);
+    if (reason === 'expired') this.c.expired++;
+    else if (reason === 'rejected') this.c.rejected++;
+    else this.c.unknownRemoteWrite++;
+    await this.release(write);
     return {
       kind: 'dead-lettered',
       reason,
       remoteWrite: write.remoteWrite,
       samples: write.samples,
+    };
+  }
+
+  /** Sends a letter; why it was not stored, else undefined. */
+  private async deadLetter(letter: DeadLetter, samples: number): Promise<string | undefined> {
+    try {
+      await this.deadLetters.send(letter);
+    } catch (err) {
+      this.c.failures++;
+      this.logger.error('dead-letter queue refused a write: it stays on the outbox', {
+        reason: letter.reason,
+        err,
+      });
+      return `dead-letter send failed: ${message(err)}`;
+    }
+    this.c.samplesDeadLettered += samples;
+    return undefined;
+  }
+
+  /** Releases the hold the write's unit left on the stream's next scrape, if it carries it. */
+  private async release(write: ParkedWrite): Promise<void> {
+    if (write.nextSlotMs === undefined || this.backlog === undefined) return;
+    try {
+      await this.backlog.release(write.stream, write.nextSlotMs, write.remoteWrite);
+    } catch (err) {
+      this.c.releaseFailures++;
+      this.logger.warn('backlog hold not released: the next scrape of the stream queues', {
+        remote: write.remoteWrite,
+        err,
+      });
+    }
+  }
+
+  /** The record's backoff by its receive count, or the backend's Retry-After when longer. */
+  private backoff(record: OutboxRecord, retryAfterMs?: number): number {
+    return this.retryDelaySeconds(record.receiveCount, retryAfterMs);
+  }
+
+  private retry(
+    write: ParkedWrite | undefined,
+    reason: string,
+    delaySeconds: number,
+    tried: boolean,
+  ): ReplayOutcome {
+    this.c.retried++;
+    this.c.samplesRetried += write?.samples ?? 0;
+    return {
+      kind: 'retry',
+      reason,
+      delaySeconds,
+      remoteWrite: write?.remoteWrite,
+      samples: write?.samples ?? 0,
+      tried,
     };
   }
 }
@@ -392,9 +497,7 @@ function positive(name: string, value: number | undefined, fallback: number): nu
 }
 
 function invalidOption(text: string): OutboxReplayError {
-  return new OutboxReplayError(OUTBOX_REPLAY_ERROR_CODES.invalidOptions, text, {
-    retryable: false,
-  });
+  return new OutboxReplayError(OUTBOX_REPLAY_ERROR_CODES.invalidOptions, text);
 }
 
 function message(err: unknown): string {

@@ -94,8 +94,8 @@ export interface SelfMetricsOptions {
 export interface OutboxReplayCounts {
   /** Accepted by the backend on replay. */
   readonly replayed: number;
-  /** Failed again and parked again with a longer delay. */
-  readonly reparked: number;
+  /** Failed again (or queued behind one that did): left on the queue for a later try. */
+  readonly retried: number;
   /** Expired or rejected for good: moved to the dead-letter queue. */
   readonly deadLettered: number;
 }
@@ -220,7 +220,7 @@ export class SelfMetrics {
   observeOutboxReplay(counts: OutboxReplayCounts): void {
     const name = SELF_SERIES.outboxWrites;
     this.count('OutboxReplayed', counts.replayed, name, { result: 'replayed' });
-    this.count(undefined, counts.reparked, name, { result: 'reparked' });
+    this.count(undefined, counts.retried, name, { result: 'retried' });
     this.count('OutboxDeadLettered', counts.deadLettered, name, { result: 'dead_lettered' });
   }
 

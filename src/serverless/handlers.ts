@@ -29,9 +29,8 @@ import { readQueueDepth } from '../aws/sqs-queue-depth.js';
 import { decodeTask, TaskCodecError } from '../aws/task-codec.js';
 import type { DiscoverySummary } from '../pipeline/discovery.js';
 import { type DispatchResult, dispatchWindow } from '../pipeline/dispatcher.js';
-import { OutboxReplayError } from '../pipeline/outbox-replayer.js';
+import type { OutboxRecord } from '../pipeline/outbox-replayer.js';
 import { ScraperError } from '../pipeline/scraper.js';
-import { ConcurrencyLimiter } from '../pipeline/scraper-limiter.js';
 import type { TargetOutcome, TaskOutcome } from '../pipeline/scraper-outcome.js';
 import {
   type CapacityUnits,
@@ -48,6 +47,13 @@ import type { SelfMonitoring } from './self-monitoring.js';
 export interface SqsRecord {
   readonly messageId: string;
   readonly body: string;
+  /** What a later visibility change of this delivery takes (Lambda's records have it). */
+  readonly receiptHandle?: string;
+  /** SQS system attributes, as Lambda passes them (FIFO: MessageGroupId). */
+  readonly attributes?: {
+    readonly ApproximateReceiveCount?: string;
+    readonly MessageGroupId?: string;
+  };
 }
 
 export interface SqsBatchEvent {
@@ -70,12 +76,6 @@ export interface SqsBatchResponse {
  * response before Lambda's timeout.
  */
 export const HANDLER_MARGIN_MS = 500;
-
-/**
- * Outbox records replayed at once by one invocation: bounds the connections to the backends
- * (each replay may itself retry) and the bodies held in memory (≤ 256 KiB each).
- */
-export const OUTBOX_REPLAY_CONCURRENCY = 10;
 
 /** One discovery pass. Throws `DiscoveryRunError` (logged first). */
 export async function handleDiscovery(runtime: ServerlessRuntime): Promise<DiscoverySummary> {
@@ -259,13 +259,11 @@ export type OutboxRuntime = Pick<ServerlessRuntime, 'replayer' | 'logger'> &
   Partial<Pick<ServerlessRuntime, 'monitoring' | 'outbox' | 'deadLetters'>>;
 
 /**
- * Replays the outbox records, at most {@link OUTBOX_REPLAY_CONCURRENCY} at once, each within
- * the invocation's remaining time (and the replayer's own per-replay bound). Reports as batch
- * item failures exactly the records that must stay on the queue: those whose replay threw —
- * a failed re-park or dead-letter send, no time left, or anything unexpected. A write is never
- * dropped here: delivered, re-parked and dead-lettered records (malformed ones included, which
- * go to the dead-letter queue as they are) are the only ones SQS deletes; a record that keeps
- * failing is moved to the dead-letter queue by the outbox queue's redrive policy.
+ * Replays one batch of the FIFO outbox queue (`OutboxReplayer.replayBatch`: each group in order,
+ * a failing group waits behind its first failure). Reports as batch item failures exactly the
+ * records to deliver again, after making each invisible for its backoff (ChangeMessageVisibility;
+ * if that fails they come back after the queue's visibility timeout, later but in order). A
+ * write is never dropped here: delivered and dead-lettered records are the only ones SQS deletes.
  * Logs one JSON line per record (`outbox write done`, with its outcome; no labels or secrets).
  */
 export async function handleOutboxBatch(
@@ -273,19 +271,62 @@ export async function handleOutboxBatch(
   event: SqsBatchEvent,
   context: InvocationContext,
 ): Promise<SqsBatchResponse> {
-  const deadlineMs = Date.now() + context.getRemainingTimeInMillis() - HANDLER_MARGIN_MS;
-  const limiter = new ConcurrencyLimiter(OUTBOX_REPLAY_CONCURRENCY);
+  const startMs = Date.now();
+  const deadlineMs = startMs + context.getRemainingTimeInMillis() - HANDLER_MARGIN_MS;
   try {
-    const failed = await Promise.all(
-      event.Records.map((record) => limiter.run(() => replayRecord(runtime, record, deadlineMs))),
-    );
-    return {
-      batchItemFailures: event.Records.filter((_, i) => failed[i]).map((r) => ({
-        itemIdentifier: r.messageId,
-      })),
-    };
+    const outcomes = await runtime.replayer.replayBatch(event.Records.map(outboxRecord), {
+      deadlineMs,
+    });
+    const retries: { record: SqsRecord; delaySeconds: number }[] = [];
+    event.Records.forEach((record, i) => {
+      const outcome = outcomes[i]!;
+      const level = outcome.kind === 'retry' && outcome.tried ? 'warn' : 'info';
+      runtime.logger[level]('outbox write done', {
+        messageId: record.messageId,
+        ...outcome,
+        durationMs: Date.now() - startMs,
+      });
+      if (outcome.kind === 'retry') retries.push({ record, delaySeconds: outcome.delaySeconds });
+    });
+    await delayRetries(runtime, retries);
+    return { batchItemFailures: retries.map((r) => ({ itemIdentifier: r.record.messageId })) };
   } finally {
     await observeOutboxInvocation(runtime, deadlineMs);
+  }
+}
+
+/** The replayer's view of a record; a record without a group is a group of its own. */
+function outboxRecord(record: SqsRecord): OutboxRecord {
+  const count = Number(record.attributes?.ApproximateReceiveCount ?? '1');
+  return {
+    messageId: record.messageId,
+    body: record.body,
+    groupId: record.attributes?.MessageGroupId ?? `message:${record.messageId}`,
+    receiveCount: Number.isFinite(count) && count >= 1 ? count : 1,
+  };
+}
+
+/** Makes the records to retry invisible for their delays. Never rejects. */
+async function delayRetries(
+  runtime: OutboxRuntime,
+  retries: readonly { record: SqsRecord; delaySeconds: number }[],
+): Promise<void> {
+  const entries = retries.flatMap(({ record, delaySeconds }) =>
+    record.receiptHandle === undefined
+      ? []
+      : [{ receiptHandle: record.receiptHandle, delaySeconds }],
+  );
+  if (runtime.outbox === undefined || entries.length === 0) return;
+  try {
+    await runtime.outbox.retryLater(entries);
+  } catch (err) {
+    runtime.logger.warn(
+      'outbox backoff not set: the writes come back after the visibility timeout',
+      {
+        messages: entries.length,
+        err,
+      },
+    );
   }
 }
 
@@ -298,7 +339,7 @@ async function observeOutboxInvocation(runtime: OutboxRuntime, deadlineMs: numbe
   const deadLettered = c.expired + c.rejected + c.unknownRemoteWrite + c.malformed;
   metrics.observeOutboxReplay({
     replayed: m.increase('replayer:delivered', c.delivered),
-    reparked: m.increase('replayer:reparked', c.reparked),
+    retried: m.increase('replayer:retried', c.retried),
     deadLettered: m.increase('replayer:dead-lettered', deadLettered),
   });
   if (runtime.outbox !== undefined) {
@@ -308,38 +349,6 @@ async function observeOutboxInvocation(runtime: OutboxRuntime, deadlineMs: numbe
     observeSqsSent(m, metrics, 'dead_letter', runtime.deadLetters.counters.sent);
   }
   await m.flush('outbox', { deadlineMs });
-}
-
-/** Replays one outbox record; true when SQS should deliver it again. Never throws. */
-async function replayRecord(
-  runtime: Pick<ServerlessRuntime, 'replayer' | 'logger'>,
-  record: SqsRecord,
-  deadlineMs: number,
-): Promise<boolean> {
-  const log = runtime.logger;
-  const startMs = Date.now();
-  try {
-    const outcome = await runtime.replayer.handleMessage(record.body, { deadlineMs });
-    log.info('outbox write done', {
-      messageId: record.messageId,
-      ...outcome,
-      durationMs: Date.now() - startMs,
-    });
-    return false;
-  } catch (err) {
-    if (err instanceof OutboxReplayError && err.retryable) {
-      log.warn('outbox write not settled: SQS will deliver it again', {
-        messageId: record.messageId,
-        err,
-      });
-    } else {
-      log.error('outbox write failed unexpectedly: SQS will deliver it again', {
-        messageId: record.messageId,
-        err,
-      });
-    }
-    return true;
-  }
 }
 
 // ---- adapter counters → self-metrics ----------------------------------------------------------

@@ -19,6 +19,7 @@ import {
   type DynamoDBClient,
   type SQSClient,
 } from '../aws/clients.js';
+import { DynamoDbDeliveryBacklog } from '../aws/dynamodb-delivery-backlog.js';
 import { DynamoDbStateChangeLog } from '../aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
 import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
@@ -53,7 +54,9 @@ export interface ServerlessRuntime {
   readonly states: DynamoDbScrapeStateStore;
   /** The worker's log of state writes (decision 12), in the state table. */
   readonly stateChanges: DynamoDbStateChangeLog;
-  /** Where the worker and the replayer park writes. */
+  /** Which streams queue behind parked writes (decision 13): held by the worker, released by the replayer. */
+  readonly backlog: DynamoDbDeliveryBacklog;
+  /** Where the worker parks writes; the replayer's backoff of those that fail again. */
   readonly outbox: SqsOutbox;
   /** Where the replayer moves the writes it gives up on. */
   readonly deadLetters: SqsDeadLetterQueue;
@@ -139,13 +142,14 @@ export async function createRuntime(
   });
   const outbox = new SqsOutbox(sqs, env.outboxQueueUrl);
   const deadLetters = new SqsDeadLetterQueue(sqs, env.outboxDlqUrl);
+  const backlog = new DynamoDbDeliveryBacklog(dynamodb, env.stateTable);
   let replayer: OutboxReplayer;
   let monitoring: SelfMonitoring;
   try {
     replayer = new OutboxReplayer({
       writers,
-      outbox,
       deadLetters,
+      backlog,
       logger,
       options: { maxAgeMs: env.outboxMaxAgeMs, ...options.replayerOptions },
     });
@@ -189,6 +193,7 @@ export async function createRuntime(
     states,
     changes: stateChanges,
     outbox,
+    backlog,
     writers,
     logger,
     ...(options.workerOptions === undefined ? {} : { options: options.workerOptions }),
@@ -204,6 +209,7 @@ export async function createRuntime(
     ledger,
     states,
     stateChanges,
+    backlog,
     outbox,
     deadLetters,
     writers,

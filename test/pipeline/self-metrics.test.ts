@@ -233,7 +233,7 @@ describe('SelfMetrics EMF line', () => {
     // Every metric, observed once, shows in one line with its unit.
     const m = metrics();
     m.observeTask(task());
-    m.observeOutboxReplay({ replayed: 4, reparked: 1, deadLettered: 2 });
+    m.observeOutboxReplay({ replayed: 4, retried: 1, deadLettered: 2 });
     m.observeOutboxDepth(17);
     m.observeDynamoDbCapacity({ readUnits: 1.5, writeUnits: 4 });
     m.observeSqsMessagesSent('scrape', 12);
@@ -258,8 +258,8 @@ describe('SelfMetrics EMF line', () => {
   it('carries deltas since the previous line, and no line when nothing was observed', () => {
     const m = metrics({ function: 'outbox' });
     expect(m.emfLine(NOW)).toBeUndefined();
-    m.observeOutboxReplay({ replayed: 3, reparked: 0, deadLettered: 0 });
-    m.observeOutboxReplay({ replayed: 2, reparked: 1, deadLettered: 0 });
+    m.observeOutboxReplay({ replayed: 3, retried: 0, deadLettered: 0 });
+    m.observeOutboxReplay({ replayed: 2, retried: 1, deadLettered: 0 });
     m.observeOutboxDepth(9);
     m.observeOutboxDepth(7);
     const first = parseEmf(m.emfLine(NOW));
@@ -407,7 +407,7 @@ describe('SelfMetrics remote-write unit', () => {
     const m = metrics({ function: 'outbox' });
     m.observeOutboxDepth(12);
     m.observeOutboxDepth(3);
-    m.observeOutboxReplay({ replayed: 5, reparked: 2, deadLettered: 1 });
+    m.observeOutboxReplay({ replayed: 5, retried: 2, deadLettered: 1 });
     m.observeDynamoDbCapacityTotals('states', { readUnits: 2, writeUnits: 5 });
     m.observeDynamoDbCapacityTotals('states', { readUnits: 3.5, writeUnits: 5 });
     m.observeDynamoDbCapacityTotals('ledger', { readUnits: 0, writeUnits: 1 });
@@ -422,7 +422,7 @@ describe('SelfMetrics remote-write unit', () => {
     expect(Object.fromEntries(series)).toEqual({
       lambdascrape_outbox_messages: 3,
       'lambdascrape_outbox_writes_total{result="replayed"}': 5,
-      'lambdascrape_outbox_writes_total{result="reparked"}': 2,
+      'lambdascrape_outbox_writes_total{result="retried"}': 2,
       'lambdascrape_outbox_writes_total{result="dead_lettered"}': 1,
       'lambdascrape_dynamodb_consumed_capacity_units_total{operation="read"}': 4,
       'lambdascrape_dynamodb_consumed_capacity_units_total{operation="write"}': 8,

@@ -19,7 +19,6 @@ import {
   handleDispatch,
   handleOutboxBatch,
   handleScrapeBatch,
-  OUTBOX_REPLAY_CONCURRENCY,
 } from '../../src/serverless/handlers.js';
 import { createRuntime, type ServerlessRuntime } from '../../src/serverless/runtime.js';
 import type { Target } from '../../src/targets/types.js';
@@ -198,8 +197,10 @@ describe('handleOutboxBatch', () => {
       remoteWrite,
       body: new Uint8Array([1, 2, 3]),
       samples: 5,
-      attempts: 0,
       firstParkedMs: Date.now(),
+      stream: '0123456789abcdef',
+      slotMs: 1_700_000_000_000,
+      part: 0,
       ...overrides,
     };
   }
@@ -237,8 +238,8 @@ describe('handleOutboxBatch', () => {
     );
     dynamo = await startDynalite();
     sqs = await startLocalSqs();
-    outboxUrl = (await createQueue(sqs.client)).url;
-    dlqUrl = (await createQueue(sqs.client)).url;
+    outboxUrl = (await createQueue(sqs.client, undefined, { fifo: true })).url;
+    dlqUrl = (await createQueue(sqs.client, undefined, { fifo: true })).url;
     const env = readServerlessEnv({
       LAMBDASCRAPE_CONFIG: configPath,
       TARGETS_TABLE: 'targets',
@@ -275,21 +276,38 @@ describe('handleOutboxBatch', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('delivers, dead-letters and re-parks through the runtime; nothing to deliver again', async () => {
+  it('delivers and dead-letters through the runtime; a failing group waits behind its head', async () => {
     const delivered = write('up');
+    const group = (w: ParkedWrite) => ({ MessageGroupId: `${w.remoteWrite}.${w.stream}` });
+    const failing = write('down', { stream: 'aaaaaaaaaaaaaaaa' });
+    const behind = write('down', { stream: 'aaaaaaaaaaaaaaaa', slotMs: 1_700_000_010_000 });
     const records = [
-      { messageId: 'delivered', body: encodeParkedWrite(delivered) },
-      { messageId: 'malformed', body: 'garbage' },
+      { messageId: 'delivered', body: encodeParkedWrite(delivered), attributes: group(delivered) },
+      { messageId: 'malformed', body: 'garbage', attributes: { MessageGroupId: 'g-malformed' } },
       { messageId: 'unknown', body: encodeParkedWrite(write('removed')) },
       // OUTBOX_MAX_AGE is 1m: two minutes old and still failing → expired.
       {
         messageId: 'expired',
-        body: encodeParkedWrite(write('down', { firstParkedMs: Date.now() - 120_000 })),
+        body: encodeParkedWrite(
+          write('down', { stream: 'bbbbbbbbbbbbbbbb', firstParkedMs: Date.now() - 120_000 }),
+        ),
       },
-      { messageId: 'reparked', body: encodeParkedWrite(write('down', { attempts: 4 })) },
+      {
+        messageId: 'failing',
+        body: encodeParkedWrite(failing),
+        attributes: { ...group(failing), ApproximateReceiveCount: '3' },
+      },
+      {
+        messageId: 'behind',
+        body: encodeParkedWrite(behind),
+        attributes: { ...group(behind), ApproximateReceiveCount: '3' },
+      },
     ];
     const response = await handleOutboxBatch(runtime, { Records: records }, context);
-    expect(response).toEqual({ batchItemFailures: [] });
+    // The failing group's messages come again, in order; everything else is settled.
+    expect(response).toEqual({
+      batchItemFailures: [{ itemIdentifier: 'failing' }, { itemIdentifier: 'behind' }],
+    });
 
     expect(replayed(up).map((r) => [...r.body])).toEqual([[...delivered.body]]);
     const byId = (id: string) => lines.filter((l) => l.messageId === id);
@@ -301,8 +319,13 @@ describe('handleOutboxBatch', () => {
       { kind: 'dead-lettered', reason: 'unknown-remote-write', remoteWrite: 'removed' },
     ]);
     expect(byId('expired')).toMatchObject([{ kind: 'dead-lettered', reason: 'expired' }]);
-    // The default backoff: nextOutboxDelaySeconds(5) = 900 s.
-    expect(byId('reparked')).toMatchObject([{ kind: 'reparked', attempts: 5, delaySeconds: 900 }]);
+    // Third receive: 40 s of backoff; the message behind it waits as long, untried.
+    expect(byId('failing')).toMatchObject([
+      { level: 'warn', kind: 'retry', delaySeconds: 40, tried: true },
+    ]);
+    expect(byId('behind')).toMatchObject([
+      { level: 'info', kind: 'retry', delaySeconds: 40, tried: false },
+    ]);
 
     const letters = await receive(dlqUrl, 3);
     const reasons = letters.map((m) => m.MessageAttributes?.reason?.StringValue).sort();
@@ -313,59 +336,54 @@ describe('handleOutboxBatch', () => {
     expect(decodeParkedWrite(expired!.Body!).remoteWrite).toBe('down');
     expect(runtime.replayer.counters).toMatchObject({
       delivered: 1,
-      reparked: 1,
+      retried: 2,
       expired: 1,
       malformed: 1,
       unknownRemoteWrite: 1,
     });
   });
 
-  it('replays at most OUTBOX_REPLAY_CONCURRENCY records at once, all of them', async () => {
-    let active = 0;
-    let most = 0;
-    const replayer = new OutboxReplayer({
-      writers: [
-        {
-          name: 'slow',
-          async replay(request): Promise<WriteResult> {
-            active++;
-            most = Math.max(most, active);
-            await new Promise((r) => setTimeout(r, 20));
-            active--;
-            return {
-              requests: 1,
-              samples: request.samples,
-              dropped: 0,
-              delivered: request.samples,
-              rejected: 0,
-              pending: 0,
-              parked: [],
-              errors: [],
-            };
-          },
-        },
-      ],
-      outbox: { park: () => Promise.reject(new Error('unused')) },
-      deadLetters: { send: () => Promise.reject(new Error('unused')) },
-    });
-    const records = Array.from({ length: 3 * OUTBOX_REPLAY_CONCURRENCY }, (_, i) => ({
-      messageId: `m${i}`,
-      body: encodeParkedWrite(write('slow')),
-    }));
-    const response = await handleOutboxBatch(
-      { replayer, logger: runtime.logger },
-      { Records: records },
-      { getRemainingTimeInMillis: () => 30_000 },
+  it('keeps a retried message invisible for its backoff (ChangeMessageVisibility)', async () => {
+    const w = write('down', { stream: 'cccccccccccccccc' });
+    await runtime.outbox.park([w]);
+    const got = await sqs.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: outboxUrl,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 1,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'MessageGroupId'],
+      }),
     );
-    expect(response).toEqual({ batchItemFailures: [] });
-    expect(most).toBe(OUTBOX_REPLAY_CONCURRENCY);
-    expect(replayer.counters.delivered).toBe(records.length);
+    const m = got.Messages![0]!;
+    const response = await handleOutboxBatch(
+      runtime,
+      {
+        Records: [
+          {
+            messageId: m.MessageId!,
+            body: m.Body!,
+            receiptHandle: m.ReceiptHandle!,
+            attributes: {
+              ApproximateReceiveCount: m.Attributes!.ApproximateReceiveCount!,
+              MessageGroupId: m.Attributes!.MessageGroupId!,
+            },
+          },
+        ],
+      },
+      context,
+    );
+    expect(response.batchItemFailures).toHaveLength(1);
+    // Received with a 1 s visibility, the handler set 10 s: still invisible after 2 s.
+    await new Promise((r) => setTimeout(r, 2_000));
+    const again = await sqs.client.send(
+      new ReceiveMessageCommand({ QueueUrl: outboxUrl, WaitTimeSeconds: 0 }),
+    );
+    expect(again.Messages ?? []).toHaveLength(0);
   });
 
   it('reports the records it could not settle, unexpected errors included', async () => {
     const replayer = new OutboxReplayer({
       writers: [{ name: 'broken', replay: () => Promise.reject(new Error('writer bug')) }],
-      outbox: { park: () => Promise.reject(new Error('unused')) },
       deadLetters: { send: () => Promise.reject(new Error('dead-letter queue unreachable')) },
     });
     const response = await handleOutboxBatch(
@@ -382,9 +400,11 @@ describe('handleOutboxBatch', () => {
       batchItemFailures: [{ itemIdentifier: 'bug' }, { itemIdentifier: 'no-dlq' }],
     });
     const byId = (id: string) => lines.filter((l) => l.messageId === id);
-    expect(byId('bug')).toMatchObject([{ level: 'error', err: 'writer bug' }]);
+    expect(byId('bug')).toMatchObject([
+      { level: 'warn', kind: 'retry', reason: 'unexpected: writer bug', tried: true },
+    ]);
     expect(byId('no-dlq')).toMatchObject([
-      { level: 'warn', err: expect.stringContaining('OUTBOX_REPLAY_DEAD_LETTER_FAILED') },
+      { kind: 'retry', reason: expect.stringContaining('dead-letter queue unreachable') },
     ]);
   });
 

@@ -12,7 +12,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeParkedWrite } from '../../src/aws/sqs-outbox.js';
 import {
   nextScheduleMs,
   type Simulation,
@@ -123,19 +122,25 @@ describe('simulate (integration)', () => {
     const { sqs, env } = sim!.runtime;
     const before = receiver.requests.length;
     const body = new Uint8Array([0xca, 0xfe]);
+    await sim!.runtime.outbox.park([
+      {
+        remoteWrite: sim!.runtime.config.remoteWrite[0]!.name,
+        body,
+        samples: 1,
+        firstParkedMs: Date.now(),
+        stream: '0123456789abcdef',
+        slotMs: 1_700_000_000_000,
+        part: 0,
+      },
+    ]);
     await sqs.send(
       new SendMessageCommand({
         QueueUrl: env.outboxQueueUrl,
-        MessageBody: encodeParkedWrite({
-          remoteWrite: sim!.runtime.config.remoteWrite[0]!.name,
-          body,
-          samples: 1,
-          attempts: 0,
-          firstParkedMs: Date.now(),
-        }),
+        MessageBody: 'junk',
+        MessageGroupId: 'junk',
+        MessageDeduplicationId: 'junk',
       }),
     );
-    await sqs.send(new SendMessageCommand({ QueueUrl: env.outboxQueueUrl, MessageBody: 'junk' }));
     const letter = await pollUntil(
       async () => {
         const r = await sqs.send(
