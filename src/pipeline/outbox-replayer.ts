@@ -96,7 +96,7 @@ export interface ReplayWriter {
 export interface OutboxReplayerOptions {
   /** Age (ms after `firstParkedMs`) past which a still-failing write expires. @default 2 h */
   readonly maxAgeMs?: number;
-  /** Longest one replay keeps retrying, ms, within the budget. @default 5_000 */
+  /** Longest one replay (one attempt) may take, ms, within the budget. @default 10_000 */
   readonly maxReplayMs?: number;
   /** Kept back from `budget.deadlineMs`. @default 1_000 */
   readonly safetyMarginMs?: number;
