@@ -16,7 +16,10 @@
  * - `unchanged`: same bodies again (no state write at all);
  * - `after change`: same bodies, the slot after a round that wrote every state (cold or churn):
  *   each stream's own write is in the change log, so its head is read once more;
- * - `churn 1%`: 10 of each target's 1,000 series replaced (a delta write per target).
+ * - `churn 1%`: 10 of each target's 1,000 series replaced (a delta write per target);
+ * - `queued`: same bodies, every stream held behind a parked unit (a backend outage after its
+ *   first round, decision 13): each unit is prepared and parked on a real FIFO outbox (fauxqs,
+ *   in the harness process) with a hold for its next slot, instead of being sent.
  * The worker is built as the runtime builds it (state store and change log on one table), and
  * each round is the targets' next slot (every 4 s), so a warm container takes the states it
  * wrote from memory as it would on Lambda. The worker's clock reads the slot when the task
@@ -28,16 +31,20 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDbDeliveryBacklog } from '../src/aws/dynamodb-delivery-backlog.js';
 import { DynamoDbStateChangeLog } from '../src/aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../src/aws/dynamodb-state-store.js';
+import { SqsOutbox } from '../src/aws/sqs-outbox.js';
 import { loadConfig } from '../src/config/index.js';
+import { seriesStreamKey } from '../src/engine/series-stream.js';
 import { ScrapeWorker } from '../src/pipeline/scraper.js';
-import type { Outbox, ParkedWrite, ScrapeTask } from '../src/ports.js';
+import type { ScrapeTask } from '../src/ports.js';
 import { createRemoteWriters } from '../src/remotewrite/from-config.js';
 import type { Clock } from '../src/schedule/clock.js';
 import { buildTargets } from '../src/targets/index.js';
 import { createTable, KEY_SCHEMAS, startDynalite } from '../test/support/dynalite.js';
+import { createQueue, startLocalSqs } from '../test/support/fauxqs.js';
 // @ts-expect-error: plain ESM JavaScript helper without types
 import { startDiscardReceiver } from './lib/discard-receiver.mjs';
 
@@ -83,12 +90,16 @@ interface TaskReport {
   readonly scrapes: number;
   readonly up: number;
   readonly samplesSent: number;
+  /** Units parked (the queued round parks every one; elsewhere only a slow receiver does). */
+  readonly parked: number;
   readonly stateWrites: number;
   readonly stateUnchanged: number;
 }
 
 interface WorkerInput {
   readonly dynamodbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly outboxUrl: string;
   readonly receiverUrl: string;
   readonly ports: readonly number[];
   readonly rounds: readonly string[];
@@ -145,18 +156,18 @@ async function runWorker(input: WorkerInput): Promise<void> {
     setTimer: (fn, ms) => setTimeout(fn, ms),
     clearTimer: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
   };
-  const parked: ParkedWrite[] = [];
-  const outbox: Outbox = {
-    async park(writes) {
-      parked.push(...writes);
-    },
-  };
+  const sqs = new SQSClient({
+    endpoint: input.sqsEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+  });
+  const backlog = new DynamoDbDeliveryBacklog(client, TABLE);
   const worker = new ScrapeWorker({
     config,
     states: new DynamoDbScrapeStateStore(client, TABLE),
     changes: new DynamoDbStateChangeLog(client, TABLE),
-    backlog: new DynamoDbDeliveryBacklog(client, TABLE),
-    outbox,
+    backlog,
+    outbox: new SqsOutbox(sqs, input.outboxUrl),
     writers: createRemoteWriters(config),
     clock,
   });
@@ -180,6 +191,11 @@ async function runWorker(input: WorkerInput): Promise<void> {
       offsetMs: slot % ROUND_INTERVAL_MS,
     }));
     const task: ScrapeTask = { kind: 'scrape', slotMs: slot, targets: atSlot };
+    if (round === 'queued') {
+      // Unmeasured: the holds an earlier park left for this slot.
+      const name = config.remoteWrite[0]!.name;
+      await Promise.all(atSlot.map((t) => backlog.hold(seriesStreamKey(t), slot, name)));
+    }
     const before = { ...usage };
     let rssPeak = process.memoryUsage.rss();
     const sampler = setInterval(() => {
@@ -193,6 +209,7 @@ async function runWorker(input: WorkerInput): Promise<void> {
     clearInterval(sampler);
     rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
     const c = outcome.counters;
+    if (c.parkFailed > 0) throw new Error(`round ${round}: ${c.parkFailed} parks failed`);
     const report: TaskReport = {
       round,
       wallMs,
@@ -205,14 +222,15 @@ async function runWorker(input: WorkerInput): Promise<void> {
       scrapes: c.scrapes,
       up: c.up,
       samplesSent: c.samplesSent,
+      parked: c.parked,
       stateWrites: c.stateWrites,
       stateUnchanged: c.stateUnchanged,
     };
     process.send?.({ kind: 'report', report });
   }
-  if (parked.length > 0) throw new Error(`${parked.length} writes parked: receiver too slow?`);
   await worker.close();
   client.destroy();
+  sqs.destroy();
   process.send?.({ kind: 'done' });
 }
 
@@ -236,7 +254,9 @@ async function runHarness(): Promise<void> {
   const receiver = await startDiscardReceiver();
 
   const plan = ['cold'];
-  for (let i = 0; i < rounds; i++) plan.push('after change', 'unchanged', 'churn 1%');
+  for (let i = 0; i < rounds; i++) plan.push('after change', 'unchanged', 'churn 1%', 'queued');
+  const sqs = await startLocalSqs();
+  const outbox = await createQueue(sqs.client, 'outbox', { fifo: true });
   const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
     execArgv: [
       '--import',
@@ -251,6 +271,8 @@ async function runHarness(): Promise<void> {
       if (m.kind === 'ready') {
         child.send({
           dynamodbEndpoint: db.endpoint,
+          sqsEndpoint: sqs.endpoint,
+          outboxUrl: outbox.url,
           receiverUrl: receiver.url,
           ports,
           rounds: plan,
@@ -272,15 +294,15 @@ async function runHarness(): Promise<void> {
     `task: ${nTargets} targets × ${nSeries} series (worker in a child process, dynalite and targets in the harness)`,
   );
   console.log(
-    'round          wall ms   CPU ms  RSS MiB heap MiB      RCU      WCU  DDB req   up  samples',
+    'round          wall ms   CPU ms  RSS MiB heap MiB      RCU      WCU  DDB req   up  samples parked',
   );
   for (const r of reports) {
     console.log(
-      `${r.round.padEnd(12)} ${fmt(r.wallMs)} ${fmt(r.cpuMs)} ${fmt(r.rssPeakMiB)} ${fmt(r.heapUsedMiB)} ${fmt(r.readUnits, 1)} ${fmt(r.writeUnits, 1)} ${fmt(r.requests)} ${String(r.up).padStart(4)} ${fmt(r.samplesSent)}`,
+      `${r.round.padEnd(12)} ${fmt(r.wallMs)} ${fmt(r.cpuMs)} ${fmt(r.rssPeakMiB)} ${fmt(r.heapUsedMiB)} ${fmt(r.readUnits, 1)} ${fmt(r.writeUnits, 1)} ${fmt(r.requests)} ${String(r.up).padStart(4)} ${fmt(r.samplesSent)} ${String(r.parked).padStart(6)}`,
     );
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
-  for (const round of ['after change', 'unchanged', 'churn 1%']) {
+  for (const round of ['after change', 'unchanged', 'churn 1%', 'queued']) {
     const rs = reports.filter((r) => r.round === round);
     console.log(
       `median ${round}: wall ${median(rs.map((r) => r.wallMs)).toFixed(0)} ms, CPU ${median(rs.map((r) => r.cpuMs)).toFixed(0)} ms, ` +
@@ -290,6 +312,7 @@ async function runHarness(): Promise<void> {
   }
   await receiver.close();
   await db.stop();
+  await sqs.stop();
   for (const s of servers) s.close();
 }
 

@@ -7,13 +7,17 @@
  * Writes happen only around an outage (a park holds, a replay releases): in normal operation the
  * bins do not exist and a task's read of them costs half a read unit. An overflowed bin answers
  * `'all'`: every stream queues behind every remote_write, which keeps order and loses nothing.
+ * Holds are group-committed: those asked for while a bin's request is in flight go together in
+ * the next one (one UpdateItem for the streams of a task instead of one per stream), and each
+ * `hold` resolves or rejects with the request that carried it.
+ *
  * Reads are strongly consistent unless asked otherwise (the worker reads eventually consistent
  * where every interval is at least 10 s, as it does the change log).
  */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DeliveryBacklog } from '../ports.js';
 import { ConsumedCapacityCounter, type ConsumedCapacityTotals } from './dynamodb-batch.js';
-import { SlotBins, SlotBinsError, type SlotBinsOptions } from './dynamodb-slot-bins.js';
+import { SlotBins, SlotBinsError, type SlotBinsOptions, slotBinOf } from './dynamodb-slot-bins.js';
 
 /** The item kind (and sort key) of backlog bins. */
 export const BACKLOG_KIND = 'q';
@@ -26,6 +30,8 @@ export class DeliveryBacklogError extends Error {
 export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
   private readonly capacity = new ConsumedCapacityCounter();
   private readonly bins: SlotBins;
+  /** Holds waiting for their bin's next request, by bin. */
+  private readonly holding = new Map<number, HoldGroup>();
 
   constructor(client: DynamoDBClient, tableName: string, options: SlotBinsOptions = {}) {
     this.bins = new SlotBins(client, tableName, BACKLOG_KIND, this.capacity, options);
@@ -37,7 +43,41 @@ export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
   }
 
   hold(stream: string, nextSlotMs: number, remoteWrite: string): Promise<void> {
-    return wrap(() => this.bins.add(nextSlotMs, member(stream, nextSlotMs, remoteWrite)));
+    const m = member(stream, nextSlotMs, remoteWrite);
+    const bin = slotBinOf(nextSlotMs);
+    let group = this.holding.get(bin);
+    if (group === undefined) {
+      group = { slotMs: nextSlotMs, members: [], waiters: [], inFlight: false };
+      this.holding.set(bin, group);
+    }
+    group.members.push(m);
+    const done = new Promise<void>((resolve, reject) => group.waiters.push({ resolve, reject }));
+    if (!group.inFlight) this.flush(bin, group);
+    return done;
+  }
+
+  /** Sends what `group` gathered; what arrives meanwhile goes in the next request. */
+  private flush(bin: number, group: HoldGroup): void {
+    group.inFlight = true;
+    // Let the holds of this turn of the event loop join.
+    setImmediate(() => {
+      const members = group.members.splice(0);
+      const waiters = group.waiters.splice(0);
+      wrap(() => this.bins.add(group.slotMs, ...members))
+        .then(
+          () => {
+            for (const w of waiters) w.resolve();
+          },
+          (err: unknown) => {
+            for (const w of waiters) w.reject(err);
+          },
+        )
+        .finally(() => {
+          group.inFlight = false;
+          if (group.members.length > 0) this.flush(bin, group);
+          else this.holding.delete(bin);
+        });
+    });
   }
 
   release(stream: string, nextSlotMs: number, remoteWrite: string): Promise<void> {
@@ -64,6 +104,14 @@ export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
     }
     return out;
   }
+}
+
+interface HoldGroup {
+  /** A slot of the bin (any: the bin is what the request is for). */
+  readonly slotMs: number;
+  readonly members: string[];
+  readonly waiters: { resolve(): void; reject(err: unknown): void }[];
+  inFlight: boolean;
 }
 
 function member(stream: string, nextSlotMs: number, remoteWrite: string): string {

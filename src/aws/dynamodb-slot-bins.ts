@@ -75,16 +75,20 @@ export class SlotBins {
     return `${this.kind}#${binStartMs}`;
   }
 
-  /** Adds `member` to the bin of `slotMs`, or marks the bin overflowed when it is full. */
-  async add(slotMs: number, member: string): Promise<void> {
+  /**
+   * Adds `members` (at least one) to the bin of `slotMs` in one request, or marks the bin
+   * overflowed when it is full.
+   */
+  async add(slotMs: number, ...members: string[]): Promise<void> {
     const bin = checkedBin(slotMs);
+    if (members.length === 0) throw new RangeError('nothing to add');
     try {
       await this.update({
         Key: this.key(bin),
         UpdateExpression: 'ADD s :s SET expiresAt = :e',
         ConditionExpression: 'attribute_not_exists(s) OR size(s) < :max',
         ExpressionAttributeValues: {
-          ':s': { SS: [member] },
+          ':s': { SS: [...new Set(members)] },
           ':e': expiresAt(bin),
           ':max': { N: String(this.maxMembers) },
         },

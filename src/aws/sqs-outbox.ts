@@ -16,7 +16,9 @@
  *   `maxMessageBytes` (`SQS_OUTBOX_TOO_LARGE`: a snappy body cannot be split here; the
  *   remote-write sender's batching, max_samples_per_send §11, keeps requests far smaller). Then
  *   SendMessageBatch requests of at most 10 entries and `maxBatchBytes`, one after the other in
- *   the writes' order; entries SQS failed are sent again (the deduplication id makes that
+ *   the writes' order. A one-message unit (the usual case) is group-committed: the parks asked
+ *   for in the same turn of the event loop, of any streams, share batches (one request for
+ *   several streams of a task instead of one each), sent in parallel. Entries SQS failed are sent again (the deduplication id makes that
  *   safe) up to `maxAttempts` times, then `SQS_OUTBOX_SEND_FAILED` names how many were not
  *   parked — the caller still holds them. SDK errors are `SQS_OUTBOX_SEND_FAILED` with `cause`.
  * - Decoding a body (`decodeParkedWrite`, re-exported from the outbox message module) treats
@@ -118,6 +120,14 @@ export class SqsOutbox implements Outbox {
   readonly #maxBatchBytes: number;
   readonly #maxAttempts: number;
   #counters = { requests: 0, parked: 0 };
+  /** Single-message parks waiting for the next flush. */
+  readonly #pending: {
+    readonly entry: SendMessageBatchRequestEntry;
+    readonly remoteWrite: string;
+    resolve(): void;
+    reject(err: unknown): void;
+  }[] = [];
+  #flushScheduled = false;
 
   constructor(client: SQSClient, queueUrl: string, options: SqsOutboxOptions = {}) {
     this.#client = client;
@@ -157,7 +167,59 @@ export class SqsOutbox implements Outbox {
         MessageDeduplicationId: outboxDeduplicationId(write),
       };
     });
-    for (const batch of batches(entries, this.#maxBatchBytes)) await this.sendBatch(batch, first);
+    if (entries.length > 1) {
+      // Several requests of one unit: their own batches, one after the other, in order.
+      for (const batch of batches(entries, this.#maxBatchBytes)) {
+        const unsent = await this.sendBatch(batch, first.remoteWrite);
+        if (unsent !== undefined) throw unsent;
+      }
+      return;
+    }
+    // One message (the usual unit): group-committed with the parks of other streams.
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ entry: entries[0]!, remoteWrite: first.remoteWrite, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Sends the parks gathered in this turn of the event loop, batches in parallel. */
+  private flush(): void {
+    this.#flushScheduled = false;
+    const parks = this.#pending.splice(0);
+    const chunks: (typeof parks)[] = [];
+    let chunk: typeof parks = [];
+    let bytes = 0;
+    for (const p of parks) {
+      const size = bodyBytes(p.entry.MessageBody ?? '');
+      if (
+        chunk.length > 0 &&
+        (chunk.length === SQS_MAX_BATCH_ENTRIES || bytes + size > this.#maxBatchBytes)
+      ) {
+        chunks.push(chunk);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(p);
+      bytes += size;
+    }
+    if (chunk.length > 0) chunks.push(chunk);
+    for (const c of chunks) {
+      const entries = c.map((p, i) => ({ ...p.entry, Id: String(i) }));
+      this.sendBatch(entries, c[0]!.remoteWrite).then(
+        (unsent) => {
+          c.forEach((p, i) => {
+            if (unsent?.ids.has(String(i))) p.reject(unsent);
+            else p.resolve();
+          });
+        },
+        (err: unknown) => {
+          for (const p of c) p.reject(err);
+        },
+      );
+    }
   }
 
   /**
@@ -198,10 +260,14 @@ export class SqsOutbox implements Outbox {
   }
 
   /** Sends one batch, again for the entries SQS failed; throws when some stay unsent. */
+  /**
+   * Sends one batch, again for the entries SQS failed. Resolves with the error naming the
+   * entries still unsent after `maxAttempts`, or undefined; rejects when a request failed.
+   */
   private async sendBatch(
     batch: SendMessageBatchRequestEntry[],
-    first: ParkedWrite,
-  ): Promise<void> {
+    remoteWrite: string,
+  ): Promise<(SqsOutboxError & { readonly ids: ReadonlySet<string> }) | undefined> {
     let pending = batch;
     let lastReason = '';
     for (let attempt = 0; attempt < this.#maxAttempts && pending.length > 0; attempt++) {
@@ -216,19 +282,21 @@ export class SqsOutbox implements Outbox {
       } catch (err) {
         throw new SqsOutboxError(
           'SQS_OUTBOX_SEND_FAILED',
-          `parking ${pending.length} writes for ${first.remoteWrite} failed: ${err instanceof Error ? err.message : String(err)}`,
+          `parking ${pending.length} writes for ${remoteWrite} failed: ${err instanceof Error ? err.message : String(err)}`,
           { cause: err },
         );
       }
       this.#counters.parked += pending.length - failed.size;
       pending = pending.filter((e) => failed.has(e.Id ?? ''));
     }
-    if (pending.length > 0) {
-      throw new SqsOutboxError(
+    if (pending.length === 0) return undefined;
+    return Object.assign(
+      new SqsOutboxError(
         'SQS_OUTBOX_SEND_FAILED',
-        `${pending.length} writes for ${first.remoteWrite} not parked after ${this.#maxAttempts} attempts: ${lastReason}`,
-      );
-    }
+        `${pending.length} writes for ${remoteWrite} not parked after ${this.#maxAttempts} attempts: ${lastReason}`,
+      ),
+      { ids: new Set(pending.map((e) => e.Id ?? '')) },
+    );
   }
 }
 

@@ -67,6 +67,32 @@ describe('DynamoDbDeliveryBacklog', () => {
     expect(await backlog.held(new Map([[A, T + 3_000]]))).toEqual(new Map());
   });
 
+  it('holds asked for together are written in one request per bin, each resolved', async () => {
+    const table = await newTable();
+    const counting = db.client();
+    let updates = 0;
+    counting.middlewareStack.add(
+      (next, context) => async (a) => {
+        if (context.commandName === 'UpdateItemCommand') updates++;
+        return next(a);
+      },
+      { step: 'initialize', name: 'count' },
+    );
+    const backlog = new DynamoDbDeliveryBacklog(counting, table);
+    const streams = Array.from({ length: 50 }, (_, i) => i.toString(16).padStart(16, '0'));
+    await Promise.all(streams.map((s) => backlog.hold(s, T + 3_000, 'amp')));
+    expect(updates).toBe(1);
+    const held = await backlog.held(new Map(streams.map((s) => [s, T + 3_000])));
+    expect(held === 'all' ? 'all' : held.size).toBe(50);
+    // Another bin is another request; a failing request rejects each of its holds.
+    await backlog.hold(A, T + SLOT_BIN_MS, 'amp');
+    expect(updates).toBe(2);
+    const gone = new DynamoDbDeliveryBacklog(counting, `missing-${randomUUID()}`);
+    const results = await Promise.allSettled([gone.hold(A, T, 'amp'), gone.hold(B, T, 'amp')]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    counting.destroy();
+  });
+
   it('an overflowed bin answers all: every stream queues', async () => {
     const backlog = new DynamoDbDeliveryBacklog(client, await newTable(), { maxMembers: 2 });
     await backlog.hold(A, T, 'r1');
