@@ -318,12 +318,39 @@ describe('triggers', () => {
         FunctionName: refTo(built.stack, fn),
         EventSourceArn: { 'Fn::GetAtt': [refTo(built.stack, queue).Ref, 'Arn'] },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: fn === s.functions.scraper ? 50 : 5 },
+        ScalingConfig: { MaximumConcurrency: fn === s.functions.scraper ? 50 : 20 },
         BatchSize: fn === s.functions.scraper ? 1 : 10,
       });
     mapping(s.functions.scraper, s.scrapeQueue);
     mapping(s.functions.outbox, s.outboxQueue);
     built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('the outbox: batches of 10, partial failures, 20 at once by default, configurable', () => {
+    // 20 drains a 2 h outage of the reference workload in ~7 minutes (check-props.ts).
+    const outboxMapping = (b: Built) => {
+      const mappings = Object.values(
+        b.template.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: refTo(b.stack, b.scraper.functions.outbox) },
+        }),
+      );
+      expect(mappings).toHaveLength(1);
+      return mappings[0]!.Properties;
+    };
+    const expected = {
+      EventSourceArn: {
+        'Fn::GetAtt': [refTo(built.stack, built.scraper.outboxQueue).Ref, 'Arn'],
+      },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    };
+    expect(outboxMapping(built)).toEqual(expect.objectContaining(expected));
+    // A FIFO event source has no batching window.
+    expect(outboxMapping(built).MaximumBatchingWindowInSeconds).toBeUndefined();
+    const b = build({ config, outbox: { maxConcurrency: 40 } });
+    expect(outboxMapping(b).ScalingConfig).toEqual({ MaximumConcurrency: 40 });
+    expect(outboxMapping(b).BatchSize).toBe(10);
   });
 
   it('maximum concurrency and batch size are props', () => {
