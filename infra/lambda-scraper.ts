@@ -403,14 +403,17 @@ export class LambdaScraper extends Construct {
       ],
       state,
     );
+    // (The backlog record it writes before parking is in the state table, covered above.)
     add('scraper', 'ParkRemoteWrites', ['sqs:SendMessage'], [this.outboxQueue.queueArn]);
-    // Outbox replayer: re-parks with backoff, dead-letters what it gives up on.
-    add(
-      'outbox',
-      'ReparkAndDeadLetter',
-      ['sqs:SendMessage'],
-      [this.outboxQueue.queueArn, this.outboxDeadLetterQueue.queueArn],
-    );
+    // Outbox function (decision 13): delivers each message group in order. On a retryable
+    // failure the group waits: the message and the rest of its group become visible again after
+    // a back-off (ChangeMessageVisibility; the event source grants it too, but the function's
+    // own code calls it, so it is stated). A unit delivered or given up on deletes its stream's
+    // backlog record (UpdateItem, DELETE from a string set); what it gives up on is
+    // dead-lettered. It never sends to the outbox itself: a group waits, nothing is re-parked.
+    add('outbox', 'BackOffGroups', ['sqs:ChangeMessageVisibility'], [this.outboxQueue.queueArn]);
+    add('outbox', 'ClearBacklogRecords', ['dynamodb:UpdateItem'], state);
+    add('outbox', 'DeadLetterWrites', ['sqs:SendMessage'], [this.outboxDeadLetterQueue.queueArn]);
   }
 
   /** What the config and the optional props imply: EC2 SD, SigV4, secrets, VPC. */
