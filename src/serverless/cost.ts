@@ -604,9 +604,11 @@ export function formatCostReport(r: CostReport): string {
     '',
     'prices (USD, us-east-1 list prices, December 2026; --price key=value overrides):',
   );
-  for (const key of Object.keys(DEFAULT_PRICES) as PriceKey[]) {
+  const priceKeys = Object.keys(DEFAULT_PRICES) as PriceKey[];
+  const keyWidth = Math.max(...priceKeys.map((k) => k.length));
+  for (const key of priceKeys) {
     out.push(
-      `  ${key.padEnd(24)} ${String(r.model.prices[key]).padStart(13)}  ${PRICE_UNITS[key]}`,
+      `  ${key.padEnd(keyWidth)} ${String(r.model.prices[key]).padStart(13)}  ${PRICE_UNITS[key]}`,
     );
   }
   const vcpuMb = FULL_VCPU_MEMORY_MB.toLocaleString('en-US');

@@ -235,9 +235,15 @@ describe('SQS: the outbox is a FIFO queue (decision 13), billed at its own price
     );
     expect(line(r, 'SQS requests (FIFO').usd).toBeCloseTo(0.10512, 8);
     expect(line(r, 'SQS requests (standard').usd).toBeCloseTo(0.73584, 8);
-    expect(formatCostReport(r)).toMatch(
-      /^ {2}sqs_fifo_million_requests\s+0\.4\s+per million FIFO/m,
-    );
+    const text = formatCostReport(r);
+    expect(text).toMatch(/^ {2}sqs_fifo_million_requests\s+0\.4\s+per million FIFO/m);
+    // One column of values however long the keys.
+    const valueEnds = text
+      .split('\n')
+      .filter((l) => /^ {2}[a-z_]+ +[\d.]+ {2}per /.test(l))
+      .map((l) => l.indexOf('  per '));
+    expect(valueEnds).toHaveLength(Object.keys(DEFAULT_PRICES).length);
+    expect(new Set(valueEnds).size).toBe(1);
   });
 });
 
