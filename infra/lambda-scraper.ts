@@ -518,7 +518,7 @@ function statementAdder(roles: Record<FunctionRole, Role>) {
 }
 
 /** SQS's longest queue name; a FIFO queue's includes its `.fifo` suffix. */
-export const SQS_MAX_QUEUE_NAME_LENGTH = 80;
+const SQS_MAX_QUEUE_NAME_LENGTH = 80;
 
 /**
  * The name of a FIFO queue of `c`: `<stack name>-<construct path>-<hash>-<suffix>.fifo`, cut in
