@@ -53,7 +53,8 @@ export interface ResolvedFunctionOptions {
  *
  * With sends of 50 ms (r = 14.3/s): C = 5 (the former default) 36.5 min, C = 10 15.8 min,
  * C = 20 7.4 min. At 20 the drain stays within 15 minutes for sends up to 113 ms (at 10, up to
- * 47 ms). Lambda runs at most one invocation per message group at a time, so C is capped by the
+ * 47 ms). Add the wait for the groups' last back-off to end once the backend is back (at most
+ * the outbox function's longest back-off, 2 min): 9.4 min at 20. Lambda runs at most one invocation per message group at a time, so C is capped by the
  * number of streams with a backlog as well; concurrency does not change the work billed.
  */
 export const DEFAULT_OUTBOX_MAX_CONCURRENCY = 20;
