@@ -38,6 +38,27 @@ export interface ResolvedFunctionOptions {
   readonly batchSize: number;
 }
 
+/**
+ * The outbox event source's default maximum concurrency: enough to drain the backlog of a 2-hour
+ * backend outage of the reference workload (500 targets every 30 s, one remote_write) within
+ * 15 minutes once the backend is back (decision 13):
+ *
+ * - backlog B = 500 streams × 240 units (one per 30 s scrape) = 120,000 messages in 500 groups;
+ * - one invocation takes a batch of 10 and delivers it one message after the other (a group's
+ *   order): per message a send (s) and the UpdateItem that deletes the unit's backlog record
+ *   (~10 ms), plus ~100 ms per invocation, so r = 10 / (10 × (s + 0.01 s) + 0.1 s) messages/s;
+ * - while it drains, every stream still parks its new units behind its backlog: a = 500 / 30 s
+ *   = 16.7 messages/s arrive;
+ * - drain time T = B / (C × r − a) at concurrency C.
+ *
+ * With sends of 50 ms (r = 14.3/s): C = 5 (the former default) 36.5 min, C = 10 15.8 min,
+ * C = 20 7.4 min. At 20 the drain stays within 15 minutes for sends up to 113 ms (at 10, up to
+ * 47 ms). Add the wait for the groups' last back-off to end once the backend is back (at most
+ * the outbox function's longest back-off, 2 min): 9.4 min at 20. Lambda runs at most one invocation per message group at a time, so C is capped by the
+ * number of streams with a backlog as well; concurrency does not change the work billed.
+ */
+export const DEFAULT_OUTBOX_MAX_CONCURRENCY = 20;
+
 export const FUNCTION_DEFAULTS: Readonly<Record<FunctionRole, ResolvedFunctionOptions>> = {
   discovery: {
     memorySize: 512,
@@ -64,7 +85,8 @@ export const FUNCTION_DEFAULTS: Readonly<Record<FunctionRole, ResolvedFunctionOp
     memorySize: 512,
     timeout: Duration.minutes(1),
     reserved: undefined,
-    maxConcurrency: 5,
+    maxConcurrency: DEFAULT_OUTBOX_MAX_CONCURRENCY,
+    // A FIFO event source takes at most 10 messages a batch.
     batchSize: 10,
   },
 };

@@ -17,7 +17,7 @@
  * here, each with its reason (see {@link NAG_REASONS}).
  */
 import { fileURLToPath } from 'node:url';
-import { Annotations, Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Annotations, Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -33,7 +33,12 @@ import {
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import {
+  DeduplicationScope,
+  FifoThroughputLimit,
+  Queue,
+  QueueEncryption,
+} from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { formatDuration } from '../src/config/duration.js';
 import { BUNDLE_EC2_ENV, FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
@@ -172,17 +177,41 @@ export class LambdaScraper extends Construct {
       retentionPeriod: Duration.days(1),
       deadLetterQueue: { queue: this.scrapeDeadLetterQueue, maxReceiveCount: 3 },
     });
+    // The outbox is FIFO (decision 13): one message group per (remote_write, stream), whose
+    // units the outbox function delivers in order; a group waits behind its first undelivered
+    // unit, the others go on. High-throughput mode: deduplication and the throughput quota are
+    // per message group, not per queue (hundreds of groups of a few messages a minute each).
+    // The scraper gives every unit its own MessageDeduplicationId, so no content-based
+    // deduplication. A FIFO queue's dead-letter queue must be FIFO too (SQS refuses the redrive
+    // otherwise); the same settings let the outbox function dead-letter a unit with the group
+    // and deduplication id it came with.
+    const outboxFifo = {
+      fifo: true,
+      contentBasedDeduplication: false,
+      deduplicationScope: DeduplicationScope.MESSAGE_GROUP,
+      fifoThroughputLimit: FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+    } as const;
     this.outboxDeadLetterQueue = new Queue(this, 'OutboxDeadLetterQueue', {
       ...queueBase,
+      ...outboxFifo,
+      queueName: fifoQueueName(this, 'OutboxDLQ'),
       retentionPeriod: Duration.days(14),
     });
     this.outboxQueue = new Queue(this, 'OutboxQueue', {
       ...queueBase,
+      ...outboxFifo,
+      queueName: fifoQueueName(this, 'Outbox'),
       visibilityTimeout: visibility('outbox'),
-      // Beyond OUTBOX_MAX_AGE (at most 7 days): the replayer, not retention, expires writes.
+      // Beyond OUTBOX_MAX_AGE (at most 7 days): the outbox function, not retention, expires
+      // writes.
       retentionPeriod: Duration.days(14),
-      // A backstop for crashes: the replayer dead-letters what it gives up on itself.
-      deadLetterQueue: { queue: this.outboxDeadLetterQueue, maxReceiveCount: 5 },
+      // The outbox function dead-letters what it gives up on (older than OUTBOX_MAX_AGE, refused
+      // for good) itself; the redrive is only a backstop for a message it keeps crashing on.
+      // Every back-off of a group is one more receive of each message of its batch, so the
+      // count must outlast the horizon: 1,000 (SQS's maximum) receives over the default 2 h
+      // allow back-offs of 7.2 s on average; 5 would dead-letter a group's first unit within
+      // minutes of an outage.
+      deadLetterQueue: { queue: this.outboxDeadLetterQueue, maxReceiveCount: 1_000 },
     });
 
     const roles = {} as Record<FunctionRole, Role>;
@@ -374,14 +403,17 @@ export class LambdaScraper extends Construct {
       ],
       state,
     );
+    // (The backlog record it writes before parking is in the state table, covered above.)
     add('scraper', 'ParkRemoteWrites', ['sqs:SendMessage'], [this.outboxQueue.queueArn]);
-    // Outbox replayer: re-parks with backoff, dead-letters what it gives up on.
-    add(
-      'outbox',
-      'ReparkAndDeadLetter',
-      ['sqs:SendMessage'],
-      [this.outboxQueue.queueArn, this.outboxDeadLetterQueue.queueArn],
-    );
+    // Outbox function (decision 13): delivers each message group in order. On a retryable
+    // failure the group waits: the message and the rest of its group become visible again after
+    // a back-off (ChangeMessageVisibility; the event source grants it too, but the function's
+    // own code calls it, so it is stated). A unit delivered or given up on deletes its stream's
+    // backlog record (UpdateItem, DELETE from a string set); what it gives up on is
+    // dead-lettered. It never sends to the outbox itself: a group waits, nothing is re-parked.
+    add('outbox', 'BackOffGroups', ['sqs:ChangeMessageVisibility'], [this.outboxQueue.queueArn]);
+    add('outbox', 'ClearBacklogRecords', ['dynamodb:UpdateItem'], state);
+    add('outbox', 'DeadLetterWrites', ['sqs:SendMessage'], [this.outboxDeadLetterQueue.queueArn]);
   }
 
   /** What the config and the optional props imply: EC2 SD, SigV4, secrets, VPC. */
@@ -483,6 +515,30 @@ function statementAdder(roles: Record<FunctionRole, Role>) {
     roles[role].addToPrincipalPolicy(
       new PolicyStatement({ sid, effect: Effect.ALLOW, actions, resources }),
     );
+}
+
+/** SQS's longest queue name; a FIFO queue's includes its `.fifo` suffix. */
+const SQS_MAX_QUEUE_NAME_LENGTH = 80;
+
+/**
+ * The name of a FIFO queue of `c`: `<stack name>-<construct path>-<hash>-<suffix>.fifo`, cut in
+ * the middle (before the hash) to fit 80 characters, unique per stack and construct path.
+ *
+ * Why not leave the name to CloudFormation, as for the standard queues: CDK generates no name
+ * for a FIFO queue, and CloudFormation's own (`<stack>-<logical id>-<13 random>`, `.fifo`
+ * appended) is not kept within 80 characters, so a stack name longer than about 24 characters
+ * fails the deploy (aws-cloudformation/cloudformation-coverage-roadmap#280, aws/aws-cdk#11041).
+ * A fixed name costs nothing here: FifoQueue and QueueName are the queue's only replacement
+ * properties, and changing either changes the name too.
+ */
+function fifoQueueName(c: Construct, suffix: string): string {
+  const tail = `-${suffix}.fifo`;
+  const head = Names.uniqueResourceName(c, {
+    maxLength: SQS_MAX_QUEUE_NAME_LENGTH - tail.length,
+    separator: '-',
+    allowedSpecialCharacters: '-_',
+  });
+  return `${head}${tail}`;
 }
 
 /** `<stack name>/<path of the construct inside its stack>`. */

@@ -23,6 +23,12 @@
  *   1,769 / 1,024 ≈ 1.73 GB-s per CPU-second at any memory below 1,769 MB: a smaller memory
  *   does not make it cheaper. An upper bound only if a Lambda vCPU is as fast as the
  *   measuring core (and I/O counted as work is billed as if it were CPU).
+ * - SQS: requests on the standard queues (the scrape queue and its DLQ) at
+ *   `sqs_million_requests`, on the FIFO queues (the outbox and its DLQ, decision 13) at
+ *   `sqs_fifo_million_requests`. A measurement that does not count a function's FIFO requests
+ *   apart (`fifoSqsRequests`) has all of the outbox function's requests and its poller's empty
+ *   receives priced as FIFO and every other function's as standard: the scraper's parking sends
+ *   are then priced at the standard rate ($0.10 a million too low).
  * - custom metrics, the dashboard and alarms are monthly items, counted as they are.
  * Free tiers are not applied. Log storage is not priced (it depends on retention).
  */
@@ -40,12 +46,14 @@ const GIB = 1_024 ** 3;
 
 /**
  * Unit prices in USD: AWS list prices for us-east-1 as published in December 2026 (Lambda on
- * arm64, SQS standard queues, DynamoDB on-demand, CloudWatch standard). Each is overridable.
+ * arm64, SQS standard and FIFO queues, DynamoDB on-demand, CloudWatch standard). Each is
+ * overridable.
  */
 export const DEFAULT_PRICES = {
   lambda_gb_second: 0.0000133334,
   lambda_million_requests: 0.2,
   sqs_million_requests: 0.4,
+  sqs_fifo_million_requests: 0.5,
   dynamodb_million_rru: 0.125,
   dynamodb_million_wru: 0.625,
   logs_ingested_gb: 0.5,
@@ -59,7 +67,8 @@ export type Prices = Readonly<Record<PriceKey, number>>;
 export const PRICE_UNITS: Readonly<Record<PriceKey, string>> = {
   lambda_gb_second: 'per GB-second (arm64)',
   lambda_million_requests: 'per million invocations',
-  sqs_million_requests: 'per million requests (64 KiB chunks)',
+  sqs_million_requests: 'per million standard-queue requests (64 KiB chunks)',
+  sqs_fifo_million_requests: 'per million FIFO-queue requests (64 KiB chunks): the outbox',
   dynamodb_million_rru: 'per million read request units',
   dynamodb_million_wru: 'per million write request units',
   logs_ingested_gb: 'per GiB of logs ingested',
@@ -143,6 +152,18 @@ export function platformLogsModel(model: CostModelOptions): CostModelOptions {
   return { ...model, platformLogBytesPerInvocation: PLATFORM_LOG_BYTES_PER_INVOCATION };
 }
 
+/**
+ * The function that consumes the FIFO outbox (decision 13). Its poller's receives are on the
+ * outbox; its own calls go to the outbox (deletes, back-offs) and the outbox DLQ (FIFO too).
+ */
+export const FIFO_QUEUE_CONSUMER: FunctionName = 'outbox';
+
+/** Of `f`'s SQS requests, those on a FIFO queue (see {@link FunctionMeasurement.fifoSqsRequests}). */
+function fifoRequestsOf(fn: FunctionName, f: FunctionMeasurement): number {
+  const fifo = f.fifoSqsRequests ?? (fn === FIFO_QUEUE_CONSUMER ? f.sqsRequests : 0);
+  return Math.min(f.sqsRequests, Math.max(0, fifo));
+}
+
 export const DEFAULT_COST_MODEL: CostModelOptions = {
   prices: DEFAULT_PRICES,
   memoryMb: DEFAULT_MEMORY_MB,
@@ -169,7 +190,13 @@ export interface FunctionMeasurement {
   readonly waitedMs: number;
   /** Billed SQS requests it made (sends, receives with messages, deletes, attributes). */
   readonly sqsRequests: number;
-  /** Receives of its poller that returned no message. */
+  /**
+   * Of `sqsRequests`, those made on a FIFO queue (the outbox and its DLQ), billed at the FIFO
+   * price. @default when not counted apart: all of {@link FIFO_QUEUE_CONSUMER}'s, none of the
+   * other functions'
+   */
+  readonly fifoSqsRequests?: number;
+  /** Receives of its poller that returned no message (FIFO for {@link FIFO_QUEUE_CONSUMER}). */
   readonly emptyReceives: number;
   readonly readUnits: number;
   readonly writeUnits: number;
@@ -363,6 +390,7 @@ export function estimateMonthlyCost(
   const lines: CostLine[] = [];
   const functions: FunctionReport[] = [];
   let sqsMonth = 0;
+  let sqsFifoMonth = 0;
   let rruMonth = 0;
   let wruMonth = 0;
   let logBytesMonth = 0;
@@ -407,7 +435,12 @@ export function estimateMonthlyCost(
         usd: usdInit,
       },
     );
-    sqsMonth += f.sqsRequests * factor + f.emptyReceives * model.pollersPerQueue * timeFactor;
+    const fifoRequests = fifoRequestsOf(fn, f);
+    const emptyReceives = f.emptyReceives * model.pollersPerQueue * timeFactor;
+    sqsMonth += (f.sqsRequests - fifoRequests) * factor;
+    sqsFifoMonth += fifoRequests * factor;
+    if (fn === FIFO_QUEUE_CONSUMER) sqsFifoMonth += emptyReceives;
+    else sqsMonth += emptyReceives;
     rruMonth += f.readUnits * factor;
     wruMonth += f.writeUnits * factor;
     const logBytes = (f.logBytes + f.invocations * model.platformLogBytesPerInvocation) * factor;
@@ -429,10 +462,17 @@ export function estimateMonthlyCost(
   lines.push(
     {
       group: 'sqs',
-      item: 'SQS requests',
+      item: 'SQS requests (standard: scrape queue)',
       quantity: sqsMonth,
       unit: 'requests',
       usd: (sqsMonth / 1e6) * p.sqs_million_requests,
+    },
+    {
+      group: 'sqs',
+      item: 'SQS requests (FIFO: outbox)',
+      quantity: sqsFifoMonth,
+      unit: 'requests',
+      usd: (sqsFifoMonth / 1e6) * p.sqs_fifo_million_requests,
     },
     {
       group: 'dynamodb',
@@ -507,7 +547,7 @@ export function estimateMonthlyCost(
       billedMs: perScrape(scraperBilledMsMonth),
       readUnits: perScrape(rruMonth),
       writeUnits: perScrape(wruMonth),
-      sqsRequests: perScrape(sqsMonth),
+      sqsRequests: perScrape(sqsMonth + sqsFifoMonth),
       logBytes: perScrape(logBytesMonth),
     },
     latenessMs: distribution(m.latenessMs),
@@ -564,9 +604,11 @@ export function formatCostReport(r: CostReport): string {
     '',
     'prices (USD, us-east-1 list prices, December 2026; --price key=value overrides):',
   );
-  for (const key of Object.keys(DEFAULT_PRICES) as PriceKey[]) {
+  const priceKeys = Object.keys(DEFAULT_PRICES) as PriceKey[];
+  const keyWidth = Math.max(...priceKeys.map((k) => k.length));
+  for (const key of priceKeys) {
     out.push(
-      `  ${key.padEnd(24)} ${String(r.model.prices[key]).padStart(13)}  ${PRICE_UNITS[key]}`,
+      `  ${key.padEnd(keyWidth)} ${String(r.model.prices[key]).padStart(13)}  ${PRICE_UNITS[key]}`,
     );
   }
   const vcpuMb = FULL_VCPU_MEMORY_MB.toLocaleString('en-US');

@@ -50,7 +50,8 @@ const PIPELINE_ONLY = {
     'sqs:SendMessage',
     ...CONSUME,
   ]),
-  outbox: sorted([...LOGS, 'sqs:SendMessage', ...CONSUME]),
+  // Dead-letter sends, back-offs (also in CONSUME) and deleting backlog records (decision 13).
+  outbox: sorted([...LOGS, 'sqs:SendMessage', 'dynamodb:UpdateItem', ...CONSUME]),
 } as const;
 
 const EC2_OWN_ROLE = `
@@ -157,10 +158,39 @@ describe('the pipeline alone (static targets, remote write without SigV4)', () =
     expect(statement(b, 'dispatcher', 'ReadOutboxDepth')!.resources).toEqual([arn(s.outboxQueue)]);
     expect(statement(b, 'scraper', 'ScrapeStateReadWrite')!.resources).toEqual([arn(s.stateTable)]);
     expect(statement(b, 'scraper', 'ParkRemoteWrites')!.resources).toEqual([arn(s.outboxQueue)]);
-    expect(statement(b, 'outbox', 'ReparkAndDeadLetter')!.resources).toEqual([
-      arn(s.outboxQueue),
-      arn(s.outboxDeadLetterQueue),
-    ]);
+    expect(statement(b, 'outbox', 'BackOffGroups')).toEqual({
+      sid: 'BackOffGroups',
+      actions: ['sqs:ChangeMessageVisibility'],
+      resources: [arn(s.outboxQueue)],
+    });
+    expect(statement(b, 'outbox', 'ClearBacklogRecords')).toEqual({
+      sid: 'ClearBacklogRecords',
+      actions: ['dynamodb:UpdateItem'],
+      resources: [arn(s.stateTable)],
+    });
+    expect(statement(b, 'outbox', 'DeadLetterWrites')).toEqual({
+      sid: 'DeadLetterWrites',
+      actions: ['sqs:SendMessage'],
+      resources: [arn(s.outboxDeadLetterQueue)],
+    });
+  });
+
+  it('only the scraper sends to the outbox: the outbox function lets a group wait, it never re-parks', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    const outbox = { 'Fn::GetAtt': [refTo(b.stack, b.scraper.outboxQueue).Ref, 'Arn'] };
+    const sendsTo = (role: (typeof ROLES)[number]) =>
+      statementsOf(b, role).some(
+        (s) =>
+          s.actions.some((a) => a === 'sqs:SendMessage' || a === 'sqs:*' || a === '*') &&
+          s.resources.some((r) => JSON.stringify(r) === JSON.stringify(outbox) || r === '*'),
+      );
+    expect(ROLES.filter(sendsTo)).toEqual(['scraper']);
+    // SendMessageBatch is authorized as sqs:SendMessage: no other action is needed to park.
+    expect(statement(b, 'scraper', 'ParkRemoteWrites')).toEqual({
+      sid: 'ParkRemoteWrites',
+      actions: ['sqs:SendMessage'],
+      resources: [outbox],
+    });
   });
 
   it('no EC2, STS, AMP or Secrets Manager permission, no managed policy', async () => {

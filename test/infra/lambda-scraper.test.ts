@@ -3,15 +3,16 @@
  * visibility timeouts, ReportBatchItemFailures, encryption … rather than one huge snapshot).
  * Bundling is skipped; test/infra/bundle.test.ts bundles for real.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import { Match } from 'aws-cdk-lib/assertions';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOYMENT_DIMENSION, METRIC_NAMESPACE, SELF_METRICS } from '../../infra/dashboard.js';
-import { LambdaScraperPropsError } from '../../infra/lambda-scraper.js';
+import { LambdaScraper, LambdaScraperPropsError } from '../../infra/lambda-scraper.js';
 import type { ScraperConfig } from '../../infra/scraper-config.js';
 import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from '../../src/contract.js';
-import { type Built, build, configFrom, refTo, STATIC_ONLY } from './support.js';
+import { type Built, build, configFrom, refTo, STATIC_ONLY, unbundledApp } from './support.js';
 
 let config: ScraperConfig;
 let built: Built;
@@ -101,10 +102,81 @@ describe('queues', () => {
     });
     const outbox = queue(s.outboxQueue);
     expect(outbox.VisibilityTimeout).toBe(360);
-    expect(outbox.RedrivePolicy.deadLetterTargetArn).toEqual({
-      'Fn::GetAtt': [refTo(built.stack, s.outboxDeadLetterQueue).Ref, 'Arn'],
+    // The outbox function expires writes itself at the 2 h horizon; every back-off of a group
+    // is a receive, so the redrive (a backstop for crashes) must allow SQS's maximum.
+    expect(outbox.RedrivePolicy).toEqual({
+      deadLetterTargetArn: {
+        'Fn::GetAtt': [refTo(built.stack, s.outboxDeadLetterQueue).Ref, 'Arn'],
+      },
+      maxReceiveCount: 1_000,
     });
     expect(outbox.MessageRetentionPeriod).toBe(14 * 86_400);
+  });
+
+  it('the outbox and its DLQ are FIFO, high-throughput, explicit deduplication ids (decision 13)', () => {
+    const s = built.scraper;
+    const resources = built.template.toJSON().Resources;
+    const queue = (q: typeof s.scrapeQueue) =>
+      resources[built.stack.getLogicalId(q.node.defaultChild as never)].Properties;
+    for (const q of [s.outboxQueue, s.outboxDeadLetterQueue]) {
+      expect(queue(q)).toMatchObject({
+        FifoQueue: true,
+        ContentBasedDeduplication: false,
+        DeduplicationScope: 'messageGroup',
+        FifoThroughputLimit: 'perMessageGroupId',
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 86_400,
+      });
+      expect(q.fifo).toBe(true);
+    }
+    // The scrape queue stays standard: its tasks need per-message DelaySeconds, which FIFO
+    // queues do not have.
+    for (const q of [s.scrapeQueue, s.scrapeDeadLetterQueue]) {
+      expect(queue(q).FifoQueue).toBeUndefined();
+    }
+    // The DLQ alarm watches the FIFO dead-letter queue.
+    built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [
+        {
+          Name: 'QueueName',
+          Value: {
+            'Fn::GetAtt': [refTo(built.stack, s.outboxDeadLetterQueue).Ref, 'QueueName'],
+          },
+        },
+      ],
+    });
+    expect(queue(s.outboxDeadLetterQueue).FifoQueue).toBe(true);
+  });
+
+  it('FIFO queue names end in .fifo and fit 80 characters, whatever the stack name and path', () => {
+    const nameIn = (stack: Stack, template: Template, q: typeof built.scraper.outboxQueue) =>
+      template.toJSON().Resources[stack.getLogicalId(q.node.defaultChild as never)].Properties
+        .QueueName as string;
+    const valid = /^[A-Za-z0-9_-]{1,75}\.fifo$/;
+    const s = built.scraper;
+    expect(nameIn(built.stack, built.template, s.outboxQueue)).toMatch(
+      /^Test-Scraper-\w+-Outbox\.fifo$/,
+    );
+    expect(nameIn(built.stack, built.template, s.outboxDeadLetterQueue)).toMatch(
+      /^Test-Scraper-\w+-OutboxDLQ\.fifo$/,
+    );
+    // A stack name that overflows CloudFormation's generated FIFO names, and two deployments in
+    // one stack under a long construct path.
+    const stack = new Stack(unbundledApp(), 'Long', {
+      stackName: 'lambdascrape-production-eu-west-1-feature-branch-with-a-long-name',
+    });
+    const parent = new Construct(stack, 'ObservabilityPlatformMonitoringComponents');
+    const scrapers = ['PrometheusCompatibleScraperForTheFleet', 'PrometheusCompatibleScraper2'].map(
+      (id) => new LambdaScraper(parent, id, { config }),
+    );
+    const template = Template.fromStack(stack);
+    const names = scrapers.flatMap((x) => [
+      nameIn(stack, template, x.outboxQueue),
+      nameIn(stack, template, x.outboxDeadLetterQueue),
+    ]);
+    for (const n of names) expect(n).toMatch(valid);
+    expect(new Set(names).size).toBe(4);
   });
 
   it('visibility timeouts follow the function timeouts', () => {
@@ -246,12 +318,39 @@ describe('triggers', () => {
         FunctionName: refTo(built.stack, fn),
         EventSourceArn: { 'Fn::GetAtt': [refTo(built.stack, queue).Ref, 'Arn'] },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
-        ScalingConfig: { MaximumConcurrency: fn === s.functions.scraper ? 50 : 5 },
+        ScalingConfig: { MaximumConcurrency: fn === s.functions.scraper ? 50 : 20 },
         BatchSize: fn === s.functions.scraper ? 1 : 10,
       });
     mapping(s.functions.scraper, s.scrapeQueue);
     mapping(s.functions.outbox, s.outboxQueue);
     built.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
+  });
+
+  it('the outbox: batches of 10, partial failures, 20 at once by default, configurable', () => {
+    // 20 drains a 2 h outage of the reference workload in ~7 minutes (check-props.ts).
+    const outboxMapping = (b: Built) => {
+      const mappings = Object.values(
+        b.template.findResources('AWS::Lambda::EventSourceMapping', {
+          Properties: { FunctionName: refTo(b.stack, b.scraper.functions.outbox) },
+        }),
+      );
+      expect(mappings).toHaveLength(1);
+      return mappings[0]!.Properties;
+    };
+    const expected = {
+      EventSourceArn: {
+        'Fn::GetAtt': [refTo(built.stack, built.scraper.outboxQueue).Ref, 'Arn'],
+      },
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 20 },
+    };
+    expect(outboxMapping(built)).toEqual(expect.objectContaining(expected));
+    // A FIFO event source has no batching window.
+    expect(outboxMapping(built).MaximumBatchingWindowInSeconds).toBeUndefined();
+    const b = build({ config, outbox: { maxConcurrency: 40 } });
+    expect(outboxMapping(b).ScalingConfig).toEqual({ MaximumConcurrency: 40 });
+    expect(outboxMapping(b).BatchSize).toBe(10);
   });
 
   it('maximum concurrency and batch size are props', () => {

@@ -98,8 +98,10 @@ describe('estimateMonthlyCost', () => {
   it('prices SQS, DynamoDB, logs and the fixed items', () => {
     // scraper 40 × 26,280 = 1,051,200; dispatcher 3 × 43,800 = 131,400;
     // empty receives 3 × 5 pollers × (2,628,000 s / 60 s = 43,800) = 657,000 → 1,839,600
-    expect(line(r, 'SQS').quantity).toBeCloseTo(1_839_600, 4);
-    expect(line(r, 'SQS').usd).toBeCloseTo(0.73584, 8);
+    expect(line(r, 'SQS requests (standard').quantity).toBeCloseTo(1_839_600, 4);
+    expect(line(r, 'SQS requests (standard').usd).toBeCloseTo(0.73584, 8);
+    // The outbox did nothing: no FIFO request.
+    expect(line(r, 'SQS requests (FIFO').quantity).toBe(0);
     // reads 2 × 43,800 + 1,000 × 26,280 = 26,367,600 RRU → $3.29595
     expect(line(r, 'DynamoDB reads').usd).toBeCloseTo(3.29595, 8);
     // writes 1 × 43,800 + 10 × 26,280 = 306,600 WRU → $0.191625
@@ -168,8 +170,80 @@ describe('estimateMonthlyCost', () => {
     expect(line(r0, 'scraper duration').usd).toBe(0);
     expect(line(r0, 'scraper INIT').usd).toBe(0);
     // dispatcher 131,400 + 657,000 empty receives
-    expect(line(r0, 'SQS').quantity).toBeCloseTo(788_400, 4);
+    expect(line(r0, 'SQS requests (standard').quantity).toBeCloseTo(788_400, 4);
     expect(r0.notes).toEqual([]);
+  });
+});
+
+describe('SQS: the outbox is a FIFO queue (decision 13), billed at its own price', () => {
+  /** The measurement with the outbox at work (one invocation), and optionally another scraper. */
+  const withOutbox = (
+    outbox: Partial<FunctionMeasurement>,
+    scraper = measurement.functions.scraper,
+  ) =>
+    estimateMonthlyCost({
+      ...measurement,
+      functions: {
+        ...measurement.functions,
+        scraper,
+        outbox: { ...idle, invocations: 1, billedMs: [50], ...outbox },
+      },
+    });
+
+  it('the outbox function’s requests and its idle polls at $0.50 a million, the rest at $0.40', () => {
+    expect(DEFAULT_PRICES.sqs_fifo_million_requests).toBe(0.5);
+    expect(DEFAULT_PRICES.sqs_million_requests).toBe(0.4);
+    const r = withOutbox({ sqsRequests: 10, emptyReceives: 2 });
+    // outbox per scrape: 10 × 26,280 = 262,800; empty receives 2 × 5 pollers × 43,800 = 438,000
+    // → 700,800 FIFO requests × $0.50 / M = $0.3504
+    expect(line(r, 'SQS requests (FIFO').quantity).toBeCloseTo(700_800, 4);
+    expect(line(r, 'SQS requests (FIFO').usd).toBeCloseTo(0.3504, 8);
+    // The standard queue's as before: scraper, dispatcher and the scraper's poller.
+    expect(line(r, 'SQS requests (standard').quantity).toBeCloseTo(1_839_600, 4);
+    expect(r.byGroup.sqs).toBeCloseTo(0.73584 + 0.3504, 8);
+    // Per scrape, both kinds: (1,839,600 + 700,800) / 26,280,000
+    expect(r.perScrape.sqsRequests).toBeCloseTo(2_540_400 / 26_280_000, 10);
+  });
+
+  it('FIFO requests a function counted apart (the scraper’s parking sends) are priced as FIFO', () => {
+    const r = withOutbox(
+      { sqsRequests: 10, emptyReceives: 2 },
+      { ...measurement.functions.scraper, fifoSqsRequests: 4 },
+    );
+    // scraper: 4 of its 40 requests a scrape were parks: 4 × 26,280 = 105,120 more FIFO
+    expect(line(r, 'SQS requests (FIFO').quantity).toBeCloseTo(700_800 + 105_120, 4);
+    expect(line(r, 'SQS requests (standard').quantity).toBeCloseTo(1_839_600 - 105_120, 4);
+    // Never more FIFO requests than requests, never fewer than none.
+    const over = withOutbox({ sqsRequests: 10, fifoSqsRequests: 50 });
+    expect(line(over, 'SQS requests (FIFO').quantity).toBeCloseTo(262_800, 4);
+    const outboxStandard = withOutbox({ sqsRequests: 10, fifoSqsRequests: 0 });
+    expect(line(outboxStandard, 'SQS requests (FIFO').quantity).toBe(0);
+  });
+
+  it('the FIFO price is its own --price key, listed in the report', () => {
+    const prices = parsePrices(['sqs_fifo_million_requests=0.4']);
+    expect(prices).toEqual({ ...DEFAULT_PRICES, sqs_fifo_million_requests: 0.4 });
+    const r = estimateMonthlyCost(
+      {
+        ...measurement,
+        functions: {
+          ...measurement.functions,
+          outbox: { ...idle, invocations: 1, billedMs: [50], sqsRequests: 10 },
+        },
+      },
+      { ...DEFAULT_COST_MODEL, prices },
+    );
+    expect(line(r, 'SQS requests (FIFO').usd).toBeCloseTo(0.10512, 8);
+    expect(line(r, 'SQS requests (standard').usd).toBeCloseTo(0.73584, 8);
+    const text = formatCostReport(r);
+    expect(text).toMatch(/^ {2}sqs_fifo_million_requests\s+0\.4\s+per million FIFO/m);
+    // One column of values however long the keys.
+    const valueEnds = text
+      .split('\n')
+      .filter((l) => /^ {2}[a-z_]+ +[\d.]+ {2}per /.test(l))
+      .map((l) => l.indexOf('  per '));
+    expect(valueEnds).toHaveLength(Object.keys(DEFAULT_PRICES).length);
+    expect(new Set(valueEnds).size).toBe(1);
   });
 });
 
