@@ -205,8 +205,10 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
     problems.push('maxTargetsPerTask must be a positive integer');
   }
   const outboxMaxAgeMs = (props.outboxMaxAge ?? DEFAULT_OUTBOX_MAX_AGE).toMilliseconds();
-  if (!(outboxMaxAgeMs >= 60_000 && outboxMaxAgeMs <= 7 * 86_400_000)) {
-    problems.push('outboxMaxAge must be 1 minute–7 days');
+  // The outbox function must expire a write (with its reason) before the queue's redrive moves it
+  // without one: 1,000 receives at most 2 minutes apart last about 33 h.
+  if (!(outboxMaxAgeMs >= 60_000 && outboxMaxAgeMs <= 86_400_000)) {
+    problems.push('outboxMaxAge must be 1 minute–24 hours');
   }
   const scrapeLeadMs = (props.scrapeLead ?? DEFAULT_SCRAPE_LEAD).toMilliseconds();
   if (!(Number.isSafeInteger(scrapeLeadMs) && scrapeLeadMs >= 0 && scrapeLeadMs <= 5_000)) {

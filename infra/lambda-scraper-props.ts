@@ -79,7 +79,7 @@ export interface LambdaScraperProps {
   readonly outbox?: QueueConsumerOptions;
   /** MAX_TARGETS_PER_TASK: targets per scrape task (SQS message). @default 50 */
   readonly maxTargetsPerTask?: number;
-  /** OUTBOX_MAX_AGE: a parked write older than this is dead-lettered (1 minute–7 days). @default 2 hours */
+  /** OUTBOX_MAX_AGE: a parked write older than this is dead-lettered (1 minute–24 hours). @default 2 hours */
   readonly outboxMaxAge?: Duration;
   /**
    * SCRAPE_LEAD_MS: how long before the end of its one-second bucket a scrape task becomes

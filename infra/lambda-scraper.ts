@@ -42,6 +42,7 @@ import {
 import { Construct } from 'constructs';
 import { formatDuration } from '../src/config/duration.js';
 import { BUNDLE_EC2_ENV, FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
+import { OUTBOX_MAX_RECEIVE_COUNT } from '../src/pipeline/outbox-policy.js';
 import { type CheckedProps, checkProps } from './check-props.js';
 import type { BundleFile } from './config-files.js';
 import { ScraperMonitoring } from './dashboard.js';
@@ -202,7 +203,7 @@ export class LambdaScraper extends Construct {
       ...outboxFifo,
       queueName: fifoQueueName(this, 'Outbox'),
       visibilityTimeout: visibility('outbox'),
-      // Beyond OUTBOX_MAX_AGE (at most 7 days): the outbox function, not retention, expires
+      // Beyond OUTBOX_MAX_AGE (at most 24 h): the outbox function, not retention, expires
       // writes.
       retentionPeriod: Duration.days(14),
       // The outbox function dead-letters what it gives up on (older than OUTBOX_MAX_AGE, refused
@@ -211,7 +212,10 @@ export class LambdaScraper extends Construct {
       // count must outlast the horizon: 1,000 (SQS's maximum) receives over the default 2 h
       // allow back-offs of 7.2 s on average; 5 would dead-letter a group's first unit within
       // minutes of an outage.
-      deadLetterQueue: { queue: this.outboxDeadLetterQueue, maxReceiveCount: 1_000 },
+      deadLetterQueue: {
+        queue: this.outboxDeadLetterQueue,
+        maxReceiveCount: OUTBOX_MAX_RECEIVE_COUNT,
+      },
     });
 
     const roles = {} as Record<FunctionRole, Role>;

@@ -52,6 +52,8 @@ interface Counting {
   billedMs: number[];
   waitedMs: number;
   sqsRequests: number;
+  /** Of `sqsRequests`, those on a FIFO queue (the outbox, its DLQ): priced apart. */
+  fifoSqsRequests: number;
   emptyReceives: number;
   readUnits: number;
   writeUnits: number;
@@ -81,6 +83,7 @@ const newCounting = (): Counting => ({
   billedMs: [],
   waitedMs: 0,
   sqsRequests: 0,
+  fifoSqsRequests: 0,
   emptyReceives: 0,
   readUnits: 0,
   writeUnits: 0,
@@ -257,6 +260,13 @@ export class SimulationMeter {
         const inv = this.#context.getStore();
         if (inv !== undefined) {
           const c = this.#period.functions[inv.fn];
+          const fifo = String((args.input as { QueueUrl?: unknown }).QueueUrl ?? '').endsWith(
+            '.fifo',
+          );
+          const charge = (requests: number): void => {
+            c.sqsRequests += requests;
+            if (fifo) c.fifoSqsRequests += requests;
+          };
           const output = result.output as { Messages?: readonly { Body?: string }[] };
           if (context.commandName === 'ReceiveMessageCommand') {
             const bodies = (output.Messages ?? []).reduce(
@@ -264,9 +274,9 @@ export class SimulationMeter {
               0,
             );
             if ((output.Messages ?? []).length === 0 && inv.poller) c.emptyReceives++;
-            else c.sqsRequests += sqsBilledRequests(bodies);
+            else charge(sqsBilledRequests(bodies));
           } else {
-            c.sqsRequests += sqsBilledRequests(Buffer.byteLength(JSON.stringify(args.input)));
+            charge(sqsBilledRequests(Buffer.byteLength(JSON.stringify(args.input))));
           }
         }
         return result;

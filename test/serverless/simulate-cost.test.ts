@@ -122,16 +122,21 @@ describe('simulate cost report (integration)', () => {
     expect(m.functions.dispatcher.sqsRequests).toBeGreaterThanOrEqual(
       2 * m.functions.dispatcher.invocations,
     );
-    // Each task reads the state change log (strongly consistent at a 1 s interval, ≥ 1 unit);
+    // Each task reads the state change log and the delivery backlog (strongly consistent at a
+    // 1 s interval, ≥ 1 unit each);
     // the states this warm container wrote are not read again, and an unchanged series set
     // writes nothing: the first writes were warm-up.
     expect(scraper.readUnits).toBeGreaterThanOrEqual(0.5 * scraper.invocations);
     expect(scraper.writeUnits).toBe(0);
     const states = sim.runtime.states.consumedCapacity();
     const changes = sim.runtime.stateChanges.consumedCapacity();
+    const backlog = sim.runtime.backlog.consumedCapacity();
     expect(states.writeUnits).toBeGreaterThan(0);
     expect(changes.readUnits).toBeGreaterThan(0);
-    expect(scraper.readUnits).toBeLessThanOrEqual(states.readUnits + changes.readUnits);
+    expect(backlog.readUnits).toBeGreaterThan(0);
+    expect(scraper.readUnits).toBeLessThanOrEqual(
+      states.readUnits + changes.readUnits + backlog.readUnits,
+    );
     // The window ledger's claim: one write per planned window.
     expect(m.functions.dispatcher.writeUnits).toBeGreaterThanOrEqual(1);
     // Log bytes: within what the run wrote (its own lines are not billed).
