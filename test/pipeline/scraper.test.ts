@@ -503,6 +503,28 @@ describe('ScrapeWorker', () => {
     expect(e.parked).toHaveLength(1);
   });
 
+  it('a hold that cannot be written: the unit is parked anyway, nothing is held', async () => {
+    const x = await exporter('a 1\n');
+    const down = await startReceiver();
+    cleanup.push(() => down.close());
+    down.respond(...Array.from({ length: 200 }, () => reply(503, 'down')));
+    const e = await env([x.address], T0, down.url);
+    const [t] = targetsOf(e.config, [0]);
+    const real = e.backlog();
+    const noHolds: DeliveryBacklog = {
+      hold: () => Promise.reject(new Error('throttled')),
+      release: (...a) => real.release(...a),
+      held: (...a) => real.held(...a),
+    };
+    const out = await e
+      .worker({ directSendMs: 100 }, { backlog: noHolds })
+      .handleTask(scrapeTask(T0, [t!]), { deadlineMs: e.clock.now() + 10_000 });
+    expect(out.counters).toMatchObject({ scrapes: 1, parked: 1, parkFailed: 0 });
+    expect(e.parked).toHaveLength(1);
+    // Nothing held: the next scrape would send directly (and may overtake the parked unit).
+    expect(await real.held(new Map([[seriesStreamKey(t!), T0 + INTERVAL]]))).toEqual(new Map());
+  });
+
   it('a backlog that cannot be read queues every stream: order kept, nothing lost', async () => {
     const x = await exporter('a 1\n');
     const e = await env([x.address], T0);
