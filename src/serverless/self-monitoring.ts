@@ -35,6 +35,9 @@ import type { WriteResult } from '../remotewrite/writer.js';
  */
 export const DEFAULT_SELF_METRICS_WRITE_BUDGET_MS = 2_000;
 
+/** Attempts of one self-metrics write (within the budget). */
+export const SELF_METRICS_MAX_ATTEMPTS = 2;
+
 /** A remote_write destination as the flush uses it; `RemoteWriter` fits. */
 export interface SelfMetricsWriter {
   readonly name: string;
@@ -147,7 +150,9 @@ export class SelfMonitoring {
   ): Promise<void> {
     let result: WriteResult;
     try {
-      result = await writer.write(unit, { retryUntil });
+      // Two attempts at most: a blip is ridden out, an outage costs the invocation no more than
+      // a round trip or two, and the next flush carries the same counters on.
+      result = await writer.write(unit, { retryUntil, maxAttempts: SELF_METRICS_MAX_ATTEMPTS });
     } catch (err) {
       this.logger.warn('self-metrics not sent', { function: fn, remoteWrite: writer.name, err });
       return;
