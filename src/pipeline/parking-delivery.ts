@@ -5,7 +5,9 @@
  *   its requests are prepared and parked without a send — a direct send would overtake them
  *   and a receiver without an out-of-order window would then refuse the parked ones; or
  * - is sent directly, recoverable failures retried until `retryUntil` (the worker keeps that
- *   short, decision 13), and the requests still undelivered then are parked.
+ *   short, decision 13), and the requests still undelivered then are parked. A unit that ran
+ *   out of time finds its remote_write down for the container ({@link WRITER_DOWN_MS}): the
+ *   direct sends to it still in flight stop and park, and new ones try once.
  * While the requests of a unit with a next slot are parked, the backlog records that the
  * stream's next scrape must queue behind them ({@link DeliveryBacklog.hold}); a hold that cannot
  * be written is logged and the requests parked anyway (that next scrape may then overtake
@@ -62,6 +64,22 @@ export interface ParkingDeliveryDeps {
  */
 export const DEFAULT_DIRECT_SEND_MS = 2_000;
 
+/**
+ * How long a container treats a remote_write as down after a unit's direct send to it ran out
+ * of time: its other direct sends in flight stop retrying and park, and new ones make one
+ * attempt only. The first unit to find a backend down pays the direct send; the others of the
+ * container do not (decision 13).
+ */
+export const WRITER_DOWN_MS = 10_000;
+
+/** A remote_write's state in this container. */
+interface WriterHealth {
+  /** Date.now ms until which the remote_write counts as down; 0: up. */
+  downUntilMs: number;
+  /** Aborts the direct sends in flight when the remote_write is found down. */
+  inFlight: AbortController;
+}
+
 /** What one writer made of a unit before parking: sent, refused, and what waits. */
 interface Attempt {
   readonly result: Pick<WriteResult, 'delivered' | 'rejected' | 'errors'>;
@@ -78,6 +96,8 @@ interface Attempt {
 }
 
 export class ParkingDelivery implements Delivery {
+  private readonly health = new Map<string, WriterHealth>();
+
   constructor(private readonly deps: ParkingDeliveryDeps) {}
 
   async deliver(
@@ -113,13 +133,38 @@ export class ParkingDelivery implements Delivery {
         why: 'queued behind earlier units of the stream',
       };
     }
-    const result = await writer.write(unit, send);
+    const health = this.healthOf(writer.name);
+    const down = Date.now() < health.downUntilMs;
+    const inFlight = health.inFlight;
+    const result = await writer.write(unit, {
+      ...send,
+      signal: inFlight.signal,
+      ...(down ? { maxAttempts: 1 } : {}),
+    });
+    // Only a send that ran out of time by itself finds the remote_write down (not one stopped).
+    if (result.parked.length > 0 && result.delivered === 0 && !inFlight.signal.aborted) {
+      // Down: the sends still retrying stop and park; new ones try once for a while.
+      health.downUntilMs = Date.now() + WRITER_DOWN_MS;
+      health.inFlight = new AbortController();
+      inFlight.abort();
+    } else if (result.parked.length === 0 && result.delivered > 0) {
+      health.downUntilMs = 0;
+    }
     return {
       result,
       waiting: result.parked,
       queued: false,
       why: result.parked[0]?.error.message ?? '',
     };
+  }
+
+  private healthOf(name: string): WriterHealth {
+    let h = this.health.get(name);
+    if (h === undefined) {
+      h = { downUntilMs: 0, inFlight: new AbortController() };
+      this.health.set(name, h);
+    }
+    return h;
   }
 
   /** Records the hold for the stream's next scrape; a failure is logged, never thrown. */
