@@ -30,6 +30,7 @@
  */
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
+import { redactTargetUrl } from '../log/redact.js';
 import type { PreparedRequest } from '../remotewrite/writer.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
 import { LocalError, LocalErrorCode } from './errors.js';
@@ -270,7 +271,13 @@ export class DiskUnitQueue {
     }
     const acceptedMs = this.clock.now();
     const seq = this.nextSeq;
-    const parts = encodeUnit(seq, acceptedMs, info, requests);
+    // The URL is only for logs; a query may carry a token (`params`): keep it redacted on disk.
+    const parts = encodeUnit(
+      seq,
+      acceptedMs,
+      { ...info, url: redactTargetUrl(info.url) },
+      requests,
+    );
     let payloadBytes = 0;
     for (const p of parts) payloadBytes += p.length;
     const max = this.options.maxBytes;

@@ -38,6 +38,8 @@ const FORMAT_VERSION = 1;
 export const SEGMENT_HEADER_BYTES = 8;
 export const FRAME_HEADER_BYTES = 8;
 const SEGMENT_NAME = /^[0-9]{8}$/;
+/** Segments kept open for reading back at once (a 4 GiB queue has 512 segments). */
+const MAX_READ_FDS = 16;
 
 /** Where a record is: its frame starts at `offset` of segment `segment`. */
 export interface RecordLocation {
@@ -203,6 +205,12 @@ export class SegmentLog {
     try {
       let fd = this.readFds.get(at.segment);
       if (fd === undefined) {
+        if (this.readFds.size >= MAX_READ_FDS) {
+          // The heads of the streams are in a few segments; close the one opened first.
+          const [oldest, oldestFd] = this.readFds.entries().next().value!;
+          closeSync(oldestFd);
+          this.readFds.delete(oldest);
+        }
         fd = openSync(join(this.dir, segmentFileName(at.segment)), 'r');
         this.readFds.set(at.segment, fd);
       }

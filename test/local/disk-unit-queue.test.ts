@@ -367,6 +367,33 @@ describe('DiskUnitQueue', () => {
     expect(next.sent).toEqual(['a1', 'a2']);
   });
 
+  it('reads back units spread over many more segments than it keeps open', async () => {
+    const dir = tempDir();
+    const q = open(dir, { segmentBytes: 128 });
+    for (let i = 0; i < 40; i++)
+      q.push(unit(`s${i % 8}-${i}-${'w'.repeat(60)}`), info(`s${i % 8}`));
+    q.close();
+    const again = open(dir, { segmentBytes: 128 });
+    expect(readdirSync(dir).length).toBeGreaterThan(30);
+    const s = new FakeSender();
+    again.attach(s);
+    await again.drained();
+    expect(s.sent).toHaveLength(40);
+    expect(s.sent.filter((b) => b.startsWith('s3-')).map((b) => Number(b.split('-')[1]))).toEqual([
+      3, 11, 19, 27, 35,
+    ]);
+    expect(readdirSync(dir)).toHaveLength(1);
+  });
+
+  it('keeps the target URL on disk without its query secrets', () => {
+    const dir = tempDir();
+    const q = open(dir);
+    q.push(unit('a1'), { ...info('a'), url: 'http://a:9100/metrics?token=s3cr3t' });
+    q.close();
+    const [segment] = readdirSync(dir);
+    expect(readFileSync(join(dir, segment!)).includes('s3cr3t')).toBe(false);
+  });
+
   it('waits for a sender: without one, units stay on disk', async () => {
     const q = open(tempDir());
     q.push(unit('a1'), info('a'));
