@@ -18,7 +18,10 @@ commands:
   targets --config FILE [--json]           run discovery and target relabeling
   scrape --config FILE --job JOB [--target ADDRESS]
                                            scrape a job's targets once and print the series
-  run --config FILE [--listen ADDR]        scrape on schedule until stopped (default 127.0.0.1:9099)
+  run --config FILE [--listen ADDR] [--storage.path DIR]
+                                           scrape on schedule until stopped (default 127.0.0.1:9099);
+                                           with DIR, keep what remote write has not delivered there
+                                           [--storage.retention.time 2h] [--storage.retention.size 4GiB]
   simulate --config FILE [--duration D] [--price K=USD] [--memory FN=MB] [--detailed-monitoring]
                                            run the Lambda flow locally and estimate its monthly cost
 `;

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { DurationError, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
+import { parseSize, SizeError } from '../config/size.js';
 import { discoveryConfigErrors } from '../discovery/registry.js';
+import { DataDirectory, DEFAULT_STORAGE_RETENTION_SIZE } from '../local/data-dir.js';
 import { LocalError } from '../local/errors.js';
 import { LocalRunner } from '../local/runner.js';
 import { DEFAULT_LISTEN_ADDRESS, type ListenAddress, parseListenAddress } from '../local/web.js';
@@ -12,6 +15,8 @@ import {
   type LogFormat,
   type LogLevel,
 } from '../log/logger.js';
+// The horizon the Lambda outbox gives up at (2 h, Prometheus's WAL span): one figure for both drivers.
+import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 
@@ -31,10 +36,13 @@ export interface RunCommandDeps {
 }
 
 /**
- * `run --config FILE [--listen ADDR] [--log.level L] [--log.format F]`: scrapes every target of
- * the config on schedule until SIGINT/SIGTERM (then exits 0 after a bounded graceful shutdown).
+ * `run --config FILE [--listen ADDR] [--log.level L] [--log.format F] [--storage.path DIR
+ * [--storage.retention.time D] [--storage.retention.size S]]`: scrapes every target of the
+ * config on schedule until SIGINT/SIGTERM (then exits 0 after a bounded graceful shutdown).
  * SIGHUP and `POST /-/reload` reload the file; a bad file leaves the running config in place.
- * Exit 1 when the config is invalid or the runner cannot start.
+ * With `--storage.path`, remote write keeps what it has not delivered in that directory and sends
+ * it after a restart (docs/remote-write.md, "The data directory").
+ * Exit 1 when the config is invalid, the data directory is in use or the runner cannot start.
  */
 export async function runCommand(
   args: readonly string[],
@@ -48,6 +56,9 @@ export async function runCommand(
       listen: { type: 'string', default: DEFAULT_LISTEN_ADDRESS },
       'log.level': { type: 'string', default: 'info' },
       'log.format': { type: 'string', default: 'logfmt' },
+      'storage.path': { type: 'string' },
+      'storage.retention.time': { type: 'string' },
+      'storage.retention.size': { type: 'string' },
     },
   });
   const path = values.config;
@@ -68,6 +79,8 @@ export async function runCommand(
     throw err;
   }
 
+  const storage = storageOptions(values);
+
   const logger = createLogger({
     level: level as LogLevel,
     format: format as LogFormat,
@@ -83,6 +96,30 @@ export async function runCommand(
     return 1;
   }
 
+  let dataDir: DataDirectory | undefined;
+  if (storage !== undefined) {
+    try {
+      dataDir = DataDirectory.open(storage.path, { ...storage, logger });
+    } catch (err) {
+      if (!(err instanceof LocalError)) throw err;
+      io.stderr(`error: ${err.message}\n`);
+      return 1;
+    }
+    const others = dataDir.otherQueues(config.remoteWrite.map((rw) => rw.name));
+    if (others.length > 0) {
+      logger.warn(
+        'data directory holds queues of remote_writes not in the config; kept as they are',
+        {
+          path: storage.path,
+          remote_write: others.join(','),
+        },
+      );
+    }
+    if (config.remoteWrite.length === 0) {
+      logger.warn('--storage.path has no effect without remote_write', { path: storage.path });
+    }
+  }
+
   const runner = new LocalRunner({
     config,
     loadConfig: load,
@@ -91,11 +128,13 @@ export async function runCommand(
     stdout: io.stdout,
     subtitle: path,
     discovery: discoveryDepsFromEnv(io.env),
+    ...(dataDir === undefined ? {} : { storage: dataDir }),
   });
   try {
     await runner.start();
   } catch (err) {
     logger.error('cannot start', { err });
+    dataDir?.close();
     return 1;
   }
   logger.info('running; SIGHUP or POST /-/reload reloads the config, Ctrl-C stops', {
@@ -119,13 +158,16 @@ export async function runCommand(
       }
       stopping = true;
       logger.info('shutting down', { signal });
-      runner.stop().then(
-        () => finish(0),
-        (err: unknown) => {
-          logger.error('shutdown failed', { err });
-          finish(1);
-        },
-      );
+      runner
+        .stop()
+        .finally(() => dataDir?.close())
+        .then(
+          () => finish(0),
+          (err: unknown) => {
+            logger.error('shutdown failed', { err });
+            finish(1);
+          },
+        );
     };
     const onTerm = onStop('SIGTERM');
     const onInt = onStop('SIGINT');
@@ -139,4 +181,51 @@ export async function runCommand(
     signals.on('SIGTERM', onTerm);
     signals.on('SIGINT', onInt);
   });
+}
+
+interface StorageOptions {
+  readonly path: string;
+  readonly maxAgeMs: number;
+  readonly maxBytesPerQueue: number;
+}
+
+/** The `--storage.*` flags; undefined without `--storage.path`. Throws UsageError. */
+function storageOptions(values: {
+  readonly 'storage.path'?: string | undefined;
+  readonly 'storage.retention.time'?: string | undefined;
+  readonly 'storage.retention.size'?: string | undefined;
+}): StorageOptions | undefined {
+  const path = values['storage.path'];
+  const time = values['storage.retention.time'];
+  const size = values['storage.retention.size'];
+  if (path === undefined) {
+    if (time !== undefined || size !== undefined) {
+      throw new UsageError('--storage.retention.* need --storage.path');
+    }
+    return undefined;
+  }
+  if (path === '') throw new UsageError('--storage.path must not be empty');
+  let maxAgeMs = DEFAULT_OUTBOX_MAX_AGE_MS;
+  if (time !== undefined) {
+    try {
+      maxAgeMs = parseDuration(time);
+    } catch (err) {
+      if (err instanceof DurationError) {
+        throw new UsageError(`--storage.retention.time: ${err.message}`);
+      }
+      throw err;
+    }
+    if (maxAgeMs <= 0) throw new UsageError('--storage.retention.time must be more than 0');
+  }
+  let maxBytesPerQueue = DEFAULT_STORAGE_RETENTION_SIZE;
+  if (size !== undefined) {
+    try {
+      maxBytesPerQueue = parseSize(size);
+    } catch (err) {
+      if (err instanceof SizeError)
+        throw new UsageError(`--storage.retention.size: ${err.message}`);
+      throw err;
+    }
+  }
+  return { path, maxAgeMs, maxBytesPerQueue };
 }

@@ -8,6 +8,12 @@ export const LocalErrorCode = {
   reloadFailed: 'LOCAL_RELOAD_FAILED',
   /** `start()` twice, or `reload()` before `start()` / after `stop()`. */
   invalidState: 'LOCAL_INVALID_STATE',
+  /** Another live `run` process holds the data directory's lock file. */
+  dataDirLocked: 'LOCAL_DATA_DIR_LOCKED',
+  /** The data directory or one of its files cannot be created, read or written. */
+  dataDirFailed: 'LOCAL_DATA_DIR_FAILED',
+  /** A record read back from the data directory does not match its checksum. */
+  recordCorrupt: 'LOCAL_RECORD_CORRUPT',
 } as const;
 export type LocalErrorCode = (typeof LocalErrorCode)[keyof typeof LocalErrorCode];
 

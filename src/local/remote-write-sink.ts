@@ -12,6 +12,12 @@
  * - The queue is bounded: a unit that would push the pending samples above `maxPendingSamples`
  *   is dropped and counted as failed (Prometheus blocks the scrape instead; a local runner
  *   prefers to keep scraping on schedule).
+ *
+ * With `storage` (the data directory, `--storage.path`), each unit is instead prepared at once
+ * (`RemoteWriter.prepare`: the compressed requests), written to that remote_write's queue on
+ * disk, and settles as `deferred` as soon as it is there: the queue sends it in order per stream
+ * and survives a restart (disk-unit-queue.ts). Its bounds are the queue's (size, age), not
+ * `maxPendingSamples`; `close()` leaves what is pending on disk instead of dropping it.
  */
 
 import type { Config } from '../config/types.js';
@@ -19,8 +25,17 @@ import { type DeliveryOutcome, emptyOutcome } from '../engine/delivery.js';
 import type { Logger } from '../log/logger.js';
 import { silentLogger } from '../log/logger.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
+import type { SendOptions } from '../remotewrite/send.js';
+import type { PreparedRequest, PreparedUnit, WriteResult } from '../remotewrite/writer.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import type { SampleBatch } from '../scrape/batch.js';
+import type {
+  DiskQueueStats,
+  PushResult,
+  RequestOutcome,
+  RequestSender,
+  UnitInfo,
+} from './disk-unit-queue.js';
 import type { SampleSink, SinkStats, UnitMeta } from './sink.js';
 
 /** What one write of a unit to one destination reports (a subset of remote write's WriteResult). */
@@ -52,9 +67,38 @@ export interface UnitWriter {
   close(): Promise<void>;
 }
 
+/** A writer that can also prepare a unit's requests and send them later: `RemoteWriter`. */
+export interface PreparingWriter extends UnitWriter {
+  /** The unit's compressed requests, read synchronously. */
+  prepare(unit: SampleBatch): PreparedUnit;
+  /** Sends one prepared request, retrying like `write`. Never rejects. */
+  replay(request: PreparedRequest, options: SendOptions): Promise<WriteResult>;
+}
+
+/** One remote_write's queue on disk, as the sink uses it (`DiskUnitQueue`). */
+export interface DurableUnitQueue {
+  /** Writes a unit and queues it behind its stream's earlier units. Synchronous. */
+  push(requests: readonly PreparedRequest[], info: UnitInfo): PushResult;
+  /** The sender from now on; the returned detach settles when its sends in flight have. */
+  attach(sender: RequestSender): () => Promise<void>;
+  /** Resolves when nothing is pending. */
+  drained(): Promise<void>;
+  stats(): DiskQueueStats;
+}
+
+/** Where the queues of a data directory come from, by remote_write name (`DataDirectory`). */
+export interface DurableQueues {
+  queue(name: string): DurableUnitQueue;
+}
+
 export interface RemoteWriteSinkOptions {
   /** Per destination: units above this many pending samples are dropped. @default 500_000 */
   readonly maxPendingSamples?: number;
+  /**
+   * Keep every unit on disk until delivered (the data directory). The writers must then be
+   * {@link PreparingWriter}s. @default none: units wait in memory
+   */
+  readonly storage?: DurableQueues;
   readonly logger?: Logger;
   /** @default systemClock */
   readonly clock?: Clock;
@@ -65,6 +109,10 @@ export const DEFAULT_MAX_PENDING_SAMPLES = 500_000;
 
 interface Destination {
   readonly writer: UnitWriter;
+  /** With storage: the writer as a PreparingWriter, its queue and how to let go of it. */
+  readonly durable:
+    | { writer: PreparingWriter; queue: DurableUnitQueue; detach: () => Promise<void> }
+    | undefined;
   /** Tail of each target's chain of writes; removed when the chain drains. */
   readonly tails: Map<string, Promise<void>>;
   pending: number;
@@ -82,21 +130,99 @@ export class RemoteWriteSink implements SampleSink {
   private readonly clock: Clock;
   private closed = false;
 
+  /** @throws LocalError `LOCAL_DATA_DIR_FAILED` when a queue of `storage` cannot be opened. */
   constructor(writers: readonly UnitWriter[], options: RemoteWriteSinkOptions = {}) {
-    this.destinations = writers.map((writer) => ({
-      writer,
-      tails: new Map(),
-      pending: 0,
-      dropped: 0,
-      lostAtClose: 0,
-    }));
+    const storage = options.storage;
+    const destinations: Destination[] = [];
+    try {
+      for (const writer of writers) {
+        destinations.push({
+          writer,
+          durable: storage === undefined ? undefined : this.attach(storage, writer),
+          tails: new Map(),
+          pending: 0,
+          dropped: 0,
+          lostAtClose: 0,
+        });
+      }
+    } catch (err) {
+      this.abort.abort();
+      for (const d of destinations) void d.durable?.detach();
+      throw err;
+    }
+    this.destinations = destinations;
     this.maxPending = options.maxPendingSamples ?? DEFAULT_MAX_PENDING_SAMPLES;
     this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? systemClock;
   }
 
   deliver(unit: SampleBatch, meta: UnitMeta): Promise<readonly DeliveryOutcome[]> {
-    return Promise.all(this.destinations.map((d) => this.writeTo(d, unit, meta)));
+    return Promise.all(
+      this.destinations.map((d) =>
+        d.durable === undefined
+          ? this.writeTo(d, unit, meta)
+          : Promise.resolve(this.keep(d, unit, meta)),
+      ),
+    );
+  }
+
+  private attach(storage: DurableQueues, writer: UnitWriter): Destination['durable'] {
+    if (!isPreparingWriter(writer)) {
+      throw new TypeError(
+        `remote_write ${writer.name}: a data directory needs a writer with prepare and replay`,
+      );
+    }
+    const queue = storage.queue(writer.name);
+    const signal = this.abort.signal;
+    const detach = queue.attach({
+      signal,
+      send: async (request, options): Promise<RequestOutcome> => {
+        const r = await writer.replay(request, options);
+        if (r.parked.length > 0) return { kind: 'retryable' };
+        const error = r.errors[0];
+        return error === undefined ? { kind: 'delivered' } : { kind: 'rejected', error };
+      },
+    });
+    return { writer, queue, detach };
+  }
+
+  /** With storage: prepares the unit and writes it to the queue; `deferred` once on disk. */
+  private keep(d: Destination, unit: SampleBatch, meta: UnitMeta): DeliveryOutcome {
+    const outcome = emptyOutcome(d.writer.name);
+    const { writer, queue } = d.durable!;
+    if (this.closed) {
+      d.dropped += unit.length;
+      this.logger.warn('remote write closed: unit dropped', {
+        remote: d.writer.name,
+        job: meta.job,
+        url: meta.url,
+        samples: unit.length,
+      });
+      return { ...outcome, lost: unit.length, lostRequests: 0 };
+    }
+    const { requests } = writer.prepare(unit);
+    if (requests.length === 0) return outcome; // every series dropped by write_relabel_configs
+    let samples = 0;
+    for (const r of requests) samples += r.samples;
+    const result = queue.push(requests, {
+      stream: meta.targetKey,
+      job: meta.job,
+      url: meta.url,
+      slotMs: meta.timestampMs,
+    });
+    if (result === 'kept') {
+      return { ...outcome, deferred: samples, deferredRequests: requests.length };
+    }
+    if (result === 'full') {
+      this.logger.warn('remote write storage full: unit dropped', {
+        remote: d.writer.name,
+        job: meta.job,
+        url: meta.url,
+        samples,
+        bytes: queue.stats().bytes,
+      });
+    }
+    return { ...outcome, lost: samples, lostRequests: requests.length };
   }
 
   private writeTo(d: Destination, unit: SampleBatch, meta: UnitMeta): Promise<DeliveryOutcome> {
@@ -160,6 +286,7 @@ export class RemoteWriteSink implements SampleSink {
 
   async flush(deadlineMs: number): Promise<void> {
     const all = async (): Promise<void> => {
+      await Promise.all(this.destinations.map((d) => d.durable?.queue.drained()));
       for (;;) {
         const tails = this.destinations.flatMap((d) => [...d.tails.values()]);
         if (tails.length === 0) return;
@@ -170,14 +297,26 @@ export class RemoteWriteSink implements SampleSink {
   }
 
   stats(): readonly SinkStats[] {
-    return this.destinations.map((d) => ({
-      name: d.writer.name,
-      samplesSent: d.writer.counters.samplesSent,
-      samplesRejected: d.writer.counters.samplesFailed,
-      samplesDropped: d.dropped,
-      samplesRetried: d.writer.counters.samplesRetried,
-      samplesPending: d.pending,
-    }));
+    return this.destinations.map((d) => {
+      const stats = {
+        name: d.writer.name,
+        samplesSent: d.writer.counters.samplesSent,
+        samplesRejected: d.writer.counters.samplesFailed,
+        samplesDropped: d.dropped,
+        samplesRetried: d.writer.counters.samplesRetried,
+        samplesPending: d.pending,
+      };
+      if (d.durable === undefined) return stats;
+      // The queue outlives this sink (reloads share it): its counts cover the whole process.
+      const q = d.durable.queue.stats();
+      const drops = q.samplesDropped;
+      return {
+        ...stats,
+        samplesDropped: d.dropped + drops.expired + drops.full + drops.failed,
+        samplesPending: q.pendingSamples,
+        storage: q,
+      };
+    });
   }
 
   async close(): Promise<void> {
@@ -186,6 +325,8 @@ export class RemoteWriteSink implements SampleSink {
     this.abort.abort();
     const tails = this.destinations.flatMap((d) => [...d.tails.values()]);
     await Promise.all(tails);
+    // What is on disk stays there: the next sink of this process, or the next start, sends it.
+    await Promise.all(this.destinations.map((d) => d.durable?.detach()));
     for (const d of this.destinations) {
       if (d.lostAtClose > 0) {
         this.logger.warn('remote write closed before delivery: samples lost', {
@@ -196,6 +337,11 @@ export class RemoteWriteSink implements SampleSink {
     }
     await Promise.all(this.destinations.map((d) => d.writer.close()));
   }
+}
+
+function isPreparingWriter(w: UnitWriter): w is PreparingWriter {
+  const p = w as Partial<PreparingWriter>;
+  return typeof p.prepare === 'function' && typeof p.replay === 'function';
 }
 
 /**

@@ -37,6 +37,8 @@ export interface JobTargetCounts {
 export interface RunnerMetricSources {
   targetCounts(): Iterable<JobTargetCounts>;
   sinkStats(): readonly SinkStats[];
+  /** With a data directory: export its families (`lambdascrape_remote_write_storage_*`). */
+  readonly storage?: boolean;
 }
 
 const DISCOVERY_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -162,6 +164,65 @@ export class RunnerMetrics implements ScrapeObserver {
         'Samples accepted for remote write and not yet delivered or given up on.',
         ['remote_name'],
         sink((s) => s.samplesPending),
+      ),
+    );
+    if (sources.storage === true) this.registerStorage(sources);
+  }
+
+  /** The data directory's queues (`--storage.path`), per remote_write. */
+  private registerStorage(sources: RunnerMetricSources): void {
+    const r = this.registry;
+    const each = <T>(pick: (s: NonNullable<SinkStats['storage']>) => T) =>
+      sources
+        .sinkStats()
+        .flatMap((s) => (s.storage === undefined ? [] : [[s.name, pick(s.storage)] as const]));
+    r.register(
+      new GaugeFunc(
+        'lambdascrape_remote_write_storage_bytes',
+        'Bytes of the segment files of the remote_write queue in the data directory.',
+        ['remote_name'],
+        () => each((q) => q.bytes).map(([name, v]): [LabelValues, number] => [[name], v]),
+      ),
+    );
+    r.register(
+      new CounterFunc(
+        'lambdascrape_remote_write_storage_units_replayed_total',
+        'Units found undelivered in the data directory at start, sent before newer ones.',
+        ['remote_name'],
+        () => each((q) => q.unitsReplayed).map(([name, v]): [LabelValues, number] => [[name], v]),
+      ),
+    );
+    r.register(
+      new CounterFunc(
+        'lambdascrape_remote_write_storage_samples_replayed_total',
+        'Samples in the units found undelivered in the data directory at start.',
+        ['remote_name'],
+        () => each((q) => q.samplesReplayed).map(([name, v]): [LabelValues, number] => [[name], v]),
+      ),
+    );
+    r.register(
+      new CounterFunc(
+        'lambdascrape_remote_write_storage_records_skipped_total',
+        'Damaged records skipped when the data directory was read at start, by kind (torn: the cut-off end of the newest segment; corrupt: elsewhere).',
+        ['remote_name', 'kind'],
+        () =>
+          each((q) => q.recordsSkipped).flatMap(([name, k]): [LabelValues, number][] => [
+            [[name, 'torn'], k.torn],
+            [[name, 'corrupt'], k.corrupt],
+          ]),
+      ),
+    );
+    r.register(
+      new CounterFunc(
+        'lambdascrape_remote_write_storage_samples_dropped_total',
+        'Samples the data directory gave up on, by reason (expired: older than the retention time; full: over the size limit; failed: not writable or readable). Also counted as dropped in lambdascrape_remote_write_samples_total.',
+        ['remote_name', 'reason'],
+        () =>
+          each((q) => q.samplesDropped).flatMap(([name, d]): [LabelValues, number][] => [
+            [[name, 'expired'], d.expired],
+            [[name, 'full'], d.full],
+            [[name, 'failed'], d.failed],
+          ]),
       ),
     );
   }

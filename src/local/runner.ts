@@ -32,7 +32,7 @@ import { configEqual } from './config-equal.js';
 import { ConsoleSink } from './console-sink.js';
 import { LocalError, LocalErrorCode } from './errors.js';
 import { type LocalTarget, LocalTargets, type TargetJob } from './local-targets.js';
-import { createRemoteWriteSink } from './remote-write-sink.js';
+import { createRemoteWriteSink, type DurableQueues } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
 import type { SampleSink } from './sink.js';
 import type { JobView, TargetView } from './target-view.js';
@@ -67,6 +67,12 @@ export interface LocalRunnerOptions {
   readonly flushTimeoutMs?: number;
   /** Shown on the targets page, e.g. the config file path. */
   readonly subtitle?: string;
+  /**
+   * The data directory (`--storage.path`, a `DataDirectory`): the default sink keeps every unit
+   * there until delivered. Owned by the caller, who closes it after `stop()`.
+   * @default none: units wait in memory
+   */
+  readonly storage?: DurableQueues;
 }
 
 /**
@@ -77,10 +83,11 @@ export function defaultSink(
   config: Config,
   stdout: (text: string) => void,
   logger: Logger,
+  storage?: DurableQueues,
 ): SampleSink {
   return config.remoteWrite.length === 0
     ? new ConsoleSink(stdout)
-    : createRemoteWriteSink(config, { logger });
+    : createRemoteWriteSink(config, { logger, ...(storage === undefined ? {} : { storage }) });
 }
 
 /** A job as the runner drives it. */
@@ -130,6 +137,7 @@ export class LocalRunner {
     this.metrics = new RunnerMetrics({
       targetCounts: () => this.targetCounts(),
       sinkStats: () => this.sink?.stats() ?? [],
+      storage: options.storage !== undefined,
     });
     this.metrics.reloads.touch(['success']);
     this.metrics.reloads.touch(['failure']);
@@ -398,7 +406,7 @@ export class LocalRunner {
   private createSink(config: Config): SampleSink {
     if (this.options.createSink !== undefined) return this.options.createSink(config);
     const stdout = this.options.stdout ?? ((text: string) => process.stdout.write(text));
-    return defaultSink(config, stdout, this.logger);
+    return defaultSink(config, stdout, this.logger, this.options.storage);
   }
 
   /** Makes `sink` current; the previous one delivers what it holds within the flush time. */

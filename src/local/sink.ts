@@ -6,6 +6,7 @@
  * scrape instead (console-sink.ts).
  */
 import type { Delivery } from '../engine/delivery.js';
+import type { DiskQueueStats } from './disk-unit-queue.js';
 
 export type { UnitMeta } from '../engine/delivery.js';
 
@@ -23,6 +24,8 @@ export interface SinkStats {
   readonly samplesRetried: number;
   /** Samples accepted by the sink and not yet delivered or given up on (the queue length). */
   readonly samplesPending: number;
+  /** With a data directory: its queue for this destination. */
+  readonly storage?: DiskQueueStats;
 }
 
 export interface SampleSink extends Delivery {

@@ -1,0 +1,79 @@
+/**
+ * `lambdascrape run` as a child process (from the sources, through tsx), for end-to-end tests
+ * that kill it: `kill('SIGKILL')` ends it without any shutdown, as a crash or the OOM killer
+ * would. It listens on a free loopback port; `metric()` reads its /metrics.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { pollUntil } from './poll.js';
+import { freePort } from './processes.js';
+
+const ENTRY = fileURLToPath(new URL('./lambdascrape-cli.ts', import.meta.url));
+
+export interface RunProcess {
+  readonly url: string;
+  /** Everything it wrote to stdout and stderr so far. */
+  output(): string;
+  /** Sum of the values of the series `name` whose labels include every `labels` pair. */
+  metric(name: string, labels?: Readonly<Record<string, string>>): Promise<number>;
+  /** Sends `signal` and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** Starts `lambdascrape run <args> --listen 127.0.0.1:<free port>`; resolves once /-/ready answers. */
+export async function startRunProcess(args: readonly string[]): Promise<RunProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  let log = '';
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', ENTRY, 'run', ...args, '--listen', `127.0.0.1:${port}`],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const append = (b: Buffer) => {
+    log = (log + b.toString()).slice(-40_000);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const kill = async (signal: NodeJS.Signals) => {
+    if (running()) child.kill(signal);
+    await exited;
+  };
+  try {
+    await pollUntil(
+      async () => {
+        if (!running()) throw new Error(`exited with ${child.exitCode ?? child.signalCode}`);
+        const res = await fetch(`${url}/-/ready`);
+        await res.body?.cancel();
+        return res.ok ? true : undefined;
+      },
+      { what: 'lambdascrape run ready', timeoutMs: 30_000, describe: () => log },
+    );
+  } catch (err) {
+    await kill('SIGKILL');
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\n${log}`);
+  }
+  return {
+    url,
+    output: () => log,
+    kill,
+    metric: async (name, labels = {}) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      let sum = 0;
+      let seen = false;
+      for (const line of text.split('\n')) {
+        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+        if (m?.[1] !== name) continue;
+        const block = m[2] ?? '';
+        if (Object.entries(labels).every(([k, v]) => block.includes(`${k}="${v}"`))) {
+          sum += Number(m[3]);
+          seen = true;
+        }
+      }
+      if (!seen) throw new Error(`${name} not on the runner's /metrics:\n${text}`);
+      return sum;
+    },
+  };
+}
