@@ -20,8 +20,8 @@
  *   when GetQueueAttributes fails, which does not fail the invocation.
  * - scraper: a `scrape` line per target (`scrapeLogFields`: job, target id, redacted URL,
  *   outcome, slot, lateness, wait, up, samples, state write, delivery) — at info only when it
- *   is worth a look (not scraped, down, a state conflict or error, samples rejected, parked or
- *   lost), else at debug, as a Prometheus server logs nothing for a good scrape; one `task
+ *   is worth a look (not scraped, down, a state conflict or error, samples rejected or lost),
+ *   else at debug, as a Prometheus server logs nothing for a good scrape; one `task
  *   done` line per task with the worker's counters, at debug. Log lines are billed by the byte.
  * - outbox: one `outbox write done` line per record.
  */
@@ -237,7 +237,12 @@ function logScrapes(
   }
 }
 
-/** A target outcome an operator wants to see without debug logging. */
+/**
+ * A target outcome an operator wants to see without debug logging. A parked unit is not one:
+ * the delivery logs the direct send that failed at warn, once per stream of an outage, and the
+ * units queued behind it are the outage's normal course (one line each would bill an outage's
+ * every scrape).
+ */
 function worthALook(o: TargetOutcome): boolean {
   if (o.kind !== 'scraped') return o.kind !== 'retired';
   const d = o.delivery;
@@ -246,7 +251,6 @@ function worthALook(o: TargetOutcome): boolean {
     o.state === 'conflict' ||
     o.state === 'error' ||
     d.samplesRejected > 0 ||
-    d.parked > 0 ||
     d.parkFailed > 0
   );
 }
