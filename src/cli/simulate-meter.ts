@@ -134,6 +134,11 @@ export class SimulationMeter {
     this.#onScraped = listener;
   }
 
+  /** The function whose invocation (or poller) runs the current code, if any. */
+  currentFunction(): FunctionName | undefined {
+    return this.#context.getStore()?.fn;
+  }
+
   /** One runtime built: its set-up time (INIT) and its adapters and clients to observe. */
   deployed(
     initMs: number,

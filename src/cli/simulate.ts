@@ -58,6 +58,7 @@ import {
 import { createRuntime, type ServerlessRuntime } from '../serverless/runtime.js';
 import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';
+import { type FaultDecider, injectFaults } from './simulate-faults.js';
 import { SimulationMeter } from './simulate-meter.js';
 
 export const SIMULATE_ERROR_CODES = {
@@ -98,6 +99,11 @@ export interface SimulationOptions {
    * @default false, as a default deployment
    */
   readonly emfMetrics?: boolean;
+  /**
+   * Decides which AWS requests of the simulated functions fail (`simulate-faults.ts`): the
+   * fault-injection harness of docs/reliability.md. @default none fails
+   */
+  readonly faults?: FaultDecider;
   /** Options of the outbox replayer (tests shorten its backoff). @default the deployment's */
   readonly replayerOptions?: OutboxReplayerOptions;
   /**
@@ -164,15 +170,16 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
     }
     // FIFO, as deployed (decision 13); a FIFO queue's dead-letter queue is FIFO too.
     const outboxDlq = sqs.createQueue('outbox-dlq.fifo', { FifoQueue: 'true' });
+    const visibility = String(Math.ceil((6 * invocationTimeoutMs) / 1_000));
     const env = readServerlessEnv({
       LAMBDASCRAPE_CONFIG: options.configPath,
       TARGETS_TABLE: 'targets',
       STATE_TABLE: 'state',
-      // 6 × a 60 s timeout, like the CDK stack's visibility timeout.
-      SCRAPE_QUEUE_URL: sqs.createQueue('scrape', { VisibilityTimeout: '360' }).url,
+      // 6 × the invocation timeout, like the CDK stack's visibility timeouts.
+      SCRAPE_QUEUE_URL: sqs.createQueue('scrape', { VisibilityTimeout: visibility }).url,
       OUTBOX_QUEUE_URL: sqs.createQueue('outbox.fifo', {
         FifoQueue: 'true',
-        VisibilityTimeout: '360',
+        VisibilityTimeout: visibility,
         RedrivePolicy: JSON.stringify({
           deadLetterTargetArn: outboxDlq.arn,
           maxReceiveCount: OUTBOX_MAX_RECEIVE_COUNT,
@@ -202,6 +209,9 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
         },
       });
       meter.deployed(performance.now() - startMs, deployed);
+      if (options.faults !== undefined) {
+        injectFaults(deployed, options.faults, () => meter.currentFunction());
+      }
       return deployed;
     };
     runtime = await deploy();
