@@ -13,9 +13,18 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
-import { Agent, type Dispatcher, EnvHttpProxyAgent, interceptors, ProxyAgent } from 'undici';
+import {
+  Agent,
+  buildConnector,
+  type Dispatcher,
+  EnvHttpProxyAgent,
+  interceptors,
+  Pool,
+  ProxyAgent,
+} from 'undici';
 import type { HttpClientConfig, TlsConfig, TlsVersion } from '../config/types.js';
 import { lookupCredentialFile } from './credential-files.js';
+import { type EgressScope, guardConnector } from './egress-guard.js';
 
 /** Go's http.Client follows at most 10 redirects. */
 const MAX_REDIRECTS = 10;
@@ -43,6 +52,12 @@ export interface HttpClientOptions {
    * paths (the loader resolves them against the file's folder).
    */
   readonly baseDir?: string;
+  /**
+   * Which egress rules the dispatcher's connections obey (src/http/egress-guard.ts): `untrusted`
+   * (scrapes, SD requests: the Runtime API guard and the denied ranges) or `backend` (remote
+   * write: the Runtime API guard only). @default 'untrusted'
+   */
+  readonly egress?: EgressScope;
 }
 
 function resolvePath(path: string, options: HttpClientOptions): string {
@@ -103,19 +118,36 @@ export function withRedirects(dispatcher: Dispatcher, config: HttpClientConfig):
     : dispatcher;
 }
 
+/** The connector undici's ProxyAgent hands its proxy client (a function it built). */
+function proxyConnector(opts: object): buildConnector.connector {
+  const connect = (opts as { connect?: unknown }).connect;
+  return typeof connect === 'function' ? (connect as buildConnector.connector) : buildConnector({});
+}
+
 /** {@link createDispatcher}, synchronously: throws `TLS_FILE_UNREADABLE` at once. */
 export function createDispatcherSync(
   config: HttpClientConfig,
   options: HttpClientOptions = {},
 ): Dispatcher {
-  const connect = tlsConnectOptionsSync(config.tlsConfig, config.enableHttp2, options);
+  const tls = tlsConnectOptionsSync(config.tlsConfig, config.enableHttp2, options);
+  const scope = options.egress ?? 'untrusted';
+  // Every connection goes through the egress guard; with a proxy, that is the connection to the
+  // proxy (the proxy resolves and reaches the target; docs/security.md).
+  const connect = guardConnector(buildConnector(tls), scope);
+  const clientFactory = (origin: URL, opts: object) =>
+    new Pool(origin, { ...opts, connect: guardConnector(proxyConnector(opts), scope) });
   let base: Dispatcher;
   if (config.proxyUrl !== undefined) {
-    base = new ProxyAgent({ uri: config.proxyUrl, requestTls: connect, allowH2: connect.allowH2 });
+    base = new ProxyAgent({
+      uri: config.proxyUrl,
+      requestTls: tls,
+      allowH2: tls.allowH2,
+      clientFactory,
+    });
   } else if (config.proxyFromEnvironment) {
-    base = new EnvHttpProxyAgent({ connect, allowH2: connect.allowH2 });
+    base = new EnvHttpProxyAgent({ connect, allowH2: tls.allowH2, clientFactory });
   } else {
-    base = new Agent({ connect, allowH2: connect.allowH2, keepAliveTimeout: 30_000 });
+    base = new Agent({ connect, allowH2: tls.allowH2, keepAliveTimeout: 30_000 });
   }
   return withRedirects(base, config);
 }

@@ -335,7 +335,8 @@ async function buildRequestHeaders(
  */
 function ownDispatcher(config: RemoteWriteConfig, files: HttpClientOptions): Dispatcher {
   try {
-    return createDispatcherSync(config.httpClient, files);
+    // The endpoint is the operator's config: only the Runtime API guard applies (egress-guard.ts).
+    return createDispatcherSync(config.httpClient, { ...files, egress: 'backend' });
   } catch (cause) {
     if (!(cause instanceof HttpClientError) || cause.code !== 'TLS_FILE_UNREADABLE') throw cause;
     throw new RemoteWriteError(
