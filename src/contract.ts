@@ -34,8 +34,15 @@ export const LAMBDA_ENV = {
   dynamodbEndpoint: 'DYNAMODB_ENDPOINT',
   sqsEndpoint: 'SQS_ENDPOINT',
   secretsManagerEndpoint: 'SECRETS_MANAGER_ENDPOINT',
+  /**
+   * Comma-separated CIDR ranges no scrape or SD request may connect to (docs/security.md).
+   * The same variable `lambdascrape run` reads.
+   */
+  denyCidrs: 'LAMBDASCRAPE_DENY_CIDRS',
   /** Set by Lambda itself. */
   functionName: 'AWS_LAMBDA_FUNCTION_NAME',
+  /** Set by Lambda itself: `host:port` of the Runtime API, which no connection may reach. */
+  runtimeApi: 'AWS_LAMBDA_RUNTIME_API',
 } as const;
 export type LambdaEnvName = (typeof LAMBDA_ENV)[keyof typeof LAMBDA_ENV];
 

@@ -92,6 +92,13 @@ export interface SimulationOptions {
   readonly deploymentId?: string;
   /** Environment the config's `${VAR}` expand from. @default process.env */
   readonly configEnv?: Readonly<Record<string, string | undefined>>;
+  /**
+   * AWS_LAMBDA_RUNTIME_API of the rehearsal: `host:port` the egress guard refuses, as Lambda's
+   * own Runtime API is refused in a deployment (tests point it at a fixture). @default none
+   */
+  readonly runtimeApi?: string;
+  /** LAMBDASCRAPE_DENY_CIDRS of the rehearsal (src/http/egress-guard.ts). @default '' */
+  readonly denyCidrs?: string;
   /** Receives each self-metrics EMF line, newline included. @default process.stdout.write */
   readonly writeEmf?: (line: string) => void;
   /**
@@ -191,6 +198,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       SQS_ENDPOINT: sqs.endpoint,
       WINDOW_MS: String(options.windowMs ?? 60_000),
       EMF_METRICS: options.emfMetrics === true ? 'on' : 'off',
+      AWS_LAMBDA_RUNTIME_API: options.runtimeApi,
+      LAMBDASCRAPE_DENY_CIDRS: options.denyCidrs,
     });
     deploy = async () => {
       const startMs = performance.now();
@@ -541,6 +550,9 @@ export async function simulateCommand(
       configPath: path,
       logger,
       configEnv: io.env,
+      ...(io.env.LAMBDASCRAPE_DENY_CIDRS === undefined
+        ? {}
+        : { denyCidrs: io.env.LAMBDASCRAPE_DENY_CIDRS }),
       writeEmf: io.stdout,
       emfMetrics: detailed,
       meter,

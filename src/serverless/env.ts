@@ -14,6 +14,7 @@
 import { parseSecretFilesEnv, SecretFilesError } from '../aws/secret-files.js';
 import { parseDuration } from '../config/duration.js';
 import { LAMBDA_ENV } from '../contract.js';
+import { EgressError, parseCidrList } from '../http/egress-guard.js';
 import { LOG_LEVELS, type LogLevel } from '../log/logger.js';
 import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
 import { DEFAULT_LEAD_MS } from '../pipeline/plan.js';
@@ -112,6 +113,16 @@ export interface ServerlessEnv {
   readonly secretFiles: ReadonlyMap<string, string>;
   /** SECRETS_MANAGER_ENDPOINT: endpoint override (local stand-ins). @default the SDK's */
   readonly secretsManagerEndpoint: string | undefined;
+  /**
+   * AWS_LAMBDA_RUNTIME_API (set by Lambda): `host:port` of the Runtime API; the egress guard
+   * refuses every connection to it (src/http/egress-guard.ts). @default undefined (not in Lambda)
+   */
+  readonly runtimeApi: string | undefined;
+  /**
+   * LAMBDASCRAPE_DENY_CIDRS: comma-separated CIDR ranges no scrape or SD request may connect
+   * to, e.g. `169.254.0.0/16`. @default [] (Prometheus scrapes what it is told)
+   */
+  readonly denyCidrs: readonly string[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -234,6 +245,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   const sqsEndpoint = endpoint(env, LAMBDA_ENV.sqsEndpoint, problems);
   const secretsManagerEndpoint = endpoint(env, LAMBDA_ENV.secretsManagerEndpoint, problems);
   const secrets = secretFiles(env, problems);
+  const denyCidrs = cidrs(env, problems);
   if (problems.length > 0) throw new ServerlessEnvError(problems);
   const req = (name: (typeof REQUIRED_ENV)[number]): string => nonEmpty(env, name) ?? '';
   return {
@@ -255,5 +267,17 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     functionName: nonEmpty(env, LAMBDA_ENV.functionName),
     secretFiles: secrets,
     secretsManagerEndpoint,
+    runtimeApi: nonEmpty(env, LAMBDA_ENV.runtimeApi),
+    denyCidrs,
   };
+}
+
+function cidrs(env: Env, problems: string[]): readonly string[] {
+  try {
+    return parseCidrList(env[LAMBDA_ENV.denyCidrs] ?? '');
+  } catch (err) {
+    if (!(err instanceof EgressError)) throw err;
+    problems.push(`${LAMBDA_ENV.denyCidrs}: ${err.message}`);
+    return [];
+  }
 }

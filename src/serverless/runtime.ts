@@ -10,6 +10,7 @@
  * The adapters keep their concrete types: the handlers read their counters
  * (`SqsTaskQueue.counters`, `consumedCapacity()`, …) for the self-metrics.
  */
+
 import { randomUUID } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
 import {
@@ -29,6 +30,7 @@ import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
 import { discoveryConfigErrors } from '../discovery/registry.js';
+import { installEgressPolicy } from '../http/egress-guard.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
 import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
@@ -125,6 +127,9 @@ export async function createRuntime(
     ...(options.region === undefined ? {} : { region: options.region }),
     ...(options.credentials === undefined ? {} : { credentials: { ...options.credentials } }),
   };
+  // Before anything connects: no scrape, SD request or remote write of this container may reach
+  // the Runtime API, nor a scrape or SD request a denied range (src/http/egress-guard.ts).
+  installEgressPolicy({ runtimeApi: env.runtimeApi, deniedRanges: env.denyCidrs });
   if (env.secretFiles.size > 0) await installSecretFiles(env, common, logger);
   const config = await loadCheckedConfig(
     env.configPath,

@@ -34,6 +34,8 @@ const DEFAULTS: ServerlessEnv = {
   functionName: undefined,
   secretFiles: new Map(),
   secretsManagerEndpoint: undefined,
+  runtimeApi: undefined,
+  denyCidrs: [],
 };
 
 const GRAFANA_ARN = 'arn:aws:secretsmanager:eu-west-1:1:secret:grafana-AbCdEf';
@@ -48,6 +50,11 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'required only: defaults', env: REQUIRED, want: {} },
+  {
+    name: 'a bad deny range',
+    env: { ...REQUIRED, LAMBDASCRAPE_DENY_CIDRS: '169.254.0.0/16,metadata' },
+    errors: ['LAMBDASCRAPE_DENY_CIDRS: invalid address range "metadata"'],
+  },
   {
     name: 'every variable',
     env: {
@@ -65,8 +72,12 @@ const cases: Case[] = [
         'secrets/rw-token': 'amp/token',
       }),
       SECRETS_MANAGER_ENDPOINT: 'http://127.0.0.1:4569',
+      AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
+      LAMBDASCRAPE_DENY_CIDRS: '169.254.0.0/16, fd00:ec2::254',
     },
     want: {
+      runtimeApi: '127.0.0.1:9001',
+      denyCidrs: ['169.254.0.0/16', 'fd00:ec2::254'],
       leadMs: 0,
       functionName: 'stack-Scraper-1AB2',
       secretFiles: new Map([
