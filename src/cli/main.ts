@@ -22,6 +22,7 @@ commands:
                                            scrape on schedule until stopped (default 127.0.0.1:9099);
                                            with DIR, keep what remote write has not delivered there
                                            [--storage.retention.time 2h] [--storage.retention.size 4GiB]
+                                           [--deny-cidrs 169.254.0.0/16,…]: ranges no scrape or SD may reach
   simulate --config FILE [--duration D] [--price K=USD] [--memory FN=MB] [--detailed-monitoring]
                                            run the Lambda flow locally and estimate its monthly cost
 `;

@@ -3,7 +3,9 @@ import { DurationError, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import { parseSize, SizeError } from '../config/size.js';
+import { LAMBDA_ENV } from '../contract.js';
 import { discoveryConfigErrors } from '../discovery/registry.js';
+import { EgressError, installEgressPolicy, parseCidrList } from '../http/egress-guard.js';
 import { DataDirectory, DEFAULT_STORAGE_RETENTION_SIZE } from '../local/data-dir.js';
 import { LocalError } from '../local/errors.js';
 import { LocalRunner } from '../local/runner.js';
@@ -37,11 +39,13 @@ export interface RunCommandDeps {
 
 /**
  * `run --config FILE [--listen ADDR] [--log.level L] [--log.format F] [--storage.path DIR
- * [--storage.retention.time D] [--storage.retention.size S]]`: scrapes every target of the
+ * [--storage.retention.time D] [--storage.retention.size S]] [--deny-cidrs CIDR,…]`: scrapes every target of the
  * config on schedule until SIGINT/SIGTERM (then exits 0 after a bounded graceful shutdown).
  * SIGHUP and `POST /-/reload` reload the file; a bad file leaves the running config in place.
  * With `--storage.path`, remote write keeps what it has not delivered in that directory and sends
  * it after a restart (docs/remote-write.md, "The data directory").
+ * `--deny-cidrs` (or LAMBDASCRAPE_DENY_CIDRS) lists address ranges no scrape or SD request may
+ * connect to, e.g. `169.254.0.0/16` on EC2 (docs/security.md).
  * Exit 1 when the config is invalid, the data directory is in use or the runner cannot start.
  */
 export async function runCommand(
@@ -59,6 +63,7 @@ export async function runCommand(
       'storage.path': { type: 'string' },
       'storage.retention.time': { type: 'string' },
       'storage.retention.size': { type: 'string' },
+      'deny-cidrs': { type: 'string' },
     },
   });
   const path = values.config;
@@ -80,6 +85,15 @@ export async function runCommand(
   }
 
   const storage = storageOptions(values);
+  // Before anything connects: no scrape or SD request may reach a denied range
+  // (src/http/egress-guard.ts). The flag wins over the variable; default: none.
+  const denyText = values['deny-cidrs'] ?? io.env[LAMBDA_ENV.denyCidrs] ?? '';
+  try {
+    installEgressPolicy({ deniedRanges: parseCidrList(denyText) });
+  } catch (err) {
+    if (err instanceof EgressError) throw new UsageError(`--deny-cidrs: ${err.message}`);
+    throw err;
+  }
 
   const logger = createLogger({
     level: level as LogLevel,
