@@ -9,6 +9,7 @@ import { resolve } from 'node:path';
 import { Duration, Token } from 'aws-cdk-lib';
 import { formatDuration } from '../src/config/duration.js';
 import { FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
+import { parseCidrList } from '../src/http/egress-guard.js';
 import { DEFAULT_LEAD_MS } from '../src/pipeline/plan.js';
 import {
   type BundleFile,
@@ -116,6 +117,7 @@ const OWN_ENV: ReadonlySet<string> = new Set([
   LAMBDA_ENV.outboxMaxAge,
   LAMBDA_ENV.scrapeLeadMs,
   LAMBDA_ENV.emfMetrics,
+  LAMBDA_ENV.denyCidrs,
 ]);
 
 export interface CheckedProps {
@@ -225,6 +227,16 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
   }
   for (const key of Object.keys(props.environment ?? {})) {
     if (OWN_ENV.has(key)) problems.push(`environment ${key} is set by the construct`);
+  }
+  for (const range of props.denyCidrs ?? []) {
+    try {
+      // One range per entry; the functions get them joined with commas.
+      const parsed = parseCidrList(range);
+      if (parsed.length !== 1)
+        problems.push(`denyCidrs entry ${JSON.stringify(range)} is not one range`);
+    } catch (err) {
+      problems.push(`denyCidrs: ${err instanceof Error ? err.message : String(err)}`);
+    }
   }
 
   // Secrets inline would be bundled in clear.

@@ -49,6 +49,13 @@ export interface LambdaScraperProps {
    */
   readonly secretFiles?: Readonly<Record<string, ISecret>>;
   /**
+   * Address ranges (CIDR, or single addresses) no scrape and no SD request of the functions may
+   * connect to, checked after DNS resolution and on every redirect (docs/security.md): the
+   * functions' LAMBDASCRAPE_DENY_CIDRS. The Lambda Runtime API is refused whatever this says.
+   * @default none (Prometheus scrapes what it is told)
+   */
+  readonly denyCidrs?: readonly string[];
+  /**
    * More files to bundle beside the config, relative to its folder (a `ca_file`, say). Bundles
    * are stored in clear: list no secret here (the construct refuses secret-holding `*_file`s).
    * Matches of `scrape_config_files` and `file_sd_configs` are bundled without being listed.

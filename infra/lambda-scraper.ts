@@ -266,6 +266,9 @@ export class LambdaScraper extends Construct {
       [LAMBDA_ENV.scrapeLeadMs]: String(checked.scrapeLeadMs),
       [LAMBDA_ENV.emfMetrics]: props.detailedMonitoring === true ? 'on' : 'off',
     };
+    if ((props.denyCidrs ?? []).length > 0) {
+      environment[LAMBDA_ENV.denyCidrs] = (props.denyCidrs ?? []).join(',');
+    }
     const secrets = Object.entries(props.secretFiles ?? {});
     if (secrets.length > 0) {
       // Only ARNs reach the template; the functions fetch the values at cold start.

@@ -283,6 +283,15 @@ describe('functions', () => {
     }
   });
 
+  it('denyCidrs reaches every function as LAMBDASCRAPE_DENY_CIDRS', () => {
+    const b = build({ config, denyCidrs: ['169.254.0.0/16', 'fd00:ec2::/32'] });
+    b.template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ LAMBDASCRAPE_DENY_CIDRS: '169.254.0.0/16,fd00:ec2::/32' }),
+      },
+    });
+  });
+
   it('x86_64 and a custom deployment id when asked', async () => {
     const { Architecture } = await import('aws-cdk-lib/aws-lambda');
     const b = build({ config, architecture: Architecture.X86_64, deploymentId: 'prod-eu' });
@@ -590,6 +599,11 @@ describe('conflicting or impossible props are rejected in the constructor', () =
       props: { scraper: { timeout: Duration.seconds(15) } },
       message:
         /job \S+: scrape_timeout 10s needs a scraper timeout of at least 20s \(scraper\.timeout is 15s\)/,
+    },
+    {
+      name: 'a deny range that does not parse',
+      props: { denyCidrs: ['169.254.0.0/16', 'metadata'] },
+      message: /denyCidrs: invalid address range "metadata"/,
     },
     {
       name: 'scrape lead out of range',
