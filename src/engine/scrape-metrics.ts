@@ -60,6 +60,11 @@ export const SCRAPE_METRICS = {
     help: 'Samples handed to remote write, by remote_write and what became of them: sent, rejected (refused for good by the receiver), parked (kept in the outbox for later), dropped (given up on: queue full, shutdown, not kept).',
     labels: ['remote_name', 'result'],
   },
+  egressRefused: {
+    name: 'lambdascrape_egress_refused_total',
+    help: 'Connections refused by the egress guard before connecting, by reason: runtime_api = the Lambda Runtime API, denied_range = an address in a denied range (LAMBDASCRAPE_DENY_CIDRS, --deny-cidrs).',
+    labels: ['reason'],
+  },
 } as const satisfies Record<string, MetricSpec>;
 
 export type SlotSkipReason = 'busy' | 'missed' | 'late' | 'duplicate';

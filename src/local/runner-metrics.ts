@@ -13,6 +13,7 @@ import {
   type ScrapeObserver,
   type SlotSkipReason,
 } from '../engine/scrape-metrics.js';
+import { EGRESS_REFUSAL_REASONS, egressRefusals } from '../http/egress-guard.js';
 import { LAMBDASCRAPE_VERSION } from '../remotewrite/index.js';
 import {
   Counter,
@@ -109,6 +110,13 @@ export class RunnerMetrics implements ScrapeObserver {
 
   constructor(sources: RunnerMetricSources) {
     const r = this.registry;
+    const egress = SCRAPE_METRICS.egressRefused;
+    r.register(
+      new CounterFunc(egress.name, egress.help, egress.labels, () => {
+        const counts = egressRefusals();
+        return EGRESS_REFUSAL_REASONS.map((reason) => [[reason], counts[reason]] as const);
+      }),
+    );
     r.register(
       new GaugeFunc(
         'lambdascrape_build_info',

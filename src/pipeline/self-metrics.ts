@@ -204,6 +204,14 @@ export class SelfMetrics {
     }
   }
 
+  /**
+   * Connections the egress guard refused since the last look, by reason (src/http/egress-guard.ts
+   * counts per process; the handler turns its totals into increases).
+   */
+  observeEgressRefused(reason: string, n: number): void {
+    this.count(undefined, n, SCRAPE_METRICS.egressRefused.name, { reason });
+  }
+
   /** One dispatcher invocation: target slots planned (0 when the window was already planned). */
   observeDispatch(result: DispatchResult): void {
     const planned = result.skipped === undefined ? result.scrapes : 0;

@@ -25,8 +25,10 @@
  *   done` line per task with the worker's counters, at debug. Log lines are billed by the byte.
  * - outbox: one `outbox write done` line per record.
  */
+
 import { readQueueDepth } from '../aws/sqs-queue-depth.js';
 import { decodeTask, TaskCodecError } from '../aws/task-codec.js';
+import { EGRESS_REFUSAL_REASONS, egressRefusals } from '../http/egress-guard.js';
 import type { DiscoverySummary } from '../pipeline/discovery.js';
 import { type DispatchResult, dispatchWindow } from '../pipeline/dispatcher.js';
 import type { OutboxRecord } from '../pipeline/outbox-replayer.js';
@@ -91,6 +93,7 @@ export async function handleDiscovery(runtime: ServerlessRuntime): Promise<Disco
     // Retire tasks go to the scrape queue; the targets table is read and written.
     observeSqsSent(runtime.monitoring, metrics, 'scrape', runtime.queue.counters.messagesSent);
     observeCapacity(runtime.monitoring, metrics, 'targets', runtime.targets.consumedCapacity());
+    observeEgress(runtime.monitoring, metrics);
     await runtime.monitoring.flush('discovery');
   }
 }
@@ -171,6 +174,7 @@ export async function handleScrapeBatch(
     const m = runtime.monitoring;
     observeSqsSent(m, metrics, 'outbox', runtime.outbox.counters.parked);
     observeCapacity(m, metrics, 'states', runtime.states.consumedCapacity());
+    observeEgress(m, metrics);
     await m.flush('scraper', { deadlineMs });
   }
 }
@@ -365,6 +369,17 @@ function observeSqsSent(
   total: number,
 ): void {
   metrics.observeSqsMessagesSent(queue, monitoring.increase(`sqs:${queue}`, total));
+}
+
+/**
+ * Connections the egress guard refused since the last look (its counters are per process, so
+ * in `simulate`, where the functions share one, the function that looks first counts them).
+ */
+function observeEgress(monitoring: SelfMonitoring, metrics: SelfMetrics): void {
+  const totals = egressRefusals();
+  for (const reason of EGRESS_REFUSAL_REASONS) {
+    metrics.observeEgressRefused(reason, monitoring.increase(`egress:${reason}`, totals[reason]));
+  }
 }
 
 /** Capacity a DynamoDB adapter consumed since the last look (`consumedCapacity()` totals). */

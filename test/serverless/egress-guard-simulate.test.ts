@@ -99,6 +99,18 @@ describe('simulate: the egress guard (integration)', () => {
       }
       return byJob;
     };
+    const selfRefused = (reason: string) => {
+      let max = 0;
+      for (const r of receiver.requests) {
+        for (const s of r.decoded?.timeseries ?? []) {
+          const label = (n: string) => s.labels.find((l) => l.name === n)?.value;
+          if (label('__name__') !== 'lambdascrape_egress_refused_total') continue;
+          if (label('reason') !== reason) continue;
+          for (const sample of s.samples) max = Math.max(max, sample.value);
+        }
+      }
+      return max;
+    };
     await pollUntil(async () => (up().size >= 4 ? true : undefined), {
       timeoutMs: 40_000,
       what: 'up of the four static jobs remote-written',
@@ -119,6 +131,11 @@ describe('simulate: the egress guard (integration)', () => {
       { timeoutMs: 10_000, what: 'the HTTP SD refusal logged', describe: () => logs.join('') },
     );
     expect(egressRefusals().runtime_api).toBeGreaterThanOrEqual(3);
+    // The self-metrics carry the count: the scraper function's flush after its first task.
+    await pollUntil(async () => (selfRefused('runtime_api') > 0 ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'lambdascrape_egress_refused_total remote-written',
+    });
     expect(egressRefusals().denied_range).toBeGreaterThanOrEqual(1);
   }, 60_000);
 });
