@@ -356,6 +356,7 @@ async function observeOutboxInvocation(runtime: OutboxRuntime, deadlineMs: numbe
   if (runtime.deadLetters !== undefined) {
     observeSqsSent(m, metrics, 'dead_letter', runtime.deadLetters.counters.sent);
   }
+  observeEgress(m, metrics);
   await m.flush('outbox', { deadlineMs });
 }
 
