@@ -13,7 +13,6 @@ import type { LogFields } from '../../src/log/logger.js';
 import { createLogger } from '../../src/log/logger.js';
 import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
 import type { ParkedWrite } from '../../src/ports.js';
-import type { WriteResult } from '../../src/remotewrite/writer.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
 import {
   handleDispatch,
