@@ -26,6 +26,7 @@ import {
   startPrometheus,
   startPushgateway,
 } from './processes.js';
+import { runnerMetric } from './runner-metric.js';
 
 /** Scrape interval of both scrapers: short for a test, long enough that a scrape never overlaps the next. */
 export const INTERVAL_MS = 2_000;
@@ -247,22 +248,7 @@ export async function startStack(backend: Backend): Promise<Stack> {
       reference,
       runner,
       logs: () => log.join(''),
-      runnerMetric: async (name, labels = {}) => {
-        const text = await (await fetch(`${runner.url}/metrics`)).text();
-        let sum = 0;
-        let seen = false;
-        for (const line of text.split('\n')) {
-          const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-          if (m?.[1] !== name) continue;
-          const block = m[2] ?? '';
-          if (Object.entries(labels).every(([k, v]) => block.includes(`${k}="${v}"`))) {
-            sum += Number(m[3]);
-            seen = true;
-          }
-        }
-        if (!seen) throw new Error(`${name} not on the runner's /metrics:\n${text}`);
-        return sum;
-      },
+      runnerMetric: (name, labels = {}) => runnerMetric(`${runner.url}`, name, labels),
       query: (expr, timeMs) =>
         queryInstant(backend.url, expr, timeMs === undefined ? undefined : timeMs / 1000),
       matrix: (expr, timeMs) =>

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { pollUntil } from './poll.js';
 import { freePort } from './processes.js';
+import { runnerMetric } from './runner-metric.js';
 
 const ENTRY = fileURLToPath(new URL('./lambdascrape-cli.ts', import.meta.url));
 
@@ -59,21 +60,6 @@ export async function startRunProcess(args: readonly string[]): Promise<RunProce
     url,
     output: () => log,
     kill,
-    metric: async (name, labels = {}) => {
-      const text = await (await fetch(`${url}/metrics`)).text();
-      let sum = 0;
-      let seen = false;
-      for (const line of text.split('\n')) {
-        const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})? (\S+)$/.exec(line);
-        if (m?.[1] !== name) continue;
-        const block = m[2] ?? '';
-        if (Object.entries(labels).every(([k, v]) => block.includes(`${k}="${v}"`))) {
-          sum += Number(m[3]);
-          seen = true;
-        }
-      }
-      if (!seen) throw new Error(`${name} not on the runner's /metrics:\n${text}`);
-      return sum;
-    },
+    metric: (name, labels = {}) => runnerMetric(url, name, labels),
   };
 }
