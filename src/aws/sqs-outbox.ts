@@ -169,7 +169,9 @@ export class SqsOutbox implements Outbox {
     });
     if (entries.length > 1) {
       // Several requests of one unit: their own batches, one after the other, in order.
-      for (const batch of batches(entries, this.#maxBatchBytes)) {
+      for (const batch of batches(entries, this.#maxBatchBytes, (e) =>
+        bodyBytes(e.MessageBody ?? ''),
+      )) {
         const unsent = await this.sendBatch(batch, first.remoteWrite);
         if (unsent !== undefined) throw unsent;
       }
@@ -189,23 +191,7 @@ export class SqsOutbox implements Outbox {
   private flush(): void {
     this.#flushScheduled = false;
     const parks = this.#pending.splice(0);
-    const chunks: (typeof parks)[] = [];
-    let chunk: typeof parks = [];
-    let bytes = 0;
-    for (const p of parks) {
-      const size = bodyBytes(p.entry.MessageBody ?? '');
-      if (
-        chunk.length > 0 &&
-        (chunk.length === SQS_MAX_BATCH_ENTRIES || bytes + size > this.#maxBatchBytes)
-      ) {
-        chunks.push(chunk);
-        chunk = [];
-        bytes = 0;
-      }
-      chunk.push(p);
-      bytes += size;
-    }
-    if (chunk.length > 0) chunks.push(chunk);
+    const chunks = batches(parks, this.#maxBatchBytes, (p) => bodyBytes(p.entry.MessageBody ?? ''));
     for (const c of chunks) {
       const entries = c.map((p, i) => ({ ...p.entry, Id: String(i) }));
       this.sendBatch(entries, c[0]!.remoteWrite).then(
@@ -300,24 +286,23 @@ export class SqsOutbox implements Outbox {
   }
 }
 
-/** Consecutive runs of at most 10 entries and `maxBytes` of bodies (one entry at least). */
-function* batches(
-  entries: readonly SendMessageBatchRequestEntry[],
-  maxBytes: number,
-): Generator<SendMessageBatchRequestEntry[]> {
-  let batch: SendMessageBatchRequestEntry[] = [];
+/** Consecutive runs of at most 10 items and `maxBytes` of bodies (one item at least). */
+function batches<T>(items: readonly T[], maxBytes: number, bytesOf: (item: T) => number): T[][] {
+  const out: T[][] = [];
+  let batch: T[] = [];
   let bytes = 0;
-  for (const e of entries) {
-    const size = bodyBytes(e.MessageBody ?? '');
+  for (const item of items) {
+    const size = bytesOf(item);
     if (batch.length > 0 && (batch.length === SQS_MAX_BATCH_ENTRIES || bytes + size > maxBytes)) {
-      yield batch;
+      out.push(batch);
       batch = [];
       bytes = 0;
     }
-    batch.push(e);
+    batch.push(item);
     bytes += size;
   }
-  if (batch.length > 0) yield batch;
+  if (batch.length > 0) out.push(batch);
+  return out;
 }
 
 /** Message attribute names of a dead letter. */
