@@ -173,6 +173,7 @@ async function runWorker(input: WorkerInput): Promise<void> {
   });
 
   let slotMs: number | undefined;
+  let previousRound: string | undefined;
   for (const round of input.rounds) {
     process.send?.({ kind: 'round', round });
     await new Promise<void>((resolve) => process.once('message', () => resolve()));
@@ -191,11 +192,15 @@ async function runWorker(input: WorkerInput): Promise<void> {
       offsetMs: slot % ROUND_INTERVAL_MS,
     }));
     const task: ScrapeTask = { kind: 'scrape', slotMs: slot, targets: atSlot };
+    // Unmeasured: the holds an earlier park left for this slot — set for a queued round; after
+    // one, released (as the outbox does once it delivered), so the next round sends directly.
+    const name = config.remoteWrite[0]!.name;
     if (round === 'queued') {
-      // Unmeasured: the holds an earlier park left for this slot.
-      const name = config.remoteWrite[0]!.name;
       await Promise.all(atSlot.map((t) => backlog.hold(seriesStreamKey(t), slot, name)));
+    } else if (previousRound === 'queued') {
+      await Promise.all(atSlot.map((t) => backlog.release(seriesStreamKey(t), slot, name)));
     }
+    previousRound = round;
     const before = { ...usage };
     let rssPeak = process.memoryUsage.rss();
     const sampler = setInterval(() => {
