@@ -13,6 +13,7 @@ import {
   formatSampleLine,
 } from '../../src/exposition/index.js';
 import { compareLabelNames, type Label, type Labels } from '../../src/model/labels.js';
+import { fuzzParams } from '../support/fuzz.js';
 
 const MODES: { format: ExpositionFormat; options: ExpositionParserOptions }[] = [
   { format: 'prometheus-text', options: {} },
@@ -131,7 +132,7 @@ describe('robustness against untrusted bodies', () => {
         fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (body) => {
           onlyParseErrors(format, body, options);
         }),
-        { numRuns: 300 },
+        fuzzParams(300),
       );
     });
 
@@ -140,7 +141,7 @@ describe('robustness against untrusted bodies', () => {
         fc.property(fc.uint8Array({ maxLength: 300 }), (body) => {
           onlyParseErrors(format, body, options);
         }),
-        { numRuns: 300 },
+        fuzzParams(300),
       );
     });
 
@@ -154,7 +155,7 @@ describe('robustness against untrusted bodies', () => {
             onlyParseErrors(format, new TextEncoder().encode(mutate(seed, edits)), options);
           },
         ),
-        { numRuns: 500 },
+        fuzzParams(500),
       );
     });
   }
@@ -218,7 +219,7 @@ describe('round trip: formatSampleLine → text parser', () => {
         }
         expect(p.next()).toBe(EntryKind.EOF);
       }),
-      { numRuns: 300 },
+      fuzzParams(300),
     );
   });
 });
