@@ -43,6 +43,8 @@ export const LAMBDA_ENV = {
   functionName: 'AWS_LAMBDA_FUNCTION_NAME',
   /** Set by Lambda itself: `host:port` of the Runtime API, which no connection may reach. */
   runtimeApi: 'AWS_LAMBDA_RUNTIME_API',
+  /** Set by Lambda itself: the function's memory in MB (the scrape body ceiling follows it). */
+  memorySize: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
 } as const;
 export type LambdaEnvName = (typeof LAMBDA_ENV)[keyof typeof LAMBDA_ENV];
 

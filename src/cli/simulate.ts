@@ -38,6 +38,7 @@ import {
   type CostModelOptions,
   type CostReport,
   DEFAULT_COST_MODEL,
+  DEFAULT_MEMORY_MB,
   detailedMonitoringModel,
   estimateMonthlyCost,
   type FunctionName,
@@ -199,6 +200,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       WINDOW_MS: String(options.windowMs ?? 60_000),
       EMF_METRICS: options.emfMetrics === true ? 'on' : 'off',
       AWS_LAMBDA_RUNTIME_API: options.runtimeApi,
+      // One runtime plays every function; its scrapes get the scraper's default memory ceiling.
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(DEFAULT_MEMORY_MB.scraper),
       LAMBDASCRAPE_DENY_CIDRS: options.denyCidrs,
     });
     deploy = async () => {

@@ -14,7 +14,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config, HttpClientConfig, ScrapeConfig } from '../config/types.js';
 import { createDispatcherSync } from '../http/client.js';
-import { prepareScrapeJob, type ScrapeJob } from '../scrape/scrape.js';
+import { prepareScrapeJob, type ScrapeJob, type ScrapeJobOptions } from '../scrape/scrape.js';
 
 export interface JobRuntime {
   readonly name: string;
@@ -31,13 +31,14 @@ export const defaultDispatcherFactory: DispatcherFactory = (config) => createDis
 export function openJobRuntime(
   config: ScrapeConfig,
   createDispatcher: DispatcherFactory = defaultDispatcherFactory,
+  scrapeOptions: ScrapeJobOptions = {},
 ): JobRuntime {
   const dispatcher = createDispatcher(config.httpClient);
   try {
     return {
       name: config.jobName,
       config,
-      scrapeJob: prepareScrapeJob(config, dispatcher),
+      scrapeJob: prepareScrapeJob(config, dispatcher, scrapeOptions),
       dispatcher,
     };
   } catch (err) {
@@ -76,6 +77,7 @@ export class JobRuntimes {
   constructor(
     config: Config,
     private readonly createDispatcher: DispatcherFactory = defaultDispatcherFactory,
+    private readonly scrapeOptions: ScrapeJobOptions = {},
   ) {
     this.configs = new Map(config.scrapeConfigs.map((c) => [c.jobName, c]));
   }
@@ -86,7 +88,7 @@ export class JobRuntimes {
     if (job !== undefined) return job;
     const config = this.configs.get(name);
     if (config === undefined) return undefined;
-    job = openJobRuntime(config, this.createDispatcher);
+    job = openJobRuntime(config, this.createDispatcher, this.scrapeOptions);
     this.jobs.set(name, job);
     return job;
   }

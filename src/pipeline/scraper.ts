@@ -132,6 +132,8 @@ export interface ScrapeWorkerOptions {
   readonly directSendMs?: number;
   /** HTTP dispatcher of a job's scrapes. @default createDispatcherSync (src/http/client.ts) */
   readonly createDispatcher?: DispatcherFactory;
+  /** Decoded-body ceiling for jobs without a body_size_limit (`ScrapeJobOptions`). @default 0 */
+  readonly bodySizeCeiling?: number;
 }
 
 export interface ScrapeWorkerDeps {
@@ -223,7 +225,9 @@ export class ScrapeWorker {
     }
     this.caches = new TargetCaches(maxCached);
     this.known = new StreamStates(maxCached);
-    this.jobs = new JobRuntimes(deps.config, o.createDispatcher);
+    this.jobs = new JobRuntimes(deps.config, o.createDispatcher, {
+      bodySizeCeiling: o.bodySizeCeiling ?? 0,
+    });
     this.backlog = deps.backlog;
     const delivery = new ParkingDelivery({
       writers: deps.writers,

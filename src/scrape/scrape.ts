@@ -26,9 +26,38 @@ export interface ScrapeJob {
   readonly dispatcher: Dispatcher;
   /** metric_relabel_configs compiled once; undefined when the job has none. */
   readonly relabel: ((labels: Labels) => Labels | null) | undefined;
+  /** Decoded-body limit in bytes actually applied (0 = none): `body_size_limit`, or the ceiling. */
+  readonly bodySizeLimit: number;
+  /** Set when the limit is the driver's ceiling rather than the job's own: said in the error. */
+  readonly bodySizeCeilingNote: string | undefined;
 }
 
-export function prepareScrapeJob(config: ScrapeConfig, dispatcher: Dispatcher): ScrapeJob {
+export interface ScrapeJobOptions {
+  /**
+   * Bytes a decoded body may reach when the job's `body_size_limit` is 0 (unlimited), so one
+   * target cannot exhaust a process with a bounded memory (the Lambda driver sets it from the
+   * function's memory, {@link lambdaBodySizeCeiling}). A job's own non-zero limit is never
+   * raised or lowered by it. @default 0 (none, as in Prometheus)
+   */
+  readonly bodySizeCeiling?: number;
+}
+
+/**
+ * The ceiling for a Lambda function of `memoryMb`: an eighth of its memory. The raw body, its
+ * decoded text (one or two bytes a character) and the parse of it must fit beside everything
+ * else a task holds; the largest exporters (~100,000 series, ~10 MB) stay far below it.
+ */
+export function lambdaBodySizeCeiling(memoryMb: number): number {
+  return Math.floor((memoryMb * 1024 * 1024) / 8);
+}
+
+export function prepareScrapeJob(
+  config: ScrapeConfig,
+  dispatcher: Dispatcher,
+  options: ScrapeJobOptions = {},
+): ScrapeJob {
+  const ceiling = options.bodySizeCeiling ?? 0;
+  const useCeiling = config.bodySizeLimit === 0 && ceiling > 0;
   const program =
     config.metricRelabelConfigs.length > 0
       ? compileRelabelConfigs(config.metricRelabelConfigs, config.metricNameValidationScheme)
@@ -38,6 +67,10 @@ export function prepareScrapeJob(config: ScrapeConfig, dispatcher: Dispatcher): 
     acceptHeader: buildAcceptHeader(config.scrapeProtocols, config.metricNameEscapingScheme),
     dispatcher,
     relabel: program === undefined ? undefined : (labels) => applyRelabel(program, labels),
+    bodySizeLimit: useCeiling ? ceiling : config.bodySizeLimit,
+    bodySizeCeilingNote: useCeiling
+      ? `lambdascrape's ceiling of ${ceiling} bytes applies because body_size_limit is 0`
+      : undefined,
   };
 }
 
@@ -111,7 +144,7 @@ export async function scrapeTarget(
       headers,
       dispatcher: job.dispatcher,
       timeoutMs: target.timeoutMs,
-      bodySizeLimit: cfg.bodySizeLimit,
+      bodySizeLimit: job.bodySizeLimit,
     });
     bodySize = res.body.length;
     emptyBody = bodySize === 0;
@@ -133,6 +166,9 @@ export async function scrapeTarget(
     error = err instanceof Error ? err.message : String(err);
     if (err instanceof FetchError) {
       bodySize = err.code === FetchErrorCode.BodySizeLimit ? -1 : 0;
+      if (bodySize === -1 && job.bodySizeCeilingNote !== undefined) {
+        error = `${error} (${job.bodySizeCeilingNote})`;
+      }
     } else if (!(err instanceof AppendError)) {
       // Credential files and other local problems: still a failed scrape, not a crash.
       bodySize = 0;

@@ -123,6 +123,11 @@ export interface ServerlessEnv {
    * to, e.g. `169.254.0.0/16`. @default [] (Prometheus scrapes what it is told)
    */
   readonly denyCidrs: readonly string[];
+  /**
+   * AWS_LAMBDA_FUNCTION_MEMORY_SIZE (set by Lambda): the function's memory in MB, from which a
+   * scrape's body ceiling is derived when a job has no body_size_limit. @default undefined
+   */
+  readonly memoryMb: number | undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -246,6 +251,10 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   const secretsManagerEndpoint = endpoint(env, LAMBDA_ENV.secretsManagerEndpoint, problems);
   const secrets = secretFiles(env, problems);
   const denyCidrs = cidrs(env, problems);
+  const memoryMb =
+    nonEmpty(env, LAMBDA_ENV.memorySize) === undefined
+      ? undefined
+      : positiveInt(env, LAMBDA_ENV.memorySize, 0, problems);
   if (problems.length > 0) throw new ServerlessEnvError(problems);
   const req = (name: (typeof REQUIRED_ENV)[number]): string => nonEmpty(env, name) ?? '';
   return {
@@ -269,6 +278,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     secretsManagerEndpoint,
     runtimeApi: nonEmpty(env, LAMBDA_ENV.runtimeApi),
     denyCidrs,
+    memoryMb,
   };
 }
 

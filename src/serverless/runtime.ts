@@ -37,6 +37,7 @@ import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-r
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
 import type { RemoteWriter } from '../remotewrite/writer.js';
+import { lambdaBodySizeCeiling } from '../scrape/scrape.js';
 import { readServerlessEnv, type ServerlessEnv } from './env.js';
 import { SelfMonitoring } from './self-monitoring.js';
 
@@ -201,7 +202,12 @@ export async function createRuntime(
     backlog,
     writers,
     logger,
-    ...(options.workerOptions === undefined ? {} : { options: options.workerOptions }),
+    options: {
+      ...(env.memoryMb === undefined
+        ? {}
+        : { bodySizeCeiling: lambdaBodySizeCeiling(env.memoryMb) }),
+      ...options.workerOptions,
+    },
   });
   return {
     env,

@@ -317,6 +317,39 @@ describe('failed scrapes write only up=0, report series and stale markers (§6.2
     expect(r.error).toBe('body size limit exceeded');
   });
 
+  it('a driver ceiling limits a job without body_size_limit, and says so', async () => {
+    replies.set('/ceiling', { body: 'abc 1\n'.repeat(100) }); // 600 bytes
+    const config = loadConfig(
+      `scrape_configs:
+  - job_name: c
+    metrics_path: /ceiling
+    static_configs: [{ targets: ['127.0.0.1:${port}'] }]
+  - job_name: own
+    metrics_path: /ceiling
+    body_size_limit: 1KiB
+    static_configs: [{ targets: ['127.0.0.1:${port}'] }]
+`,
+      { sourcePath: 'test.yml' },
+    );
+    const jobs = await resolveTargets(config);
+    const errors: (string | undefined)[] = [];
+    for (const resolved of jobs) {
+      const target = resolved.active[0]!;
+      const dispatcher = await createDispatcher(resolved.job.httpClient);
+      const job = prepareScrapeJob(resolved.job, dispatcher, { bodySizeCeiling: 100 });
+      const memory = new TargetScrapeCache(target, false);
+      const r = await scrapeTarget(job, target, memory, EMPTY_SCRAPE_STATE, {
+        scrapeTimeMs: 1_700_000_000_000,
+      });
+      await dispatcher.close();
+      errors.push(r.error);
+    }
+    expect(errors).toEqual([
+      "body size limit exceeded (lambdascrape's ceiling of 100 bytes applies because body_size_limit is 0)",
+      undefined, // the job's own limit (1 KiB) is kept, not lowered to the ceiling
+    ]);
+  });
+
   it('sample_limit fails the scrape but keeps the counts (§6.3)', async () => {
     replies.set('/limit', { body: 'a 1\nb 2\nc 3\n' });
     const s = await setup('/limit', '    sample_limit: 2');

@@ -36,6 +36,7 @@ const DEFAULTS: ServerlessEnv = {
   secretsManagerEndpoint: undefined,
   runtimeApi: undefined,
   denyCidrs: [],
+  memoryMb: undefined,
 };
 
 const GRAFANA_ARN = 'arn:aws:secretsmanager:eu-west-1:1:secret:grafana-AbCdEf';
@@ -50,6 +51,11 @@ interface Case {
 
 const cases: Case[] = [
   { name: 'required only: defaults', env: REQUIRED, want: {} },
+  {
+    name: 'a memory size that is not a number',
+    env: { ...REQUIRED, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: 'lots' },
+    errors: ['AWS_LAMBDA_FUNCTION_MEMORY_SIZE must be a positive integer, got "lots"'],
+  },
   {
     name: 'a bad deny range',
     env: { ...REQUIRED, LAMBDASCRAPE_DENY_CIDRS: '169.254.0.0/16,metadata' },
@@ -74,8 +80,10 @@ const cases: Case[] = [
       SECRETS_MANAGER_ENDPOINT: 'http://127.0.0.1:4569',
       AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001',
       LAMBDASCRAPE_DENY_CIDRS: '169.254.0.0/16, fd00:ec2::254',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024',
     },
     want: {
+      memoryMb: 1024,
       runtimeApi: '127.0.0.1:9001',
       denyCidrs: ['169.254.0.0/16', 'fd00:ec2::254'],
       leadMs: 0,
