@@ -58,9 +58,17 @@ export function labelsEqual(a: Labels, b: Labels): boolean {
  * decoded from valid UTF-8.
  */
 export function labelsKey(labels: Labels): string {
-  let s = '';
-  for (const l of labels) s += `${l.name}\xfe${l.value}\xff`;
-  return s;
+  // Joined, not concatenated: `+=` leaves a tree of partial strings that lives as long as the
+  // key does (a dozen objects per cached series); join builds one flat string.
+  const parts: string[] = new Array(labels.length * 4);
+  let i = 0;
+  for (const l of labels) {
+    parts[i++] = l.name;
+    parts[i++] = '\xfe';
+    parts[i++] = l.value;
+    parts[i++] = '\xff';
+  }
+  return parts.join('');
 }
 
 /** Inverse of {@link labelsKey}. */

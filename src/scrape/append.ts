@@ -10,10 +10,9 @@ import {
   isLegacyLabelName,
   isLegacyMetricName,
   isWellFormedUtf16,
-  labelsKey,
   METRIC_NAME_LABEL,
 } from '../model/labels.js';
-import type { SampleBatch, SeriesEntry } from './batch.js';
+import { createSeriesEntry, type SampleBatch, type SeriesEntry } from './batch.js';
 import type { ScrapeCache } from './cache.js';
 import { mergeTargetLabels } from './merge.js';
 import type { TrackedSeries } from './state.js';
@@ -116,7 +115,7 @@ export function appendSamples(
         cache.addDropped(text);
         continue;
       }
-      entry = { labels: final, key: labelsKey(final) };
+      entry = createSeriesEntry(final);
       isNew = true;
     }
 

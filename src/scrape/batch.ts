@@ -14,7 +14,7 @@
  *   number arrays, so the exact StaleNaN bits are produced only by the encoder (§8.1).
  */
 
-import type { Labels } from '../model/labels.js';
+import { type Labels, labelsKey } from '../model/labels.js';
 
 /** What a batch needs of a series: its labels, and a cache slot for one consumer. */
 export interface SeriesRef {
@@ -46,6 +46,28 @@ export interface SeriesEntry extends SeriesRef {
    * set of every key.
    */
   trackedIn?: number;
+}
+
+/**
+ * A new series entry. Every field a consumer may set later exists from the start (one object
+ * shape for every entry: no out-of-object property storage per series), and the key is built
+ * only when something asks for it — `run`'s warm path never does — then kept as one flat string
+ * (a key built by `+=` would keep a tree of a dozen partial strings per series alive).
+ */
+export function createSeriesEntry(labels: Labels): SeriesEntry {
+  return new CachedSeriesEntry(labels);
+}
+
+class CachedSeriesEntry implements SeriesEntry {
+  encoded: Uint8Array | undefined = undefined;
+  encodedBy: object | undefined = undefined;
+  trackedIn: number | undefined = undefined;
+  private flatKey: string | undefined = undefined;
+  constructor(readonly labels: Labels) {}
+  get key(): string {
+    if (this.flatKey === undefined) this.flatKey = labelsKey(this.labels);
+    return this.flatKey;
+  }
 }
 
 /**

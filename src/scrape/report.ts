@@ -2,8 +2,8 @@
  * The report series written after every scrape attempt (§7), and their metadata.
  */
 import type { Labels } from '../model/labels.js';
-import { compareLabelNames, labelsKey, METRIC_NAME_LABEL } from '../model/labels.js';
-import type { SampleBatch, SeriesEntry } from './batch.js';
+import { compareLabelNames, METRIC_NAME_LABEL } from '../model/labels.js';
+import { createSeriesEntry, type SampleBatch, type SeriesEntry } from './batch.js';
 
 export interface ReportValues {
   up: number;
@@ -108,7 +108,7 @@ export function reportEntries(targetLabels: Labels, extra: boolean): SeriesEntry
     const labels = [{ name: METRIC_NAME_LABEL, value: d.name }, ...targetLabels].sort(
       compareLabelNames,
     );
-    return { labels, key: labelsKey(labels) };
+    return createSeriesEntry(labels);
   });
 }
 
