@@ -68,9 +68,8 @@ function record(rt: ServerlessRuntime, out: string[]): void {
         );
         return next(args);
       };
-  for (const client of [rt.dynamodb, rt.sqs]) {
-    client.middlewareStack.add(hook, { step: 'initialize', name: 'secretsRecorder' });
-  }
+  rt.dynamodb.middlewareStack.add(hook, { step: 'initialize', name: 'secretsRecorder' });
+  rt.sqs.middlewareStack.add(hook, { step: 'initialize', name: 'secretsRecorder' });
 }
 
 describe('secrets never leave: simulate (integration)', () => {
