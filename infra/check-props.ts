@@ -248,7 +248,7 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
       );
     } else {
       problems.push(
-        `${sc.path} holds secrets inline (${inlineSecrets.join(', ')}); the config is bundled in clear, so use a *_file and map it with secretFiles (or set allowInlineSecrets)`,
+        `${sc.path} holds secrets inline (${inlineSecrets.join(', ')}); the config is bundled in clear, so use a *_file and map it with secretFiles (a URL's password: basic_auth with password_file), or set allowInlineSecrets`,
       );
     }
   }

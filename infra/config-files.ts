@@ -5,8 +5,9 @@
  *   to the config, so the same relative paths resolve under /var/task;
  * - credential files (`*_file` of the HTTP client settings, §1.5): those holding a secret must
  *   come from Secrets Manager (`secretFiles`), never from the bundle, which is stored in clear;
- * - inline secrets (`password:`, `bearer_token:`, `secret_key:` …), which would end up in
- *   clear in the bundle.
+ * - inline secrets (`password:`, `bearer_token:`, `secret_key:` …, a password in a URL's
+ *   userinfo, a `token`-like query value or `params` entry), which would end up in clear in the
+ *   bundle.
  *
  * Every function here is pure over the loaded config (plus directory listings for globs) and
  * reports problems as strings; the construct turns them into one error.
@@ -180,7 +181,9 @@ function rawSecretsIn(value: unknown, where: string, out: string[]): void {
   for (const [key, v] of Object.entries(value)) {
     if (INLINE_SECRET_FIELDS.has(key) && typeof v === 'string' && v !== '')
       out.push(`${where}.${key}`);
-    else if (key === 'http_headers' && isRecord(v)) {
+    else if ((key === 'url' || key.endsWith('_url')) && typeof v === 'string') {
+      urlSecrets(v, `${where}.${key}`, out);
+    } else if (key === 'http_headers' && isRecord(v)) {
       for (const [name, header] of Object.entries(v)) {
         const secrets = isRecord(header) ? header.secrets : undefined;
         if (Array.isArray(secrets) && secrets.length > 0) {
@@ -192,8 +195,40 @@ function rawSecretsIn(value: unknown, where: string, out: string[]): void {
 }
 
 /**
+ * Query parameter names that say they hold a credential (`token`, `access_token`, `api_key`,
+ * `apikey`, `password`, …): the rule the logger redacts field names by (src/log/logger.ts).
+ */
+const CREDENTIAL_NAME =
+  /(^|[_.-])(password|passwd|secret|token|bearer|authorization|credentials?|api_?key)($|[_.-])/i;
+
+/**
+ * The secrets a URL as written holds: a password in its userinfo (what Go's `URL.Redacted`
+ * hides), a non-empty value of a credential-named query parameter. A URL that does not parse
+ * is the loader's business.
+ */
+function urlSecrets(url: string | undefined, where: string, out: string[]): void {
+  if (url === undefined || url === '') return;
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return;
+  }
+  if (u.password !== '') out.push(`${where} (password in userinfo)`);
+  for (const [name, value] of u.searchParams) {
+    if (value !== '' && CREDENTIAL_NAME.test(name)) {
+      out.push(`${where} (query token)`);
+      return;
+    }
+  }
+}
+
+/**
  * Where the config holds a secret inline (field paths in the typed config, never the value),
- * e.g. `remote_write "grafana".httpClient.basicAuth.password`.
+ * e.g. `remote_write "grafana".httpClient.basicAuth.password`. Besides the `Secret` fields:
+ * URLs with a password in their userinfo or a token-like query value (`proxy_url`, SD URLs,
+ * remote-write URLs) and `params` / `__param_*` labels named like a credential — all of them
+ * would be bundled in clear like a `password:` (issue 13).
  */
 export function inlineSecretFields(config: Config): string[] {
   const out: string[] = [];
@@ -201,6 +236,20 @@ export function inlineSecretFields(config: Config): string[] {
   for (const job of config.scrapeConfigs) {
     const where = `job ${JSON.stringify(job.jobName)}`;
     secretsIn(job.httpClient, `${where}.httpClient`, out, seen);
+    urlSecrets(job.httpClient.proxyUrl, `${where}.httpClient.proxyUrl`, out);
+    for (const [name, values] of Object.entries(job.params)) {
+      if (CREDENTIAL_NAME.test(name) && values.some((v) => v !== '')) {
+        out.push(`${where}.params.${name}`);
+      }
+    }
+    job.staticConfigs.forEach((sc, i) => {
+      for (const [name, value] of Object.entries(sc.labels)) {
+        const param = name.startsWith('__param_') ? name.slice('__param_'.length) : undefined;
+        if (param !== undefined && value !== '' && CREDENTIAL_NAME.test(param)) {
+          out.push(`${where}.static_configs[${i}].labels.${name}`);
+        }
+      }
+    });
     for (const [field, list] of Object.entries(job.otherSdConfigs)) {
       rawSecretsIn(list, `${where}.${field}`, out);
     }
@@ -209,6 +258,8 @@ export function inlineSecretFields(config: Config): string[] {
     const where = `remote_write ${JSON.stringify(rw.name)}`;
     secretsIn(rw.httpClient, `${where}.httpClient`, out, seen);
     secretsIn(rw.sigv4, `${where}.sigv4`, out, seen);
+    urlSecrets(rw.url, `${where}.url`, out);
+    urlSecrets(rw.httpClient.proxyUrl, `${where}.httpClient.proxyUrl`, out);
   }
   return out;
 }

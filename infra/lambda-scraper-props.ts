@@ -64,7 +64,8 @@ export interface LambdaScraperProps {
   readonly extraFiles?: readonly string[];
   /**
    * Bundle the config even though it holds secrets inline (`password:`, `bearer_token:`,
-   * sigv4/ec2 `secret_key:` …). They end up in clear in the code package.
+   * sigv4/ec2 `secret_key:` …, a password in a URL's userinfo, a `token`-like query value or
+   * `params` entry). They end up in clear in the code package.
    * @default false: such a config is refused; use `*_file` + `secretFiles`
    */
   readonly allowInlineSecrets?: boolean;

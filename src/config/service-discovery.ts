@@ -1,4 +1,5 @@
 import type { Node } from 'yaml';
+import { redactUrlField } from '../log/redact.js';
 import { isValidLabelName } from './label-names.js';
 import type {
   FileSdConfig,
@@ -98,7 +99,9 @@ export function parseStaticConfig(
     const target = item.value === null ? '' : reader.string(item.value);
     if (target === undefined) continue;
     if (checkHostnames && target.includes('/')) {
-      reader.fail(item.at, `${JSON.stringify(target)} is not a valid hostname`);
+      // Quoted without userinfo or query values: the message reaches logs and the reload
+      // endpoint's answer (Prometheus quotes it whole).
+      reader.fail(item.at, `${JSON.stringify(redactUrlField(target))} is not a valid hostname`);
     }
     targets.push(target);
   }

@@ -24,6 +24,8 @@ import {
 } from '../engine/job-runtime.js';
 import { discoverJobTargets, type JobTargets } from '../engine/job-targets.js';
 import { type Logger, silentLogger } from '../log/logger.js';
+import { redactLabelValue, redactTargetUrl, redactUrlsInText } from '../log/redact.js';
+import type { Labels } from '../model/labels.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import { type QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
 import { type BuildTargetsResult, computeOffsetSeed } from '../targets/index.js';
@@ -296,20 +298,25 @@ export class LocalRunner {
     this.logger.info('stopped');
   }
 
-  /** The targets page / API view, jobs in config order, targets by URL. */
+  /**
+   * The targets page / API view, jobs in config order, targets by URL. Redacted (issue 13,
+   * docs/security.md "Secrets"): the URL loses userinfo and query values, `__param_*` values
+   * and URLs inside labels (`__meta_url`) are hidden, errors and problems have their URLs
+   * redacted — the pages must not show a `params` token or an SD URL's password.
+   */
   targetsView(): JobView[] {
     const out: JobView[] = [];
     for (const job of this.jobs.values()) {
       const targets: TargetView[] = [...job.active.values()]
         .map(
           (t): TargetView => ({
-            url: t.target.url,
+            url: redactTargetUrl(t.target.url),
             health: t.last === undefined ? 'unknown' : t.last.up ? 'up' : 'down',
-            labels: t.target.publicLabels,
-            discoveredLabels: t.target.discoveredLabels,
+            labels: redactedLabels(t.target.publicLabels),
+            discoveredLabels: redactedLabels(t.target.discoveredLabels),
             lastScrapeMs: t.last?.startedMs,
             lastDurationSeconds: t.last?.durationSeconds,
-            lastError: t.last?.error,
+            lastError: t.last?.error === undefined ? undefined : redactUrlsInText(t.last.error),
             intervalMs: t.target.intervalMs,
             timeoutMs: t.target.timeoutMs,
           }),
@@ -318,9 +325,9 @@ export class LocalRunner {
       out.push({
         name: job.runtime.name,
         targets,
-        dropped: job.dropped.map((d) => d.discoveredLabels),
+        dropped: job.dropped.map((d) => redactedLabels(d.discoveredLabels)),
         droppedCount: job.droppedCount,
-        problems: job.problems,
+        problems: job.problems.map(redactUrlsInText),
       });
     }
     return out;
@@ -553,4 +560,12 @@ function sameSinkConfig(a: Config, b: Config): boolean {
 
 async function closeLocalJob(job: LocalJob): Promise<void> {
   await Promise.all([closeJobRuntime(job.runtime), job.discovery.close()]);
+}
+
+/** `labels` with each value as the pages may show it ({@link redactLabelValue}). */
+function redactedLabels(labels: Labels): Labels {
+  return labels.map((l) => {
+    const value = redactLabelValue(l.name, l.value);
+    return value === l.value ? l : { name: l.name, value };
+  });
 }

@@ -121,3 +121,61 @@ function decodeQueryComponent(text: string): string {
     return text;
   }
 }
+
+/**
+ * A target label value as the targets page and API may show it (issue 13: the runner's pages
+ * hold no secret, where Prometheus shows them in clear): a `__param_<name>` label is a query
+ * value of the scrape URL, so it is redacted as {@link redactTargetUrl} redacts that value;
+ * `__address__` may hold userinfo ({@link redactUrlField}); any other value has the URLs in it
+ * redacted (`__meta_url` of HTTP SD is the SD URL, userinfo and `?token=` included).
+ */
+export function redactLabelValue(name: string, value: string): string {
+  if (name.startsWith('__param_')) {
+    const param = name.slice('__param_'.length);
+    return SAFE_QUERY_PARAMS.has(param) && !/[@?&=#]/.test(value) ? value : REDACTED_VALUE;
+  }
+  if (name === '__address__') return redactUrlField(value);
+  return redactUrlsInText(value);
+}
+
+/** Shorter values are not scrubbed from text: no credential is that short, and text would garble. */
+const MIN_SCRUBBED_LENGTH = 4;
+
+/**
+ * The secrets a request carries, for {@link redactSecretsInText} on what a peer answers (a
+ * receiver that echoes the request in its error body): each of `headerValues` (the values of
+ * the credential headers sent), its credentials after the scheme (`Bearer <token>`) and, for
+ * `Basic`, the password it encodes; the URL's password and its query values but those of
+ * {@link SAFE_QUERY_PARAMS}; each as written and percent-decoded.
+ */
+export function requestSecrets(url: URL, headerValues: readonly string[]): string[] {
+  const out = new Set<string>();
+  const add = (v: string) => {
+    out.add(v);
+    out.add(decodeQueryComponent(v));
+  };
+  for (const value of headerValues) {
+    add(value);
+    const space = value.indexOf(' ');
+    if (space < 0) continue;
+    const credentials = value.slice(space + 1).trim();
+    add(credentials);
+    if (value.slice(0, space).toLowerCase() === 'basic') {
+      const decoded = Buffer.from(credentials, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon >= 0) add(decoded.slice(colon + 1));
+    }
+  }
+  if (url.password !== '') add(url.password);
+  for (const [name, value] of url.searchParams) if (!SAFE_QUERY_PARAMS.has(name)) add(value);
+  return [...out].filter((s) => s.length >= MIN_SCRUBBED_LENGTH);
+}
+
+/** `text` with every occurrence of each of `secrets` replaced by `<secret>`, longest first. */
+export function redactSecretsInText(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (s.length >= MIN_SCRUBBED_LENGTH) out = out.split(s).join('<secret>');
+  }
+  return out;
+}

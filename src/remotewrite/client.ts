@@ -23,6 +23,7 @@ import {
   requestHeaderLines,
   withRedirects,
 } from '../http/client.js';
+import { redactSecretsInText, requestSecrets } from '../log/redact.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
 
 /**
@@ -207,7 +208,12 @@ export function createRemoteWriteClient(
         await res.body.dump();
         return { ok: true, status };
       }
-      const text = await readLimited(res.body, MAX_ERROR_BODY_BYTES);
+      // A receiver may echo the request (URL, Authorization) in its error body; the body goes
+      // into the error and so into logs: the credentials just sent are cut out of it.
+      const text = redactSecretsInText(
+        await readLimited(res.body, MAX_ERROR_BODY_BYTES),
+        requestSecrets(url, credentialValues(headers, config)),
+      );
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
       const message = `${label}: server returned HTTP status ${status}${text === '' ? '' : `: ${text}`}`;
       if (status >= 500) {
@@ -296,6 +302,24 @@ function errorText(e: unknown): string {
     return typeof code === 'string' ? `${e.message} (${code})` : e.message;
   }
   return String(e);
+}
+
+/**
+ * The values of the credential headers of a request: `authorization` (basic_auth,
+ * authorization, or a signer's) and the `http_headers` configured with `secrets` or `files`.
+ */
+function credentialValues(
+  headers: Readonly<Record<string, string | string[]>>,
+  config: RemoteWriteConfig,
+): string[] {
+  const names = ['authorization'];
+  for (const [name, h] of Object.entries(config.httpClient.httpHeaders)) {
+    if (h.secrets.length > 0 || h.files.length > 0) names.push(name.toLowerCase());
+  }
+  return names.flatMap((n) => {
+    const v = headers[n];
+    return v === undefined ? [] : typeof v === 'string' ? [v] : v;
+  });
 }
 
 /** Headers that do not change between requests, lower-case names. Configured ones first. */

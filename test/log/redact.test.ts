@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   isUrlFieldName,
+  redactLabelValue,
+  redactSecretsInText,
   redactTargetUrl,
   redactUrlField,
   redactUrlsInText,
+  requestSecrets,
 } from '../../src/log/redact.js';
 
 describe('redactTargetUrl', () => {
@@ -90,5 +93,56 @@ describe('isUrlFieldName', () => {
     { name: 'urlencoded', want: false },
   ])('$name', ({ name, want }) => {
     expect(isUrlFieldName(name)).toBe(want);
+  });
+});
+
+describe('redactLabelValue', () => {
+  it.each([
+    { name: '__param_token', value: 's3cr3t', want: 'xxxxx' },
+    { name: '__param_module', value: 'http_2xx', want: 'http_2xx' },
+    { name: '__param_target', value: 'http://u:p@h/', want: 'xxxxx' },
+    { name: '__address__', value: 'u:p@h:9100', want: 'h:9100' },
+    { name: '__address__', value: 'h:9100', want: 'h:9100' },
+    { name: '__meta_url', value: 'http://u:p@sd/x?token=t', want: 'http://sd/x?token=xxxxx' },
+    { name: 'job', value: 'node', want: 'node' },
+  ])('$name=$value', ({ name, value, want }) => {
+    expect(redactLabelValue(name, value)).toBe(want);
+    expect(redactLabelValue(name, want)).toBe(want);
+  });
+});
+
+describe('requestSecrets and redactSecretsInText', () => {
+  const basic = `Basic ${Buffer.from('user:pa%ss').toString('base64')}`;
+  const secrets = requestSecrets(new URL('http://u:pw%2Fd@h/w?token=tok%3D1&module=abcd'), [
+    basic,
+    'Bearer abcdef',
+  ]);
+
+  it('collects header values, credentials, the basic password, URL password and query values', () => {
+    expect(secrets).toEqual(
+      expect.arrayContaining([
+        basic,
+        basic.slice(6),
+        'pa%ss',
+        'Bearer abcdef',
+        'abcdef',
+        'pw%2Fd',
+        'pw/d',
+        'tok=1',
+      ]),
+    );
+    expect(secrets).not.toContain('abcd');
+    expect(secrets).not.toContain('u');
+  });
+
+  it('cuts every occurrence out of text, longest first', () => {
+    const echoed = `got ${basic} and Bearer abcdef for /w?token=tok=1 (pw/d)`;
+    expect(redactSecretsInText(echoed, secrets)).toBe(
+      'got <secret> and <secret> for /w?token=<secret> (<secret>)',
+    );
+  });
+
+  it('leaves values too short to be credentials', () => {
+    expect(redactSecretsInText('a 1 ab', ['a', '1', 'ab'])).toBe('a 1 ab');
   });
 });

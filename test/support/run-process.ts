@@ -19,10 +19,21 @@ export interface RunProcess {
   metric(name: string, labels?: Readonly<Record<string, string>>): Promise<number>;
   /** Sends `signal` and waits for the exit. */
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** Sends `signal` without waiting (SIGHUP reloads). */
+  signal(signal: NodeJS.Signals): void;
+}
+
+export interface RunProcessOptions {
+  /** How much of the latest output {@link RunProcess.output} keeps. @default 40_000 */
+  readonly maxOutputChars?: number;
 }
 
 /** Starts `lambdascrape run <args> --listen 127.0.0.1:<free port>`; resolves once /-/ready answers. */
-export async function startRunProcess(args: readonly string[]): Promise<RunProcess> {
+export async function startRunProcess(
+  args: readonly string[],
+  options: RunProcessOptions = {},
+): Promise<RunProcess> {
+  const maxOutputChars = options.maxOutputChars ?? 40_000;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let log = '';
@@ -32,7 +43,7 @@ export async function startRunProcess(args: readonly string[]): Promise<RunProce
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const append = (b: Buffer) => {
-    log = (log + b.toString()).slice(-40_000);
+    log = (log + b.toString()).slice(-maxOutputChars);
   };
   child.stdout?.on('data', append);
   child.stderr?.on('data', append);
@@ -60,6 +71,9 @@ export async function startRunProcess(args: readonly string[]): Promise<RunProce
     url,
     output: () => log,
     kill,
+    signal: (signal) => {
+      if (running()) child.kill(signal);
+    },
     metric: (name, labels = {}) => runnerMetric(url, name, labels),
   };
 }
