@@ -46,7 +46,7 @@ function checkTarget(inst: Instance, region: string): void {
   expectBounded([group], 1, sizeOf(inst));
   const names = Object.keys(labels);
   for (const name of names) if (!LABEL_NAME.test(name)) expect(name).toMatch(LABEL_NAME);
-  expect(labels.__address__.endsWith(`:${PORT}`)).toBe(true);
+  expect(labels.__address__?.endsWith(`:${PORT}`)).toBe(true);
   // At most the fixed labels plus one per tag.
   expect(names.length).toBeLessThanOrEqual(25 + (inst.Tags?.length ?? 0));
   for (const tag of inst.Tags ?? []) {
