@@ -25,6 +25,10 @@ import { errorOf, fuzzParams } from '../support/fuzz.js';
 import { anyJson, edits, expectBounded, JSON_PIECES, mutate, oddString } from './fuzz-inputs.js';
 import { parseEntry } from './sd-config.js';
 
+/** Each case is a few HTTP round trips: at LAMBDASCRAPE_FUZZ_SCALE=20 on a loaded machine
+ * this property can outlast vitest's 30 s default timeout. */
+const NETWORK_TIMEOUT_MS = 300_000;
+
 const responseError = (message: string) =>
   new ConsulSdError(ConsulSdErrorCode.response, `unexpected response: ${message}`);
 
@@ -340,59 +344,63 @@ const answer: fc.Arbitrary<Answer> = fc.record(
 );
 
 describe('ConsulDiscoverer: bad answers are ConsulSdErrors and keep the last good groups', () => {
-  it('a bad agent/self or catalog answer throws ConsulSdError; a bad health answer keeps that service', async () => {
-    const path = fc.constantFrom(
-      '/v1/agent/self',
-      '/v1/catalog/services',
-      '/v1/health/service/web',
-      '/v1/health/service/db',
-    );
-    await fc.assert(
-      fc.asyncProperty(path, answer, async (where, bad) => {
-        routes = goodRoutes();
-        const d = discoverer();
-        try {
-          const good = await d.refresh();
-          expect(good.errors).toEqual([]);
-          routes.set(where, bad);
-          // agent/self is asked once per discoverer: a fresh one sees the bad answer.
-          const fresh = where === '/v1/agent/self' ? discoverer() : d;
+  it(
+    'a bad agent/self or catalog answer throws ConsulSdError; a bad health answer keeps that service',
+    async () => {
+      const path = fc.constantFrom(
+        '/v1/agent/self',
+        '/v1/catalog/services',
+        '/v1/health/service/web',
+        '/v1/health/service/db',
+      );
+      await fc.assert(
+        fc.asyncProperty(path, answer, async (where, bad) => {
+          routes = goodRoutes();
+          const d = discoverer();
           try {
-            let after: Awaited<ReturnType<ConsulDiscoverer['refresh']>>;
+            const good = await d.refresh();
+            expect(good.errors).toEqual([]);
+            routes.set(where, bad);
+            // agent/self is asked once per discoverer: a fresh one sees the bad answer.
+            const fresh = where === '/v1/agent/self' ? discoverer() : d;
             try {
-              after = await fresh.refresh();
-            } catch (err) {
-              // Whole-refresh failures: JobDiscovery keeps the previous groups (registry tests).
-              expect(err).toBeInstanceOf(ConsulSdError);
-              expect(where).not.toMatch(/^\/v1\/health\//);
-              return;
-            }
-            for (const err of after.errors) {
-              // A per-service failure names its service and keeps that service's last group
-              // (services new in a fuzzed catalog get 404 from the server, and had none).
-              expect(err).toBeInstanceOf(ConsulSdError);
-              const service = (err as ConsulSdError).service;
-              expect(service).toBeTypeOf('string');
-              if (where.startsWith('/v1/health/'))
-                expect(where).toBe(`/v1/health/service/${service}`);
-              const before = good.groups.find((g) => g.source === service);
-              expect(after.groups.find((g) => g.source === service)).toEqual(before);
-            }
-            if (fresh === d) {
-              for (const g of after.groups) {
-                expectBounded([g], MAX, MAX + OVERHEAD);
+              let after: Awaited<ReturnType<ConsulDiscoverer['refresh']>>;
+              try {
+                after = await fresh.refresh();
+              } catch (err) {
+                // Whole-refresh failures: JobDiscovery keeps the previous groups (registry tests).
+                expect(err).toBeInstanceOf(ConsulSdError);
+                expect(where).not.toMatch(/^\/v1\/health\//);
+                return;
               }
+              for (const err of after.errors) {
+                // A per-service failure names its service and keeps that service's last group
+                // (services new in a fuzzed catalog get 404 from the server, and had none).
+                expect(err).toBeInstanceOf(ConsulSdError);
+                const service = (err as ConsulSdError).service;
+                expect(service).toBeTypeOf('string');
+                if (where.startsWith('/v1/health/'))
+                  expect(where).toBe(`/v1/health/service/${service}`);
+                const before = good.groups.find((g) => g.source === service);
+                expect(after.groups.find((g) => g.source === service)).toEqual(before);
+              }
+              if (fresh === d) {
+                for (const g of after.groups) {
+                  expectBounded([g], MAX, MAX + OVERHEAD);
+                }
+              }
+            } finally {
+              if (fresh !== d) await fresh.close();
             }
           } finally {
-            if (fresh !== d) await fresh.close();
+            await d.close();
           }
-        } finally {
-          await d.close();
-        }
-      }),
-      fuzzParams(60),
-    );
-  });
+        }),
+        fuzzParams(60),
+      );
+    },
+    NETWORK_TIMEOUT_MS,
+  );
 
   // Regression: a Content-Length over the cap used to end the process (an undici 'error' with
   // no listener); vitest fails the run on such an uncaught error.

@@ -23,6 +23,10 @@ import { errorOf, fuzzParams } from '../support/fuzz.js';
 import { edits, expectBounded, mutate, oddString } from './fuzz-inputs.js';
 import { parseEntry, sdJob } from './sd-config.js';
 
+/** Each case is a few HTTP round trips: at LAMBDASCRAPE_FUZZ_SCALE=20 on a loaded machine
+ * this property can outlast vitest's 30 s default timeout. */
+const NETWORK_TIMEOUT_MS = 300_000;
+
 const PORT = 9100;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -325,41 +329,45 @@ const answers: fc.Arbitrary<Answer> = fc.oneof(
 );
 
 describe('Ec2Discoverer with the real SDK: garbage answers', () => {
-  it('random and mutated XML: new targets or an Ec2SdError, the last targets kept', async () => {
-    const job = sdJob('ec2_sd_configs', [rawConfig()], { jobName: 'ec2' });
-    const mechanism: DiscoveryMechanism<unknown> = {
-      ...ec2Mechanism,
-      create: (configs) => ec2Mechanism.create(configs as never, { ec2: noRetry }),
-    } as DiscoveryMechanism<unknown>;
-    const discovery = new JobDiscovery(job, {}, [mechanism]);
-    try {
-      answer = { status: 200, body: GOOD };
-      const good = await discovery.refresh({ force: true });
-      expect(good.errors).toEqual([]);
-      expect(good.groups[0]!.targets).toHaveLength(1);
-      await fc.assert(
-        fc.asyncProperty(answers, async (a) => {
-          answer = { status: 200, body: GOOD };
-          await discovery.refresh({ force: true });
-          answer = a;
-          const after = await discovery.refresh({ force: true });
-          if (after.errors.length === 0) {
-            expectBounded(after.groups, a.body.length, a.body.length + 64);
-            return;
-          }
-          expect(after.errors).toHaveLength(1);
-          expect(after.errors[0]!.cause).toBeInstanceOf(Ec2SdError);
-          expect(after.errors[0]!.message).toContain(
-            'cannot describe EC2 instances in region us-east-1: ',
-          );
-          expect(after.groups).toEqual(good.groups);
-        }),
-        fuzzParams(40),
-      );
-    } finally {
-      await discovery.close();
-    }
-  });
+  it(
+    'random and mutated XML: new targets or an Ec2SdError, the last targets kept',
+    async () => {
+      const job = sdJob('ec2_sd_configs', [rawConfig()], { jobName: 'ec2' });
+      const mechanism: DiscoveryMechanism<unknown> = {
+        ...ec2Mechanism,
+        create: (configs) => ec2Mechanism.create(configs as never, { ec2: noRetry }),
+      } as DiscoveryMechanism<unknown>;
+      const discovery = new JobDiscovery(job, {}, [mechanism]);
+      try {
+        answer = { status: 200, body: GOOD };
+        const good = await discovery.refresh({ force: true });
+        expect(good.errors).toEqual([]);
+        expect(good.groups[0]!.targets).toHaveLength(1);
+        await fc.assert(
+          fc.asyncProperty(answers, async (a) => {
+            answer = { status: 200, body: GOOD };
+            await discovery.refresh({ force: true });
+            answer = a;
+            const after = await discovery.refresh({ force: true });
+            if (after.errors.length === 0) {
+              expectBounded(after.groups, a.body.length, a.body.length + 64);
+              return;
+            }
+            expect(after.errors).toHaveLength(1);
+            expect(after.errors[0]!.cause).toBeInstanceOf(Ec2SdError);
+            expect(after.errors[0]!.message).toContain(
+              'cannot describe EC2 instances in region us-east-1: ',
+            );
+            expect(after.groups).toEqual(good.groups);
+          }),
+          fuzzParams(40),
+        );
+      } finally {
+        await discovery.close();
+      }
+    },
+    NETWORK_TIMEOUT_MS,
+  );
 
   it('an answer the SDK cannot read is an Ec2SdError naming the region', async () => {
     const d = new Ec2Discoverer(parseEntry(ec2Mechanism, rawConfig()), noRetry);

@@ -24,6 +24,10 @@ import { errorOf, fuzzParams } from '../support/fuzz.js';
 import { edits, expectBounded, groupsLike, JSON_PIECES, mutate } from './fuzz-inputs.js';
 import { parseEntry, sdJob } from './sd-config.js';
 
+/** Each case is a few HTTP round trips: at LAMBDASCRAPE_FUZZ_SCALE=20 on a loaded machine
+ * this property can outlast vitest's 30 s default timeout. */
+const NETWORK_TIMEOUT_MS = 300_000;
+
 const URL = 'http://sd.example:8080/targets?x=1';
 const utf8 = new TextDecoder('utf-8');
 
@@ -179,30 +183,34 @@ const answers: fc.Arbitrary<Answer> = fc.oneof(
 );
 
 describe('HttpDiscoverer: bad answers are HttpSdErrors, JobDiscovery keeps the last targets', () => {
-  it('random answers: the new groups or an HttpSdError and the previous groups', async () => {
-    const job = sdJob('http_sd_configs', [{ url: `${base}/sd` }], { jobName: 'sd' });
-    const discovery = new JobDiscovery(job, { http: { maxBodyBytes: MAX } }, [httpMechanism]);
-    try {
-      answer = { body: GOOD };
-      const good = await discovery.refresh({ force: true });
-      expect(good.errors).toEqual([]);
-      await fc.assert(
-        fc.asyncProperty(answers, async (a) => {
-          answer = { body: GOOD };
-          await discovery.refresh({ force: true });
-          answer = a;
-          const after = await discovery.refresh({ force: true });
-          if (after.errors.length === 0) return;
-          expect(after.errors).toHaveLength(1);
-          expect(after.errors[0]!.cause).toBeInstanceOf(HttpSdError);
-          expect(after.groups).toEqual(good.groups);
-        }),
-        fuzzParams(60),
-      );
-    } finally {
-      await discovery.close();
-    }
-  });
+  it(
+    'random answers: the new groups or an HttpSdError and the previous groups',
+    async () => {
+      const job = sdJob('http_sd_configs', [{ url: `${base}/sd` }], { jobName: 'sd' });
+      const discovery = new JobDiscovery(job, { http: { maxBodyBytes: MAX } }, [httpMechanism]);
+      try {
+        answer = { body: GOOD };
+        const good = await discovery.refresh({ force: true });
+        expect(good.errors).toEqual([]);
+        await fc.assert(
+          fc.asyncProperty(answers, async (a) => {
+            answer = { body: GOOD };
+            await discovery.refresh({ force: true });
+            answer = a;
+            const after = await discovery.refresh({ force: true });
+            if (after.errors.length === 0) return;
+            expect(after.errors).toHaveLength(1);
+            expect(after.errors[0]!.cause).toBeInstanceOf(HttpSdError);
+            expect(after.groups).toEqual(good.groups);
+          }),
+          fuzzParams(60),
+        );
+      } finally {
+        await discovery.close();
+      }
+    },
+    NETWORK_TIMEOUT_MS,
+  );
 
   it('refuses a body one byte over the limit, plain or gzipped, naming the limit', async () => {
     const d = new HttpDiscoverer(parseEntry(httpMechanism, { url: `${base}/sd` }), {
