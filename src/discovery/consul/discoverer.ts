@@ -346,7 +346,7 @@ export class ConsulDiscoverer implements Discoverer {
       }
       const declared = Number(res.headers['content-length']);
       if (Number.isFinite(declared) && declared > this.maxResponseBytes) {
-        res.body.destroy();
+        discard(res.body);
         throw this.tooLarge(where);
       }
       const body = await readLimited(res.body, this.maxResponseBytes);
@@ -382,6 +382,16 @@ export class ConsulDiscoverer implements Discoverer {
   }
 }
 
+/**
+ * Drops a response body unread. undici's body emits `RequestAbortedError` when destroyed
+ * before its end; with no listener that 'error' is an uncaught exception that ends the process
+ * (a Consul answer declaring a Content-Length over the cap did that), so one is attached first.
+ */
+function discard(body: Dispatcher.ResponseData['body']): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 /** The body as text; undefined (and the stream destroyed) once it passes `maxBytes`. */
 async function readLimited(
   body: Dispatcher.ResponseData['body'],
@@ -393,7 +403,7 @@ async function readLimited(
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
     size += buf.byteLength;
     if (size > maxBytes) {
-      body.destroy();
+      discard(body);
       return undefined;
     }
     chunks.push(buf);
@@ -449,15 +459,18 @@ export function parseHealthEntries(
       const v = o[key];
       if (v === undefined || v === null) return {};
       if (!isObject(v)) throw fail(`${at}: ${what}.${key} is not an object`);
-      const out: Record<string, string> = {};
+      // No prototype: a key named `__proto__` is data (a label), not a prototype to set.
+      const out: Record<string, string> = Object.create(null);
       for (const [k, val] of Object.entries(v)) {
         if (typeof val !== 'string') throw fail(`${at}: ${what}.${key}.${k} is not a string`);
         out[k] = val;
       }
       return out;
     };
+    // Consul's Port is a Go int: 1e300 or 2^53+1 fail to decode there, and would print as
+    // "1e+300" or a rounded number here. Safe integers are the ports JSON can carry exactly.
     const port = s.Port ?? 0;
-    if (typeof port !== 'number' || !Number.isInteger(port)) {
+    if (typeof port !== 'number' || !Number.isSafeInteger(port)) {
       throw fail(`${at}: Service.Port is not an integer`);
     }
     const tags = s.Tags ?? [];

@@ -23,7 +23,7 @@
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { DnsSdConfig } from './config.js';
 import { DnsSdError, DnsSdErrorCode } from './error.js';
-import { type DnsResolver, dnsErrorCode, isNoRecords } from './resolver.js';
+import { type DnsResolver, type DnsSrvRecord, dnsErrorCode, isNoRecords } from './resolver.js';
 
 export const DNS_NAME_LABEL = '__meta_dns_name';
 export const DNS_SRV_RECORD_TARGET_LABEL = '__meta_dns_srv_record_target';
@@ -48,6 +48,18 @@ function unrooted(host: string): string {
   return host.replace(/\.+$/, '');
 }
 
+/**
+ * An SRV record's port, which is 16 bits on the wire. The resolver is injectable, so a port no
+ * DNS answer can carry (NaN, -1, 70000, 0.5) fails the name's lookup instead of becoming a
+ * target `host:NaN`.
+ */
+function srvPort(r: DnsSrvRecord): number {
+  if (Number.isInteger(r.port) && r.port >= 0 && r.port <= 65_535) return r.port;
+  throw new Error(
+    `SRV record ${JSON.stringify(r.name)} has port ${r.port}, not an integer in 0-65535`,
+  );
+}
+
 /** The targets of `name`'s records of the configured type (§10.4). */
 export async function lookupTargets(
   config: DnsSdConfig,
@@ -58,7 +70,7 @@ export async function lookupTargets(
   switch (config.type) {
     case 'SRV':
       return (await resolver.resolveSrv(name)).map((r) => ({
-        __address__: joinHostPort(unrooted(r.name), r.port),
+        __address__: joinHostPort(unrooted(r.name), srvPort(r)),
         ...base,
         [DNS_SRV_RECORD_TARGET_LABEL]: rooted(r.name),
         [DNS_SRV_RECORD_PORT_LABEL]: String(r.port),
@@ -136,9 +148,20 @@ export class DnsDiscoverer implements Discoverer {
   }
 }
 
+/** What a failure says; never throws (String() of an object without a prototype would). */
+function failureText(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
+}
+
+/** The error of one name's failed lookup: whatever the resolver rejected with, a DnsSdError. */
 function lookupError(name: string, type: string, err: unknown): DnsSdError {
   const code = dnsErrorCode(err);
-  const detail = err instanceof Error ? err.message : String(err);
+  const detail = failureText(err);
   return new DnsSdError(
     DnsSdErrorCode.lookup,
     name,

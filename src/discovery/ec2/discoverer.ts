@@ -27,6 +27,14 @@ export const EC2_LABEL = '__meta_ec2_';
 /** Cap on DescribeInstances pages per refresh: a server repeating tokens cannot loop us. */
 const MAX_PAGES = 10_000;
 
+/**
+ * Highest ENI device index placed in `primary_ipv6_addresses`. The list is indexed by device
+ * index (gaps stay empty slots), so an answer claiming index 2^31-1 would otherwise allocate
+ * two billion slots; real instances have a few dozen ENIs at most. A primary address above
+ * the cap is still in `ipv6_addresses` (and may be the default address).
+ */
+const MAX_DEVICE_INDEX = 1023;
+
 type Ec2Sdk = typeof import('./sdk.js');
 let ec2Sdk: Promise<Ec2Sdk> | undefined;
 
@@ -63,9 +71,12 @@ export interface Ec2DiscovererOptions {
   readonly timeoutMs?: number;
 }
 
-/** Keys outside `[a-zA-Z0-9_]` become `_` (Prometheus `strutil.SanitizeLabelName`, §10.5). */
+/**
+ * Characters outside `[a-zA-Z0-9_]` become `_` (Prometheus `strutil.SanitizeLabelName`, §10.5),
+ * one per code point as Go's regexp replaces runes: `a😀b` → `a_b`, not `a__b`.
+ */
 export function sanitizeTagName(key: string): string {
-  return key.replace(/[^a-zA-Z0-9_]/g, '_');
+  return key.replace(/[^a-zA-Z0-9_]/gu, '_');
 }
 
 /** `,a,b,` (§10, §10.5); undefined for an empty list (empty means absent). */
@@ -137,7 +148,8 @@ function ipv6Of(inst: Instance): Ipv6Info {
         if (ip === undefined || ip === '') continue;
         all.push(ip);
         const index = eni.Attachment?.DeviceIndex;
-        if (addr.IsPrimaryIpv6 !== true || index === undefined || index < 0) continue;
+        if (addr.IsPrimaryIpv6 !== true || index === undefined) continue;
+        if (index < 0 || index > MAX_DEVICE_INDEX) continue;
         while (primary.length <= index) primary.push('');
         primary[index] = ip;
       }
@@ -194,12 +206,13 @@ export function instanceTarget(
   if (inst.VpcId !== undefined && inst.VpcId !== '') {
     set('vpc_id', inst.VpcId);
     set('primary_subnet_id', inst.SubnetId);
-    const subnets: string[] = [];
+    // A set, in first-seen order: linear in the ENIs (a list lookup per ENI was quadratic).
+    const subnets = new Set<string>();
     for (const eni of inst.NetworkInterfaces ?? []) {
       const id = eni.SubnetId;
-      if (id !== undefined && id !== '' && !subnets.includes(id)) subnets.push(id);
+      if (id !== undefined && id !== '') subnets.add(id);
     }
-    set('subnet_id', joinList(subnets));
+    set('subnet_id', joinList([...subnets]));
   }
   for (const tag of inst.Tags ?? []) {
     if (tag.Key === undefined || tag.Value === undefined) continue;

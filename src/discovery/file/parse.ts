@@ -16,6 +16,7 @@
  *   document of a multi-document file.
  */
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
@@ -24,6 +25,7 @@ import {
   LineCounter,
   type Node,
   parseAllDocuments,
+  visit,
 } from 'yaml';
 import type { TargetGroup } from '../types.js';
 import { FileSdError, FileSdErrorCode } from './error.js';
@@ -169,7 +171,11 @@ function toGroups(path: string, doc: unknown, format: FileSdFormat): TargetGroup
 
 interface YamlWalk {
   readonly path: string;
-  readonly doc: Document;
+  readonly lines: LineCounter;
+  /** Each alias's anchored node (undefined: no such anchor before it), from one pass. */
+  readonly aliases: ReadonlyMap<Alias, Node | undefined>;
+  /** Collections being converted: an alias back to one of them is a cycle. */
+  readonly open: Set<Node>;
   /** Nodes left to visit; aliases count again each time they are followed. */
   left: number;
 }
@@ -178,26 +184,69 @@ function isMergeKey(key: unknown): boolean {
   return isScalar(key) && key.type === 'PLAIN' && key.value === '<<';
 }
 
+/** "line L, column C: " of a node, for problems the YAML library does not report itself. */
+function at(walk: YamlWalk, node: Node): string {
+  const offset = node.range?.[0];
+  if (offset === undefined) return '';
+  const { line, col } = walk.lines.linePos(offset);
+  return `line ${line}, column ${col}: `;
+}
+
+/**
+ * Every alias of the document with the node it refers to (the last node with that anchor
+ * before it, as YAML defines), in one walk. The library's `Alias.resolve(doc)` walks the whole
+ * document on each call, which made a file of n aliases cost O(n²).
+ */
+function aliasTargets(doc: Document): Map<Alias, Node | undefined> {
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node | undefined>();
+  visit(doc, {
+    Node(_key, node) {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (node.anchor !== undefined) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
 /**
  * Converts a YAML node tree to plain values whose scalars are all `string | null` (see the
  * module comment). Aliases are followed and `<<` merges applied (explicit keys win, then the
- * merged mappings in order). The node budget makes an alias-expansion bomb fail instead of
- * exhausting memory.
+ * merged mappings in order). Contract, for untrusted files: work is linear in the text — the
+ * node budget makes an alias-expansion bomb fail instead of exhausting memory, aliases are
+ * looked up in a map, and duplicate keys are found with a set (not the library's pairwise
+ * `uniqueKeys`) — and every problem is a FileSdError: an unknown anchor, an anchor containing
+ * its own alias (go-yaml's wording), a duplicate key.
  */
 function yamlToPlain(node: unknown, walk: YamlWalk): unknown {
   if (--walk.left < 0) {
     throw parseError(walk.path, 'document expands to too many nodes (check anchors and aliases)');
   }
   if (node === null || node === undefined) return null;
-  if (isAlias(node)) return yamlToPlain(node.resolve(walk.doc), walk);
+  if (isAlias(node)) {
+    const target = walk.aliases.get(node);
+    if (target === undefined) {
+      throw parseError(walk.path, `${at(walk, node)}unknown anchor '${node.source}' referenced`);
+    }
+    if (walk.open.has(target)) {
+      throw parseError(walk.path, `${at(walk, node)}anchor '${node.source}' value contains itself`);
+    }
+    return yamlToPlain(target, walk);
+  }
   if (isScalar(node)) {
     const value = node.value;
     if (value === null || value === undefined) return null;
     if (typeof value === 'string') return value;
     return node.source ?? String(value);
   }
-  if (isSeq(node)) return node.items.map((item) => yamlToPlain(item, walk));
+  if (isSeq(node)) {
+    walk.open.add(node);
+    const out = node.items.map((item) => yamlToPlain(item, walk));
+    walk.open.delete(node);
+    return out;
+  }
   if (isMap(node)) {
+    walk.open.add(node);
     const out: Record<string, unknown> = Object.create(null);
     const merged: unknown[] = [];
     for (const pair of node.items) {
@@ -209,6 +258,13 @@ function yamlToPlain(node: unknown, walk: YamlWalk): unknown {
       if (typeof key !== 'string') {
         throw parseError(walk.path, `a mapping key must be a string, got ${describe(key)}`);
       }
+      if (key in out) {
+        const where = at(walk, (pair.key as Node | null) ?? node);
+        throw parseError(
+          walk.path,
+          `${where}map keys must be unique: ${JSON.stringify(key)} already set in map`,
+        );
+      }
       out[key] = yamlToPlain(pair.value, walk);
     }
     for (const source of merged.flatMap((m) => (Array.isArray(m) ? m : [m]))) {
@@ -217,6 +273,7 @@ function yamlToPlain(node: unknown, walk: YamlWalk): unknown {
       }
       for (const key of Object.keys(source)) if (!(key in out)) out[key] = source[key];
     }
+    walk.open.delete(node);
     return out;
   }
   throw parseError(walk.path, 'unsupported YAML node');
@@ -224,7 +281,8 @@ function yamlToPlain(node: unknown, walk: YamlWalk): unknown {
 
 function decodeYaml(path: string, text: string): unknown {
   const lineCounter = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // uniqueKeys is checked in yamlToPlain, in linear time.
+  const docs = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const doc = Array.isArray(docs) ? docs[0] : undefined;
   if (doc === undefined) return null;
   const problem = doc.errors[0] ?? doc.warnings[0];
@@ -234,7 +292,13 @@ function decodeYaml(path: string, text: string): unknown {
   }
   // 10 visits per source byte leaves ample room for ordinary anchor reuse, while a bomb (whose
   // visits grow with the square of its size, or worse) fails early.
-  const walk: YamlWalk = { path, doc, left: 10_000 + 10 * text.length };
+  const walk: YamlWalk = {
+    path,
+    lines: lineCounter,
+    aliases: aliasTargets(doc),
+    open: new Set(),
+    left: 10_000 + 10 * text.length,
+  };
   return yamlToPlain(doc.contents as Node | null, walk);
 }
 
