@@ -79,7 +79,7 @@ const hostileValue = fc.oneof(
   ),
   fc.jsonValue({ maxDepth: 3 }),
 );
-const depth = fc.constantFrom(1, 10, 1_000, 20_000, 200_000);
+const depth = fc.constantFrom(1, 10, 1_000, 20_000);
 const nested = (kind: 'array' | 'object', n: number): string =>
   kind === 'array' ? '['.repeat(n) + ']'.repeat(n) : `${'{"a":'.repeat(n)}1${'}'.repeat(n)}`;
 
