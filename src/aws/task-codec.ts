@@ -457,6 +457,24 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 // ---------------------------------------------------------------------------------------------
 // Shared checks (the same rules on both sides)
 
+/**
+ * Why a task could not carry `target` (the rules `encodeTask` enforces: the `Labels` contract
+ * of its three label sets, an http(s) URL, a 16-hex id, positive times, an offset within the
+ * interval), or undefined. The target store reads its items with it, so that a stored target
+ * is one the dispatcher can plan and send.
+ */
+export function queueTargetProblem(target: Target): string | undefined {
+  for (const [what, labels] of [
+    ['labels', target.labels],
+    ['discoveredLabels', target.discoveredLabels],
+    ['publicLabels', target.publicLabels],
+  ] as const) {
+    const problem = labelsProblem(labels);
+    if (problem !== undefined) return `${what}: ${problem}`;
+  }
+  return targetProblem(target);
+}
+
 const TARGET_ID = /^[0-9a-f]{16}$/;
 
 function labelsProblem(labels: Labels): string | undefined {
