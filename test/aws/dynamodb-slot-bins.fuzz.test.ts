@@ -15,6 +15,9 @@ import { changedStreams } from '../../src/aws/dynamodb-state-change-log.js';
 import { arbitraryItem, mutatedItem } from '../support/attribute-values.js';
 import { errorOf, fuzzParams } from '../support/fuzz.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 type Item = Record<string, AttributeValue>;
 const NAMES = ['pk', 'sk', 's', 'o', 'expiresAt'] as const;
 
@@ -67,7 +70,7 @@ async function membersOrCorrupt(items: Item[]) {
   return got;
 }
 
-describe('slot bin items', () => {
+describe('slot bin items', SCALED, () => {
   it('arbitrary items: members, overflowed, or SLOT_BINS_CORRUPT; never a member lost', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(arbitraryItem(NAMES), { maxLength: 3 }), async (items) => {
@@ -90,7 +93,7 @@ describe('slot bin items', () => {
   });
 });
 
-describe('bin members as the change log and the backlog read them', () => {
+describe('bin members as the change log and the backlog read them', SCALED, () => {
   const wantedArb = fc.array(fc.tuple(stream, slot, fc.nat(9)), { maxLength: 4 });
 
   it('the change log: any member text; every record of another version counts', async () => {

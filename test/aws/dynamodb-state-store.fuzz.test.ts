@@ -24,6 +24,9 @@ import {
 import { arbitraryItem, mutatedItem } from '../support/attribute-values.js';
 import { errorOf, fuzzParams } from '../support/fuzz.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 const HEAD_NAMES = ['pk', 'sk', 'f', 'v', 'd', 'n', 't', 'b', 'g', 'c', 'z', 'a'] as const;
 
 const keys = fc.uniqueArray(fc.string({ unit: 'grapheme', maxLength: 30 }), { maxLength: 40 });
@@ -113,7 +116,7 @@ const brotli = (data: Buffer) =>
 /** Front-coded text of a set, as canonicalSeriesSet makes it, for mutation. */
 const frontCoded = keys.map((k) => canonicalSeriesSet(k).raw.toString('utf8'));
 
-describe('state head items', () => {
+describe('state head items', SCALED, () => {
   it('arbitrary items: SCRAPE_STATE_CORRUPT only; a decoded head is within the limits', async () => {
     await fc.assert(
       fc.asyncProperty(arbitraryItem(HEAD_NAMES), async (item) => {
@@ -171,7 +174,7 @@ describe('state head items', () => {
   });
 });
 
-describe('series set data', () => {
+describe('series set data', SCALED, () => {
   it('random bytes: SCRAPE_STATE_CORRUPT only', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 200 }), async (data) => {

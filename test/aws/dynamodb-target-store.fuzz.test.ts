@@ -20,6 +20,9 @@ import { arbitraryItem, attributeValue, mutatedItem } from '../support/attribute
 import { errorOf, fuzzParams } from '../support/fuzz.js';
 import { targetArb } from './task-arbitraries.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 const NAMES = [
   'pk',
   'f',
@@ -69,7 +72,7 @@ async function targetOrCorrupt(item: Record<string, AttributeValue>) {
   return t;
 }
 
-describe('targetFromItem on untrusted items', () => {
+describe('targetFromItem on untrusted items', SCALED, () => {
   it('arbitrary items: TARGET_STORE_CORRUPT only', async () => {
     await fc.assert(
       fc.asyncProperty(arbitraryItem(NAMES), async (item) => {

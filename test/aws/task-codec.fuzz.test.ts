@@ -17,6 +17,9 @@ import type { ScrapeTask } from '../../src/ports.js';
 import { errorOf, fuzzParams } from '../support/fuzz.js';
 import { retireArb, scrapeArb } from './task-arbitraries.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 /** Decodes; on success checks the task is one the encoder accepts and its size is bounded. */
 async function decodesOrRefuses(body: string): Promise<TaskCodecError | undefined> {
   let task: ScrapeTask | undefined;
@@ -98,7 +101,7 @@ function positions(root: unknown): [Record<string | number, unknown>, string | n
   return out;
 }
 
-describe('decodeTask on untrusted bodies', () => {
+describe('decodeTask on untrusted bodies', SCALED, () => {
   it('random text and random JSON: TaskCodecError only', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -150,7 +153,7 @@ describe('decodeTask on untrusted bodies', () => {
           const all = positions(parsed);
           const [container, key] = all[pick % all.length]!;
           container[key] = '\u0000HOLE';
-          const mutated = JSON.stringify(parsed).replace('"\\u0000HOLE"', raw);
+          const mutated = JSON.stringify(parsed).replace('"\\u0000HOLE"', () => raw);
           await decodesOrRefuses(mutated);
         },
       ),

@@ -17,6 +17,9 @@ import { type OutboxRecord, OutboxReplayer } from '../../src/pipeline/outbox-rep
 import type { DeadLetter, ParkedWrite } from '../../src/ports.js';
 import { errorOf, fuzzParams } from '../support/fuzz.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 const writeArb: fc.Arbitrary<ParkedWrite> = fc.record(
   {
     remoteWrite: fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }),
@@ -97,7 +100,7 @@ function acceptable(field: (typeof FIELDS)[number], value: unknown): boolean {
   }
 }
 
-describe('decodeParkedWrite on untrusted messages', () => {
+describe('decodeParkedWrite on untrusted messages', SCALED, () => {
   it('random text and random JSON: OutboxMessageError only', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -143,7 +146,7 @@ describe('decodeParkedWrite on untrusted messages', () => {
           const o = JSON.parse(encodeOutboxMessage(w));
           if (raw === undefined) delete o[field];
           else o[field] = '\u0000HOLE';
-          const text = JSON.stringify(o).replace('"\\u0000HOLE"', raw ?? '');
+          const text = JSON.stringify(o).replace('"\\u0000HOLE"', () => raw ?? '');
           const err = await decodesOrRefuses(text);
           const value = raw === undefined ? undefined : JSON.parse(raw);
           expect(err === undefined).toBe(acceptable(field, value));
@@ -189,7 +192,7 @@ describe('decodeParkedWrite on untrusted messages', () => {
   });
 });
 
-describe('the replayer on untrusted messages', () => {
+describe('the replayer on untrusted messages', SCALED, () => {
   it('dead-letters a malformed message as its text, with the reason; its group goes on', async () => {
     const letters: DeadLetter[] = [];
     const sent: number[] = [];

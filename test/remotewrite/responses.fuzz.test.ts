@@ -23,10 +23,13 @@ import { sendWriteRequest } from '../../src/remotewrite/send.js';
 import { fuzzParams } from '../support/fuzz.js';
 import { remoteWriteConfig } from './config.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 const NOW = Date.parse('2024-06-01T12:00:00Z');
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
-describe('parseRetryAfter on arbitrary header values', () => {
+describe('parseRetryAfter on arbitrary header values', SCALED, () => {
   const bounded = (ms: number | undefined) => {
     if (ms === undefined) return;
     expect(Number.isFinite(ms)).toBe(true);
@@ -164,7 +167,7 @@ const headerText = fc.string({
   maxLength: 40,
 });
 
-describe('the client against hostile responses', () => {
+describe('the client against hostile responses', SCALED, () => {
   it('any status, Retry-After and body: one outcome, bounded, recoverable as Prometheus', async () => {
     const client = newClient(true);
     try {

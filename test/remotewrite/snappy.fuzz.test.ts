@@ -15,6 +15,9 @@ import {
 } from '../../src/remotewrite/snappy.js';
 import { errorOf, fuzzParams } from '../support/fuzz.js';
 
+/** The suite's tests run longer with the fuzz scale: their timeout grows with it. */
+const SCALED = { timeout: 30_000 * fuzzParams(1).numRuns! };
+
 /** snappyDecompress's default maxLength. */
 const DEFAULT_MAX = 256 * 1024 * 1024;
 
@@ -49,7 +52,7 @@ async function decodesOrRefuses(src: Uint8Array, maxLength?: number) {
   return undefined;
 }
 
-describe('snappyDecompress on untrusted bytes', () => {
+describe('snappyDecompress on untrusted bytes', SCALED, () => {
   it('random bytes: SnappyError only, output backed by the input', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 300 }), async (src) => {
