@@ -7,6 +7,8 @@
  * Writes happen only around an outage (a park holds, a replay releases): in normal operation the
  * bins do not exist and a task's read of them costs half a read unit. An overflowed bin answers
  * `'all'`: every stream queues behind every remote_write, which keeps order and loses nothing.
+ * A malformed bin item throws `DELIVERY_BACKLOG_CORRUPT`, which the scrape worker treats as an
+ * unreadable backlog: the same `'all'`.
  * Holds are group-committed: those asked for while a bin's request is in flight go together in
  * the next one (one UpdateItem for the streams of a task instead of one per stream), and each
  * `hold` resolves or rejects with the request that carried it.
@@ -24,7 +26,15 @@ export const BACKLOG_KIND = 'q';
 
 export class DeliveryBacklogError extends Error {
   override readonly name = 'DeliveryBacklogError';
-  readonly code = 'DELIVERY_BACKLOG_REQUEST';
+  /** `DELIVERY_BACKLOG_CORRUPT` when a bin item is malformed, else a request failed. */
+  readonly code: 'DELIVERY_BACKLOG_REQUEST' | 'DELIVERY_BACKLOG_CORRUPT';
+  constructor(message: string, options: { cause: SlotBinsError }) {
+    super(message, options);
+    this.code =
+      options.cause.code === 'SLOT_BINS_CORRUPT'
+        ? 'DELIVERY_BACKLOG_CORRUPT'
+        : 'DELIVERY_BACKLOG_REQUEST';
+  }
 }
 
 export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
@@ -90,20 +100,32 @@ export class DynamoDbDeliveryBacklog implements DeliveryBacklog {
   ): Promise<ReadonlyMap<string, ReadonlySet<string>> | 'all'> {
     const members = await wrap(() => this.bins.read(wanted.values(), options.consistent ?? true));
     if (members === 'overflowed') return 'all';
-    const out = new Map<string, Set<string>>();
-    for (const m of members) {
-      const at = m.indexOf('@');
-      const hash = m.indexOf('#', at);
-      if (at < 0 || hash < 0) continue;
-      const stream = m.slice(0, at);
-      if (wanted.get(stream) !== Number(m.slice(at + 1, hash))) continue;
-      const writers = out.get(stream);
-      const name = m.slice(hash + 1);
-      if (writers === undefined) out.set(stream, new Set([name]));
-      else writers.add(name);
-    }
-    return out;
+    return heldByStream(members, wanted);
   }
+}
+
+/**
+ * The remote_writes each stream of `wanted` (→ its next slot) queues behind, from `members` (a
+ * bin's members as read). Members are untrusted: one that is no `<stream>@<slot>#<name>` or is
+ * for another slot holds nothing; never an error.
+ */
+export function heldByStream(
+  members: Iterable<string>,
+  wanted: ReadonlyMap<string, number>,
+): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const m of members) {
+    const at = m.indexOf('@');
+    const hash = m.indexOf('#', at);
+    if (at < 0 || hash < 0) continue;
+    const stream = m.slice(0, at);
+    if (wanted.get(stream) !== Number(m.slice(at + 1, hash))) continue;
+    const writers = out.get(stream);
+    const name = m.slice(hash + 1);
+    if (writers === undefined) out.set(stream, new Set([name]));
+    else writers.add(name);
+  }
+  return out;
 }
 
 interface HoldGroup {

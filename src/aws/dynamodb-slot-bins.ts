@@ -13,7 +13,11 @@
  *   {@link SlotBinsError} when neither could be written.
  * - {@link SlotBins.remove} is one UpdateItem (`DELETE s`), idempotent, unconditional.
  * - {@link SlotBins.read} reads every bin the slots fall in with one BatchGetItem (retried by
- *   `batchGetAll`): the members per bin, or `'overflowed'` when any bin is.
+ *   `batchGetAll`): the members per bin, or `'overflowed'` when any bin is. A bin item is
+ *   untrusted ({@link binMembers}): one whose `s` is no string set or whose `o` is no boolean
+ *   is `SLOT_BINS_CORRUPT` — never read as "no members", which would say "nothing changed" /
+ *   "nothing held" — and the callers treat it as they treat a failed read: every stream
+ *   counts as changed (change log) or queued (backlog).
  * - Every request asks for `ReturnConsumedCapacity: 'TOTAL'`, added to the given counter.
  */
 import { type DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
@@ -34,7 +38,8 @@ export const SLOT_BIN_TTL_SECONDS = 3_600;
 export class SlotBinsError extends Error {
   override readonly name = 'SlotBinsError';
   constructor(
-    readonly code: 'SLOT_BINS_REQUEST',
+    /** `SLOT_BINS_REQUEST`: a request failed; `SLOT_BINS_CORRUPT`: a bin item is malformed. */
+    readonly code: 'SLOT_BINS_REQUEST' | 'SLOT_BINS_CORRUPT',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -142,12 +147,7 @@ export class SlotBins {
     } catch (err) {
       throw failed(`reading ${bins.size} ${this.kind} bins`, err);
     }
-    const members = new Set<string>();
-    for (const item of items) {
-      if (item.o?.BOOL === true) return 'overflowed';
-      for (const m of item.s?.SS ?? []) members.add(m);
-    }
-    return members;
+    return binMembers(items);
   }
 
   private key(bin: number): Item {
@@ -166,6 +166,32 @@ export class SlotBins {
     );
     this.capacity.add(res.ConsumedCapacity, 'write');
   }
+}
+
+/**
+ * The members of bin items as {@link SlotBins.read} returns them: their union, or `'overflowed'`
+ * when any bin is. Throws `SLOT_BINS_CORRUPT` for an item whose `s` is not a string set or whose
+ * `o` is not a boolean (absent `s`: no members, as DynamoDB drops an emptied set).
+ */
+export function binMembers(items: readonly Item[]): ReadonlySet<string> | 'overflowed' {
+  const members = new Set<string>();
+  let overflowed = false;
+  for (const item of items) {
+    const { o, s } = item;
+    if (o !== undefined && typeof o.BOOL !== 'boolean') throw corrupt(item, 'o is not a boolean');
+    if (s !== undefined && !Array.isArray(s.SS)) throw corrupt(item, 's is not a string set');
+    if (o?.BOOL === true) overflowed = true;
+    else for (const m of s?.SS ?? []) members.add(m);
+  }
+  return overflowed ? 'overflowed' : members;
+}
+
+function corrupt(item: Item, what: string): SlotBinsError {
+  const pk = item.pk?.S ?? '?';
+  return new SlotBinsError(
+    'SLOT_BINS_CORRUPT',
+    `slot bin ${JSON.stringify(pk.length > 32 ? `${pk.slice(0, 32)}…` : pk)}: ${what}`,
+  );
 }
 
 function checkedBin(slotMs: number): number {

@@ -4,7 +4,9 @@
  * A member is `<stream>@<next slot ms>:<version>`: the slot is kept so a record concerns one
  * scrape only, also where several slots of a stream share a bin (intervals under 10 s); the
  * version so the writer's own record does not send it back to the store. An overflowed bin
- * answers `'all'`: every stream of it counts as changed.
+ * answers `'all'`: every stream of it counts as changed. A malformed bin item throws
+ * `STATE_CHANGE_LOG_CORRUPT`, which the scrape worker treats as an unreadable log: every stream
+ * is read from the store.
  *
  * A task reads the bins its slots fall in (one, two where its second straddles a boundary)
  * with one BatchGetItem: at 1% churn a bin holds a few dozen records, i.e. half a read unit
@@ -24,7 +26,15 @@ export const CHANGE_LOG_SK = 'x';
 
 export class StateChangeLogError extends Error {
   override readonly name = 'StateChangeLogError';
-  readonly code = 'STATE_CHANGE_LOG_REQUEST';
+  /** `STATE_CHANGE_LOG_CORRUPT` when a bin item is malformed, else a request failed. */
+  readonly code: 'STATE_CHANGE_LOG_REQUEST' | 'STATE_CHANGE_LOG_CORRUPT';
+  constructor(message: string, options: { cause: SlotBinsError }) {
+    super(message, options);
+    this.code =
+      options.cause.code === 'SLOT_BINS_CORRUPT'
+        ? 'STATE_CHANGE_LOG_CORRUPT'
+        : 'STATE_CHANGE_LOG_REQUEST';
+  }
 }
 
 export interface DynamoDbStateChangeLogOptions {
@@ -68,22 +78,34 @@ export class DynamoDbStateChangeLog implements StateChangeLog {
     const slots = [...wanted.values()].map((w) => w.slotMs);
     const members = await wrap(() => this.bins.read(slots, options.consistent ?? true));
     if (members === 'overflowed') return 'all';
-    // Versions recorded per stream and slot.
-    const recorded = new Map<string, string[]>();
-    for (const r of members) {
-      const cut = r.lastIndexOf(':');
-      const key = r.slice(0, cut);
-      const versions = recorded.get(key);
-      if (versions === undefined) recorded.set(key, [r.slice(cut + 1)]);
-      else versions.push(r.slice(cut + 1));
-    }
-    const out = new Set<string>();
-    for (const [stream, { slotMs, version }] of wanted) {
-      const versions = recorded.get(slotKey(stream, slotMs));
-      if (versions?.some((v) => v !== String(version))) out.add(stream);
-    }
-    return out;
+    return changedStreams(members, wanted);
   }
+}
+
+/**
+ * The streams of `wanted` whose slot has a record of another version among `members` (a bin's
+ * members as read). Members are untrusted: one that is no `<stream>@<slot>:<version>` matches
+ * no wanted stream, or marks one changed (read from the store: the safe side); never an error.
+ */
+export function changedStreams(
+  members: Iterable<string>,
+  wanted: ReadonlyMap<string, { readonly slotMs: number; readonly version: number }>,
+): Set<string> {
+  // Versions recorded per stream and slot.
+  const recorded = new Map<string, string[]>();
+  for (const r of members) {
+    const cut = r.lastIndexOf(':');
+    const key = r.slice(0, cut);
+    const versions = recorded.get(key);
+    if (versions === undefined) recorded.set(key, [r.slice(cut + 1)]);
+    else versions.push(r.slice(cut + 1));
+  }
+  const out = new Set<string>();
+  for (const [stream, { slotMs, version }] of wanted) {
+    const versions = recorded.get(slotKey(stream, slotMs));
+    if (versions?.some((v) => v !== String(version))) out.add(stream);
+  }
+  return out;
 }
 
 /** Turns the bins' request failures into this log's error (argument errors pass through). */

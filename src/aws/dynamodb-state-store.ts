@@ -56,6 +56,14 @@
  *
  * Stored `lastScrapeTimeMs` is that of the last write: an unchanged set writes nothing.
  *
+ * Items are read as untrusted (docs/design.md decision 9): a head or chunk that is missing an
+ * attribute, has one of another type or out of range, claims more than {@link MAX_STATE_CHUNKS}
+ * chunks, or whose data does not decode within {@link MAX_SERIES_SET_BYTES} is
+ * `SCRAPE_STATE_CORRUPT` ({@link decodeStateHead}, {@link decodeStoredSeries}), never another
+ * error, and nothing is allocated by what an item claims. `getMany` then fails as a whole; the
+ * scrape worker fails the task as retryable (its state read failed) and leaves the stored state
+ * as it is. A set over those limits is never written (`SCRAPE_STATE_TOO_LARGE` from `put`).
+ *
  * Capacity: every request asks for `ReturnConsumedCapacity: 'TOTAL'`;
  * {@link DynamoDbScrapeStateStore.consumedCapacity} returns the read and write units DynamoDB
  * reported since the store was created (cleanup and `remove` included; a lost conditional write
@@ -92,6 +100,26 @@ export const DEFAULT_INLINE_BYTES = 16_384;
 /** Default: compact (write a new base) when the delta exceeds this share of the base. */
 export const DEFAULT_COMPACT_RATIO = 0.125;
 
+/**
+ * Largest series set the store writes and reads, measured twice: its serialised (front-coded,
+ * uncompressed) bytes, and its keys' total length in UTF-16 units. Brotli gets it as
+ * `maxOutputLength`, so a corrupt item of a few hundred bytes cannot decompress to gigabytes
+ * (256 MiB of one byte compresses to 405 bytes), and front coding cannot expand a small text
+ * into huge keys (a 17 KB item held 200 million characters of keys). 64 MiB is some 380,000
+ * series of the 170-byte keys measured above (200,000 are 34 MB); a larger set is not written
+ * (`SCRAPE_STATE_TOO_LARGE`: the write fails, the previous state stays). Prometheus keeps no such
+ * state, so has no equivalent; its `sample_limit` is the per-target bound an operator would set.
+ */
+export const MAX_SERIES_SET_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Most chunks a base may have (the head's `c`): a reader makes one key per chunk before it reads
+ * any, so the count is checked first. At the default chunk size that is 350 MB, more than a set
+ * within {@link MAX_SERIES_SET_BYTES} compresses to; a store with much smaller chunks refuses a
+ * base that would need more (`SCRAPE_STATE_TOO_LARGE`).
+ */
+export const MAX_STATE_CHUNKS = 1024;
+
 export const SCRAPE_STATE_STORE_ERROR_CODES = {
   /** A stored item cannot be decoded (unknown format, missing attribute, corrupt data). */
   corrupt: 'SCRAPE_STATE_CORRUPT',
@@ -99,6 +127,8 @@ export const SCRAPE_STATE_STORE_ERROR_CODES = {
   chunkMissing: 'SCRAPE_STATE_CHUNK_MISSING',
   /** A series key is not well-formed Unicode. */
   invalidKey: 'SCRAPE_STATE_INVALID_KEY',
+  /** The set to write exceeds {@link MAX_SERIES_SET_BYTES} or {@link MAX_STATE_CHUNKS}. */
+  tooLarge: 'SCRAPE_STATE_TOO_LARGE',
   /** A DynamoDB request failed; see `cause`. */
   request: 'SCRAPE_STATE_REQUEST',
 } as const;
@@ -142,9 +172,17 @@ export interface CanonicalSeriesSet {
   readonly raw: Buffer;
 }
 
-/** Sorts and front-codes a series set, and digests it (no compression yet). */
+/**
+ * Sorts and front-codes a series set, and digests it (no compression yet). Throws
+ * `SCRAPE_STATE_TOO_LARGE` past {@link MAX_SERIES_SET_BYTES} (what a reader would refuse).
+ */
 export function canonicalSeriesSet(series: Iterable<string>): CanonicalSeriesSet {
-  const keys = [...series].sort();
+  const keys = [...series];
+  let chars = 0;
+  for (const key of keys) chars += key.length;
+  if (chars > MAX_SERIES_SET_BYTES)
+    throw tooLarge(`its ${keys.length} keys hold ${chars} characters`);
+  keys.sort();
   const parts: string[] = [];
   let prev = '';
   for (const key of keys) {
@@ -167,7 +205,15 @@ export function canonicalSeriesSet(series: Iterable<string>): CanonicalSeriesSet
     prev = key;
   }
   const raw = Buffer.from(parts.join(''), 'utf8');
+  if (raw.length > MAX_SERIES_SET_BYTES) throw tooLarge(`it serialises to ${raw.length} bytes`);
   return { digest: createHash('sha256').update(raw).digest('hex'), raw };
+}
+
+function tooLarge(what: string): ScrapeStateStoreError {
+  return new ScrapeStateStoreError(
+    SCRAPE_STATE_STORE_ERROR_CODES.tooLarge,
+    `series set not stored: ${what}, more than the limit of ${MAX_SERIES_SET_BYTES} (MAX_SERIES_SET_BYTES)`,
+  );
 }
 
 function compress(raw: Buffer): Buffer {
@@ -185,21 +231,31 @@ export function encodeSeriesSet(series: Iterable<string>): EncodedSeriesSet {
   return { digest, compressed: compress(raw), rawBytes: raw.length };
 }
 
-/** Inverse of {@link encodeSeriesSet}'s compressed form. */
+/**
+ * Inverse of {@link encodeSeriesSet}'s compressed form. Untrusted (the item may be corrupt):
+ * throws `SCRAPE_STATE_CORRUPT` only, and never builds more than {@link MAX_SERIES_SET_BYTES}
+ * of text or of keys.
+ */
 export function decodeSeriesSet(compressed: Uint8Array): Set<string> {
   let text: string;
   try {
-    text = brotliDecompressSync(compressed).toString('utf8');
+    text = brotliDecompressSync(compressed, { maxOutputLength: MAX_SERIES_SET_BYTES }).toString(
+      'utf8',
+    );
   } catch (cause) {
+    const bomb = (cause as { code?: unknown } | null)?.code === 'ERR_BUFFER_TOO_LARGE';
     throw new ScrapeStateStoreError(
       SCRAPE_STATE_STORE_ERROR_CODES.corrupt,
-      'series set does not decompress',
+      bomb
+        ? `series set decompresses to more than ${MAX_SERIES_SET_BYTES} bytes (MAX_SERIES_SET_BYTES)`
+        : 'series set does not decompress',
       { cause },
     );
   }
   const out = new Set<string>();
   let prev = '';
   let i = 0;
+  let chars = 0;
   while (i < text.length) {
     const c1 = text.indexOf(':', i);
     const c2 = c1 < 0 ? -1 : text.indexOf(':', c1 + 1);
@@ -211,6 +267,14 @@ export function decodeSeriesSet(compressed: Uint8Array): Set<string> {
         `series set is malformed at offset ${i}`,
       );
     }
+    // Front coding lets a few bytes stand for a long key: bound what the keys add up to.
+    chars += p + n;
+    if (chars > MAX_SERIES_SET_BYTES) {
+      throw new ScrapeStateStoreError(
+        SCRAPE_STATE_STORE_ERROR_CODES.corrupt,
+        `series set keys exceed ${MAX_SERIES_SET_BYTES} characters (MAX_SERIES_SET_BYTES) at offset ${i}`,
+      );
+    }
     const key = prev.slice(0, p) + text.slice(c2 + 1, c2 + 1 + n);
     out.add(key);
     prev = key;
@@ -219,7 +283,8 @@ export function decodeSeriesSet(compressed: Uint8Array): Set<string> {
   return out;
 }
 
-interface Head {
+/** A head item, decoded ({@link decodeStateHead}). */
+export interface StateHead {
   readonly version: number;
   readonly digest: string;
   readonly lastScrapeTimeMs: number | undefined;
@@ -257,39 +322,98 @@ function corrupt(targetId: string, what: string): ScrapeStateStoreError {
   );
 }
 
-function parseHead(targetId: string, item: Item): Head {
+/**
+ * Decodes a head item (layout in the file comment). The item is untrusted: any attribute
+ * missing, of another type or out of range is `SCRAPE_STATE_CORRUPT`, never another error, and
+ * the chunk count is at most {@link MAX_STATE_CHUNKS} (a reader makes one key per chunk).
+ */
+export function decodeStateHead(targetId: string, item: Item): StateHead {
   const f = item.f?.N;
-  if (f !== String(STATE_FORMAT)) throw corrupt(targetId, `unknown format ${f}`);
+  if (f !== String(STATE_FORMAT)) throw corrupt(targetId, `unknown format ${shown(f)}`);
   const version = Number(item.v?.N);
   const digest = item.d?.S;
   if (!Number.isSafeInteger(version) || digest === undefined) {
     throw corrupt(targetId, 'head lacks version or digest');
   }
-  const t = item.t?.N;
+  const t = item.t === undefined ? undefined : Number(item.t.N);
+  if (t !== undefined && !Number.isFinite(t)) throw corrupt(targetId, 'head time is no number');
   const inline = item.b?.B;
+  const delta = item.a?.B;
+  if (
+    (item.b !== undefined && inline === undefined) ||
+    (item.a !== undefined && delta === undefined)
+  ) {
+    throw corrupt(targetId, 'head data is not binary');
+  }
+  if (inline !== undefined) {
+    const head = { version, digest, lastScrapeTimeMs: t, inline, delta };
+    return { ...head, generation: undefined, chunks: 0, baseBytes: 0 };
+  }
   const generation = item.g?.S;
-  const chunks = Number(item.c?.N ?? 0);
-  if (inline === undefined && (generation === undefined || !(chunks > 0))) {
+  const chunks = Number(item.c?.N);
+  const baseBytes = Number(item.z?.N);
+  if (generation === undefined || item.c === undefined) {
     throw corrupt(targetId, 'head has neither inline data nor chunks');
   }
-  return {
-    version,
-    digest,
-    lastScrapeTimeMs: t === undefined ? undefined : Number(t),
-    inline,
-    generation,
-    chunks,
-    baseBytes: Number(item.z?.N ?? 0),
-    delta: item.a?.B,
-  };
+  if (!Number.isSafeInteger(chunks) || chunks < 1 || chunks > MAX_STATE_CHUNKS) {
+    throw corrupt(
+      targetId,
+      `chunk count ${shown(item.c.N)} is not in [1, ${MAX_STATE_CHUNKS}] (MAX_STATE_CHUNKS)`,
+    );
+  }
+  // Each chunk holds a byte at least; no base the store writes exceeds the limit.
+  if (!Number.isSafeInteger(baseBytes) || baseBytes < chunks || baseBytes > MAX_SERIES_SET_BYTES) {
+    throw corrupt(
+      targetId,
+      `base size ${shown(item.z?.N)} is not in [${chunks}, ${MAX_SERIES_SET_BYTES}] (MAX_SERIES_SET_BYTES)`,
+    );
+  }
+  return { version, digest, lastScrapeTimeMs: t, inline, generation, chunks, baseBytes, delta };
 }
 
-/** A delta is stored as a series set of `+key` (added) and `-key` (removed). */
-function encodeDelta(added: ReadonlySet<string>, removed: ReadonlySet<string>): Buffer {
+/**
+ * The series of a stored state: its base (the inline data, or the chunks concatenated) with
+ * the head's delta applied. Throws `SCRAPE_STATE_CORRUPT` only (see {@link decodeSeriesSet}).
+ */
+export function decodeStoredSeries(
+  targetId: string,
+  head: StateHead,
+  base: Uint8Array,
+): {
+  series: Set<string>;
+  added: ReadonlySet<string>;
+  removed: ReadonlySet<string>;
+} {
+  const series = decodeSeriesSet(base);
+  if (head.delta === undefined) return { series, added: NO_KEYS, removed: NO_KEYS };
+  const { added, removed } = decodeDelta(targetId, head.delta);
+  for (const k of removed) series.delete(k);
+  for (const k of added) series.add(k);
+  return { series, added, removed };
+}
+
+/** An attribute's text for an error message: bounded. */
+function shown(value: string | undefined): string {
+  if (value === undefined) return 'undefined';
+  return JSON.stringify(value.length > 32 ? `${value.slice(0, 32)}…` : value);
+}
+
+/**
+ * A delta is stored as a series set of `+key` (added) and `-key` (removed); undefined when that
+ * set would exceed {@link MAX_SERIES_SET_BYTES} (the caller writes the whole set instead).
+ */
+function encodeDelta(added: ReadonlySet<string>, removed: ReadonlySet<string>): Buffer | undefined {
   const marked: string[] = [];
   for (const k of added) marked.push(`+${k}`);
   for (const k of removed) marked.push(`-${k}`);
-  return encodeSeriesSet(marked).compressed;
+  try {
+    return encodeSeriesSet(marked).compressed;
+  } catch (err) {
+    if ((err as ScrapeStateStoreError).code === SCRAPE_STATE_STORE_ERROR_CODES.tooLarge) {
+      return undefined;
+    }
+    throw err;
+  }
 }
 
 function decodeDelta(
@@ -365,10 +489,10 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
           this.capacity,
         ),
       );
-      const chunked: [string, Head][] = [];
+      const chunked: [string, StateHead][] = [];
       for (const item of heads) {
         const id = item.pk!.S!;
-        const head = parseHead(id, item);
+        const head = decodeStateHead(id, item);
         if (head.inline !== undefined) out.set(id, this.stored(id, head, head.inline));
         else chunked.push([id, head]);
       }
@@ -385,20 +509,25 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
         );
         for (const item of items) {
           const b = item.b?.B;
-          if (b === undefined) throw corrupt(item.pk!.S!, `chunk ${item.sk?.S} lacks data`);
+          if (b === undefined) throw corrupt(item.pk!.S!, `chunk ${shown(item.sk?.S)} lacks data`);
           chunks.set(`${item.pk!.S}\n${item.sk!.S}`, b);
         }
       }
       const retry: string[] = [];
       for (const [id, head] of chunked) {
         const parts: Uint8Array[] = [];
+        let bytes = 0;
         for (let i = 0; i < head.chunks; i++) {
           const part = chunks.get(`${id}\n${chunkSk(head.generation!, i)}`);
           if (part === undefined) break;
           parts.push(part);
+          bytes += part.length;
         }
         if (parts.length < head.chunks) retry.push(id);
-        else out.set(id, this.stored(id, head, Buffer.concat(parts)));
+        else if (bytes !== head.baseBytes) {
+          // Checked before the copy: the chunks are a base of the size the head states.
+          throw corrupt(id, `chunks hold ${bytes} bytes, the head says ${head.baseBytes}`);
+        } else out.set(id, this.stored(id, head, Buffer.concat(parts)));
       }
       pending = retry;
     }
@@ -445,7 +574,9 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
       for (const k of current) if (!base.added.has(k) && !series.has(k)) removed.add(k);
       for (const k of base.removed) if (!series.has(k)) removed.add(k);
       const delta = added.size + removed.size === 0 ? undefined : encodeDelta(added, removed);
-      const deltaBytes = delta?.length ?? 0;
+      // A delta too large to store (undefined from encodeDelta) means a whole write.
+      const deltaBytes =
+        delta === undefined ? (added.size + removed.size === 0 ? 0 : Infinity) : delta.length;
       if (deltaBytes <= Math.min(base.baseBytes * this.compactRatio, this.chunkBytes / 2)) {
         head.g = { S: base.generation };
         head.c = { N: String(base.chunks) };
@@ -464,6 +595,14 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     if (data.length <= this.inlineBytes) {
       head.b = { B: data };
       return this.commit(targetId, head, expected, undefined, []);
+    }
+    // What a reader accepts (decodeStateHead): refused here, the previous state stays.
+    const needed = Math.ceil(data.length / this.chunkBytes);
+    if (data.length > MAX_SERIES_SET_BYTES || needed > MAX_STATE_CHUNKS) {
+      throw new ScrapeStateStoreError(
+        SCRAPE_STATE_STORE_ERROR_CODES.tooLarge,
+        `state of target ${targetId} not stored: ${data.length} compressed bytes need ${needed} chunks of ${this.chunkBytes}, more than the limits of ${MAX_SERIES_SET_BYTES} bytes (MAX_SERIES_SET_BYTES) and ${MAX_STATE_CHUNKS} chunks (MAX_STATE_CHUNKS)`,
+      );
     }
     const generation = randomBytes(8).toString('hex');
     const puts: WriteRequest[] = [];
@@ -617,15 +756,8 @@ export class DynamoDbScrapeStateStore implements ScrapeStateStore {
     } while (start !== undefined);
   }
 
-  private stored(targetId: string, head: Head, data: Uint8Array): StoredScrapeState {
-    const series = decodeSeriesSet(data);
-    let added: ReadonlySet<string> = NO_KEYS;
-    let removed: ReadonlySet<string> = NO_KEYS;
-    if (head.delta !== undefined) {
-      ({ added, removed } = decodeDelta(targetId, head.delta));
-      for (const k of removed) series.delete(k);
-      for (const k of added) series.add(k);
-    }
+  private stored(targetId: string, head: StateHead, data: Uint8Array): StoredScrapeState {
+    const { series, added, removed } = decodeStoredSeries(targetId, head, data);
     const stored: StoredScrapeState = {
       state: new ScrapeState(head.lastScrapeTimeMs, series, undefined, head.digest),
       version: head.version,

@@ -8,6 +8,14 @@
  * DynamoDB map, whose attribute names would count towards the item size twice), `intervalMs`,
  * `timeoutMs`, `offsetMs` (N).
  *
+ * Items are read as untrusted ({@link targetFromItem}): one that is not a target the scrape
+ * queue can carry — an attribute missing or of another type, labels that are not a sorted
+ * `[name, value]` list, times out of range, an id that is not 16 hex digits — is
+ * `TARGET_STORE_CORRUPT` naming the target, never another error, and `list` fails with it.
+ * Its callers then keep what they had: the discovery run fails (`DISCOVERY_RUN_LIST`: nothing
+ * is applied or retired, the stored targets stay) and the dispatcher fails the window after
+ * its claim (`DISPATCH_FAILED_AFTER_CLAIM`: the window is not planned, the next one is tried anew).
+ *
  * Contracts: `list` is a paginated Scan (strongly consistent, so it reflects every finished
  * `apply`). `apply` writes puts and deletes with BatchWriteItem (25 per call, unprocessed
  * items retried with backoff); it is not atomic: on failure some of the diff may be applied,
@@ -28,6 +36,7 @@ import {
   type ConsumedCapacityTotals,
   type Item,
 } from './dynamodb-batch.js';
+import { queueTargetProblem } from './task-codec.js';
 
 export const TARGET_FORMAT = 1;
 
@@ -77,7 +86,9 @@ function labelsFromJson(id: string, json: string | undefined): Labels {
 }
 
 function corrupt(id: string, what: string): TargetStoreError {
-  return new TargetStoreError(TARGET_STORE_ERROR_CODES.corrupt, `target ${id}: ${what}`);
+  // The id comes from the item too: bounded in the message.
+  const shown = id.length > 32 ? `${id.slice(0, 32)}…` : id;
+  return new TargetStoreError(TARGET_STORE_ERROR_CODES.corrupt, `target ${shown}: ${what}`);
 }
 
 /** The item of a target. Exported for tests and the bench. */
@@ -96,11 +107,16 @@ export function targetToItem(t: Target): Item {
   };
 }
 
-/** Inverse of {@link targetToItem}. */
+/**
+ * Inverse of {@link targetToItem}. Throws `TARGET_STORE_CORRUPT` only: for an item that is no
+ * target, or a target the scrape queue could not carry ({@link queueTargetProblem}).
+ */
 export function targetFromItem(item: Record<string, AttributeValue>): Target {
   const id = item.pk?.S;
   if (id === undefined) throw corrupt('?', 'item has no pk');
-  if (item.f?.N !== String(TARGET_FORMAT)) throw corrupt(id, `unknown format ${item.f?.N}`);
+  if (item.f?.N !== String(TARGET_FORMAT)) {
+    throw corrupt(id, `unknown format ${JSON.stringify(item.f?.N?.slice(0, 32))}`);
+  }
   const num = (name: string): number => {
     const n = Number(item[name]?.N);
     if (!Number.isFinite(n)) throw corrupt(id, `${name} is not a number`);
@@ -111,7 +127,7 @@ export function targetFromItem(item: Record<string, AttributeValue>): Target {
     if (s === undefined) throw corrupt(id, `${name} is missing`);
     return s;
   };
-  return {
+  const target: Target = {
     id,
     job: str('job'),
     url: str('url'),
@@ -122,6 +138,11 @@ export function targetFromItem(item: Record<string, AttributeValue>): Target {
     timeoutMs: num('timeoutMs'),
     offsetMs: num('offsetMs'),
   };
+  // Checked here rather than failing later in the dispatcher's plan or encoder, which would
+  // not name the store (a ScheduleError or TASK_INVALID for the whole window).
+  const problem = queueTargetProblem(target);
+  if (problem !== undefined) throw corrupt(id, problem);
+  return target;
 }
 
 export class DynamoDbTargetStore implements TargetStore {

@@ -30,7 +30,8 @@
  * - `decodeTask` treats its input as untrusted (docs/design.md decision 9): anything but a well-formed
  *   version-1 body is a {@link TaskCodecError} (`TASK_MALFORMED`, `TASK_UNSUPPORTED_VERSION`),
  *   never another exception, and the work it does is linear in the body's length, which is
- *   bounded by {@link MAX_DECODE_BYTES}.
+ *   bounded by {@link MAX_DECODE_BYTES}, except for the label sets it builds: the labels common
+ *   to all targets are copied into each, which is bounded by {@link MAX_DECODE_LABELS}.
  * - Sizes are UTF-8 bytes of the body, as SQS counts them ({@link encodeTaskSized}).
  */
 
@@ -44,6 +45,15 @@ export const TASK_CODEC_VERSION = 1;
 
 /** Largest body `decodeTask` looks at: SQS's own maximum message size (1 MiB). */
 export const MAX_DECODE_BYTES = 1024 * 1024;
+
+/**
+ * Most label references `decodeTask` creates by merging `cl` / `cd` into every target: targets ×
+ * (common labels + common discovered labels). Without it a 1 MiB body (50,000 tiny common pairs,
+ * 10,000 minimal targets) would claim 500 million labels — gigabytes. Prometheus has no
+ * equivalent (it never ships targets in messages). A task the dispatcher writes stays far below:
+ * even a 1 MiB body of 100-byte targets sharing 50 labels each is some 500,000; this is 8× that.
+ */
+export const MAX_DECODE_LABELS = 4 * 1024 * 1024;
 
 export const TASK_CODEC_ERROR_CODES = {
   /** Not JSON, or JSON of the wrong shape or with invalid values (decode). */
@@ -189,8 +199,10 @@ function partCounts(
 /** Decodes and validates a message body. Throws {@link TaskCodecError} only. */
 export function decodeTask(body: string): ScrapeTask {
   if (typeof body !== 'string') throw malformed('body is not a string');
-  if (body.length > MAX_DECODE_BYTES) {
-    throw malformed(`body of ${body.length} characters exceeds ${MAX_DECODE_BYTES}`);
+  // UTF-8 bytes, as SQS counts them (counted without copying the body).
+  const bytes = bodyBytes(body);
+  if (bytes > MAX_DECODE_BYTES) {
+    throw malformed(`body of ${bytes} bytes exceeds the limit of ${MAX_DECODE_BYTES}`);
   }
   let raw: unknown;
   try {
@@ -213,6 +225,14 @@ export function decodeTask(body: string): ScrapeTask {
   const common = flatLabels(raw.cl, 'cl');
   const commonDiscovered = flatLabels(raw.cd, 'cd');
   if (!Array.isArray(raw.t)) throw malformed('not an array', 't');
+  const merged = raw.t.length * (common.length + commonDiscovered.length);
+  if (merged > MAX_DECODE_LABELS) {
+    throw malformed(
+      `${raw.t.length} targets × ${common.length + commonDiscovered.length} common labels ` +
+        `exceed the limit of ${MAX_DECODE_LABELS} labels`,
+      't',
+    );
+  }
   const targets = raw.t.map((t, i) => decodeTarget(t, `t[${i}]`, jobs, common, commonDiscovered));
   if (raw.k === 's') {
     if (targets.length === 0) throw malformed('a scrape task needs at least one target', 't');
@@ -229,7 +249,7 @@ export function decodeTask(body: string): ScrapeTask {
     if (targets.length !== 1) throw malformed('a retire task has exactly one target', 't');
     return { kind: 'retire', target: targets[0]!, staleTimeMs: time(raw.st, 'st') };
   }
-  throw malformed(`unknown kind ${JSON.stringify(raw.k)}`, 'k');
+  throw malformed(`unknown kind ${shown(raw.k)}`, 'k');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,7 +364,7 @@ function decodeTarget(
   }
   const [j, url, intervalMs, timeoutMs, offsetMs, id, labels, discovered, pub] = raw as unknown[];
   if (typeof j !== 'number' || !Number.isInteger(j) || jobs[j] === undefined) {
-    throw malformed(`job index ${String(j)} is not in j`, `${path}[0]`);
+    throw malformed(`job index ${shown(j)} is not in j`, `${path}[0]`);
   }
   if (typeof url !== 'string') throw malformed('url is not a string', `${path}[1]`);
   if (typeof id !== 'string') throw malformed('id is not a string', `${path}[5]`);
@@ -403,7 +423,7 @@ function stringArray(raw: unknown, path: string): string[] {
 
 function time(raw: unknown, path: string): number {
   if (typeof raw !== 'number' || !Number.isSafeInteger(raw) || raw < 0) {
-    throw malformed(`expected a non-negative integer, got ${JSON.stringify(raw)}`, path);
+    throw malformed(`expected a non-negative integer, got ${shown(raw)}`, path);
   }
   return raw;
 }
@@ -415,12 +435,45 @@ function malformed(message: string, path = ''): TaskCodecError {
   return new TaskCodecError('TASK_MALFORMED', message, path);
 }
 
+/**
+ * A value of the body for an error message. Bounded (strings cut at 64 characters) and never
+ * recursive: JSON.stringify or String of a deeply nested array (which JSON.parse builds without
+ * limit) overflows the stack, and a RangeError would break "TaskCodecError only".
+ */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'string' && value.length > SHOWN_CHARS) {
+    return `${JSON.stringify(value.slice(0, SHOWN_CHARS))}…`;
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+const SHOWN_CHARS = 64;
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shared checks (the same rules on both sides)
+
+/**
+ * Why a task could not carry `target` (the rules `encodeTask` enforces: the `Labels` contract
+ * of its three label sets, an http(s) URL, a 16-hex id, positive times, an offset within the
+ * interval), or undefined. The target store reads its items with it, so that a stored target
+ * is one the dispatcher can plan and send.
+ */
+export function queueTargetProblem(target: Target): string | undefined {
+  for (const [what, labels] of [
+    ['labels', target.labels],
+    ['discoveredLabels', target.discoveredLabels],
+    ['publicLabels', target.publicLabels],
+  ] as const) {
+    const problem = labelsProblem(labels);
+    if (problem !== undefined) return `${what}: ${problem}`;
+  }
+  return targetProblem(target);
+}
 
 const TARGET_ID = /^[0-9a-f]{16}$/;
 
@@ -444,10 +497,10 @@ function labelsProblem(labels: Labels): string | undefined {
 function targetProblem(t: Target): string | undefined {
   if (typeof t.job !== 'string' || t.job === '') return 'job is empty';
   if (typeof t.url !== 'string' || !/^https?:\/\/./.test(t.url)) {
-    return `url ${JSON.stringify(t.url)} is not an http(s) URL`;
+    return `url ${shown(t.url)} is not an http(s) URL`;
   }
   if (typeof t.id !== 'string' || !TARGET_ID.test(t.id)) {
-    return `id ${JSON.stringify(t.id)} is not 16 lowercase hex digits`;
+    return `id ${shown(t.id)} is not 16 lowercase hex digits`;
   }
   for (const [what, v] of [
     ['intervalMs', t.intervalMs],

@@ -27,7 +27,7 @@ import { lookupCredentialFile } from './credential-files.js';
 import { type EgressScope, guardConnector } from './egress-guard.js';
 
 /** Go's http.Client follows at most 10 redirects. */
-const MAX_REDIRECTS = 10;
+export const MAX_REDIRECTS = 10;
 
 const TLS_VERSIONS: Record<TlsVersion, 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3'> = {
   TLS10: 'TLSv1',

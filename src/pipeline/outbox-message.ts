@@ -74,7 +74,7 @@ export function decodeParkedWrite(body: string): ParkedWrite {
   }
   const r = raw as Record<string, unknown>;
   if (r.v !== OUTBOX_MESSAGE_VERSION) {
-    throw malformed(`outbox body version ${JSON.stringify(r.v)} is not ${OUTBOX_MESSAGE_VERSION}`);
+    throw malformed(`outbox body version ${shown(r.v)} is not ${OUTBOX_MESSAGE_VERSION}`);
   }
   if (typeof r.b !== 'string' || !BASE64.test(r.b)) {
     throw malformed('outbox body: b is not base64');
@@ -107,18 +107,35 @@ function writeProblem(w: ParkedWrite): string | undefined {
   if (typeof w.remoteWrite !== 'string' || w.remoteWrite === '') return 'remoteWrite is empty';
   if (!(w.body instanceof Uint8Array)) return 'body is not bytes';
   if (typeof w.stream !== 'string' || !STREAM.test(w.stream)) {
-    return `stream must be a series stream key, got ${JSON.stringify(w.stream)}`;
+    return `stream must be a series stream key, got ${shown(w.stream)}`;
   }
   for (const [what, v] of [
     ['samples', w.samples],
     ['firstParkedMs', w.firstParkedMs],
     ['slotMs', w.slotMs],
     ['part', w.part],
-    ['nextSlotMs', w.nextSlotMs ?? 0],
+    // Absent is fine; null is not a slot (`?? 0` let `"nx":null` through as a write whose
+    // nextSlotMs is null, which the replayer then handed to the backlog as a slot).
+    ['nextSlotMs', w.nextSlotMs === undefined ? 0 : w.nextSlotMs],
   ] as const) {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      return `${what} must be a non-negative integer, got ${JSON.stringify(v)}`;
+      return `${what} must be a non-negative integer, got ${shown(v)}`;
     }
   }
   return undefined;
 }
+
+/**
+ * A decoded value for an error message: bounded (strings cut at 64 characters) and never
+ * recursive — JSON.stringify of a deeply nested array, which JSON.parse builds from a small
+ * body, overflows the stack, and a RangeError would break "OutboxMessageError only".
+ */
+function shown(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object' && value !== null) return 'an object';
+  if (typeof value === 'string' && value.length > SHOWN_CHARS) {
+    return `${JSON.stringify(value.slice(0, SHOWN_CHARS))}…`;
+  }
+  return JSON.stringify(value) ?? String(value);
+}
+const SHOWN_CHARS = 64;

@@ -20,6 +20,7 @@ import {
   createDispatcherSync,
   HttpClientError,
   type HttpClientOptions,
+  MAX_REDIRECTS,
   requestHeaderLines,
   withRedirects,
 } from '../http/client.js';
@@ -38,6 +39,16 @@ export const REMOTE_WRITE_VERSION_1 = '0.1.0';
 
 /** Most of a non-2xx response body kept for the error (as Prometheus does, §11.3). */
 export const MAX_ERROR_BODY_BYTES = 1024;
+
+/**
+ * Longest Retry-After honoured: 12 h; a longer one is cut to it (the backend did ask for a long
+ * pause). Prometheus has no bound — it sleeps whatever the header says — but here nothing waits
+ * longer: the outbox keeps a message invisible 12 h at most (SQS's longest visibility timeout)
+ * and dead-letters a write 2 h after its first park, and without a bound a bogus header (a
+ * 400-digit number is Infinity) would stop a container's replays to that remote_write for good
+ * and overflow a sender's timer (Node fires a sleep above 2^31 − 1 ms at once).
+ */
+export const MAX_RETRY_AFTER_MS = 12 * 60 * 60 * 1000;
 
 /** What a signer sees and may change: the final request, just before it is sent. */
 export interface SignableRequest {
@@ -215,8 +226,23 @@ export function createRemoteWriteClient(
         requestSecrets(url, credentialValues(headers, config)),
       );
       const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+      if (http.followRedirects && REDIRECTS.has(status) && res.headers.location !== undefined) {
+        // A redirect the dispatcher did not follow: its limit is reached. Go's client returns an
+        // error then, which Prometheus retries (§11.3); a loop to the same URL is undici's
+        // network error already.
+        return {
+          ok: false,
+          error: new RemoteWriteError(
+            REMOTE_WRITE_ERROR_CODES.network,
+            `${label}: stopped after ${MAX_REDIRECTS} redirects`,
+            { recoverable: true, status },
+          ),
+        };
+      }
       const message = `${label}: server returned HTTP status ${status}${text === '' ? '' : `: ${text}`}`;
-      if (status >= 500) {
+      // 5xx only, as Prometheus (`StatusCode/100 == 5`): a status of 600 or more is no server
+      // error that another attempt may cure.
+      if (status >= 500 && status <= 599) {
         return {
           ok: false,
           error: new RemoteWriteError(REMOTE_WRITE_ERROR_CODES.serverError, message, {
@@ -384,9 +410,25 @@ async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<
   return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
+/** The redirect statuses undici's interceptor follows. */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+const DAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)';
+const WEEKDAY = '(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)';
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
+const TIME = '\\d\\d:\\d\\d:\\d\\d';
+/** IMF-fixdate and the obsolete RFC 850 form (RFC 9110 §5.6.7), both in GMT. */
+const GMT_DATE = new RegExp(
+  `^(?:${DAY}, \\d\\d ${MONTH} \\d{4}|${WEEKDAY}, \\d\\d-${MONTH}-\\d\\d) ${TIME} GMT$`,
+);
+/** asctime (RFC 9110 §5.6.7): no zone, meaning GMT. */
+const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} [ \\d]\\d ${TIME} \\d{4}$`);
+
 /**
- * Retry-After as ms from `nowMs`: integer seconds or an HTTP-date (§11.3). undefined when absent,
- * unparsable or not positive (the caller then uses its own backoff).
+ * Retry-After as ms from `nowMs`: integer seconds or an HTTP-date (§11.3), at most
+ * {@link MAX_RETRY_AFTER_MS}. undefined when absent, unparsable or not positive (the caller then
+ * uses its own backoff). Only the three HTTP-date forms count as dates: `Date.parse` alone takes
+ * `soon 2099` for a date 70 years away.
  */
 export function parseRetryAfter(
   header: string | string[] | undefined,
@@ -395,12 +437,16 @@ export function parseRetryAfter(
   const value = Array.isArray(header) ? header[0] : header;
   if (value === undefined) return undefined;
   const text = value.trim();
+  let ms: number;
   if (/^\d+$/.test(text)) {
-    const seconds = Number(text);
-    return seconds > 0 ? seconds * 1000 : undefined;
+    ms = Number(text) * 1000;
+  } else if (GMT_DATE.test(text)) {
+    ms = Date.parse(text) - nowMs;
+  } else if (ASCTIME_DATE.test(text)) {
+    ms = Date.parse(`${text} GMT`) - nowMs;
+  } else {
+    return undefined;
   }
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  const ms = date - nowMs;
-  return ms > 0 ? ms : undefined;
+  // NaN (an impossible date) and past dates fall out here.
+  return ms > 0 ? Math.min(ms, MAX_RETRY_AFTER_MS) : undefined;
 }

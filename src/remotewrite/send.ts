@@ -71,6 +71,7 @@ export async function sendWriteRequest(
       return { outcome: 'retryable', attempts, error: notDelivered(client, attempts, last) };
     }
 
+    // At most MAX_RETRY_AFTER_MS (12 h: parseRetryAfter), so within Node's timer range.
     const retryAfter = last.retryAfterMs;
     const pause = retryAfter !== undefined && retryAfter > 0 ? retryAfter : backoff;
     // Sleeping past the deadline only to give up afterwards would waste the budget.

@@ -271,8 +271,16 @@ function readPreamble(src: Uint8Array): [length: number, headerSize: number] {
 }
 
 /**
+ * Most output one input byte can stand for: a 2-byte-offset copy is 3 bytes for up to 64
+ * (a 1-byte-offset copy 2 for 11, a 4-byte one 5 for 64, a literal n + 1 for n).
+ */
+const MAX_EXPANSION = 64 / 3;
+
+/**
  * Decompresses a snappy block into a new Uint8Array. `maxLength` bounds the stated uncompressed
- * size before anything is allocated (untrusted input; default 256 MiB). Throws
+ * size before anything is allocated (untrusted input; default 256 MiB), and so does the input's
+ * own size: a stated length more than {@link MAX_EXPANSION} times the elements' bytes cannot be
+ * produced by them, so a few bytes cannot make it allocate up to the limit. Throws
  * {@link SnappyError} (`SNAPPY_CORRUPT`, `SNAPPY_TOO_LARGE`).
  */
 export function snappyDecompress(src: Uint8Array, maxLength = 256 * 1024 * 1024): Uint8Array {
@@ -281,6 +289,12 @@ export function snappyDecompress(src: Uint8Array, maxLength = 256 * 1024 * 1024)
     throw new SnappyError(
       SNAPPY_ERROR_CODES.tooLarge,
       `snappy: uncompressed length ${outLen} exceeds limit ${maxLength}`,
+    );
+  }
+  const most = Math.floor((src.length - header) * MAX_EXPANSION);
+  if (outLen > most) {
+    throw corrupt(
+      `uncompressed length ${outLen} is more than ${src.length - header} bytes can hold`,
     );
   }
   const out = new Uint8Array(outLen);

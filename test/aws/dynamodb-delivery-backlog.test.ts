@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BACKLOG_KIND,
   DeliveryBacklogError,
   DynamoDbDeliveryBacklog,
 } from '../../src/aws/dynamodb-delivery-backlog.js';
-import { SLOT_BIN_MS } from '../../src/aws/dynamodb-slot-bins.js';
+import { SLOT_BIN_MS, slotBinOf } from '../../src/aws/dynamodb-slot-bins.js';
 import { DynamoDbStateChangeLog } from '../../src/aws/dynamodb-state-change-log.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 
@@ -118,6 +118,26 @@ describe('DynamoDbDeliveryBacklog', () => {
     );
     expect(item.Item?.s?.SS).toEqual([`${A}@${T}#amp`]);
     expect(backlog.consumedCapacity().writeUnits).toBeGreaterThan(0);
+  });
+
+  // Found by test/aws/dynamodb-slot-bins.fuzz.test.ts: a bin whose set was of another type
+  // read as "nothing held", so a stream could send directly past a parked unit.
+  it('a bin item whose set is of another type is DELIVERY_BACKLOG_CORRUPT, not "nothing held"', async () => {
+    const table = await newTable();
+    const backlog = new DynamoDbDeliveryBacklog(client, table);
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: `${BACKLOG_KIND}#${slotBinOf(T)}` },
+          sk: { S: BACKLOG_KIND },
+          s: { L: [{ S: `${A}@${T + 1}#amp` }] },
+        },
+      }),
+    );
+    await expect(backlog.held(new Map([[A, T + 1]]))).rejects.toThrow(
+      expect.objectContaining({ name: 'DeliveryBacklogError', code: 'DELIVERY_BACKLOG_CORRUPT' }),
+    );
   });
 
   it('throws DeliveryBacklogError when the table cannot be reached', async () => {

@@ -1,5 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   CHANGE_BIN_MS,
@@ -101,6 +106,26 @@ describe('DynamoDbStateChangeLog', () => {
     expect(log.consumedCapacity()).toEqual({ readUnits: 0, writeUnits: 1 });
     await log.changed(new Map([[A, at(T + 1)]]), { consistent: false });
     expect(log.consumedCapacity()).toEqual({ readUnits: 0.5, writeUnits: 1 });
+  });
+
+  // Found by test/aws/dynamodb-slot-bins.fuzz.test.ts: a bin whose set was of another type
+  // read as "no records", i.e. nothing changed, and the worker kept a state from memory that
+  // another container had replaced; an `o` of another type hid an overflow the same way.
+  it.each<[string, Record<string, AttributeValue>]>([
+    ['s is a list', { s: { L: [{ S: `${A}@${T + 1}:2` }] } }],
+    ['s is a string', { s: { S: `${A}@${T + 1}:2` } }],
+    ['o is a string', { o: { S: 'true' } }],
+  ])('a bin item whose %s is STATE_CHANGE_LOG_CORRUPT, not "nothing changed"', async (_n, bad) => {
+    const [log, table] = await newLog();
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: { pk: { S: log.binKey(T) }, sk: { S: CHANGE_LOG_SK }, ...bad },
+      }),
+    );
+    await expect(log.changed(new Map([[A, at(T + 1)]]))).rejects.toThrow(
+      expect.objectContaining({ name: 'StateChangeLogError', code: 'STATE_CHANGE_LOG_CORRUPT' }),
+    );
   });
 
   it('throws StateChangeLogError when the table cannot be reached', async () => {

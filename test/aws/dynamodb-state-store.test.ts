@@ -1,11 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { type AttributeValue, type DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { brotliCompressSync, constants } from 'node:zlib';
+import {
+  type AttributeValue,
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DynamoDbScrapeStateStore,
   decodeSeriesSet,
+  decodeStateHead,
   encodeSeriesSet,
   HEAD_SK,
+  MAX_SERIES_SET_BYTES,
+  MAX_STATE_CHUNKS,
   ScrapeStateStoreError,
 } from '../../src/aws/dynamodb-state-store.js';
 import { ScrapeState } from '../../src/scrape/state.js';
@@ -108,6 +117,102 @@ describe('series set codec', () => {
   });
   it('refuses lone surrogates', () => {
     expect(() => encodeSeriesSet(new Set(['a\ud800b']))).toThrow(ScrapeStateStoreError);
+  });
+});
+
+// Found by test/aws/dynamodb-state-store.fuzz.test.ts: items are decoded as untrusted.
+describe('corrupt items', () => {
+  const corrupt = (message: string | RegExp) =>
+    expect.objectContaining({
+      code: 'SCRAPE_STATE_CORRUPT',
+      message: expect.stringMatching(message),
+    });
+
+  it('a decompression bomb is refused at MAX_SERIES_SET_BYTES, not inflated', () => {
+    // 405 bytes of brotli for 256 MiB.
+    const bomb = brotliCompressSync(Buffer.alloc(256 * 1024 * 1024, '0'), {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 5 },
+    });
+    expect(bomb.length).toBeLessThan(1024);
+    expect(() => decodeSeriesSet(bomb)).toThrow(
+      corrupt(`decompresses to more than ${MAX_SERIES_SET_BYTES} bytes`),
+    );
+  });
+
+  it('front coding cannot expand a small text into keys past MAX_SERIES_SET_BYTES', () => {
+    // One key of 8,192 characters, then entries of 9 bytes that each repeat it but its last
+    // three characters: 8,193 keys of 8 Ki characters (64 Mi and one more key) from 72 KB.
+    const long = 8192;
+    const parts = [`0:${long.toString(36)}:${'k'.repeat(long)}`];
+    for (let i = 0; i < 8192; i++) {
+      parts.push(`${(long - 3).toString(36)}:3:${i.toString(36).padStart(3, '0')}`);
+    }
+    const small = brotliCompressSync(Buffer.from(parts.join('')), {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 5 },
+    });
+    expect(small.length).toBeLessThan(20_000);
+    expect(() => decodeSeriesSet(small)).toThrow(
+      corrupt(`keys exceed ${MAX_SERIES_SET_BYTES} characters`),
+    );
+  });
+
+  it.each<[string, Record<string, AttributeValue>, string]>([
+    ['a chunk count of 10^9', { c: { N: '1000000000' } }, `not in \\[1, ${MAX_STATE_CHUNKS}\\]`],
+    ['an infinite chunk count', { c: { N: 'Infinity' } }, 'chunk count "Infinity"'],
+    ['a fractional chunk count', { c: { N: '1.5' } }, 'chunk count "1.5"'],
+    ['a chunk count as text', { c: { S: '2' } }, 'chunk count undefined'],
+    ['a base size over the limit', { z: { N: String(MAX_SERIES_SET_BYTES + 1) } }, 'base size'],
+    ['a base size smaller than its chunks', { z: { N: '1' } }, 'base size "1"'],
+    ['a time that is no number', { t: { N: 'soon' } }, 'time is no number'],
+    ['a delta that is no binary', { a: { S: 'x' } }, 'not binary'],
+  ])('a head with %s is corrupt', (_name, patch, message) => {
+    const head = {
+      f: { N: '1' },
+      v: { N: '3' },
+      d: { S: 'x' },
+      g: { S: 'g' },
+      c: { N: '2' },
+      z: { N: '9' },
+    };
+    expect(decodeStateHead('t1', head)).toMatchObject({ chunks: 2, baseBytes: 9 });
+    expect(() => decodeStateHead('t1', { ...head, ...patch })).toThrow(corrupt(message));
+  });
+
+  it('getMany refuses a head claiming 10^9 chunks at once, without building their keys', async () => {
+    const table = await newTable();
+    const store = new DynamoDbScrapeStateStore(client, table);
+    await client.send(
+      new PutItemCommand({
+        TableName: table,
+        Item: {
+          pk: { S: 'huge' },
+          sk: { S: HEAD_SK },
+          f: { N: '1' },
+          v: { N: '1' },
+          d: { S: 'x' },
+          g: { S: 'g' },
+          c: { N: '1000000000' },
+          z: { N: '1000000000' },
+        },
+      }),
+    );
+    await expect(store.getMany(['huge'])).rejects.toThrow(corrupt('chunk count'));
+  });
+
+  it(`put refuses a set over MAX_SERIES_SET_BYTES: nothing is written`, async () => {
+    const table = await newTable();
+    const store = new DynamoDbScrapeStateStore(client, table);
+    const key = 'k'.repeat(1024 * 1024);
+    const keys = new Set<string>();
+    for (let i = 0; i < 64; i++) keys.add(`${i.toString(36).padStart(2, '0')}${key}`.slice(0, -2));
+    keys.add('x');
+    await expect(store.put('big', new ScrapeState(1, keys), undefined)).rejects.toThrow(
+      expect.objectContaining({
+        code: 'SCRAPE_STATE_TOO_LARGE',
+        message: expect.stringContaining(`more than the limit of ${MAX_SERIES_SET_BYTES}`),
+      }),
+    );
+    expect(await itemsOf(table, 'big')).toEqual([]);
   });
 });
 

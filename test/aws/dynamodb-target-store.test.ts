@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoDbTargetStore, TargetStoreError } from '../../src/aws/dynamodb-target-store.js';
+import {
+  DynamoDbTargetStore,
+  TargetStoreError,
+  targetFromItem,
+  targetToItem,
+} from '../../src/aws/dynamodb-target-store.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import type { Target } from '../../src/targets/types.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
@@ -26,9 +31,13 @@ afterAll(async () => {
 });
 
 async function newStore(): Promise<DynamoDbTargetStore> {
+  return new DynamoDbTargetStore(client, await newTable());
+}
+
+async function newTable(): Promise<string> {
   const name = `t-${randomUUID()}`;
   await createTable(client, name, KEY_SCHEMAS.targets);
-  return new DynamoDbTargetStore(client, name);
+  return name;
 }
 
 function target(i: number, extra = ''): Target {
@@ -129,5 +138,50 @@ describe('DynamoDbTargetStore', () => {
     expect(err).toBeInstanceOf(TargetStoreError);
     expect(err).toMatchObject({ code: 'TARGET_STORE_REQUEST' });
     expect((err as Error).cause).toBeDefined();
+  });
+});
+
+// Found by test/aws/dynamodb-target-store.fuzz.test.ts: these items listed as targets, and
+// failed later in the dispatcher (a ScheduleError or TASK_INVALID for the whole window, not
+// naming the store) — or not at all, for labels out of order.
+describe('corrupt target items', () => {
+  const good = targetToItem(target(7));
+  it.each<[string, Record<string, AttributeValue>, string]>([
+    ['interval 0', { intervalMs: { N: '0' } }, 'intervalMs must be a positive integer, got 0'],
+    ['a fractional timeout', { timeoutMs: { N: '0.5' } }, 'timeoutMs must be a positive integer'],
+    ['an offset past the interval', { offsetMs: { N: '15000' } }, 'offsetMs must be an integer in'],
+    ['an id that is no id', { pk: { S: 'node-1' } }, 'is not 16 lowercase hex digits'],
+    ['a URL that is no http(s) URL', { url: { S: 'file:///etc/passwd' } }, 'is not an http(s) URL'],
+    ['labels out of order', { labels: { S: '[["b","1"],["a","1"]]' } }, 'not sorted by name at a'],
+    ['a label twice', { labels: { S: '[["a","1"],["a","2"]]' } }, 'duplicate label a'],
+    ['an empty label value', { discoveredLabels: { S: '[["a",""]]' } }, 'a has an empty value'],
+    [
+      'deeply nested labels',
+      { labels: { S: `${'['.repeat(50_000)}${']'.repeat(50_000)}` } },
+      'a label is not a [name, value] pair',
+    ],
+  ])('an item with %s is TARGET_STORE_CORRUPT', async (_name, patch, message) => {
+    const item = { ...good, ...patch };
+    expect(() => targetFromItem(item)).toThrow(
+      expect.objectContaining({
+        code: 'TARGET_STORE_CORRUPT',
+        message: expect.stringContaining(message),
+      }),
+    );
+  });
+
+  it('list fails with it, naming the target', async () => {
+    const table = await newTable();
+    const store = new DynamoDbTargetStore(client, table);
+    await store.apply({ put: [target(1)], remove: [] });
+    await client.send(
+      new PutItemCommand({ TableName: table, Item: { ...good, intervalMs: { N: '0' } } }),
+    );
+    await expect(store.list()).rejects.toThrow(
+      expect.objectContaining({
+        code: 'TARGET_STORE_CORRUPT',
+        message: `target ${target(7).id}: intervalMs must be a positive integer, got 0`,
+      }),
+    );
   });
 });

@@ -53,6 +53,8 @@ describe('outbox message', () => {
     ['missing slot', JSON.stringify({ ...valid, sl: undefined })],
     ['negative part', JSON.stringify({ ...valid, p: -1 })],
     ['fractional next slot', JSON.stringify({ ...valid, nx: 1.5 })],
+    // Found by the fuzz suite: null passed as "no next slot" and reached the backlog.
+    ['null next slot', JSON.stringify({ ...valid, nx: null })],
     ['bad base64', JSON.stringify({ ...valid, b: 'a*b=' })],
     ['base64 bad padding', JSON.stringify({ ...valid, b: 'abc' })],
     ['missing name', JSON.stringify({ ...valid, rw: '' })],
@@ -62,6 +64,20 @@ describe('outbox message', () => {
     expect(() => decodeParkedWrite(body)).toThrow(OutboxMessageError);
     expect(() => decodeParkedWrite(body)).toThrow(
       expect.objectContaining({ code: 'OUTBOX_MESSAGE_MALFORMED' }),
+    );
+  });
+
+  // Found by test/pipeline/outbox-message.fuzz.test.ts: the message stringified the bad value,
+  // which overflows the stack for deep nesting (a RangeError, not an OutboxMessageError).
+  it.each([
+    ['v', 'outbox body version an array is not 2'],
+    ['st', 'outbox body: stream must be a series stream key, got an array'],
+    ['n', 'outbox body: samples must be a non-negative integer, got an array'],
+  ])('a deeply nested %s is malformed, not a stack overflow', (field, message) => {
+    const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+    const body = JSON.stringify({ ...valid, [field]: '@' }).replace('"@"', deep);
+    expect(() => decodeParkedWrite(body)).toThrow(
+      expect.objectContaining({ code: 'OUTBOX_MESSAGE_MALFORMED', message }),
     );
   });
 });

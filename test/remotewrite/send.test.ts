@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createRemoteWriteClient,
   DEFAULT_USER_AGENT,
+  MAX_RETRY_AFTER_MS,
   parseRetryAfter,
   type RemoteWriteClient,
 } from '../../src/remotewrite/client.js';
@@ -333,6 +334,40 @@ describe('auth and configured headers (§11.2)', () => {
     ).toThrow(expect.objectContaining({ code: 'RW_UNSUPPORTED_CONFIG' }));
   });
 
+  // Found by test/remotewrite/responses.fuzz.test.ts: past the redirect limit the last 3xx was
+  // "rejected" — the write dropped — where Go's client errs and Prometheus retries; and a
+  // status of 600 or more was taken for a 5xx.
+  it('a redirect chain past 10 is a recoverable network error, as in Prometheus', async () => {
+    let n = 0;
+    rx.respond(...Array.from({ length: 11 }, () => reply(307, '', { Location: `/r${++n}` })));
+    const r = await sendWriteRequest(client(), BODY, { maxAttempts: 1 });
+    expect(r.outcome).toBe('retryable');
+    expect(r.outcome !== 'delivered' && r.error.cause).toMatchObject({
+      code: 'RW_NETWORK',
+      recoverable: true,
+      message: expect.stringContaining('stopped after 10 redirects'),
+    });
+    expect(rx.requests).toHaveLength(11);
+  });
+
+  it('a Retry-After past the timer range (34 days) waits, not retries at once', async () => {
+    // Node fires a timer above 2^31 − 1 ms after 1 ms: uncapped, this hammered the backend.
+    rx.respond(...Array.from({ length: 50 }, () => reply(503, '', { 'Retry-After': '3000000' })));
+    const sleeps: number[] = [];
+    const r = await sendWriteRequest(client(), BODY, {
+      signal: AbortSignal.timeout(300),
+      onRetry: (_e, _a, ms) => sleeps.push(ms),
+    });
+    expect(r).toMatchObject({ outcome: 'retryable', attempts: 1 });
+    expect(sleeps).toEqual([MAX_RETRY_AFTER_MS]);
+  });
+
+  it.each([600, 999])('status %i is rejected, not a recoverable 5xx', async (status) => {
+    rx.respond(reply(status, 'odd'));
+    const r = await sendWriteRequest(client(), BODY);
+    expect(r).toMatchObject({ outcome: 'rejected', error: { code: 'RW_HTTP_REJECTED', status } });
+  });
+
   it('follows a 307 redirect with the body (follow_redirects)', async () => {
     rx.respond(reply(307, '', { Location: '/other' }));
     const r = await sendWriteRequest(client(), BODY);
@@ -357,6 +392,20 @@ describe('parseRetryAfter', () => {
     { name: 'garbage', header: 'soon', want: undefined },
     { name: 'negative', header: '-3', want: undefined },
     { name: 'absent', header: undefined, want: undefined },
+    { name: 'RFC 850 date', header: 'Monday, 01-Jan-24 00:00:07 GMT', want: 7000 },
+    { name: 'asctime date (GMT)', header: 'Mon Jan  1 00:00:07 2024', want: 7000 },
+    // Found by test/remotewrite/responses.fuzz.test.ts: Date.parse takes nearly anything with a
+    // year in it, and seconds had no bound (a 400-digit number was Infinity ms).
+    { name: 'garbage with a year', header: 'soon 2099', want: undefined },
+    { name: 'a bare year', header: '2099-01-01', want: undefined },
+    { name: 'a fraction', header: '1.5', want: undefined },
+    { name: 'seconds past the cap', header: '43201', want: MAX_RETRY_AFTER_MS },
+    { name: 'a 400-digit number', header: '9'.repeat(400), want: MAX_RETRY_AFTER_MS },
+    {
+      name: 'a date past the cap',
+      header: 'Tue, 01 Jan 2030 00:00:00 GMT',
+      want: MAX_RETRY_AFTER_MS,
+    },
   ])('$name', ({ header, want }) => {
     expect(parseRetryAfter(header, now)).toBe(want);
   });

@@ -97,6 +97,18 @@ describe('snappy known streams', () => {
     expect(() => snappyDecompress(fromHex('80808080 08'), 1024)).toThrow(/exceeds limit/);
     expect(snappyUncompressedLength(fromHex('80808080 08'))).toBe(2 ** 31);
   });
+
+  // Found writing test/remotewrite/snappy.fuzz.test.ts: 6 bytes stating 256 MiB made it allocate
+  // 256 MiB before finding the input short.
+  it('refuses a stated length its input cannot hold before allocating', () => {
+    expect(() => snappyDecompress(fromHex('80808080 01 00'))).toThrow(
+      'snappy: corrupt input (uncompressed length 268435456 is more than 1 bytes can hold)',
+    );
+    // The most 3 bytes can stand for: one copy of 64, which needs something to copy — corrupt
+    // for what it holds, not for its length.
+    expect(() => snappyDecompress(fromHex('40 fe 0100'))).toThrow(/copy offset 1 at output 0/);
+    expect(() => snappyDecompress(fromHex('41 fe 0100'))).toThrow(/65 is more than 3 bytes/);
+  });
 });
 
 /** Inputs snappy has to get right: random, tiny alphabets, repeated chunks, long runs. */
