@@ -42,7 +42,7 @@ function meta(slotMs: number): UnitMeta {
   };
 }
 
-async function setup(receiver: TestReceiver) {
+async function setup(receiver: TestReceiver, directSendMs = 400) {
   const config = loadConfig(
     `remote_write:\n  - url: ${receiver.url}\n    name: rw\n    queue_config: { min_backoff: 20ms, max_backoff: 40ms }\n`,
     { env: {} },
@@ -69,7 +69,7 @@ async function setup(receiver: TestReceiver) {
     backlog,
     clock: systemClock,
     logger: silentLogger,
-    directSendMs: 400,
+    directSendMs,
   });
   return { delivery, parked, holds };
 }
@@ -95,19 +95,21 @@ describe('ParkingDelivery', () => {
     const down = await startReceiver();
     cleanup.push(() => down.close());
     down.respond(...Array.from({ length: 500 }, () => reply(503, 'down')));
-    const { delivery, parked, holds } = await setup(down);
+    // Budgets of 2 s, staggered by 1 s: the second is cut about 1 s into its own 2 s, a margin
+    // wide enough for a loaded machine.
+    const { delivery, parked, holds } = await setup(down, 2_000);
 
     // Two units in flight; the second started later, so the first runs out of time first.
     const first = delivery.deliver(unit(1), meta(1_000), { sequence: sequence(2_000) });
-    await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 1_000));
     const secondStart = Date.now();
     const second = delivery.deliver(unit(2), meta(2_000), { sequence: sequence(3_000) });
     const [a] = await first;
     const [b] = await second;
     expect(a).toMatchObject({ sent: 0, deferred: 1, deferredRequests: 1 });
     expect(b).toMatchObject({ sent: 0, deferred: 1 });
-    // The second stopped retrying when the first found the backend down, before its own 400 ms.
-    expect(Date.now() - secondStart).toBeLessThan(380);
+    // The second stopped retrying when the first found the backend down, well before its own 2 s.
+    expect(Date.now() - secondStart).toBeLessThan(1_700);
     expect(parked.map((w) => [w.slotMs, w.nextSlotMs])).toEqual([
       [1_000, 2_000],
       [2_000, 3_000],
@@ -119,7 +121,7 @@ describe('ParkingDelivery', () => {
     const [c] = await delivery.deliver(unit(3), meta(3_000), { sequence: sequence(4_000) });
     expect(c).toMatchObject({ deferred: 1 });
     expect(down.requests.length - before).toBe(1);
-    expect(WRITER_DOWN_MS).toBeGreaterThan(400);
+    expect(WRITER_DOWN_MS).toBeGreaterThan(2_000);
   });
 
   it('a stream held for the remote_write is parked without a request', async () => {
