@@ -82,7 +82,10 @@ const opts = {
   relabel: (l: Parameters<typeof applyRelabel>[1]) => applyRelabel(program, l),
 };
 
-function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; samples: number } {
+function scrapeOnce(
+  cache: ScrapeCache,
+  batch: SampleBatch,
+): { ms: number; cpuMs: number; samples: number } {
   const counts: AppendCounts = {
     total: 0,
     added: 0,
@@ -92,6 +95,7 @@ function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; sampl
   };
   batch.clear();
   cache.beginScrape();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   appendSamples(
     createParser('prometheus-text', body),
@@ -103,17 +107,20 @@ function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; sampl
     counts,
   );
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   cache.endScrape(true, false);
-  return { ms, samples: counts.total };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, samples: counts.total };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const cold: number[] = [];
+const coldCpu: number[] = [];
 let samples = 0;
 for (let i = 0; i < coldRounds; i++) {
   const r = scrapeOnce(new ScrapeCache(), new SampleBatch());
   cold.push(r.ms);
+  coldCpu.push(r.cpuMs);
   samples = r.samples;
 }
 const cache = new ScrapeCache();
@@ -145,6 +152,7 @@ process.stdout.write(
       : []),
     '',
     `cold: ${((median(cold) * 100000) / samples).toFixed(0)} ms per 100k series (median of ${coldRounds}; all: ${cold.map((x) => x.toFixed(0)).join(' ')})`,
+    `cold CPU: ${((median(coldCpu) * 100000) / samples).toFixed(0)} ms per 100k series (process CPU, GC threads included; all: ${coldCpu.map((x) => x.toFixed(0)).join(' ')})`,
     ...(rounds > 0
       ? [`warm CPU: ${cpuSecondsPerMillion.toFixed(3)} CPU-s per million samples`]
       : []),
