@@ -117,12 +117,29 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const cold: number[] = [];
 const coldCpu: number[] = [];
 let samples = 0;
+/** A first scrape into a fresh cache (in a function, so no register of the loop keeps it). */
+const coldScrape = () => scrapeOnce(new ScrapeCache(), new SampleBatch());
 for (let i = 0; i < coldRounds; i++) {
-  const r = scrapeOnce(new ScrapeCache(), new SampleBatch());
+  const r = coldScrape();
   cold.push(r.ms);
   coldCpu.push(r.cpuMs);
   samples = r.samples;
 }
+// With --expose-gc: the heap one cached scrape keeps (what every cold scrape has to allocate
+// and the young-generation GC has to copy).
+const gc = (globalThis as { gc?: () => void }).gc;
+const retainedBytes = gc === undefined ? undefined : measureRetained(gc);
+function measureRetained(gc: () => void): number {
+  const keep = new ScrapeCache();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  scrapeOnce(keep, new SampleBatch());
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  if (keep.size !== samples) throw new Error(`cached ${keep.size} of ${samples} series`);
+  return bytes;
+}
+
 const cache = new ScrapeCache();
 const batch = new SampleBatch();
 const warm: number[] = [];
@@ -153,6 +170,11 @@ process.stdout.write(
     '',
     `cold: ${((median(cold) * 100000) / samples).toFixed(0)} ms per 100k series (median of ${coldRounds}; all: ${cold.map((x) => x.toFixed(0)).join(' ')})`,
     `cold CPU: ${((median(coldCpu) * 100000) / samples).toFixed(0)} ms per 100k series (process CPU, GC threads included; all: ${coldCpu.map((x) => x.toFixed(0)).join(' ')})`,
+    ...(retainedBytes === undefined
+      ? []
+      : [
+          `cold retained heap: ${(retainedBytes / 1048576).toFixed(1)} MiB, ${(retainedBytes / samples).toFixed(0)} bytes per series`,
+        ]),
     ...(rounds > 0
       ? [`warm CPU: ${cpuSecondsPerMillion.toFixed(3)} CPU-s per million samples`]
       : []),
