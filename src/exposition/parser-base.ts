@@ -122,27 +122,6 @@ export function normalizeBound(value: string): string {
   return out;
 }
 
-/** Slots in a parser's table of recent labels (a power of two), minus one. */
-const INTERN_MASK = 4095;
-/** Longer values (ids, paths, mostly unique) are not looked up there. */
-const INTERN_MAX_VALUE = 64;
-const FNV_OFFSET = 0x811c9dc5;
-
-/**
- * A cheap hash of `s[start, end)`, continuing from `h`: its length and first, middle and last
- * code units, FNV-1a style. Hashing every char cost more than the table saved; collisions only
- * cost a miss, as every hit is checked against the text.
- */
-function hashRange(s: string, start: number, end: number, h: number): number {
-  const len = end - start;
-  if (len === 0) return Math.imul(h, 0x01000193);
-  h = Math.imul(h ^ len, 0x01000193);
-  h = Math.imul(h ^ s.charCodeAt(start), 0x01000193);
-  h = Math.imul(h ^ s.charCodeAt(end - 1), 0x01000193);
-  h = Math.imul(h ^ s.charCodeAt(start + (len >> 1)), 0x01000193);
-  return h;
-}
-
 /** Whether `s[start, end)` is exactly `text`. */
 function sameText(s: string, start: number, end: number, text: string): boolean {
   return end - start === text.length && s.startsWith(text, start);
@@ -234,8 +213,6 @@ export abstract class BaseParser implements ExpositionParser {
   private labelsCache: Labels | undefined;
   /** The labels {@link buildLabels} made last, by position in the text (0: `__name__`). */
   private readonly prevLabels: Label[] = [];
-  /** Recently made labels by a hash of their name and value text (direct-mapped). */
-  private internTable: (Label | undefined)[] | undefined;
 
   constructor(body: DecodedBody) {
     this.s = body.text;
@@ -356,53 +333,28 @@ export abstract class BaseParser implements ExpositionParser {
     const normQuantile = normalize && this.stickyType === 'summary';
     for (let i = 0; i < n; i++) {
       const o = i * LABEL_SLOTS;
-      const ns = lab[o]!;
-      const ne = lab[o + 1]!;
-      const vs = lab[o + 2]!;
-      const ve = lab[o + 3]!;
       const flags = lab[o + 4]!;
-      const vflags = flags >> VALUE_FLAG_SHIFT;
-      const plain = ((flags | vflags) & ESCAPED) === 0;
       const p = prev[i + 1];
       let name: string;
-      if (p !== undefined && plain && sameText(s, ns, ne, p.name)) {
+      if (p !== undefined && (flags & ESCAPED) === 0 && sameText(s, lab[o]!, lab[o + 1]!, p.name)) {
         name = p.name;
       } else {
-        name = rangeText(s, ns, ne, flags);
+        name = rangeText(s, lab[o]!, lab[o + 1]!, flags);
       }
       let label: Label;
+      const vflags = flags >> VALUE_FLAG_SHIFT;
       if ((normLe && name === 'le') || (normQuantile && name === 'quantile')) {
-        const value = normalizeBound(rangeText(s, vs, ve, vflags));
-        if (p !== undefined && p.name === name && p.value === value) {
-          label = p;
-        } else {
-          // Bounds cycle within a family: look the label up among recent ones.
-          const table = this.internTable ?? this.newInternTable();
-          const slot = (hashRange(s, vs, ve, hashRange(s, ns, ne, FNV_OFFSET)) >>> 0) & INTERN_MASK;
-          const c = table[slot];
-          if (c !== undefined && c.name === name && c.value === value) {
-            label = c;
-          } else {
-            label = { name, value };
-            table[slot] = label;
-          }
-        }
-      } else if (p !== undefined && p.name === name && plain && sameText(s, vs, ve, p.value)) {
+        const value = normalizeBound(rangeText(s, lab[o + 2]!, lab[o + 3]!, vflags));
+        label = p !== undefined && p.name === name && p.value === value ? p : { name, value };
+      } else if (
+        p !== undefined &&
+        p.name === name &&
+        (vflags & ESCAPED) === 0 &&
+        sameText(s, lab[o + 2]!, lab[o + 3]!, p.value)
+      ) {
         label = p;
-      } else if (plain && ve - vs <= INTERN_MAX_VALUE) {
-        // Not a repeat of the previous series: maybe of a recent one (low-cardinality labels
-        // such as method, code, zone recur every few series).
-        const table = this.internTable ?? this.newInternTable();
-        const slot = (hashRange(s, vs, ve, hashRange(s, ns, ne, FNV_OFFSET)) >>> 0) & INTERN_MASK;
-        const c = table[slot];
-        if (c !== undefined && c.name === name && sameText(s, vs, ve, c.value)) {
-          label = c;
-        } else {
-          label = { name, value: s.slice(vs, ve) };
-          table[slot] = label;
-        }
       } else {
-        label = { name, value: rangeText(s, vs, ve, vflags) };
+        label = { name, value: rangeText(s, lab[o + 2]!, lab[o + 3]!, vflags) };
       }
       prev[i + 1] = label;
       // Insertion sort: label sets are small and usually already sorted.
@@ -414,12 +366,6 @@ export abstract class BaseParser implements ExpositionParser {
       out[j] = label;
     }
     return out;
-  }
-
-  private newInternTable(): (Label | undefined)[] {
-    const table = new Array<Label | undefined>(INTERN_MASK + 1).fill(undefined);
-    this.internTable = table;
-    return table;
   }
 
   /** Result register of {@link scanPlainDecimal}. */

@@ -2,9 +2,6 @@ import { compareLabelNames, type Label, type Labels } from '../model/labels.js';
 
 const NO_LABELS: Labels = [];
 
-/** Bound on {@link RelabelBuilder}'s remembered labels (names set by rules; few in practice). */
-const MADE_MAX = 64;
-
 /**
  * The mutable label set relabel rules work on (§3): an immutable sorted `base` plus the changes
  * made so far. It keeps exactly the bookkeeping Prometheus's `labels.Builder` keeps, because the
@@ -23,13 +20,6 @@ export class RelabelBuilder {
   private base: Labels = NO_LABELS;
   private readonly added = new Map<string, string>();
   private readonly deleted = new Set<string>();
-  /**
-   * The label object {@link labels} made last for each name set by a rule. A rule usually sets
-   * the same value on series after series (a `host` taken from the target's `instance`, a
-   * constant), and a first scrape keeps every result: one shared immutable object then
-   * replaces one per series. Holds up to {@link MADE_MAX} labels.
-   */
-  private readonly made = new Map<string, Label>();
 
   constructor(base: Labels = NO_LABELS) {
     this.base = base;
@@ -107,16 +97,7 @@ export class RelabelBuilder {
     }
     if (added.size === 0) return kept;
     const extra: Label[] = [];
-    const made = this.made;
-    for (const [name, value] of added) {
-      let l = made.get(name);
-      if (l === undefined || l.value !== value) {
-        l = { name, value };
-        if (made.size >= MADE_MAX) made.clear();
-        made.set(name, l);
-      }
-      extra.push(l);
-    }
+    for (const [name, value] of added) extra.push({ name, value });
     if (extra.length > 1) extra.sort(compareLabelNames);
     return mergeSorted(kept, extra);
   }
