@@ -122,11 +122,6 @@ export function normalizeBound(value: string): string {
   return out;
 }
 
-/** Whether `s[start, end)` is exactly `text`. */
-function sameText(s: string, start: number, end: number, text: string): boolean {
-  return end - start === text.length && s.startsWith(text, start);
-}
-
 /** Reads a recorded range, unescaping only when the scan saw a backslash in it. */
 function rangeText(s: string, start: number, end: number, flags: number): string {
   return (flags & ESCAPED) !== 0 ? unescapeLabelValue(s, start, end) : s.slice(start, end);
@@ -211,8 +206,6 @@ export abstract class BaseParser implements ExpositionParser {
   protected typeFamily: string | undefined;
 
   private labelsCache: Labels | undefined;
-  /** The labels {@link buildLabels} made last, by position in the text (0: `__name__`). */
-  private readonly prevLabels: Label[] = [];
 
   constructor(body: DecodedBody) {
     this.s = body.text;
@@ -313,57 +306,25 @@ export abstract class BaseParser implements ExpositionParser {
     const s = this.s;
     const n = this.labCount;
     const out: Label[] = new Array(n + 1);
-    const prev = this.prevLabels;
-    // Consecutive series mostly repeat their names and many values at the same positions: a
-    // repeat reuses the previous series' string or whole label object (immutable, so safe to
-    // share), which a first scrape then keeps once instead of once per series.
-    let nameLabel = prev[0];
-    if (
-      nameLabel === undefined ||
-      this.nameStart < 0 ||
-      (this.nameFlags & ESCAPED) !== 0 ||
-      !sameText(s, this.nameStart, this.nameEnd, nameLabel.value)
-    ) {
-      nameLabel = { name: '__name__', value: this.metricName() };
-      prev[0] = nameLabel;
-    }
-    out[0] = nameLabel;
+    out[0] = { name: '__name__', value: this.metricName() };
     const lab = this.lab;
     const normLe = normalize && this.stickyType === 'histogram';
     const normQuantile = normalize && this.stickyType === 'summary';
     for (let i = 0; i < n; i++) {
       const o = i * LABEL_SLOTS;
       const flags = lab[o + 4]!;
-      const p = prev[i + 1];
-      let name: string;
-      if (p !== undefined && (flags & ESCAPED) === 0 && sameText(s, lab[o]!, lab[o + 1]!, p.name)) {
-        name = p.name;
-      } else {
-        name = rangeText(s, lab[o]!, lab[o + 1]!, flags);
-      }
-      let label: Label;
-      const vflags = flags >> VALUE_FLAG_SHIFT;
+      const name = rangeText(s, lab[o]!, lab[o + 1]!, flags);
+      let value = rangeText(s, lab[o + 2]!, lab[o + 3]!, flags >> VALUE_FLAG_SHIFT);
       if ((normLe && name === 'le') || (normQuantile && name === 'quantile')) {
-        const value = normalizeBound(rangeText(s, lab[o + 2]!, lab[o + 3]!, vflags));
-        label = p !== undefined && p.name === name && p.value === value ? p : { name, value };
-      } else if (
-        p !== undefined &&
-        p.name === name &&
-        (vflags & ESCAPED) === 0 &&
-        sameText(s, lab[o + 2]!, lab[o + 3]!, p.value)
-      ) {
-        label = p;
-      } else {
-        label = { name, value: rangeText(s, lab[o + 2]!, lab[o + 3]!, vflags) };
+        value = normalizeBound(value);
       }
-      prev[i + 1] = label;
       // Insertion sort: label sets are small and usually already sorted.
       let j = i + 1;
       while (j > 0 && out[j - 1]!.name > name) {
         out[j] = out[j - 1]!;
         j--;
       }
-      out[j] = label;
+      out[j] = { name, value };
     }
     return out;
   }

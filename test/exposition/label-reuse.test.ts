@@ -1,7 +1,6 @@
 /**
- * The parsers reuse label strings and objects from earlier series of the same body (a first
- * scrape keeps them all); whatever they reuse, each series' labels must be exactly what parsing
- * its line alone gives.
+ * Whatever a parser carries over from one series to the next (scan state, reused strings or
+ * label objects), each series' labels must be exactly what parsing its line alone gives.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -40,7 +39,7 @@ const line = fc
   .tuple(metric, fc.array(fc.tuple(name, value), { maxLength: 4 }))
   .map(([m, pairs]) => `${m}{${pairs.map(([n, v]) => `${n}="${v}"`).join(',')}} 1`);
 
-describe('labels reused across series', () => {
+describe('labels in a body equal labels of lines parsed alone', () => {
   for (const [format, type, eof] of [
     ['prometheus-text', 'histogram', ''],
     ['prometheus-text', 'summary', ''],
