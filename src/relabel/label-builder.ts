@@ -18,8 +18,8 @@ const NO_LABELS: Labels = [];
  */
 export class RelabelBuilder {
   private base: Labels = NO_LABELS;
-  private readonly added = new Map<string, string>();
-  private readonly deleted = new Set<string>();
+  private added = new Map<string, string>();
+  private deleted = new Set<string>();
 
   constructor(base: Labels = NO_LABELS) {
     this.base = base;
@@ -28,8 +28,10 @@ export class RelabelBuilder {
   /** Starts over with `base` (sorted, no empty values, per `Labels`). */
   reset(base: Labels): this {
     this.base = base;
-    if (this.added.size > 0) this.added.clear();
-    if (this.deleted.size > 0) this.deleted.clear();
+    // Fresh collections rather than clear(): Map#clear is a call into C++ that allocates a new
+    // table anyway, and the builder is reset for every new series a scrape relabels.
+    if (this.added.size > 0) this.added = new Map();
+    if (this.deleted.size > 0) this.deleted = new Set();
     return this;
   }
 
