@@ -7,7 +7,11 @@
  *   warm  — every later scrape: each series text is a cache hit (§6.4), so a sample costs
  *           a lookup plus its value.
  *
- * Usage: npm run bench [-- --series N --rounds R]
+ * Cold is the median of `--cold` fresh caches (default: max(3, rounds/3)), and is also printed
+ * as ms per 100,000 series, the figure issue 14 tracks (target: < 500 ms). `--rounds 0` skips
+ * the warm pass (for profiling the cold path alone).
+ *
+ * Usage: npm run bench [-- --series N --rounds R --cold C]
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -28,10 +32,13 @@ const { values } = parseArgs({
   options: {
     series: { type: 'string', default: '100000' },
     rounds: { type: 'string', default: '10' },
+    cold: { type: 'string' },
   },
 });
 const series = Number(values.series);
 const rounds = Number(values.rounds);
+const coldRounds =
+  values.cold === undefined ? Math.max(3, Math.ceil(rounds / 3)) : Number(values.cold);
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const bodyPath = resolve(repo, `.bench-tmp/big-${series}.prom`);
@@ -75,7 +82,10 @@ const opts = {
   relabel: (l: Parameters<typeof applyRelabel>[1]) => applyRelabel(program, l),
 };
 
-function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; samples: number } {
+function scrapeOnce(
+  cache: ScrapeCache,
+  batch: SampleBatch,
+): { ms: number; cpuMs: number; samples: number } {
   const counts: AppendCounts = {
     total: 0,
     added: 0,
@@ -85,6 +95,7 @@ function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; sampl
   };
   batch.clear();
   cache.beginScrape();
+  const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   appendSamples(
     createParser('prometheus-text', body),
@@ -96,42 +107,78 @@ function scrapeOnce(cache: ScrapeCache, batch: SampleBatch): { ms: number; sampl
     counts,
   );
   const ms = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
   cache.endScrape(true, false);
-  return { ms, samples: counts.total };
+  return { ms, cpuMs: (cpu.user + cpu.system) / 1000, samples: counts.total };
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const cold: number[] = [];
+const coldCpu: number[] = [];
 let samples = 0;
-for (let i = 0; i < Math.max(3, Math.ceil(rounds / 3)); i++) {
-  const r = scrapeOnce(new ScrapeCache(), new SampleBatch());
+/** A first scrape into a fresh cache (in a function, so no register of the loop keeps it). */
+const coldScrape = () => scrapeOnce(new ScrapeCache(), new SampleBatch());
+for (let i = 0; i < coldRounds; i++) {
+  const r = coldScrape();
   cold.push(r.ms);
+  coldCpu.push(r.cpuMs);
   samples = r.samples;
 }
+// With --expose-gc: the heap one cached scrape keeps (what every cold scrape has to allocate
+// and the young-generation GC has to copy).
+const gc = (globalThis as { gc?: () => void }).gc;
+const retainedBytes = gc === undefined ? undefined : measureRetained(gc);
+function measureRetained(gc: () => void): number {
+  const keep = new ScrapeCache();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  scrapeOnce(keep, new SampleBatch());
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  if (keep.size !== samples) throw new Error(`cached ${keep.size} of ${samples} series`);
+  return bytes;
+}
+
 const cache = new ScrapeCache();
 const batch = new SampleBatch();
-scrapeOnce(cache, batch);
 const warm: number[] = [];
-const cpu0 = process.cpuUsage();
-for (let i = 0; i < rounds; i++) warm.push(scrapeOnce(cache, batch).ms);
-const cpu = process.cpuUsage(cpu0);
-const cpuSecondsPerMillion = (cpu.user + cpu.system) / 1e6 / ((samples * rounds) / 1e6);
+let cpuSecondsPerMillion = 0;
+if (rounds > 0) {
+  scrapeOnce(cache, batch);
+  const cpu0 = process.cpuUsage();
+  for (let i = 0; i < rounds; i++) warm.push(scrapeOnce(cache, batch).ms);
+  const cpu = process.cpuUsage(cpu0);
+  cpuSecondsPerMillion = (cpu.user + cpu.system) / 1e6 / ((samples * rounds) / 1e6);
+}
 
 const peakRssMiB = process.resourceUsage().maxRSS / 1024;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 process.stdout.write(
   [
     `body: ${series.toLocaleString('en-US')} series, ${(body.length / 1048576).toFixed(1)} MiB, ${samples} samples`,
-    `node ${process.version}, ${rounds} warm rounds`,
+    `node ${process.version}, ${coldRounds} cold rounds (fresh caches), ${rounds} warm rounds`,
     '',
     '| pass | median ms per scrape | samples/s | ns/sample |',
     '|---|---|---|---|',
     `| cold (first scrape) | ${median(cold).toFixed(1)} | ${fmt((samples / median(cold)) * 1000)} | ${((median(cold) * 1e6) / samples).toFixed(0)} |`,
-    `| warm (cache hits) | ${median(warm).toFixed(1)} | ${fmt((samples / median(warm)) * 1000)} | ${((median(warm) * 1e6) / samples).toFixed(0)} |`,
+    ...(rounds > 0
+      ? [
+          `| warm (cache hits) | ${median(warm).toFixed(1)} | ${fmt((samples / median(warm)) * 1000)} | ${((median(warm) * 1e6) / samples).toFixed(0)} |`,
+        ]
+      : []),
     '',
-    `warm CPU: ${cpuSecondsPerMillion.toFixed(3)} CPU-s per million samples`,
-    `peak RSS: ${peakRssMiB.toFixed(0)} MiB (process, including the body and ${cache.size.toLocaleString('en-US')} cached series)`,
+    `cold: ${((median(cold) * 100000) / samples).toFixed(0)} ms per 100k series (median of ${coldRounds}; all: ${cold.map((x) => x.toFixed(0)).join(' ')})`,
+    `cold CPU: ${((median(coldCpu) * 100000) / samples).toFixed(0)} ms per 100k series (process CPU, GC threads included; all: ${coldCpu.map((x) => x.toFixed(0)).join(' ')})`,
+    ...(retainedBytes === undefined
+      ? []
+      : [
+          `cold retained heap: ${(retainedBytes / 1048576).toFixed(1)} MiB, ${(retainedBytes / samples).toFixed(0)} bytes per series`,
+        ]),
+    ...(rounds > 0
+      ? [`warm CPU: ${cpuSecondsPerMillion.toFixed(3)} CPU-s per million samples`]
+      : []),
+    `peak RSS: ${peakRssMiB.toFixed(0)} MiB (process, including the body${rounds > 0 ? ` and ${cache.size.toLocaleString('en-US')} cached series` : ''})`,
     '',
   ].join('\n'),
 );

@@ -96,8 +96,22 @@ export function isLegacyMetricName(name: string): boolean {
   return LEGACY_METRIC_NAME.test(name);
 }
 
+/** ES2024 `String.prototype.isWellFormed` (Node ≥ 20), not yet in the configured lib. */
+interface WellFormedCheck {
+  isWellFormed?: () => boolean;
+}
+const NATIVE_IS_WELL_FORMED =
+  typeof (String.prototype as WellFormedCheck).isWellFormed === 'function';
+
 /** True when the string holds no lone surrogate (i.e. it encodes to valid UTF-8). */
 export function isWellFormedUtf16(s: string): boolean {
+  // The native check answers one-byte strings (most label names and values) without a scan.
+  if (NATIVE_IS_WELL_FORMED) return (s as WellFormedCheck).isWellFormed!();
+  return isWellFormedUtf16Scan(s);
+}
+
+/** The same check, by hand (engines without the native one; tests compare both). */
+export function isWellFormedUtf16Scan(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {

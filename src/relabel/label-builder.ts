@@ -1,4 +1,4 @@
-import { compareLabelNames, type Label, type Labels } from '../model/labels.js';
+import type { Label, Labels } from '../model/labels.js';
 
 const NO_LABELS: Labels = [];
 
@@ -18,8 +18,8 @@ const NO_LABELS: Labels = [];
  */
 export class RelabelBuilder {
   private base: Labels = NO_LABELS;
-  private readonly added = new Map<string, string>();
-  private readonly deleted = new Set<string>();
+  private added = new Map<string, string>();
+  private deleted = new Set<string>();
 
   constructor(base: Labels = NO_LABELS) {
     this.base = base;
@@ -28,8 +28,10 @@ export class RelabelBuilder {
   /** Starts over with `base` (sorted, no empty values, per `Labels`). */
   reset(base: Labels): this {
     this.base = base;
-    if (this.added.size > 0) this.added.clear();
-    if (this.deleted.size > 0) this.deleted.clear();
+    // Fresh collections rather than clear(): Map#clear is a call into C++ that allocates a new
+    // table anyway, and the builder is reset for every new series a scrape relabels.
+    if (this.added.size > 0) this.added = new Map();
+    if (this.deleted.size > 0) this.deleted = new Set();
     return this;
   }
 
@@ -91,17 +93,38 @@ export class RelabelBuilder {
     const added = this.added;
     const deleted = this.deleted;
     if (added.size === 0 && deleted.size === 0) return this.base;
-    const kept: Label[] = [];
-    for (const l of this.base) {
-      if (!added.has(l.name) && !deleted.has(l.name)) kept.push(l);
+    // One output array of the right size and nothing else: every new series of a scrape comes
+    // through here, and the intermediate arrays were most of what relabeling allocated.
+    const extra = extraScratch;
+    let e = 0;
+    for (const [name, value] of added) {
+      // Insertion sort by name: rules set few labels.
+      let j = e++;
+      while (j > 0 && extra[j - 1]!.name > name) {
+        extra[j] = extra[j - 1];
+        j--;
+      }
+      extra[j] = { name, value };
     }
-    if (added.size === 0) return kept;
-    const extra: Label[] = [];
-    for (const [name, value] of added) extra.push({ name, value });
-    if (extra.length > 1) extra.sort(compareLabelNames);
-    return mergeSorted(kept, extra);
+    const base = this.base;
+    const out: Label[] = new Array(base.length + e);
+    let k = 0;
+    let j = 0;
+    for (let i = 0; i < base.length; i++) {
+      const l = base[i]!;
+      if (added.has(l.name) || deleted.has(l.name)) continue;
+      while (j < e && extra[j]!.name < l.name) out[k++] = extra[j++]!;
+      out[k++] = l;
+    }
+    while (j < e) out[k++] = extra[j++]!;
+    if (k < out.length) out.length = k;
+    for (let i = 0; i < e; i++) extra[i] = undefined;
+    return out;
   }
 }
+
+/** Scratch for {@link RelabelBuilder.labels} (synchronous, not re-entrant). */
+const extraScratch: (Label | undefined)[] = [];
 
 /** Value of `name` in a sorted label set, '' when absent. */
 function baseValue(base: Labels, name: string): string {
@@ -123,27 +146,4 @@ function baseValue(base: Labels, name: string): string {
     else hi = mid;
   }
   return '';
-}
-
-/** Merges two name-sorted arrays with disjoint names. */
-function mergeSorted(a: Label[], b: Label[]): Label[] {
-  if (a.length === 0) return b;
-  const out: Label[] = new Array(a.length + b.length);
-  let i = 0;
-  let j = 0;
-  let k = 0;
-  while (i < a.length && j < b.length) {
-    const x = a[i]!;
-    const y = b[j]!;
-    if (x.name < y.name) {
-      out[k++] = x;
-      i++;
-    } else {
-      out[k++] = y;
-      j++;
-    }
-  }
-  while (i < a.length) out[k++] = a[i++]!;
-  while (j < b.length) out[k++] = b[j++]!;
-  return out;
 }

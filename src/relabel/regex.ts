@@ -152,6 +152,16 @@ export class RelabelRegex {
   private readonly fast: FastPattern | undefined;
   /** Reused result of {@link exec} on the fast paths. */
   private readonly scratch: number[];
+  /**
+   * The last input RE2 answered for, and its answers: relabeling asks the same question many
+   * times in a row (a target label such as `instance` is the same for every series of a
+   * scrape; consecutive series mostly share `__name__`), and one string comparison is far
+   * cheaper than running RE2 again. Holds one string per regex.
+   */
+  private testInput: string | undefined = undefined;
+  private testResult = false;
+  private execInput: string | undefined = undefined;
+  private execResult: number[] | null = null;
 
   /** Compiles `source`; throws {@link RelabelError} (cause: the RE2 error) when RE2 rejects it. */
   constructor(source: string) {
@@ -186,7 +196,13 @@ export class RelabelRegex {
   /** Go `MatchString`: whether the pattern matches `s` (for well-formed sources: all of `s`). */
   test(s: string): boolean {
     const fast = this.fast;
-    if (fast === undefined) return this.program.match(s) as boolean;
+    if (fast === undefined) {
+      if (s !== this.testInput) {
+        this.testResult = this.program.match(s) as boolean;
+        this.testInput = s;
+      }
+      return this.testResult;
+    }
     if (fast.kind === 'literals') return fast.values.has(s);
     return s.length >= fast.minLength && s.startsWith(fast.prefix) && s.endsWith(fast.suffix);
   }
@@ -194,11 +210,18 @@ export class RelabelRegex {
   /**
    * Go `FindStringSubmatchIndex`: group offsets (UTF-16 indexes into `s`, -1 for groups that did
    * not take part), or null when there is no match. The array may be reused by the next call on
-   * this regex: read it before matching again.
+   * this regex, and is returned again for the same input: read it before matching again, and
+   * never write to it.
    */
   exec(s: string): MatchIndexes | null {
     const fast = this.fast;
-    if (fast === undefined) return this.program.findSubmatchIndex(s) as number[] | null;
+    if (fast === undefined) {
+      if (s !== this.execInput) {
+        this.execResult = this.program.findSubmatchIndex(s) as number[] | null;
+        this.execInput = s;
+      }
+      return this.execResult;
+    }
     if (!this.test(s)) return null;
     const m = this.scratch;
     m[0] = 0;

@@ -16,6 +16,9 @@ import { compareLabelNames } from '../model/labels.js';
  */
 export function mergeTargetLabels(scraped: Labels, target: Labels, honorLabels: boolean): Label[] {
   if (target.length === 0) return scraped.filter((l) => l.value !== '');
+  // The usual case, no name in both: one merge pass instead of a sort (same result either way).
+  const disjoint = mergeDisjoint(scraped, target);
+  if (disjoint !== undefined) return disjoint;
   if (honorLabels) {
     const out = scraped.filter((l) => l.value !== '');
     for (const t of target) {
@@ -44,4 +47,36 @@ export function mergeTargetLabels(scraped: Labels, target: Labels, honorLabels: 
     }
   }
   return out.sort(compareLabelNames);
+}
+
+/**
+ * `scraped` without empty values merged with `target`, in name order; undefined when a name is
+ * in both (empty scraped values included) or when either input is not sorted, for the general
+ * path to handle. Repeated scraped names keep their order, as the stable sort keeps them.
+ */
+function mergeDisjoint(scraped: Labels, target: Labels): Label[] | undefined {
+  const out: Label[] = [];
+  const tn = target.length;
+  let j = 0;
+  let prevName = '';
+  for (let i = 0; i < scraped.length; i++) {
+    const l = scraped[i]!;
+    const name = l.name;
+    if (name < prevName) return undefined;
+    prevName = name;
+    while (j < tn) {
+      const t = target[j]!;
+      if (t.name > name) break;
+      if (t.name === name || (j > 0 && target[j - 1]!.name >= t.name)) return undefined;
+      out.push(t);
+      j++;
+    }
+    if (l.value !== '') out.push(l);
+  }
+  for (; j < tn; j++) {
+    const t = target[j]!;
+    if (j > 0 && target[j - 1]!.name >= t.name) return undefined;
+    out.push(t);
+  }
+  return out;
 }

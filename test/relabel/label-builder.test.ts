@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import { RelabelBuilder } from '../../src/relabel/label-builder.js';
@@ -159,5 +160,35 @@ describe('RelabelBuilder', () => {
     b.reset(base);
     expect(b.labels()).toBe(base);
     expect(b.get('x')).toBe('');
+  });
+});
+
+describe('RelabelBuilder.labels() against a record model', () => {
+  it('is the base with every set and delete applied, sorted, without empty values', () => {
+    const name = fc.constantFrom('__name__', 'a', 'b', 'c', 'host', 'job', 'z');
+    const op = fc.oneof(
+      fc.tuple(fc.constant('set' as const), name, fc.constantFrom('', '1', '2')),
+      fc.tuple(fc.constant('del' as const), name),
+    );
+    // One builder for every run, as relabeling uses it: nothing may leak from one set to the next.
+    const b = new RelabelBuilder();
+    fc.assert(
+      fc.property(
+        fc.dictionary(name, fc.constantFrom('x', 'y'), { maxKeys: 6 }),
+        fc.array(op, { maxLength: 8 }),
+        (base, ops) => {
+          const model = new Map<string, string>(Object.entries(base));
+          b.reset(labelsFromRecord(base));
+          for (const o of ops) {
+            if (o[0] === 'set') b.set(o[1], o[2]);
+            else b.del(o[1]);
+            if (o[0] === 'set' && o[2] !== '') model.set(o[1], o[2]);
+            else model.delete(o[1]);
+          }
+          expect(b.labels()).toEqual(labelsFromRecord(Object.fromEntries(model)));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -211,3 +211,24 @@ describe('RelabelRegex shortcuts agree with RE2', () => {
     );
   });
 });
+
+describe('RelabelRegex remembers its last RE2 answer', () => {
+  it('answers a sequence of repeated and alternating inputs as RE2 does', () => {
+    const source = '(.*):(\\d+)';
+    const re = new RelabelRegex(source);
+    expect(re.engine).toBe('re2');
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom('a:1', 'a:1', 'b:22', 'c', '', 'a:x'), { maxLength: 12 }),
+        (inputs) => {
+          for (const input of inputs) {
+            expect(re.test(input)).toBe(re2Exec(source, input) !== null);
+            const got = re.exec(input);
+            expect(got === null ? null : Array.from(got)).toEqual(re2Exec(source, input));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -1,5 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { labelsFromRecord, labelsToRecord } from '../../src/model/labels.js';
+import {
+  compareLabelNames,
+  type Label,
+  type Labels,
+  labelsFromRecord,
+  labelsToRecord,
+} from '../../src/model/labels.js';
 import { mergeTargetLabels } from '../../src/scrape/merge.js';
 
 const l = (r: Record<string, string>) => labelsFromRecord(r);
@@ -69,5 +76,54 @@ describe('mergeTargetLabels, honor_labels=true', () => {
     ];
     const got = mergeTargetLabels(scraped, l({ instance: 'h:1', job: 'j' }), true);
     expect(labelsToRecord(got)).toEqual({ __name__: 'm', job: 'j' });
+  });
+});
+
+/** The merge as first written (filter, insert, sort): the reference for the one-pass merge. */
+function referenceMerge(scraped: Labels, target: Labels, honorLabels: boolean): Label[] {
+  if (target.length === 0) return scraped.filter((x) => x.value !== '');
+  if (honorLabels) {
+    const out = scraped.filter((x) => x.value !== '');
+    for (const t of target) if (!scraped.some((x) => x.name === t.name)) out.push(t);
+    return out.sort(compareLabelNames);
+  }
+  const out: Label[] = scraped.filter((x) => x.value !== '');
+  const conflicts: Label[] = [];
+  for (const t of target) {
+    const i = out.findIndex((x) => x.name === t.name);
+    if (i >= 0) {
+      conflicts.push(out[i]!);
+      out[i] = t;
+    } else {
+      out.push(t);
+    }
+  }
+  conflicts.sort((a, b) => a.name.length - b.name.length);
+  for (const c of conflicts) {
+    let name = `exported_${c.name}`;
+    while (out.some((x) => x.name === name)) name = `exported_${name}`;
+    out.push({ name, value: c.value });
+  }
+  return out.sort(compareLabelNames);
+}
+
+describe('mergeTargetLabels agrees with the filter-and-sort reference', () => {
+  const name = fc.constantFrom('__name__', 'a', 'b', 'instance', 'job', 'exported_job', 'zone');
+  const label = fc.record({ name, value: fc.constantFrom('', '1', '2') });
+  it('for sorted, unsorted, repeated and empty-valued scraped labels', () => {
+    fc.assert(
+      fc.property(
+        fc.array(label, { maxLength: 6 }),
+        fc.boolean(),
+        fc.dictionary(name, fc.constantFrom('t', 'u'), { maxKeys: 4 }),
+        fc.boolean(),
+        (raw, sortScraped, target, honor) => {
+          const scraped = sortScraped ? [...raw].sort(compareLabelNames) : raw;
+          const t = labelsFromRecord(target);
+          expect(mergeTargetLabels(scraped, t, honor)).toEqual(referenceMerge(scraped, t, honor));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 });
