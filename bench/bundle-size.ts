@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import type { Metafile } from 'esbuild';
-import { bundleOptions } from '../infra/bundle.js';
+import { bundleOptions, packageCode } from '../infra/bundle.js';
 import { FUNCTION_ROLES } from '../src/contract.js';
 
 const { values } = parseArgs({
@@ -38,26 +38,6 @@ function files(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
 }
 
-/** index.mjs and what it imports statically (`import … from "./chunks/…"`), transitively. */
-function initLoaded(dir: string): string[] {
-  const seen = new Set(['index.mjs']);
-  const queue = ['index.mjs'];
-  while (queue.length > 0) {
-    const file = queue.shift() as string;
-    const text = readFileSync(join(dir, file), 'utf8');
-    const base = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
-    // Static imports only: `import"./x.mjs"` / `from"./x.mjs"`, not `import("./x.mjs")`.
-    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["'](\.\.?\/[^"']+\.mjs)["']/g)) {
-      const rel = join(base, m[1] as string);
-      if (!seen.has(rel)) {
-        seen.add(rel);
-        queue.push(rel);
-      }
-    }
-  }
-  return [...seen];
-}
-
 const rows = [];
 for (const t of readdirSync(out).filter((f) => f.endsWith('.template.json'))) {
   const template = JSON.parse(readFileSync(join(out, t), 'utf8')) as {
@@ -71,8 +51,9 @@ for (const t of readdirSync(out).filter((f) => f.endsWith('.template.json'))) {
     const all = files(dir);
     const size = (f: string) => statSync(join(dir, f)).size;
     const sum = (fs: string[]) => fs.reduce((a, f) => a + size(f), 0);
-    const js = all.filter((f) => f.endsWith('.mjs'));
-    const init = initLoaded(dir);
+    const code = packageCode(dir);
+    const js = [...code.init, ...code.lazy];
+    const init = [...code.init];
     rows.push({
       fn: logicalId.replace(/[0-9A-F]{8}$/, '').replace(/^Scraper(?=[A-Z])/, ''),
       index: size('index.mjs'),

@@ -20,7 +20,14 @@
  *   for `node:http` (imported by the SDK's HTTP handler) that loads Node's internal undici,
  *   about 50 ms of CPU at each cold start on Node 22 and 24.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules, createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { BuildOptions } from 'esbuild';
@@ -33,6 +40,9 @@ import { BUNDLE_EC2_ENV, type FunctionRole } from '../src/contract.js';
  */
 export const ESM_REQUIRE_BANNER =
   "import{createRequire as __lambdascrapeCreateRequire}from'node:module';const require=__lambdascrapeCreateRequire(import.meta.url);";
+
+/** Folder of a package that holds the chunks of index.mjs; no bundled config file may go there. */
+export const CHUNKS_DIR = 'chunks';
 
 /** The Node.js version the bundles target (the construct's runtime is Node.js 24). */
 export const BUNDLE_TARGET = 'node24';
@@ -81,6 +91,11 @@ export function bundleOptions(b: FunctionBundle): BuildOptions {
     entryPoints: { index: b.entry },
     outdir: b.outdir,
     outExtension: { '.js': '.mjs' },
+    // Code splitting: what the code imports with `await import()` goes to chunks loaded on
+    // first use, not at INIT (without it esbuild inlines them into index.mjs).
+    splitting: true,
+    entryNames: '[name]',
+    chunkNames: `${CHUNKS_DIR}/[name]-[hash]`,
     bundle: true,
     platform: 'node',
     target: BUNDLE_TARGET,
@@ -108,4 +123,36 @@ export function bundleOptions(b: FunctionBundle): BuildOptions {
 export function bundleFunction(b: FunctionBundle): void {
   const esbuild = createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
   esbuild.buildSync(bundleOptions(b));
+}
+
+/** The JavaScript files of a bundled package, relative paths. */
+export interface PackageCode {
+  /** index.mjs and the chunks it imports statically, transitively: what Lambda loads at INIT. */
+  readonly init: readonly string[];
+  /** The chunks loaded on first use (`await import()`), if ever. */
+  readonly lazy: readonly string[];
+}
+
+/** Which of the package in `dir` (index.mjs and chunks/) is loaded at INIT, which later. */
+export function packageCode(dir: string): PackageCode {
+  const init = new Set(['index.mjs']);
+  const queue = ['index.mjs'];
+  while (queue.length > 0) {
+    const file = queue.shift() as string;
+    const text = readFileSync(join(dir, file), 'utf8');
+    // Static imports only (`import"./x.mjs"`, `from"./x.mjs"`), not `import("./x.mjs")`.
+    for (const m of text.matchAll(/(?:\bfrom|\bimport)\s*["'](\.\.?\/[^"']+\.mjs)["']/g)) {
+      const rel = join(dirname(file), m[1] as string);
+      if (!init.has(rel)) {
+        init.add(rel);
+        queue.push(rel);
+      }
+    }
+  }
+  const chunks = existsSync(join(dir, CHUNKS_DIR))
+    ? readdirSync(join(dir, CHUNKS_DIR))
+        .filter((f) => f.endsWith('.mjs'))
+        .map((f) => `${CHUNKS_DIR}/${f}`)
+    : [];
+  return { init: [...init], lazy: chunks.filter((c) => !init.has(c)).sort() };
 }
