@@ -19,6 +19,9 @@
  *   ES module makes Node build its ES facade, which reads every export, lazy getters included;
  *   for `node:http` (imported by the SDK's HTTP handler) that loads Node's internal undici,
  *   about 50 ms of CPU at each cold start on Node 22 and 24.
+ * - yaml's ES module build ({@link yamlEsm}): its `node` export is CommonJS, which esbuild
+ *   cannot tree-shake.
+ * - Code that cannot run in these functions is left out ({@link UNREACHABLE}).
  */
 import {
   existsSync,
@@ -84,6 +87,35 @@ export function builtinAliases(dir: string): Record<string, string> {
   return alias;
 }
 
+/**
+ * Imports left out of the bundles (esbuild `external`: the import stays as written and would
+ * fail if it ever ran). Each is reachable in its package only on a path these functions never
+ * take, and each would cost every cold start its size (KiB of minified code, figures of
+ * 2026-11-25):
+ */
+export const UNREACHABLE = [
+  // @aws-sdk/core's browser user-agent parser (33 KiB): Node uses util-user-agent-node.
+  'bowser',
+  // undici's FormData body encoder and the fetch/webidl code it needs (41 KiB): required only
+  // to send a FormData body; scrapes and SD requests are GETs, remote writes send bytes.
+  '../web/fetch/body.js',
+  // undici's llhttp without WebAssembly SIMD (70 KiB): only if compiling the SIMD build fails
+  // (Lambda's x86_64 and arm64 both have it), or UNDICI_NO_WASM_SIMD=1, or under Jest. The SIMD
+  // build, used, is bundled.
+  '../llhttp/llhttp-wasm.js',
+];
+
+/**
+ * The ES module build of yaml (`browser/index.js`; the package's `default` export, which
+ * esbuild takes for platform `browser`). It is the same code as the CommonJS build the `node`
+ * export names, except that warnings go to `console.warn` instead of `process.emitWarning`
+ * and the LOG_TOKENS / LOG_STREAM debug variables are not read.
+ */
+export function yamlEsm(projectRoot: string): string {
+  const main = createRequire(join(projectRoot, 'package.json')).resolve('yaml');
+  return join(dirname(main), '..', 'browser', 'index.js');
+}
+
 /** esbuild's options for one function's bundle. */
 export function bundleOptions(b: FunctionBundle): BuildOptions {
   return {
@@ -110,7 +142,11 @@ export function bundleOptions(b: FunctionBundle): BuildOptions {
     },
     // Beside the output folder (cdk.out/.lambdascrape-builtins during a synth), so the source
     // maps name the same relative path on every machine and the asset hash does not change.
-    alias: builtinAliases(join(dirname(b.outdir), '.lambdascrape-builtins')),
+    alias: {
+      ...builtinAliases(join(dirname(b.outdir), '.lambdascrape-builtins')),
+      yaml: yamlEsm(b.projectRoot),
+    },
+    external: UNREACHABLE,
     logLevel: 'warning',
   };
 }

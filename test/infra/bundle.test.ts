@@ -15,15 +15,21 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageCode } from '../../infra/bundle.js';
+import { encodeTask } from '../../src/aws/task-codec.js';
 import { loadCheckedConfig } from '../../src/config/load-file.js';
 import type { FunctionRole } from '../../src/contract.js';
 import { discoveryConfigErrors } from '../../src/discovery/registry.js';
+import { startReceiver } from '../remotewrite/wire.js';
+import { createTable, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { createQueue, startLocalSqs } from '../support/fauxqs.js';
 import { tempFolder } from './support.js';
 
 const run = promisify(execFile);
@@ -277,6 +283,95 @@ describe('real bundles', () => {
     for (const [role, n, out] of results) {
       expect(n, role).toBeGreaterThan(0);
       expect(out, role).toBe(`LOADED ${n}`);
+    }
+  });
+
+  it('the bundled scraper scrapes a target and remote-writes it (undici, parsers, DynamoDB)', async () => {
+    // The smoke above never opens an HTTP connection through undici: this does, with the
+    // bundle's own undici (and the parts of it infra/bundle.ts leaves out), against a local
+    // target and receiver, state in dynalite. The config is a local one (LAMBDASCRAPE_CONFIG
+    // may name any file); the code is the scraper package's.
+    const dynamo = await startDynalite();
+    const sqs = await startLocalSqs();
+    const receiver = await startReceiver();
+    const scrapes: string[] = [];
+    const target = createServer((req, res) => {
+      scrapes.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE bundle_probe gauge\nbundle_probe{kind="e2e"} 42\n');
+    });
+    try {
+      await createTable(dynamo.client(), 'targets', KEY_SCHEMAS.targets);
+      await createTable(dynamo.client(), 'state', KEY_SCHEMAS.state);
+      const outbox = await createQueue(sqs.client);
+      await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+      const address = `127.0.0.1:${(target.address() as AddressInfo).port}`;
+      const dir = tempFolder({
+        'prometheus.yml': `scrape_configs:\n  - job_name: local\n    static_configs: [{ targets: ['${address}'] }]\nremote_write:\n  - url: ${receiver.url}\n`,
+      });
+      const labels = [
+        { name: 'instance', value: address },
+        { name: 'job', value: 'local' },
+      ];
+      const body = encodeTask({
+        kind: 'scrape',
+        slotMs: Date.now(),
+        targets: [
+          {
+            job: 'local',
+            url: `http://${address}/metrics`,
+            labels,
+            publicLabels: labels,
+            discoveredLabels: [],
+            intervalMs: 60_000,
+            timeoutMs: 5_000,
+            offsetMs: 0,
+            id: 'e2e0000000000000',
+          },
+        ],
+      });
+      const script = `
+        const m = await import('./index.mjs');
+        const r = await m.handler(
+          { Records: [{ messageId: 'm1', body: process.env.TASK_BODY }] },
+          { getRemainingTimeInMillis: () => 20000 },
+        );
+        process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');
+        process.exit(0);`;
+      const scraper = packages.find((p) => p.role === 'scraper')!;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: scraper.dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          LAMBDASCRAPE_CONFIG: join(dir, 'prometheus.yml'),
+          TARGETS_TABLE: 'targets',
+          STATE_TABLE: 'state',
+          SCRAPE_QUEUE_URL: outbox.url,
+          OUTBOX_QUEUE_URL: outbox.url,
+          OUTBOX_DLQ_URL: outbox.url,
+          DEPLOYMENT_ID: 'Bundled/E2E',
+          DYNAMODB_ENDPOINT: dynamo.endpoint,
+          SQS_ENDPOINT: sqs.endpoint,
+          TASK_BODY: body,
+        },
+        timeout: 60_000,
+      });
+      expect(stdout.split('\n').find((l) => l.startsWith('RESULT '))).toBe(
+        'RESULT {"batchItemFailures":[]}',
+      );
+      expect(scrapes).toEqual(['/metrics']);
+      const series = receiver.requests.flatMap((r) => r.decoded?.timeseries ?? []);
+      const probe = series.find((t) => t.labels.some((l) => l.value === 'bundle_probe'));
+      expect(probe?.samples.map((x) => x.value)).toEqual([42]);
+    } finally {
+      target.closeAllConnections();
+      await new Promise<void>((r) => target.close(() => r()));
+      await receiver.close();
+      await sqs.stop();
+      await dynamo.stop();
     }
   });
 });
