@@ -14,7 +14,10 @@
  * closed local port) plus what Lambda itself sets (region, static credentials,
  * AWS_LAMBDA_FUNCTION_NAME/MEMORY_SIZE, AWS_LAMBDA_RUNTIME_API on a closed port), and
  * DYNAMODB_ENDPOINT/SQS_ENDPOINT on a closed local port with AWS_MAX_ATTEMPTS=1, so nothing
- * reaches AWS. `--node-options` replaces the template's NODE_OPTIONS (e.g. '' to see what
+ * reaches AWS. The config is a copy of the package's (with the files bundled beside it) whose
+ * remote_write URLs point at the closed port too: a container's first invocation flushes the
+ * self-metrics through remote write (with SigV4 for AMP: signing is loaded and runs, and the
+ * send is refused at once instead of waiting on the network). `--node-options` replaces the template's NODE_OPTIONS (e.g. '' to see what
  * `--enable-source-maps` costs). The child runs a tiny ES module wrapper that
  *
  *   1. imports index.mjs (what Lambda's runtime does during INIT)        → `import`
@@ -34,10 +37,12 @@
  * ratios between builds are what this bench is for.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parseDocument } from 'yaml';
 
 const { values } = parseArgs({
   options: {
@@ -81,12 +86,20 @@ for (const t of readdirSync(out).filter((f) => f.endsWith('.template.json'))) {
       else if (k.endsWith('_URL')) env[k] = `${dead}/000000000000/${k.toLowerCase()}`;
       else env[k] = `bench-${k.toLowerCase().replaceAll('_', '-')}`;
     }
-    functions.push({
-      role,
-      dir: join(out, assetPath),
-      memory: r.Properties?.MemorySize ?? 128,
-      env,
+    const dir = join(out, assetPath);
+    const configDir = mkdtempSync(join(tmpdir(), `lambdascrape-cold-start-${role}-`));
+    cpSync(dir, configDir, {
+      recursive: true,
+      filter: (src) => !/(?:^|\/)(?:index\.mjs|chunks)(?:\.map)?$/.test(src.slice(dir.length)),
     });
+    const configName = (env.LAMBDASCRAPE_CONFIG ?? './prometheus.yml').replace(/^\.\//, '');
+    const doc = parseDocument(readFileSync(join(configDir, configName), 'utf8'));
+    for (const rw of doc.get('remote_write')?.items ?? []) {
+      rw.set('url', `${dead}/api/v1/write`);
+    }
+    writeFileSync(join(configDir, configName), doc.toString());
+    env.LAMBDASCRAPE_CONFIG = join(configDir, configName);
+    functions.push({ role, dir, configDir, memory: r.Properties?.MemorySize ?? 128, env });
   }
 }
 const only = values.only?.split(',');
@@ -189,6 +202,8 @@ for (let i = -1; i < runs; i++) {
     if (i >= 0) samples.get(f.role).push(r);
   }
 }
+
+for (const f of functions) rmSync(f.configDir, { recursive: true, force: true });
 
 const version = await new Promise((ok) => {
   const c = spawn(values.node, ['--version']);

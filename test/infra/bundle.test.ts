@@ -2,9 +2,11 @@
  * The one test that bundles for real: `npx cdk synth` through the CDK CLI, offline (no
  * credentials, no network, no Docker: local esbuild), of a config using EC2 SD, SigV4 to AMP,
  * file_sd, scrape_config_files and an extra file, in a folder whose name has a space. Then each
- * function's package is checked (the config and its files at their place, size budget, no SDK
+ * function's package is checked (the config and its files at their place, size budgets, no SDK
  * v2, no CDK code) and each handler is loaded by Node and invoked against a closed port: it must
- * get as far as calling AWS, which proves the ESM bundle (and its `require` banner) works.
+ * get as far as calling AWS, which proves the ESM bundle (and its `require` banner) works. Then
+ * every lazy chunk is imported, and the scraper package scrapes a local target and
+ * remote-writes it (dynalite for the state), so the bundled undici opens real connections.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -57,21 +59,24 @@ const FILES = {
 };
 /**
  * Size budgets of each function's code, raw bytes (docs/deploy.md "Bundle sizes" lists the
- * measured sizes): what Lambda loads at INIT (index.mjs and its static chunks) and all of it
- * (lazy chunks too). The measured size plus a margin, so that growth is a decision.
+ * measured sizes): what Lambda loads at INIT (index.mjs and the chunks it imports statically)
+ * and all of it (lazy chunks too). Measured on 2026-11-25 with this test's config: INIT
+ * 954-960 KiB for each function; all JS 1,105-1,110 KiB, discovery 1,648 KiB (the EC2 client
+ * is a lazy chunk). The INIT budget is issue 14's goal (1 MiB), about 6% above the measured
+ * size; the others leave about 8%. Growth past them is a decision, with the figures updated.
  */
 const KIB = 1024;
 const MAX_INIT_BYTES: Record<FunctionRole, number> = {
-  discovery: 3072 * KIB,
-  dispatcher: 3072 * KIB,
-  scraper: 3072 * KIB,
-  outbox: 3072 * KIB,
+  discovery: 1024 * KIB,
+  dispatcher: 1024 * KIB,
+  scraper: 1024 * KIB,
+  outbox: 1024 * KIB,
 };
 const MAX_ALL_JS_BYTES: Record<FunctionRole, number> = {
-  discovery: 3072 * KIB,
-  dispatcher: 3072 * KIB,
-  scraper: 3072 * KIB,
-  outbox: 3072 * KIB,
+  discovery: 1780 * KIB,
+  dispatcher: 1200 * KIB,
+  scraper: 1200 * KIB,
+  outbox: 1200 * KIB,
 };
 
 interface FunctionPackage {
