@@ -91,7 +91,7 @@ export function builtinAliases(dir: string): Record<string, string> {
  * Imports left out of the bundles (esbuild `external`: the import stays as written and would
  * fail if it ever ran). Each is reachable in its package only on a path these functions never
  * take, and each would cost every cold start its size (KiB of minified code, figures of
- * 2026-11-25):
+ * 2026-12-06):
  */
 export const UNREACHABLE = [
   // @aws-sdk/core's browser user-agent parser (33 KiB): Node uses util-user-agent-node.
@@ -101,7 +101,7 @@ export const UNREACHABLE = [
   '../web/fetch/body.js',
   // undici's llhttp without WebAssembly SIMD (70 KiB): only if compiling the SIMD build fails
   // (Lambda's x86_64 and arm64 both have it), or UNDICI_NO_WASM_SIMD=1, or under Jest. The SIMD
-  // build, used, is bundled.
+  // build, used, is bundled; the construct refuses UNDICI_NO_WASM_SIMD=1 (check-props.ts).
   '../llhttp/llhttp-wasm.js',
 ];
 

@@ -229,6 +229,12 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
   for (const key of Object.keys(props.environment ?? {})) {
     if (OWN_ENV.has(key)) problems.push(`environment ${key} is set by the construct`);
   }
+  // The bundles leave undici's non-SIMD HTTP parser out (UNREACHABLE in infra/bundle.ts).
+  if (props.environment?.UNDICI_NO_WASM_SIMD === '1') {
+    problems.push(
+      'environment UNDICI_NO_WASM_SIMD=1 needs the non-SIMD llhttp, which is not bundled',
+    );
+  }
   for (const range of props.denyCidrs ?? []) {
     try {
       // One range per entry; the functions get them joined with commas.

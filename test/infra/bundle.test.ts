@@ -60,7 +60,7 @@ const FILES = {
 /**
  * Size budgets of each function's code, raw bytes (docs/deploy.md "Bundle sizes" lists the
  * measured sizes): what Lambda loads at INIT (index.mjs and the chunks it imports statically)
- * and all of it (lazy chunks too). Measured on 2026-11-25 with this test's config: INIT
+ * and all of it (lazy chunks too). Measured on 2026-12-06 with this test's config: INIT
  * 954-960 KiB for each function; all JS 1,105-1,110 KiB, discovery 1,648 KiB (the EC2 client
  * is a lazy chunk). The INIT budget is issue 14's goal (1 MiB), about 6% above the measured
  * size; the others leave about 8%. Growth past them is a decision, with the figures updated.
