@@ -318,9 +318,12 @@ describe('real bundles', () => {
         { name: 'instance', value: address },
         { name: 'job', value: 'local' },
       ];
+      // The target's slot one second from now (its offset puts it there), so the scraper
+      // starts, waits that second at most and scrapes; a slot already past is dropped as late.
+      const slotMs = Date.now() + 1000;
       const body = encodeTask({
         kind: 'scrape',
-        slotMs: Date.now(),
+        slotMs,
         targets: [
           {
             job: 'local',
@@ -330,7 +333,7 @@ describe('real bundles', () => {
             discoveredLabels: [],
             intervalMs: 60_000,
             timeoutMs: 5_000,
-            offsetMs: 0,
+            offsetMs: slotMs % 60_000,
             id: 'e2e0000000000000',
           },
         ],
@@ -370,7 +373,10 @@ describe('real bundles', () => {
       expect(scrapes).toEqual(['/metrics']);
       const series = receiver.requests.flatMap((r) => r.decoded?.timeseries ?? []);
       const probe = series.find((t) => t.labels.some((l) => l.value === 'bundle_probe'));
-      expect(probe?.samples.map((x) => x.value)).toEqual([42]);
+      expect(
+        probe?.samples.map((x) => x.value),
+        stdout,
+      ).toEqual([42]);
     } finally {
       target.closeAllConnections();
       await new Promise<void>((r) => target.close(() => r()));
