@@ -124,6 +124,19 @@ export default {
       },
     },
     {
+      name: 'undici-through-narrow-entry',
+      severity: 'error',
+      comment:
+        'undici is CommonJS, so importing a value from its index bundles all of it (fetch, ' +
+        'WebSocket, mocks: +200 KiB per Lambda function). Values come from src/http/undici.ts, ' +
+        'which loads only the files used; `import type` from undici is fine.',
+      from: { pathNot: '^src/http/undici(?:-lib\\.d)?\\.ts$' },
+      to: {
+        path: '(?:^|/)node_modules/undici/index\\.js$',
+        dependencyTypesNot: ['type-only'],
+      },
+    },
+    {
       name: 'module-has-a-layer',
       severity: 'error',
       comment:

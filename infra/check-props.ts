@@ -11,6 +11,7 @@ import { formatDuration } from '../src/config/duration.js';
 import { FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
 import { parseCidrList } from '../src/http/egress-guard.js';
 import { DEFAULT_LEAD_MS } from '../src/pipeline/plan.js';
+import { CHUNKS_DIR } from './bundle.js';
 import {
   type BundleFile,
   credentialFileRefs,
@@ -228,6 +229,12 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
   for (const key of Object.keys(props.environment ?? {})) {
     if (OWN_ENV.has(key)) problems.push(`environment ${key} is set by the construct`);
   }
+  // The bundles leave undici's non-SIMD HTTP parser out (UNREACHABLE in infra/bundle.ts).
+  if (props.environment?.UNDICI_NO_WASM_SIMD === '1') {
+    problems.push(
+      'environment UNDICI_NO_WASM_SIMD=1 needs the non-SIMD llhttp, which is not bundled',
+    );
+  }
   for (const range of props.denyCidrs ?? []) {
     try {
       // One range per entry; the functions get them joined with commas.
@@ -291,6 +298,10 @@ export function checkProps(props: LambdaScraperProps, defaultDeploymentId: strin
   for (const f of bundle.files) {
     if (f.target === BUNDLED_CONFIG_NAME && f.source !== sc.absolutePath) {
       problems.push(`${f.source} would replace the bundled ${BUNDLED_CONFIG_NAME}; rename it`);
+    }
+    // The code's own files (infra/bundle.ts): index.mjs, its map, its chunks.
+    if (/^index\.mjs(?:\.map)?$/.test(f.target) || f.target.startsWith(`${CHUNKS_DIR}/`)) {
+      problems.push(`${f.source} would go where the function's code is (${f.target}); move it`);
     }
   }
 

@@ -16,8 +16,20 @@
  * bundled config unless `allowInlineSecrets`. cdk-nag findings that remain are acknowledged
  * here, each with its reason (see {@link NAG_REASONS}).
  */
+import { copyFileSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Aws, Duration, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  AssetHashType,
+  Aws,
+  Duration,
+  type ILocalBundling,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -25,13 +37,14 @@ import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws
 import {
   ApplicationLogLevel,
   Architecture,
+  Code,
   type IFunction,
   LoggingFormat,
   Runtime,
   SystemLogLevel,
 } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import {
   DeduplicationScope,
@@ -41,14 +54,15 @@ import {
 } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { formatDuration } from '../src/config/duration.js';
-import { BUNDLE_EC2_ENV, FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
+import { FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
 import { OUTBOX_MAX_RECEIVE_COUNT } from '../src/pipeline/outbox-policy.js';
+import { bundleFunction, type FunctionBundle } from './bundle.js';
 import { type CheckedProps, checkProps } from './check-props.js';
 import type { BundleFile } from './config-files.js';
 import { ScraperMonitoring } from './dashboard.js';
 import { accessFromConfig, type ConfigAccess } from './iam-from-config.js';
 import type { LambdaScraperProps } from './lambda-scraper-props.js';
-import { BUNDLED_CONFIG_NAME, type ScraperConfig } from './scraper-config.js';
+import { BUNDLED_CONFIG_NAME } from './scraper-config.js';
 
 export { LambdaScraperPropsError } from './check-props.js';
 export type {
@@ -84,30 +98,30 @@ const QUIET_PLATFORM_LOGS = {
   applicationLogLevelV2: ApplicationLogLevel.TRACE,
 } as const;
 
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
-
-/** Shell commands (bash -c, run by CDK's local bundling) copying the config and its files. */
-function copyCommands(config: ScraperConfig, files: readonly BundleFile[], outputDir: string) {
-  const commands = [
-    `cp ${shellQuote(config.absolutePath)} ${shellQuote(`${outputDir}/${BUNDLED_CONFIG_NAME}`)}`,
-  ];
-  for (const f of files) {
-    const target = `${outputDir}/${f.target}`;
-    const dir = target.slice(0, target.lastIndexOf('/'));
-    commands.push(
-      `mkdir -p ${shellQuote(dir)} && cp ${shellQuote(f.source)} ${shellQuote(target)}`,
-    );
-  }
-  return commands;
-}
-
 /**
- * An ES module has no `require`, but the CommonJS packages esbuild wraps (undici first) call
- * `require("node:assert")` and friends: without this banner the bundle fails at import with
- * "Dynamic require of "node:assert" is not supported" (checked on a real bundle).
+ * CDK's local bundling of one function: infra/bundle.ts, then the config and the files bundled
+ * with it. Its fields are data on purpose: CDK caches a bundled asset by its bundling options
+ * (functions left out), so the role, entry and config must be among them or the four
+ * functions would share the first one's bundle.
  */
-const ESM_REQUIRE_BANNER =
-  "import{createRequire as __lambdascrapeCreateRequire}from'node:module';const require=__lambdascrapeCreateRequire(import.meta.url);";
+class FunctionBundling implements ILocalBundling {
+  constructor(
+    readonly bundle: Omit<FunctionBundle, 'outdir'>,
+    readonly configPath: string,
+    readonly files: readonly BundleFile[],
+  ) {}
+
+  tryBundle(outputDir: string): boolean {
+    bundleFunction({ ...this.bundle, outdir: outputDir });
+    copyFileSync(this.configPath, join(outputDir, BUNDLED_CONFIG_NAME));
+    for (const f of this.files) {
+      const target = join(outputDir, f.target);
+      mkdirSync(dirname(target), { recursive: true });
+      copyFileSync(f.source, target);
+    }
+    return true;
+  }
+}
 
 export class LambdaScraper extends Construct {
   /** Targets table: partition key `pk` (S). */
@@ -294,11 +308,9 @@ export class LambdaScraper extends Construct {
     // The role has no managed policy: it writes to its own log group only.
     logGroup.grantWrite(fnRole);
     const config = props.config;
+    const entry = props.entries?.[role] ?? `${PROJECT_ROOT}functions/${role}.ts`;
     return new NodejsFunction(this, `${pascal(role)}Function`, {
-      entry: props.entries?.[role] ?? `${PROJECT_ROOT}functions/${role}.ts`,
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
+      handler: 'index.handler',
       runtime: Runtime.NODEJS_24_X,
       architecture: props.architecture ?? Architecture.ARM_64,
       memorySize: o.memorySize,
@@ -321,32 +333,19 @@ export class LambdaScraper extends Construct {
               ? {}
               : { securityGroups: [...props.securityGroups] }),
           }),
-      bundling: {
-        format: OutputFormat.ESM,
-        banner: ESM_REQUIRE_BANNER,
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings only; the sources would add 60% to the map.
-        sourcesContent: false,
-        // ES module builds first: the AWS SDK's dist-es tree-shakes far better (-650 KB).
-        mainFields: ['module', 'main'],
-        // Bundle our pinned SDK (the versions tested against dynalite and fauxqs) rather than
-        // the runtime's, which changes under us; tree-shaken, only the clients we use ship.
-        bundleAwsSDK: true,
-        externalModules: [],
-        // Only discovery talks to EC2 (src/discovery/ec2 loads its client on the first
-        // refresh); for the others the import folds away and their bundles leave it out.
-        define: {
-          [`process.env.${BUNDLE_EC2_ENV}`]: JSON.stringify(String(role === 'discovery')),
+      // Bundled by infra/bundle.ts (esbuild options there), then the config and its files.
+      code: Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Used only if local bundling were declined; it never is (it throws instead).
+          image: Runtime.NODEJS_24_X.bundlingImage,
+          local: new FunctionBundling(
+            { role, entry, projectRoot: PROJECT_ROOT },
+            config.absolutePath,
+            checked.bundleFiles,
+          ),
         },
-        logLevel: LogLevel.WARNING,
-        commandHooks: {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (_inputDir: string, outputDir: string) =>
-            copyCommands(config, checked.bundleFiles, outputDir),
-        },
-      },
+      }),
     });
   }
 

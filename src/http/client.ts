@@ -13,18 +13,18 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
+import type { Dispatcher, buildConnector as UndiciConnect } from 'undici';
+import type { HttpClientConfig, TlsConfig, TlsVersion } from '../config/types.js';
+import { lookupCredentialFile } from './credential-files.js';
+import { type EgressScope, guardConnector } from './egress-guard.js';
 import {
   Agent,
   buildConnector,
-  type Dispatcher,
   EnvHttpProxyAgent,
   interceptors,
   Pool,
   ProxyAgent,
-} from 'undici';
-import type { HttpClientConfig, TlsConfig, TlsVersion } from '../config/types.js';
-import { lookupCredentialFile } from './credential-files.js';
-import { type EgressScope, guardConnector } from './egress-guard.js';
+} from './undici.js';
 
 /** Go's http.Client follows at most 10 redirects. */
 export const MAX_REDIRECTS = 10;
@@ -119,9 +119,9 @@ export function withRedirects(dispatcher: Dispatcher, config: HttpClientConfig):
 }
 
 /** The connector undici's ProxyAgent hands its proxy client (a function it built). */
-function proxyConnector(opts: object): buildConnector.connector {
+function proxyConnector(opts: object): UndiciConnect.connector {
   const connect = (opts as { connect?: unknown }).connect;
-  return typeof connect === 'function' ? (connect as buildConnector.connector) : buildConnector({});
+  return typeof connect === 'function' ? (connect as UndiciConnect.connector) : buildConnector({});
 }
 
 /** {@link createDispatcher}, synchronously: throws `TLS_FILE_UNREADABLE` at once. */

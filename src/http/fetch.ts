@@ -8,7 +8,8 @@
 import { STATUS_CODES } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { request } from './undici.js';
 
 const gunzipAsync = promisify(gunzip);
 

@@ -14,7 +14,7 @@
  * caller's business (`send.ts`).
  */
 
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { RemoteWriteConfig } from '../config/types.js';
 import {
   createDispatcherSync,
@@ -24,6 +24,7 @@ import {
   requestHeaderLines,
   withRedirects,
 } from '../http/client.js';
+import { request } from '../http/undici.js';
 import { redactSecretsInText, requestSecrets } from '../log/redact.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
 

@@ -2,19 +2,36 @@
  * The one test that bundles for real: `npx cdk synth` through the CDK CLI, offline (no
  * credentials, no network, no Docker: local esbuild), of a config using EC2 SD, SigV4 to AMP,
  * file_sd, scrape_config_files and an extra file, in a folder whose name has a space. Then each
- * function's package is checked (the config and its files at their place, size budget, no SDK
+ * function's package is checked (the config and its files at their place, size budgets, no SDK
  * v2, no CDK code) and each handler is loaded by Node and invoked against a closed port: it must
- * get as far as calling AWS, which proves the ESM bundle (and its `require` banner) works.
+ * get as far as calling AWS, which proves the ESM bundle (and its `require` banner) works. Then
+ * every lazy chunk is imported, and the scraper package scrapes a local target and
+ * remote-writes it (dynalite for the state), so the bundled undici opens real connections.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { packageCode } from '../../infra/bundle.js';
+import { encodeTask } from '../../src/aws/task-codec.js';
 import { loadCheckedConfig } from '../../src/config/load-file.js';
+import type { FunctionRole } from '../../src/contract.js';
 import { discoveryConfigErrors } from '../../src/discovery/registry.js';
+import { startReceiver } from '../remotewrite/wire.js';
+import { createTable, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { createQueue, startLocalSqs } from '../support/fauxqs.js';
 import { tempFolder } from './support.js';
 
 const run = promisify(execFile);
@@ -40,8 +57,27 @@ const FILES = {
   'targets/notes.txt': 'not bundled',
   'certs/ca.pem': '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n',
 };
-/** Raw size budget of one function's index.mjs (docs/deploy.md lists the measured sizes). */
-const MAX_BUNDLE_BYTES = 3 * 1024 * 1024;
+/**
+ * Size budgets of each function's code, raw bytes (docs/deploy.md "Bundle sizes" lists the
+ * measured sizes): what Lambda loads at INIT (index.mjs and the chunks it imports statically)
+ * and all of it (lazy chunks too). Measured on 2026-12-06 with this test's config: INIT
+ * 954-960 KiB for each function; all JS 1,105-1,110 KiB, discovery 1,648 KiB (the EC2 client
+ * is a lazy chunk). The INIT budget is issue 14's goal (1 MiB), about 6% above the measured
+ * size; the others leave about 8%. Growth past them is a decision, with the figures updated.
+ */
+const KIB = 1024;
+const MAX_INIT_BYTES: Record<FunctionRole, number> = {
+  discovery: 1024 * KIB,
+  dispatcher: 1024 * KIB,
+  scraper: 1024 * KIB,
+  outbox: 1024 * KIB,
+};
+const MAX_ALL_JS_BYTES: Record<FunctionRole, number> = {
+  discovery: 1780 * KIB,
+  dispatcher: 1200 * KIB,
+  scraper: 1200 * KIB,
+  outbox: 1200 * KIB,
+};
 
 interface FunctionPackage {
   readonly role: string;
@@ -106,12 +142,19 @@ describe('real bundles', () => {
     ]);
   });
 
-  it('each holds index.mjs, its source map, the config and its files at their place', () => {
+  it('each holds index.mjs, its chunks, their source maps, the config and its files at their place', () => {
     for (const p of packages) {
-      const files = readdirSync(p.dir, { recursive: true, withFileTypes: true })
+      const all = readdirSync(p.dir, { recursive: true, withFileTypes: true })
         .filter((e) => e.isFile())
         .map((e) => join(e.parentPath, e.name).slice(p.dir.length + 1))
         .sort();
+      const chunks = all.filter((f) => f.startsWith('chunks/'));
+      expect(chunks.length, p.role).toBeGreaterThan(0);
+      for (const c of chunks) expect(c, p.role).toMatch(/^chunks\/[\w-]+\.mjs(?:\.map)?$/);
+      expect(chunks.filter((c) => c.endsWith('.map'))).toEqual(
+        chunks.filter((c) => c.endsWith('.mjs')).map((c) => `${c}.map`),
+      );
+      const files = all.filter((f) => !f.startsWith('chunks/'));
       expect(files).toEqual([
         'certs/ca.pem',
         'index.mjs',
@@ -139,21 +182,35 @@ describe('real bundles', () => {
 
   it('ESM, minified, within the size budget, without SDK v2 or CDK code', () => {
     for (const p of packages) {
-      const code = readFileSync(join(p.dir, 'index.mjs'));
-      expect(code.length, p.role).toBeLessThan(MAX_BUNDLE_BYTES);
-      const text = code.toString('utf8');
-      expect(
-        text.startsWith("import{createRequire as __lambdascrapeCreateRequire}from'node:module'"),
-      ).toBe(true);
-      expect(text).toMatch(/export\s*\{[^}]*as handler/);
-      expect(text).not.toMatch(/require\(["']aws-sdk["']\)/);
-      expect(text).not.toContain('aws-cdk-lib');
-      // The EC2 client (its service namespace) only where EC2 discovery runs.
-      if (p.role === 'discovery') expect(text).toContain('com.amazonaws.ec2');
-      else expect(text, p.role).not.toContain('com.amazonaws.ec2');
+      const code = packageCode(p.dir);
+      const size = (files: readonly string[]) =>
+        files.reduce((n, f) => n + statSync(join(p.dir, f)).size, 0);
+      const init = size(code.init);
+      const all = size([...code.init, ...code.lazy]);
+      expect(init, p.role).toBeLessThan(MAX_INIT_BYTES[p.role as FunctionRole]);
+      expect(all, p.role).toBeLessThan(MAX_ALL_JS_BYTES[p.role as FunctionRole]);
+      const index = readFileSync(join(p.dir, 'index.mjs'), 'utf8');
+      expect(index).toMatch(/export\s*\{[^}]*as handler/);
+      for (const f of [...code.init, ...code.lazy]) {
+        const text = readFileSync(join(p.dir, f), 'utf8');
+        expect(
+          text.startsWith("import{createRequire as __lambdascrapeCreateRequire}from'node:module'"),
+          f,
+        ).toBe(true);
+        expect(text).not.toMatch(/require\(["']aws-sdk["']\)/);
+        expect(text).not.toContain('aws-cdk-lib');
+        // Built-in modules are bundled as CommonJS (infra/bundle.ts): no ES import of one.
+        expect(text, f).not.toMatch(/\bfrom\s*["'](?:node:)?(?:http|fs|util|process)["']/);
+      }
+      // The EC2 client (its service namespace) only where EC2 discovery runs, and lazily.
+      const has = (files: readonly string[], s: string) =>
+        files.some((f) => readFileSync(join(p.dir, f), 'utf8').includes(s));
+      expect(has(code.init, 'com.amazonaws.ec2'), p.role).toBe(false);
+      expect(has(code.lazy, 'com.amazonaws.ec2'), p.role).toBe(p.role === 'discovery');
       // Measured sizes go to docs/deploy.md; printed so a run shows them.
+      const kib = (n: number) => `${(n / 1024).toFixed(0)} KiB`;
       console.log(
-        `${p.role}: index.mjs ${(code.length / 1024).toFixed(0)} KiB, gzip ${(gzipSync(code).length / 1024).toFixed(0)} KiB`,
+        `${p.role}: loaded at INIT ${kib(init)} (${code.init.length} files), all JS ${kib(all)}, index.mjs gzip ${kib(gzipSync(index).length)}`,
       );
     }
   });
@@ -207,5 +264,125 @@ describe('real bundles', () => {
     expect(byRole.dispatcher).toMatch(/^ERROR DispatchError: .*ECONNREFUSED 127\.0\.0\.1:9/);
     expect(byRole.scraper).toBe('RESULT {"batchItemFailures":[]}');
     expect(byRole.outbox).toBe('RESULT {"batchItemFailures":[]}');
+  });
+
+  it('every lazy chunk loads under Node (the smoke above reaches none of them)', async () => {
+    const results = await Promise.all(
+      packages.map(async (p) => {
+        const { lazy } = packageCode(p.dir);
+        const script = `
+          let ok = 0;
+          for (const c of ${JSON.stringify(lazy)}) {
+            try { await import('./' + c); ok++; }
+            catch (e) { process.stdout.write('FAILED ' + c + ': ' + e.message + '\\n'); }
+          }
+          process.stdout.write('LOADED ' + ok + '\\n');`;
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: p.dir,
+          env: { PATH: process.env.PATH ?? '', AWS_REGION: 'eu-west-1' },
+          timeout: 60_000,
+        });
+        return [p.role, lazy.length, stdout.trim()] as const;
+      }),
+    );
+    for (const [role, n, out] of results) {
+      expect(n, role).toBeGreaterThan(0);
+      expect(out, role).toBe(`LOADED ${n}`);
+    }
+  });
+
+  it('the bundled scraper scrapes a target and remote-writes it (undici, parsers, DynamoDB)', async () => {
+    // The smoke above never opens an HTTP connection through undici: this does, with the
+    // bundle's own undici (and the parts of it infra/bundle.ts leaves out), against a local
+    // target and receiver, state in dynalite. The config is a local one (LAMBDASCRAPE_CONFIG
+    // may name any file); the code is the scraper package's.
+    const dynamo = await startDynalite();
+    const sqs = await startLocalSqs();
+    const receiver = await startReceiver();
+    const scrapes: string[] = [];
+    const target = createServer((req, res) => {
+      scrapes.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end('# TYPE bundle_probe gauge\nbundle_probe{kind="e2e"} 42\n');
+    });
+    try {
+      await createTable(dynamo.client(), 'targets', KEY_SCHEMAS.targets);
+      await createTable(dynamo.client(), 'state', KEY_SCHEMAS.state);
+      const outbox = await createQueue(sqs.client);
+      await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+      const address = `127.0.0.1:${(target.address() as AddressInfo).port}`;
+      const dir = tempFolder({
+        'prometheus.yml': `scrape_configs:\n  - job_name: local\n    static_configs: [{ targets: ['${address}'] }]\nremote_write:\n  - url: ${receiver.url}\n`,
+      });
+      const labels = [
+        { name: 'instance', value: address },
+        { name: 'job', value: 'local' },
+      ];
+      // The target's slot one second from now (its offset puts it there), so the scraper
+      // starts, waits that second at most and scrapes; a slot already past is dropped as late.
+      const slotMs = Date.now() + 1000;
+      const body = encodeTask({
+        kind: 'scrape',
+        slotMs,
+        targets: [
+          {
+            job: 'local',
+            url: `http://${address}/metrics`,
+            labels,
+            publicLabels: labels,
+            discoveredLabels: [],
+            intervalMs: 60_000,
+            timeoutMs: 5_000,
+            offsetMs: slotMs % 60_000,
+            id: 'e2e0000000000000',
+          },
+        ],
+      });
+      const script = `
+        const m = await import('./index.mjs');
+        const r = await m.handler(
+          { Records: [{ messageId: 'm1', body: process.env.TASK_BODY }] },
+          { getRemainingTimeInMillis: () => 20000 },
+        );
+        process.stdout.write('RESULT ' + JSON.stringify(r) + '\\n');
+        process.exit(0);`;
+      const scraper = packages.find((p) => p.role === 'scraper')!;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: scraper.dir,
+        env: {
+          PATH: process.env.PATH ?? '',
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          LAMBDASCRAPE_CONFIG: join(dir, 'prometheus.yml'),
+          TARGETS_TABLE: 'targets',
+          STATE_TABLE: 'state',
+          SCRAPE_QUEUE_URL: outbox.url,
+          OUTBOX_QUEUE_URL: outbox.url,
+          OUTBOX_DLQ_URL: outbox.url,
+          DEPLOYMENT_ID: 'Bundled/E2E',
+          DYNAMODB_ENDPOINT: dynamo.endpoint,
+          SQS_ENDPOINT: sqs.endpoint,
+          TASK_BODY: body,
+        },
+        timeout: 60_000,
+      });
+      expect(stdout.split('\n').find((l) => l.startsWith('RESULT '))).toBe(
+        'RESULT {"batchItemFailures":[]}',
+      );
+      expect(scrapes).toEqual(['/metrics']);
+      const series = receiver.requests.flatMap((r) => r.decoded?.timeseries ?? []);
+      const probe = series.find((t) => t.labels.some((l) => l.value === 'bundle_probe'));
+      expect(
+        probe?.samples.map((x) => x.value),
+        stdout,
+      ).toEqual([42]);
+    } finally {
+      target.closeAllConnections();
+      await new Promise<void>((r) => target.close(() => r()));
+      await receiver.close();
+      await sqs.stop();
+      await dynamo.stop();
+    }
   });
 });

@@ -247,6 +247,20 @@ scrape_configs:
     expect(() => build({ config: sc })).toThrow(/is an absolute path/);
   });
 
+  it('a file cannot go where the code is (index.mjs, its map, chunks/)', async () => {
+    const sc = await configFrom(STATIC_ONLY, {
+      'index.mjs': '',
+      'chunks/x.json': '{}',
+      'chunky.json': '{}',
+    });
+    const extraFiles = ['index.mjs', 'chunks/x.json', 'chunky.json'];
+    expect(() => build({ config: sc, extraFiles })).toThrow(
+      /index\.mjs would go where the function's code is \(index\.mjs\); move it/,
+    );
+    expect(() => build({ config: sc, extraFiles })).toThrow(/\(chunks\/x\.json\); move it/);
+    expect(() => build({ config: sc, extraFiles })).not.toThrow(/chunky/);
+  });
+
   it('a file outside the config folder is an error (it cannot keep its place under /var/task)', async () => {
     const dir = tempFolder({ 'conf/prometheus.yml': STATIC_ONLY, 'shared.pem': 'PEM' });
     const sc = await loadScraperConfig(join(dir, 'conf/prometheus.yml'), { env: {} });

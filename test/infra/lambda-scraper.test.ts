@@ -590,6 +590,11 @@ describe('conflicting or impossible props are rejected in the constructor', () =
       message: /environment TARGETS_TABLE is set by the construct/,
     },
     {
+      name: 'undici without WebAssembly SIMD (its fallback parser is not bundled)',
+      props: { environment: { UNDICI_NO_WASM_SIMD: '1' } },
+      message: /UNDICI_NO_WASM_SIMD=1 needs the non-SIMD llhttp, which is not bundled/,
+    },
+    {
       name: 'outbox max age out of range',
       props: { outboxMaxAge: Duration.hours(25) },
       message: /outboxMaxAge must be 1 minute–24 hours/,

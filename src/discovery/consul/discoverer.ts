@@ -13,8 +13,8 @@
  * is reported in `errors`. A service that left the catalog gets one empty group for its source.
  */
 import type { Dispatcher } from 'undici';
-import { request } from 'undici';
 import { createDispatcherSync, type HttpClientOptions, requestHeaders } from '../../http/client.js';
+import { request } from '../../http/undici.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { ConsulSdConfig } from './config.js';
 import { ConsulSdError, ConsulSdErrorCode } from './error.js';
