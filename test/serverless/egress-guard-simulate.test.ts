@@ -116,7 +116,7 @@ describe('simulate: the egress guard (integration)', () => {
       }
       return max;
     };
-    await pollUntil(async () => (up().size >= 4 ? true : undefined), {
+    await pollUntil(async () => (up().size >= 4 && up().get('allowed') === 1 ? true : undefined), {
       timeoutMs: 40_000,
       what: 'up of the four static jobs remote-written',
       describe: () => logs.join(''),
