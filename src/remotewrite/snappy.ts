@@ -152,7 +152,18 @@ function compressFragment(
       const matchStart = s;
       let c = candidate + 4;
       s += 4;
-      // Extend 4 bytes at a time while a whole word fits, then byte by byte.
+      // Extend 8 bytes at a time, then 4, then byte by byte. Two float64s compare equal only
+      // when their bits are equal, except +0 and -0 (told apart by 1/x); unequal NaNs just end
+      // the 8-byte steps early.
+      for (;;) {
+        if (s + 8 > end) break;
+        const a = view.getFloat64(s, true);
+        if (a !== view.getFloat64(c, true) || (a === 0 && 1 / a !== 1 / view.getFloat64(c, true))) {
+          break;
+        }
+        s += 8;
+        c += 8;
+      }
       while (s + 4 <= end && view.getInt32(s, true) === view.getInt32(c, true)) {
         s += 4;
         c += 4;
