@@ -168,9 +168,15 @@ function compressFragment(
         s += 4;
         c += 4;
       }
-      while (s < end && src[s] === src[c]) {
-        s++;
-        c++;
+      if (s + 4 <= end) {
+        // The words differ: the equal bytes are the low zero bytes of their XOR (little-endian).
+        const x = view.getInt32(s, true) ^ view.getInt32(c, true);
+        s += (31 - Math.clz32(x & -x)) >> 3;
+      } else {
+        while (s < end && src[s] === src[c]) {
+          s++;
+          c++;
+        }
       }
       d = emitCopy(dst, d, matchStart - candidate, s - matchStart);
       emitFrom = s;
