@@ -11,7 +11,7 @@
  * The compressor cuts the input into independent fragments of at most 64 KiB, as the reference
  * implementation does, so every offset fits the 2-byte copy form and the match table never
  * indexes more than one fragment. Matches are found through a hash table of 4-byte sequences
- * (Int32Array, reused across calls: this module is not re-entrant across workers, and it does not
+ * (Uint16Array, reused across calls: this module is not re-entrant across workers, and it does not
  * need to be, JS being single-threaded per isolate).
  */
 
@@ -52,7 +52,8 @@ export function maxCompressedLength(n: number): number {
   return 32 + n + Math.floor(n / 6);
 }
 
-const table = new Int32Array(1 << MAX_TABLE_BITS);
+/** Positions relative to a fragment start (< 64 KiB): 16 bits each, so the table fits L1. */
+const table = new Uint16Array(1 << MAX_TABLE_BITS);
 let scratch = new Uint8Array(0);
 
 /**
