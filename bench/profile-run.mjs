@@ -3,14 +3,16 @@
  * target scraped every `--interval` s, remote write to a discarding receiver (no decoding).
  *
  *   node bench/profile-run.mjs [--root DIR]… [--rounds R] [--skip 3] [--scrapes 8]
- *                              [--interval 2] [--top 25] [--trace-gc] [--out DIR]
+ *                              [--interval 2] [--top 25] [--trace-gc] [--heap] [--out DIR]
  *
  * Per run: start the built CLI (`DIR/bin/lambdascrape.js`, default this checkout; run
  * `npm run build` first) with `bench/lib/warm-profiler.mjs` preloaded, let `--skip` scrapes pass
  * (the first is cold: series cache and encoded labels are built), then profile exactly
  * `--scrapes` scrape intervals, starting at a scrape request. Reports for that window the
  * process's CPU ms per scrape (/proc utime + stime), GC pauses from `--trace-gc` when asked,
- * and the profile's self time summed by function as % of busy (non-idle) samples.
+ * and the profile's self time summed by function as % of busy (non-idle) samples. `--heap` adds
+ * what the JS heap allocated in the window (sampling heap profiler, garbage included) by
+ * function; ArrayBuffer contents (typed arrays, Buffers) live outside the JS heap and are not in it.
  *
  * Several `--root`s are run alternately, `--rounds` times each (A/B on a noisy machine): the
  * summary gives the median CPU ms per scrape of each. Profiles are kept in `--out`
@@ -40,6 +42,7 @@ const SCRAPES = Number(arg('scrapes', 8));
 const INTERVAL = Number(arg('interval', 2));
 const TOP = Number(arg('top', 25));
 const TRACE_GC = process.argv.includes('--trace-gc');
+const HEAP = process.argv.includes('--heap');
 const OUT = resolve(arg('out', join(BENCH_TMP, 'profile-run')));
 const PRELOAD = join(REPO_ROOT, 'bench', 'lib', 'warm-profiler.mjs');
 
@@ -67,6 +70,28 @@ function summarize(profile) {
     self.set(key, (self.get(key) ?? 0) + dt);
   }
   return { busy, self };
+}
+
+/** Bytes allocated (sampled, garbage included) by function, from a .heapprofile. */
+function summarizeHeap(heap) {
+  const self = new Map();
+  let total = 0;
+  const walk = (node, parentKey) => {
+    const f = node.callFrame;
+    let key =
+      f.url === ''
+        ? f.functionName || '(anonymous)'
+        : `${f.functionName || '(anonymous)'} ${basename(f.url)}:${f.lineNumber + 1}`;
+    // Node's own helpers (Buffer, streams) are charged to their caller too, to show who asked.
+    if (parentKey && (f.url.startsWith('node:') || f.url === '')) key = `${key} < ${parentKey}`;
+    const bytes = node.selfSize;
+    total += bytes;
+    if (bytes > 0) self.set(key, (self.get(key) ?? 0) + bytes);
+    for (const c of node.children)
+      walk(c, f.url.startsWith('node:') || f.url === '' ? parentKey : key);
+  };
+  walk(heap.head, '');
+  return { total, self };
 }
 
 async function runOnce(root, target, receiver, tag) {
@@ -99,7 +124,7 @@ remote_write:
     '127.0.0.1:0',
   );
   const child = spawn(process.execPath, args, {
-    env: { ...process.env, WARM_PROF_OUT: profFile },
+    env: { ...process.env, WARM_PROF_OUT: profFile, ...(HEAP ? { WARM_PROF_HEAP: '1' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -148,6 +173,9 @@ remote_write:
         ? { events: gcEvents / SCRAPES, scavenges: scavenges / SCRAPES, ms: gcMs / SCRAPES }
         : null,
       summary: summarize(profile),
+      heap: HEAP
+        ? summarizeHeap(JSON.parse(readFileSync(`${profFile}.heapprofile`, 'utf8')))
+        : null,
     };
   } catch (err) {
     process.stderr.write(stderr.slice(-4000));
@@ -178,6 +206,17 @@ function printRun(r) {
     console.log(
       `  ${((100 * us) / busy).toFixed(1).padStart(5)}%  ${(us / 1000 / SCRAPES).toFixed(1).padStart(6)} ms/scrape  ${k}`,
     );
+  }
+  if (r.heap) {
+    const { total, self: bytes } = r.heap;
+    console.log(
+      `  allocated on the JS heap (sampled, garbage included): ${(total / 1e6 / SCRAPES).toFixed(1)} MB/scrape`,
+    );
+    for (const [k, b] of [...bytes.entries()].sort((a, b) => b[1] - a[1]).slice(0, TOP)) {
+      console.log(
+        `  ${((100 * b) / total).toFixed(1).padStart(5)}%  ${(b / 1e6 / SCRAPES).toFixed(2).padStart(6)} MB/scrape  ${k}`,
+      );
+    }
   }
 }
 

@@ -3,7 +3,9 @@
  * process's life, so a profile can leave out start-up and the cold first scrapes: the first
  * SIGUSR2 starts the V8 sampling profiler, the second stops it and writes the profile to
  * `$WARM_PROF_OUT` (a `.cpuprofile` file, the format `--cpu-prof` writes), then writes
- * `$WARM_PROF_OUT.done`. Used by `bench/profile-run.mjs`.
+ * `$WARM_PROF_OUT.done`. With `$WARM_PROF_HEAP` set, the sampling heap profiler runs over the
+ * same window, counting garbage too, into `$WARM_PROF_OUT.heapprofile`. Used by
+ * `bench/profile-run.mjs`.
  */
 
 import { writeFileSync } from 'node:fs';
@@ -28,16 +30,33 @@ if (out) {
           }),
         )
         .then(() => post('Profiler.start'))
+        .then(() =>
+          process.env.WARM_PROF_HEAP
+            ? post('HeapProfiler.startSampling', {
+                samplingInterval: 8192,
+                // Everything allocated in the window, not only what survives it: the garbage.
+                includeObjectsCollectedByMajorGC: true,
+                includeObjectsCollectedByMinorGC: true,
+              })
+            : undefined,
+        )
         .then(() => {
           state = 'running';
         });
     } else if (state === 'running') {
       state = 'stopping';
-      post('Profiler.stop').then(({ profile }) => {
-        writeFileSync(out, JSON.stringify(profile));
-        writeFileSync(`${out}.done`, '');
-        state = 'done';
-      });
+      post('Profiler.stop')
+        .then(async ({ profile }) => {
+          writeFileSync(out, JSON.stringify(profile));
+          if (process.env.WARM_PROF_HEAP) {
+            const { profile: heap } = await post('HeapProfiler.stopSampling');
+            writeFileSync(`${out}.heapprofile`, JSON.stringify(heap));
+          }
+        })
+        .then(() => {
+          writeFileSync(`${out}.done`, '');
+          state = 'done';
+        });
     }
   });
 }
