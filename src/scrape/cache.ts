@@ -117,8 +117,15 @@ export class ScrapeCache {
     if (success) this.lastOrder = this.order;
     this.order = [];
     if (success && !empty) {
-      for (const [text, slot] of this.slots) if (slot.iter !== this.iter) this.slots.delete(text);
-      this.lastGoodSize = this.slots.size;
+      // forEach, not for-of over entries: that allocated a [text, slot] pair per series every
+      // scrape (≈ 7 MB per 100,000 series, bench/profile-run.mjs --heap). Deleting the entry
+      // being visited is allowed.
+      const iter = this.iter;
+      const slots = this.slots;
+      slots.forEach((slot, text) => {
+        if (slot.iter !== iter) slots.delete(text);
+      });
+      this.lastGoodSize = slots.size;
     } else if (this.slots.size > 2 * this.lastGoodSize + 1000) {
       this.slots.clear();
     }
