@@ -124,7 +124,11 @@ async function decompress(raw: Uint8Array, limit: number): Promise<Uint8Array> {
   if (limit === 1) throw bodySizeError();
   try {
     // maxOutputLength makes zlib stop instead of allocating past the limit (a gzip bomb).
-    return await gunzipAsync(raw, limit > 0 ? { maxOutputLength: limit - 1 } : {});
+    const chunkSize = gunzipChunkSize(raw, limit);
+    return await gunzipAsync(
+      raw,
+      limit > 0 ? { maxOutputLength: limit - 1, chunkSize } : { chunkSize },
+    );
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw bodySizeError();
     const message = err instanceof Error ? err.message : String(err);
@@ -132,4 +136,29 @@ async function decompress(raw: Uint8Array, limit: number): Promise<Uint8Array> {
       cause: err,
     });
   }
+}
+
+/** zlib's default output chunk, and the most we allocate up front for one body. */
+const MIN_GUNZIP_CHUNK = 16 * 1024;
+const MAX_GUNZIP_CHUNK = 64 * 1024 * 1024;
+/** Deflate cannot expand data more than this (≈ 1032:1), whatever the trailer claims. */
+const MAX_DEFLATE_RATIO = 1032;
+
+/**
+ * Output chunk size for gunzipping `raw`: the uncompressed size its trailer states (ISIZE, the
+ * last 4 bytes), so the body comes out as one buffer. With zlib's default 16 KiB chunks a
+ * 13.5 MB exposition took ≈ 825 thread-pool round trips plus a copy of the whole body to
+ * concatenate them: 46 → 12 ms of CPU per scrape of the 100,000-series target. ISIZE comes from
+ * the target, so it is only a hint: bounded by what deflate can expand `raw` to, by the body
+ * size limit and by {@link MAX_GUNZIP_CHUNK}; a wrong one just means more chunks.
+ */
+function gunzipChunkSize(raw: Uint8Array, limit: number): number {
+  const n = raw.length;
+  if (n < 18) return MIN_GUNZIP_CHUNK; // no room for a header and a trailer
+  const isize =
+    (raw[n - 4]! | (raw[n - 3]! << 8) | (raw[n - 2]! << 16) | (raw[n - 1]! << 24)) >>> 0;
+  // A little spare room: output that exactly fills the chunk makes zlib allocate another.
+  let size = Math.min(isize + 64, MAX_GUNZIP_CHUNK, n * MAX_DEFLATE_RATIO + 64);
+  if (limit > 0) size = Math.min(size, limit + 64);
+  return Math.max(size, MIN_GUNZIP_CHUNK);
 }

@@ -21,13 +21,11 @@ export function uvarintLength(v: number): number {
   if (v < 0x4000) return 2;
   if (v < 0x200000) return 3;
   if (v < 0x10000000) return 4;
-  let n = 4;
-  v = Math.floor(v / 0x10000000);
-  while (v > 0) {
-    n++;
-    v = Math.floor(v / 128);
-  }
-  return n;
+  // Comparisons only: millisecond timestamps (≈ 2^40) land here for every sample.
+  if (v < 0x800000000) return 5;
+  if (v < 0x40000000000) return 6;
+  if (v < 0x2000000000000) return 7;
+  return v < 0x100000000000000 ? 8 : 9;
 }
 
 /** Bytes taken by an int64 field value: negative numbers are sign-extended to 64 bits (10 bytes). */
@@ -37,9 +35,17 @@ export function int64Length(v: number): number {
 
 /** Writes a non-negative integer ≤ 2^53 as a varint. */
 export function writeUvarint(buf: Uint8Array, pos: number, v: number): number {
-  while (v >= 0x80000000) {
-    buf[pos++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
+  if (v >= 0x80000000) {
+    // Above int32 (every millisecond timestamp): the low 28 bits as four bytes from the low
+    // word, then the rest (≤ 25 bits) from one int: one division instead of one per byte.
+    let lo = v >>> 0; // v mod 2^32
+    const hi = Math.floor(v / TWO_32); // < 2^21 for v ≤ 2^53
+    buf[pos++] = (lo & 0x7f) | 0x80;
+    buf[pos++] = ((lo >>> 7) & 0x7f) | 0x80;
+    buf[pos++] = ((lo >>> 14) & 0x7f) | 0x80;
+    buf[pos++] = ((lo >>> 21) & 0x7f) | 0x80;
+    lo >>>= 28;
+    v = lo | (hi << 4);
   }
   while (v >= 0x80) {
     buf[pos++] = (v & 0x7f) | 0x80;

@@ -177,6 +177,10 @@ export class RemoteWriter {
   private readonly seriesCache = new WeakMap<Labels, Uint8Array>();
   private readonly cacheInSeries: boolean;
   private readonly encoder = new WriteRequestEncoder();
+  /** `prepare`'s scratch: rows of the kept samples and their label bytes. */
+  private rows = new Int32Array(0);
+  private readonly labels: Uint8Array[] = [];
+  private labelsUsed = 0;
   private readonly limiter: Limiter;
 
   /**
@@ -255,14 +259,17 @@ export class RemoteWriter {
   prepare(unit: SampleUnit): PreparedUnit {
     const n = unit.length;
     const entries = unit.entries;
-    const rows = new Int32Array(n);
-    const labels: Uint8Array[] = [];
+    // Reused from unit to unit (read only during this call): a new 100,000-entry array per
+    // scrape is garbage the size of the unit, and growing it by push copies it over and over.
+    if (this.rows.length < n) this.rows = new Int32Array(Math.max(n, 2 * this.rows.length));
+    const rows = this.rows;
+    const labels = this.labels;
     let kept = 0;
     for (let i = 0; i < n; i++) {
       const bytes = this.cachedSeriesBytes(entries[i]!);
       if (bytes.length === 0) continue;
       rows[kept] = i;
-      labels.push(bytes);
+      labels[kept] = bytes;
       kept++;
     }
     const dropped = n - kept;
@@ -304,6 +311,10 @@ export class RemoteWriter {
         metadata: 0,
       });
     }
+    // Let go of label bytes left from a larger unit (their series may be gone); the array keeps
+    // its length, so units of different sizes in turn do not grow it again and again.
+    if (this.labelsUsed > kept) labels.fill(DROPPED, kept, this.labelsUsed);
+    this.labelsUsed = kept;
     return { requests, dropped };
   }
 

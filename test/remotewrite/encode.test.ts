@@ -69,6 +69,30 @@ describe('varints', () => {
     expect(hex(buf.subarray(0, n))).toBe(bytes);
     expect(uvarintLength(v)).toBe(n);
   });
+  it('uvarint and int64 agree with BigInt at every power-of-two boundary up to 2^53', () => {
+    const ref = (v: number) => {
+      let big = BigInt.asUintN(64, BigInt(v));
+      const out: number[] = [];
+      do {
+        const low = Number(big & 0x7fn);
+        big >>= 7n;
+        out.push(big > 0n ? low | 0x80 : low);
+      } while (big > 0n);
+      return hex(Uint8Array.from(out));
+    };
+    const buf = new Uint8Array(10);
+    for (let k = 0; k <= 53; k++) {
+      for (const v of [2 ** k - 1, 2 ** k, 2 ** k + 1, Math.floor(2 ** k * 0.7)]) {
+        if (v > 2 ** 53) continue;
+        const n = writeUvarint(buf, 0, v);
+        expect(hex(buf.subarray(0, n)), `uvarint ${v}`).toBe(ref(v));
+        expect(uvarintLength(v), `uvarintLength ${v}`).toBe(n);
+        const m = writeInt64(buf, 0, -v);
+        expect(hex(buf.subarray(0, m)), `int64 ${-v}`).toBe(ref(-v));
+        expect(int64Length(-v), `int64Length ${-v}`).toBe(m);
+      }
+    }
+  });
 });
 
 describe('utf8Length', () => {

@@ -4,7 +4,9 @@ import {
   maxCompressedLength,
   SnappyError,
   snappyCompress,
+  snappyCompressInto,
   snappyDecompress,
+  snappyImplementation,
   snappyUncompressedLength,
 } from '../../src/remotewrite/snappy.js';
 
@@ -148,6 +150,20 @@ describe('snappy round trip (property)', () => {
           return d - offset < fragmentStart || d + len > fragmentStart + 65536 || kind === 3;
         });
         expect(bad).toBeUndefined();
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('the WebAssembly compressor runs here and writes exactly the JavaScript one’s bytes', () => {
+    expect(snappyImplementation()).toBe('wasm');
+    const js = (plain: Uint8Array) => {
+      const out = new Uint8Array(maxCompressedLength(plain.length));
+      return out.subarray(0, snappyCompressInto(plain, out));
+    };
+    fc.assert(
+      fc.property(inputs, (plain) => {
+        expect(Buffer.compare(snappyCompress(plain), js(plain))).toBe(0);
       }),
       { numRuns: 150 },
     );

@@ -191,6 +191,36 @@ describe('a successful scrape', () => {
     expect(sampleValue(r, 'g')).toBe(7);
   });
 
+  it('gzip: the size trailer sizes the output buffer, never the result', async () => {
+    const text = Array.from({ length: 20_000 }, (_, i) => `m{i="${i}"} ${i}\n`).join('');
+    const gz = gzipSync(text);
+    const withIsize = (isize: number) => {
+      const b = Buffer.from(gz);
+      b.writeUInt32LE(isize >>> 0, b.length - 4);
+      return b;
+    };
+    const cases: [string, Buffer, string | undefined][] = [
+      ['/gz-exact', gz, undefined],
+      // Two members: the trailer read is the second one's, far below the whole body.
+      [
+        '/gz-two',
+        Buffer.concat([gzipSync(text.slice(0, 1000)), gzipSync(text.slice(1000))]),
+        undefined,
+      ],
+      // A wrong trailer fails zlib's own length check, whatever buffer it suggested.
+      ['/gz-tiny-isize', withIsize(10), 'decompressing body: incorrect length check'],
+      ['/gz-huge-isize', withIsize(0xffffffff), 'decompressing body: incorrect length check'],
+    ];
+    for (const [path, body, error] of cases) {
+      replies.set(path, { headers: { 'content-encoding': 'gzip' }, body });
+      const s = await setup(path);
+      const r = await s.scrape();
+      await s.close();
+      expect(r.error, path).toBe(error);
+      if (error === undefined) expect(sampleValue(r, 'scrape_samples_scraped'), path).toBe(20_000);
+    }
+  });
+
   it('counts only new series in scrape_series_added', async () => {
     replies.set('/added', { body: 'a 1\nb 2\n' });
     const s = await setup('/added');
