@@ -36,6 +36,7 @@
  */
 
 import { type Label, type Labels, labelsEqual } from '../model/labels.js';
+import { shownValue as shown } from '../model/shown-value.js';
 import type { ScrapeTask } from '../ports.js';
 import type { Target } from '../targets/types.js';
 import { bodyBytes, escapeJsonForSqs } from './sqs-limits.js';
@@ -434,21 +435,6 @@ const count = time;
 function malformed(message: string, path = ''): TaskCodecError {
   return new TaskCodecError('TASK_MALFORMED', message, path);
 }
-
-/**
- * A value of the body for an error message. Bounded (strings cut at 64 characters) and never
- * recursive: JSON.stringify or String of a deeply nested array (which JSON.parse builds without
- * limit) overflows the stack, and a RangeError would break "TaskCodecError only".
- */
-function shown(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) return 'an object';
-  if (typeof value === 'string' && value.length > SHOWN_CHARS) {
-    return `${JSON.stringify(value.slice(0, SHOWN_CHARS))}…`;
-  }
-  return JSON.stringify(value) ?? String(value);
-}
-const SHOWN_CHARS = 64;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

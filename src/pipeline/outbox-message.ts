@@ -12,6 +12,8 @@
  * returns a write byte-equal to the one encoded, or throws `OUTBOX_MESSAGE_MALFORMED`, never
  * another exception.
  */
+
+import { shownValue as shown } from '../model/shown-value.js';
 import type { ParkedWrite } from '../ports.js';
 
 export const OUTBOX_MESSAGE_VERSION = 2;
@@ -124,18 +126,3 @@ function writeProblem(w: ParkedWrite): string | undefined {
   }
   return undefined;
 }
-
-/**
- * A decoded value for an error message: bounded (strings cut at 64 characters) and never
- * recursive — JSON.stringify of a deeply nested array, which JSON.parse builds from a small
- * body, overflows the stack, and a RangeError would break "OutboxMessageError only".
- */
-function shown(value: unknown): string {
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) return 'an object';
-  if (typeof value === 'string' && value.length > SHOWN_CHARS) {
-    return `${JSON.stringify(value.slice(0, SHOWN_CHARS))}…`;
-  }
-  return JSON.stringify(value) ?? String(value);
-}
-const SHOWN_CHARS = 64;
