@@ -300,7 +300,7 @@ export class WriteRequestEncoder {
         // Inline, not writeDouble: passing the double to a call would box it.
         if (isStale) {
           buf.set(STALE_NAN_BYTES, pos);
-        } else if (value !== value) {
+        } else if (Number.isNaN(value)) {
           buf.set(PROMETHEUS_NAN_BYTES, pos);
         } else {
           view.setFloat64(pos, value, true);
