@@ -12,9 +12,23 @@ import { Buffer, isAscii, isUtf8 } from 'node:buffer';
  * comments. A body that is valid UTF-8 (the normal case) pays only for the validation.
  */
 export interface DecodedBody {
+  /** The whole text, or with {@link windows} the first window of it. */
   readonly text: string;
   /** Ascending string offsets of replaced invalid sequences; empty for a valid body. */
   readonly badOffsets: readonly number[];
+  /** The rest of the text when it is handed out in windows (see {@link decodeBodyInWindows}). */
+  readonly windows?: TextWindows;
+}
+
+/**
+ * The rest of a body decoded piece by piece. Every window but the last ends just after a `\n`,
+ * so a window holds whole lines; a line longer than the window size makes its window longer.
+ */
+export interface TextWindows {
+  /** The next window, or undefined when the body is used up. */
+  next(): string | undefined;
+  /** Everything not handed out yet, as one string ('' when used up); no window follows it. */
+  rest(): string;
 }
 
 const NO_BAD_OFFSETS: readonly number[] = Object.freeze([]);
@@ -34,6 +48,67 @@ export function decodeBody(body: Uint8Array | string): DecodedBody {
   if (isAscii(buf)) return { text: buf.toString('latin1'), badOffsets: NO_BAD_OFFSETS };
   if (isUtf8(buf)) return { text: utf8Decoder.decode(body), badOffsets: NO_BAD_OFFSETS };
   return decodeInvalid(body);
+}
+
+/** Window size of {@link decodeBodyInWindows}. */
+export const TEXT_WINDOW_BYTES = 64 * 1024;
+
+/**
+ * Bodies at least this long are decoded in windows by the text parser: Node hands a latin1
+ * decode longer than about 1 MB back as an *external* string, whose bytes count toward V8's
+ * external-memory limit and are freed only by a full collection. For the 100k-series target
+ * (13 MB per scrape) that limit forced a mark-compact of the whole heap at every scrape or two,
+ * and 40–100 MiB of dead bodies waited for it (docs/performance.md). Windows of 64 KiB are
+ * ordinary young-generation strings that die at the next scavenge.
+ */
+export const WINDOWED_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Like {@link decodeBody}, but an ASCII body of at least `minBytes` comes as a first window of
+ * about `windowBytes` in `text` plus {@link TextWindows} for the rest (the parser borrows the
+ * bytes until it is done). Other bodies are decoded whole, as by decodeBody.
+ */
+export function decodeBodyInWindows(
+  body: Uint8Array | string,
+  windowBytes = TEXT_WINDOW_BYTES,
+  minBytes = WINDOWED_BODY_BYTES,
+): DecodedBody {
+  if (typeof body === 'string' || body.byteLength < minBytes) return decodeBody(body);
+  const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  if (!isAscii(buf)) return decodeBody(body);
+  const windows = new AsciiWindows(buf, Math.max(1, windowBytes));
+  return { text: windows.next() ?? '', badOffsets: NO_BAD_OFFSETS, windows };
+}
+
+class AsciiWindows implements TextWindows {
+  private at = 0;
+  constructor(
+    private readonly buf: Buffer,
+    private readonly size: number,
+  ) {}
+
+  next(): string | undefined {
+    const buf = this.buf;
+    const from = this.at;
+    if (from >= buf.length) return undefined;
+    let end = from + this.size;
+    if (end < buf.length) {
+      // End after the last newline in range, or after the first one past it for a long line.
+      const nl = buf.lastIndexOf(10, end - 1);
+      const cut = nl >= from ? nl : buf.indexOf(10, end);
+      end = cut < 0 ? buf.length : cut + 1;
+    } else {
+      end = buf.length;
+    }
+    this.at = end;
+    return buf.toString('latin1', from, end);
+  }
+
+  rest(): string {
+    const from = this.at;
+    this.at = this.buf.length;
+    return from >= this.buf.length ? '' : this.buf.toString('latin1', from);
+  }
 }
 
 function decodeString(s: string): DecodedBody {

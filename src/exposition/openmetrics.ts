@@ -223,7 +223,7 @@ export class OpenMetricsParser extends BaseParser {
       }
       this.entryType = type;
       this.stickyType = type;
-      this.typeFamily = this.metricFamily();
+      this.typeFamily = this.familyText();
     } else if (kind === EntryKind.Unit) {
       this.unitStart = r + 1;
       this.unitEnd = end;

@@ -1,5 +1,5 @@
 import type { Label, Labels } from '../model/labels.js';
-import type { DecodedBody } from './decode.js';
+import type { DecodedBody, TextWindows } from './decode.js';
 import { ExpositionParseError } from './errors.js';
 import { formatOpenMetricsFloat, POW10, parseGoFloat } from './float.js';
 import { EntryKind, type Exemplar, type ExpositionParser, type MetricType } from './types.js';
@@ -156,8 +156,17 @@ export function recordLabelRange(
 }
 
 export abstract class BaseParser implements ExpositionParser {
-  protected readonly s: string;
-  protected readonly len: number;
+  /** The text being scanned: the whole body, or the current window of it (see decode.ts). */
+  protected s: string;
+  protected len: number;
+  /** The windows still to come; undefined when `s` holds the rest of the body. */
+  protected windows: TextWindows | undefined;
+  /**
+   * Set by {@link scanQuoted} when a quoted string is still open at the end of a window: the
+   * entry may go on in the next one (a label value spanning lines), so the parser retries it
+   * with the rest of the body (see {@link joinRest}).
+   */
+  protected openAtWindowEnd = false;
   private readonly badOffsets: readonly number[];
   private badIndex = 0;
 
@@ -211,6 +220,40 @@ export abstract class BaseParser implements ExpositionParser {
     this.s = body.text;
     this.len = body.text.length;
     this.badOffsets = body.badOffsets;
+    this.windows = body.windows;
+  }
+
+  /**
+   * Moves to the next window (the current one must be used up); false at the end of the body.
+   * Positions restart at 0: accessors of earlier entries must not be called after this.
+   */
+  protected nextWindow(): boolean {
+    const w = this.windows?.next();
+    if (w === undefined) {
+      this.windows = undefined;
+      return false;
+    }
+    this.setText(w);
+    return true;
+  }
+
+  /**
+   * Makes the text from `from` to the end of the body the only window, for an entry that did not
+   * fit in its window (rare: a quoted string spanning lines across a window boundary). The body
+   * past `from` is then decoded in one piece, as without windows.
+   */
+  protected joinRest(from: number): void {
+    const rest = this.windows?.rest() ?? '';
+    this.windows = undefined;
+    this.setText(this.s.slice(from) + rest);
+  }
+
+  private setText(text: string): void {
+    this.s = text;
+    this.len = text.length;
+    this.pos = 0;
+    this.openAtWindowEnd = false;
+    this.resetScanCaches();
   }
 
   abstract next(): EntryKind;
@@ -252,6 +295,13 @@ export abstract class BaseParser implements ExpositionParser {
   }
 
   metricFamily(): string {
+    const k = this.kind;
+    if (k !== EntryKind.Help && k !== EntryKind.Type && k !== EntryKind.Unit) return '';
+    return this.familyText();
+  }
+
+  /** The family name recorded by {@link scanFamilyName} for the line being parsed. */
+  protected familyText(): string {
     return rangeText(this.s, this.metaStart, this.metaEnd, this.metaFlags);
   }
 
@@ -388,7 +438,7 @@ export abstract class BaseParser implements ExpositionParser {
   protected scanQuoted(p: number, allowNewline: boolean, allowNul: boolean, what: string): number {
     const s = this.s;
     let q = s.indexOf('"', p);
-    if (q < 0) throw this.fail(`expected ${what}, found an unterminated quoted string`, p - 1);
+    if (q < 0) throw this.unterminated(what, p);
     let nb = this.nextBackslash;
     if (nb < p) {
       nb = s.indexOf('\\', p);
@@ -404,7 +454,7 @@ export abstract class BaseParser implements ExpositionParser {
         if (esc === 10 || Number.isNaN(esc)) throw this.fail(`expected ${what}`, i);
         i += 2;
         q = s.indexOf('"', i);
-        if (q < 0) throw this.fail(`expected ${what}, found an unterminated quoted string`, p - 1);
+        if (q < 0) throw this.unterminated(what, p);
         nb = s.indexOf('\\', i);
         if (nb < 0) nb = this.len;
         if (nb > q) break;
@@ -431,6 +481,11 @@ export abstract class BaseParser implements ExpositionParser {
       if (nn < q) throw this.fail(`expected ${what}, found a NUL byte`, nn);
     }
     return q;
+  }
+
+  private unterminated(what: string, p: number): ExpositionParseError {
+    if (this.windows !== undefined) this.openAtWindowEnd = true;
+    return this.fail(`expected ${what}, found an unterminated quoted string`, p - 1);
   }
 
   /** True when `[from, to)` holds a NUL (used for the text format's bare `#` comments). */

@@ -1,4 +1,4 @@
-import { decodeBody } from './decode.js';
+import { decodeBody, decodeBodyInWindows } from './decode.js';
 import { OpenMetricsParser } from './openmetrics.js';
 import { PrometheusTextParser } from './prometheus-text.js';
 import type { ExpositionFormat, ExpositionParser, ExpositionParserOptions } from './types.js';
@@ -7,20 +7,26 @@ import type { ExpositionFormat, ExpositionParser, ExpositionParserOptions } from
  * A pull parser over one scraped body (§5.1 text 0.0.4/1.0.0, §5.2 OpenMetrics 1.0).
  *
  * The body is decoded once (decode.ts: ASCII via latin1, otherwise UTF-8; invalid UTF-8 is
- * remembered and fails the entry that holds it). Bytes are borrowed, not copied, and the
- * caller may reuse the buffer once the parser has been created.
+ * remembered and fails the entry that holds it). A large ASCII body in the text format is
+ * decoded window by window as the parser reaches it, so the parser borrows the bytes until it
+ * returns EOF or throws: the caller must not change them before.
  */
 export function createParser(
   format: ExpositionFormat,
   body: Uint8Array | string,
   options: ExpositionParserOptions = {},
 ): ExpositionParser {
-  const decoded = decodeBody(body);
   if (format === 'openmetrics') {
-    return new OpenMetricsParser(decoded, {
+    // Whole: its `_created` look-ahead may read far past the current line.
+    return new OpenMetricsParser(decodeBody(body), {
       strict: options.strict ?? false,
       skipCreatedSeries: options.skipCreatedSeries ?? false,
     });
   }
-  return new PrometheusTextParser(decoded);
+  const windowBytes = options.windowBytes;
+  return new PrometheusTextParser(
+    windowBytes === undefined
+      ? decodeBodyInWindows(body)
+      : decodeBodyInWindows(body, windowBytes, windowBytes),
+  );
 }

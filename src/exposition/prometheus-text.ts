@@ -46,11 +46,34 @@ export class PrometheusTextParser extends BaseParser {
   next(): EntryKind {
     this.resetEntry();
     if (this.done) return EntryKind.EOF;
-    const s = this.s;
-    const len = this.len;
+    if (this.windows === undefined) return this.scanEntry();
+    try {
+      return this.scanEntry();
+    } catch (err) {
+      if (!this.openAtWindowEnd) throw err;
+      // The entry may go on past its window: read it again with the rest of the body.
+      this.resetEntry();
+      this.line = this.entryLine;
+      this.joinRest(this.entryStart);
+      return this.scanEntry();
+    }
+  }
+
+  /** Where the entry being scanned starts in the current text (for {@link joinRest}). */
+  private entryStart = 0;
+
+  private scanEntry(): EntryKind {
+    let s = this.s;
+    let len = this.len;
     let p = this.pos;
     for (;;) {
-      if (p >= len) return this.finish();
+      if (p >= len) {
+        if (!this.nextWindow()) return this.finish();
+        s = this.s;
+        len = this.len;
+        p = 0;
+        continue;
+      }
       const lineStart = p;
       let c = s.charCodeAt(p);
       while (c === 32 || c === 9) c = s.charCodeAt(++p);
@@ -59,11 +82,13 @@ export class PrometheusTextParser extends BaseParser {
         this.line++;
         continue;
       }
-      if (p >= len || c === 0) return this.finish();
+      if (p >= len) continue;
+      if (c === 0) return this.finish();
       let lineEnd = s.indexOf('\n', p);
       if (lineEnd < 0) lineEnd = len;
       this.lineEnd = lineEnd;
       this.entryLine = this.line;
+      this.entryStart = lineStart;
       if (c === 35) return this.parseHashLine(lineStart, p);
       if (c === 123 || isMetricNameStart(c)) return this.parseSeries(lineStart, p, c);
       throw this.fail('expected a valid start token', p);
@@ -287,7 +312,7 @@ export class PrometheusTextParser extends BaseParser {
       }
       this.entryType = type;
       this.stickyType = type;
-      this.typeFamily = this.metricFamily();
+      this.typeFamily = this.familyText();
     }
     this.checkUtf8(lineStart, end);
     return this.endLine(end, isHelp ? EntryKind.Help : EntryKind.Type);

@@ -45,6 +45,12 @@ export interface ExpositionParserOptions {
    * Default false: `_created` lines are ordinary series.
    */
   readonly skipCreatedSeries?: boolean;
+  /**
+   * Text format only: decode the body in windows of about this many bytes whatever its size
+   * (tests use small windows to put boundaries everywhere). Default: windows of 64 KiB for ASCII
+   * bodies of 1 MiB or more (decode.ts says why), other bodies whole.
+   */
+  readonly windowBytes?: number;
 }
 
 /**

@@ -223,3 +223,59 @@ describe('round trip: formatSampleLine → text parser', () => {
     );
   });
 });
+
+/** Every entry as the parser reports it, or the error it ends with (message and line). */
+function transcript(body: string | Uint8Array, options: ExpositionParserOptions): unknown[] {
+  const out: unknown[] = [];
+  const p = createParser('prometheus-text', body, options);
+  try {
+    for (let k = p.next(); k !== EntryKind.EOF; k = p.next()) {
+      out.push(
+        k === EntryKind.Series
+          ? [k, p.lineNumber(), p.seriesText(), p.labels(), p.value(), p.timestampMs(), p.metricType()]
+          : [k, p.lineNumber(), p.metricFamily(), p.metricType(), p.help(), p.comment()],
+      );
+    }
+  } catch (err) {
+    if (!(err instanceof ExpositionParseError)) throw err;
+    out.push(['error', err.message]);
+  }
+  return out;
+}
+
+describe('text bodies read in windows (decode.ts) parse exactly as whole ones', () => {
+  const ascii = new TextEncoder();
+  const WINDOW_SEEDS = [
+    ...SEEDS,
+    'a{b="x\ny\nz", c="w"} 1\nd{e="\\"\n"} 2\n# HELP d x\n\n  \nf 3 4\n',
+    '# TYPE h histogram\nh_bucket{le="1.0"} 1\nh_bucket{le="+Inf"} 2\n\u0000\nafter 1\n',
+  ];
+
+  it('mutated bodies, windows of 1 to 40 bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...WINDOW_SEEDS),
+        fc.array(mutation, { maxLength: 6 }),
+        fc.integer({ min: 1, max: 40 }),
+        (seed, edits, windowBytes) => {
+          const body = ascii.encode(mutate(seed, edits));
+          expect(transcript(body, { windowBytes })).toEqual(transcript(body, {}));
+        },
+      ),
+      fuzzParams(500),
+    );
+  });
+
+  it('a body past the default threshold (1 MiB) takes windows and reads the same', () => {
+    const lines: string[] = ['# HELP big A large body.', '# TYPE big counter'];
+    for (let i = 0; lines.join('\n').length < 1.2 * 1024 * 1024; i++) {
+      lines.push(`big_total{i="${i}",long="${'v'.repeat(i % 200)}"} ${i} ${1_700_000_000_000 + i}`);
+    }
+    lines.push('multi{a="line one', 'line two"} 1', '');
+    const body = ascii.encode(lines.join('\n'));
+    const whole = transcript(body, { windowBytes: body.length + 1 });
+    expect(whole.length).toBeGreaterThan(5_000);
+    expect(transcript(body, {})).toEqual(whole);
+    expect(transcript(body, { windowBytes: 4096 })).toEqual(whole);
+  });
+});
