@@ -232,7 +232,15 @@ function transcript(body: string | Uint8Array, options: ExpositionParserOptions)
     for (let k = p.next(); k !== EntryKind.EOF; k = p.next()) {
       out.push(
         k === EntryKind.Series
-          ? [k, p.lineNumber(), p.seriesText(), p.labels(), p.value(), p.timestampMs(), p.metricType()]
+          ? [
+              k,
+              p.lineNumber(),
+              p.seriesText(),
+              p.labels(),
+              p.value(),
+              p.timestampMs(),
+              p.metricType(),
+            ]
           : [k, p.lineNumber(), p.metricFamily(), p.metricType(), p.help(), p.comment()],
       );
     }
