@@ -43,8 +43,6 @@ import type { ScrapeTask } from '../src/ports.js';
 import { createRemoteWriters } from '../src/remotewrite/from-config.js';
 import type { Clock } from '../src/schedule/clock.js';
 import { buildTargets } from '../src/targets/index.js';
-import { createTable, KEY_SCHEMAS, startDynalite } from '../test/support/dynalite.js';
-import { createQueue, startLocalSqs } from '../test/support/fauxqs.js';
 // @ts-expect-error: plain ESM JavaScript helper without types
 import { startDiscardReceiver } from './lib/discard-receiver.mjs';
 
@@ -172,6 +170,8 @@ async function runWorker(input: WorkerInput): Promise<void> {
     clock,
   });
 
+  // The container before its first task (modules loaded, clients built): what INIT leaves.
+  process.send?.({ kind: 'baseline', rssMiB: process.memoryUsage.rss() / 2 ** 20 });
   let slotMs: number | undefined;
   let previousRound: string | undefined;
   for (const round of input.rounds) {
@@ -254,6 +254,10 @@ async function runHarness(): Promise<void> {
     servers.push(server);
   }
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
+  // Loaded here, not at the top: the worker child imports this file too and must hold only what
+  // a scraper container holds (dynalite and fauxqs added ~40 MiB to its RSS).
+  const { createTable, KEY_SCHEMAS, startDynalite } = await import('../test/support/dynalite.js');
+  const { createQueue, startLocalSqs } = await import('../test/support/fauxqs.js');
   const db = await startDynalite();
   await createTable(db.client(), TABLE, KEY_SCHEMAS.state);
   const receiver = await startDiscardReceiver();
@@ -262,33 +266,34 @@ async function runHarness(): Promise<void> {
   for (let i = 0; i < rounds; i++) plan.push('after change', 'unchanged', 'churn 1%', 'queued');
   const sqs = await startLocalSqs();
   const outbox = await createQueue(sqs.client, 'outbox', { fifo: true });
-  const child = fork(fileURLToPath(import.meta.url), ['--worker'], {
-    execArgv: [
-      '--import',
-      'tsx',
-      ...(process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-    ],
+  const child = fork(await bundleWorker(), ['--worker'], {
+    execArgv: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const reports: TaskReport[] = [];
+  let baselineRssMiB = 0;
   await new Promise<void>((resolve, reject) => {
-    child.on('message', (m: { kind: string; round?: string; report?: TaskReport }) => {
-      if (m.kind === 'ready') {
-        child.send({
-          dynamodbEndpoint: db.endpoint,
-          sqsEndpoint: sqs.endpoint,
-          outboxUrl: outbox.url,
-          receiverUrl: receiver.url,
-          ports,
-          rounds: plan,
-        } satisfies WorkerInput);
-      } else if (m.kind === 'round') {
-        if (m.round === 'churn 1%') churnGen++;
-        child.send('go');
-      } else if (m.kind === 'report' && m.report !== undefined) {
-        reports.push(m.report);
-      } else if (m.kind === 'done') resolve();
-    });
+    child.on(
+      'message',
+      (m: { kind: string; round?: string; report?: TaskReport; rssMiB?: number }) => {
+        if (m.kind === 'baseline') baselineRssMiB = m.rssMiB ?? 0;
+        else if (m.kind === 'ready') {
+          child.send({
+            dynamodbEndpoint: db.endpoint,
+            sqsEndpoint: sqs.endpoint,
+            outboxUrl: outbox.url,
+            receiverUrl: receiver.url,
+            ports,
+            rounds: plan,
+          } satisfies WorkerInput);
+        } else if (m.kind === 'round') {
+          if (m.round === 'churn 1%') churnGen++;
+          child.send('go');
+        } else if (m.kind === 'report' && m.report !== undefined) {
+          reports.push(m.report);
+        } else if (m.kind === 'done') resolve();
+      },
+    );
     child.on('exit', (code) =>
       code === 0 ? resolve() : reject(new Error(`worker exited with ${code}`)),
     );
@@ -296,7 +301,10 @@ async function runHarness(): Promise<void> {
 
   const fmt = (n: number, d = 0) => n.toFixed(d).padStart(8);
   console.log(
-    `task: ${nTargets} targets × ${nSeries} series (worker in a child process, dynalite and targets in the harness)`,
+    `task: ${nTargets} targets × ${nSeries} series (worker: this file bundled by esbuild in a plain node child${process.env.BENCH_WORKER_NODE_ARGS ? ` with ${process.env.BENCH_WORKER_NODE_ARGS}` : ''}; dynalite and targets in the harness)`,
+  );
+  console.log(
+    `worker RSS before its first task (modules loaded, clients built): ${baselineRssMiB.toFixed(0)} MiB; RSS below is the peak during each task`,
   );
   console.log(
     'round          wall ms   CPU ms  RSS MiB heap MiB      RCU      WCU  DDB req   up  samples parked',
@@ -319,6 +327,26 @@ async function runHarness(): Promise<void> {
   await db.stop();
   await sqs.stop();
   for (const s of servers) s.close();
+}
+
+/**
+ * This file bundled by esbuild (packages left to node_modules), as the scraper function is: the
+ * worker then runs in plain `node`, without tsx's loader (which added ~36 MiB to its RSS).
+ */
+async function bundleWorker(): Promise<string> {
+  const { build } = await import('esbuild');
+  const outfile = fileURLToPath(new URL('../.bench-tmp/scraper-task-worker.mjs', import.meta.url));
+  await build({
+    entryPoints: [fileURLToPath(import.meta.url)],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+  });
+  return outfile;
 }
 
 if (args.worker) {
