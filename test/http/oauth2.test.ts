@@ -2,7 +2,7 @@
  * oauth2 (src/http/oauth2.ts through src/http/client.ts) against a real local authorization
  * server (test/support/oauth2-server.ts): the client credentials grant (RFC 6749 §4.4) and the
  * JWT bearer grant (RFC 7523, the assertion's signature verified with node:crypto), used by a
- * scrape and an HTTP SD refresh; token reuse, refresh before expiry, one token
+ * scrape, an HTTP SD refresh and a remote write; token reuse, refresh before expiry, one token
  * request for concurrent callers, a new token after a 401, and clear, secret-free errors when the
  * token endpoint is down or refuses.
  */
@@ -22,6 +22,8 @@ import { HttpDiscoverer, httpMechanism } from '../../src/discovery/http/index.js
 import { createDispatcherSync, oauth2TokenSource } from '../../src/http/client.js';
 import { type OAuth2Error, OAuth2TokenSource } from '../../src/http/oauth2.js';
 import { Agent } from '../../src/http/undici.js';
+import { createRemoteWriteClient } from '../../src/remotewrite/client.js';
+import { snappyCompress } from '../../src/remotewrite/snappy.js';
 import {
   prepareScrapeJob,
   type ScrapeResult,
@@ -30,6 +32,7 @@ import {
 } from '../../src/scrape/scrape.js';
 import { EMPTY_SCRAPE_STATE } from '../../src/scrape/state.js';
 import { parseEntry } from '../discovery/sd-config.js';
+import { remoteWriteConfig } from '../remotewrite/config.js';
 import { OAuth2Server } from '../support/oauth2-server.js';
 
 const CLIENT_ID = 'scraper id/1';
@@ -360,7 +363,7 @@ describe('tokens over time', () => {
   });
 });
 
-describe('HTTP SD', () => {
+describe('HTTP SD and remote write', () => {
   it('an http_sd refresh sends the token', async () => {
     const config = parseEntry(httpMechanism, { url: `${as.base}/sd`, oauth2: clientCredentials() });
     const d = new HttpDiscoverer(config);
@@ -372,6 +375,27 @@ describe('HTTP SD', () => {
     }
     expect(as.resourceRequests).toEqual([
       { method: 'GET', path: '/sd', authorization: 'Bearer tok-1' },
+    ]);
+  });
+
+  it('a remote write sends the token and, answered 401, retries once with a new one', async () => {
+    const client = createRemoteWriteClient(
+      remoteWriteConfig(`${as.base}/api/v1/write`, {
+        httpClient: { oauth2: oauth2Config() },
+      }),
+    );
+    try {
+      const body = snappyCompress(new Uint8Array(0));
+      expect(await client.post(body, 0, 5_000)).toEqual({ ok: true, status: 204 });
+      as.revokeAll();
+      expect(await client.post(body, 0, 5_000)).toEqual({ ok: true, status: 204 });
+    } finally {
+      await client.close();
+    }
+    expect(as.resourceRequests.map((r) => r.authorization)).toEqual([
+      'Bearer tok-1',
+      'Bearer tok-1',
+      'Bearer tok-2',
     ]);
   });
 });
@@ -458,6 +482,25 @@ describe('token endpoint failures', () => {
       );
     } finally {
       await job.close();
+    }
+  });
+
+  it('remote write: a recoverable RW_CREDENTIALS error, secret-free', async () => {
+    as.refuseWith = `echo ${SECRET}`;
+    const client = createRemoteWriteClient(
+      remoteWriteConfig(`${as.base}/api/v1/write`, { httpClient: { oauth2: oauth2Config() } }),
+    );
+    try {
+      const r = await client.post(snappyCompress(new Uint8Array(0)), 0, 5_000);
+      expect(r.ok).toBe(false);
+      if (r.ok) return;
+      expect(r.error).toMatchObject({ code: 'RW_CREDENTIALS', recoverable: true });
+      expect(r.error.message).toContain(
+        `remote write to ${as.base}/api/v1/write: cannot prepare credentials: oauth2: cannot fetch token`,
+      );
+      expectNoSecret(r.error.message);
+    } finally {
+      await client.close();
     }
   });
 });
