@@ -33,7 +33,7 @@
  */
 import type { Dispatcher } from 'undici';
 import type { OAuth2 } from '../config/types.js';
-import { redactSecretsInText, redactTargetUrl } from '../log/redact.js';
+import { redactSecretsInText, redactTargetUrl, requestSecrets } from '../log/redact.js';
 import {
   AssertionKeyError,
   SIGNATURE_HASHES,
@@ -255,7 +255,6 @@ export class OAuth2TokenSource {
       if (secret !== '') form.set('client_secret', secret);
     }
     const secrets = [secret, formEscape(secret), encodeURIComponent(secret)];
-    if (headers.authorization !== undefined) secrets.push(headers.authorization);
     return this.#post(form, headers, secrets);
   }
 
@@ -323,6 +322,10 @@ export class OAuth2TokenSource {
   ): Promise<Token> {
     const url = this.#config.tokenUrl;
     const where = `Post ${JSON.stringify(redactTargetUrl(url))}`;
+    // Also the Basic header (whole, base64, decoded password) and the URL's own credentials.
+    const scrub = URL.canParse(url)
+      ? [...secrets, ...requestSecrets(new URL(url), Object.values(headers))]
+      : [...secrets];
     const dispatcher = this.#tokenDispatcher();
     const timeoutMs = this.#deps.timeoutMs ?? TOKEN_REQUEST_TIMEOUT_MS;
     const signal = AbortSignal.timeout(timeoutMs);
@@ -352,15 +355,15 @@ export class OAuth2TokenSource {
       const why = signal.aborted ? `no response within ${timeoutMs}ms` : describe(err);
       throw new OAuth2Error(
         OAUTH2_ERROR_CODES.request,
-        `oauth2: cannot fetch token: ${where}: ${redactSecretsInText(why, secrets)}`,
+        `oauth2: cannot fetch token: ${where}: ${redactSecretsInText(why, scrub)}`,
         { cause: err },
       );
     }
     if (status < 200 || status > 299) {
-      const detail = errorDetail(text, contentType);
+      const detail = errorDetail(text, contentType, scrub);
       throw new OAuth2Error(
         OAUTH2_ERROR_CODES.rejected,
-        `oauth2: cannot fetch token: ${where}: server returned HTTP status ${status}${redactSecretsInText(detail, secrets)}`,
+        `oauth2: cannot fetch token: ${where}: server returned HTTP status ${status}${detail}`,
         { status },
       );
     }
@@ -441,7 +444,14 @@ function parseTokenResponse(
   if (media === 'application/x-www-form-urlencoded' || media === 'text/plain') {
     const form = new URLSearchParams(text);
     const fields: Record<string, unknown> = {};
-    for (const name of ['access_token', 'token_type', 'expires_in', 'error']) {
+    for (const name of [
+      'access_token',
+      'token_type',
+      'expires_in',
+      'error',
+      'error_description',
+      'error_uri',
+    ]) {
       const v = form.get(name);
       if (v !== null) fields[name] = v;
     }
@@ -467,16 +477,17 @@ function seconds(value: unknown): number | null {
 
 /**
  * What a refusal says, for the message: RFC 6749 §5.2's `error`, `error_description` and
- * `error_uri` when the body has them (each cut to 200 characters), else nothing. The body itself
- * is not quoted: an endpoint may echo the request, credentials included.
+ * `error_uri` when the body has them, each with `secrets` cut out and then cut to 200
+ * characters (in that order, so no part of a secret survives the cut), else nothing. The body
+ * itself is not quoted: an endpoint may echo the request, credentials included.
  */
-function errorDetail(text: string, contentType: string): string {
+function errorDetail(text: string, contentType: string, secrets: readonly string[]): string {
   const fields = parseTokenResponse(text, contentType);
   if (fields === undefined) return '';
   const parts = ['error', 'error_description', 'error_uri']
     .map((name) => fields[name])
     .filter((v): v is string => typeof v === 'string' && v !== '')
-    .map((v) => JSON.stringify(v.slice(0, 200)));
+    .map((v) => JSON.stringify(redactSecretsInText(v, secrets).slice(0, 200)));
   return parts.length === 0 ? '' : `: ${parts.join(' ')}`;
 }
 
