@@ -9,9 +9,12 @@
  * nothing configured may replace), the settings refused as unsupported, and the mapping of
  * failures to {@link RemoteWriteError} codes.
  *
- * Per attempt the client reads `*_file` credentials afresh (they may be rotated), applies the
- * optional {@link RequestSigner} last, and classifies the outcome (§11.3). Retrying is the
- * caller's business (`send.ts`).
+ * Per attempt the client reads `*_file` credentials afresh (they may be rotated), gets the oauth2
+ * token (cached per config, src/http/oauth2.ts), applies the optional {@link RequestSigner}
+ * last, and classifies the outcome (§11.3). Retrying is the caller's business (`send.ts`), with
+ * one exception: a 401 to an oauth2 token drops that token and the attempt is sent once more
+ * with a new one (a revoked token would otherwise make the write a non-recoverable 401, where
+ * Prometheus would keep the token until it expires).
  */
 
 import type { Dispatcher } from 'undici';
@@ -21,6 +24,7 @@ import {
   HttpClientError,
   type HttpClientOptions,
   MAX_REDIRECTS,
+  oauth2TokenSource,
   requestHeaderLines,
   withRedirects,
 } from '../http/client.js';
@@ -117,10 +121,11 @@ export interface RemoteWriteClient {
 
 /**
  * Builds a client for one remote_write config. Reads TLS files once, here (Prometheus re-reads
- * them when they change; a Lambda container is short-lived enough not to). Throws
- * {@link RemoteWriteError} `RW_UNSUPPORTED_CONFIG` for settings not implemented yet (oauth2,
- * proxies, sigv4 without a signer) rather than sending unauthenticated requests, and
- * `RW_CREDENTIALS` when a TLS file cannot be read.
+ * them when they change; a Lambda container is short-lived enough not to); oauth2's own
+ * tls_config is read at its first token request. Throws {@link RemoteWriteError}
+ * `RW_UNSUPPORTED_CONFIG` for settings not implemented yet (proxies, sigv4 without a signer)
+ * rather than sending unauthenticated requests, and `RW_CREDENTIALS` when a TLS file cannot be
+ * read.
  */
 export function createRemoteWriteClient(
   config: RemoteWriteConfig,
@@ -134,7 +139,6 @@ export function createRemoteWriteClient(
       `remote_write ${config.name}: ${what} is not supported yet`,
       { recoverable: false },
     );
-  if (http.oauth2 !== undefined) throw unsupported('oauth2');
   if (http.proxyUrl !== undefined || http.proxyFromEnvironment) throw unsupported('proxy');
   if (config.sigv4 !== undefined && options.signer === undefined) {
     throw unsupported('sigv4 without a RequestSigner');
@@ -177,14 +181,15 @@ export function createRemoteWriteClient(
     }, timeoutMs);
     const onAbort = () => controller.abort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      let headers: Record<string, string | string[]>;
+    /** The attempt's headers, or the failure to prepare them. */
+    const prepare = async (): Promise<Record<string, string | string[]> | AttemptOutcome> => {
       try {
-        headers = await buildRequestHeaders(staticHeaders, config, files);
+        const headers = await buildRequestHeaders(staticHeaders, config, files, controller.signal);
         if (attempt > 0) headers['retry-attempt'] = String(attempt);
         if (signer !== undefined) {
           await signer.sign({ method: 'POST', url, headers, body, signal: controller.signal });
         }
+        return headers;
       } catch (cause) {
         if (timedOut) {
           return {
@@ -207,14 +212,22 @@ export function createRemoteWriteClient(
           ),
         };
       }
-
-      const res = await request(url, {
-        method: 'POST',
-        headers,
-        body,
-        dispatcher,
-        signal: controller.signal,
-      });
+    };
+    const send = (headers: Record<string, string | string[]>) =>
+      request(url, { method: 'POST', headers, body, dispatcher, signal: controller.signal });
+    try {
+      let headers = await prepare();
+      if (isOutcome(headers)) return headers;
+      let res = await send(headers);
+      const sentToken = headers.authorization;
+      if (res.statusCode === 401 && http.oauth2 !== undefined && typeof sentToken === 'string') {
+        // The token may have been revoked before it expired: once more with a new one.
+        await res.body.dump();
+        oauth2TokenSource(http.oauth2, files).invalidate(sentToken);
+        headers = await prepare();
+        if (isOutcome(headers)) return headers;
+        res = await send(headers);
+      }
       const status = res.statusCode;
       if (status >= 200 && status < 300) {
         await res.body.dump();
@@ -312,6 +325,10 @@ export function createRemoteWriteClient(
   };
 }
 
+function isOutcome(v: Record<string, string | string[]> | AttemptOutcome): v is AttemptOutcome {
+  return typeof (v as { ok?: unknown }).ok === 'boolean';
+}
+
 function deadlineError(label: string, cause: unknown): RemoteWriteError {
   return new RemoteWriteError(REMOTE_WRITE_ERROR_CODES.deadline, `${label}: aborted`, {
     recoverable: true,
@@ -371,9 +388,10 @@ async function buildRequestHeaders(
   base: Readonly<Record<string, string>>,
   config: RemoteWriteConfig,
   files: HttpClientOptions,
+  signal: AbortSignal,
 ): Promise<Record<string, string | string[]>> {
   const headers: Record<string, string | string[]> = {};
-  const configured = await requestHeaderLines(config.httpClient, files);
+  const configured = await requestHeaderLines(config.httpClient, files, signal);
   for (const [name, value] of Object.entries(configured)) headers[name.toLowerCase()] = value;
   // Config validation (§11.2) refuses Authorization in `headers`, so basic_auth/authorization
   // cannot be overridden by `base`.

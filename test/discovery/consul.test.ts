@@ -614,7 +614,21 @@ describe('parseConsulSdConfig', () => {
       { token: 't', authorization: { credentials: 'c' } },
       'at most one of consul SD token, authorization, or oauth2',
     ],
-    ['oauth2', { oauth2: { client_id: 'x' } }, 'oauth2 is not supported in consul_sd_configs yet'],
+    [
+      'token with oauth2',
+      { token: 't', oauth2: { client_id: 'x', token_url: 'http://t' } },
+      'at most one of consul SD token, authorization, or oauth2',
+    ],
+    [
+      'username with oauth2',
+      { username: 'u', oauth2: { client_id: 'x', token_url: 'http://t' } },
+      'at most one of basic_auth, oauth2 & authorization must be configured',
+    ],
+    [
+      'oauth2 without token_url',
+      { oauth2: { client_id: 'x' } },
+      'oauth2 token_url must be configured',
+    ],
     [
       'an unknown basic_auth field',
       { basic_auth: { user: 'u' } },

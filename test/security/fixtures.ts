@@ -3,10 +3,12 @@
  * prometheus.yml that puts each in its place, and one local server that plays every party the
  * config names — an exporter that wants the credentials, targets that fail (401, 500) echoing
  * the request's URL and headers back in their bodies, an HTTP SD endpoint (one 401 first), a
- * proxy that refuses with 407, and remote-write receivers that fail twice (500, then 400) with
- * the request's auth echoed before accepting. Echoing is what a hostile or careless peer does;
- * a secret that comes back in an error body must not reach the logs either.
+ * proxy that refuses with 407, remote-write receivers that fail twice (500, then 400) with
+ * the request's auth echoed before accepting, and an OAuth 2.0 token endpoint (one that issues
+ * tokens, one that refuses echoing the request). Echoing is what a hostile or careless peer
+ * does; a secret that comes back in an error body must not reach the logs either.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -26,7 +28,19 @@ export const SECRETS = {
   rwQueryToken: 'RWQUERYTOKEN9s1f',
   rwBasicPassword: 'RWBASICPW10p2y',
   rwBearer: 'RWBEARER11u8e',
+  oauthClientSecret: 'OAUTHCLIENTSECRET16f4q',
 } as const;
+
+/** The jwt-bearer job's signing key (PEM, inline in the config). */
+export const OAUTH_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+
+/**
+ * Secrets only known once the fixture has run: the access tokens it issued and the JWT
+ * assertions it received. {@link leaks} looks for them too.
+ */
+export const ISSUED_SECRETS = new Set<string>();
 
 /** Secrets only the changed config (after a reload) holds. */
 export const RELOADED_SECRETS = {
@@ -47,6 +61,7 @@ export const USERS = {
   proxy: 'proxyuser',
   rwUserinfo: 'rwuser',
   rwBasic: 'rwbasicuser',
+  oauth: 'oauthclient',
 } as const;
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
@@ -71,6 +86,14 @@ export function forbiddenStrings(): Map<string, string> {
   for (const [name, user, password] of basic) {
     out.set(`base64(${name})`, b64(`${user}:${password}`));
   }
+  out.set('base64(oauthClient)', b64(`${USERS.oauth}:${SECRETS.oauthClientSecret}`));
+  // Any one line of the key's base64 is enough to call it leaked.
+  OAUTH_KEY_PEM.split('\n')
+    .filter((l) => l.length === 64)
+    .forEach((line, i) => {
+      out.set(`oauthKey.line${i + 1}`, line);
+    });
+  for (const issued of ISSUED_SECRETS) out.set(`issued(${issued.slice(0, 16)}…)`, issued);
   return out;
 }
 
@@ -108,7 +131,10 @@ export interface Fixture {
   readonly port: number;
   /** A port nothing listens on (connection refused). */
   readonly closedPort: number;
-  /** Requests by route: `good`, `unauth`, `fail`, `sd`, `proxy`, `rw:<path>`. */
+  /**
+   * Requests by route: `good`, `unauth`, `fail`, `sd`, `proxy`, `rw:<path>`, `oauth` (the
+   * protected exporter), `token`, `token-fail`.
+   */
   readonly seen: Map<string, SeenRequest[]>;
   close(): Promise<void>;
 }
@@ -120,7 +146,10 @@ const echo = (req: IncomingMessage) =>
  * One server for every role, routed by path: `/good/metrics` (an exporter), `/unauth/metrics`
  * (401 + echo), `/fail/metrics` (500 + echo), `/sd` (401 + echo once, then one target group
  * pointing at `/good/metrics`), `/rw/<name>` (500 + echo, 400 + echo, then 204 — counted per
- * path), and CONNECT (a proxy answering 407 + echo).
+ * path), `/oauth/token` (issues a token for the client secret or any assertion),
+ * `/oauth/token-fail` (401 `invalid_client` echoing the request, form included),
+ * `/oauth/metrics` (an exporter that wants an issued token, else 401 + echo) and CONNECT (a
+ * proxy answering 407 + echo).
  */
 export async function startFixture(): Promise<Fixture> {
   const seen = new Map<string, SeenRequest[]>();
@@ -166,6 +195,31 @@ export async function startFixture(): Promise<Fixture> {
           ]),
           'application/json',
         );
+      }
+      if (path === '/oauth/token' || path === '/oauth/token-fail') {
+        const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+        record(path.slice(7), base);
+        const assertion = form.get('assertion');
+        if (assertion !== null) ISSUED_SECRETS.add(assertion);
+        if (path === '/oauth/token-fail') {
+          const body = { error: 'invalid_client', error_description: `${echo(req)}${form}` };
+          return text(401, JSON.stringify(body), 'application/json');
+        }
+        const basic = Buffer.from((req.headers.authorization ?? '').slice(6), 'base64');
+        const secret = form.get('client_secret') ?? basic.toString('utf8').split(':')[1];
+        if (assertion === null && secret !== SECRETS.oauthClientSecret) {
+          return text(401, '{"error":"invalid_client"}', 'application/json');
+        }
+        const token = `OAUTHTOKEN${ISSUED_SECRETS.size + 1}k${port}z`;
+        ISSUED_SECRETS.add(token);
+        const answer = { access_token: token, token_type: 'Bearer', expires_in: 3600 };
+        return text(200, JSON.stringify(answer), 'application/json');
+      }
+      if (path === '/oauth/metrics') {
+        record('oauth', base);
+        const token = (req.headers.authorization ?? '').slice(7);
+        if (!ISSUED_SECRETS.has(token)) return text(401, `no token: ${echo(req)}`);
+        return text(200, '# TYPE fixture_up gauge\nfixture_up 1\n', 'text/plain; version=0.0.4');
       }
       if (path.startsWith('/rw/')) {
         let decoded: DecodedWriteRequest | undefined;
@@ -232,8 +286,11 @@ export interface ConfigOptions {
  * - job `proxied`: a `proxy_url` with userinfo (the proxy answers 407);
  * - job `sd`: an `http_sd_configs` url with userinfo and a `?token=` query (401 once, then one
  *   target);
- * - remote writes: userinfo plus `?token=` in the url; basic_auth; authorization — each to a
- *   receiver that fails twice before accepting.
+ * - job `oauth`: oauth2 client_credentials (client_secret) against the token endpoint;
+ *   `oauthjwt`: oauth2 jwt-bearer with an inline key; `oauthfail`: a token endpoint that
+ *   refuses, echoing the request;
+ * - remote writes: userinfo plus `?token=` in the url; basic_auth; authorization; oauth2 — each
+ *   to a receiver that fails twice before accepting.
  */
 export function secretConfig(fx: Fixture, options: ConfigOptions = {}): string {
   const at = `${fx.host}:${fx.port}`;
@@ -264,6 +321,26 @@ scrape_configs:
     metrics_path: /good/metrics
     proxy_url: http://${USERS.proxy}:${SECRETS.proxyPassword}@${at}
     static_configs: [{ targets: ["proxied.example:9100"] }]
+  - job_name: oauth
+    metrics_path: /oauth/metrics
+    oauth2: { client_id: ${USERS.oauth}, client_secret: ${SECRETS.oauthClientSecret}, token_url: "http://${at}/oauth/token", scopes: [metrics] }
+    static_configs: [{ targets: ["${at}"] }]
+  - job_name: oauthjwt
+    metrics_path: /oauth/metrics
+    oauth2:
+      client_id: jwtclient
+      grant_type: urn:ietf:params:oauth:grant-type:jwt-bearer
+      token_url: "http://${at}/oauth/token"
+      client_certificate_key: |
+${OAUTH_KEY_PEM.trimEnd()
+  .split('\n')
+  .map((l) => `        ${l}`)
+  .join('\n')}
+    static_configs: [{ targets: ["${at}"] }]
+  - job_name: oauthfail
+    metrics_path: /oauth/metrics
+    oauth2: { client_id: ${USERS.oauth}, client_secret: ${SECRETS.oauthClientSecret}, token_url: "http://${at}/oauth/token-fail" }
+    static_configs: [{ targets: ["${at}"] }]
   - job_name: sd
     http_sd_configs:
       - url: http://${USERS.sd}:${SECRETS.sdUserinfoPassword}@${at}/sd?token=${SECRETS.sdQueryToken}
@@ -279,6 +356,10 @@ remote_write:
   - name: bearer
     url: http://${at}/rw/bearer
     authorization: { credentials: ${SECRETS.rwBearer} }
+    queue_config: { batch_send_deadline: 200ms, min_backoff: 50ms, max_backoff: 200ms }
+  - name: oauth
+    url: http://${at}/rw/oauth
+    oauth2: { client_id: ${USERS.oauth}, client_secret: ${SECRETS.oauthClientSecret}, token_url: "http://${at}/oauth/token" }
     queue_config: { batch_send_deadline: 200ms, min_backoff: 50ms, max_backoff: 200ms }
 `;
 }

@@ -1,8 +1,9 @@
 /**
  * Secrets never leave, `run` driver (issue 13): `lambdascrape run` as a process, with a config
  * holding a scrape password, a bearer token, query tokens (`params`, a `__param_` label, an SD
- * URL, a remote-write URL), userinfo in an SD URL, a remote-write URL and a `proxy_url`, and
- * remote-write basic auth and bearer. Scrapes succeed and fail (401, 500, connection refused,
+ * URL, a remote-write URL), userinfo in an SD URL, a remote-write URL and a `proxy_url`,
+ * remote-write basic auth and bearer, and oauth2 (a client secret, a jwt-bearer signing key, the
+ * tokens issued, a token endpoint that refuses echoing the request). Scrapes succeed and fail (401, 500, connection refused,
  * proxy 407), SD fails once, every remote write fails twice with the request's auth echoed back,
  * the config is reloaded (SIGHUP, changed secrets) and a reload fails (POST /-/reload, an invalid
  * config with secrets). Then the process's whole output and every endpoint it serves are
@@ -82,8 +83,18 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
         const scraped = new Set(
           targets.filter((t) => t.health !== 'unknown').map((t) => t.scrapePool),
         );
-        const jobs = ['basic', 'bearer', 'fail', 'refused', 'proxied', 'sd'];
-        const written = ['userinfo', 'basic', 'bearer'].every(
+        const jobs = [
+          'basic',
+          'bearer',
+          'fail',
+          'refused',
+          'proxied',
+          'oauth',
+          'oauthjwt',
+          'oauthfail',
+          'sd',
+        ];
+        const written = ['userinfo', 'basic', 'bearer', 'oauth'].every(
           (n) => (fx.seen.get(`rw:${n}`)?.length ?? 0) >= 3,
         );
         return jobs.every((j) => scraped.has(j)) && written ? true : undefined;
@@ -108,6 +119,9 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
     expect(fx.seen.get('sd')?.[0]?.url).toBe(`/sd?token=${SECRETS.sdQueryToken}`);
     expect(fx.seen.get('rw:userinfo')?.[0]?.url).toBe(`/rw/userinfo?token=${SECRETS.rwQueryToken}`);
     expect(fx.seen.get('rw:bearer')?.[0]?.authorization).toBe(`Bearer ${SECRETS.rwBearer}`);
+    expect(fx.seen.get('oauth')?.[0]?.authorization).toMatch(/^Bearer OAUTHTOKEN/);
+    expect(fx.seen.get('rw:oauth')?.[0]?.authorization).toMatch(/^Bearer OAUTHTOKEN/);
+    expect(fx.seen.get('token-fail')?.length).toBeGreaterThan(0);
 
     for (const path of PAGES) await get(path);
 
@@ -164,6 +178,12 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
     );
     expect(output).toMatch(
       /bad request from POST \/rw\/bearer\\n\{[^}]*\\"authorization\\":\\"<secret>\\"/,
+    );
+    expect(output).toContain(
+      `oauth2: cannot fetch token: Post \\"http://${at}/oauth/token-fail\\": server returned HTTP status 401: \\"invalid_client\\"`,
+    );
+    expect(output).toMatch(
+      /bad request from POST \/rw\/oauth\\n\{[^}]*\\"authorization\\":\\"<secret>\\"/,
     );
     expect(output).toContain('SIGHUP: reloading the config');
     expect(output).toContain('configuration reload failed');

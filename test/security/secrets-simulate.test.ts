@@ -112,11 +112,21 @@ describe('secrets never leave: simulate (integration)', () => {
         .filter(([route]) => route.startsWith('rw:'))
         .flatMap(([, list]) => list.map((r) => JSON.stringify(r.decoded ?? null)))
         .join('\n');
-    const jobs = ['basic', 'bearer', 'fail', 'refused', 'proxied', 'sd'];
+    const jobs = [
+      'basic',
+      'bearer',
+      'fail',
+      'refused',
+      'proxied',
+      'oauth',
+      'oauthjwt',
+      'oauthfail',
+      'sd',
+    ];
     await pollUntil(
       async () => {
         const text = delivered();
-        const accepted = ['userinfo', 'basic', 'bearer'].every(
+        const accepted = ['userinfo', 'basic', 'bearer', 'oauth'].every(
           (n) => (fx.seen.get(`rw:${n}`)?.length ?? 0) >= 3,
         );
         const allUp = jobs.every((j) => text.includes(`{"name":"job","value":"${j}"}`));
@@ -136,6 +146,8 @@ describe('secrets never leave: simulate (integration)', () => {
     expect(fx.seen.get('unauth')?.[0]?.authorization).toBe(`Bearer ${SECRETS.scrapeBearer}`);
     expect(fx.seen.get('rw:bearer')?.[0]?.authorization).toBe(`Bearer ${SECRETS.rwBearer}`);
     expect(fx.seen.get('sd')?.[0]?.url).toBe(`/sd?token=${SECRETS.sdQueryToken}`);
+    expect(fx.seen.get('oauth')?.[0]?.authorization).toMatch(/^Bearer OAUTHTOKEN/);
+    expect(fx.seen.get('rw:oauth')?.[0]?.authorization).toMatch(/^Bearer OAUTHTOKEN/);
 
     // Redeploy with changed secrets: the discovery function stores the new URLs.
     await writeFile(configPath, secretConfig(fx, { reloaded: true }));
@@ -206,6 +218,8 @@ describe('secrets never leave: simulate (integration)', () => {
     expect(logText).toContain(`http://${at}/sd?token=xxxxx`);
     expect(logText).toContain('bad request from POST /rw/userinfo?token=<secret>');
     expect(logText).toMatch(/\/rw\/bearer\\n\{[^}]*\\"authorization\\":\\"<secret>\\"/);
+    expect(logText).toMatch(/\/rw\/oauth\\n\{[^}]*\\"authorization\\":\\"<secret>\\"/);
+    expect(logText).toContain('oauth2: cannot fetch token: Post');
     expect(emf.join('')).toContain('"_aws"');
   }, 45_000);
 });

@@ -1,9 +1,8 @@
 /**
  * `consul_sd_configs` entries (§10.6), read with the config loader's reader. Fields, defaults and
  * the Go type names in messages follow Prometheus's `consul.SDConfig`; the inline HTTP client
- * fields (§1.5) are read by the loader's HTTP client parser, as for scrape configs, except
- * `oauth2`, which lambdascrape's Consul discovery does not support yet. Secret values (token,
- * passwords, credentials, keys) never appear in messages.
+ * fields (§1.5), `oauth2` included, are read by the loader's HTTP client parser, as for scrape
+ * configs. Secret values (token, passwords, credentials, keys) never appear in messages.
  */
 import type { Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../config/http-client.js';
@@ -80,9 +79,6 @@ export function parseConsulSdConfig(reader: YamlReader, node: Node): ConsulSdCon
   const s = reader.struct(node, 'consul.SDConfig', SD_FIELDS);
   if (s === undefined) return undefined;
   const httpClient = parseHttpClientConfig(s, { enableHttp2: true });
-  if (s.value('oauth2') !== null) {
-    s.fail('oauth2', 'oauth2 is not supported in consul_sd_configs yet');
-  }
   const text = (name: string, fallback = '') => (s.has(name) ? (s.string(name) ?? '') : fallback);
   let server = text('server', CONSUL_SD_DEFAULTS.server);
   let scheme = text('scheme', CONSUL_SD_DEFAULTS.scheme);
@@ -138,9 +134,17 @@ export function parseConsulSdConfig(reader: YamlReader, node: Node): ConsulSdCon
       );
       return undefined;
     }
+    if (httpClient.oauth2 !== undefined) {
+      // Prometheus turns username/password into basic_auth, then validates the client config.
+      s.fail('oauth2', 'at most one of basic_auth, oauth2 & authorization must be configured');
+      return undefined;
+    }
     basicAuth = { username, usernameFile: undefined, password, passwordFile: undefined };
   }
-  if (token !== undefined && httpClient.authorization !== undefined) {
+  if (
+    token !== undefined &&
+    (httpClient.authorization !== undefined || httpClient.oauth2 !== undefined)
+  ) {
     s.fail('token', 'at most one of consul SD token, authorization, or oauth2 can be configured');
     return undefined;
   }
