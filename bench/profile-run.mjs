@@ -2,7 +2,7 @@
  * CPU profile and CPU cost of warm scrapes of `lambdascrape run`: the shared 100,000-series
  * target scraped every `--interval` s, remote write to a discarding receiver (no decoding).
  *
- *   node bench/profile-run.mjs [--root DIR]… [--rounds R] [--skip 3] [--scrapes 8]
+ *   node bench/profile-run.mjs [--root 'DIR [NODE_FLAG…]']… [--rounds R] [--skip 3] [--scrapes 8]
  *                              [--interval 2] [--top 25] [--trace-gc] [--heap] [--out DIR]
  *
  * Per run: start the built CLI (`DIR/bin/lambdascrape.js`, default this checkout; run
@@ -33,7 +33,7 @@ function arg(name, dflt) {
 }
 const roots = [];
 for (let i = 0; i < process.argv.length; i++) {
-  if (process.argv[i] === '--root') roots.push(resolve(process.argv[i + 1]));
+  if (process.argv[i] === '--root') roots.push(process.argv[i + 1]);
 }
 if (roots.length === 0) roots.push(REPO_ROOT);
 const ROUNDS = Number(arg('rounds', 1));
@@ -94,7 +94,14 @@ function summarizeHeap(heap) {
   return { total, self };
 }
 
-async function runOnce(root, target, receiver, tag) {
+/** A `--root` is a checkout, optionally followed by node flags: `--root 'DIR --no-memory-reducer'`. */
+function splitRoot(spec) {
+  const [dir, ...nodeArgs] = spec.split(' ').filter(Boolean);
+  return { dir: resolve(dir), nodeArgs };
+}
+
+async function runOnce(spec, target, receiver, tag) {
+  const { dir: root, nodeArgs } = splitRoot(spec);
   const dir = join(OUT, tag);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -113,7 +120,7 @@ remote_write:
 `,
   );
   const profFile = join(dir, 'warm.cpuprofile');
-  const args = ['--import', PRELOAD];
+  const args = [...nodeArgs, '--import', PRELOAD];
   if (TRACE_GC) args.push('--trace-gc');
   args.push(
     join(root, 'bin', 'lambdascrape.js'),
@@ -165,7 +172,7 @@ remote_write:
       gcMs += Number(m[2]);
     }
     return {
-      root,
+      root: spec,
       cpuMsPerScrape,
       requestsPerScrape: (r1.requests - r0.requests) / SCRAPES,
       bytesPerScrape: (r1.bytes - r0.bytes) / SCRAPES,
