@@ -9,7 +9,8 @@ import {
   PROTO_FIRST_SCRAPE_PROTOCOLS,
   unknownProtocolMessage,
 } from './scrape-protocols.js';
-import { isSdConfigsKey, parseServiceDiscovery } from './service-discovery.js';
+import { isSdConfigsKey } from './sd-names.js';
+import { parseServiceDiscovery } from './service-discovery.js';
 import type {
   EscapingScheme,
   GlobalConfig,

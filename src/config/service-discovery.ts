@@ -1,6 +1,7 @@
 import type { Node } from 'yaml';
 import { redactUrlField } from '../log/redact.js';
 import { isValidLabelName } from './label-names.js';
+import { isSdConfigsKey } from './sd-names.js';
 import type {
   FileSdConfig,
   OtherSdConfigs,
@@ -18,10 +19,6 @@ const FILE_SD_PATH = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
 
 const STATIC_FIELDS = new Set(['targets', 'labels']);
 const FILE_SD_FIELDS = new Set(['files', 'refresh_interval']);
-
-export function isSdConfigsKey(key: string): boolean {
-  return key === 'static_configs' || key.endsWith('_sd_configs');
-}
 
 export interface ServiceDiscovery {
   readonly staticConfigs: StaticConfig[];

@@ -399,7 +399,7 @@ describe('YAML decoding as go-yaml v2 does it', () => {
             - &consul {server: "consul:8500", allow_stale: no, services: [a, b], tags: ~}
           dns_sd_configs:
             - {names: [_prom._tcp.example.com], type: SRV, port: 0x23F0, refresh_interval: 30s}
-          custom_sd_configs:
+          nomad_sd_configs:
             - <<: *consul
               server: other:8500
     `);
@@ -410,7 +410,7 @@ describe('YAML decoding as go-yaml v2 does it', () => {
       dns_sd_configs: [
         { names: ['_prom._tcp.example.com'], type: 'SRV', port: 9200, refresh_interval: '30s' },
       ],
-      custom_sd_configs: [
+      nomad_sd_configs: [
         { server: 'other:8500', allow_stale: false, services: ['a', 'b'], tags: null },
       ],
     });
