@@ -10,6 +10,7 @@ import { parseRemoteWriteConfigs } from './remote-write.js';
 import { type ParsedScrapeConfig, parseScrapeConfigs } from './scrape-config.js';
 import type { Config, GlobalConfig, ScrapeConfig } from './types.js';
 import { YamlReader } from './yaml-reader.js';
+import { decodeConfigBytes, sourceProblems } from './yaml-source.js';
 
 export interface LoadOptions {
   /**
@@ -104,13 +105,17 @@ export async function loadConfigFile(
   path: string,
   options: Omit<LoadOptions, 'sourcePath'> = {},
 ): Promise<Config> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     throw new ConfigError([`${path}: ${(err as Error).message}`], { cause: err });
   }
-  return loadConfig(text, { ...options, sourcePath: path });
+  const decoded = decodeConfigBytes(bytes);
+  if (!('text' in decoded)) {
+    throw new ConfigError([`${path}:${decoded.line}:${decoded.col}: ${decoded.message}`]);
+  }
+  return loadConfig(decoded.text, { ...options, sourcePath: path });
 }
 
 /**
@@ -149,7 +154,11 @@ function parseYaml(
     merge: true,
     uniqueKeys: false,
   });
-  if (doc.errors.length === 0) return new YamlReader(file, dir, doc, lineCounter, errors);
+  if (doc.errors.length === 0) {
+    const problems = sourceProblems(text, doc, (offset) => lineCounter.linePos(offset));
+    for (const p of problems) errors.add(file, p.line, p.col, p.message);
+    return problems.length === 0 ? new YamlReader(file, dir, doc, lineCounter, errors) : undefined;
+  }
   for (const err of doc.errors) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
     const message = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
@@ -207,14 +216,18 @@ function loadScrapeConfigFiles(
     return;
   }
   for (const file of files) {
-    let text: string;
+    let decoded: ReturnType<typeof decodeConfigBytes>;
     try {
-      text = readFileSync(file, 'utf8');
+      decoded = decodeConfigBytes(readFileSync(file));
     } catch (err) {
       errors.add(file, 0, 0, (err as Error).message);
       continue;
     }
-    const reader = parseYaml(text, file, resolve(dirname(file)), errors);
+    if (!('text' in decoded)) {
+      errors.add(file, decoded.line, decoded.col, decoded.message);
+      continue;
+    }
+    const reader = parseYaml(decoded.text, file, resolve(dirname(file)), errors);
     if (reader === undefined) continue;
     const root = reader.struct(reader.root(), 'config.ScrapeConfigs', SCRAPE_CONFIG_FILE_FIELDS);
     for (const job of parseScrapeConfigs(reader, root?.value('scrape_configs') ?? null, global)) {

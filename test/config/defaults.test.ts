@@ -191,17 +191,20 @@ describe('scrape config defaults and inheritance (§1.3)', () => {
     { field: 'label_name_length_limit', key: 'labelNameLengthLimit' },
     { field: 'label_value_length_limit', key: 'labelValueLengthLimit' },
     { field: 'keep_dropped_targets', key: 'keepDroppedTargets' },
-    { field: 'body_size_limit', key: 'bodySizeLimit' },
-  ] as const)('$field: a zero job value inherits, a non-zero one wins', ({ field, key }) => {
+    // A size needs its unit (B); the others are plain numbers.
+    { field: 'body_size_limit', key: 'bodySizeLimit', unit: 'B' },
+  ] as const)('$field: a zero job value inherits, a non-zero one wins', (c) => {
+    const { field, key } = c;
+    const unit = 'unit' in c ? c.unit : '';
     const config = load(yaml`
       global:
-        ${field}: 100
+        ${field}: 100${unit}
       scrape_configs:
         - job_name: inherits
         - job_name: zero
           ${field}: 0
         - job_name: own
-          ${field}: 7
+          ${field}: 7${unit}
     `);
     expect(config.scrapeConfigs.map((j) => j[key])).toEqual([100, 100, 7]);
   });
