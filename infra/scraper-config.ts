@@ -100,6 +100,6 @@ export async function loadScraperConfig(
     text,
     config,
     lambdaView,
-    warnings: unsupportedDiscoveryWarnings(config),
+    warnings: [...(config.warnings ?? []), ...unsupportedDiscoveryWarnings(config)],
   };
 }

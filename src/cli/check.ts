@@ -18,7 +18,7 @@ export async function checkConfigCommand(args: readonly string[], io: CliIo): Pr
       io.stdout(
         `  SUCCESS: ${file} is valid prometheus config file syntax (${config.scrapeConfigs.length} scrape configs, ${config.remoteWrite.length} remote writes)\n`,
       );
-      for (const warning of unsupportedDiscoveryWarnings(config)) {
+      for (const warning of [...(config.warnings ?? []), ...unsupportedDiscoveryWarnings(config)]) {
         io.stderr(`  WARNING: ${warning}\n`);
       }
     } catch (err) {

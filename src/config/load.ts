@@ -6,6 +6,7 @@ import { Diagnostics } from './diagnostics.js';
 import { ConfigError } from './errors.js';
 import { GlobError, glob } from './glob.js';
 import { parseGlobalConfig } from './global.js';
+import { parseIgnoredSections } from './ignored-sections.js';
 import { parseRemoteWriteConfigs } from './remote-write.js';
 import { type ParsedScrapeConfig, parseScrapeConfigs } from './scrape-config.js';
 import type { Config, GlobalConfig, ScrapeConfig } from './types.js';
@@ -23,7 +24,7 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Top-level sections. Those Prometheus uses for other things than scraping are accepted unread. */
+/** Top-level sections; those lambdascrape does not act on are validated and ignored (ignored-sections.ts). */
 const TOP_LEVEL_FIELDS = new Set([
   'global',
   'runtime',
@@ -54,8 +55,9 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   const sourcePath = options.sourcePath ?? '';
   const env = options.env ?? process.env;
   const errors = new Diagnostics();
+  const warnings = new Diagnostics();
   const dir = sourcePath === '' ? '' : resolve(dirname(sourcePath));
-  const reader = parseYaml(text, sourcePath || UNNAMED_SOURCE, dir, errors);
+  const reader = parseYaml(text, sourcePath || UNNAMED_SOURCE, dir, errors, warnings);
   if (reader === undefined) throw new ConfigError(errors.sorted());
 
   const root = reader.struct(reader.root(), 'config.Config', TOP_LEVEL_FIELDS);
@@ -72,6 +74,7 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
     return patterns.filter((p) => FILE_PATTERN.test(p));
   };
   checkPatterns('rule_files', 'rule file');
+  const alertmanagers = root === undefined ? [] : parseIgnoredSections(root, global);
   const scrapeConfigFiles = checkPatterns('scrape_config_files', 'scrape config file');
 
   const jobs = new JobList(reader);
@@ -88,7 +91,9 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   const resolvedPatterns = scrapeConfigFiles.map((p) =>
     sourcePath === '' || isAbsolute(p) ? p : join(dirname(sourcePath), p),
   );
-  for (const pattern of resolvedPatterns) loadScrapeConfigFiles(pattern, global, jobs, errors);
+  for (const pattern of resolvedPatterns) {
+    loadScrapeConfigFiles(pattern, global, jobs, errors, warnings);
+  }
 
   if (errors.length > 0) throw new ConfigError(errors.sorted());
   return {
@@ -97,6 +102,8 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
     scrapeConfigs: jobs.configs,
     remoteWrite,
     scrapeConfigFiles: resolvedPatterns.map((p) => (sourcePath === '' ? p : resolve(p))),
+    warnings: warnings.sorted(),
+    alertmanagers,
   };
 }
 
@@ -144,6 +151,7 @@ function parseYaml(
   file: string,
   dir: string,
   errors: Diagnostics,
+  warnings: Diagnostics,
 ): YamlReader | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
@@ -157,7 +165,9 @@ function parseYaml(
   if (doc.errors.length === 0) {
     const problems = sourceProblems(text, doc, (offset) => lineCounter.linePos(offset));
     for (const p of problems) errors.add(file, p.line, p.col, p.message);
-    return problems.length === 0 ? new YamlReader(file, dir, doc, lineCounter, errors) : undefined;
+    return problems.length === 0
+      ? new YamlReader(file, dir, doc, lineCounter, errors, warnings)
+      : undefined;
   }
   for (const err of doc.errors) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
@@ -204,6 +214,7 @@ function loadScrapeConfigFiles(
   global: GlobalConfig,
   jobs: JobList,
   errors: Diagnostics,
+  warnings: Diagnostics,
 ): void {
   let files: string[];
   try {
@@ -227,7 +238,7 @@ function loadScrapeConfigFiles(
       errors.add(file, decoded.line, decoded.col, decoded.message);
       continue;
     }
-    const reader = parseYaml(decoded.text, file, resolve(dirname(file)), errors);
+    const reader = parseYaml(decoded.text, file, resolve(dirname(file)), errors, warnings);
     if (reader === undefined) continue;
     const root = reader.struct(reader.root(), 'config.ScrapeConfigs', SCRAPE_CONFIG_FILE_FIELDS);
     for (const job of parseScrapeConfigs(reader, root?.value('scrape_configs') ?? null, global)) {

@@ -246,7 +246,11 @@ function readUrl(s: Struct): string | undefined {
   return text;
 }
 
-function readHeaders(s: Struct): Readonly<Record<string, string>> {
+/**
+ * The `headers` of a remote write or remote read config, with Prometheus's `validateHeaders`:
+ * Authorization and the headers it sets itself are refused.
+ */
+export function readHeaders(s: Struct): Readonly<Record<string, string>> {
   const headers: [string, string][] = [];
   const entries = s.reader.stringMap(s.value('headers')) ?? [];
   for (const e of entries) {
@@ -375,7 +379,7 @@ function readMetadataConfig(parent: Struct): MetadataConfig {
  * `sigv4` (prometheus/sigv4). A null `sigv4:` means "not set", as in Prometheus; the documented
  * way to sign with the default AWS credential chain is `sigv4: {}`.
  */
-function readSigV4(reader: YamlReader, node: Node | null): SigV4Config | undefined {
+export function readSigV4(reader: YamlReader, node: Node | null): SigV4Config | undefined {
   if (node === null) return undefined;
   const s = reader.struct(node, 'sigv4.SigV4Config', SIGV4_FIELDS);
   if (s === undefined) return undefined;

@@ -402,7 +402,9 @@ export class LocalRunner {
         replacement.active = before.active;
       }
     }
-    for (const warning of unsupportedDiscoveryWarnings(config)) this.logger.warn(warning);
+    for (const warning of [...(config.warnings ?? []), ...unsupportedDiscoveryWarnings(config)]) {
+      this.logger.warn(warning);
+    }
     await Promise.all([...this.jobs.values()].map((job) => this.refreshJob(job)));
   }
 

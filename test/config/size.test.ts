@@ -63,6 +63,11 @@ describe('sizes in a config need a unit, as in Prometheus', () => {
       text: 'scrape_configs:\n  - job_name: x\n    body_size_limit: 512\n',
       error: 'prometheus.yml:3:22: units: unknown unit  in 512',
     },
+    {
+      name: 'storage.tsdb.retention.size',
+      text: 'storage:\n  tsdb:\n    retention: {size: 10}\n',
+      error: 'prometheus.yml:3:23: units: unknown unit  in 10',
+    },
   ])('$name', ({ text, error }) => {
     expect(loadErrors(text)).toEqual([error]);
   });
