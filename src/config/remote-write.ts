@@ -9,6 +9,7 @@ import type {
   SigV4Config,
   ValidationScheme,
 } from './types.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
 /** queue_config defaults (§11.3). Durations in ms. */
@@ -170,11 +171,7 @@ function parseRemoteWriteConfig(
   const queueConfig = readQueueConfig(s);
   const metadataConfig = readMetadataConfig(s);
   const sigv4 = readSigV4(reader, s.value('sigv4'));
-  for (const unsupported of ['azuread', 'google_iam']) {
-    if (s.value(unsupported) !== null) {
-      s.fail(unsupported, `${unsupported} is not supported by lambdascrape`);
-    }
-  }
+  refuseUnsupported(s, 'remote_write');
   s.bool('failed_request_logging');
   const writeRelabelConfigs = parseRelabelConfigs(
     reader,

@@ -18,6 +18,7 @@ import type {
   ScrapeProtocol,
   ValidationScheme,
 } from './types.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
 const FIELDS = new Set([
@@ -138,6 +139,7 @@ function parseScrapeConfig(
   const writtenTimeout = s.duration('scrape_timeout') ?? 0;
   const escapingText = s.string('metric_name_escaping_scheme') ?? '';
   s.string('scrape_failure_log_file');
+  refuseUnsupported(s, 'scrape_config');
   const read = {
     metricsPath: stringWithDefault(s, 'metrics_path', '/metrics'),
     honorLabels: s.bool('honor_labels') ?? false,
@@ -172,7 +174,7 @@ function parseScrapeConfig(
   const scrapeProtocols =
     writtenProtocols ??
     global.scrapeProtocols ??
-    (scrapeNativeHistograms ? PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS);
+    defaultProtocols(s, scrapeNativeHistograms, jobRef);
   const escaping = deriveEscaping(s, escapingText, localValidation, validation, global);
   if (escaping === undefined) return invalid;
 
@@ -257,6 +259,27 @@ function readFallbackProtocol(s: Struct, jobRef: string): ScrapeProtocol | undef
     `invalid fallback_scrape_protocol for ${jobRef}: ${unknownProtocolMessage(text)}`,
   );
   return undefined;
+}
+
+/**
+ * The job's scrape_protocols when neither it nor `global` lists them (§1.4). Prometheus puts
+ * PrometheusProto first when the job scrapes native histograms; lambdascrape cannot parse the
+ * protobuf format yet, and a target that answers it would fail every scrape, so such a job
+ * negotiates the text formats instead, with a warning (native histograms are not scraped).
+ * Listing PrometheusProto explicitly is an error (src/config/unsupported.ts).
+ */
+function defaultProtocols(
+  s: Struct,
+  scrapeNativeHistograms: boolean,
+  jobRef: string,
+): readonly ScrapeProtocol[] {
+  if (!scrapeNativeHistograms) return DEFAULT_SCRAPE_PROTOCOLS;
+  const where = s.has('scrape_native_histograms') ? 'scrape_native_histograms' : 'job_name';
+  s.reader.warn(
+    s.at(where),
+    `${jobRef} scrapes native histograms, which makes its scrape_protocols default to ${PROTO_FIRST_SCRAPE_PROTOCOLS.join(',')}; lambdascrape cannot parse PrometheusProto yet, so it negotiates ${DEFAULT_SCRAPE_PROTOCOLS.join(',')} (no native histograms)`,
+  );
+  return DEFAULT_SCRAPE_PROTOCOLS;
 }
 
 /** `params`: url.Values, name → list of values (only the first is used, §2.1). */

@@ -200,7 +200,8 @@ describe('remote_write validation (§11.2, §11.3)', () => {
     },
     {
       rw: '{url: http://a, azuread: {cloud: AzurePublic}}',
-      error: '2:30: azuread is not supported by lambdascrape',
+      error:
+        '2:30: azuread is not supported by lambdascrape: remote writes authenticate with basic_auth, authorization or sigv4',
     },
     {
       rw: '{url: http://a, queue_config: {max_shards: 0}}',
