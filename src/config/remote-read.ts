@@ -1,4 +1,5 @@
 import type { Node } from 'yaml';
+import { goRefusesUrl } from './go-url.js';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, redactUrl } from './http-client.js';
 import { isValidLabelName } from './label-names.js';
 import { readHeaders } from './remote-write.js';
@@ -51,20 +52,12 @@ export function parseRemoteReadConfigs(reader: YamlReader, node: Node | null): v
   }
 }
 
-/**
- * `url` is required. Go's `url.Parse` takes nearly any text, relative references included, so
- * only what it refuses is refused: control characters, a bad `%` escape, or a text with a scheme
- * that does not parse as a URL.
- */
+/** `url` is required (absent or null); any text Go's `url.Parse` takes is accepted. */
 function readUrl(s: Struct): void {
   const text = s.string('url');
   if (text === undefined) {
     s.fail(s.has('url') ? 'url' : undefined, 'url for remote_read is empty');
-    return;
+  } else if (goRefusesUrl(text)) {
+    s.fail('url', `parse ${JSON.stringify(redactUrl(text))}: invalid URL`);
   }
-  const hasScheme = /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(text);
-  const bad = hasScheme
-    ? !URL.canParse(text)
-    : /[\u0000-\u001f\u007f]|%(?![0-9a-fA-F]{2})/.test(text);
-  if (bad) s.fail('url', `parse ${JSON.stringify(redactUrl(text))}: invalid URL`);
 }

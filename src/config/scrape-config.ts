@@ -6,7 +6,6 @@ import {
   checkScrapeProtocols,
   DEFAULT_SCRAPE_PROTOCOLS,
   isScrapeProtocol,
-  PROTO_FIRST_SCRAPE_PROTOCOLS,
   unknownProtocolMessage,
 } from './scrape-protocols.js';
 import { isSdConfigsKey } from './sd-names.js';
@@ -277,7 +276,7 @@ function defaultProtocols(
   const where = s.has('scrape_native_histograms') ? 'scrape_native_histograms' : 'job_name';
   s.reader.warn(
     s.at(where),
-    `${jobRef} scrapes native histograms, which makes its scrape_protocols default to ${PROTO_FIRST_SCRAPE_PROTOCOLS.join(',')}; lambdascrape cannot parse PrometheusProto yet, so it negotiates ${DEFAULT_SCRAPE_PROTOCOLS.join(',')} (no native histograms)`,
+    `${jobRef}: scrape_native_histograms is ignored: lambdascrape cannot parse PrometheusProto yet, so the default scrape_protocols stay ${DEFAULT_SCRAPE_PROTOCOLS.join(',')}`,
   );
   return DEFAULT_SCRAPE_PROTOCOLS;
 }

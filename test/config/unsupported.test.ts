@@ -105,7 +105,7 @@ describe('native histograms without PrometheusProto', () => {
     const config = load(text);
     expect(config.scrapeConfigs[0]!.scrapeProtocols).toEqual(DEFAULT_SCRAPE_PROTOCOLS);
     expect(config.warnings).toEqual([
-      `prometheus.yml:${at}: scrape config with job name "a" scrapes native histograms, which makes its scrape_protocols default to PrometheusProto,OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4; lambdascrape cannot parse PrometheusProto yet, so it negotiates OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4 (no native histograms)`,
+      `prometheus.yml:${at}: scrape config with job name "a": scrape_native_histograms is ignored: lambdascrape cannot parse PrometheusProto yet, so the default scrape_protocols stay OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4`,
     ]);
   });
 
