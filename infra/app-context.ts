@@ -25,6 +25,7 @@
  * | `latenessAlarmMs` | p99 lateness alarm threshold, ms (needs `detailedMonitoring`) | `5000` |
  * | `scrapeLeadMs` | how long before the end of its one-second bucket a scrape task becomes visible, ms (0–5000) | `700` |
  * | `allowInlineSecrets` | `true` to bundle a config holding secrets inline | `false` |
+ * | `skipUnsupportedDiscovery` | `true` to skip (with a warning) jobs whose only discovery is a mechanism lambdascrape lacks, at synth and in the functions | `false`: such a job fails the synth |
  */
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { SecurityGroup, Subnet, Vpc } from 'aws-cdk-lib/aws-ec2';
@@ -58,6 +59,7 @@ export interface AppContext {
   readonly latenessAlarmMs: number | undefined;
   readonly scrapeLeadMs: number | undefined;
   readonly allowInlineSecrets: boolean;
+  readonly skipUnsupportedDiscovery: boolean;
 }
 
 export class AppContextError extends Error {
@@ -168,6 +170,7 @@ export function readAppContext(node: Node): AppContext {
     latenessAlarmMs: int('latenessAlarmMs'),
     scrapeLeadMs: int('scrapeLeadMs'),
     allowInlineSecrets: bool('allowInlineSecrets'),
+    skipUnsupportedDiscovery: bool('skipUnsupportedDiscovery'),
   };
   if (ctx.vpcId !== undefined && ctx.subnetIds.length === 0) {
     problems.push('vpcId needs subnetIds (the private subnets the functions run in)');

@@ -119,6 +119,7 @@ const OWN_ENV: ReadonlySet<string> = new Set([
   LAMBDA_ENV.scrapeLeadMs,
   LAMBDA_ENV.emfMetrics,
   LAMBDA_ENV.denyCidrs,
+  LAMBDA_ENV.skipUnsupportedDiscovery,
 ]);
 
 export interface CheckedProps {

@@ -339,10 +339,11 @@ export function planBundleFiles(sc: ScraperConfig, extraFiles: readonly string[]
     for (const m of matches) add(m, 'scrape_config_files file');
   });
 
-  sc.config.scrapeConfigs.forEach((job, j) => {
+  sc.config.scrapeConfigs.forEach((job) => {
     // Jobs of the main file have a Lambda view; those of scrape_config_files do not (their
     // paths resolve against their own folder, which the checks above keep inside).
-    const lambdaJob = sc.lambdaView.scrapeConfigs[j];
+    // By name: a check may have left jobs out of `config` (skipped for lacking discovery).
+    const lambdaJob = sc.lambdaView.scrapeConfigs.find((l) => l.jobName === job.jobName);
     job.fileSdConfigs.forEach((sd, k) => {
       sd.files.forEach((pattern, f) => {
         const what = `job ${JSON.stringify(job.jobName)} file_sd_configs file`;

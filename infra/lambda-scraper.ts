@@ -283,6 +283,10 @@ export class LambdaScraper extends Construct {
     if ((props.denyCidrs ?? []).length > 0) {
       environment[LAMBDA_ENV.denyCidrs] = (props.denyCidrs ?? []).join(',');
     }
+    // The functions load the config as the synth-time check did.
+    if (props.config.skipUnsupportedDiscovery) {
+      environment[LAMBDA_ENV.skipUnsupportedDiscovery] = 'on';
+    }
     const secrets = Object.entries(props.secretFiles ?? {});
     if (secrets.length > 0) {
       // Only ARNs reach the template; the functions fetch the values at cold start.

@@ -16,7 +16,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config/index.js';
 import { loadCheckedConfig } from '../src/config/load-file.js';
 import type { Config } from '../src/config/types.js';
-import { discoveryConfigErrors, unsupportedDiscoveryWarnings } from '../src/discovery/registry.js';
+import { discoveryCheck } from '../src/discovery/check.js';
 
 /** Where the config lives inside each function (Lambda's task root + the bundled name). */
 export const LAMBDA_TASK_ROOT = '/var/task';
@@ -59,13 +59,25 @@ export interface ScraperConfig {
   readonly config: Config;
   /** The main file as the functions see it from {@link LAMBDA_TASK_ROOT} (paths only). */
   readonly lambdaView: Config;
-  /** `check config` warnings (unsupported discovery mechanisms); the construct shows them at synth. */
+  /** `check config` warnings (sections ignored, discovery lacking, jobs skipped); the construct shows them at synth. */
   readonly warnings: readonly string[];
+  /**
+   * Whether jobs whose only discovery is a mechanism lambdascrape lacks were skipped rather than
+   * refused; the construct passes it on to the functions (LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY)
+   * so that they load the config as it was checked.
+   */
+  readonly skipUnsupportedDiscovery: boolean;
 }
 
 export interface LoadScraperConfigOptions {
   /** Variables for `$VAR` in external labels. @default process.env (as `check config`) */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Skip, with a warning, each job whose only discovery is a mechanism lambdascrape lacks
+   * (`check config --skip-unsupported-discovery`; CDK context key `skipUnsupportedDiscovery`).
+   * @default false: such a job fails the synth
+   */
+  readonly skipUnsupportedDiscovery?: boolean;
 }
 
 /**
@@ -77,9 +89,10 @@ export async function loadScraperConfig(
   options: LoadScraperConfigOptions = {},
 ): Promise<ScraperConfig> {
   const env = options.env ?? process.env;
+  const skipUnsupportedDiscovery = options.skipUnsupportedDiscovery === true;
   let config: Config;
   try {
-    config = await loadCheckedConfig(path, env, discoveryConfigErrors);
+    config = await loadCheckedConfig(path, env, discoveryCheck({ skipUnsupportedDiscovery }));
   } catch (err) {
     if (err instanceof ConfigError)
       throw new ScraperConfigError(path, [err.message], { cause: err });
@@ -100,6 +113,7 @@ export async function loadScraperConfig(
     text,
     config,
     lambdaView,
-    warnings: unsupportedDiscoveryWarnings(config),
+    warnings: config.warnings ?? [],
+    skipUnsupportedDiscovery,
   };
 }

@@ -39,6 +39,12 @@ export const LAMBDA_ENV = {
    * The same variable `lambdascrape run` reads.
    */
   denyCidrs: 'LAMBDASCRAPE_DENY_CIDRS',
+  /**
+   * `on`: a job whose only discovery is a mechanism lambdascrape lacks is skipped with a
+   * warning instead of failing the config (src/discovery/check.ts). Set by the CDK app from the
+   * same option its synth-time check used, so both accept the same config.
+   */
+  skipUnsupportedDiscovery: 'LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY',
   /** Set by Lambda itself. */
   functionName: 'AWS_LAMBDA_FUNCTION_NAME',
   /** Set by Lambda itself: `host:port` of the Runtime API, which no connection may reach. */

@@ -15,7 +15,9 @@ try {
   const app = new App({ autoSynth: false });
   const context = readAppContext(app.node);
   // Fails the synth with `lambdascrape check config`'s message when the config is invalid.
-  const config = await loadScraperConfig(context.configPath);
+  const config = await loadScraperConfig(context.configPath, {
+    skipUnsupportedDiscovery: context.skipUnsupportedDiscovery,
+  });
   new LambdaScrapeStack(app, context.stackName, {
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
     description: 'lambdascrape: Prometheus-compatible scraping on AWS Lambda',

@@ -1,24 +1,36 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
-import { discoveryConfigErrors, unsupportedDiscoveryWarnings } from '../discovery/registry.js';
+import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { createParser, formatSampleLine, selectFormat } from '../exposition/index.js';
 import { EntryKind } from '../exposition/types.js';
 import { type CliIo, UsageError } from './io.js';
 
-/** `check config FILE...`: exit 0 when every file is valid, 1 with the errors otherwise. */
+/**
+ * `check config [--skip-unsupported-discovery] FILE...`: exit 0 when every file is valid, 1 with
+ * the errors otherwise; warnings (what is valid but ignored) go to stderr either way. The flag
+ * turns a job left without a discovery mechanism lambdascrape runs from an error into a warning
+ * (the job is skipped), as it does for `run` and `simulate`.
+ */
 export async function checkConfigCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {} });
+  const { positionals, values } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false } },
+  });
   if (positionals.length === 0) throw new UsageError('check config needs at least one FILE');
+  const check = discoveryCheck({
+    skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG] === true,
+  });
   let failed = false;
   for (const file of positionals) {
     io.stdout(`Checking ${file}\n`);
     try {
-      const config = await loadCheckedConfig(file, io.env, discoveryConfigErrors);
+      const config = await loadCheckedConfig(file, io.env, check);
       io.stdout(
         `  SUCCESS: ${file} is valid prometheus config file syntax (${config.scrapeConfigs.length} scrape configs, ${config.remoteWrite.length} remote writes)\n`,
       );
-      for (const warning of unsupportedDiscoveryWarnings(config)) {
+      for (const warning of config.warnings ?? []) {
         io.stderr(`  WARNING: ${warning}\n`);
       }
     } catch (err) {

@@ -2,6 +2,7 @@
  * The `lambdascrape` command. Shaped like promtool: `check config`, `check metrics`, plus
  * `targets` and `scrape` to see what the engine does with a prometheus.yml.
  */
+import { ConfigError } from '../config/errors.js';
 import { checkConfigCommand, checkMetricsCommand } from './check.js';
 import { type CliIo, UsageError } from './io.js';
 import { runCommand } from './run.js';
@@ -12,18 +13,24 @@ import { targetsCommand } from './targets.js';
 export const USAGE = `usage: lambdascrape <command> [options]
 
 commands:
-  check config FILE...                     validate prometheus.yml files
+  check config [--skip-unsupported-discovery] FILE...
+                                           validate prometheus.yml files; --skip-unsupported-discovery
+                                           (here and below) skips, with a warning, each job whose
+                                           only service discovery lambdascrape lacks
   check metrics [--content-type TYPE] [--print] [--lenient]
                                            parse an exposition body from stdin
-  targets --config FILE [--json]           run discovery and target relabeling
-  scrape --config FILE --job JOB [--target ADDRESS]
+  targets --config FILE [--json] [--skip-unsupported-discovery]
+                                           run discovery and target relabeling
+  scrape --config FILE --job JOB [--target ADDRESS] [--skip-unsupported-discovery]
                                            scrape a job's targets once and print the series
   run --config FILE [--listen ADDR] [--storage.path DIR]
                                            scrape on schedule until stopped (default 127.0.0.1:9099);
                                            with DIR, keep what remote write has not delivered there
                                            [--storage.retention.time 2h] [--storage.retention.size 4GiB]
                                            [--deny-cidrs 169.254.0.0/16,…]: ranges no scrape or SD may reach
+                                           [--skip-unsupported-discovery]
   simulate --config FILE [--duration D] [--price K=USD] [--memory FN=MB] [--detailed-monitoring]
+           [--skip-unsupported-discovery]
                                            run the Lambda flow locally and estimate its monthly cost
 `;
 
@@ -56,6 +63,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         throw new UsageError(`unknown command "${cmd}"`);
     }
   } catch (err) {
+    // `targets` and `scrape` let an invalid config through to here: its message says it all.
+    if (err instanceof ConfigError) {
+      io.stderr(`error: invalid config:\n${err.message}\n`);
+      return 1;
+    }
     if (err instanceof UsageError) {
       io.stderr(`lambdascrape: ${err.message}\n\n${USAGE}`);
       return 2;

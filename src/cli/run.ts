@@ -4,7 +4,7 @@ import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import { parseSize, SizeError } from '../config/size.js';
 import { LAMBDA_ENV } from '../contract.js';
-import { discoveryConfigErrors } from '../discovery/registry.js';
+import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { EgressError, installEgressPolicy, parseCidrList } from '../http/egress-guard.js';
 import { DataDirectory, DEFAULT_STORAGE_RETENTION_SIZE } from '../local/data-dir.js';
 import { LocalError } from '../local/errors.js';
@@ -39,13 +39,16 @@ export interface RunCommandDeps {
 
 /**
  * `run --config FILE [--listen ADDR] [--log.level L] [--log.format F] [--storage.path DIR
- * [--storage.retention.time D] [--storage.retention.size S]] [--deny-cidrs CIDR,…]`: scrapes every target of the
+ * [--storage.retention.time D] [--storage.retention.size S]] [--deny-cidrs CIDR,…]
+ * [--skip-unsupported-discovery]`: scrapes every target of the
  * config on schedule until SIGINT/SIGTERM (then exits 0 after a bounded graceful shutdown).
  * SIGHUP and `POST /-/reload` reload the file; a bad file leaves the running config in place.
  * With `--storage.path`, remote write keeps what it has not delivered in that directory and sends
  * it after a restart (docs/remote-write.md, "The data directory").
  * `--deny-cidrs` (or LAMBDASCRAPE_DENY_CIDRS) lists address ranges no scrape or SD request may
  * connect to, e.g. `169.254.0.0/16` on EC2 (docs/security.md).
+ * `--skip-unsupported-discovery` skips (with a warning) each job whose only discovery is a
+ * mechanism lambdascrape lacks, instead of refusing the config (src/discovery/check.ts).
  * Exit 1 when the config is invalid, the data directory is in use or the runner cannot start.
  */
 export async function runCommand(
@@ -64,6 +67,7 @@ export async function runCommand(
       'storage.retention.time': { type: 'string' },
       'storage.retention.size': { type: 'string' },
       'deny-cidrs': { type: 'string' },
+      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
     },
   });
   const path = values.config;
@@ -100,7 +104,10 @@ export async function runCommand(
     format: format as LogFormat,
     write: io.stderr,
   });
-  const load = () => loadCheckedConfig(path, io.env, discoveryConfigErrors);
+  const check = discoveryCheck({
+    skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG],
+  });
+  const load = () => loadCheckedConfig(path, io.env, check);
   let config: Awaited<ReturnType<typeof load>>;
   try {
     config = await load();

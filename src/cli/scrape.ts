@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadCheckedConfig } from '../config/load-file.js';
-import { discoveryConfigErrors } from '../discovery/registry.js';
+import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { formatSampleLine } from '../exposition/index.js';
 import { createDispatcher } from '../http/client.js';
 import { getLabel } from '../model/labels.js';
@@ -22,11 +22,16 @@ export async function scrapeCommand(args: readonly string[], io: CliIo): Promise
       config: { type: 'string' },
       job: { type: 'string' },
       target: { type: 'string' },
+      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
     },
   });
   if (values.config === undefined) throw new UsageError('scrape needs --config FILE');
   if (values.job === undefined) throw new UsageError('scrape needs --job JOB');
-  const config = await loadCheckedConfig(values.config, io.env, discoveryConfigErrors);
+  const config = await loadCheckedConfig(
+    values.config,
+    io.env,
+    discoveryCheck({ skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG] }),
+  );
   const [resolved] = await resolveTargets(config, values.job, discoveryDepsFromEnv(io.env));
   if (resolved === undefined) {
     io.stderr(`error: no scrape config with job_name "${values.job}"\n`);

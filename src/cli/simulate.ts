@@ -31,6 +31,7 @@ import { createDynamoDbClient } from '../aws/clients.js';
 import { createTable } from '../aws/dynamodb-tables.js';
 import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sqs-receive.js';
 import { ConfigError, parseDuration } from '../config/index.js';
+import { SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { OUTBOX_MAX_RECEIVE_COUNT } from '../pipeline/outbox-policy.js';
 import type { OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
@@ -100,6 +101,12 @@ export interface SimulationOptions {
   readonly runtimeApi?: string;
   /** LAMBDASCRAPE_DENY_CIDRS of the rehearsal (src/http/egress-guard.ts). @default '' */
   readonly denyCidrs?: string;
+  /**
+   * LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY of the rehearsal: skip jobs whose only discovery is a
+   * mechanism lambdascrape lacks, as a deployment with the CDK context key
+   * `skipUnsupportedDiscovery` does. @default false
+   */
+  readonly skipUnsupportedDiscovery?: boolean;
   /** Receives each self-metrics EMF line, newline included. @default process.stdout.write */
   readonly writeEmf?: (line: string) => void;
   /**
@@ -203,6 +210,8 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       // One runtime plays every function; its scrapes get the scraper's default memory ceiling.
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(DEFAULT_MEMORY_MB.scraper),
       LAMBDASCRAPE_DENY_CIDRS: options.denyCidrs,
+      LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY:
+        options.skipUnsupportedDiscovery === true ? 'on' : 'off',
     });
     deploy = async () => {
       const startMs = performance.now();
@@ -500,6 +509,7 @@ export interface SimulateCommandDeps {
  * JSON lines on stdout, one per task with its counters. At the end, and on SIGUSR1, the cost
  * report: a table on stderr and one `cost report` JSON line on stdout (stdout stays JSON lines).
  * `--price` overrides a unit price, `--memory` a function's memory size (both repeatable).
+ * `--skip-unsupported-discovery` skips jobs whose only discovery lambdascrape lacks (as for `run`).
  * Exit 1 for an invalid config or missing dev dependencies.
  */
 export async function simulateCommand(
@@ -515,6 +525,7 @@ export async function simulateCommand(
       price: { type: 'string', multiple: true },
       memory: { type: 'string', multiple: true },
       'detailed-monitoring': { type: 'boolean' },
+      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
     },
   });
   const detailed = values['detailed-monitoring'] === true;
@@ -559,6 +570,7 @@ export async function simulateCommand(
       writeEmf: io.stdout,
       emfMetrics: detailed,
       meter,
+      skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG],
     });
   } catch (err) {
     if (err instanceof ConfigError) {

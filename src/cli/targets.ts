@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { loadCheckedConfig } from '../config/load-file.js';
-import { discoveryConfigErrors } from '../discovery/registry.js';
+import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { formatSeries, labelsToRecord } from '../model/labels.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
@@ -13,10 +13,18 @@ import { resolveTargets } from './job-targets.js';
 export async function targetsCommand(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parseArgs({
     args: [...args],
-    options: { config: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      config: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
+    },
   });
   if (values.config === undefined) throw new UsageError('targets needs --config FILE');
-  const config = await loadCheckedConfig(values.config, io.env, discoveryConfigErrors);
+  const config = await loadCheckedConfig(
+    values.config,
+    io.env,
+    discoveryCheck({ skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG] }),
+  );
   const jobs = await resolveTargets(config, undefined, discoveryDepsFromEnv(io.env));
   if (values.json) {
     const rows = jobs.flatMap((j) => [

@@ -3,6 +3,7 @@ import { expandEnv } from './expand-env.js';
 import { isValidLabelName, isValidLabelValue } from './label-names.js';
 import { checkScrapeProtocols } from './scrape-protocols.js';
 import type { EscapingScheme, GlobalConfig, ScrapeProtocol, ValidationScheme } from './types.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
 /** Defaults of `global` (§1.2). Durations in ms. */
@@ -133,6 +134,7 @@ export function parseGlobalConfig(
     }
   }
 
+  refuseUnsupported(s, 'global');
   return {
     scrapeInterval,
     scrapeTimeout,

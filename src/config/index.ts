@@ -2,7 +2,7 @@
 export { formatDuration, formatSeconds, parseDuration } from './duration.js';
 export { ConfigError } from './errors.js';
 export { checkConfig, type LoadOptions, loadConfig, loadConfigFile } from './load.js';
-export { type ConfigCheck, loadCheckedConfig } from './load-file.js';
+export { type ConfigCheck, type ConfigCheckResult, loadCheckedConfig } from './load-file.js';
 export { compileRelabelRegex } from './relabel-config.js';
 export { DEFAULT_SCRAPE_PROTOCOLS, PROTO_FIRST_SCRAPE_PROTOCOLS } from './scrape-protocols.js';
 export { createSecret, SecretValue } from './secret.js';

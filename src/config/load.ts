@@ -6,10 +6,12 @@ import { Diagnostics } from './diagnostics.js';
 import { ConfigError } from './errors.js';
 import { GlobError, glob } from './glob.js';
 import { parseGlobalConfig } from './global.js';
+import { parseIgnoredSections } from './ignored-sections.js';
 import { parseRemoteWriteConfigs } from './remote-write.js';
 import { type ParsedScrapeConfig, parseScrapeConfigs } from './scrape-config.js';
 import type { Config, GlobalConfig, ScrapeConfig } from './types.js';
 import { YamlReader } from './yaml-reader.js';
+import { decodeConfigBytes, sourceProblems } from './yaml-source.js';
 
 export interface LoadOptions {
   /**
@@ -22,7 +24,7 @@ export interface LoadOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
-/** Top-level sections. Those Prometheus uses for other things than scraping are accepted unread. */
+/** Top-level sections; those lambdascrape does not act on are validated and ignored (ignored-sections.ts). */
 const TOP_LEVEL_FIELDS = new Set([
   'global',
   'runtime',
@@ -53,8 +55,9 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   const sourcePath = options.sourcePath ?? '';
   const env = options.env ?? process.env;
   const errors = new Diagnostics();
+  const warnings = new Diagnostics();
   const dir = sourcePath === '' ? '' : resolve(dirname(sourcePath));
-  const reader = parseYaml(text, sourcePath || UNNAMED_SOURCE, dir, errors);
+  const reader = parseYaml(text, sourcePath || UNNAMED_SOURCE, dir, errors, warnings);
   if (reader === undefined) throw new ConfigError(errors.sorted());
 
   const root = reader.struct(reader.root(), 'config.Config', TOP_LEVEL_FIELDS);
@@ -71,6 +74,7 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
     return patterns.filter((p) => FILE_PATTERN.test(p));
   };
   checkPatterns('rule_files', 'rule file');
+  const alertmanagers = root === undefined ? [] : parseIgnoredSections(root, global);
   const scrapeConfigFiles = checkPatterns('scrape_config_files', 'scrape config file');
 
   const jobs = new JobList(reader);
@@ -87,7 +91,9 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   const resolvedPatterns = scrapeConfigFiles.map((p) =>
     sourcePath === '' || isAbsolute(p) ? p : join(dirname(sourcePath), p),
   );
-  for (const pattern of resolvedPatterns) loadScrapeConfigFiles(pattern, global, jobs, errors);
+  for (const pattern of resolvedPatterns) {
+    loadScrapeConfigFiles(pattern, global, jobs, errors, warnings);
+  }
 
   if (errors.length > 0) throw new ConfigError(errors.sorted());
   return {
@@ -96,6 +102,8 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
     scrapeConfigs: jobs.configs,
     remoteWrite,
     scrapeConfigFiles: resolvedPatterns.map((p) => (sourcePath === '' ? p : resolve(p))),
+    warnings: warnings.sorted(),
+    alertmanagers,
   };
 }
 
@@ -104,13 +112,17 @@ export async function loadConfigFile(
   path: string,
   options: Omit<LoadOptions, 'sourcePath'> = {},
 ): Promise<Config> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     throw new ConfigError([`${path}: ${(err as Error).message}`], { cause: err });
   }
-  return loadConfig(text, { ...options, sourcePath: path });
+  const decoded = decodeConfigBytes(bytes);
+  if (!('text' in decoded)) {
+    throw new ConfigError([`${path}:${decoded.line}:${decoded.col}: ${decoded.message}`]);
+  }
+  return loadConfig(decoded.text, { ...options, sourcePath: path });
 }
 
 /**
@@ -139,6 +151,7 @@ function parseYaml(
   file: string,
   dir: string,
   errors: Diagnostics,
+  warnings: Diagnostics,
 ): YamlReader | undefined {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
@@ -149,7 +162,13 @@ function parseYaml(
     merge: true,
     uniqueKeys: false,
   });
-  if (doc.errors.length === 0) return new YamlReader(file, dir, doc, lineCounter, errors);
+  if (doc.errors.length === 0) {
+    const problems = sourceProblems(text, doc, (offset) => lineCounter.linePos(offset));
+    for (const p of problems) errors.add(file, p.line, p.col, p.message);
+    return problems.length === 0
+      ? new YamlReader(file, dir, doc, lineCounter, errors, warnings)
+      : undefined;
+  }
   for (const err of doc.errors) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
     const message = (err.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
@@ -195,6 +214,7 @@ function loadScrapeConfigFiles(
   global: GlobalConfig,
   jobs: JobList,
   errors: Diagnostics,
+  warnings: Diagnostics,
 ): void {
   let files: string[];
   try {
@@ -207,14 +227,18 @@ function loadScrapeConfigFiles(
     return;
   }
   for (const file of files) {
-    let text: string;
+    let decoded: ReturnType<typeof decodeConfigBytes>;
     try {
-      text = readFileSync(file, 'utf8');
+      decoded = decodeConfigBytes(readFileSync(file));
     } catch (err) {
       errors.add(file, 0, 0, (err as Error).message);
       continue;
     }
-    const reader = parseYaml(text, file, resolve(dirname(file)), errors);
+    if (!('text' in decoded)) {
+      errors.add(file, decoded.line, decoded.col, decoded.message);
+      continue;
+    }
+    const reader = parseYaml(decoded.text, file, resolve(dirname(file)), errors, warnings);
     if (reader === undefined) continue;
     const root = reader.struct(reader.root(), 'config.ScrapeConfigs', SCRAPE_CONFIG_FILE_FIELDS);
     for (const job of parseScrapeConfigs(reader, root?.value('scrape_configs') ?? null, global)) {

@@ -9,6 +9,7 @@ import type {
   SigV4Config,
   ValidationScheme,
 } from './types.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
 /** queue_config defaults (§11.3). Durations in ms. */
@@ -167,14 +168,10 @@ function parseRemoteWriteConfig(
   const headers = readHeaders(s);
   const protobufMessage = readProtobufMessage(s);
   const httpClient = parseHttpClientConfig(s, { enableHttp2: false });
-  const queueConfig = readQueueConfig(reader, s.value('queue_config'));
-  const metadataConfig = readMetadataConfig(reader, s.value('metadata_config'));
+  const queueConfig = readQueueConfig(s);
+  const metadataConfig = readMetadataConfig(s);
   const sigv4 = readSigV4(reader, s.value('sigv4'));
-  for (const unsupported of ['azuread', 'google_iam']) {
-    if (s.value(unsupported) !== null) {
-      s.fail(unsupported, `${unsupported} is not supported by lambdascrape`);
-    }
-  }
+  refuseUnsupported(s, 'remote_write');
   s.bool('failed_request_logging');
   const writeRelabelConfigs = parseRelabelConfigs(
     reader,
@@ -246,7 +243,11 @@ function readUrl(s: Struct): string | undefined {
   return text;
 }
 
-function readHeaders(s: Struct): Readonly<Record<string, string>> {
+/**
+ * The `headers` of a remote write or remote read config, with Prometheus's `validateHeaders`:
+ * Authorization and the headers it sets itself are refused.
+ */
+export function readHeaders(s: Struct): Readonly<Record<string, string>> {
   const headers: [string, string][] = [];
   const entries = s.reader.stringMap(s.value('headers')) ?? [];
   for (const e of entries) {
@@ -278,23 +279,48 @@ function readProtobufMessage(s: Struct): RemoteWriteConfig['protobufMessage'] {
   return 'prometheus.WriteRequest';
 }
 
-function readQueueConfig(reader: YamlReader, node: Node | null): QueueConfig {
-  // A null `queue_config:` keeps the defaults (Prometheus would zero them and then fail).
-  const s = reader.struct(node, 'config.QueueConfig', QUEUE_FIELDS);
-  if (s === undefined || node === null) return DEFAULT_QUEUE_CONFIG;
+/** Every field of a written-but-null `queue_config:` (go-yaml sets the zero value). */
+const ZERO_QUEUE_CONFIG: QueueConfig = {
+  capacity: 0,
+  maxShards: 0,
+  minShards: 0,
+  maxSamplesPerSend: 0,
+  batchSendDeadline: 0,
+  minBackoff: 0,
+  maxBackoff: 0,
+  retryOnHttp429: false,
+  sampleAgeLimit: 0,
+};
+
+/**
+ * `queue_config`: absent keeps the defaults, written fields replace them, and a written null
+ * (`queue_config:`) zeroes every field as go-yaml does, which then fails validation as in
+ * Prometheus.
+ */
+function readQueueConfig(parent: Struct): QueueConfig {
+  const reader = parent.reader;
+  const node = parent.value('queue_config');
   const errorsBefore = reader.errors.length;
-  const d = DEFAULT_QUEUE_CONFIG;
-  const q: QueueConfig = {
-    capacity: s.integer('capacity', 'int') ?? d.capacity,
-    maxShards: s.integer('max_shards', 'int') ?? d.maxShards,
-    minShards: s.integer('min_shards', 'int') ?? d.minShards,
-    maxSamplesPerSend: s.integer('max_samples_per_send', 'int') ?? d.maxSamplesPerSend,
-    batchSendDeadline: s.duration('batch_send_deadline') ?? d.batchSendDeadline,
-    minBackoff: s.duration('min_backoff') ?? d.minBackoff,
-    maxBackoff: s.duration('max_backoff') ?? d.maxBackoff,
-    retryOnHttp429: s.bool('retry_on_http_429') ?? d.retryOnHttp429,
-    sampleAgeLimit: s.duration('sample_age_limit') ?? d.sampleAgeLimit,
-  };
+  let q: QueueConfig = DEFAULT_QUEUE_CONFIG;
+  let s: Struct | undefined;
+  if (node !== null) {
+    s = reader.struct(node, 'config.QueueConfig', QUEUE_FIELDS);
+    if (s === undefined) return DEFAULT_QUEUE_CONFIG;
+    const d = DEFAULT_QUEUE_CONFIG;
+    q = {
+      capacity: s.integer('capacity', 'int') ?? d.capacity,
+      maxShards: s.integer('max_shards', 'int') ?? d.maxShards,
+      minShards: s.integer('min_shards', 'int') ?? d.minShards,
+      maxSamplesPerSend: s.integer('max_samples_per_send', 'int') ?? d.maxSamplesPerSend,
+      batchSendDeadline: s.duration('batch_send_deadline') ?? d.batchSendDeadline,
+      minBackoff: s.duration('min_backoff') ?? d.minBackoff,
+      maxBackoff: s.duration('max_backoff') ?? d.maxBackoff,
+      retryOnHttp429: s.bool('retry_on_http_429') ?? d.retryOnHttp429,
+      sampleAgeLimit: s.duration('sample_age_limit') ?? d.sampleAgeLimit,
+    };
+  } else if (parent.has('queue_config')) {
+    q = ZERO_QUEUE_CONFIG;
+  }
   if (reader.errors.length > errorsBefore) return q;
   // QueueConfig.Validate, first failure only.
   const checks: [boolean, string, string][] = [
@@ -318,13 +344,26 @@ function readQueueConfig(reader: YamlReader, node: Node | null): QueueConfig {
     ],
   ];
   const failed = checks.find(([bad]) => bad);
-  if (failed) s.fail(failed[1], failed[2]);
+  if (failed) {
+    if (s === undefined) parent.fail('queue_config', failed[2]);
+    else s.fail(failed[1], failed[2]);
+  }
   return q;
 }
 
-function readMetadataConfig(reader: YamlReader, node: Node | null): MetadataConfig {
-  const s = reader.struct(node, 'config.MetadataConfig', METADATA_FIELDS);
-  if (s === undefined || node === null) return DEFAULT_METADATA_CONFIG;
+/**
+ * `metadata_config`: absent keeps the defaults; a written null zeroes it (no metadata sent), as
+ * go-yaml does in Prometheus.
+ */
+function readMetadataConfig(parent: Struct): MetadataConfig {
+  const node = parent.value('metadata_config');
+  if (node === null) {
+    return parent.has('metadata_config')
+      ? { send: false, sendInterval: 0, maxSamplesPerSend: 0 }
+      : DEFAULT_METADATA_CONFIG;
+  }
+  const s = parent.reader.struct(node, 'config.MetadataConfig', METADATA_FIELDS);
+  if (s === undefined) return DEFAULT_METADATA_CONFIG;
   const d = DEFAULT_METADATA_CONFIG;
   return {
     send: s.bool('send') ?? d.send,
@@ -337,7 +376,7 @@ function readMetadataConfig(reader: YamlReader, node: Node | null): MetadataConf
  * `sigv4` (prometheus/sigv4). A null `sigv4:` means "not set", as in Prometheus; the documented
  * way to sign with the default AWS credential chain is `sigv4: {}`.
  */
-function readSigV4(reader: YamlReader, node: Node | null): SigV4Config | undefined {
+export function readSigV4(reader: YamlReader, node: Node | null): SigV4Config | undefined {
   if (node === null) return undefined;
   const s = reader.struct(node, 'sigv4.SigV4Config', SIGV4_FIELDS);
   if (s === undefined) return undefined;

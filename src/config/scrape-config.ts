@@ -6,10 +6,10 @@ import {
   checkScrapeProtocols,
   DEFAULT_SCRAPE_PROTOCOLS,
   isScrapeProtocol,
-  PROTO_FIRST_SCRAPE_PROTOCOLS,
   unknownProtocolMessage,
 } from './scrape-protocols.js';
-import { isSdConfigsKey, parseServiceDiscovery } from './service-discovery.js';
+import { isSdConfigsKey } from './sd-names.js';
+import { parseServiceDiscovery } from './service-discovery.js';
 import type {
   EscapingScheme,
   GlobalConfig,
@@ -17,6 +17,7 @@ import type {
   ScrapeProtocol,
   ValidationScheme,
 } from './types.js';
+import { refuseUnsupported } from './unsupported.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
 const FIELDS = new Set([
@@ -137,6 +138,7 @@ function parseScrapeConfig(
   const writtenTimeout = s.duration('scrape_timeout') ?? 0;
   const escapingText = s.string('metric_name_escaping_scheme') ?? '';
   s.string('scrape_failure_log_file');
+  refuseUnsupported(s, 'scrape_config');
   const read = {
     metricsPath: stringWithDefault(s, 'metrics_path', '/metrics'),
     honorLabels: s.bool('honor_labels') ?? false,
@@ -171,7 +173,7 @@ function parseScrapeConfig(
   const scrapeProtocols =
     writtenProtocols ??
     global.scrapeProtocols ??
-    (scrapeNativeHistograms ? PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS);
+    defaultProtocols(s, scrapeNativeHistograms, jobRef);
   const escaping = deriveEscaping(s, escapingText, localValidation, validation, global);
   if (escaping === undefined) return invalid;
 
@@ -256,6 +258,27 @@ function readFallbackProtocol(s: Struct, jobRef: string): ScrapeProtocol | undef
     `invalid fallback_scrape_protocol for ${jobRef}: ${unknownProtocolMessage(text)}`,
   );
   return undefined;
+}
+
+/**
+ * The job's scrape_protocols when neither it nor `global` lists them (§1.4). Prometheus puts
+ * PrometheusProto first when the job scrapes native histograms; lambdascrape cannot parse the
+ * protobuf format yet, and a target that answers it would fail every scrape, so such a job
+ * negotiates the text formats instead, with a warning (native histograms are not scraped).
+ * Listing PrometheusProto explicitly is an error (src/config/unsupported.ts).
+ */
+function defaultProtocols(
+  s: Struct,
+  scrapeNativeHistograms: boolean,
+  jobRef: string,
+): readonly ScrapeProtocol[] {
+  if (!scrapeNativeHistograms) return DEFAULT_SCRAPE_PROTOCOLS;
+  const where = s.has('scrape_native_histograms') ? 'scrape_native_histograms' : 'job_name';
+  s.reader.warn(
+    s.at(where),
+    `${jobRef}: scrape_native_histograms is ignored: lambdascrape cannot parse PrometheusProto yet, so the default scrape_protocols stay ${DEFAULT_SCRAPE_PROTOCOLS.join(',')}`,
+  );
+  return DEFAULT_SCRAPE_PROTOCOLS;
 }
 
 /** `params`: url.Values, name → list of values (only the first is used, §2.1). */

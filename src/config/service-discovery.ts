@@ -1,6 +1,7 @@
 import type { Node } from 'yaml';
 import { redactUrlField } from '../log/redact.js';
-import { isValidLabelName } from './label-names.js';
+import { isValidLabelName, isValidLabelValue } from './label-names.js';
+import { isSdConfigsKey } from './sd-names.js';
 import type {
   FileSdConfig,
   OtherSdConfigs,
@@ -18,10 +19,6 @@ const FILE_SD_PATH = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
 
 const STATIC_FIELDS = new Set(['targets', 'labels']);
 const FILE_SD_FIELDS = new Set(['files', 'refresh_interval']);
-
-export function isSdConfigsKey(key: string): boolean {
-  return key === 'static_configs' || key.endsWith('_sd_configs');
-}
 
 export interface ServiceDiscovery {
   readonly staticConfigs: StaticConfig[];
@@ -110,6 +107,15 @@ export function parseStaticConfig(
     // Group label names are decoded with the process-wide UTF-8 scheme in Prometheus.
     if (!isValidLabelName(e.key, 'utf8')) {
       reader.fail(e.keyNode, `${JSON.stringify(e.key)} is not a valid label name`);
+      continue;
+    }
+    // Unreachable for text the loader decoded (it refuses what is not UTF-8); kept so that the
+    // rule holds whatever the source.
+    if (!isValidLabelValue(e.value)) {
+      reader.fail(
+        e.valueNode ?? e.keyNode,
+        `${JSON.stringify(e.value)} is not a valid label value`,
+      );
       continue;
     }
     labels.push([e.key, e.value]);

@@ -6,9 +6,8 @@
  * value: `1KiB512B` and `1KB512B` parse, `1KiB1KB` does not (as in units, which tries the
  * `iB` family and then the `B` family). `0` alone means 0 (unlimited).
  *
- * Difference from Prometheus, on purpose: a bare non-negative integer (`1048576`) is taken as a
- * number of bytes. units rejects it (`units: unknown unit  in 1048576`), so every config
- * Prometheus accepts still parses the same way here.
+ * A number without a unit other than `0` is an error (`units: unknown unit  in 1048576`), as in
+ * Prometheus: `1048576B` is the way to write bytes.
  */
 
 const KIB = 1024;
@@ -42,11 +41,6 @@ export class SizeError extends Error {
 
 /** Parses a size to bytes (an integer). Throws {@link SizeError} with units' wording. */
 export function parseSize(text: string): number {
-  if (/^[0-9]+$/.test(text)) {
-    const n = Number(text);
-    if (n > MAX_BYTES) throw new SizeError('units: overflow parsing unit');
-    return n;
-  }
   try {
     return parseWithUnits(text, IEC_UNITS);
   } catch {

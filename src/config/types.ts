@@ -267,6 +267,18 @@ export interface RemoteWriteConfig {
   readonly httpClient: HttpClientConfig;
 }
 
+/**
+ * The discovery of one `alerting.alertmanagers` entry: validated like a job's (the discovery
+ * mechanisms check `sdConfigNodes`), never run. `jobName` names the entry in messages
+ * (`alertmanagers[0]`).
+ */
+export interface AlertmanagerDiscovery {
+  readonly jobName: string;
+  readonly staticConfigs: readonly StaticConfig[];
+  readonly fileSdConfigs: readonly FileSdConfig[];
+  readonly sdConfigNodes: SdConfigNodes;
+}
+
 export interface Config {
   /** Path the config was loaded from ('' for a string source); relative `*_file` paths resolve against its folder. */
   readonly sourcePath: string;
@@ -279,4 +291,12 @@ export interface Config {
    * Always set by `loadConfig`; optional so that hand-built values stay valid.
    */
   readonly scrapeConfigFiles?: readonly string[];
+  /**
+   * What is valid but not acted on (a section lambdascrape ignores, a job skipped), each as
+   * `file:line:col: message` when it concerns a node. Always set by `loadConfig`; the checks of
+   * `loadCheckedConfig` add theirs. Optional so that hand-built values stay valid.
+   */
+  readonly warnings?: readonly string[];
+  /** Discovery of `alerting.alertmanagers`, for validation only. Always set by `loadConfig`. */
+  readonly alertmanagers?: readonly AlertmanagerDiscovery[];
 }

@@ -9,7 +9,7 @@ import {
   type Node,
   type Scalar,
 } from 'yaml';
-import type { Diagnostics } from './diagnostics.js';
+import { Diagnostics } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { Secret } from './secret.js';
 import { createSecret } from './secret.js';
@@ -147,6 +147,7 @@ export class YamlReader {
    * @param file name shown in messages (the path as given, or `<config>`).
    * @param dir folder relative `*_file` paths resolve against; '' leaves them as written.
    * @param errors shared sink; readers of several files add to the same one.
+   * @param warnings sink of {@link warn}: what is valid but worth telling (a section ignored).
    */
   constructor(
     readonly file: string,
@@ -154,14 +155,15 @@ export class YamlReader {
     private readonly doc: Document,
     private readonly lines: LineCounter,
     readonly errors: Diagnostics,
+    readonly warnings: Diagnostics = new Diagnostics(),
   ) {}
 
   /**
-   * The same document read into another sink: for reading a node kept after loading (an SD
-   * entry) without adding to the load's errors.
+   * The same document read into other sinks: for reading a node kept after loading (an SD
+   * entry) without adding to the load's errors and warnings.
    */
-  withErrors(errors: Diagnostics): YamlReader {
-    return new YamlReader(this.file, this.dir, this.doc, this.lines, errors);
+  withErrors(errors: Diagnostics, warnings: Diagnostics = new Diagnostics()): YamlReader {
+    return new YamlReader(this.file, this.dir, this.doc, this.lines, errors, warnings);
   }
 
   /** The root node of the document, or null for an empty document. */
@@ -174,6 +176,13 @@ export class YamlReader {
     const offset = node?.range?.[0];
     const { line, col } = offset === undefined ? { line: 0, col: 0 } : this.lines.linePos(offset);
     this.errors.add(this.file, line, col, message);
+  }
+
+  /** Records a warning at a node, placed and worded like an error. */
+  warn(node: Node | null | undefined, message: string): void {
+    const offset = node?.range?.[0];
+    const { line, col } = offset === undefined ? { line: 0, col: 0 } : this.lines.linePos(offset);
+    this.warnings.add(this.file, line, col, message);
   }
 
   /** Follows aliases; a null scalar becomes `null`. */

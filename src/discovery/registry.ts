@@ -92,48 +92,6 @@ export function validMechanismConfigs<Config>(
   return configs;
 }
 
-interface JobsConfig {
-  readonly scrapeConfigs: readonly JobSdConfigs[];
-}
-
-/**
- * Problems in the discovery configs of `config` that the config loader does not read itself
- * (every `*_sd_configs` other than static and file), as `file:line:col: message` in file and
- * position order. Empty when all is well.
- */
-export function discoveryConfigErrors(
-  config: JobsConfig,
-  mechanisms: readonly DiscoveryMechanism<unknown, never>[] = DISCOVERY_MECHANISMS,
-): string[] {
-  const errors = new Diagnostics();
-  for (const job of config.scrapeConfigs) {
-    for (const mechanism of mechanisms) mechanismConfigs(job, mechanism, errors);
-  }
-  return errors.sorted();
-}
-
-/**
- * Warnings for `*_sd_configs` fields no mechanism here reads (kubernetes_sd_configs, say):
- * those jobs get no targets from them. A warning, not an error, so a prometheus.yml that
- * also covers other environments still runs its supported jobs.
- */
-export function unsupportedDiscoveryWarnings(config: {
-  readonly scrapeConfigs: readonly Pick<ScrapeConfig, 'jobName' | 'otherSdConfigs'>[];
-}): string[] {
-  const known = new Set<string>(DISCOVERY_MECHANISMS.map((m) => m.name));
-  const warnings: string[] = [];
-  for (const job of config.scrapeConfigs) {
-    for (const [field, list] of Object.entries(job.otherSdConfigs)) {
-      if (!known.has(field) && list.length > 0) {
-        warnings.push(
-          `job ${JSON.stringify(job.jobName)}: ${field} is not supported yet and is ignored`,
-        );
-      }
-    }
-  }
-  return warnings;
-}
-
 /** The error a whole-discoverer failure is reported as. */
 export class DiscoveryError extends Error {
   override readonly name = 'DiscoveryError';

@@ -11,11 +11,7 @@
 import { hostname as osHostname } from 'node:os';
 import { dirname } from 'node:path';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import {
-  type DiscoveryDeps,
-  JobDiscovery,
-  unsupportedDiscoveryWarnings,
-} from '../discovery/registry.js';
+import { type DiscoveryDeps, JobDiscovery } from '../discovery/registry.js';
 import {
   closeJobRuntime,
   type DispatcherFactory,
@@ -402,7 +398,9 @@ export class LocalRunner {
         replacement.active = before.active;
       }
     }
-    for (const warning of unsupportedDiscoveryWarnings(config)) this.logger.warn(warning);
+    for (const warning of config.warnings ?? []) {
+      this.logger.warn(warning);
+    }
     await Promise.all([...this.jobs.values()].map((job) => this.refreshJob(job)));
   }
 

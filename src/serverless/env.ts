@@ -101,6 +101,11 @@ export interface ServerlessEnv {
    */
   readonly emfMetrics: boolean;
   /**
+   * LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY: `on` skips, with a warning, each job whose only
+   * discovery is a mechanism lambdascrape lacks; `off` refuses the config. @default off
+   */
+  readonly skipUnsupportedDiscovery: boolean;
+  /**
    * AWS_LAMBDA_FUNCTION_NAME (set by Lambda): the first half of the self-metrics `instance`
    * label. @default undefined (the runtime uses 'lambdascrape')
    */
@@ -234,6 +239,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
   const lead = leadMs(env, problems);
   const level = logLevel(env, problems);
   const emfMetrics = onOff(env, LAMBDA_ENV.emfMetrics, problems);
+  const skipUnsupportedDiscovery = onOff(env, LAMBDA_ENV.skipUnsupportedDiscovery, problems);
   const maxTargetsPerTask = positiveInt(
     env,
     LAMBDA_ENV.maxTargetsPerTask,
@@ -273,6 +279,7 @@ export function readServerlessEnv(env: Env): ServerlessEnv {
     leadMs: lead,
     logLevel: level,
     emfMetrics,
+    skipUnsupportedDiscovery,
     functionName: nonEmpty(env, LAMBDA_ENV.functionName),
     secretFiles: secrets,
     secretsManagerEndpoint,

@@ -29,7 +29,7 @@ import { SqsDeadLetterQueue, SqsOutbox } from '../aws/sqs-outbox.js';
 import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
-import { discoveryConfigErrors } from '../discovery/registry.js';
+import { discoveryCheck } from '../discovery/check.js';
 import { installEgressPolicy } from '../http/egress-guard.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
@@ -135,8 +135,10 @@ export async function createRuntime(
   const config = await loadCheckedConfig(
     env.configPath,
     options.configEnv ?? process.env,
-    discoveryConfigErrors,
+    discoveryCheck({ skipUnsupportedDiscovery: env.skipUnsupportedDiscovery }),
   );
+  // What the config holds that is valid but not acted on: once per container, like check config.
+  for (const warning of config.warnings ?? []) logger.warn(warning);
   const writers = createRemoteWriters(config);
   const dynamodb = createDynamoDbClient({
     ...common,

@@ -231,7 +231,7 @@ describe('global and scrape config validation (§1.2, §1.3)', () => {
           scrape_protocols: []
         scrape_configs:
           - job_name: a
-            scrape_protocols: [PrometheusProto, prometheusproto]
+            scrape_protocols: [PrometheusText1.0.0, prometheustext1.0.0]
           - job_name: b
             scrape_protocols: [OpenMetrics]
           - job_name: c
@@ -239,7 +239,7 @@ describe('global and scrape config validation (§1.2, §1.3)', () => {
       `,
       errors: [
         'prometheus.yml:2:21: scrape_protocols cannot be empty for global config',
-        'prometheus.yml:5:23: duplicated protocol in scrape_protocols, got [PrometheusProto prometheusproto] for scrape config with job name "a"',
+        'prometheus.yml:5:23: duplicated protocol in scrape_protocols, got [PrometheusText1.0.0 prometheustext1.0.0] for scrape config with job name "a"',
         'prometheus.yml:7:23: scrape_protocols: unknown scrape protocol OpenMetrics, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0] for scrape config with job name "b"',
         'prometheus.yml:9:31: invalid fallback_scrape_protocol for scrape config with job name "c": unknown scrape protocol text/plain, supported: [OpenMetricsText0.0.1 OpenMetricsText1.0.0 PrometheusProto PrometheusText0.0.4 PrometheusText1.0.0]',
       ],

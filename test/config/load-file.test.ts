@@ -95,15 +95,27 @@ describe('loadCheckedConfig', () => {
     const seen: string[] = [];
     const config = await loadCheckedConfig(path, env, (c) => {
       seen.push(...c.scrapeConfigs.map((j) => j.jobName));
-      return [];
+      return { errors: [], config: c };
     });
     expect(config.sourcePath).toBe(path);
     expect(seen).toEqual(['prometheus', 'node']);
   });
 
+  it('returns the config the check gives back (jobs left out, warnings added)', async () => {
+    const config = await loadCheckedConfig(path, env, (c) => ({
+      errors: [],
+      config: { ...c, scrapeConfigs: c.scrapeConfigs.slice(1), warnings: ['w'] },
+    }));
+    expect(config.scrapeConfigs.map((j) => j.jobName)).toEqual(['node']);
+    expect(config.warnings).toEqual(['w']);
+  });
+
   it('throws every problem of the check as it is (each names its file:line:col)', async () => {
     const problems = [`${path}:3:5: bad`, `${path}:9:7: worse`];
-    const err = await loadCheckedConfig(path, env, () => problems).catch((e: unknown) => e);
+    const err = await loadCheckedConfig(path, env, (config) => ({
+      errors: problems,
+      config,
+    })).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).errors).toEqual(problems);
   });

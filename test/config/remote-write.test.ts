@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_METADATA_CONFIG } from '../../src/config/remote-write.js';
 import type { RemoteWriteConfig } from '../../src/config/types.js';
 import { load, loadErrors, yaml } from './helpers.js';
 
@@ -199,7 +200,8 @@ describe('remote_write validation (§11.2, §11.3)', () => {
     },
     {
       rw: '{url: http://a, azuread: {cloud: AzurePublic}}',
-      error: '2:30: azuread is not supported by lambdascrape',
+      error:
+        '2:30: azuread is not supported by lambdascrape: remote writes authenticate with basic_auth, authorization or sigv4',
     },
     {
       rw: '{url: http://a, queue_config: {max_shards: 0}}',
@@ -225,8 +227,21 @@ describe('remote_write validation (§11.2, §11.3)', () => {
       rw: '{url: http://a, queue_config: {min_backoff: 1s, max_backoff: 500ms}}',
       error: '2:66: remote write queue max_backoff must not be less than min_backoff',
     },
+    {
+      // go-yaml zeroes a null block; Prometheus then finds max_shards 0.
+      rw: '{url: http://a, queue_config: }',
+      error: '2:21: remote write queue max_shards must be positive',
+    },
   ])('$rw → $error', ({ rw, error }) => {
     expect(loadErrors(`remote_write:\n  - ${rw}\n`)).toEqual([`prometheus.yml:${error}`]);
+  });
+
+  it('a null metadata_config zeroes it, an empty one keeps the defaults', () => {
+    const [zeroed, kept] = load(
+      'remote_write:\n  - {url: http://a, metadata_config: }\n  - {url: http://b, metadata_config: {}}\n',
+    ).remoteWrite;
+    expect(zeroed!.metadataConfig).toEqual({ send: false, sendInterval: 0, maxSamplesPerSend: 0 });
+    expect(kept!.metadataConfig).toEqual(DEFAULT_METADATA_CONFIG);
   });
 
   it('rejects duplicate names and duplicate unnamed configs', () => {

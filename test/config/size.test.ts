@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { parseSize } from '../../src/config/size.js';
-import { onlyJob } from './helpers.js';
+import { loadErrors, onlyJob } from './helpers.js';
 
 const KiB = 1024;
 
 describe('parseSize (§1.1, alecthomas/units Base2Bytes)', () => {
   it.each([
     ['0', 0],
-    ['1024', 1024],
     ['1B', 1],
     ['1KB', KiB],
     ['1KiB', KiB],
@@ -31,6 +30,8 @@ describe('parseSize (§1.1, alecthomas/units Base2Bytes)', () => {
 
   it.each([
     ['', 'units: invalid '],
+    ['1024', 'units: unknown unit  in 1024'],
+    ['00', 'units: unknown unit  in 00'],
     ['kB', 'units: invalid kB'],
     ['1kB', 'units: unknown unit kB in 1kB'],
     ['1mb', 'units: unknown unit mb in 1mb'],
@@ -47,5 +48,33 @@ describe('parseSize (§1.1, alecthomas/units Base2Bytes)', () => {
     expect(
       onlyJob('scrape_configs:\n  - {job_name: x, body_size_limit: 15MB}\n').bodySizeLimit,
     ).toBe(15 * KiB ** 2);
+  });
+});
+
+describe('sizes in a config need a unit, as in Prometheus', () => {
+  it.each([
+    {
+      name: 'global body_size_limit',
+      text: 'global:\n  body_size_limit: 1048576\n',
+      error: 'prometheus.yml:2:20: units: unknown unit  in 1048576',
+    },
+    {
+      name: 'a job body_size_limit',
+      text: 'scrape_configs:\n  - job_name: x\n    body_size_limit: 512\n',
+      error: 'prometheus.yml:3:22: units: unknown unit  in 512',
+    },
+    {
+      name: 'storage.tsdb.retention.size',
+      text: 'storage:\n  tsdb:\n    retention: {size: 10}\n',
+      error: 'prometheus.yml:3:23: units: unknown unit  in 10',
+    },
+  ])('$name', ({ text, error }) => {
+    expect(loadErrors(text)).toEqual([error]);
+  });
+
+  it('0 alone needs none', () => {
+    expect(onlyJob('scrape_configs:\n  - {job_name: x, body_size_limit: 0}\n').bodySizeLimit).toBe(
+      0,
+    );
   });
 });

@@ -647,14 +647,18 @@ describe('parseEc2SdConfig', () => {
     [
       'tls_config',
       { tls_config: { insecure_skip_verify: true } },
-      'tls_config is not supported in ec2_sd_configs',
+      'tls_config in ec2_sd_configs is not supported by lambdascrape',
     ],
     [
       'basic_auth',
       { basic_auth: { username: 'u' } },
-      'basic_auth is not supported in ec2_sd_configs',
+      'basic_auth in ec2_sd_configs is not supported by lambdascrape',
     ],
-    ['proxy_url', { proxy_url: 'http://p' }, 'proxy_url is not supported in ec2_sd_configs'],
+    [
+      'proxy_url',
+      { proxy_url: 'http://p' },
+      'proxy_url in ec2_sd_configs is not supported by lambdascrape',
+    ],
     [
       'follow_redirects not a bool',
       { follow_redirects: 'no' },

@@ -1,18 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../../src/config/load.js';
 import type { ScrapeConfig } from '../../src/config/types.js';
 import {
   DISCOVERY_MECHANISMS,
   type DiscoveryMechanism,
   discoverJob,
-  discoveryConfigErrors,
   JobDiscovery,
-  unsupportedDiscoveryWarnings,
 } from '../../src/discovery/registry.js';
 import type { TargetGroup } from '../../src/discovery/types.js';
 import { labelsToRecord } from '../../src/model/labels.js';
 import { buildTargets } from '../../src/targets/index.js';
-import { yaml } from '../config/helpers.js';
 import { scrapeConfig } from '../targets/scrape-config.js';
 import { memFs } from './mem-fs.js';
 
@@ -74,41 +70,6 @@ describe('JobDiscovery refresh intervals', () => {
     expect(fresh.groups[0]!.targets).toEqual([{ __address__: 'h:2' }]);
     await discovery.refresh({ force: true });
     expect(calls.n).toBe(3);
-  });
-});
-
-describe('discoveryConfigErrors and unsupportedDiscoveryWarnings', () => {
-  it('reports invalid entries of every mechanism at file:line:col', () => {
-    const config = loadConfig(
-      yaml`
-        scrape_configs:
-          - job_name: j
-            ec2_sd_configs: [{regoin: x}]
-            dns_sd_configs: [{names: [a], type: A}]
-            http_sd_configs: [{url: ftp://x}]
-            consul_sd_configs: [{server: h:1, bogus: true}]
-      `,
-      { sourcePath: 'prometheus.yml', env: {} },
-    );
-    const errors = discoveryConfigErrors(config);
-    expect(errors).toEqual([
-      'prometheus.yml:3:23: field regoin not found in type aws.EC2SDConfig',
-      'prometheus.yml:4:22: a port is required in DNS-SD configs for all record types except SRV',
-      "prometheus.yml:5:29: URL scheme must be 'http' or 'https'",
-      'prometheus.yml:6:39: field bogus not found in type consul.SDConfig',
-    ]);
-    expect(unsupportedDiscoveryWarnings(config)).toEqual([]);
-  });
-
-  it('warns about mechanisms it does not have, without failing', () => {
-    const job = scrapeConfig({
-      jobName: 'k8s',
-      otherSdConfigs: { kubernetes_sd_configs: [{ role: 'pod' }] },
-    });
-    expect(discoveryConfigErrors({ scrapeConfigs: [job] })).toEqual([]);
-    expect(unsupportedDiscoveryWarnings({ scrapeConfigs: [job] })).toEqual([
-      'job "k8s": kubernetes_sd_configs is not supported yet and is ignored',
-    ]);
   });
 });
 

@@ -38,6 +38,7 @@ describe('context keys', () => {
       architecture: 'arm64',
       allowInlineSecrets: false,
       platformLogs: false,
+      skipUnsupportedDiscovery: false,
     });
   });
 
@@ -51,6 +52,7 @@ describe('context keys', () => {
         subnetIds: 'subnet-1,subnet-2',
         pointInTimeRecovery: 'true',
         platformLogs: 'true',
+        skipUnsupportedDiscovery: 'true',
         scraperMaxConcurrency: '200',
         architecture: 'x86_64',
       }).node,
@@ -64,6 +66,7 @@ describe('context keys', () => {
         subnetIds: ['subnet-1', 'subnet-2'],
         pointInTimeRecovery: true,
         platformLogs: true,
+        skipUnsupportedDiscovery: true,
         scraperMaxConcurrency: 200,
         architecture: 'x86_64',
       }).node,
@@ -71,6 +74,7 @@ describe('context keys', () => {
     expect(fromCli).toEqual(fromJson);
     expect(fromCli.subnetIds).toEqual(['subnet-1', 'subnet-2']);
     expect(fromCli.platformLogs).toBe(true);
+    expect(fromCli.skipUnsupportedDiscovery).toBe(true);
   });
 
   it.each([
@@ -80,6 +84,7 @@ describe('context keys', () => {
     [{ subnetIds: 'subnet-1' }, /subnetIds and securityGroupIds need vpcId/],
     [{ pointInTimeRecovery: 'yes' }, /pointInTimeRecovery must be true or false/],
     [{ platformLogs: 'on' }, /platformLogs must be true or false/],
+    [{ skipUnsupportedDiscovery: 'yes' }, /skipUnsupportedDiscovery must be true or false/],
     [{ scraperMaxConcurrency: '-3' }, /scraperMaxConcurrency must be a positive integer/],
     [{ logRetentionDays: '31' }, /logRetentionDays 31 is not a CloudWatch Logs retention value/],
     [{ architecture: 'arm' }, /architecture must be arm64 or x86_64/],

@@ -28,7 +28,7 @@ import { packageCode } from '../../infra/bundle.js';
 import { encodeTask } from '../../src/aws/task-codec.js';
 import { loadCheckedConfig } from '../../src/config/load-file.js';
 import type { FunctionRole } from '../../src/contract.js';
-import { discoveryConfigErrors } from '../../src/discovery/registry.js';
+import { discoveryCheck } from '../../src/discovery/check.js';
 import { startReceiver } from '../remotewrite/wire.js';
 import { createTable, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, startLocalSqs } from '../support/fauxqs.js';
@@ -169,11 +169,7 @@ describe('real bundles', () => {
 
   it('the bundled config loads from the package as the functions load it', async () => {
     const p = packages[0]!;
-    const config = await loadCheckedConfig(
-      join(p.dir, 'prometheus.yml'),
-      {},
-      discoveryConfigErrors,
-    );
+    const config = await loadCheckedConfig(join(p.dir, 'prometheus.yml'), {}, discoveryCheck());
     expect(config.scrapeConfigs.map((j) => j.jobName)).toEqual(['node', 'files', 'extra']);
     expect(config.scrapeConfigs[1]!.fileSdConfigs[0]!.files).toEqual([
       join(p.dir, 'targets/*.json'),

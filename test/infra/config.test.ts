@@ -56,18 +56,65 @@ describe('an invalid config fails with the message of `lambdascrape check config
   it('a valid config passes, keeping check config’s warnings for the synth output', async () => {
     const sc = await configFrom(
       `${STATIC_ONLY}\n  - url: https://second.example.com/w\n`.replace(
-        'scrape_configs:',
-        'scrape_configs:\n  - job_name: k8s\n    kubernetes_sd_configs: [{ role: pod }]',
+        'static_configs:',
+        'kubernetes_sd_configs: [{ role: pod }]\n    static_configs:',
       ),
     );
     expect(sc.warnings).toEqual([
-      'job "k8s": kubernetes_sd_configs is not supported yet and is ignored',
+      expect.stringMatching(
+        /prometheus\.yml:4:29: job "web": kubernetes_sd_configs is not supported yet and is ignored$/,
+      ),
     ]);
     const b = build({ config: sc });
     Annotations.fromStack(b.stack).hasWarning(
       '/Test/Scraper',
       Match.stringLikeRegexp('kubernetes_sd_configs is not supported yet'),
     );
+  });
+});
+
+describe('a job whose only discovery lambdascrape lacks', () => {
+  const K8S_ONLY = `${STATIC_ONLY}`.replace(
+    'scrape_configs:',
+    'scrape_configs:\n  - job_name: k8s\n    kubernetes_sd_configs: [{ role: pod }]',
+  );
+
+  it('fails the synth with check config’s message', async () => {
+    const dir = tempFolder({ 'prometheus.yml': K8S_ONLY });
+    const path = join(dir, 'prometheus.yml');
+    const check = await checkConfigOutput(path);
+    expect(check.code).toBe(1);
+    expect(check.stderr).toContain('job "k8s" has no discovery lambdascrape supports');
+    await expect(loadScraperConfig(path, { env: {} })).rejects.toThrow(check.stderr.trimEnd());
+  });
+
+  it('with skipUnsupportedDiscovery: skipped at synth, and the functions skip it too', async () => {
+    const dir = tempFolder({ 'prometheus.yml': K8S_ONLY });
+    const sc = await loadScraperConfig(join(dir, 'prometheus.yml'), {
+      env: {},
+      skipUnsupportedDiscovery: true,
+    });
+    expect(sc.config.scrapeConfigs.map((j) => j.jobName)).toEqual(['web']);
+    expect(sc.warnings).toEqual([
+      expect.stringMatching(
+        /prometheus\.yml:4:29: job "k8s" is skipped: kubernetes_sd_configs is not supported yet, and it has no other discovery$/,
+      ),
+    ]);
+    const b = build({ config: sc });
+    b.template.allResourcesProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY: 'on' }),
+      },
+    });
+  });
+
+  it('without it, the functions get no such variable', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    for (const fn of Object.values(b.template.findResources('AWS::Lambda::Function'))) {
+      expect(fn.Properties.Environment.Variables).not.toHaveProperty(
+        'LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY',
+      );
+    }
   });
 });
 

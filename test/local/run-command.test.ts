@@ -73,6 +73,34 @@ describe('run command', () => {
     expect(cli.err.join('')).toContain('not a valid duration string');
   });
 
+  it('refuses a job with only unsupported discovery unless --skip-unsupported-discovery', async () => {
+    const k8s = '\n  - job_name: k8s\n    kubernetes_sd_configs: [{role: pod}]\n';
+    const file = await configFile(`scrape_configs:${job('one')}${k8s}`);
+    const refused = io();
+    expect(await runCli(['run', '--config', file, '--listen', '127.0.0.1:0'], refused)).toBe(1);
+    expect(refused.err.join('')).toContain(
+      `${file}:7:29: job "k8s" has no discovery lambdascrape supports`,
+    );
+
+    const signals = new EventEmitter();
+    const cli = io();
+    let runner: LocalRunner | undefined;
+    const args = ['--config', file, '--listen', '127.0.0.1:0', '--skip-unsupported-discovery'];
+    const done = runCommand(args, cli, {
+      signals: signals as unknown as SignalSource,
+      onStarted: (r) => {
+        runner = r;
+      },
+    });
+    await vi.waitFor(() => expect(runner).toBeDefined());
+    expect(runner!.targetsView().map((j) => j.name)).toEqual(['one']);
+    expect(cli.err.join('')).toContain(
+      `${file}:7:29: job \\"k8s\\" is skipped: kubernetes_sd_configs is not supported yet, and it has no other discovery`,
+    );
+    signals.emit('SIGTERM');
+    expect(await done).toBe(0);
+  });
+
   it('reloads on SIGHUP, keeps the old config after a bad one, exits 0 on SIGTERM', async () => {
     const file = await configFile(`scrape_configs:${job('one')}`);
     const signals = new EventEmitter();

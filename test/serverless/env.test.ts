@@ -31,6 +31,7 @@ const DEFAULTS: ServerlessEnv = {
   leadMs: 700,
   logLevel: 'info',
   emfMetrics: false,
+  skipUnsupportedDiscovery: false,
   functionName: undefined,
   secretFiles: new Map(),
   secretsManagerEndpoint: undefined,
@@ -173,6 +174,16 @@ const cases: Case[] = [
     want: { logLevel: 'debug' },
   },
   { name: 'EMF_METRICS on', env: { ...REQUIRED, EMF_METRICS: 'on' }, want: { emfMetrics: true } },
+  {
+    name: 'LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY on',
+    env: { ...REQUIRED, LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY: 'on' },
+    want: { skipUnsupportedDiscovery: true },
+  },
+  {
+    name: 'LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY unknown',
+    env: { ...REQUIRED, LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY: 'true' },
+    errors: ['LAMBDASCRAPE_SKIP_UNSUPPORTED_DISCOVERY must be on or off, got "true"'],
+  },
   {
     name: 'EMF_METRICS unknown',
     env: { ...REQUIRED, EMF_METRICS: 'yes' },

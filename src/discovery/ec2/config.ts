@@ -14,6 +14,7 @@
 import type { Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../config/http-client.js';
 import type { Secret } from '../../config/types.js';
+import { refuseUnsupported } from '../../config/unsupported.js';
 import type { YamlReader } from '../../config/yaml-reader.js';
 
 /** `refresh_interval` default (§10.5), ms. */
@@ -45,13 +46,6 @@ export interface Ec2SdConfig {
 const GO_TYPE = 'aws.EC2SDConfig';
 const FILTER_GO_TYPE = 'aws.Filter';
 
-/** Inline HTTP client fields Prometheus accepts in an EC2 SD config but that do nothing here. */
-const IGNORED_HTTP_FIELDS: ReadonlySet<string> = new Set(['follow_redirects', 'enable_http2']);
-/** Inline HTTP client fields Prometheus accepts but lambdascrape cannot honour: rejected. */
-export const UNSUPPORTED_HTTP_FIELDS: ReadonlySet<string> = new Set(
-  [...HTTP_CLIENT_FIELDS].filter((f) => !IGNORED_HTTP_FIELDS.has(f)),
-);
-
 const FIELDS: ReadonlySet<string> = new Set([
   'region',
   'endpoint',
@@ -76,13 +70,8 @@ export function parseEc2SdConfig(reader: YamlReader, node: Node): Ec2SdConfig | 
   const s = reader.struct(node, GO_TYPE, FIELDS);
   if (s === undefined) return undefined;
   parseHttpClientConfig(s, { enableHttp2: true });
-  for (const key of UNSUPPORTED_HTTP_FIELDS) {
-    if (s.value(key) === null) continue;
-    s.fail(
-      key,
-      `${key} is not supported in ec2_sd_configs: lambdascrape calls the EC2 API through the AWS SDK's HTTP client, which it cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)`,
-    );
-  }
+  // The HTTP client fields other than follow_redirects and enable_http2 (src/config/unsupported.ts).
+  refuseUnsupported(s, 'ec2_sd_configs');
   const text = (key: string) => s.string(key) || undefined;
   const region = text('region');
   const endpoint = text('endpoint');

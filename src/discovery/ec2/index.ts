@@ -12,7 +12,6 @@ export {
   type Ec2Filter,
   type Ec2SdConfig,
   parseEc2SdConfig,
-  UNSUPPORTED_HTTP_FIELDS,
 } from './config.js';
 export {
   EC2_LABEL,

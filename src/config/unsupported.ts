@@ -1,0 +1,116 @@
+import { HTTP_CLIENT_FIELDS } from './http-client.js';
+import type { Struct } from './yaml-reader.js';
+
+/**
+ * Settings Prometheus accepts that lambdascrape cannot honour, in one table. The code reading
+ * each block (the loader for global, scrape and remote-write configs; the discovery mechanisms
+ * for their entries) calls {@link refuseUnsupported} on it, so `check config`, `run`,
+ * `simulate`, the Lambda functions and `cdk synth` refuse exactly these settings, all with the
+ * message `<what> is not supported by lambdascrape: <why>` at the field's `file:line:col`,
+ * instead of accepting a config that fails when it runs.
+ *
+ * Not here on purpose, though the runtime refuses them today: `oauth2` (scrape jobs, service
+ * discovery, remote write) and remote write 2.0 (`protobuf_message:
+ * io.prometheus.write.v2.Request`), which are being implemented; until then they fail when used.
+ *
+ * Adding a setting: one row. Remove it in the change that makes the runtime honour it.
+ */
+
+/** The blocks the table knows, named like their YAML keys. */
+export type UnsupportedBlock = 'global' | 'scrape_config' | 'remote_write' | 'ec2_sd_configs';
+
+export interface UnsupportedSetting {
+  readonly block: UnsupportedBlock;
+  readonly field: string;
+  /** What the message names. @default the field */
+  readonly what?: string;
+  /** Whether the written value is refused. @default any value but null */
+  readonly refuses?: (s: Struct) => boolean;
+  /** Completes the message: what lambdascrape lacks, and what to write instead. */
+  readonly why: string;
+}
+
+const PROTOBUF =
+  'it cannot parse the protobuf exposition format yet; list only text formats (PrometheusText*, OpenMetricsText*)';
+
+const PROTO_LISTED = 'PrometheusProto in scrape_protocols';
+const listsProto = (s: Struct) =>
+  (s.reader.stringList(s.value('scrape_protocols'), '[]config.ScrapeProtocol') ?? []).includes(
+    'PrometheusProto',
+  );
+
+/** lambdascrape calls EC2 through the AWS SDK's HTTP client, which these cannot configure. */
+const EC2_IGNORED_HTTP_FIELDS = new Set(['follow_redirects', 'enable_http2']);
+const EC2_HTTP =
+  "it calls the EC2 API through the AWS SDK's HTTP client, which this cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)";
+
+export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
+  {
+    block: 'global',
+    field: 'scrape_protocols',
+    what: PROTO_LISTED,
+    refuses: listsProto,
+    why: PROTOBUF,
+  },
+  {
+    block: 'scrape_config',
+    field: 'scrape_protocols',
+    what: PROTO_LISTED,
+    refuses: listsProto,
+    why: PROTOBUF,
+  },
+  {
+    block: 'scrape_config',
+    field: 'fallback_scrape_protocol',
+    what: 'fallback_scrape_protocol PrometheusProto',
+    refuses: (s) => s.string('fallback_scrape_protocol') === 'PrometheusProto',
+    why: PROTOBUF,
+  },
+  {
+    block: 'remote_write',
+    field: 'proxy_url',
+    what: 'proxy_url in remote_write',
+    why: 'remote write requests cannot go through a proxy yet',
+  },
+  {
+    block: 'remote_write',
+    field: 'proxy_from_environment',
+    what: 'proxy_from_environment in remote_write',
+    refuses: (s) => s.bool('proxy_from_environment') === true,
+    why: 'remote write requests cannot go through a proxy yet',
+  },
+  {
+    block: 'remote_write',
+    field: 'azuread',
+    why: 'remote writes authenticate with basic_auth, authorization or sigv4',
+  },
+  {
+    block: 'remote_write',
+    field: 'google_iam',
+    why: 'remote writes authenticate with basic_auth, authorization or sigv4',
+  },
+  ...[...HTTP_CLIENT_FIELDS]
+    .filter((field) => !EC2_IGNORED_HTTP_FIELDS.has(field))
+    .map(
+      (field): UnsupportedSetting => ({
+        block: 'ec2_sd_configs',
+        field,
+        what: `${field} in ec2_sd_configs`,
+        why: EC2_HTTP,
+      }),
+    ),
+];
+
+/**
+ * Records an error on `s` for every setting of the table that `block` refuses and `s` holds.
+ * A value of the wrong type is reported by the block's own reading; reading it again here adds
+ * nothing (the error sink keeps a message once).
+ */
+export function refuseUnsupported(s: Struct, block: UnsupportedBlock): void {
+  for (const setting of UNSUPPORTED_SETTINGS) {
+    if (setting.block !== block || s.value(setting.field) === null) continue;
+    if (setting.refuses !== undefined && !setting.refuses(s)) continue;
+    const what = setting.what ?? setting.field;
+    s.fail(setting.field, `${what} is not supported by lambdascrape: ${setting.why}`);
+  }
+}

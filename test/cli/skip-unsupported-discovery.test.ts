@@ -1,0 +1,67 @@
+/**
+ * `--skip-unsupported-discovery` means the same to `simulate` and `targets` as to `check config`
+ * and `run`: without it, a job whose only discovery lambdascrape lacks fails the command; with
+ * it, the job is skipped with a warning. (`run`: test/local/run-command.test.ts.)
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/main.js';
+
+let dir: string;
+let file: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'ls-skip-'));
+  file = join(dir, 'prometheus.yml');
+  await writeFile(
+    file,
+    "scrape_configs:\n  - job_name: web\n    static_configs: [{targets: ['127.0.0.1:1']}]\n  - job_name: k8s\n    kubernetes_sd_configs: [{role: pod}]\n",
+  );
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function cli(argv: readonly string[]) {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    readStdin: async () => Buffer.alloc(0),
+    env: {},
+  };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+const REFUSED = ':5:29: job "k8s" has no discovery lambdascrape supports';
+const SKIPPED = ':5:29: job \\"k8s\\" is skipped';
+
+describe.each([
+  { command: 'simulate', args: ['--duration', '1s'] },
+  { command: 'targets', args: ['--json'] },
+])('$command', ({ command, args }) => {
+  it('fails without the flag', async () => {
+    const r = await cli([command, '--config', file, ...args]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`${file}${REFUSED}`);
+  });
+
+  it('skips the job with it', async () => {
+    const r = await cli([command, '--config', file, ...args, '--skip-unsupported-discovery']);
+    expect(r.code).toBe(0);
+    if (command === 'simulate') {
+      // JSON log lines on stdout: the runtime logs the warning once per container.
+      expect(r.out).toContain(`${file}${SKIPPED}`);
+    } else {
+      expect(JSON.parse(r.out).map((t: { job: string }) => t.job)).toEqual(['web']);
+    }
+  });
+});

@@ -1,0 +1,120 @@
+/**
+ * Settings Prometheus accepts and lambdascrape's runtime cannot honour are refused at load,
+ * from one table (src/config/unsupported.ts); those being implemented elsewhere are not.
+ */
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_SCRAPE_PROTOCOLS } from '../../src/config/scrape-protocols.js';
+import { load, loadErrors, yaml } from './helpers.js';
+
+const PROTO_WHY =
+  'it cannot parse the protobuf exposition format yet; list only text formats (PrometheusText*, OpenMetricsText*)';
+const AUTH_WHY = 'remote writes authenticate with basic_auth, authorization or sigv4';
+const PROXY_WHY = 'remote write requests cannot go through a proxy yet';
+
+describe('settings the runtime cannot honour', () => {
+  const cases = [
+    {
+      name: 'a proxy for remote write',
+      text: yaml`
+        remote_write:
+          - url: http://rw/api/v1/write
+            proxy_url: http://proxy:3128
+            no_proxy: localhost
+          - url: http://other/api/v1/write
+            proxy_from_environment: true
+      `,
+      errors: [
+        `prometheus.yml:3:16: proxy_url in remote_write is not supported by lambdascrape: ${PROXY_WHY}`,
+        `prometheus.yml:6:29: proxy_from_environment in remote_write is not supported by lambdascrape: ${PROXY_WHY}`,
+      ],
+    },
+    {
+      name: 'Azure AD and Google IAM for remote write',
+      text: yaml`
+        remote_write:
+          - url: http://a/w
+            azuread: {cloud: AzurePublic, managed_identity: {client_id: x}}
+          - url: http://b/w
+            google_iam: {credentials_file: key.json}
+      `,
+      errors: [
+        `prometheus.yml:3:14: azuread is not supported by lambdascrape: ${AUTH_WHY}`,
+        `prometheus.yml:5:17: google_iam is not supported by lambdascrape: ${AUTH_WHY}`,
+      ],
+    },
+    {
+      name: 'PrometheusProto, listed globally, by a job, or as the fallback',
+      text: yaml`
+        global:
+          scrape_protocols: [PrometheusProto, OpenMetricsText1.0.0]
+        scrape_configs:
+          - job_name: a
+            scrape_protocols: [PrometheusText0.0.4, PrometheusProto]
+          - job_name: b
+            fallback_scrape_protocol: PrometheusProto
+      `,
+      errors: [
+        `prometheus.yml:2:21: PrometheusProto in scrape_protocols is not supported by lambdascrape: ${PROTO_WHY}`,
+        `prometheus.yml:5:23: PrometheusProto in scrape_protocols is not supported by lambdascrape: ${PROTO_WHY}`,
+        `prometheus.yml:7:31: fallback_scrape_protocol PrometheusProto is not supported by lambdascrape: ${PROTO_WHY}`,
+      ],
+    },
+  ];
+  it.each(cases)('$name are refused', ({ text, errors }) => {
+    expect(loadErrors(text)).toEqual(errors);
+  });
+
+  it('a false proxy_from_environment is no proxy', () => {
+    const text = 'remote_write: [{url: http://a/w, proxy_from_environment: false}]\n';
+    expect(load(text).remoteWrite).toHaveLength(1);
+  });
+});
+
+describe('settings being implemented elsewhere are accepted', () => {
+  it('oauth2 on a job, in service discovery and on remote write; remote write 2.0', () => {
+    const oauth2 = '{client_id: c, client_secret_file: s, token_url: "https://idp/token"}';
+    const config = load(yaml`
+      scrape_configs:
+        - job_name: a
+          oauth2: ${oauth2}
+          static_configs: [{targets: ['a:1']}]
+          http_sd_configs: [{url: "http://sd/targets", oauth2: ${oauth2}}]
+      remote_write:
+        - url: http://rw/api/v1/write
+          oauth2: ${oauth2}
+          protobuf_message: io.prometheus.write.v2.Request
+    `);
+    expect(config.scrapeConfigs[0]!.httpClient.oauth2?.clientId).toBe('c');
+    expect(config.remoteWrite[0]!.protobufMessage).toBe('io.prometheus.write.v2.Request');
+  });
+});
+
+describe('native histograms without PrometheusProto', () => {
+  it.each([
+    {
+      name: 'set by the job: the warning points at it',
+      text: 'scrape_configs:\n  - job_name: a\n    scrape_native_histograms: true\n',
+      at: '3:31',
+    },
+    {
+      name: 'inherited from global: the warning points at the job',
+      text: 'global: {scrape_native_histograms: true}\nscrape_configs:\n  - job_name: a\n',
+      at: '3:15',
+    },
+  ])('$name', ({ text, at }) => {
+    const config = load(text);
+    expect(config.scrapeConfigs[0]!.scrapeProtocols).toEqual(DEFAULT_SCRAPE_PROTOCOLS);
+    expect(config.warnings).toEqual([
+      `prometheus.yml:${at}: scrape config with job name "a": scrape_native_histograms is ignored: lambdascrape cannot parse PrometheusProto yet, so the default scrape_protocols stay OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4`,
+    ]);
+  });
+
+  it('no warning when the protocols are listed', () => {
+    const text = yaml`
+      global: {scrape_native_histograms: true, scrape_protocols: [OpenMetricsText1.0.0]}
+      scrape_configs:
+        - job_name: a
+    `;
+    expect(load(text).warnings).toEqual([]);
+  });
+});
