@@ -26,6 +26,7 @@ export const DEFAULT_GLOBAL_CONFIG: GlobalConfig = {
   convertClassicHistogramsToNhcb: false,
   alwaysScrapeClassicHistograms: false,
   extraScrapeMetrics: false,
+  scrapeFailureLogFile: '',
 };
 
 export const ESCAPING_SCHEMES: readonly EscapingScheme[] = [
@@ -110,7 +111,7 @@ export function parseGlobalConfig(
   if (scrapeTimeout === 0) scrapeTimeout = Math.min(d.scrapeTimeout, scrapeInterval);
   s.duration('rule_query_offset');
   s.string('query_log_file');
-  s.string('scrape_failure_log_file');
+  const scrapeFailureLogFile = s.filePath('scrape_failure_log_file') ?? '';
 
   let scrapeProtocols: ScrapeProtocol[] | undefined;
   if (s.value('scrape_protocols') !== null) {
@@ -154,6 +155,7 @@ export function parseGlobalConfig(
     convertClassicHistogramsToNhcb: s.bool('convert_classic_histograms_to_nhcb') ?? false,
     alwaysScrapeClassicHistograms: s.bool('always_scrape_classic_histograms') ?? false,
     extraScrapeMetrics: s.bool('extra_scrape_metrics') ?? false,
+    scrapeFailureLogFile,
   };
 }
 

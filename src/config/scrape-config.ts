@@ -137,7 +137,7 @@ function parseScrapeConfig(
   const scrapeInterval = s.duration('scrape_interval') || global.scrapeInterval;
   const writtenTimeout = s.duration('scrape_timeout') ?? 0;
   const escapingText = s.string('metric_name_escaping_scheme') ?? '';
-  s.string('scrape_failure_log_file');
+  const ownFailureLogFile = s.filePath('scrape_failure_log_file') ?? '';
   refuseUnsupported(s, 'scrape_config');
   const read = {
     metricsPath: stringWithDefault(s, 'metrics_path', '/metrics'),
@@ -205,6 +205,7 @@ function parseScrapeConfig(
     metricNameValidationScheme: validation,
     metricNameEscapingScheme: escaping,
     extraScrapeMetrics: read.extraScrapeMetrics,
+    scrapeFailureLogFile: ownFailureLogFile || global.scrapeFailureLogFile,
     relabelConfigs,
     metricRelabelConfigs,
     httpClient,

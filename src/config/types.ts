@@ -43,6 +43,8 @@ export interface GlobalConfig {
   readonly convertClassicHistogramsToNhcb: boolean;
   readonly alwaysScrapeClassicHistograms: boolean;
   readonly extraScrapeMetrics: boolean;
+  /** Where failed scrapes are logged as JSON lines, resolved against the config's folder; '' = none. */
+  readonly scrapeFailureLogFile: string;
 }
 
 export interface BasicAuth {
@@ -210,6 +212,8 @@ export interface ScrapeConfig {
   readonly metricNameValidationScheme: ValidationScheme;
   readonly metricNameEscapingScheme: EscapingScheme;
   readonly extraScrapeMetrics: boolean;
+  /** The job's own `scrape_failure_log_file`, else the global one (resolved path; '' = none). */
+  readonly scrapeFailureLogFile: string;
   readonly relabelConfigs: readonly RelabelConfig[];
   readonly metricRelabelConfigs: readonly RelabelConfig[];
   readonly httpClient: HttpClientConfig;

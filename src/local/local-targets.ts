@@ -18,11 +18,13 @@ import type { ScrapeObserver } from '../engine/scrape-metrics.js';
 import { endOfRunTimes, reconcileTargets, seriesStreamKey } from '../engine/series-stream.js';
 import { SlotClaims } from '../engine/slot-claims.js';
 import { StreamStates, TargetCaches } from '../engine/target-memory.js';
+import { redactTargetUrl, redactUrlsInText } from '../log/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../schedule/clock.js';
 import { type SlotEvent, SlotScheduler } from '../schedule/slot-scheduler.js';
 import type { QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
 import type { Target } from '../targets/types.js';
+import type { ScrapeFailureLog } from './scrape-failure-log.js';
 import type { SampleSink } from './sink.js';
 
 /** What the targets of one job share; the runner's job owns it. */
@@ -69,6 +71,8 @@ export interface LocalTargetsDeps {
   readonly sink: () => SampleSink | undefined;
   /** True once the runner is shutting down: no end-of-run markers then. */
   readonly stopping: () => boolean;
+  /** Where each failed scrape of a job with `scrape_failure_log_file` is written. */
+  readonly failureLog?: ScrapeFailureLog;
 }
 
 export class LocalTargets {
@@ -258,6 +262,13 @@ export class LocalTargets {
       error: result.error,
       durationSeconds: result.report.durationSeconds,
     };
+    if (!result.up) {
+      this.deps.failureLog?.record(
+        job.runtime.config.scrapeFailureLogFile,
+        redactTargetUrl(target.url),
+        redactUrlsInText(result.error ?? ''),
+      );
+    }
     const log = { job: job.runtime.name, url: target.url };
     if (result.up && wasUp === false) {
       this.deps.logger.info('target is up again', log);

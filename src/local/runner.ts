@@ -32,6 +32,7 @@ import { LocalError, LocalErrorCode } from './errors.js';
 import { type LocalTarget, LocalTargets, type TargetJob } from './local-targets.js';
 import { createRemoteWriteSink, type DurableQueues } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
+import { ScrapeFailureLog } from './scrape-failure-log.js';
 import type { SampleSink } from './sink.js';
 import type { JobView, TargetView } from './target-view.js';
 import { type ListenAddress, type ReloadOutcome, WebServer } from './web.js';
@@ -113,6 +114,8 @@ export class LocalRunner {
   private readonly metrics: RunnerMetrics;
   private readonly web: WebServer | undefined;
   private readonly targets: LocalTargets;
+  /** `scrape_failure_log_file`: files open while a job names them. */
+  private readonly failureLog: ScrapeFailureLog;
   private config: Config;
   private sink: SampleSink | undefined;
   private offsetSeed = 0n;
@@ -139,6 +142,10 @@ export class LocalRunner {
     });
     this.metrics.reloads.touch(['success']);
     this.metrics.reloads.touch(['failure']);
+    this.failureLog = new ScrapeFailureLog(
+      (file, err) => this.logger.error('scrape failure log file not written', { file, err }),
+      () => this.clock.now(),
+    );
     this.targets = new LocalTargets({
       clock: this.clock,
       queue: this.queue,
@@ -146,6 +153,7 @@ export class LocalRunner {
       observer: this.metrics,
       sink: () => this.sink,
       stopping: () => this.stopping,
+      failureLog: this.failureLog,
     });
     this.web =
       options.listen === undefined
@@ -289,6 +297,7 @@ export class LocalRunner {
     await Promise.all([...this.jobs.values()].map((job) => closeLocalJob(job)));
     this.jobs.clear();
     this.targets.clear();
+    await this.failureLog.close();
     await this.web?.close();
     this.state = RunnerState.stopped;
     this.logger.info('stopped');
@@ -370,6 +379,7 @@ export class LocalRunner {
     // Commit.
     if (newSink !== undefined && newSink !== this.sink) this.replaceSink(newSink);
     this.config = config;
+    void this.failureLog.close(new Set(config.scrapeConfigs.map((j) => j.scrapeFailureLogFile)));
     this.offsetSeed = computeOffsetSeed(this.hostname, config.global.externalLabels);
     const byName = new Map(created.map((j) => [j.runtime.name, j]));
     const wanted = new Set(config.scrapeConfigs.map((j) => j.jobName));

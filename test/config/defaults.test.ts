@@ -28,6 +28,7 @@ const DEFAULT_GLOBAL: GlobalConfig = {
   convertClassicHistogramsToNhcb: false,
   alwaysScrapeClassicHistograms: false,
   extraScrapeMetrics: false,
+  scrapeFailureLogFile: '',
 };
 
 describe('global defaults (§1.2)', () => {

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
@@ -27,6 +29,31 @@ describe('loadConfigFile', () => {
     expect(node.relabelConfigs.map((r) => r.action)).toEqual(['replace', 'labeldrop']);
     expect(config.remoteWrite[0]?.queueConfig.maxSamplesPerSend).toBe(1000);
     expect(config.remoteWrite[0]?.sigv4?.region).toBe('eu-west-1');
+  });
+
+  it("scrape_failure_log_file: resolved against the config folder, the job's own over the global", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'failure-log-config-'));
+    try {
+      const file = join(dir, 'prometheus.yml');
+      writeFileSync(
+        file,
+        [
+          'global: { scrape_failure_log_file: logs/all.log }',
+          'scrape_configs:',
+          '  - job_name: a',
+          '  - job_name: b',
+          '    scrape_failure_log_file: /var/log/b.log',
+        ].join('\n'),
+      );
+      const config = await loadConfigFile(file);
+      expect(config.global.scrapeFailureLogFile).toBe(join(dir, 'logs/all.log'));
+      expect(config.scrapeConfigs.map((j) => j.scrapeFailureLogFile)).toEqual([
+        join(dir, 'logs/all.log'),
+        '/var/log/b.log',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('wraps an unreadable file in a ConfigError', async () => {

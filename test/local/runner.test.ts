@@ -2,6 +2,9 @@
  * The local runner end to end with real HTTP targets on 127.0.0.1, a manual clock (slots fire
  * when the test moves time) and a sink that records every unit.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Config } from '../../src/config/types.js';
 import type { FileSdDeps } from '../../src/discovery/file/index.js';
@@ -554,5 +557,46 @@ describe('LocalRunner shutdown and output', () => {
         `^2026-01-01T00:00:\\d\\d\\.\\d{3}Z job=j instance=${a.address} up=1 samples=2 duration=\\d+ms$`,
       ),
     );
+  });
+});
+
+describe('scrape_failure_log_file', () => {
+  it("appends one JSON line per failed scrape to the job's file, else the global one; secrets in the URL stay out", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'failure-log-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const good = await target();
+    const globalFile = join(dir, 'global.log');
+    const ownFile = join(dir, 'own.log');
+    const h = await start(
+      `global:\n  scrape_failure_log_file: ${globalFile}\n${yaml(
+        jobYaml('down', ['127.0.0.1:1']),
+        jobYaml(
+          'own',
+          ['127.0.0.1:1'],
+          `    scrape_failure_log_file: ${ownFile}\n    params: { token: [s3cr3t-token-value] }`,
+        ),
+        jobYaml('up', [good.address]),
+      )}`,
+    );
+    await h.advance(2 * INTERVAL);
+    await h.runner.stop();
+    const lines = (file: string) =>
+      readFileSync(file, 'utf8')
+        .trimEnd()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, string>);
+    const global = lines(globalFile);
+    const own = lines(ownFile);
+    expect(global).toHaveLength(2);
+    expect(own).toHaveLength(2);
+    for (const line of global) {
+      expect(Object.keys(line)).toEqual(['time', 'level', 'source', 'msg', 'target']);
+      expect(line.level).toBe('ERROR');
+      expect(line.target).toBe('http://127.0.0.1:1/metrics');
+      expect(line.msg).toMatch(/ECONNREFUSED|connect|refused/i);
+      expect(Number.isNaN(Date.parse(line.time!))).toBe(false);
+    }
+    expect(own[0]!.target).toMatch(/^http:\/\/127\.0\.0\.1:1\/metrics\?token=/);
+    expect(readFileSync(ownFile, 'utf8')).not.toContain('s3cr3t-token-value');
   });
 });

@@ -17,6 +17,7 @@ export function scrapeConfig(overrides: Partial<ScrapeConfig> = {}): ScrapeConfi
     honorTimestamps: true,
     trackTimestampsStaleness: false,
     enableCompression: true,
+    scrapeFailureLogFile: '',
     bodySizeLimit: 0,
     sampleLimit: 0,
     targetLimit: 0,
