@@ -2,6 +2,7 @@ import { isMap, isSeq, type Node } from 'yaml';
 import { parseAlertingConfig } from './alerting.js';
 import { parseTlsConfig } from './http-client.js';
 import { parseRemoteReadConfigs } from './remote-read.js';
+import { RESERVED_HEADERS } from './reserved-headers.js';
 import type { AlertmanagerDiscovery, GlobalConfig } from './types.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
@@ -127,25 +128,6 @@ const TRACING_FIELDS = new Set([
   'timeout',
 ]);
 const TRACING_CLIENT_TYPES = ['http', 'grpc'];
-/** Headers a tracing config may not set (config.go `reservedHeaders`), lower-cased. */
-const TRACING_RESERVED_HEADERS = new Set([
-  'host',
-  'content-encoding',
-  'content-length',
-  'content-type',
-  'user-agent',
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'www-authenticate',
-  'accept-encoding',
-  'x-prometheus-remote-write-version',
-  'x-prometheus-remote-read-version',
-  'x-amz-date',
-  'x-amz-security-token',
-  'x-amz-content-sha256',
-]);
 
 function parseTracing(reader: YamlReader, node: Node | null): void {
   // A null block is the zero value, which Prometheus does not validate.
@@ -167,7 +149,7 @@ function parseTracing(reader: YamlReader, node: Node | null): void {
     const lower = e.key.toLowerCase();
     if (lower === 'authorization') {
       reader.fail(e.keyNode, 'custom authorization header configuration is not yet supported');
-    } else if (TRACING_RESERVED_HEADERS.has(lower)) {
+    } else if (RESERVED_HEADERS.has(lower)) {
       reader.fail(e.keyNode, `${e.key} is a reserved header. It must not be changed`);
     }
   }

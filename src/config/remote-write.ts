@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig, redactUrl } from './http-client.js';
 import { parseRelabelConfigs } from './relabel-config.js';
+import { RESERVED_HEADERS } from './reserved-headers.js';
 import type {
   MetadataConfig,
   QueueConfig,
@@ -35,26 +36,6 @@ export const DEFAULT_METADATA_CONFIG: MetadataConfig = {
 export const DEFAULT_REMOTE_TIMEOUT_MS = 30_000;
 
 const PROTOBUF_MESSAGES = ['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'] as const;
-
-/** Headers a remote-write config may not set (§11.2), lower-cased; Authorization has its own message. */
-const RESERVED_HEADERS = new Set([
-  'host',
-  'content-encoding',
-  'content-length',
-  'content-type',
-  'user-agent',
-  'connection',
-  'keep-alive',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'www-authenticate',
-  'accept-encoding',
-  'x-prometheus-remote-write-version',
-  'x-prometheus-remote-read-version',
-  'x-amz-date',
-  'x-amz-security-token',
-  'x-amz-content-sha256',
-]);
 
 const FIELDS = new Set([
   'url',

@@ -31,15 +31,18 @@
  * - Failures reject with {@link OAuth2Error}. No message holds the client secret, the key, an
  *   assertion or a token, and the token URL is shown redacted (no userinfo, no query values).
  */
+
 import type { Dispatcher } from 'undici';
 import type { OAuth2 } from '../config/types.js';
 import { redactSecretsInText, redactTargetUrl, requestSecrets } from '../log/redact.js';
+import { abortable } from './abortable.js';
 import {
   AssertionKeyError,
   SIGNATURE_HASHES,
   type SignatureAlgorithm,
   signJwtAssertion,
 } from './oauth2-assertion.js';
+import { readLimited } from './read-limited.js';
 import { request } from './undici.js';
 import { USER_AGENT } from './user-agent.js';
 
@@ -162,7 +165,7 @@ export class OAuth2TokenSource {
       this.#flight = current;
       flight = current;
     }
-    return (await waitFor(flight.promise, signal)).header;
+    return (await abortable(flight.promise, signal)).header;
   }
 
   /**
@@ -389,26 +392,6 @@ export class OAuth2TokenSource {
   }
 }
 
-/** `promise`, or `signal`'s reason when it aborts first (the promise goes on regardless). */
-function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    if (signal.aborted) return onAbort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
 /** Go's `url.QueryEscape`: unreserved characters stay, space becomes `+`, the rest `%XX`. */
 export function formEscape(text: string): string {
   return encodeURIComponent(text)
@@ -500,16 +483,4 @@ function describe(err: unknown): string {
       : `${err.message}${cause}`;
   }
   return String(err);
-}
-
-/** Reads at most `limit` bytes of a body as UTF-8; the rest is discarded. */
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    n += chunk.length;
-    if (n >= limit) break;
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }

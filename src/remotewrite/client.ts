@@ -28,6 +28,7 @@ import {
   requestHeaderLines,
   withRedirects,
 } from '../http/client.js';
+import { readLimited } from '../http/read-limited.js';
 import { request } from '../http/undici.js';
 import { redactSecretsInText, requestSecrets } from '../log/redact.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
@@ -414,19 +415,6 @@ function ownDispatcher(config: RemoteWriteConfig, files: HttpClientOptions): Dis
       { recoverable: false, cause },
     );
   }
-}
-
-/** Reads at most `limit` bytes of a body as UTF-8, then discards the rest. */
-async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const chunk of body) {
-    chunks.push(chunk);
-    n += chunk.length;
-    // Leaving the loop early destroys the stream (and that connection): fine on an error path.
-    if (n >= limit) break;
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8');
 }
 
 /** The redirect statuses undici's interceptor follows. */

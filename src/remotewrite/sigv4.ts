@@ -41,6 +41,7 @@
  */
 
 import type { SigV4Config } from '../config/types.js';
+import { abortable } from '../http/abortable.js';
 import type { RequestSigner, SignableRequest } from './client.js';
 
 /** Prometheus's default signing service: Amazon Managed Service for Prometheus. */
@@ -149,7 +150,7 @@ export function createSigV4Signer(
     async sign(request: SignableRequest): Promise<void> {
       let setup: Setup;
       try {
-        setup = await abortable(getSetup(), request.signal);
+        setup = await abortable(getSetup(), request.signal, abandoned);
       } catch (e) {
         if (e instanceof SigV4Error) throw e;
         throw new SigV4Error(
@@ -161,7 +162,7 @@ export function createSigV4Signer(
       const { modules, region, credentials } = setup;
       let creds: SigV4Credentials;
       try {
-        creds = await abortable(credentials(), request.signal);
+        creds = await abortable(credentials(), request.signal, abandoned);
       } catch (e) {
         if (e instanceof SigV4Error) throw e;
         throw new SigV4Error(
@@ -396,30 +397,13 @@ function memoizeCredentials(
   };
 }
 
-/** `promise`, or a rejection as soon as `signal` aborts. */
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  const aborted = () =>
-    new SigV4Error(
-      SIGV4_ERROR_CODES.aborted,
-      'attempt abandoned while waiting for AWS credentials',
-      true,
-    );
-  if (signal.aborted) return Promise.reject(aborted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
+/** What an attempt rejects with when its signal aborts while credentials load. */
+function abandoned(): SigV4Error {
+  return new SigV4Error(
+    SIGV4_ERROR_CODES.aborted,
+    'attempt abandoned while waiting for AWS credentials',
+    true,
+  );
 }
 
 /** The URL's query as the signer wants it (decoded; repeated keys as arrays). */
