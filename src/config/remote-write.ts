@@ -56,7 +56,7 @@ const RESERVED_HEADERS = new Set([
   'x-amz-content-sha256',
 ]);
 
-const FIELDS = new Set([
+export const FIELDS = new Set([
   'url',
   'remote_timeout',
   'headers',
@@ -75,7 +75,7 @@ const FIELDS = new Set([
   ...HTTP_CLIENT_FIELDS,
 ]);
 
-const QUEUE_FIELDS = new Set([
+export const QUEUE_FIELDS = new Set([
   'capacity',
   'max_shards',
   'min_shards',
@@ -86,8 +86,8 @@ const QUEUE_FIELDS = new Set([
   'retry_on_http_429',
   'sample_age_limit',
 ]);
-const METADATA_FIELDS = new Set(['send', 'send_interval', 'max_samples_per_send']);
-const SIGV4_FIELDS = new Set([
+export const METADATA_FIELDS = new Set(['send', 'send_interval', 'max_samples_per_send']);
+export const SIGV4_FIELDS = new Set([
   'region',
   'access_key',
   'secret_key',
