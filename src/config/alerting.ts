@@ -15,9 +15,9 @@ import type { YamlReader } from './yaml-reader.js';
  * returned for the discovery mechanisms to check, as a job's are.
  */
 
-const ALERTING_FIELDS = new Set(['alert_relabel_configs', 'alertmanagers']);
+export const ALERTING_FIELDS = new Set(['alert_relabel_configs', 'alertmanagers']);
 
-const ALERTMANAGER_FIELDS = new Set([
+export const ALERTMANAGER_FIELDS = new Set([
   'sigv4',
   'scheme',
   'path_prefix',
@@ -53,7 +53,7 @@ export function parseAlertingConfig(
   return out;
 }
 
-function isAlertmanagerField(key: string): boolean {
+export function isAlertmanagerField(key: string): boolean {
   return ALERTMANAGER_FIELDS.has(key) || HTTP_CLIENT_FIELDS.has(key) || isSdConfigsKey(key);
 }
 

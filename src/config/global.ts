@@ -36,7 +36,7 @@ export const ESCAPING_SCHEMES: readonly EscapingScheme[] = [
   'values',
 ];
 
-const FIELDS = new Set([
+export const FIELDS = new Set([
   'scrape_interval',
   'scrape_timeout',
   'scrape_protocols',

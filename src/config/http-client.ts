@@ -42,7 +42,7 @@ export const HTTP_CLIENT_FIELDS: ReadonlySet<string> = new Set([
 
 const PROXY_FIELDS = ['proxy_url', 'no_proxy', 'proxy_from_environment', 'proxy_connect_header'];
 
-const BASIC_AUTH_FIELDS = new Set([
+export const BASIC_AUTH_FIELDS = new Set([
   'username',
   'username_file',
   'username_ref',
@@ -50,13 +50,13 @@ const BASIC_AUTH_FIELDS = new Set([
   'password_file',
   'password_ref',
 ]);
-const AUTHORIZATION_FIELDS = new Set([
+export const AUTHORIZATION_FIELDS = new Set([
   'type',
   'credentials',
   'credentials_file',
   'credentials_ref',
 ]);
-const OAUTH2_FIELDS = new Set([
+export const OAUTH2_FIELDS = new Set([
   'client_id',
   'client_secret',
   'client_secret_file',
@@ -76,7 +76,7 @@ const OAUTH2_FIELDS = new Set([
   'tls_config',
   ...PROXY_FIELDS,
 ]);
-const TLS_FIELDS = new Set([
+export const TLS_FIELDS = new Set([
   'ca',
   'ca_file',
   'ca_ref',
@@ -91,7 +91,7 @@ const TLS_FIELDS = new Set([
   'min_version',
   'max_version',
 ]);
-const HEADER_FIELDS = new Set(['values', 'secrets', 'files']);
+export const HEADER_FIELDS = new Set(['values', 'secrets', 'files']);
 
 const TLS_VERSIONS: readonly TlsVersion[] = ['TLS10', 'TLS11', 'TLS12', 'TLS13'];
 

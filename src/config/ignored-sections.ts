@@ -64,18 +64,22 @@ function holdsSomething(node: Node | null): boolean {
   return true;
 }
 
+export const RUNTIME_FIELDS = new Set(['gogc']);
+
 function parseRuntime(reader: YamlReader, node: Node | null): void {
-  reader.struct(node, 'config.RuntimeConfig', new Set(['gogc']))?.integer('gogc', 'int');
+  reader.struct(node, 'config.RuntimeConfig', RUNTIME_FIELDS)?.integer('gogc', 'int');
 }
 
-const STORAGE_FIELDS = new Set(['tsdb', 'exemplars']);
-const TSDB_FIELDS = new Set([
+export const STORAGE_FIELDS = new Set(['tsdb', 'exemplars']);
+export const TSDB_FIELDS = new Set([
   'out_of_order_time_window',
   'stale_series_compaction_threshold',
   'chunk_encoding',
   'retention',
 ]);
-const RETENTION_FIELDS = new Set(['time', 'size', 'percentage']);
+export const RETENTION_FIELDS = new Set(['time', 'size', 'percentage']);
+export const CHUNK_ENCODING_FIELDS = new Set(['floats']);
+export const EXEMPLARS_FIELDS = new Set(['max_exemplars']);
 const CHUNK_ENCODINGS = ['xor', 'xor2'];
 
 function parseStorage(reader: YamlReader, node: Node | null): void {
@@ -88,7 +92,7 @@ function parseStorage(reader: YamlReader, node: Node | null): void {
     const encoding = reader.struct(
       tsdb.value('chunk_encoding'),
       'config.ChunkEncodingConfig',
-      new Set(['floats']),
+      CHUNK_ENCODING_FIELDS,
     );
     const floats = encoding?.string('floats') ?? '';
     if (floats !== '' && !CHUNK_ENCODINGS.includes(floats)) {
@@ -113,11 +117,11 @@ function parseStorage(reader: YamlReader, node: Node | null): void {
     }
   }
   reader
-    .struct(s.value('exemplars'), 'config.ExemplarsConfig', new Set(['max_exemplars']))
+    .struct(s.value('exemplars'), 'config.ExemplarsConfig', EXEMPLARS_FIELDS)
     ?.integer('max_exemplars', 'int');
 }
 
-const TRACING_FIELDS = new Set([
+export const TRACING_FIELDS = new Set([
   'client_type',
   'endpoint',
   'sampling_fraction',
@@ -170,7 +174,7 @@ const OTLP_BOOLEANS = [
   'label_name_underscore_sanitization',
   'label_name_preserve_multiple_underscores',
 ];
-const OTLP_FIELDS = new Set([
+export const OTLP_FIELDS = new Set([
   ...OTLP_BOOLEANS,
   'promote_resource_attributes',
   'ignore_resource_attributes',

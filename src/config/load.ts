@@ -25,7 +25,7 @@ export interface LoadOptions {
 }
 
 /** Top-level sections; those lambdascrape does not act on are validated and ignored (ignored-sections.ts). */
-const TOP_LEVEL_FIELDS = new Set([
+export const TOP_LEVEL_FIELDS = new Set([
   'global',
   'runtime',
   'alerting',
@@ -206,7 +206,7 @@ class JobList {
   }
 }
 
-const SCRAPE_CONFIG_FILE_FIELDS = new Set(['scrape_configs']);
+export const SCRAPE_CONFIG_FILE_FIELDS = new Set(['scrape_configs']);
 
 /** Loads the jobs of every file matching one `scrape_config_files` pattern (glob order). */
 function loadScrapeConfigFiles(

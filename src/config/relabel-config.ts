@@ -17,7 +17,7 @@ export const RELABEL_DEFAULTS = {
   action: 'replace',
 } as const;
 
-const FIELDS = new Set([
+export const FIELDS = new Set([
   'source_labels',
   'separator',
   'regex',

@@ -11,7 +11,7 @@ import type { Struct, YamlReader } from './yaml-reader.js';
  * no remote storage. Returns nothing; problems go to the reader.
  */
 
-const FIELDS = new Set([
+export const FIELDS = new Set([
   'url',
   'remote_timeout',
   'chunked_read_limit',

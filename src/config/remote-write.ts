@@ -37,7 +37,7 @@ export const DEFAULT_REMOTE_TIMEOUT_MS = 30_000;
 
 const PROTOBUF_MESSAGES = ['prometheus.WriteRequest', 'io.prometheus.write.v2.Request'] as const;
 
-const FIELDS = new Set([
+export const FIELDS = new Set([
   'url',
   'remote_timeout',
   'headers',
@@ -56,7 +56,7 @@ const FIELDS = new Set([
   ...HTTP_CLIENT_FIELDS,
 ]);
 
-const QUEUE_FIELDS = new Set([
+export const QUEUE_FIELDS = new Set([
   'capacity',
   'max_shards',
   'min_shards',
@@ -67,8 +67,8 @@ const QUEUE_FIELDS = new Set([
   'retry_on_http_429',
   'sample_age_limit',
 ]);
-const METADATA_FIELDS = new Set(['send', 'send_interval', 'max_samples_per_send']);
-const SIGV4_FIELDS = new Set([
+export const METADATA_FIELDS = new Set(['send', 'send_interval', 'max_samples_per_send']);
+export const SIGV4_FIELDS = new Set([
   'region',
   'access_key',
   'secret_key',

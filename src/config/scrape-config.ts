@@ -20,7 +20,7 @@ import type {
 import { refuseUnsupported } from './unsupported.js';
 import type { Struct, YamlReader } from './yaml-reader.js';
 
-const FIELDS = new Set([
+export const FIELDS = new Set([
   'job_name',
   'honor_labels',
   'honor_timestamps',
@@ -53,7 +53,7 @@ const FIELDS = new Set([
   'metric_relabel_configs',
 ]);
 
-function isScrapeField(key: string): boolean {
+export function isScrapeField(key: string): boolean {
   return FIELDS.has(key) || HTTP_CLIENT_FIELDS.has(key) || isSdConfigsKey(key);
 }
 

@@ -17,8 +17,8 @@ export const DEFAULT_FILE_SD_REFRESH_INTERVAL = 5 * 60_000;
 /** A file_sd path: one `*` at most, in the last element, and a json/yml/yaml extension (§10.2). */
 const FILE_SD_PATH = /^[^*]*(\*[^/]*)?\.(json|yml|yaml|JSON|YML|YAML)$/;
 
-const STATIC_FIELDS = new Set(['targets', 'labels']);
-const FILE_SD_FIELDS = new Set(['files', 'refresh_interval']);
+export const STATIC_FIELDS = new Set(['targets', 'labels']);
+export const FILE_SD_FIELDS = new Set(['files', 'refresh_interval']);
 
 export interface ServiceDiscovery {
   readonly staticConfigs: StaticConfig[];

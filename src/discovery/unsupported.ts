@@ -19,10 +19,10 @@ import {
 } from '../config/http-client.js';
 import type { Struct, YamlReader } from '../config/yaml-reader.js';
 
-type Scalar = 'string' | 'secret' | 'bool' | 'int' | 'duration' | 'strings' | 'tls' | 'url';
+export type Scalar = 'string' | 'secret' | 'bool' | 'int' | 'duration' | 'strings' | 'tls' | 'url';
 
 /** A nested block: one mapping, or (`list`) a sequence of them. */
-interface Block {
+export interface Block {
   readonly goType: string;
   readonly fields: Readonly<Record<string, FieldType>>;
   /** The inline HTTP client settings (basic_auth, tls_config, proxy_url, …) are fields too. */
@@ -30,7 +30,7 @@ interface Block {
   readonly list?: boolean;
 }
 
-type FieldType = Scalar | Block;
+export type FieldType = Scalar | Block;
 
 const AWS_FILTER: Block = {
   goType: 'aws.Filter',

@@ -49,7 +49,7 @@ export interface ConsulSdConfig {
   readonly httpClient: HttpClientConfig;
 }
 
-const SD_FIELDS: ReadonlySet<string> = new Set([
+export const SD_FIELDS: ReadonlySet<string> = new Set([
   'server',
   'path_prefix',
   'token',

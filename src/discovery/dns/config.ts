@@ -29,7 +29,7 @@ export interface DnsSdConfig {
   readonly refreshInterval: number;
 }
 
-const FIELDS = new Set(['names', 'type', 'port', 'refresh_interval']);
+export const FIELDS = new Set(['names', 'type', 'port', 'refresh_interval']);
 
 /**
  * Reads one `dns_sd_configs` entry. Problems are recorded on `reader` as `file:line:col: message`

@@ -43,10 +43,10 @@ export interface Ec2SdConfig {
   readonly filters: readonly Ec2Filter[];
 }
 
-const GO_TYPE = 'aws.EC2SDConfig';
-const FILTER_GO_TYPE = 'aws.Filter';
+export const GO_TYPE = 'aws.EC2SDConfig';
+export const FILTER_GO_TYPE = 'aws.Filter';
 
-const FIELDS: ReadonlySet<string> = new Set([
+export const FIELDS: ReadonlySet<string> = new Set([
   'region',
   'endpoint',
   'access_key',
@@ -59,7 +59,7 @@ const FIELDS: ReadonlySet<string> = new Set([
   'filters',
   ...HTTP_CLIENT_FIELDS,
 ]);
-const FILTER_FIELDS: ReadonlySet<string> = new Set(['name', 'values']);
+export const FILTER_FIELDS: ReadonlySet<string> = new Set(['name', 'values']);
 
 /**
  * Reads one `ec2_sd_configs` entry. Problems are recorded on `reader` as `file:line:col: message`

@@ -11,7 +11,7 @@ import type { YamlReader } from '../../config/yaml-reader.js';
 /** `refresh_interval` default (§10.3), ms. */
 export const DEFAULT_HTTP_SD_REFRESH_INTERVAL = 60_000;
 
-const HTTP_SD_FIELDS: ReadonlySet<string> = new Set([
+export const HTTP_SD_FIELDS: ReadonlySet<string> = new Set([
   'url',
   'refresh_interval',
   ...HTTP_CLIENT_FIELDS,
