@@ -23,9 +23,12 @@
  * types for known fields, end-group tags, field number 0, invalid UTF-8 in a family name, help
  * text, label name or label value, an empty family or label name, an unknown metric type, spans
  * that do not match the bucket counts of a native histogram) is an ExpositionParseError, as
- * each of those is an error in Prometheus. Unknown fields are skipped, groups included. Work is
- * linear in the body size: every `next()` moves forward, and what one metric can expand to is
- * bounded by its bytes (spans and buckets are listed, never expanded by index).
+ * each of those is an error in Prometheus. Unknown fields are skipped, groups included.
+ * Walking the entries is linear in the body size: every `next()` moves forward, and what one
+ * metric expands to is bounded by its bytes (spans and buckets are listed, never expanded by
+ * index). One thing is not, by the format's nature: every classic series of a summary or
+ * histogram carries all of its metric's labels, so `labels()` for each of them costs
+ * labels × buckets (so does Prometheus); `label_limit` bounds it for untrusted targets.
  *
  * Where we differ from Prometheus on purpose (README.md lists them): an untyped metric without
  * an `untyped` field has value 0 (Prometheus's decoder repeats the previous metric's value); a
@@ -104,6 +107,9 @@ interface RawSlices {
 const TWO_POW_32 = 4294967296;
 /** Family messages are length-prefixed with at most a 32-bit varint (Prometheus's decoder). */
 const MAX_LENGTH_PREFIX_BYTES = 5;
+
+/** Label sets larger than this are sorted with Array.prototype.sort. */
+const INSERTION_SORT_MAX = 32;
 
 /**
  * Puts `label` into `out[0..size]` keeping it sorted by name (insertion sort: label sets are
@@ -1403,9 +1409,16 @@ export class ProtobufParser implements ExpositionParser {
               value: region.slice(vs - base, ve - base),
             }
           : { name: ns < 0 ? '' : this.string(ns, ne), value: this.string(vs, ve) };
-      insertSorted(out, size++, label);
+      if (n > INSERTION_SORT_MAX) out[size++] = label;
+      else insertSorted(out, size++, label);
     }
-    if (extra !== undefined) insertSorted(out, size, extra);
+    // Insertion sort is the fast choice for the usual handful of labels, but quadratic.
+    if (n > INSERTION_SORT_MAX) {
+      if (extra !== undefined) out[size] = extra;
+      out.sort(compareLabelNames);
+    } else if (extra !== undefined) {
+      insertSorted(out, size, extra);
+    }
     return out;
   }
 
