@@ -216,7 +216,7 @@ export async function scrapeTarget(
  * left after relabeling, as in Prometheus 3 (a value that is not a Go boolean keeps the job's
  * setting; target building has refused those already, §2.2).
  */
-export function parserOptions(cfg: ScrapeConfig, target: Target): ExpositionParserOptions {
+function parserOptions(cfg: ScrapeConfig, target: Target): ExpositionParserOptions {
   return {
     nativeHistograms: targetFlag(
       target,
