@@ -92,6 +92,7 @@ function scrapeOnce(
     seriesAdded: 0,
     duplicates: 0,
     outOfBounds: 0,
+    nativeHistograms: 0,
   };
   batch.clear();
   cache.beginScrape();

@@ -3,13 +3,11 @@ import type { ExpositionFormat } from './types.js';
 
 /**
  * Choosing the parser from the response's Content-Type (§4.4), with Prometheus's messages.
- * Only the media type counts (`version=` and other parameters are ignored), but the header must
- * parse as a MIME media type. A missing, unparsable or unsupported type falls back to
- * `fallback_scrape_protocol` when one is configured (the result then carries Prometheus's
- * warning text), otherwise the scrape fails with the returned error.
- *
- * Protobuf (`application/vnd.google.protobuf`) is recognised but not implemented yet: it is an
- * error, unless a text fallback is configured, which is then used with a warning.
+ * Only the media type counts (`version=`, `proto=`, `encoding=` and other parameters are
+ * ignored, as in Prometheus), but the header must parse as a MIME media type. A missing,
+ * unparsable or unsupported type falls back to `fallback_scrape_protocol` when one is configured
+ * (the result then carries Prometheus's warning text), otherwise the scrape fails with the
+ * returned error.
  *
  * Callers run this only for a non-empty body (§4.4 4: an empty body is an empty scrape).
  */
@@ -27,7 +25,11 @@ const PROTOCOL_MEDIA_TYPES: Readonly<Record<ScrapeProtocol, string>> = {
   'OpenMetricsText1.0.0': OPENMETRICS,
 };
 
-const PROTOBUF_UNSUPPORTED = 'the protobuf exposition format is not supported yet';
+const FORMATS: ReadonlyMap<string, ExpositionFormat> = new Map([
+  [OPENMETRICS, 'openmetrics'],
+  [TEXT, 'prometheus-text'],
+  [PROTOBUF, 'protobuf'],
+]);
 
 export function selectFormat(
   contentType: string | undefined,
@@ -35,11 +37,8 @@ export function selectFormat(
 ): SelectedFormat {
   const fallbackType = fallback === undefined ? undefined : PROTOCOL_MEDIA_TYPES[fallback];
   const useFallback = (warning: string): SelectedFormat => {
-    const format = formatOf(fallbackType ?? '');
-    if (format === undefined) {
-      return { error: `${warning}: fallback_scrape_protocol ${fallback}: ${PROTOBUF_UNSUPPORTED}` };
-    }
-    return { format, warning };
+    // Every protocol's media type has a parser, so a configured fallback always yields one.
+    return { format: FORMATS.get(fallbackType ?? '') ?? 'prometheus-text', warning };
   };
 
   if (contentType === undefined || contentType === '') {
@@ -66,16 +65,8 @@ export function selectFormat(
     );
   }
 
-  const format = formatOf(parsed.mediaType);
+  const format = FORMATS.get(parsed.mediaType);
   if (format !== undefined) return { format };
-  if (parsed.mediaType === PROTOBUF) {
-    if (fallbackType === undefined || fallbackType === PROTOBUF) {
-      return { error: `received Content-Type ${goQuote(contentType)}: ${PROTOBUF_UNSUPPORTED}` };
-    }
-    return useFallback(
-      `received Content-Type ${goQuote(contentType)} (${PROTOBUF_UNSUPPORTED}), using fallback_scrape_protocol ${goQuote(fallbackType)}`,
-    );
-  }
   if (fallbackType === undefined) {
     return {
       error: `received unsupported Content-Type ${goQuote(contentType)} and no fallback_scrape_protocol specified for target`,
@@ -84,12 +75,6 @@ export function selectFormat(
   return useFallback(
     `received unsupported Content-Type ${goQuote(contentType)}, using fallback_scrape_protocol ${goQuote(fallbackType)}`,
   );
-}
-
-function formatOf(mediaType: string): ExpositionFormat | undefined {
-  if (mediaType === OPENMETRICS) return 'openmetrics';
-  if (mediaType === TEXT) return 'prometheus-text';
-  return undefined;
 }
 
 /** Go's `%q` for the ASCII header values we quote (close enough for messages). */

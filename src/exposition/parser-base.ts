@@ -155,6 +155,8 @@ export function recordLabelRange(
   return buf;
 }
 
+const NO_EXEMPLARS: readonly Exemplar[] = Object.freeze([]);
+
 export abstract class BaseParser implements ExpositionParser {
   /** The text being scanned: the whole body, or the current window of it (see decode.ts). */
   protected s: string;
@@ -292,6 +294,15 @@ export abstract class BaseParser implements ExpositionParser {
 
   startTimestampMs(): number | undefined {
     return undefined;
+  }
+
+  /** The text formats have no native histograms. */
+  histogram(): undefined {
+    return undefined;
+  }
+
+  histogramExemplars(): readonly Exemplar[] {
+    return NO_EXEMPLARS;
   }
 
   metricFamily(): string {

@@ -1,6 +1,10 @@
+import type { NativeHistogram } from '../model/histogram.js';
 import type { Labels } from '../model/labels.js';
 
-/** Metric family types across both text formats (§5). `untyped` in text 0.0.4 maps to `unknown`. */
+/**
+ * Metric family types across the formats (§5). `untyped` in text 0.0.4 and `UNTYPED` in
+ * protobuf map to `unknown`.
+ */
 export type MetricType =
   | 'counter'
   | 'gauge'
@@ -19,6 +23,8 @@ export const EntryKind = {
   Help: 3,
   Unit: 4,
   Comment: 5,
+  /** A native histogram sample (protobuf only): read it with `histogram()`. */
+  Histogram: 6,
 } as const;
 export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
 
@@ -29,7 +35,7 @@ export interface Exemplar {
   readonly timestampMs: number | undefined;
 }
 
-export type ExpositionFormat = 'prometheus-text' | 'openmetrics';
+export type ExpositionFormat = 'prometheus-text' | 'openmetrics' | 'protobuf';
 
 /** Options of `createParser`. */
 export interface ExpositionParserOptions {
@@ -51,6 +57,24 @@ export interface ExpositionParserOptions {
    * bodies of 1 MiB or more (decode.ts says why), other bodies whole.
    */
   readonly windowBytes?: number;
+  /**
+   * Protobuf only (`scrape_native_histograms`): return the native part of a histogram as one
+   * `Histogram` entry. Default false: native parts are ignored and every histogram is read as a
+   * classic one (Prometheus's parser with native histograms off, §5.3).
+   */
+  readonly nativeHistograms?: boolean;
+  /**
+   * Protobuf only (`always_scrape_classic_histograms`): also return the classic series of a
+   * histogram that has a native part, and keep them beside a converted one (below). Default false.
+   */
+  readonly keepClassicHistograms?: boolean;
+  /**
+   * Protobuf only (`convert_classic_histograms_to_nhcb`): return a classic histogram as one
+   * `Histogram` entry with custom buckets (schema -53) instead of its series (unless
+   * `keepClassicHistograms`). A histogram whose buckets cannot be converted fails the parse, as in
+   * Prometheus. Default false.
+   */
+  readonly convertClassicHistogramsToNhcb?: boolean;
 }
 
 /**
@@ -65,7 +89,13 @@ export interface ExpositionParserOptions {
  */
 export interface ExpositionParser {
   next(): EntryKind;
-  /** Series: the series text exactly as in the body, from line start through `}` or the name (cache key, §6.4). */
+  /**
+   * Series/Histogram: a string that identifies the series within this target's bodies (cache
+   * key, §6.4). Text formats: the series text exactly as in the body, from line start through
+   * `}` or the name. Protobuf: the metric name's bytes, then the series' label fields as
+   * encoded (and the le/quantile field), one byte per char — equal keys mean equal label sets,
+   * and no key equals a text-format series text.
+   */
   seriesText(): string;
   /**
    * Series: labels including `__name__`, unescaped, sorted by name. Label pairs with an empty
@@ -75,14 +105,18 @@ export interface ExpositionParser {
    * the first call per entry, then cached until `next()`.
    */
   labels(): Labels;
-  /** Series: the metric name alone, unescaped (no label array is built). */
+  /** Series/Histogram: the metric name alone, unescaped (no label array is built). */
   metricName(): string;
   /** Series: the sample value. NaN from the body keeps JS's NaN (the encoder writes the bits). */
   value(): number;
-  /** Series: explicit timestamp in ms (OpenMetrics seconds converted, §5.2), else undefined. */
+  /**
+   * Series/Histogram: explicit timestamp in ms (OpenMetrics seconds converted, §5.2), else
+   * undefined. Protobuf: a `timestamp_ms` of 0 counts as none, as in Prometheus.
+   */
   timestampMs(): number | undefined;
   /**
-   * Series: the exemplar on this line, if any (OpenMetrics only). Its labels are not checked
+   * Series: the exemplar on this line, if any (OpenMetrics; protobuf: a counter's exemplar and a
+   * classic bucket's). Its labels are not checked
    * against the 128-character limit except in strict mode; Prometheus drops such an exemplar at
    * append time without failing the scrape (§5.2).
    */
@@ -92,11 +126,27 @@ export interface ExpositionParser {
    * found the way Prometheus's look-ahead finds it (§5.2); undefined when there is none (where
    * Prometheus says 0) and always for the text format. Only meaningful for counter, summary and
    * histogram families. Costs a look-ahead, so call it only when start timestamps are wanted.
+   * Protobuf (Series and Histogram): the `created_timestamp` of a counter, summary or histogram,
+   * for each of its series; cheap.
    */
   startTimestampMs(): number | undefined;
+  /**
+   * Histogram: the native histogram (protobuf only; compacted as Prometheus's parser compacts
+   * it). Undefined for other entries. Built on the first call per entry.
+   */
+  histogram(): NativeHistogram | undefined;
+  /**
+   * Histogram: its exemplars, those with a timestamp only (Prometheus drops the others for
+   * native histograms, §6.1 10): the histogram's own exemplar list, or when it has none its
+   * classic buckets' exemplars. Empty for other entries.
+   */
+  histogramExemplars(): readonly Exemplar[];
   /** Type/Help/Unit: the metric family name the line names. */
   metricFamily(): string;
-  /** Type: the type; Series: the type in effect for this series' family (`unknown` if none). */
+  /**
+   * Type: the type; Series/Histogram: the type in effect for this series' family (`unknown` if
+   * none).
+   */
   metricType(): MetricType;
   /** Help: the unescaped text. */
   help(): string;
@@ -104,6 +154,6 @@ export interface ExpositionParser {
   unit(): string;
   /** Comment (text format only): the raw comment line. */
   comment(): string;
-  /** 1-based line number of the current entry (for messages). */
+  /** 1-based line number of the current entry (protobuf: of its metric family message). */
   lineNumber(): number;
 }

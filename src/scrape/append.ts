@@ -45,6 +45,11 @@ export interface AppendCounts {
   duplicates: number;
   /** Samples refused as too far in the future (§6.1 6). */
   outOfBounds: number;
+  /**
+   * Native histogram samples (protobuf `Histogram` entries, §5.3) skipped: they are not
+   * appended yet. Each also counts in `total`, as in Prometheus, but not in `added`.
+   */
+  nativeHistograms: number;
 }
 
 export class AppendError extends Error {
@@ -85,6 +90,14 @@ export function appendSamples(
       });
     }
     if (kind === EntryKind.EOF) break;
+    if (kind === EntryKind.Histogram) {
+      // Not appended yet: a native histogram (or one converted to custom buckets) is counted
+      // as scraped and then dropped, the way metric relabeling drops a sample. It is not
+      // tracked for staleness and takes no share of sample_limit.
+      counts.total++;
+      counts.nativeHistograms++;
+      continue;
+    }
     if (kind !== EntryKind.Series) {
       recordMetadata(parser, kind, cache);
       continue;

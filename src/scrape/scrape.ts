@@ -5,12 +5,13 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { formatSeconds } from '../config/duration.js';
 import type { ScrapeConfig } from '../config/types.js';
-import { createParser, selectFormat } from '../exposition/index.js';
+import { createParser, type ExpositionParserOptions, selectFormat } from '../exposition/index.js';
 import { requestHeaders } from '../http/client.js';
 import { FetchError, FetchErrorCode, fetchBody } from '../http/fetch.js';
 import { USER_AGENT } from '../http/user-agent.js';
-import { type Labels, labelsFromKey } from '../model/labels.js';
+import { getLabel, type Labels, labelsFromKey } from '../model/labels.js';
 import { applyRelabel, compileRelabelConfigs } from '../relabel/index.js';
+import { TargetLabel } from '../targets/discovered.js';
 import type { Target } from '../targets/types.js';
 import { buildAcceptHeader } from './accept.js';
 import { type AppendCounts, AppendError, type AppendOptions, appendSamples } from './append.js';
@@ -96,6 +97,8 @@ export interface ScrapeResult {
   /** Why the scrape failed, when it did. */
   readonly error: string | undefined;
   readonly report: ReportValues;
+  /** Native histogram samples the target exposed and this scrape skipped (not appended yet). */
+  readonly skippedNativeHistograms: number;
 }
 
 export interface ScrapeOptions {
@@ -124,6 +127,7 @@ export async function scrapeTarget(
     seriesAdded: 0,
     duplicates: 0,
     outOfBounds: 0,
+    nativeHistograms: 0,
   };
   let error: string | undefined;
   let bodySize = 0;
@@ -151,7 +155,7 @@ export async function scrapeTarget(
     if (!emptyBody) {
       const selected = selectFormat(res.contentType, cfg.fallbackScrapeProtocol);
       if ('error' in selected) throw new AppendError('PARSE', selected.error);
-      const parser = createParser(selected.format, res.body);
+      const parser = createParser(selected.format, res.body, parserOptions(cfg, target));
       appendSamples(
         parser,
         opts.scrapeTimeMs,
@@ -201,7 +205,45 @@ export async function scrapeTarget(
     up: error === undefined,
     error,
     report,
+    skippedNativeHistograms: counts.nativeHistograms,
   };
+}
+
+/**
+ * The histogram options of the protobuf parser (§5.3; the text parsers ignore them): the job's
+ * settings, overridden per target by the `__scrape_native_histograms__`,
+ * `__always_scrape_classic_histograms__` and `__convert_classic_histograms_to_nhcb__` labels
+ * left after relabeling, as in Prometheus 3 (a value that is not a Go boolean keeps the job's
+ * setting; target building has refused those already, §2.2).
+ */
+function parserOptions(cfg: ScrapeConfig, target: Target): ExpositionParserOptions {
+  return {
+    nativeHistograms: targetFlag(
+      target,
+      TargetLabel.scrapeNativeHistograms,
+      cfg.scrapeNativeHistograms,
+    ),
+    keepClassicHistograms: targetFlag(
+      target,
+      TargetLabel.alwaysScrapeClassicHistograms,
+      cfg.alwaysScrapeClassicHistograms,
+    ),
+    convertClassicHistogramsToNhcb: targetFlag(
+      target,
+      TargetLabel.convertClassicHistogramsToNhcb,
+      cfg.convertClassicHistogramsToNhcb,
+    ),
+  };
+}
+
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+function targetFlag(target: Target, name: string, fallback: boolean): boolean {
+  const value = getLabel(target.labels, name);
+  if (GO_TRUE.has(value)) return true;
+  if (GO_FALSE.has(value)) return false;
+  return fallback;
 }
 
 /**

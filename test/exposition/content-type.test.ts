@@ -70,33 +70,26 @@ describe('selectFormat: Content-Type → parser (§4.4)', () => {
           'could not parse received Content-Type "text/plain; version", using fallback_scrape_protocol "text/plain"\nmime: invalid media parameter',
       },
     },
-    {
-      header: PROTO,
-      want: {
-        error: `received Content-Type ${JSON.stringify(PROTO)}: the protobuf exposition format is not supported yet`,
-      },
-    },
-    {
-      header: PROTO,
-      fallback: 'PrometheusProto',
-      want: {
-        error: `received Content-Type ${JSON.stringify(PROTO)}: the protobuf exposition format is not supported yet`,
-      },
-    },
-    {
-      header: PROTO,
-      fallback: 'PrometheusText0.0.4',
-      want: {
-        format: 'prometheus-text',
-        warning: `received Content-Type ${JSON.stringify(PROTO)} (the protobuf exposition format is not supported yet), using fallback_scrape_protocol "text/plain"`,
-      },
-    },
+    { header: PROTO, want: { format: 'protobuf' } },
+    // Only the media type counts: other `proto=` or `encoding=` values are not looked at.
+    { header: 'application/vnd.google.protobuf; encoding=text', want: { format: 'protobuf' } },
+    { header: PROTO, fallback: 'PrometheusText0.0.4', want: { format: 'protobuf' } },
     {
       header: undefined,
       fallback: 'PrometheusProto',
       want: {
-        error:
-          'non-compliant scrape target sending blank Content-Type, using fallback_scrape_protocol "application/vnd.google.protobuf": fallback_scrape_protocol PrometheusProto: the protobuf exposition format is not supported yet',
+        format: 'protobuf',
+        warning:
+          'non-compliant scrape target sending blank Content-Type, using fallback_scrape_protocol "application/vnd.google.protobuf"',
+      },
+    },
+    {
+      header: 'application/json',
+      fallback: 'PrometheusProto',
+      want: {
+        format: 'protobuf',
+        warning:
+          'received unsupported Content-Type "application/json", using fallback_scrape_protocol "application/vnd.google.protobuf"',
       },
     },
   ])('$header (fallback $fallback)', ({ header, fallback, want }) => {
