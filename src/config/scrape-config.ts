@@ -263,10 +263,11 @@ function readFallbackProtocol(s: Struct, jobRef: string): ScrapeProtocol | undef
 
 /**
  * The job's scrape_protocols when neither it nor `global` lists them (§1.4). Prometheus puts
- * PrometheusProto first when the job scrapes native histograms; lambdascrape cannot parse the
- * protobuf format yet, and a target that answers it would fail every scrape, so such a job
- * negotiates the text formats instead, with a warning (native histograms are not scraped).
- * Listing PrometheusProto explicitly is an error (src/config/unsupported.ts).
+ * PrometheusProto first when the job scrapes native histograms. lambdascrape parses protobuf
+ * but does not store native histograms yet (they are counted and skipped), and a target that
+ * exposes a histogram natively then leaves out its classic buckets: such a job keeps the text
+ * formats, which carry the classic buckets, with a warning. A job that lists PrometheusProto
+ * itself gets it.
  */
 function defaultProtocols(
   s: Struct,
@@ -277,7 +278,7 @@ function defaultProtocols(
   const where = s.has('scrape_native_histograms') ? 'scrape_native_histograms' : 'job_name';
   s.reader.warn(
     s.at(where),
-    `${jobRef}: scrape_native_histograms is ignored: lambdascrape cannot parse PrometheusProto yet, so the default scrape_protocols stay ${DEFAULT_SCRAPE_PROTOCOLS.join(',')}`,
+    `${jobRef}: scrape_native_histograms is ignored: lambdascrape does not store native histograms yet, so the default scrape_protocols stay ${DEFAULT_SCRAPE_PROTOCOLS.join(',')} (classic buckets are scraped)`,
   );
   return DEFAULT_SCRAPE_PROTOCOLS;
 }

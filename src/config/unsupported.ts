@@ -29,42 +29,12 @@ export interface UnsupportedSetting {
   readonly why: string;
 }
 
-const PROTOBUF =
-  'it cannot parse the protobuf exposition format yet; list only text formats (PrometheusText*, OpenMetricsText*)';
-
-const PROTO_LISTED = 'PrometheusProto in scrape_protocols';
-const listsProto = (s: Struct) =>
-  (s.reader.stringList(s.value('scrape_protocols'), '[]config.ScrapeProtocol') ?? []).includes(
-    'PrometheusProto',
-  );
-
 /** lambdascrape calls EC2 through the AWS SDK's HTTP client, which these cannot configure. */
 const EC2_IGNORED_HTTP_FIELDS = new Set(['follow_redirects', 'enable_http2']);
 const EC2_HTTP =
   "it calls the EC2 API through the AWS SDK's HTTP client, which this cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)";
 
 export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
-  {
-    block: 'global',
-    field: 'scrape_protocols',
-    what: PROTO_LISTED,
-    refuses: listsProto,
-    why: PROTOBUF,
-  },
-  {
-    block: 'scrape_config',
-    field: 'scrape_protocols',
-    what: PROTO_LISTED,
-    refuses: listsProto,
-    why: PROTOBUF,
-  },
-  {
-    block: 'scrape_config',
-    field: 'fallback_scrape_protocol',
-    what: 'fallback_scrape_protocol PrometheusProto',
-    refuses: (s) => s.string('fallback_scrape_protocol') === 'PrometheusProto',
-    why: PROTOBUF,
-  },
   {
     block: 'remote_write',
     field: 'proxy_url',

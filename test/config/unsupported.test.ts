@@ -6,8 +6,6 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SCRAPE_PROTOCOLS } from '../../src/config/scrape-protocols.js';
 import { load, loadErrors, yaml } from './helpers.js';
 
-const PROTO_WHY =
-  'it cannot parse the protobuf exposition format yet; list only text formats (PrometheusText*, OpenMetricsText*)';
 const AUTH_WHY = 'remote writes authenticate with basic_auth, authorization or sigv4';
 const PROXY_WHY = 'remote write requests cannot go through a proxy yet';
 
@@ -42,23 +40,6 @@ describe('settings the runtime cannot honour', () => {
         `prometheus.yml:5:17: google_iam is not supported by lambdascrape: ${AUTH_WHY}`,
       ],
     },
-    {
-      name: 'PrometheusProto, listed globally, by a job, or as the fallback',
-      text: yaml`
-        global:
-          scrape_protocols: [PrometheusProto, OpenMetricsText1.0.0]
-        scrape_configs:
-          - job_name: a
-            scrape_protocols: [PrometheusText0.0.4, PrometheusProto]
-          - job_name: b
-            fallback_scrape_protocol: PrometheusProto
-      `,
-      errors: [
-        `prometheus.yml:2:21: PrometheusProto in scrape_protocols is not supported by lambdascrape: ${PROTO_WHY}`,
-        `prometheus.yml:5:23: PrometheusProto in scrape_protocols is not supported by lambdascrape: ${PROTO_WHY}`,
-        `prometheus.yml:7:31: fallback_scrape_protocol PrometheusProto is not supported by lambdascrape: ${PROTO_WHY}`,
-      ],
-    },
   ];
   it.each(cases)('$name are refused', ({ text, errors }) => {
     expect(loadErrors(text)).toEqual(errors);
@@ -89,6 +70,25 @@ describe('settings being implemented elsewhere are accepted', () => {
   });
 });
 
+describe('PrometheusProto, now parsed', () => {
+  it('is accepted listed globally, by a job, or as the fallback', () => {
+    const config = load(yaml`
+      global:
+        scrape_protocols: [PrometheusProto, OpenMetricsText1.0.0]
+      scrape_configs:
+        - job_name: a
+          scrape_protocols: [PrometheusText0.0.4, PrometheusProto]
+        - job_name: b
+          fallback_scrape_protocol: PrometheusProto
+    `);
+    expect(config.scrapeConfigs.map((j) => j.scrapeProtocols)).toEqual([
+      ['PrometheusText0.0.4', 'PrometheusProto'],
+      ['PrometheusProto', 'OpenMetricsText1.0.0'],
+    ]);
+    expect(config.scrapeConfigs[1]!.fallbackScrapeProtocol).toBe('PrometheusProto');
+  });
+});
+
 describe('native histograms without PrometheusProto', () => {
   it.each([
     {
@@ -105,7 +105,7 @@ describe('native histograms without PrometheusProto', () => {
     const config = load(text);
     expect(config.scrapeConfigs[0]!.scrapeProtocols).toEqual(DEFAULT_SCRAPE_PROTOCOLS);
     expect(config.warnings).toEqual([
-      `prometheus.yml:${at}: scrape config with job name "a": scrape_native_histograms is ignored: lambdascrape cannot parse PrometheusProto yet, so the default scrape_protocols stay OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4`,
+      `prometheus.yml:${at}: scrape config with job name "a": scrape_native_histograms is ignored: lambdascrape does not store native histograms yet, so the default scrape_protocols stay OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4 (classic buckets are scraped)`,
     ]);
   });
 

@@ -207,14 +207,22 @@ describe('negotiation: the Accept header decides what an exporter sends (§1.4)'
   }>([
     { name: 'default: text formats only', accept: DEFAULT_ACCEPT, format: 'text' },
     {
-      name: 'scrape_native_histograms: protobuf first',
+      // Prometheus would offer protobuf first; until native histograms are stored the job keeps
+      // the text formats, which carry the classic buckets (a warning at load, compatibility.md).
+      name: 'scrape_native_histograms alone: text formats still',
       job: '    scrape_native_histograms: true',
-      accept: PROTO_FIRST_ACCEPT,
-      format: 'proto',
+      accept: DEFAULT_ACCEPT,
+      format: 'text',
     },
     {
-      name: 'scrape_native_histograms from global',
+      name: 'scrape_native_histograms from global: text formats still',
       global: '  scrape_native_histograms: true',
+      accept: DEFAULT_ACCEPT,
+      format: 'text',
+    },
+    {
+      name: "scrape_protocols in Prometheus 3's native-histogram order: protobuf first",
+      job: '    scrape_native_histograms: true\n    scrape_protocols: [PrometheusProto, OpenMetricsText1.0.0, OpenMetricsText0.0.1, PrometheusText1.0.0, PrometheusText0.0.4]',
       accept: PROTO_FIRST_ACCEPT,
       format: 'proto',
     },
@@ -310,19 +318,20 @@ describe('native histograms are skipped and counted, not appended yet', () => {
   it.each<{ name: string; job: string; want: string[]; skipped: number }>([
     {
       name: 'scrape_native_histograms: the native histogram replaces the classic series',
-      job: '    scrape_native_histograms: true',
+      job: '    scrape_protocols: [PrometheusProto]\n    scrape_native_histograms: true',
       want: [COUNTER],
       skipped: 1,
     },
     {
       name: 'always_scrape_classic_histograms keeps the classic series beside it',
-      job: '    scrape_native_histograms: true\n    always_scrape_classic_histograms: true',
+      job: '    scrape_protocols: [PrometheusProto]\n    scrape_native_histograms: true\n    always_scrape_classic_histograms: true',
       want: [...CLASSIC, COUNTER].sort(),
       skipped: 1,
     },
     {
       name: 'a target label turns native histograms off again (Prometheus 3)',
       job: [
+        '    scrape_protocols: [PrometheusProto]',
         '    scrape_native_histograms: true',
         '    relabel_configs:',
         '      - target_label: __scrape_native_histograms__',
