@@ -137,7 +137,7 @@ export async function createRuntime(
     options.configEnv ?? process.env,
     discoveryConfigErrors,
   );
-  const writers = createRemoteWriters(config);
+  const writers = createRemoteWriters(config, { logger });
   const dynamodb = createDynamoDbClient({
     ...common,
     ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),
