@@ -37,7 +37,6 @@ import {
   WIRE_LEN,
   WIRE_VARINT,
   writeInt64,
-  writeUtf8,
   writeUvarint,
 } from './protobuf.js';
 import type { SymbolTable } from './symbols.js';
@@ -67,12 +66,31 @@ export type SeriesSymbols = Uint32Array;
 /** Where the label ids of a {@link SeriesSymbols} start. */
 export const SERIES_LABELS_AT = 2;
 
+/**
+ * Series ids are carved out of shared slabs, as encode.ts does with label bytes: a typed array
+ * of its own per series is slow to make and scatters the hot loop's reads over the heap.
+ */
+const SLAB_IDS = 16 * 1024;
+let slab = new Uint32Array(SLAB_IDS);
+let slabUsed = 0;
+
+function allocIds(n: number): Uint32Array {
+  if (n > SLAB_IDS / 8) return new Uint32Array(n);
+  if (slabUsed + n > SLAB_IDS) {
+    slab = new Uint32Array(SLAB_IDS);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, slabUsed + n);
+  slabUsed += n;
+  return out;
+}
+
 /** The {@link SeriesSymbols} of a final label set (sorted, no empty values). */
 export function seriesSymbolIds(
   labels: readonly { readonly name: string; readonly value: string }[],
   symbols: SymbolTable,
 ): SeriesSymbols {
-  const out = new Uint32Array(SERIES_LABELS_AT + 2 * labels.length);
+  const out = allocIds(SERIES_LABELS_AT + 2 * labels.length);
   out[0] = symbols.epoch;
   let p = SERIES_LABELS_AT;
   for (const l of labels) {
@@ -108,6 +126,35 @@ export interface ExemplarV2 {
   readonly timestampMs: number;
 }
 
+/**
+ * Where the encoder keeps the shape of one request between scrapes (see
+ * {@link RequestV2Encoder.encode}); the caller owns one per request of each target.
+ */
+export interface RequestTemplateSlot {
+  template?: RequestTemplate;
+}
+
+/**
+ * What a request's encoding owes to its series and metadata alone: its symbols, and each
+ * entry's `labels_refs` and `metadata` fields. The same series (the same {@link SeriesSymbols}
+ * objects, in the same order) with the same metadata ids and table epoch give the same bytes.
+ */
+interface RequestTemplate {
+  readonly epoch: number;
+  readonly series: readonly SeriesSymbols[];
+  readonly meta: MetadataColumns | undefined;
+  /** The request's symbol ids in ref order: marked in use on a hit (`SymbolTable.markUsed`). */
+  readonly ids: Uint32Array;
+  /** The `symbols` fields, as written. */
+  readonly symbols: Uint8Array;
+  /** Per entry: its labels_refs field, then its metadata field. */
+  readonly bytes: Uint8Array;
+  /** Per entry `i`: where its labels_refs field ends (its metadata field starts) in `bytes`. */
+  readonly labelsEnd: Int32Array;
+  /** Per entry `i`: where its bytes end. */
+  readonly entryEnd: Int32Array;
+}
+
 /** Should a double field be written? Not for +0.0 (proto3 default). */
 function hasValue(v: number, stale: boolean): boolean {
   return stale || v !== 0 || 1 / v < 0;
@@ -124,7 +171,13 @@ export class RequestV2Encoder {
   /** Per entry of the current request: TimeSeries payload size, labels_refs payload size. */
   private seriesSize = new Int32Array(0);
   private refsSize = new Int32Array(0);
+  /** The series' label refs of the current request, entry after entry (pass 1 → pass 2). */
+  private labelRefs = new Uint32Array(0);
+  /** Per entry of a full encode: labels field start and end, metadata field start and end. */
+  private marks = new Int32Array(0);
   private readonly tsBytes = new Uint8Array(16);
+  /** Where the symbols of the last full encode end. */
+  private symbolsEnd = 0;
 
   constructor(
     private readonly symbols: SymbolTable,
@@ -147,8 +200,196 @@ export class RequestV2Encoder {
    * `series[k]`, the sample at row `rows[k]` of `columns` (none when the row is -1: then the
    * entry must have exemplars), the metadata of `meta` at `k` and the exemplars
    * `exemplars?.(k)`. Every `series[k]` must belong to the table's current epoch.
+   *
+   * With `slot` (and no exemplars), the request's shape is kept there: when the next request
+   * given the same slot has the same series and metadata — a target scraped again, the usual
+   * case — its symbols and labels_refs are copied instead of being worked out label by label,
+   * and only the samples are encoded. The bytes are the same either way.
    */
   encode(
+    series: readonly SeriesSymbols[],
+    rows: ArrayLike<number>,
+    start: number,
+    end: number,
+    columns: SampleColumnsV2,
+    meta?: MetadataColumns,
+    exemplars?: (k: number) => readonly ExemplarV2[] | undefined,
+    slot?: RequestTemplateSlot,
+  ): Uint8Array {
+    const keep = slot !== undefined && exemplars === undefined;
+    if (keep) {
+      const t = slot.template;
+      if (t !== undefined && this.fits(t, series, start, end, meta)) {
+        return this.encodeFromTemplate(t, rows, start, end, columns);
+      }
+    }
+    const out = this.encodeFull(series, rows, start, end, columns, meta, exemplars);
+    if (keep) slot.template = this.template(out, series, start, end, meta);
+    return out;
+  }
+
+  /** Does `t` hold the shape of these entries (same series objects, metadata ids, epoch)? */
+  private fits(
+    t: RequestTemplate,
+    series: readonly SeriesSymbols[],
+    start: number,
+    end: number,
+    meta: MetadataColumns | undefined,
+  ): boolean {
+    if (t.epoch !== this.symbols.epoch || t.series.length !== end - start) return false;
+    if ((t.meta === undefined) !== (meta === undefined)) return false;
+    const ts = t.series;
+    for (let k = start; k < end; k++) if (ts[k - start] !== series[k]) return false;
+    if (meta !== undefined) {
+      const m = t.meta!;
+      for (let k = start; k < end; k++) {
+        const i = k - start;
+        if (
+          m.type[i] !== meta.type[k] ||
+          m.help[i] !== meta.help[k] ||
+          m.unit[i] !== meta.unit[k]
+        ) {
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** The template of a request just encoded in full (`marks` hold its entries' fields). */
+  private template(
+    out: Uint8Array,
+    series: readonly SeriesSymbols[],
+    start: number,
+    end: number,
+    meta: MetadataColumns | undefined,
+  ): RequestTemplate {
+    const symbols = this.symbols;
+    const count = end - start;
+    const marks = this.marks;
+    const ids = new Uint32Array(symbols.count);
+    for (let ref = 0; ref < ids.length; ref++) ids[ref] = symbols.idAt(ref);
+    let size = 0;
+    for (let i = 0; i < count; i++) {
+      size += marks[4 * i + 1]! - marks[4 * i]! + marks[4 * i + 3]! - marks[4 * i + 2]!;
+    }
+    const bytes = new Uint8Array(size);
+    const labelsEnd = new Int32Array(count);
+    const entryEnd = new Int32Array(count);
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      bytes.set(out.subarray(marks[4 * i]!, marks[4 * i + 1]!), p);
+      p += marks[4 * i + 1]! - marks[4 * i]!;
+      labelsEnd[i] = p;
+      bytes.set(out.subarray(marks[4 * i + 2]!, marks[4 * i + 3]!), p);
+      p += marks[4 * i + 3]! - marks[4 * i + 2]!;
+      entryEnd[i] = p;
+    }
+    return {
+      epoch: symbols.epoch,
+      series: series.slice(start, end),
+      meta:
+        meta === undefined
+          ? undefined
+          : {
+              type: meta.type.slice(start, end),
+              help: meta.help.slice(start, end),
+              unit: meta.unit.slice(start, end),
+            },
+      ids,
+      symbols: out.slice(0, this.symbolsEnd),
+      bytes,
+      labelsEnd,
+      entryEnd,
+    };
+  }
+
+  /** {@link encode} of entries whose shape `t` holds: symbols and labels copied, samples written. */
+  private encodeFromTemplate(
+    t: RequestTemplate,
+    rows: ArrayLike<number>,
+    start: number,
+    end: number,
+    columns: SampleColumnsV2,
+  ): Uint8Array {
+    this.symbols.markUsed(t.ids);
+    const { timestamps, values, stale } = columns;
+    const starts = columns.startTimestamps;
+    const tsBytes = this.tsBytes;
+    const { bytes, labelsEnd, entryEnd } = t;
+    // Sizes first, as in the full encode; a sample field is at most 33 bytes.
+    let total = t.symbols.length;
+    let lastTs = 0;
+    let tsLen = 0;
+    for (let k = start; k < end; k++) {
+      const i = k - start;
+      const r = rows[k]!;
+      const ts = timestamps[r]!;
+      if (ts !== lastTs) {
+        lastTs = ts;
+        tsLen = 1 + writeInt64(tsBytes, 0, ts);
+      }
+      const st = starts === undefined ? 0 : starts[r]!;
+      const sampleSize =
+        (hasValue(values[r]!, stale[r] === 1) ? 9 : 0) +
+        (ts !== 0 ? tsLen : 0) +
+        (st !== 0 ? 1 + int64Length(st) : 0);
+      total += lenFieldSize(entryEnd[i]! - (i === 0 ? 0 : entryEnd[i - 1]!) + 2 + sampleSize);
+    }
+    this.reserve(total);
+    const buf = this.buf;
+    const view = this.view;
+    buf.set(t.symbols, 0);
+    let pos = t.symbols.length;
+    lastTs = 0;
+    tsLen = 0;
+    for (let k = start; k < end; k++) {
+      const i = k - start;
+      const r = rows[k]!;
+      const ts = timestamps[r]!;
+      const value = values[r]!;
+      const isStale = stale[r] === 1;
+      const writeValue = hasValue(value, isStale);
+      const st = starts === undefined ? 0 : starts[r]!;
+      if (ts !== lastTs) {
+        lastTs = ts;
+        tsBytes[0] = TAG_SAMPLE_TIMESTAMP;
+        tsLen = writeInt64(tsBytes, 1, ts);
+      }
+      const sampleSize =
+        (writeValue ? 9 : 0) + (ts !== 0 ? tsLen : 0) + (st !== 0 ? 1 + int64Length(st) : 0);
+      const from = i === 0 ? 0 : entryEnd[i - 1]!;
+      const mid = labelsEnd[i]!;
+      const to = entryEnd[i]!;
+      buf[pos++] = TAG_TIMESERIES;
+      pos = writeUvarint(buf, pos, to - from + 2 + sampleSize);
+      for (let b = from; b < mid; b++) buf[pos++] = bytes[b]!;
+      buf[pos++] = TAG_SAMPLE;
+      buf[pos++] = sampleSize;
+      if (writeValue) {
+        buf[pos++] = TAG_SAMPLE_VALUE;
+        if (isStale) {
+          buf.set(STALE_NAN_BYTES, pos);
+        } else if (Number.isNaN(value)) {
+          buf.set(PROMETHEUS_NAN_BYTES, pos);
+        } else {
+          view.setFloat64(pos, value, true);
+        }
+        pos += 8;
+      }
+      if (ts !== 0) {
+        for (let b = 0; b < tsLen; b++) buf[pos++] = tsBytes[b]!;
+      }
+      if (st !== 0) {
+        buf[pos++] = TAG_SAMPLE_START;
+        pos = writeInt64(buf, pos, st);
+      }
+      for (let b = mid; b < to; b++) buf[pos++] = bytes[b]!;
+    }
+    return buf.subarray(0, pos);
+  }
+
+  private encodeFull(
     series: readonly SeriesSymbols[],
     rows: ArrayLike<number>,
     start: number,
@@ -168,18 +409,26 @@ export class RequestV2Encoder {
     const seriesSize = this.seriesSize;
     const refsSize = this.refsSize;
     const tsBytes = this.tsBytes;
+    let refCount = 0;
+    for (let k = start; k < end; k++) refCount += series[k]!.length - SERIES_LABELS_AT;
+    if (this.labelRefs.length < refCount) {
+      this.labelRefs = new Uint32Array(Math.max(refCount, 2 * this.labelRefs.length));
+    }
+    const labelRefs = this.labelRefs;
+    if (this.marks.length < 4 * count)
+      this.marks = new Int32Array(Math.max(4 * count, 2 * this.marks.length));
+    const marks = this.marks;
     symbols.begin();
 
     // Pass 1: hand out refs in first-use order and size every TimeSeries.
     let total = 0;
     let lastTs = 0;
     let tsLen = 0; // bytes of the timestamp field (tag and varint)
+    let at = 0;
     for (let k = start; k < end; k++) {
       const ids = series[k]!;
-      let refs = 0;
-      for (let i = SERIES_LABELS_AT; i < ids.length; i++) {
-        refs += uvarintLength(symbols.ref(ids[i]!));
-      }
+      const refs = symbols.refsInto(ids, SERIES_LABELS_AT, labelRefs, at);
+      at += ids.length - SERIES_LABELS_AT;
       let size = refs === 0 ? 0 : lenFieldSize(refs);
       const r = rows[k]!;
       let ts = 0;
@@ -218,24 +467,38 @@ export class RequestV2Encoder {
       const n = symbols.byteLength(id);
       buf[pos++] = TAG_SYMBOL;
       pos = writeUvarint(buf, pos, n);
-      if (n > 0) pos = writeUtf8(buf, pos, symbols.text(id), n);
+      pos = symbols.writeBytes(buf, pos, id);
     }
+    this.symbolsEnd = pos;
 
     // Pass 2: write; every ref is the one handed out in pass 1.
     lastTs = 0;
     tsLen = 0;
+    at = 0;
     for (let k = start; k < end; k++) {
-      const ids = series[k]!;
+      const count = series[k]!.length - SERIES_LABELS_AT;
       buf[pos++] = TAG_TIMESERIES;
       pos = writeUvarint(buf, pos, seriesSize[k - start]!);
       const refs = refsSize[k - start]!;
+      marks[4 * (k - start)] = pos;
       if (refs !== 0) {
         buf[pos++] = TAG_LABELS_REFS;
         pos = writeUvarint(buf, pos, refs);
-        for (let i = SERIES_LABELS_AT; i < ids.length; i++) {
-          pos = writeUvarint(buf, pos, symbols.ref(ids[i]!));
+        for (const last = at + count; at < last; at++) {
+          const ref = labelRefs[at]!;
+          if (ref < 0x80) {
+            buf[pos++] = ref;
+          } else if (ref < 0x4000) {
+            buf[pos++] = (ref & 0x7f) | 0x80;
+            buf[pos++] = ref >>> 7;
+          } else {
+            pos = writeUvarint(buf, pos, ref);
+          }
         }
+      } else {
+        at += count;
       }
+      marks[4 * (k - start) + 1] = pos;
       const r = rows[k]!;
       let ts = 0;
       if (r >= 0) {
@@ -276,7 +539,9 @@ export class RequestV2Encoder {
       if (ex !== undefined) {
         for (const e of ex) pos = this.writeExemplar(pos, e, ts);
       }
+      marks[4 * (k - start) + 2] = pos;
       if (meta !== undefined) pos = writeMetadata(buf, pos, meta, k, symbols);
+      marks[4 * (k - start) + 3] = pos;
     }
     return buf.subarray(0, pos);
   }

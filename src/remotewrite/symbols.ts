@@ -15,7 +15,7 @@
  * must be computed again (the writer checks the epoch on every cached series).
  */
 
-import { utf8Length } from './protobuf.js';
+import { utf8Length, writeUtf8 } from './protobuf.js';
 
 /** Ids held before the first look at how many are still in use. */
 const FIRST_CHECK = 1 << 16;
@@ -25,6 +25,14 @@ export class SymbolTable {
   private strings: string[] = [''];
   /** UTF-8 byte length of each id's string. */
   private lengths = new Int32Array(1024);
+  /**
+   * Each id's UTF-8 bytes, encoded once when interned, at `offsets[id]` of one growing arena:
+   * a request copies bytes instead of encoding its strings again (label values are often
+   * slices of the scraped body, slow to read character by character).
+   */
+  private arena = new Uint8Array(64 * 1024);
+  private arenaUsed = 0;
+  private offsets = new Int32Array(1024);
   /** The request generation that last used each id (0: none yet). */
   private stamps = new Uint32Array(1024);
   /** Each id's ref in the request of generation `stamps[id]`. */
@@ -53,7 +61,17 @@ export class SymbolTable {
       this.strings.push(s);
       this.ids.set(s, id);
       if (id >= this.lengths.length) this.grow(id + 1);
-      this.lengths[id] = utf8Length(s);
+      const n = utf8Length(s);
+      if (this.arenaUsed + n > this.arena.length) {
+        let cap = this.arena.length * 2;
+        while (cap < this.arenaUsed + n) cap *= 2;
+        const arena = new Uint8Array(cap);
+        arena.set(this.arena.subarray(0, this.arenaUsed));
+        this.arena = arena;
+      }
+      this.offsets[id] = this.arenaUsed;
+      this.arenaUsed = writeUtf8(this.arena, this.arenaUsed, s, n);
+      this.lengths[id] = n;
       this.stamps[id] = 0;
     }
     return id;
@@ -94,6 +112,47 @@ export class SymbolTable {
     return ref;
   }
 
+  /**
+   * The refs of `ids[from…]` written to `out[at…]` (`out` has the room), handed out as `ref`
+   * does; returns the bytes they take as packed varints. One call per series: the hot loop.
+   */
+  refsInto(ids: Uint32Array, from: number, out: Uint32Array, at: number): number {
+    const stamps = this.stamps;
+    const refs = this.refs;
+    const gen = this.gen;
+    let bytes = 0;
+    for (let i = from; i < ids.length; i++) {
+      const id = ids[i]!;
+      let ref: number;
+      if (stamps[id] === gen) {
+        ref = refs[id]!;
+      } else {
+        ref = this.ref(id);
+      }
+      out[at++] = ref;
+      bytes += ref < 0x80 ? 1 : ref < 0x4000 ? 2 : ref < 0x200000 ? 3 : ref < 0x10000000 ? 4 : 5;
+    }
+    return bytes;
+  }
+
+  /**
+   * Starts a request whose symbols are `ids` (in ref order), as a copied template has them:
+   * they count as used, as if handed out by `ref`.
+   */
+  markUsed(ids: Uint32Array): void {
+    this.begin();
+    if (this.order.length < ids.length) this.order = new Uint32Array(ids.length * 2);
+    const { stamps, refs, order } = this;
+    const gen = this.gen;
+    for (let ref = 0; ref < ids.length; ref++) {
+      const id = ids[ref]!;
+      stamps[id] = gen;
+      refs[id] = ref;
+      order[ref] = id;
+    }
+    this.used = ids.length;
+  }
+
   /** Symbols in the current request so far. */
   get count(): number {
     return this.used;
@@ -107,6 +166,19 @@ export class SymbolTable {
   /** UTF-8 byte length of an id's string. */
   byteLength(id: number): number {
     return this.lengths[id]!;
+  }
+
+  /** Writes an id's UTF-8 bytes at `pos` of `buf` (sized by the caller); returns the new position. */
+  writeBytes(buf: Uint8Array, pos: number, id: number): number {
+    const arena = this.arena;
+    const from = this.offsets[id]!;
+    const n = this.lengths[id]!;
+    if (n > 64) {
+      buf.set(arena.subarray(from, from + n), pos);
+      return pos + n;
+    }
+    for (let i = 0; i < n; i++) buf[pos + i] = arena[from + i]!;
+    return pos + n;
   }
 
   /**
@@ -131,6 +203,7 @@ export class SymbolTable {
   reset(): void {
     this.ids.clear();
     this.strings = [''];
+    this.arenaUsed = 0;
     this.stamps.fill(0);
     this.epoch++;
   }
@@ -144,6 +217,9 @@ export class SymbolTable {
     stamps.set(this.stamps);
     const refs = new Uint32Array(cap);
     refs.set(this.refs);
+    const offsets = new Int32Array(cap);
+    offsets.set(this.offsets);
+    this.offsets = offsets;
     this.lengths = lengths;
     this.stamps = stamps;
     this.refs = refs;

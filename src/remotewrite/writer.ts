@@ -69,6 +69,7 @@ import {
 import {
   type ExemplarV2,
   type MetadataColumns,
+  type RequestTemplateSlot,
   RequestV2Encoder,
   type SeriesSymbols,
   seriesSymbolIds,
@@ -263,6 +264,12 @@ export class RemoteWriter {
     help: new Uint32Array(0),
     unit: new Uint32Array(0),
   };
+  /**
+   * 2.0: per target (keyed by its metadata source, one object per target) the shape of each of
+   * its requests, so that a target scraped again copies its symbols and labels_refs
+   * (`RequestV2Encoder.encode`). About 55 bytes per series of the target's last unit.
+   */
+  private readonly templates = new WeakMap<MetadataSource, RequestTemplateSlot[]>();
   /** 1.0 metadata: when each target's (by its source) was last prepared, Date.now ms. */
   private readonly metadataPreparedAt = new WeakMap<MetadataSource, number>();
 
@@ -526,13 +533,38 @@ export class RemoteWriter {
     const max = this.config.queueConfig.maxSamplesPerSend;
     const requests: PreparedRequest[] = [];
     const exemplarsOf = exemplarsAt === undefined ? undefined : (k: number) => exemplarsAt.get(k);
+    let slots: RequestTemplateSlot[] | undefined;
+    if (unit.metadata !== undefined) {
+      slots = this.templates.get(unit.metadata);
+      if (slots === undefined) {
+        slots = [];
+        this.templates.set(unit.metadata, slots);
+      }
+    }
     for (let from = 0; from < kept; from += max) {
       const to = Math.min(from + max, kept);
       let exemplars = 0;
       if (exemplarsAt !== undefined) {
         for (let k = from; k < to; k++) exemplars += exemplarsAt.get(k)?.length ?? 0;
       }
-      const raw = this.encoderV2.encode(ids, rows, from, to, unit, meta, exemplarsOf);
+      let slot: RequestTemplateSlot | undefined;
+      if (slots !== undefined) {
+        slot = slots[requests.length];
+        if (slot === undefined) {
+          slot = {};
+          slots.push(slot);
+        }
+      }
+      const raw = this.encoderV2.encode(
+        ids,
+        rows,
+        from,
+        to,
+        unit,
+        meta,
+        exemplars === 0 ? undefined : exemplarsOf,
+        slot,
+      );
       requests.push({
         body: snappyCompress(raw),
         samples: Math.max(Math.min(to, samples) - from, 0),
@@ -540,6 +572,7 @@ export class RemoteWriter {
         metadata: 0,
       });
     }
+    if (slots !== undefined && slots.length > requests.length) slots.length = requests.length;
     if (this.idsUsed > kept) ids.fill(DROPPED_IDS, kept, this.idsUsed);
     this.idsUsed = kept;
     return { requests, dropped };

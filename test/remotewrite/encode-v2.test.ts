@@ -269,6 +269,60 @@ describe('2.0 encoding (read with protobufjs and the published .proto)', () => {
   });
 });
 
+describe('2.0 request templates (a target scraped again)', () => {
+  it('a long-lived writer’s requests are byte for byte a fresh writer’s, as series and metadata change', () => {
+    const families = new Map<string, FamilyMetadataView>([
+      ['c', { type: 'counter', help: 'C.', unit: '' }],
+      ['g', { type: 'gauge', help: 'G.', unit: 'bytes' }],
+    ]);
+    const series = Array.from({ length: 9 }, (_, i) =>
+      ref({ __name__: i % 2 === 0 ? 'c_total' : 'g', i: String(i), job: 'j' }),
+    );
+    const unitOfScrape = (n: number, members: readonly SeriesRef[]) => {
+      const b = new SampleBatch<SeriesRef>();
+      members.forEach((s, i) => {
+        b.push(s, n * 10 + i, T + n * 15_000, n === 2 && i === 3);
+      });
+      b.metadata = families;
+      return b;
+    };
+    const long = writerV2({ queueConfig: { maxSamplesPerSend: 4 } });
+    const scrapes: [string, () => SampleBatch<SeriesRef>][] = [
+      ['first', () => unitOfScrape(0, series)],
+      ['same series, new values', () => unitOfScrape(1, series)],
+      ['a stale marker', () => unitOfScrape(2, series)],
+      [
+        'help text changed',
+        () => {
+          families.set('g', { type: 'gauge', help: 'G, reworded.', unit: 'bytes' });
+          return unitOfScrape(3, series);
+        },
+      ],
+      [
+        'a series gone',
+        () =>
+          unitOfScrape(
+            4,
+            series.filter((_, i) => i !== 1),
+          ),
+      ],
+      ['a series back', () => unitOfScrape(5, series)],
+      ['and again', () => unitOfScrape(6, series)],
+    ];
+    for (const [what, make] of scrapes) {
+      const u = make();
+      const fresh = writerV2({ queueConfig: { maxSamplesPerSend: 4 } });
+      const got = long.prepare(u).requests.map((r) => [...snappyDecompress(r.body)]);
+      const want = fresh.prepare(u).requests.map((r) => [...snappyDecompress(r.body)]);
+      expect({ what, got }).toEqual({ what, got: want });
+    }
+    // And what they hold is right (the fresh writer's encoding is checked above).
+    const last = decodeBody(long.prepare(unitOfScrape(7, series)).requests[0]!.body);
+    expect(last.timeseries[1]!.metadata).toMatchObject({ help: 'G, reworded.', unit: 'bytes' });
+    expect(last.timeseries.map((t) => t.samples[0]!.value)).toEqual([70, 71, 72, 73]);
+  });
+});
+
 describe('SymbolTable', () => {
   it('hands out refs in first-use order per request, and resets when most ids went unused', () => {
     const t = new SymbolTable();
