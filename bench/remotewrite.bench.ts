@@ -10,73 +10,19 @@
  * scrape to a local receiver that discards the body (whole write path, loopback HTTP).
  */
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { HttpClientConfig, RemoteWriteConfig } from '../src/config/types.js';
-import type { Label, Labels } from '../src/model/labels.js';
 import { SampleBatch, type SeriesRef } from '../src/remotewrite/batch.js';
 import { encodeLabels, WriteRequestEncoder } from '../src/remotewrite/encode.js';
 import { snappyCompress } from '../src/remotewrite/snappy.js';
 import { RemoteWriter } from '../src/remotewrite/writer.js';
+import { loadSeries } from './lib/big-target-series.js';
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 100_000);
 const SEND = process.argv.includes('--send');
 const ROUNDS = 21;
 const WARMUP = 5;
-
-/** Series from the shared generator when present, else a similar synthetic set. */
-function loadSeries(n: number): { series: SeriesRef[]; values: number[] } {
-  const gen = fileURLToPath(new URL('../../shared/bench/gen-big-target.mjs', import.meta.url));
-  const extra: Label[] = [
-    { name: 'instance', value: '127.0.0.1:19100' },
-    { name: 'job', value: 'big' },
-  ];
-  const series: SeriesRef[] = [];
-  const values: number[] = [];
-  if (existsSync(gen)) {
-    const dir = mkdtempSync(join(tmpdir(), 'rw-bench-'));
-    try {
-      const file = join(dir, 'big.prom');
-      execFileSync(process.execPath, [gen, file, String(n)], { stdio: 'ignore' });
-      // The generator's lines are regular: name{k="v",…} value (no escapes in use).
-      for (const line of readFileSync(file, 'utf8').split('\n')) {
-        if (line === '' || line.startsWith('#')) continue;
-        const brace = line.indexOf('{');
-        const close = line.lastIndexOf('}');
-        const labels: Label[] = [{ name: '__name__', value: line.slice(0, brace) }, ...extra];
-        for (const m of line.slice(brace + 1, close).matchAll(/([a-zA-Z_]\w*)="([^"]*)"/g)) {
-          labels.push({ name: m[1]!, value: m[2]! });
-        }
-        labels.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        series.push({ labels });
-        values.push(Number(line.slice(close + 2)));
-      }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-    return { series, values };
-  }
-  for (let i = 0; i < n; i++) {
-    const labels: Labels = [
-      { name: '__name__', value: `app_component${i % 19}_operations_total` },
-      { name: 'container', value: `container-${i % 4}` },
-      ...extra.slice(0, 1),
-      extra[1]!,
-      { name: 'namespace', value: `ns-${i % 20}` },
-      { name: 'node', value: `ip-10-0-${(i >> 8) & 255}-${i & 255}.ec2.internal` },
-      { name: 'pod', value: `svc-${((i * 2654435761) >>> 0).toString(16).slice(0, 6)}-${i}` },
-      { name: 'zone', value: `us-east-1${'abc'[i % 3]}` },
-    ];
-    series.push({ labels });
-    values.push(Math.floor(Math.random() * 1e9));
-  }
-  return { series, values };
-}
 
 const httpClient: HttpClientConfig = {
   basicAuth: undefined,

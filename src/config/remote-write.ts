@@ -255,7 +255,7 @@ function readProtobufMessage(s: Struct): RemoteWriteConfig['protobufMessage'] {
   }
   s.fail(
     'protobuf_message',
-    `invalid protobuf_message value: unknown remote write protobuf message ${text}, supported: ${PROTOBUF_MESSAGES.join(', ')}`,
+    `invalid protobuf_message value: unknown type for remote write protobuf message ${text}, supported: ${PROTOBUF_MESSAGES.join(', ')}`,
   );
   return 'prometheus.WriteRequest';
 }

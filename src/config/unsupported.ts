@@ -9,9 +9,6 @@ import type { Struct } from './yaml-reader.js';
  * message `<what> is not supported by lambdascrape: <why>` at the field's `file:line:col`,
  * instead of accepting a config that fails when it runs.
  *
- * Not here on purpose, though the runtime refuses it today: remote write 2.0 (`protobuf_message:
- * io.prometheus.write.v2.Request`), which is being implemented; until then it fails when used.
- *
  * Adding a setting: one row. Remove it in the change that makes the runtime honour it.
  */
 

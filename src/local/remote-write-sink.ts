@@ -48,6 +48,8 @@ export interface UnitWriteResult {
   readonly pending: number;
   /** One error per rejected request. */
   readonly errors: readonly Error[];
+  /** Delivered requests the receiver wrote only in part (counted in `rejected`). */
+  readonly warnings?: readonly Error[];
 }
 
 /** One destination, as the sink needs it. `RemoteWriter` fits this shape. */
@@ -179,6 +181,9 @@ export class RemoteWriteSink implements SampleSink {
       send: async (request, options): Promise<RequestOutcome> => {
         const r = await writer.replay(request, options);
         if (r.parked.length > 0) return { kind: 'retryable' };
+        for (const err of r.warnings ?? []) {
+          this.logger.warn('remote write rejected samples', { remote: writer.name, err });
+        }
         const error = r.errors[0];
         return error === undefined ? { kind: 'delivered' } : { kind: 'rejected', error };
       },
@@ -259,7 +264,7 @@ export class RemoteWriteSink implements SampleSink {
     }
     try {
       const result = await d.writer.write(unit, { signal: this.abort.signal });
-      for (const err of result.errors) {
+      for (const err of [...result.errors, ...(result.warnings ?? [])]) {
         this.logger.warn('remote write rejected samples', {
           remote: d.writer.name,
           job: meta.job,
@@ -358,6 +363,9 @@ export function createRemoteWriteSink(
   config: Config,
   options: RemoteWriteSinkOptions = {},
 ): RemoteWriteSink {
-  const writers = createRemoteWriters(config);
+  const writers = createRemoteWriters(
+    config,
+    options.logger === undefined ? {} : { logger: options.logger },
+  );
   return new RemoteWriteSink(writers, options);
 }

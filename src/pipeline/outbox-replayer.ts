@@ -382,9 +382,16 @@ export class OutboxReplayer {
 
     const pending = result.parked[0];
     if (pending === undefined) {
+      // Delivered; the receiver may have written only part of it (not to be sent again).
+      for (const warning of result.warnings ?? []) {
+        this.logger.error('parked write delivered, but the receiver wrote only part of it', {
+          ...log,
+          err: warning,
+        });
+      }
       this.down.delete(write.remoteWrite);
       this.c.delivered++;
-      this.c.samplesDelivered += write.samples;
+      this.c.samplesDelivered += result.delivered;
       await this.release(write);
       return {
         kind: 'delivered',

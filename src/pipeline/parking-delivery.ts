@@ -82,7 +82,7 @@ interface WriterHealth {
 
 /** What one writer made of a unit before parking: sent, refused, and what waits. */
 interface Attempt {
-  readonly result: Pick<WriteResult, 'delivered' | 'rejected' | 'errors'>;
+  readonly result: Pick<WriteResult, 'delivered' | 'rejected' | 'errors' | 'warnings'>;
   /** Undelivered requests with their index in the unit, in order. */
   readonly waiting: readonly {
     readonly body: Uint8Array;
@@ -194,7 +194,7 @@ export class ParkingDelivery implements Delivery {
     sequence: UnitSequence | undefined,
   ): Promise<DeliveryOutcome> {
     const log = { job: meta.job, url: meta.url, kind: meta.kind, slotMs: meta.timestampMs };
-    for (const error of a.result.errors) {
+    for (const error of [...a.result.errors, ...(a.result.warnings ?? [])]) {
       this.deps.logger.error('remote write rejected samples', {
         ...log,
         remote: writer.name,

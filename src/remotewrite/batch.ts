@@ -3,9 +3,20 @@
  * cache contract are defined once, with the scraper that produces it: `src/scrape/batch.ts`.
  */
 
-import { SampleBatch as Batch, type BatchExemplar, type SeriesRef } from '../scrape/batch.js';
+import {
+  SampleBatch as Batch,
+  type BatchExemplar,
+  type MetadataSource,
+  type SeriesRef,
+} from '../scrape/batch.js';
 
-export type { BatchExemplar, Exemplar, SeriesRef } from '../scrape/batch.js';
+export type {
+  BatchExemplar,
+  Exemplar,
+  FamilyMetadataView,
+  MetadataSource,
+  SeriesRef,
+} from '../scrape/batch.js';
 
 /**
  * The one batch class of `src/scrape/batch.ts`, seen with entries that need no staleness key
@@ -27,4 +38,17 @@ export interface SampleUnit {
   readonly stale: Uint8Array;
   /** Sent only when the remote write has `send_exemplars`. */
   readonly exemplars?: readonly BatchExemplar[];
+  /**
+   * The target's metric families (the contract is {@link MetadataSource}'s): 2.0 attaches each
+   * series' family metadata to its TimeSeries, 1.0 sends them as `MetricMetadata` requests
+   * (`metadata_config`). Absent: no metadata is sent.
+   */
+  readonly metadata?: MetadataSource | undefined;
+  /**
+   * Start (created) timestamps in ms by row, 0 = none: sent as 2.0 `Sample.start_timestamp`
+   * (1.0 has no field for them). The scraper does not fill it yet: `_created` lines are ingested
+   * as series of their own (§5.2); to send them as start timestamps the append step reads
+   * `parser.startTimestampMs()` with `skipCreatedSeries` into such a column.
+   */
+  readonly startTimestamps?: Float64Array | undefined;
 }

@@ -1,6 +1,7 @@
 /**
- * The HTTP side of remote write 1.0 (§11.2): one POST of an already snappy-compressed
- * `WriteRequest`, with the protocol headers, configured headers and auth, over a keep-alive
+ * The HTTP side of remote write (§11.2, §11.4): one POST of an already snappy-compressed
+ * 1.0 `WriteRequest` or 2.0 `Request`, with the protocol headers of its message, configured
+ * headers and auth, over a keep-alive
  * undici dispatcher that lives as long as the client (create one client per remote_write config
  * per container, not per invocation).
  *
@@ -32,6 +33,7 @@ import { readLimited } from '../http/read-limited.js';
 import { request } from '../http/undici.js';
 import { redactSecretsInText, requestSecrets } from '../log/redact.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
+import { PROTOBUF_MESSAGE_V1, PROTOBUF_MESSAGE_V2, type ProtobufMessage } from './transcode.js';
 
 /**
  * Sent as User-Agent. Prometheus sends `Prometheus/<version>`; we identify ourselves instead so a
@@ -42,6 +44,36 @@ export const DEFAULT_USER_AGENT = `lambdascrape/${LAMBDASCRAPE_VERSION}`;
 
 /** Value of X-Prometheus-Remote-Write-Version for protocol 1.0 (§11.2). */
 export const REMOTE_WRITE_VERSION_1 = '0.1.0';
+/** Value of X-Prometheus-Remote-Write-Version for protocol 2.0 (§11.4). */
+export const REMOTE_WRITE_VERSION_2 = '2.0.0';
+
+/** Content-Type of each message (§11.4): 1.0 keeps the plain form 1.x receivers expect. */
+const CONTENT_TYPES: Readonly<Record<ProtobufMessage, string>> = {
+  [PROTOBUF_MESSAGE_V1]: 'application/x-protobuf',
+  [PROTOBUF_MESSAGE_V2]: `application/x-protobuf;proto=${PROTOBUF_MESSAGE_V2}`,
+};
+const VERSIONS: Readonly<Record<ProtobufMessage, string>> = {
+  [PROTOBUF_MESSAGE_V1]: REMOTE_WRITE_VERSION_1,
+  [PROTOBUF_MESSAGE_V2]: REMOTE_WRITE_VERSION_2,
+};
+
+/** The response headers in which a receiver says what it wrote (§11.4), lower-case. */
+export const WRITTEN_HEADERS = {
+  samples: 'x-prometheus-remote-write-samples-written',
+  histograms: 'x-prometheus-remote-write-histograms-written',
+  exemplars: 'x-prometheus-remote-write-exemplars-written',
+} as const;
+
+/**
+ * What a receiver says it wrote: present only when the response had at least one of the
+ * {@link WRITTEN_HEADERS} ("confirmed" in Prometheus's words); a missing one of them then counts
+ * 0, as the 2.0 spec says, and so does a value that is not an integer (Prometheus likewise).
+ */
+export interface WrittenCounts {
+  readonly samples: number;
+  readonly histograms: number;
+  readonly exemplars: number;
+}
 
 /** Most of a non-2xx response body kept for the error (as Prometheus does, §11.3). */
 export const MAX_ERROR_BODY_BYTES = 1024;
@@ -95,7 +127,7 @@ export interface RemoteWriteClientOptions {
 
 /** Outcome of one attempt. `error.recoverable` says whether another attempt may succeed. */
 export type AttemptOutcome =
-  | { readonly ok: true; readonly status: number }
+  | { readonly ok: true; readonly status: number; readonly written?: WrittenCounts }
   | { readonly ok: false; readonly error: RemoteWriteError };
 
 export interface RemoteWriteClient {
@@ -106,15 +138,18 @@ export interface RemoteWriteClient {
   readonly safeUrl: string;
   readonly config: RemoteWriteConfig;
   /**
-   * One POST of `body` (snappy-compressed WriteRequest). `attempt` is 0 for the first try; from
+   * One POST of `body`, a snappy-compressed `message` (default 1.0), with that message's
+   * Content-Type and X-Prometheus-Remote-Write-Version. `attempt` is 0 for the first try; from
    * 1 on it is sent as `Retry-Attempt`. The attempt is abandoned after `timeoutMs` (recoverable
-   * `RW_TIMEOUT`) or when `signal` aborts (`RW_DEADLINE`). Never throws.
+   * `RW_TIMEOUT`) or when `signal` aborts (`RW_DEADLINE`). A 2xx outcome carries the
+   * receiver's written counts when it sent them. Never throws.
    */
   post(
     body: Uint8Array,
     attempt: number,
     timeoutMs: number,
     signal?: AbortSignal,
+    message?: ProtobufMessage,
   ): Promise<AttemptOutcome>;
   /** Closes the owned Agent (idle keep-alive sockets). */
   close(): Promise<void>;
@@ -144,9 +179,6 @@ export function createRemoteWriteClient(
   if (config.sigv4 !== undefined && options.signer === undefined) {
     throw unsupported('sigv4 without a RequestSigner');
   }
-  if (config.protobufMessage !== 'prometheus.WriteRequest') {
-    throw unsupported(`protobuf_message ${config.protobufMessage}`);
-  }
 
   const url = new URL(config.url);
   const safeUrl = `${url.protocol}//${url.host}${url.pathname}`;
@@ -161,7 +193,11 @@ export function createRemoteWriteClient(
     dispatcher = owned;
   }
 
-  const staticHeaders = buildStaticHeaders(config, options.userAgent ?? DEFAULT_USER_AGENT);
+  const userAgent = options.userAgent ?? DEFAULT_USER_AGENT;
+  const staticHeaders: Readonly<Record<ProtobufMessage, Record<string, string>>> = {
+    [PROTOBUF_MESSAGE_V1]: buildStaticHeaders(config, userAgent, PROTOBUF_MESSAGE_V1),
+    [PROTOBUF_MESSAGE_V2]: buildStaticHeaders(config, userAgent, PROTOBUF_MESSAGE_V2),
+  };
   const signer = options.signer;
   const label = `remote write to ${safeUrl}`;
 
@@ -170,6 +206,7 @@ export function createRemoteWriteClient(
     attempt: number,
     timeoutMs: number,
     signal?: AbortSignal,
+    message: ProtobufMessage = PROTOBUF_MESSAGE_V1,
   ): Promise<AttemptOutcome> {
     if (signal?.aborted) return { ok: false, error: deadlineError(label, signal.reason) };
     // The attempt's clock starts before credentials are prepared: a signer may wait on the
@@ -185,7 +222,12 @@ export function createRemoteWriteClient(
     /** The attempt's headers, or the failure to prepare them. */
     const prepare = async (): Promise<Record<string, string | string[]> | AttemptOutcome> => {
       try {
-        const headers = await buildRequestHeaders(staticHeaders, config, files, controller.signal);
+        const headers = await buildRequestHeaders(
+          staticHeaders[message],
+          config,
+          files,
+          controller.signal,
+        );
         if (attempt > 0) headers['retry-attempt'] = String(attempt);
         if (signer !== undefined) {
           await signer.sign({ method: 'POST', url, headers, body, signal: controller.signal });
@@ -232,7 +274,8 @@ export function createRemoteWriteClient(
       const status = res.statusCode;
       if (status >= 200 && status < 300) {
         await res.body.dump();
-        return { ok: true, status };
+        const written = writtenCounts(res.headers);
+        return written === undefined ? { ok: true, status } : { ok: true, status, written };
       }
       // A receiver may echo the request (URL, Authorization) in its error body; the body goes
       // into the error and so into logs: the credentials just sent are cut out of it.
@@ -367,17 +410,44 @@ function credentialValues(
   });
 }
 
-/** Headers that do not change between requests, lower-case names. Configured ones first. */
-function buildStaticHeaders(config: RemoteWriteConfig, userAgent: string): Record<string, string> {
+/**
+ * Headers that do not change between requests of one message, lower-case names. Configured
+ * ones first.
+ */
+function buildStaticHeaders(
+  config: RemoteWriteConfig,
+  userAgent: string,
+  message: ProtobufMessage,
+): Record<string, string> {
   const h: Record<string, string> = {};
   // Config validation (§11.2) already refuses reserved names here; protocol headers are set
   // after them anyway so a configured header can never replace one.
   for (const [name, value] of Object.entries(config.headers)) h[name.toLowerCase()] = value;
   h['content-encoding'] = 'snappy';
-  h['content-type'] = 'application/x-protobuf';
+  h['content-type'] = CONTENT_TYPES[message];
   h['user-agent'] = userAgent;
-  h['x-prometheus-remote-write-version'] = REMOTE_WRITE_VERSION_1;
+  h['x-prometheus-remote-write-version'] = VERSIONS[message];
   return h;
+}
+
+/** The written counts of a response (see {@link WrittenCounts}); undefined when it has none. */
+export function writtenCounts(
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): WrittenCounts | undefined {
+  let confirmed = false;
+  const read = (name: string): number => {
+    const raw = headers[name];
+    const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+    if (text === undefined || text === '') return 0; // empty means zero (and not confirmed)
+    confirmed = true;
+    return /^[+-]?\d+$/.test(text) ? Math.max(Number(text), 0) : 0;
+  };
+  const counts = {
+    samples: read(WRITTEN_HEADERS.samples),
+    histograms: read(WRITTEN_HEADERS.histograms),
+    exemplars: read(WRITTEN_HEADERS.exemplars),
+  };
+  return confirmed ? counts : undefined;
 }
 
 /**

@@ -27,6 +27,13 @@ export const REMOTE_WRITE_ERROR_CODES = {
   unsupportedConfig: 'RW_UNSUPPORTED_CONFIG',
   /** The remote_write config cannot be used as given (e.g. a write relabel rule fails to compile). */
   invalidConfig: 'RW_INVALID_CONFIG',
+  /**
+   * A 2xx whose `X-Prometheus-Remote-Write-*-Written` headers count fewer samples or exemplars
+   * than were sent (§11.4): the rest was not written and is not sent again. Not recoverable.
+   */
+  partialWrite: 'RW_PARTIAL_WRITE',
+  /** A 2.0 request that could not be re-encoded as 1.0 for a receiver without 2.0. Not recoverable. */
+  reencode: 'RW_REENCODE',
 } as const;
 export type RemoteWriteErrorCode =
   (typeof REMOTE_WRITE_ERROR_CODES)[keyof typeof REMOTE_WRITE_ERROR_CODES];

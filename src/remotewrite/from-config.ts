@@ -1,6 +1,12 @@
 import { dirname } from 'node:path';
 import type { Config } from '../config/types.js';
+import type { Logger } from '../log/logger.js';
 import { RemoteWriter } from './writer.js';
+
+export interface RemoteWritersOptions {
+  /** Where a writer reports its fallback from 2.0 to 1.0. @default silent */
+  readonly logger?: Logger;
+}
 
 /**
  * One RemoteWriter per `remote_write` entry of a config, each with the global external labels
@@ -10,7 +16,10 @@ import { RemoteWriter } from './writer.js';
  *
  * @throws RemoteWriteError for an entry it cannot honour; writers built before it are closed.
  */
-export function createRemoteWriters(config: Config): RemoteWriter[] {
+export function createRemoteWriters(
+  config: Config,
+  options: RemoteWritersOptions = {},
+): RemoteWriter[] {
   const configDir = config.sourcePath === '' ? undefined : dirname(config.sourcePath);
   const writers: RemoteWriter[] = [];
   try {
@@ -23,6 +32,7 @@ export function createRemoteWriters(config: Config): RemoteWriter[] {
           // The first writer keeps its encoded labels on the series entries (a field read,
           // not a WeakMap lookup per sample: bench/remotewrite.bench.ts); the others key a WeakMap.
           cacheInSeries: writers.length === 0,
+          ...(options.logger === undefined ? {} : { logger: options.logger }),
         }),
       );
     }

@@ -1,11 +1,13 @@
 /**
- * Remote write 1.0 (§11): what the scraper and the local runner import.
- * See writer.ts for the unit rule and the per-series label cache.
+ * Remote write 1.0 and 2.0 (§11): what the scraper and the local runner import.
+ * See writer.ts for the unit rule, the per-series label cache and the fallback to 1.0.
  */
 
 export {
   type BatchExemplar,
   type Exemplar,
+  type FamilyMetadataView,
+  type MetadataSource,
   SampleBatch,
   type SampleUnit,
   type SeriesRef,
@@ -18,10 +20,14 @@ export {
   MAX_ERROR_BODY_BYTES,
   parseRetryAfter,
   REMOTE_WRITE_VERSION_1,
+  REMOTE_WRITE_VERSION_2,
   type RemoteWriteClient,
   type RemoteWriteClientOptions,
   type RequestSigner,
   type SignableRequest,
+  WRITTEN_HEADERS,
+  type WrittenCounts,
+  writtenCounts,
 } from './client.js';
 export {
   addExternalLabels,
@@ -36,12 +42,22 @@ export {
   WriteRequestEncoder,
 } from './encode.js';
 export {
+  type ExemplarV2,
+  type MetadataColumns,
+  RequestV2Encoder,
+  type SampleColumnsV2,
+  SERIES_LABELS_AT,
+  type SeriesSymbols,
+  seriesSymbolIds,
+} from './encode-v2.js';
+export {
   REMOTE_WRITE_ERROR_CODES,
   RemoteWriteError,
   type RemoteWriteErrorCode,
   type RemoteWriteErrorDetails,
 } from './errors.js';
-export { createRemoteWriters } from './from-config.js';
+export { createRemoteWriters, type RemoteWritersOptions } from './from-config.js';
+export { metricMetadataList, seriesMetadata } from './metadata.js';
 export { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
 export {
   CREDENTIALS_REFRESH_WINDOW_MS,
@@ -63,6 +79,15 @@ export {
   snappyDecompress,
   snappyUncompressedLength,
 } from './snappy.js';
+export { SymbolTable } from './symbols.js';
+export {
+  PROTOBUF_MESSAGE_V1,
+  PROTOBUF_MESSAGE_V2,
+  type ProtobufMessage,
+  protobufMessageOf,
+  type Reencoded,
+  requestV2ToV1,
+} from './transcode.js';
 export {
   newRemoteWriteCounters,
   type ParkedRequest,

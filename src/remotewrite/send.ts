@@ -7,8 +7,9 @@
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RemoteWriteClient } from './client.js';
+import type { RemoteWriteClient, WrittenCounts } from './client.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
+import type { ProtobufMessage } from './transcode.js';
 
 export interface SendOptions {
   /**
@@ -23,13 +24,20 @@ export interface SendOptions {
    * outbox tries once per delivery and lets the queue's backoff do the waiting. Default: no bound.
    */
   readonly maxAttempts?: number;
+  /** The message `body` holds, for its headers. @default 1.0 (`prometheus.WriteRequest`) */
+  readonly protobufMessage?: ProtobufMessage;
   /** Called before each backoff sleep (for logs); `attempt` is the number of the failed one (0-based). */
   readonly onRetry?: (error: RemoteWriteError, attempt: number, sleepMs: number) => void;
 }
 
 export type SendResult =
-  /** 2xx received. */
-  | { readonly outcome: 'delivered'; readonly attempts: number; readonly status: number }
+  /** 2xx received; `written`: what the receiver said it wrote, when it said so (§11.4). */
+  | {
+      readonly outcome: 'delivered';
+      readonly attempts: number;
+      readonly status: number;
+      readonly written?: WrittenCounts;
+    }
   /** Non-recoverable (4xx, 429 without retry_on_http_429, …): do not send this body again. */
   | { readonly outcome: 'rejected'; readonly attempts: number; readonly error: RemoteWriteError }
   /** Recoverable failures until the deadline: not delivered, safe to send again later. */
@@ -59,9 +67,20 @@ export async function sendWriteRequest(
     if (signal?.aborted || remaining <= 0) {
       return { outcome: 'retryable', attempts, error: notDelivered(client, attempts, last) };
     }
-    const outcome = await client.post(body, attempts, Math.min(remoteTimeout, remaining), signal);
+    const outcome = await client.post(
+      body,
+      attempts,
+      Math.min(remoteTimeout, remaining),
+      signal,
+      options.protobufMessage,
+    );
     attempts++;
-    if (outcome.ok) return { outcome: 'delivered', attempts, status: outcome.status };
+    if (outcome.ok) {
+      const { status, written } = outcome;
+      return written === undefined
+        ? { outcome: 'delivered', attempts, status }
+        : { outcome: 'delivered', attempts, status, written };
+    }
     last = outcome.error;
     if (!last.recoverable) return { outcome: 'rejected', attempts, error: last };
     if (options.maxAttempts !== undefined && attempts >= options.maxAttempts) {

@@ -2,6 +2,31 @@
  * One `RemoteWriter` per remote_write config (§11): takes units of samples from the scraper,
  * turns each into write requests and sends them with bounded concurrency.
  *
+ * Protocol (§11.2, §11.4): requests are 1.0 `WriteRequest`s, or 2.0 `Request`s with
+ * `protobuf_message: io.prometheus.write.v2.Request`. A receiver that does not take 2.0 — it
+ * answers 415, or a 2xx without any `X-Prometheus-Remote-Write-*-Written` header, which the 2.0
+ * spec says to read as a 415 (a 1.x receiver that decodes a 2.0 body as an empty 1.0 one) —
+ * makes the writer fall back to 1.0 for good (until it is built again: a restart, a reload, a
+ * new Lambda container): the refused request is re-encoded as 1.0 and sent again at once, and so
+ * is every 2.0 body sent later (parked in the outbox or kept in the data directory before the
+ * fallback), so no sample is lost to it. Prometheus does not fall back (a 415 drops the batch);
+ * the spec allows it ("Senders MAY retry on the 415 HTTP status code with a different content
+ * type"). A 400 is not taken for "no 2.0": it also means invalid samples.
+ *
+ * Written counts: when a 2xx carries the written headers (any message), the samples and
+ * exemplars it counts are the delivered ones; the rest count as rejected, are not sent again
+ * (the receiver said 2xx) and are reported in `warnings`. Without the headers a 1.0 request is
+ * taken as fully written (a 1.x receiver sends none).
+ *
+ * Metadata (§5.4, §11): a unit may carry its target's {@link MetadataSource}. In 2.0 each
+ * TimeSeries gets its family's type, help and unit (`metadata_config` is not used, as in
+ * Prometheus). In 1.0, with `metadata_config.send`, the first unit of a target in each
+ * `send_interval` carries the target's `MetricMetadata`, in parts of at most
+ * `metadata_config.max_samples_per_send`: the first part in the unit's last request (a
+ * WriteRequest may hold both; no extra request, and no extra outbox message on Lambda), the
+ * others in requests of their own. Prometheus sends every target's metadata every
+ * `send_interval` in metadata-only requests from a timer; receivers read the same entries.
+ *
  * Unit rule: one {@link SampleUnit} = one scrape of one target, and a request never holds
  * samples of two units. A Prometheus receiver rolls back a whole request when one sample in it
  * is out of order (docs/testing.md), so mixing targets would let one late target sink another's data.
@@ -22,10 +47,12 @@
  */
 
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
+import { type Logger, silentLogger } from '../log/logger.js';
 import { compareUtf8 } from '../model/byte-order.js';
 import type { Label, Labels } from '../model/labels.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { applyRelabel, compileRelabelConfigs, type RelabelProgram } from '../relabel/index.js';
+import type { MetadataSource } from '../scrape/batch.js';
 import type { SampleUnit, SeriesRef } from './batch.js';
 import {
   createRemoteWriteClient,
@@ -39,10 +66,27 @@ import {
   type MetricMetadata,
   WriteRequestEncoder,
 } from './encode.js';
+import {
+  type ExemplarV2,
+  type MetadataColumns,
+  type RequestTemplateSlot,
+  RequestV2Encoder,
+  type SeriesSymbols,
+  seriesSymbolIds,
+} from './encode-v2.js';
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
+import { metricMetadataList, metricTypeNumber, seriesMetadata } from './metadata.js';
 import { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
 import { createSigV4Signer, SigV4Error } from './sigv4.js';
 import { snappyCompress } from './snappy.js';
+import { SymbolTable } from './symbols.js';
+import {
+  PROTOBUF_MESSAGE_V1,
+  PROTOBUF_MESSAGE_V2,
+  type ProtobufMessage,
+  protobufMessageOf,
+  requestV2ToV1,
+} from './transcode.js';
 
 export interface RemoteWriterOptions extends RemoteWriteClientOptions {
   /** `global.external_labels` (§1.2). */
@@ -70,6 +114,8 @@ export interface RemoteWriterOptions extends RemoteWriteClientOptions {
    * entries or start from new ones, or the old encoding is sent. Default false.
    */
   readonly cacheInSeries?: boolean;
+  /** Where the fallback to 1.0 is reported (once per writer). @default silent */
+  readonly logger?: Logger;
 }
 
 /** Monotonic counters, in the spirit of prometheus_remote_storage_*_total. Read freely. */
@@ -100,6 +146,10 @@ export interface RemoteWriteCounters {
   requestsPending: number;
   /** Compressed bytes of delivered requests. */
   bytesSent: number;
+  /** 1 once this writer fell back from 2.0 to 1.0 (see the module comment), else 0. */
+  protocolFallbacks: number;
+  /** 2.0 requests re-encoded as 1.0 after the fallback. */
+  requestsReencoded: number;
 }
 
 /** A request that was not delivered in time: keep it and replay it later (see `replay`). */
@@ -123,11 +173,19 @@ export interface WriteResult {
   readonly parked: readonly ParkedRequest[];
   /** The non-recoverable errors, one per rejected request (log them: they carry the body). */
   readonly errors: readonly RemoteWriteError[];
+  /**
+   * `RW_PARTIAL_WRITE`, one per delivered request whose written counts fell short of what it
+   * carried (counted in `rejected`, not to be sent again): log them. Absent when none.
+   */
+  readonly warnings?: readonly RemoteWriteError[];
 }
 
-/** A compressed WriteRequest ready to send, with what it carries. */
+/**
+ * A compressed request ready to send, with what it carries. Its message (1.0 or 2.0) is read
+ * from the body itself (`protobufMessageOf`), so a body kept anywhere needs no note of it.
+ */
 export interface PreparedRequest {
-  /** The snappy-compressed WriteRequest, owned by the holder. */
+  /** The snappy-compressed WriteRequest or 2.0 Request, owned by the holder. */
   readonly body: Uint8Array;
   readonly samples: number;
   readonly exemplars: number;
@@ -158,12 +216,16 @@ export function newRemoteWriteCounters(): RemoteWriteCounters {
     requestsRetried: 0,
     requestsPending: 0,
     bytesSent: 0,
+    protocolFallbacks: 0,
+    requestsReencoded: 0,
   };
 }
 
 const DEFAULT_MAX_CONCURRENCY = 8;
 /** Cached encoding of a dropped series (a kept series always has at least one label). */
 const DROPPED = new Uint8Array(0);
+/** Cached 2.0 form of a dropped series. */
+const DROPPED_IDS = new Uint32Array(0);
 
 export class RemoteWriter {
   readonly name: string;
@@ -177,11 +239,39 @@ export class RemoteWriter {
   private readonly seriesCache = new WeakMap<Labels, Uint8Array>();
   private readonly cacheInSeries: boolean;
   private readonly encoder = new WriteRequestEncoder();
+  /** 1.0 metadata, encoded beside a request `encoder` holds. */
+  private readonly metadataEncoder = new WriteRequestEncoder(4096);
   /** `prepare`'s scratch: rows of the kept samples and their label bytes. */
   private rows = new Int32Array(0);
   private readonly labels: Uint8Array[] = [];
   private labelsUsed = 0;
   private readonly limiter: Limiter;
+  private readonly logger: Logger;
+  /** The message this writer sends now: the config's, or 1.0 after a fallback. */
+  private message: ProtobufMessage;
+  /** 2.0: strings → symbol ids for every request of this writer (symbols.ts). */
+  private readonly symbols = new SymbolTable();
+  private readonly encoderV2 = new RequestV2Encoder(this.symbols);
+  /** 2.0: series → symbol ids; what `seriesCache` is to 1.0. */
+  private readonly seriesCacheV2 = new WeakMap<Labels, SeriesSymbols>();
+  /** Marks the 2.0 form in a series entry's slot (`encodedBy`); `this` marks the 1.0 form. */
+  private readonly v2Slot = {};
+  /** `prepare`'s 2.0 scratch: per entry its series' ids and its metadata. */
+  private readonly ids: SeriesSymbols[] = [];
+  private idsUsed = 0;
+  private meta: MetadataColumns = {
+    type: new Uint8Array(0),
+    help: new Uint32Array(0),
+    unit: new Uint32Array(0),
+  };
+  /**
+   * 2.0: per target (keyed by its metadata source, one object per target) the shape of each of
+   * its requests, so that a target scraped again copies its symbols and labels_refs
+   * (`RequestV2Encoder.encode`). About 55 bytes per series of the target's last unit.
+   */
+  private readonly templates = new WeakMap<MetadataSource, RequestTemplateSlot[]>();
+  /** 1.0 metadata: when each target's (by its source) was last prepared, Date.now ms. */
+  private readonly metadataPreparedAt = new WeakMap<MetadataSource, number>();
 
   /**
    * With `sigv4` in the config and neither `signer` nor `client` given, the writer signs with
@@ -202,6 +292,13 @@ export class RemoteWriter {
     this.limiter = new Limiter(
       options.concurrency ?? Math.min(config.queueConfig.maxShards, DEFAULT_MAX_CONCURRENCY),
     );
+    this.logger = options.logger ?? silentLogger;
+    this.message = config.protobufMessage;
+  }
+
+  /** The message this writer sends: the config's `protobuf_message`, or 1.0 after a fallback. */
+  get protobufMessage(): ProtobufMessage {
+    return this.message;
   }
 
   /**
@@ -225,7 +322,7 @@ export class RemoteWriter {
   /** Encoded labels for a series, through the configured cache; zero bytes = dropped. */
   private cachedSeriesBytes(entry: SeriesRef): Uint8Array {
     if (!this.cacheInSeries) return this.bytesByLabels(entry.labels);
-    if (entry.encodedBy === this) return entry.encoded!;
+    if (entry.encodedBy === this) return entry.encoded as Uint8Array;
     const bytes = this.encodeSeries(entry.labels);
     entry.encoded = bytes;
     entry.encodedBy = this;
@@ -234,9 +331,44 @@ export class RemoteWriter {
 
   /** External labels, write relabeling, byte-order sort, encoding (§11.1). Zero bytes = drop. */
   private encodeSeries(series: Labels): Uint8Array {
+    const labels = this.finalLabels(series);
+    return labels === null ? DROPPED : encodeLabels(labels);
+  }
+
+  /** The labels sent for a series (§11.1), sorted for the wire; null when it is dropped. */
+  private finalLabels(series: Labels): Labels | null {
     let labels: Labels | null = addExternalLabels(series, this.external);
     if (this.transform !== undefined) labels = this.transform(labels);
-    return labels === null || labels.length === 0 ? DROPPED : encodeLabels(sortForWire(labels));
+    return labels === null || labels.length === 0 ? null : sortForWire(labels);
+  }
+
+  /**
+   * 2.0: a series' symbol ids through the configured cache (empty = dropped); ids of an older
+   * symbol table epoch are computed again.
+   */
+  private cachedSeriesIds(entry: SeriesRef): SeriesSymbols {
+    const epoch = this.symbols.epoch;
+    if (this.cacheInSeries) {
+      if (entry.encodedBy === this.v2Slot) {
+        const ids = entry.encoded as Uint32Array;
+        if (ids.length === 0 || ids[0] === epoch) return ids;
+      }
+      const ids = this.symbolizeSeries(entry.labels);
+      entry.encoded = ids;
+      entry.encodedBy = this.v2Slot;
+      return ids;
+    }
+    let ids = this.seriesCacheV2.get(entry.labels);
+    if (ids === undefined || (ids.length !== 0 && ids[0] !== epoch)) {
+      ids = this.symbolizeSeries(entry.labels);
+      this.seriesCacheV2.set(entry.labels, ids);
+    }
+    return ids;
+  }
+
+  private symbolizeSeries(series: Labels): SeriesSymbols {
+    const labels = this.finalLabels(series);
+    return labels === null ? DROPPED_IDS : seriesSymbolIds(labels, this.symbols);
   }
 
   /**
@@ -257,6 +389,10 @@ export class RemoteWriter {
    * Counts write-relabel drops in `samplesDropped`.
    */
   prepare(unit: SampleUnit): PreparedUnit {
+    return this.message === PROTOBUF_MESSAGE_V2 ? this.prepareV2(unit) : this.prepareV1(unit);
+  }
+
+  private prepareV1(unit: SampleUnit): PreparedUnit {
     const n = unit.length;
     const entries = unit.entries;
     // Reused from unit to unit (read only during this call): a new 100,000-entry array per
@@ -292,23 +428,28 @@ export class RemoteWriter {
     const max = this.config.queueConfig.maxSamplesPerSend;
     const total = kept + exemplars.length;
     const requests: PreparedRequest[] = [];
+    const metadata = unit.metadata === undefined ? [] : this.metadataDueV1(unit.metadata);
     for (let from = 0; from < total; from += max) {
       const to = Math.min(from + max, total);
       const sampleEnd = Math.min(to, kept);
       const ex = to > kept ? exemplars.slice(Math.max(from - kept, 0), to - kept) : undefined;
-      const raw = this.encoder.encodeSamples(
-        labels,
-        rows,
-        Math.min(from, kept),
-        sampleEnd,
-        unit,
-        ex,
-      );
+      let raw = this.encoder.encodeSamples(labels, rows, Math.min(from, kept), sampleEnd, unit, ex);
+      // The first part of the metadata rides in the unit's last request (module comment).
+      const part = to === total ? metadata.shift() : undefined;
+      if (part !== undefined) raw = concat(raw, this.metadataEncoder.encodeMetadata(part));
       requests.push({
         body: snappyCompress(raw),
         samples: Math.max(sampleEnd - from, 0),
         exemplars: ex?.length ?? 0,
-        metadata: 0,
+        metadata: part?.length ?? 0,
+      });
+    }
+    for (const part of metadata) {
+      requests.push({
+        body: snappyCompress(this.metadataEncoder.encodeMetadata(part)),
+        samples: 0,
+        exemplars: 0,
+        metadata: part.length,
       });
     }
     // Let go of label bytes left from a larger unit (their series may be gone); the array keeps
@@ -316,6 +457,188 @@ export class RemoteWriter {
     if (this.labelsUsed > kept) labels.fill(DROPPED, kept, this.labelsUsed);
     this.labelsUsed = kept;
     return { requests, dropped };
+  }
+
+  /**
+   * 1.0 with `metadata_config.send`: the target's `MetricMetadata` in parts of at most
+   * `metadata_config.max_samples_per_send`, when this writer has not prepared them for
+   * `send_interval`; else none (see the module comment).
+   */
+  private metadataDueV1(source: MetadataSource): MetricMetadata[][] {
+    const mc = this.config.metadataConfig;
+    if (!mc.send) return [];
+    const now = Date.now();
+    const last = this.metadataPreparedAt.get(source);
+    if (last !== undefined && now - last < mc.sendInterval) return [];
+    this.metadataPreparedAt.set(source, now);
+    const items = metricMetadataList(source);
+    const parts: MetricMetadata[][] = [];
+    for (let from = 0; from < items.length; from += mc.maxSamplesPerSend) {
+      parts.push(items.slice(from, from + mc.maxSamplesPerSend));
+    }
+    return parts;
+  }
+
+  /**
+   * {@link prepare} in 2.0: the same rows, requests and relabeling, each series as symbol ids,
+   * with its family's metadata when the unit carries it, exemplars (with `send_exemplars`) in
+   * the TimeSeries of their series' sample. Requests are cut every `max_samples_per_send`
+   * entries; an entry's exemplars ride along.
+   */
+  private prepareV2(unit: SampleUnit): PreparedUnit {
+    // Only between requests: ids cached with the series are checked against the epoch.
+    if (this.symbols.shouldReset()) this.symbols.reset();
+    const n = unit.length;
+    const entries = unit.entries;
+    const byEntry = this.exemplarsV2(unit);
+    const extra = byEntry?.size ?? 0;
+    if (this.rows.length < n + extra) {
+      this.rows = new Int32Array(Math.max(n + extra, 2 * this.rows.length));
+    }
+    const rows = this.rows;
+    const ids = this.ids;
+    let exemplarsAt: Map<number, readonly ExemplarV2[]> | undefined;
+    let kept = 0;
+    for (let i = 0; i < n; i++) {
+      const entry = entries[i]!;
+      const s = this.cachedSeriesIds(entry);
+      if (s.length === 0) continue;
+      if (byEntry !== undefined) {
+        const ex = byEntry.get(entry);
+        if (ex !== undefined) {
+          exemplarsAt ??= new Map();
+          exemplarsAt.set(kept, ex.list);
+          byEntry.delete(entry);
+        }
+      }
+      rows[kept] = i;
+      ids[kept] = s;
+      kept++;
+    }
+    const dropped = n - kept;
+    this.counters.samplesDropped += dropped;
+    const samples = kept;
+    // Exemplars of series without a sample in the unit: TimeSeries of their own.
+    if (byEntry !== undefined) {
+      for (const { ids: s, list } of byEntry.values()) {
+        exemplarsAt ??= new Map();
+        exemplarsAt.set(kept, list);
+        rows[kept] = -1;
+        ids[kept] = s;
+        kept++;
+      }
+    }
+    const meta = unit.metadata === undefined ? undefined : this.metadataV2(unit.metadata, kept);
+
+    const max = this.config.queueConfig.maxSamplesPerSend;
+    const requests: PreparedRequest[] = [];
+    const exemplarsOf = exemplarsAt === undefined ? undefined : (k: number) => exemplarsAt.get(k);
+    let slots: RequestTemplateSlot[] | undefined;
+    if (unit.metadata !== undefined) {
+      slots = this.templates.get(unit.metadata);
+      if (slots === undefined) {
+        slots = [];
+        this.templates.set(unit.metadata, slots);
+      }
+    }
+    for (let from = 0; from < kept; from += max) {
+      const to = Math.min(from + max, kept);
+      let exemplars = 0;
+      if (exemplarsAt !== undefined) {
+        for (let k = from; k < to; k++) exemplars += exemplarsAt.get(k)?.length ?? 0;
+      }
+      let slot: RequestTemplateSlot | undefined;
+      if (slots !== undefined) {
+        slot = slots[requests.length];
+        if (slot === undefined) {
+          slot = {};
+          slots.push(slot);
+        }
+      }
+      const raw = this.encoderV2.encode(
+        ids,
+        rows,
+        from,
+        to,
+        unit,
+        meta,
+        exemplars === 0 ? undefined : exemplarsOf,
+        slot,
+      );
+      requests.push({
+        body: snappyCompress(raw),
+        samples: Math.max(Math.min(to, samples) - from, 0),
+        exemplars,
+        metadata: 0,
+      });
+    }
+    if (slots !== undefined && slots.length > requests.length) slots.length = requests.length;
+    if (this.idsUsed > kept) ids.fill(DROPPED_IDS, kept, this.idsUsed);
+    this.idsUsed = kept;
+    return { requests, dropped };
+  }
+
+  /** 2.0 exemplars by series entry, each series' ids with them; undefined when none are sent. */
+  private exemplarsV2(
+    unit: SampleUnit,
+  ): Map<SeriesRef, { ids: SeriesSymbols; list: ExemplarV2[] }> | undefined {
+    if (!this.config.sendExemplars || unit.exemplars === undefined) return undefined;
+    if (unit.exemplars.length === 0) return undefined;
+    const out = new Map<SeriesRef, { ids: SeriesSymbols; list: ExemplarV2[] }>();
+    for (const { series, exemplar } of unit.exemplars) {
+      const s = this.cachedSeriesIds(series);
+      if (s.length === 0) continue;
+      const labels: number[] = [];
+      for (const l of exemplar.labels) {
+        if (l.value === '') continue;
+        labels.push(this.symbols.intern(l.name), this.symbols.intern(l.value));
+      }
+      let e = out.get(series);
+      if (e === undefined) {
+        e = { ids: s, list: [] };
+        out.set(series, e);
+      }
+      e.list.push({
+        labels: Uint32Array.from(labels),
+        value: exemplar.value,
+        timestampMs: exemplar.timestampMs,
+      });
+    }
+    return out.size === 0 ? undefined : out;
+  }
+
+  /** 2.0: each entry's family metadata (type, help and unit ids) for entries [0, count). */
+  private metadataV2(source: MetadataSource, count: number): MetadataColumns {
+    if (this.meta.type.length < count) {
+      const cap = Math.max(count, 2 * this.meta.type.length);
+      this.meta = {
+        type: new Uint8Array(cap),
+        help: new Uint32Array(cap),
+        unit: new Uint32Array(cap),
+      };
+    }
+    const { type, help, unit } = this.meta;
+    const symbols = this.symbols;
+    const ids = this.ids;
+    // Series of one family come together: look up again only when the name changes.
+    let lastName = -1;
+    let t = 0;
+    let h = 0;
+    let u = 0;
+    for (let k = 0; k < count; k++) {
+      const name = ids[k]![1]!;
+      if (name !== lastName) {
+        lastName = name;
+        const m = name === 0 ? undefined : seriesMetadata(symbols.text(name), source);
+        t = m === undefined ? 0 : metricTypeNumber(m.type);
+        h = m === undefined ? 0 : symbols.intern(m.help);
+        u = m === undefined ? 0 : symbols.intern(m.unit);
+      }
+      type[k] = t;
+      help[k] = h;
+      unit[k] = u;
+    }
+    return this.meta;
   }
 
   /**
@@ -341,7 +664,8 @@ export class RemoteWriter {
 
   /**
    * Sends a prepared or parked request (outbox replay); counters are updated as for a first
-   * send. The body is sent as is: it already carries external labels and relabeling.
+   * send. The body is sent as is — it already carries external labels and relabeling — except
+   * that a 2.0 body goes out re-encoded as 1.0 once this writer has fallen back.
    */
   replay(request: PreparedRequest, options: SendOptions = {}): Promise<WriteResult> {
     return this.sendAll([request], 0, options);
@@ -359,20 +683,7 @@ export class RemoteWriter {
   ): Promise<WriteResult> {
     const c = this.counters;
     const results = await Promise.all(
-      prepared.map((p) =>
-        this.limiter.run(() =>
-          sendWriteRequest(this.client, p.body, {
-            ...options,
-            // Counted when a retry is decided (before its backoff), as Prometheus does: during an
-            // outage the counters move while it lasts, not only once the receiver is back.
-            onRetry: (error, attempt, sleepMs) => {
-              c.requestsRetried++;
-              c.samplesRetried += p.samples;
-              options.onRetry?.(error, attempt, sleepMs);
-            },
-          }),
-        ),
-      ),
+      prepared.map((p) => this.limiter.run(() => this.sendOne(p, options))),
     );
     let delivered = 0;
     let rejected = 0;
@@ -380,17 +691,36 @@ export class RemoteWriter {
     let samples = 0;
     const parked: ParkedRequest[] = [];
     const errors: RemoteWriteError[] = [];
+    const warnings: RemoteWriteError[] = [];
     for (let i = 0; i < prepared.length; i++) {
       const p = prepared[i]!;
-      const r: SendResult = results[i]!;
+      const { result: r, body } = results[i]!;
       samples += p.samples;
       if (r.outcome === 'delivered') {
-        delivered += p.samples;
+        // What the receiver says it wrote, when it says so (§11.4); never more than was sent.
+        const w = r.written;
+        const wroteSamples = w === undefined ? p.samples : Math.min(w.samples, p.samples);
+        const wroteExemplars = w === undefined ? p.exemplars : Math.min(w.exemplars, p.exemplars);
+        const shortSamples = p.samples - wroteSamples;
+        const shortExemplars = p.exemplars - wroteExemplars;
+        delivered += wroteSamples;
+        rejected += shortSamples;
         c.requestsSent++;
-        c.bytesSent += p.body.length;
-        c.samplesSent += p.samples;
-        c.exemplarsSent += p.exemplars;
+        c.bytesSent += body.length;
+        c.samplesSent += wroteSamples;
+        c.samplesFailed += shortSamples;
+        c.exemplarsSent += wroteExemplars;
+        c.exemplarsFailed += shortExemplars;
         c.metadataSent += p.metadata;
+        if (shortSamples > 0 || shortExemplars > 0) {
+          warnings.push(
+            new RemoteWriteError(
+              REMOTE_WRITE_ERROR_CODES.partialWrite,
+              `remote write to ${this.client.safeUrl}: HTTP ${r.status}, but the receiver wrote ${wroteSamples} of ${p.samples} samples and ${wroteExemplars} of ${p.exemplars} exemplars; the rest is not sent again`,
+              { recoverable: false, status: r.status },
+            ),
+          );
+        }
       } else if (r.outcome === 'rejected') {
         rejected += p.samples;
         errors.push(r.error);
@@ -400,7 +730,8 @@ export class RemoteWriter {
         c.metadataFailed += p.metadata;
       } else {
         pending += p.samples;
-        parked.push({ ...p, error: r.error, index: i });
+        // The body as it would go out next (re-encoded when the writer fell back meanwhile).
+        parked.push({ ...p, body, error: r.error, index: i });
         c.requestsPending++;
         c.samplesPending += p.samples;
         c.exemplarsPending += p.exemplars;
@@ -416,8 +747,81 @@ export class RemoteWriter {
       pending,
       parked,
       errors,
+      ...(warnings.length === 0 ? {} : { warnings }),
     };
   }
+
+  /**
+   * Sends one request, in 1.0 if the writer has fallen back; a 2.0 request the receiver does
+   * not take makes it fall back and goes out again at once, re-encoded (module comment).
+   * Returns the result and the body last sent.
+   */
+  private async sendOne(
+    p: PreparedRequest,
+    options: SendOptions,
+  ): Promise<{ result: SendResult; body: Uint8Array }> {
+    const c = this.counters;
+    const send = (body: Uint8Array, message: ProtobufMessage) =>
+      sendWriteRequest(this.client, body, {
+        ...options,
+        protobufMessage: message,
+        // Counted when a retry is decided (before its backoff), as Prometheus does: during an
+        // outage the counters move while it lasts, not only once the receiver is back.
+        onRetry: (error, attempt, sleepMs) => {
+          c.requestsRetried++;
+          c.samplesRetried += p.samples;
+          options.onRetry?.(error, attempt, sleepMs);
+        },
+      });
+    if (protobufMessageOf(p.body) === PROTOBUF_MESSAGE_V1) {
+      return { result: await send(p.body, PROTOBUF_MESSAGE_V1), body: p.body };
+    }
+    if (this.message === PROTOBUF_MESSAGE_V2) {
+      const result = await send(p.body, PROTOBUF_MESSAGE_V2);
+      const refusal = refusedAsUnsupported(result);
+      if (refusal === undefined) return { result, body: p.body };
+      this.fallBack(refusal);
+    }
+    let body: Uint8Array;
+    try {
+      body = requestV2ToV1(p.body).body;
+    } catch (err) {
+      const error =
+        err instanceof RemoteWriteError
+          ? err
+          : new RemoteWriteError(REMOTE_WRITE_ERROR_CODES.reencode, String(err), {
+              recoverable: false,
+              cause: err,
+            });
+      return { result: { outcome: 'rejected', attempts: 0, error }, body: p.body };
+    }
+    c.requestsReencoded++;
+    return { result: await send(body, PROTOBUF_MESSAGE_V1), body };
+  }
+
+  /** Switches this writer to 1.0 for good (the first time only: later refusals are in flight). */
+  private fallBack(reason: string): void {
+    if (this.message === PROTOBUF_MESSAGE_V1) return;
+    this.message = PROTOBUF_MESSAGE_V1;
+    this.counters.protocolFallbacks++;
+    this.logger.warn('remote write receiver does not take 2.0: sending 1.0 from now on', {
+      remote: this.name,
+      url: this.client.safeUrl,
+      reason,
+    });
+  }
+}
+
+/**
+ * Why a 2.0 send shows a receiver without 2.0, or undefined: a 415, or a 2xx without any
+ * written header, which the 2.0 spec says to treat as a 415 (§11.4).
+ */
+function refusedAsUnsupported(r: SendResult): string | undefined {
+  if (r.outcome === 'rejected' && r.error.status === 415) return r.error.message;
+  if (r.outcome === 'delivered' && r.written === undefined) {
+    return `HTTP ${r.status} without X-Prometheus-Remote-Write-*-Written headers (a 1.x receiver)`;
+  }
+  return undefined;
 }
 
 /** `options` with a SigV4 signer when the config has `sigv4` and none was given. */
@@ -455,6 +859,18 @@ function compileWriteRelabel(
     );
   }
   return (labels) => applyRelabel(program, labels);
+}
+
+/**
+ * Two encoded messages as one: protobuf merges concatenated messages, so a WriteRequest of
+ * samples followed by one of metadata is one WriteRequest with both (a new array: the inputs are
+ * views of encoder buffers).
+ */
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 /** Labels sorted by name in byte order, as the receiver expects (§11.1). Copies only if needed. */

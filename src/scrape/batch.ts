@@ -14,7 +14,31 @@
  *   number arrays, so the exact StaleNaN bits are produced only by the encoder (§8.1).
  */
 
+import type { MetricType } from '../exposition/types.js';
 import { type Labels, labelsKey } from '../model/labels.js';
+
+/** A metric family's metadata as the target exposed it (§5.4). */
+export interface FamilyMetadataView {
+  readonly type: MetricType;
+  readonly help: string;
+  readonly unit: string;
+}
+
+/**
+ * The metadata a unit carries for its consumers (remote write: 2.0 per series, 1.0
+ * `MetricMetadata` requests, §11): the target's metric families by family name, as the TYPE,
+ * HELP and UNIT lines name them (§5.4), plus the report series' own (§7). A `Map` fits.
+ *
+ * Contract: read synchronously during the consumer's call, like the columns (the scrape cache
+ * behind it changes with the target's next scrape); the same object for every unit of a target
+ * while its scrape cache lives, so a consumer may key per-target state by it. Finding a series'
+ * family from its name (`foo_bucket` → `foo`) is the consumer's business
+ * (`src/remotewrite/metadata.ts`).
+ */
+export interface MetadataSource {
+  get(family: string): FamilyMetadataView | undefined;
+  forEach(fn: (metadata: FamilyMetadataView, family: string) => void): void;
+}
 
 /** What a batch needs of a series: its labels, and a cache slot for one consumer. */
 export interface SeriesRef {
@@ -22,12 +46,13 @@ export interface SeriesRef {
   readonly labels: Labels;
   /**
    * Per-series cache slot of one consumer at a time: a remote writer created with
-   * `cacheInSeries` keeps its encoded labels here (zero bytes = dropped by write relabeling)
-   * and itself in `encodedBy`, so bytes another writer left (one of an older config, after a
-   * reload) are never taken for its own. Starts undefined. Other consumers key a WeakMap by
+   * `cacheInSeries` keeps its encoded labels here (1.0: the label bytes, 2.0: the symbol ids;
+   * empty = dropped by write relabeling) and in `encodedBy` an object of its own per form, so
+   * what another writer or the other form left (an older config after a reload, 1.0 after a
+   * fallback) is never taken for its own. Starts undefined. Other consumers key a WeakMap by
    * `labels` instead.
    */
-  encoded?: Uint8Array;
+  encoded?: Uint8Array | Uint32Array;
   /** The consumer that filled `encoded`. */
   encodedBy?: object;
 }
@@ -62,7 +87,7 @@ export function createSeriesEntry(labels: Labels): SeriesEntry {
 }
 
 class CachedSeriesEntry implements SeriesEntry {
-  encoded: Uint8Array | undefined = undefined;
+  encoded: Uint8Array | Uint32Array | undefined = undefined;
   encodedBy: object | undefined = undefined;
   trackedIn: number | undefined = undefined;
   private flatKey: string | undefined = undefined;
@@ -106,6 +131,11 @@ export class SampleBatch<E extends SeriesRef = SeriesEntry> {
   timestamps: Float64Array;
   stale: Uint8Array;
   exemplars: BatchExemplar[] = [];
+  /**
+   * The target's metadata (see {@link MetadataSource}), set by the scrape; undefined for units
+   * without one (end-of-run markers, hand-built units). Kept by `clear()`: it is the target's.
+   */
+  metadata: MetadataSource | undefined = undefined;
   length = 0;
 
   constructor(capacity = 256) {

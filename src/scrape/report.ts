@@ -3,7 +3,12 @@
  */
 import type { Labels } from '../model/labels.js';
 import { compareLabelNames, METRIC_NAME_LABEL } from '../model/labels.js';
-import { createSeriesEntry, type SampleBatch, type SeriesEntry } from './batch.js';
+import {
+  createSeriesEntry,
+  type FamilyMetadataView,
+  type SampleBatch,
+  type SeriesEntry,
+} from './batch.js';
 
 export interface ReportValues {
   up: number;
@@ -97,6 +102,13 @@ export const REPORT_SERIES: readonly ReportSeriesDef[] = [
 
 function reportDefs(extra: boolean): readonly ReportSeriesDef[] {
   return extra ? REPORT_SERIES : REPORT_SERIES.filter((d) => !d.extra);
+}
+
+/** The report series' metadata by name (all gauges, §7), as remote write sends it. */
+export function reportMetadata(extra: boolean): ReadonlyMap<string, FamilyMetadataView> {
+  return new Map(
+    reportDefs(extra).map((d) => [d.name, { type: 'gauge', help: d.help, unit: d.unit }] as const),
+  );
 }
 
 /**

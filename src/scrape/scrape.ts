@@ -15,9 +15,20 @@ import { TargetLabel } from '../targets/discovered.js';
 import type { Target } from '../targets/types.js';
 import { buildAcceptHeader } from './accept.js';
 import { type AppendCounts, AppendError, type AppendOptions, appendSamples } from './append.js';
-import { SampleBatch, type SeriesEntry } from './batch.js';
+import {
+  type FamilyMetadataView,
+  type MetadataSource,
+  SampleBatch,
+  type SeriesEntry,
+} from './batch.js';
 import { ScrapeCache } from './cache.js';
-import { appendReport, appendReportStale, type ReportValues, reportEntries } from './report.js';
+import {
+  appendReport,
+  appendReportStale,
+  type ReportValues,
+  reportEntries,
+  reportMetadata,
+} from './report.js';
 import { ScrapeState, TrackedSeries } from './state.js';
 
 /** What a job contributes to every scrape of its targets, prepared once per config. */
@@ -83,8 +94,33 @@ export function prepareScrapeJob(
 export class TargetScrapeCache {
   readonly cache = new ScrapeCache();
   readonly report: SeriesEntry[];
+  /** The target's metadata as its units carry it: the scrape cache's, then the report series'. */
+  readonly metadata: MetadataSource;
   constructor(target: Target, extraScrapeMetrics: boolean) {
     this.report = reportEntries(target.publicLabels, extraScrapeMetrics);
+    this.metadata = new TargetMetadata(this.cache.metadata, reportMetadata(extraScrapeMetrics));
+  }
+}
+
+/**
+ * A target's families: the report series' own metadata (§7) wins over a family of the same
+ * name in the body, as the report series are the scraper's, not the target's.
+ */
+class TargetMetadata implements MetadataSource {
+  constructor(
+    private readonly scraped: ReadonlyMap<string, FamilyMetadataView>,
+    private readonly report: ReadonlyMap<string, FamilyMetadataView>,
+  ) {}
+
+  get(family: string): FamilyMetadataView | undefined {
+    return this.report.get(family) ?? this.scraped.get(family);
+  }
+
+  forEach(fn: (metadata: FamilyMetadataView, family: string) => void): void {
+    this.scraped.forEach((m, family) => {
+      if (!this.report.has(family)) fn(m, family);
+    });
+    this.report.forEach(fn);
   }
 }
 
@@ -120,6 +156,7 @@ export async function scrapeTarget(
   const start = performance.now();
   // Sized for last time's samples plus report series and some churn, so it rarely grows.
   const batch = new SampleBatch(memory.cache.lastScrapeTexts + 64);
+  batch.metadata = memory.metadata;
   const seen = new TrackedSeries();
   const counts: AppendCounts = {
     total: 0,

@@ -139,7 +139,7 @@ export async function createRuntime(
   );
   // What the config holds that is valid but not acted on: once per container, like check config.
   for (const warning of config.warnings ?? []) logger.warn(warning);
-  const writers = createRemoteWriters(config);
+  const writers = createRemoteWriters(config, { logger });
   const dynamodb = createDynamoDbClient({
     ...common,
     ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),

@@ -64,6 +64,27 @@ describe('check config', () => {
     expect(r.out).toContain('SUCCESS');
   });
 
+  it('accepts remote write 2.0 and refuses an unknown protobuf_message as Prometheus does', async () => {
+    const rw = (message: string) =>
+      `remote_write:\n  - url: http://127.0.0.1:9/api/v1/write\n    protobuf_message: ${message}\n`;
+    const ok = await run([
+      'check',
+      'config',
+      await configFile('rw2.yml', rw('io.prometheus.write.v2.Request')),
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toContain('1 remote writes');
+    const bad = await run([
+      'check',
+      'config',
+      await configFile('rw2-bad.yml', rw('io.prometheus.writet.v2.Request')),
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(
+      'invalid protobuf_message value: unknown type for remote write protobuf message io.prometheus.writet.v2.Request, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request',
+    );
+  });
+
   it('exits 1 with file:line:col and never prints a secret', async () => {
     const f = await configFile(
       'bad.yml',

@@ -172,7 +172,7 @@ describe('remote_write validation (§11.2, §11.3)', () => {
     {
       rw: '{url: http://a, protobuf_message: v2}',
       error:
-        '2:39: invalid protobuf_message value: unknown remote write protobuf message v2, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request',
+        '2:39: invalid protobuf_message value: unknown type for remote write protobuf message v2, supported: prometheus.WriteRequest, io.prometheus.write.v2.Request',
     },
     {
       rw: '{url: http://a, basic_auth: {username: u}, sigv4: {}}',

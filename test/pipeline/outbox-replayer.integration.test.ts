@@ -53,6 +53,11 @@ import type { TaskCounters } from '../../src/pipeline/scraper-outcome.js';
 import type { ParkedWrite } from '../../src/ports.js';
 import { encodeLabels, WriteRequestEncoder } from '../../src/remotewrite/encode.js';
 import { snappyCompress, snappyDecompress } from '../../src/remotewrite/snappy.js';
+import {
+  PROTOBUF_MESSAGE_V1,
+  PROTOBUF_MESSAGE_V2,
+  protobufMessageOf,
+} from '../../src/remotewrite/transcode.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
 import { handleOutboxBatch, type SqsBatchResponse } from '../../src/serverless/handlers.js';
 import { buildTargets } from '../../src/targets/index.js';
@@ -92,6 +97,14 @@ interface Sample {
 interface Backend {
   readonly url: string;
   down: boolean;
+  /**
+   * How it answers a 2.0 request (Content-Type `proto=io.prometheus.write.v2.Request`):
+   * `silent` decodes it as 1.0 like any body — nothing — and answers 204 without written
+   * headers, as Prometheus 2.42 does; `415` refuses it as a receiver that checks Content-Type.
+   */
+  v2: 'silent' | '415';
+  /** The 2.0 requests received. */
+  v2Requests: number;
   retryAfterSeconds: number | undefined;
   /** Samples stored, in arrival order. */
   readonly stored: Sample[];
@@ -113,6 +126,8 @@ async function startBackend(): Promise<Backend> {
   const b: Backend = {
     url: '',
     down: false,
+    v2: 'silent',
+    v2Requests: 0,
     retryAfterSeconds: undefined,
     stored: [],
     duplicates: 0,
@@ -122,6 +137,8 @@ async function startBackend(): Promise<Backend> {
     reset() {
       newest.clear();
       b.down = false;
+      b.v2 = 'silent';
+      b.v2Requests = 0;
       b.retryAfterSeconds = undefined;
       b.stored.length = 0;
       b.duplicates = 0;
@@ -168,6 +185,13 @@ async function startBackend(): Promise<Backend> {
           b.retryAfterSeconds === undefined ? {} : { 'retry-after': String(b.retryAfterSeconds) };
         res.writeHead(503, headers).end('backend down for maintenance');
         return;
+      }
+      if (req.headers['content-type']?.includes('proto=io.prometheus.write.v2.Request')) {
+        b.v2Requests++;
+        if (b.v2 === '415') {
+          res.writeHead(415).end('unsupported proto');
+          return;
+        }
       }
       const body = snappyDecompress(new Uint8Array(Buffer.concat(chunks)));
       const problem = ingest(samplesOf(decodeWriteRequest(body)));
@@ -255,12 +279,12 @@ function passTime(ms: number): void {
   passed += ms;
 }
 
-function configFor(addresses: readonly string[]): Config {
+function configFor(addresses: readonly string[], protobufMessage?: string): Config {
   return loadConfig(
     `
 remote_write:
   - url: ${backend.url}
-    name: rw
+    name: rw${protobufMessage === undefined ? '' : `\n    protobuf_message: ${protobufMessage}`}
     queue_config:
       min_backoff: 20ms
       max_backoff: 50ms
@@ -331,7 +355,7 @@ interface Deployment {
  * A FIFO outbox with its FIFO dead-letter queue, a state table holding the backlog, and an
  * outbox function (replayer with a 300 ms replay bound, on the shared shifted clock).
  */
-async function deployment(): Promise<Deployment> {
+async function deployment(protobufMessage?: string): Promise<Deployment> {
   const q = await createQueue(sqs.client, undefined, {
     fifo: true,
     dlq: true,
@@ -341,7 +365,7 @@ async function deployment(): Promise<Deployment> {
   const table = `t-${randomUUID()}`;
   await createTable(db.client(), table, KEY_SCHEMAS.state);
   const clock = new ShiftedClock(T0);
-  const writer = new RemoteWriter(configFor(['127.0.0.1:1']).remoteWrite[0]!, {});
+  const writer = new RemoteWriter(configFor(['127.0.0.1:1'], protobufMessage).remoteWrite[0]!, {});
   cleanup.push(() => writer.close());
   const lines: Line[] = [];
   const logger = createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) });
@@ -406,8 +430,9 @@ async function deployment(): Promise<Deployment> {
 function workerFor(
   d: Deployment,
   addresses: readonly string[],
-): { worker: ScrapeWorker; targets: Target[] } {
-  const config = configFor(addresses);
+  protobufMessage?: string,
+): { worker: ScrapeWorker; targets: Target[]; writer: RemoteWriter } {
+  const config = configFor(addresses, protobufMessage);
   const job = config.scrapeConfigs[0]!;
   const targets = buildTargets(
     job,
@@ -429,7 +454,7 @@ function workerFor(
     await worker.close();
     await writer.close();
   });
-  return { worker, targets };
+  return { worker, targets, writer };
 }
 
 /** Every message of a queue, with attributes (waits up to `waitSeconds` for the first). */
@@ -828,4 +853,92 @@ describe('outbox writes that cannot be settled now', () => {
     expect(await drainQueue(d.queueUrl, 0)).toEqual([]);
     expect(await isHeld(d, STREAM, next)).toBe(false);
   });
+});
+
+describe('outbox with protobuf_message io.prometheus.write.v2.Request, a backend that only takes 1.0', () => {
+  it.each([
+    { v2: 'silent' as const, like: 'answers 204 without written headers (Prometheus 2.42)' },
+    { v2: '415' as const, like: 'answers 415' },
+  ])(
+    '2.0 units parked in an outage are delivered as 1.0 when it $like; nothing lost',
+    async ({ v2 }) => {
+      const exporter = await startExporter();
+      cleanup.push(() => exporter.close());
+      const d = await deployment(PROTOBUF_MESSAGE_V2);
+      const { worker, targets, writer } = workerFor(d, [exporter.address], PROTOBUF_MESSAGE_V2);
+      backend.v2 = v2;
+      const scrape = async (n: number): Promise<TaskCounters> => {
+        exporter.body = `a ${n}\nb{k="v"} ${10 * n}\n`;
+        d.clock.set(T0 + n * INTERVAL);
+        const out = await worker.handleTask(
+          { kind: 'scrape', slotMs: T0 + n * INTERVAL, targets },
+          { deadlineMs: d.clock.now() + 500 },
+        );
+        expect(out.counters).toMatchObject({
+          scrapes: 1,
+          up: 1,
+          parkFailed: 0,
+          samplesRejected: 0,
+        });
+        return out.counters;
+      };
+
+      // Down: the 2.0 units are parked as they were made, in 2.0.
+      backend.down = true;
+      for (const n of [0, 1, 2]) {
+        expect(await scrape(n)).toMatchObject({ parked: 1, samplesParked: 7, samplesSent: 0 });
+      }
+      const parked = await drainQueue(d.queueUrl, 1);
+      expect(parked.map((m) => protobufMessageOf(decodeParkedWrite(m.Body!).body))).toEqual([
+        PROTOBUF_MESSAGE_V2,
+      ]);
+      for (const m of parked) {
+        await sqs.client.send(
+          new ChangeMessageVisibilityCommand({
+            QueueUrl: d.queueUrl,
+            ReceiptHandle: m.ReceiptHandle!,
+            VisibilityTimeout: 0,
+          }),
+        );
+      }
+
+      // Back, but without 2.0: the outbox function's writer finds out on its first replay and
+      // re-encodes that one and every later one.
+      backend.down = false;
+      const drained = await d.drain();
+      expect(drained.map((l) => l.kind)).toEqual(['delivered', 'delivered', 'delivered']);
+      expect(d.writer.protobufMessage).toBe(PROTOBUF_MESSAGE_V1);
+      expect(d.writer.counters).toMatchObject({ protocolFallbacks: 1, requestsReencoded: 3 });
+      expect(backend.v2Requests).toBe(1);
+
+      // The scraper's writer (another container) finds out on its next direct send.
+      expect(await scrape(3)).toMatchObject({ parked: 0, samplesSent: 7 });
+      expect(writer.protobufMessage).toBe(PROTOBUF_MESSAGE_V1);
+      expect(await scrape(4)).toMatchObject({ parked: 0, samplesSent: 7 });
+      expect(backend.v2Requests).toBe(2);
+      expect(await drainQueue(d.dlqUrl, 0)).toEqual([]);
+
+      // Sample by sample: every slot of every series, once, in order; none refused.
+      expect(backend.refused).toEqual([]);
+      expect(backend.duplicates).toBe(0);
+      const inst = `instance="${exporter.address}",job="app"`;
+      const slots = Array.from({ length: 5 }, (_, n) => T0 + n * INTERVAL);
+      const bySeries = new Map<string, number[]>();
+      for (const s of backend.stored) {
+        bySeries.set(s.series, [...(bySeries.get(s.series) ?? []), s.timestamp]);
+      }
+      expect([...bySeries.keys()].sort()).toEqual(
+        [`a{${inst}}`, `b{${inst},k="v"}`, ...REPORT.map((r) => `${r}{${inst}}`)].sort(),
+      );
+      for (const [series, timestamps] of bySeries) {
+        expect({ series, timestamps }).toEqual({ series, timestamps: slots });
+      }
+      for (let n = 0; n < 5; n++) {
+        expect(
+          backend.stored.find((s) => s.series === `a{${inst}}` && s.timestamp === slots[n])?.value,
+        ).toBe(n);
+      }
+    },
+    30_000,
+  );
 });

@@ -240,6 +240,37 @@ describe('a successful scrape', () => {
   });
 });
 
+describe('metadata carried by the unit (§5.4, §7)', () => {
+  it('is the target’s families as scraped, and the report series’ own; the same object every scrape', async () => {
+    replies.set('/meta', {
+      headers: { 'content-type': 'application/openmetrics-text; version=1.0.0' },
+      body: '# TYPE req counter\n# HELP req Requests.\n# UNIT temp_celsius celsius\n# TYPE temp_celsius gauge\nreq_total 3\ntemp_celsius 21\n# EOF\n',
+    });
+    const s = await setup('/meta');
+    const first = await s.scrape();
+    const second = await s.scrape();
+    await s.close();
+    const m = first.batch.metadata!;
+    expect(second.batch.metadata).toBe(m);
+    expect(m.get('req')).toMatchObject({ type: 'counter', help: 'Requests.', unit: '' });
+    expect(m.get('temp_celsius')).toMatchObject({ type: 'gauge', unit: 'celsius' });
+    expect(m.get('up')).toMatchObject({ type: 'gauge', unit: 'targets' });
+    const families: string[] = [];
+    m.forEach((_, family) => {
+      families.push(family);
+    });
+    expect(families.sort()).toEqual([
+      'req',
+      'scrape_duration_seconds',
+      'scrape_samples_post_metric_relabeling',
+      'scrape_samples_scraped',
+      'scrape_series_added',
+      'temp_celsius',
+      'up',
+    ]);
+  });
+});
+
 describe('failed scrapes write only up=0, report series and stale markers (§6.2, §8.2)', () => {
   it.each([
     { name: 'HTTP 500', reply: { status: 500, body: 'oops' }, error: /HTTP status 500/ },
