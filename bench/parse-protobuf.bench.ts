@@ -17,10 +17,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { createParser } from '../src/exposition/parser.js';
+import { createParser, loadParser } from '../src/exposition/parser.js';
 import { EntryKind, type ExpositionFormat } from '../src/exposition/types.js';
 // @ts-expect-error: plain ESM JavaScript helper without types
 import { ensureBigTarget } from './lib/target-server.mjs';
+
+await loadParser('protobuf');
 
 const N = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 100_000);
 /** `--out=PATH` also writes the protobuf body there (for profiling the parser alone). */

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
-import { createParser, formatSampleLine, selectFormat } from '../exposition/index.js';
+import { createParser, formatSampleLine, loadParser, selectFormat } from '../exposition/index.js';
 import { EntryKind } from '../exposition/types.js';
 import { type CliIo, UsageError } from './io.js';
 
@@ -66,6 +66,7 @@ export async function checkMetricsCommand(args: readonly string[], io: CliIo): P
     return 1;
   }
   const body = await io.readStdin();
+  await loadParser(selected.format);
   const parser = createParser(selected.format, body, { strict: !values.lenient });
   const lines: string[] = [];
   let samples = 0;

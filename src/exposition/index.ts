@@ -3,7 +3,7 @@ export { ExpositionParseError } from './errors.js';
 export { formatGoFloat, formatOpenMetricsFloat, parseGoFloat } from './float.js';
 export { formatSampleLine } from './format.js';
 export { EXEMPLAR_MAX_LABEL_CHARS } from './openmetrics-strict.js';
-export { createParser } from './parser.js';
+export { createParser, loadParser } from './parser.js';
 export {
   EntryKind,
   type Exemplar,

@@ -5,7 +5,12 @@ import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { formatSeconds } from '../config/duration.js';
 import type { ScrapeConfig } from '../config/types.js';
-import { createParser, type ExpositionParserOptions, selectFormat } from '../exposition/index.js';
+import {
+  createParser,
+  type ExpositionParserOptions,
+  loadParser,
+  selectFormat,
+} from '../exposition/index.js';
 import { requestHeaders } from '../http/client.js';
 import { FetchError, FetchErrorCode, fetchBody } from '../http/fetch.js';
 import { USER_AGENT } from '../http/user-agent.js';
@@ -192,6 +197,7 @@ export async function scrapeTarget(
     if (!emptyBody) {
       const selected = selectFormat(res.contentType, cfg.fallbackScrapeProtocol);
       if ('error' in selected) throw new AppendError('PARSE', selected.error);
+      await loadParser(selected.format);
       const parser = createParser(selected.format, res.body, parserOptions(cfg, target));
       appendSamples(
         parser,

@@ -10,6 +10,7 @@ import {
   EntryKind,
   ExpositionParseError,
   type ExpositionParserOptions,
+  loadParser,
 } from '../../src/exposition/index.js';
 import { fuzzParams } from '../support/fuzz.js';
 import {
@@ -20,6 +21,9 @@ import {
   RawWriter,
   Wire,
 } from './protobuf-encoder.js';
+
+// The protobuf parser loads on first need (src/exposition/parser.ts).
+await loadParser('protobuf');
 
 const MODES: ExpositionParserOptions[] = [
   {},

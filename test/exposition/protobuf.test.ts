@@ -10,6 +10,7 @@ import {
   EntryKind,
   ExpositionParseError,
   type ExpositionParserOptions,
+  loadParser,
 } from '../../src/exposition/index.js';
 import type { NativeHistogram } from '../../src/model/histogram.js';
 import {
@@ -21,6 +22,9 @@ import {
   RawWriter,
   Wire,
 } from './protobuf-encoder.js';
+
+// The protobuf parser loads on first need (src/exposition/parser.ts).
+await loadParser('protobuf');
 
 interface ExemplarOut {
   labels: Record<string, string>;
