@@ -29,8 +29,10 @@
 
 import { PROMETHEUS_NAN_BYTES, type SampleColumns, STALE_NAN_BYTES } from './encode.js';
 import {
+  hasValue,
   int64Length,
   lenFieldSize,
+  OutputBuffer,
   tag,
   uvarintLength,
   WIRE_FIXED64,
@@ -155,19 +157,12 @@ interface RequestTemplate {
   readonly entryEnd: Int32Array;
 }
 
-/** Should a double field be written? Not for +0.0 (proto3 default). */
-function hasValue(v: number, stale: boolean): boolean {
-  return stale || v !== 0 || 1 / v < 0;
-}
-
 /**
  * Encodes 2.0 requests into one reusable, growable buffer. The returned bytes are a view of that
  * buffer, valid until the next `encode` on the same encoder (compress or copy them first). The
  * symbol table is the writer's: one encoder per table, one request at a time.
  */
-export class RequestV2Encoder {
-  private buf: Uint8Array;
-  private view: DataView;
+export class RequestV2Encoder extends OutputBuffer {
   /** Per entry of the current request: TimeSeries payload size, labels_refs payload size. */
   private seriesSize = new Int32Array(0);
   private refsSize = new Int32Array(0);
@@ -183,16 +178,7 @@ export class RequestV2Encoder {
     private readonly symbols: SymbolTable,
     initialBytes = 64 * 1024,
   ) {
-    this.buf = new Uint8Array(initialBytes);
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  private reserve(size: number): void {
-    if (this.buf.length >= size) return;
-    let cap = this.buf.length * 2;
-    while (cap < size) cap *= 2;
-    this.buf = new Uint8Array(cap);
-    this.view = new DataView(this.buf.buffer);
+    super(initialBytes);
   }
 
   /**

@@ -24,8 +24,10 @@
 
 import type { Label, Labels } from '../model/labels.js';
 import {
+  hasValue,
   int64Length,
   lenFieldSize,
+  OutputBuffer,
   tag,
   utf8Length,
   uvarintLength,
@@ -201,33 +203,17 @@ export interface MetricMetadata {
   readonly unit: string;
 }
 
-/** Should the Sample/Exemplar value field be written? Not for +0.0 (proto3 default). */
-function hasValue(v: number, stale: boolean): boolean {
-  return stale || v !== 0 || 1 / v < 0;
-}
-
 /**
  * Encodes write requests into one reusable, growable buffer. The returned bytes are a view of
  * that buffer: valid until the next `encode*` call on the same encoder (compress or copy them
  * before encoding again). One encoder per concurrent producer; it holds no other state.
  */
-export class WriteRequestEncoder {
-  private buf: Uint8Array;
-  private view: DataView;
+export class WriteRequestEncoder extends OutputBuffer {
   /** The current timestamp's bytes (tag and varint), see `encodeSamples`. */
   private readonly tsBytes = new Uint8Array(16);
 
   constructor(initialBytes = 64 * 1024) {
-    this.buf = new Uint8Array(initialBytes);
-    this.view = new DataView(this.buf.buffer);
-  }
-
-  private reserve(size: number): void {
-    if (this.buf.length >= size) return;
-    let cap = this.buf.length * 2;
-    while (cap < size) cap *= 2;
-    this.buf = new Uint8Array(cap);
-    this.view = new DataView(this.buf.buffer);
+    super(initialBytes);
   }
 
   /**

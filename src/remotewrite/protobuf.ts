@@ -123,3 +123,31 @@ export function writeUtf8(buf: Uint8Array, pos: number, s: string, byteLength: n
 export function lenFieldSize(payload: number): number {
   return 1 + uvarintLength(payload) + payload;
 }
+
+/** Should a double field be written? Not for +0.0 (the proto3 default); always for a stale marker. */
+export function hasValue(v: number, stale: boolean): boolean {
+  return stale || v !== 0 || 1 / v < 0;
+}
+
+/**
+ * The growable output buffer of an encoder: `buf` (with `view` over it for doubles), replaced
+ * by one twice as large (or more) when {@link reserve} asks for more room. Its old contents are
+ * not copied: reserve before writing a request.
+ */
+export class OutputBuffer {
+  protected buf: Uint8Array;
+  protected view: DataView;
+
+  constructor(initialBytes: number) {
+    this.buf = new Uint8Array(initialBytes);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  protected reserve(size: number): void {
+    if (this.buf.length >= size) return;
+    let cap = this.buf.length * 2;
+    while (cap < size) cap *= 2;
+    this.buf = new Uint8Array(cap);
+    this.view = new DataView(this.buf.buffer);
+  }
+}
