@@ -3,6 +3,7 @@
  * cache contract are defined once, with the scraper that produces it: `src/scrape/batch.ts`.
  */
 
+import type { NativeHistogram } from '../model/histogram.js';
 import {
   SampleBatch as Batch,
   type BatchExemplar,
@@ -36,6 +37,11 @@ export interface SampleUnit {
   readonly values: Float64Array;
   readonly timestamps: Float64Array;
   readonly stale: Uint8Array;
+  /**
+   * Native histogram rows by row index (the contract is `SampleBatch.histograms`'s): the row's
+   * value slot is ignored. Absent or empty: every row is a float sample.
+   */
+  readonly histograms?: ReadonlyMap<number, NativeHistogram>;
   /** Sent only when the remote write has `send_exemplars`. */
   readonly exemplars?: readonly BatchExemplar[];
   /**
@@ -46,9 +52,7 @@ export interface SampleUnit {
   readonly metadata?: MetadataSource | undefined;
   /**
    * Start (created) timestamps in ms by row, 0 = none: sent as 2.0 `Sample.start_timestamp`
-   * (1.0 has no field for them). The scraper does not fill it yet: `_created` lines are ingested
-   * as series of their own (§5.2); to send them as start timestamps the append step reads
-   * `parser.startTimestampMs()` with `skipCreatedSeries` into such a column.
+   * and 2.0 `Histogram.start_timestamp` (1.0 has no field for them).
    */
   readonly startTimestamps?: Float64Array | undefined;
 }

@@ -12,9 +12,16 @@
  * - `stale`: 1 = stale marker (consumers ignore the value slot; the scraper puts NaN there).
  *   Staleness is a flag, never a NaN payload: V8 may rewrite NaN payloads held in ordinary
  *   number arrays, so the exact StaleNaN bits are produced only by the encoder (§8.1).
+ * - `histograms`: the rows that carry a native histogram (§5.3) instead of a float, by row. Such
+ *   a row's `values` slot is NaN and ignored; it is never a stale marker. A histogram series
+ *   that vanishes gets an ordinary float stale marker, as Prometheus's agent sends one (a
+ *   Prometheus-based receiver turns it into a stale histogram when the series holds histograms).
+ * - `startTimestamps`: the start (created) timestamp in ms of each row, 0 = none; undefined when
+ *   no row of the unit has one (allocated by the first push that does).
  */
 
 import type { MetricType } from '../exposition/types.js';
+import type { NativeHistogram } from '../model/histogram.js';
 import { type Labels, labelsKey } from '../model/labels.js';
 
 /** A metric family's metadata as the target exposed it (§5.4). */
@@ -130,6 +137,9 @@ export class SampleBatch<E extends SeriesRef = SeriesEntry> {
   values: Float64Array;
   timestamps: Float64Array;
   stale: Uint8Array;
+  /** Native histogram rows (see the columns above); empty for most units. */
+  readonly histograms = new Map<number, NativeHistogram>();
+  startTimestamps: Float64Array | undefined = undefined;
   exemplars: BatchExemplar[] = [];
   /**
    * The target's metadata (see {@link MetadataSource}), set by the scrape; undefined for units
@@ -145,14 +155,33 @@ export class SampleBatch<E extends SeriesRef = SeriesEntry> {
     this.stale = new Uint8Array(cap);
   }
 
-  /** Appends a sample, or a stale marker for `entry` when `stale` (then `value` is ignored). */
-  push(entry: E, value: number, timestampMs: number, stale = false): void {
+  /**
+   * Appends a sample, or a stale marker for `entry` when `stale` (then `value` is ignored).
+   * `startTimestampMs`: the series' start (created) timestamp, 0 = none.
+   */
+  push(entry: E, value: number, timestampMs: number, stale = false, startTimestampMs = 0): void {
     if (this.length === this.values.length) this.grow();
     const i = this.length++;
     this.entries[i] = entry;
     this.values[i] = value;
     this.timestamps[i] = timestampMs;
     this.stale[i] = stale ? 1 : 0;
+    if (this.startTimestamps !== undefined) this.startTimestamps[i] = startTimestampMs;
+    else if (startTimestampMs !== 0) {
+      this.startTimestamps = new Float64Array(this.values.length);
+      this.startTimestamps[i] = startTimestampMs;
+    }
+  }
+
+  /** Appends a native histogram sample (the row's value slot holds NaN). */
+  pushHistogram(
+    entry: E,
+    histogram: NativeHistogram,
+    timestampMs: number,
+    startTimestampMs = 0,
+  ): void {
+    this.push(entry, Number.NaN, timestampMs, false, startTimestampMs);
+    this.histograms.set(this.length - 1, histogram);
   }
 
   addExemplar(series: E, exemplar: Exemplar): void {
@@ -163,6 +192,8 @@ export class SampleBatch<E extends SeriesRef = SeriesEntry> {
   clear(): void {
     this.entries.length = 0;
     this.exemplars.length = 0;
+    this.histograms.clear();
+    this.startTimestamps = undefined;
     this.length = 0;
   }
 
@@ -177,5 +208,10 @@ export class SampleBatch<E extends SeriesRef = SeriesEntry> {
     this.values = values;
     this.timestamps = timestamps;
     this.stale = stale;
+    if (this.startTimestamps !== undefined) {
+      const starts = new Float64Array(cap);
+      starts.set(this.startTimestamps);
+      this.startTimestamps = starts;
+    }
   }
 }
