@@ -79,6 +79,9 @@ const opts = {
   labelNameLengthLimit: 0,
   labelValueLengthLimit: 0,
   validationScheme: job.metricNameValidationScheme,
+  bucketLimit: 0,
+  maxSchema: 8,
+  startTimestamps: false,
   relabel: (l: Parameters<typeof applyRelabel>[1]) => applyRelabel(program, l),
 };
 
@@ -92,7 +95,6 @@ function scrapeOnce(
     seriesAdded: 0,
     duplicates: 0,
     outOfBounds: 0,
-    nativeHistograms: 0,
   };
   batch.clear();
   cache.beginScrape();

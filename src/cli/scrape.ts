@@ -64,7 +64,13 @@ export async function scrapeCommand(args: readonly string[], io: CliIo): Promise
       const b = r.batch;
       const lines: string[] = [];
       for (let k = 0; k < b.length; k++) {
-        lines.push(formatSampleLine(b.entries[k]!.labels, b.values[k]!, b.timestamps[k]));
+        lines.push(
+          formatSampleLine(
+            b.entries[k]!.labels,
+            b.histograms.get(k) ?? b.values[k]!,
+            b.timestamps[k],
+          ),
+        );
       }
       io.stdout(`${lines.join('\n')}\n`);
       if (r.error !== undefined) {

@@ -6,6 +6,7 @@ import {
   checkScrapeProtocols,
   DEFAULT_SCRAPE_PROTOCOLS,
   isScrapeProtocol,
+  PROTO_FIRST_SCRAPE_PROTOCOLS,
   unknownProtocolMessage,
 } from './scrape-protocols.js';
 import { isSdConfigsKey } from './sd-names.js';
@@ -171,9 +172,7 @@ function parseScrapeConfig(
   }
   const scrapeTimeout = writtenTimeout || Math.min(global.scrapeTimeout, scrapeInterval);
   const scrapeProtocols =
-    writtenProtocols ??
-    global.scrapeProtocols ??
-    defaultProtocols(s, scrapeNativeHistograms, jobRef);
+    writtenProtocols ?? global.scrapeProtocols ?? defaultProtocols(scrapeNativeHistograms);
   const escaping = deriveEscaping(s, escapingText, localValidation, validation, global);
   if (escaping === undefined) return invalid;
 
@@ -262,25 +261,11 @@ function readFallbackProtocol(s: Struct, jobRef: string): ScrapeProtocol | undef
 }
 
 /**
- * The job's scrape_protocols when neither it nor `global` lists them (§1.4). Prometheus puts
- * PrometheusProto first when the job scrapes native histograms. lambdascrape parses protobuf
- * but does not store native histograms yet (they are counted and skipped), and a target that
- * exposes a histogram natively then leaves out its classic buckets: such a job keeps the text
- * formats, which carry the classic buckets, with a warning. A job that lists PrometheusProto
- * itself gets it.
+ * The job's scrape_protocols when neither it nor `global` lists them (§1.4): PrometheusProto
+ * first when the job scrapes native histograms, as in Prometheus 3.
  */
-function defaultProtocols(
-  s: Struct,
-  scrapeNativeHistograms: boolean,
-  jobRef: string,
-): readonly ScrapeProtocol[] {
-  if (!scrapeNativeHistograms) return DEFAULT_SCRAPE_PROTOCOLS;
-  const where = s.has('scrape_native_histograms') ? 'scrape_native_histograms' : 'job_name';
-  s.reader.warn(
-    s.at(where),
-    `${jobRef}: scrape_native_histograms is ignored: lambdascrape does not store native histograms yet, so the default scrape_protocols stay ${DEFAULT_SCRAPE_PROTOCOLS.join(',')} (classic buckets are scraped)`,
-  );
-  return DEFAULT_SCRAPE_PROTOCOLS;
+function defaultProtocols(scrapeNativeHistograms: boolean): readonly ScrapeProtocol[] {
+  return scrapeNativeHistograms ? PROTO_FIRST_SCRAPE_PROTOCOLS : DEFAULT_SCRAPE_PROTOCOLS;
 }
 
 /** `params`: url.Values, name → list of values (only the first is used, §2.1). */

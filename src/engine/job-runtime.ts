@@ -14,7 +14,15 @@
 import type { Dispatcher } from 'undici';
 import type { Config, HttpClientConfig, ScrapeConfig } from '../config/types.js';
 import { createDispatcherSync } from '../http/client.js';
-import { prepareScrapeJob, type ScrapeJob, type ScrapeJobOptions } from '../scrape/scrape.js';
+import {
+  prepareScrapeJob,
+  type ScrapeJob,
+  type ScrapeJobOptions,
+  wantsStartTimestamps,
+} from '../scrape/scrape.js';
+
+/** Re-exported for the drivers, which build runtimes and do not import the scraper directly. */
+export { wantsStartTimestamps };
 
 export interface JobRuntime {
   readonly name: string;
@@ -80,6 +88,7 @@ export class JobRuntimes {
     private readonly scrapeOptions: ScrapeJobOptions = {},
   ) {
     this.configs = new Map(config.scrapeConfigs.map((c) => [c.jobName, c]));
+    this.scrapeOptions = { startTimestamps: wantsStartTimestamps(config), ...scrapeOptions };
   }
 
   /** The job's runtime, opened now if needed; undefined for a job not in the config. */

@@ -17,6 +17,7 @@ import {
   type DispatcherFactory,
   defaultDispatcherFactory,
   openJobRuntime,
+  wantsStartTimestamps,
 } from '../engine/job-runtime.js';
 import { discoverJobTargets, type JobTargets } from '../engine/job-targets.js';
 import { type Logger, silentLogger } from '../log/logger.js';
@@ -442,6 +443,7 @@ export class LocalRunner {
     const runtime = openJobRuntime(
       config,
       this.options.createDispatcher ?? defaultDispatcherFactory,
+      { startTimestamps: wantsStartTimestamps(root) },
     );
     try {
       const discovery = new JobDiscovery(config, {

@@ -3,7 +3,19 @@
  * of §6.2 left to the caller (on error the caller discards the batch).
  */
 import type { ValidationScheme } from '../config/types.js';
-import { EntryKind, type ExpositionParser } from '../exposition/types.js';
+import {
+  EntryKind,
+  type ExpositionParser,
+  type Exemplar as ParsedExemplar,
+} from '../exposition/types.js';
+import {
+  bucketCount,
+  EXPONENTIAL_SCHEMA_MIN,
+  histogramError,
+  isExponentialSchema,
+  type NativeHistogram,
+  reduceResolution,
+} from '../model/histogram.js';
 import type { Label, Labels } from '../model/labels.js';
 import {
   formatSeries,
@@ -12,7 +24,7 @@ import {
   isWellFormedUtf16,
   METRIC_NAME_LABEL,
 } from '../model/labels.js';
-import { createSeriesEntry, type SampleBatch, type SeriesEntry } from './batch.js';
+import { createSeriesEntry, type Exemplar, type SampleBatch, type SeriesEntry } from './batch.js';
 import type { ScrapeCache } from './cache.js';
 import { mergeTargetLabels } from './merge.js';
 import type { TrackedSeries } from './state.js';
@@ -32,6 +44,12 @@ export interface AppendOptions {
   readonly validationScheme: ValidationScheme;
   /** metric_relabel_configs; returns null to drop. Called once per new series text. */
   readonly relabel: ((labels: Labels) => Labels | null) | undefined;
+  /** native_histogram_bucket_limit (0 = none). */
+  readonly bucketLimit: number;
+  /** The highest schema a native histogram is stored at (from native_histogram_min_bucket_factor). */
+  readonly maxSchema: number;
+  /** Read each sample's start (created) timestamp into the batch (costs a look-ahead in OpenMetrics). */
+  readonly startTimestamps: boolean;
 }
 
 export interface AppendCounts {
@@ -45,15 +63,16 @@ export interface AppendCounts {
   duplicates: number;
   /** Samples refused as too far in the future (§6.1 6). */
   outOfBounds: number;
-  /**
-   * Native histogram samples (protobuf `Histogram` entries, §5.3) skipped: they are not
-   * appended yet. Each also counts in `total`, as in Prometheus, but not in `added`.
-   */
-  nativeHistograms: number;
 }
 
 export class AppendError extends Error {
-  readonly code: 'PARSE' | 'INVALID_SERIES' | 'LABEL_LIMIT' | 'SAMPLE_LIMIT';
+  readonly code:
+    | 'PARSE'
+    | 'INVALID_SERIES'
+    | 'INVALID_HISTOGRAM'
+    | 'LABEL_LIMIT'
+    | 'SAMPLE_LIMIT'
+    | 'BUCKET_LIMIT';
   constructor(code: AppendError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
@@ -80,6 +99,7 @@ export function appendSamples(
   const appendStart = Date.now();
   let appended = 0;
   let sampleLimitHit = false;
+  let bucketLimitHit = false;
   for (;;) {
     let kind: number;
     try {
@@ -90,15 +110,7 @@ export function appendSamples(
       });
     }
     if (kind === EntryKind.EOF) break;
-    if (kind === EntryKind.Histogram) {
-      // Not appended yet: a native histogram (or one converted to custom buckets) is counted
-      // as scraped and then dropped, the way metric relabeling drops a sample. It is not
-      // tracked for staleness and takes no share of sample_limit.
-      counts.total++;
-      counts.nativeHistograms++;
-      continue;
-    }
-    if (kind !== EntryKind.Series) {
+    if (kind !== EntryKind.Series && kind !== EntryKind.Histogram) {
       recordMetadata(parser, kind, cache);
       continue;
     }
@@ -137,20 +149,132 @@ export function appendSamples(
       counts.outOfBounds++;
       continue;
     }
+    let histogram: NativeHistogram | undefined;
+    if (kind === EntryKind.Histogram) {
+      histogram = limitedHistogram(parser.histogram(), opts);
+      if (histogram === undefined) {
+        // Keep reading so the counts are right, then fail (§6.3).
+        bucketLimitHit = true;
+        continue;
+      }
+    }
     if (opts.sampleLimit > 0 && appended >= opts.sampleLimit) {
-      // Keep reading so the counts are right, then fail (§6.3).
       sampleLimitHit = true;
       continue;
     }
     appended++;
-    batch.push(entry, parser.value(), t);
+    const start = opts.startTimestamps ? (parser.startTimestampMs() ?? 0) : 0;
+    if (histogram === undefined) batch.push(entry, parser.value(), t, false, start);
+    else batch.pushHistogram(entry, histogram, t, start);
     if (isNew) {
       cache.addSeries(text, entry);
-      if (!sampleLimitHit) counts.seriesAdded++;
+      if (!sampleLimitHit && !bucketLimitHit) counts.seriesAdded++;
     }
     if (explicitTs === undefined || opts.trackTimestampsStaleness) seen.track(entry);
+    if (histogram === undefined) {
+      const e = parser.exemplar();
+      if (e !== undefined) addExemplar(batch, cache, entry, e, t);
+    } else {
+      for (const e of sortedExemplars(parser.histogramExemplars())) {
+        addExemplar(batch, cache, entry, e, t);
+      }
+    }
   }
+  // The sample limit's error wins when both are hit, as in Prometheus.
   if (sampleLimitHit) throw new AppendError('SAMPLE_LIMIT', 'sample limit exceeded');
+  if (bucketLimitHit) {
+    throw new AppendError('BUCKET_LIMIT', 'histogram bucket limit exceeded');
+  }
+}
+
+/**
+ * A scraped native histogram as it is stored (§5.3): refused when Prometheus's storage would
+ * refuse it; its schema lowered to the job's `native_histogram_min_bucket_factor`; then lowered
+ * one step at a time while it has more than `native_histogram_bucket_limit` buckets. Returns
+ * undefined when the limit cannot be met (custom buckets, or schema -4 reached).
+ */
+function limitedHistogram(
+  scraped: NativeHistogram | undefined,
+  opts: AppendOptions,
+): NativeHistogram | undefined {
+  if (scraped === undefined) throw new AppendError('PARSE', 'histogram entry without histogram');
+  const invalid = histogramError(scraped);
+  if (invalid !== undefined) throw new AppendError('INVALID_HISTOGRAM', invalid);
+  let h = scraped;
+  if (isExponentialSchema(h.schema) && h.schema > opts.maxSchema) {
+    h = reduceResolution(h, opts.maxSchema);
+  }
+  if (opts.bucketLimit <= 0) return h;
+  if (bucketCount(h) > opts.bucketLimit && !isExponentialSchema(h.schema)) return undefined;
+  while (bucketCount(h) > opts.bucketLimit) {
+    if (h.schema <= EXPONENTIAL_SCHEMA_MIN) return undefined;
+    h = reduceResolution(h, h.schema - 1);
+  }
+  return h;
+}
+
+/** Longest exemplar label set, in characters of names and values together (OpenMetrics). */
+const EXEMPLAR_MAX_LABEL_SET_LENGTH = 128;
+
+/**
+ * Adds an exemplar of an appended sample to the batch, as Prometheus's storage accepts one: a
+ * missing timestamp becomes the sample's (`sampleTimeMs`); empty label values are dropped;
+ * an exemplar with a repeated label name or longer labels than the limit is dropped without
+ * failing the scrape. As Prometheus's exemplar storage decides, one equal to the series' last
+ * exemplar is a repeat and one older than it is out of order: neither is sent (so a target
+ * that repeats its exemplars scrape after scrape sends each once; the agent drops repeats only).
+ */
+function addExemplar(
+  batch: SampleBatch,
+  cache: ScrapeCache,
+  entry: SeriesEntry,
+  scraped: ParsedExemplar,
+  sampleTimeMs: number,
+): void {
+  const labels = scraped.labels.filter((l) => l.value !== '');
+  let length = 0;
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i]!;
+    for (let j = 0; j < i; j++) if (labels[j]!.name === l.name) return;
+    length += runeCount(l.name) + runeCount(l.value);
+  }
+  if (length > EXEMPLAR_MAX_LABEL_SET_LENGTH) return;
+  const exemplar: Exemplar = {
+    labels,
+    value: scraped.value,
+    timestampMs: scraped.timestampMs ?? sampleTimeMs,
+  };
+  const last = cache.lastExemplars.get(entry);
+  if (last !== undefined) {
+    if (exemplar.timestampMs < last.timestampMs || sameExemplar(last, exemplar)) return;
+  }
+  cache.lastExemplars.set(entry, exemplar);
+  batch.addExemplar(entry, exemplar);
+}
+
+function sameExemplar(a: Exemplar, b: Exemplar): boolean {
+  if (a.timestampMs !== b.timestampMs || !Object.is(a.value, b.value)) return false;
+  if (a.labels.length !== b.labels.length) return false;
+  for (let i = 0; i < a.labels.length; i++) {
+    if (a.labels[i]!.name !== b.labels[i]!.name || a.labels[i]!.value !== b.labels[i]!.value) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** A native histogram's exemplars by timestamp, then value (they all have timestamps). */
+function sortedExemplars(exemplars: readonly ParsedExemplar[]): readonly ParsedExemplar[] {
+  if (exemplars.length < 2) return exemplars;
+  return [...exemplars].sort(
+    (a, b) => (a.timestampMs ?? 0) - (b.timestampMs ?? 0) || a.value - b.value,
+  );
+}
+
+function runeCount(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }
 
 function recordMetadata(parser: ExpositionParser, kind: number, cache: ScrapeCache): void {

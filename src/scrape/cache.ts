@@ -1,5 +1,5 @@
 import type { MetricType } from '../exposition/types.js';
-import type { SeriesEntry } from './batch.js';
+import type { Exemplar, SeriesEntry } from './batch.js';
 
 /** A cached outcome for one series text: the final series, or `null` when relabeling dropped it. */
 interface CacheSlot {
@@ -48,6 +48,11 @@ export class ScrapeCache {
    */
   private orderLen = 0;
   readonly metadata = new Map<string, FamilyMetadata>();
+  /**
+   * The last exemplar added for a series (by its entry), so an exemplar the target repeats
+   * scrape after scrape is sent once, as Prometheus's storage keeps one per series.
+   */
+  readonly lastExemplars = new WeakMap<SeriesEntry, Exemplar>();
   private iter = 0;
   private lastGoodSize = 0;
 

@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher } from 'undici';
 import { formatSeconds } from '../config/duration.js';
-import type { ScrapeConfig } from '../config/types.js';
+import type { Config, ScrapeConfig } from '../config/types.js';
 import {
   createParser,
   type ExpositionParserOptions,
@@ -14,6 +14,7 @@ import {
 import { requestHeaders } from '../http/client.js';
 import { FetchError, FetchErrorCode, fetchBody } from '../http/fetch.js';
 import { USER_AGENT } from '../http/user-agent.js';
+import { schemaForBucketFactor } from '../model/histogram.js';
 import { getLabel, type Labels, labelsFromKey } from '../model/labels.js';
 import { applyRelabel, compileRelabelConfigs } from '../relabel/index.js';
 import { TargetLabel } from '../targets/discovered.js';
@@ -47,6 +48,10 @@ export interface ScrapeJob {
   readonly bodySizeLimit: number;
   /** Set when the limit is the driver's ceiling rather than the job's own: said in the error. */
   readonly bodySizeCeilingNote: string | undefined;
+  /** The highest schema native histograms are stored at (`native_histogram_min_bucket_factor`). */
+  readonly maxHistogramSchema: number;
+  /** Samples carry their start (created) timestamps ({@link ScrapeJobOptions.startTimestamps}). */
+  readonly startTimestamps: boolean;
 }
 
 export interface ScrapeJobOptions {
@@ -57,6 +62,18 @@ export interface ScrapeJobOptions {
    * raised or lowered by it. @default 0 (none, as in Prometheus)
    */
   readonly bodySizeCeiling?: number;
+  /**
+   * Read each sample's start (created) timestamp (protobuf `created_timestamp`, OpenMetrics
+   * `_created` lines, which stay series of their own as in Prometheus) into the unit. Only remote
+   * write 2.0 can send them, and in OpenMetrics each costs a look-ahead, so the drivers turn it on
+   * when a remote write speaks 2.0 ({@link wantsStartTimestamps}). @default false
+   */
+  readonly startTimestamps?: boolean;
+}
+
+/** True when a remote write of `config` sends 2.0 requests, which carry start timestamps. */
+export function wantsStartTimestamps(config: Pick<Config, 'remoteWrite'>): boolean {
+  return config.remoteWrite.some((rw) => rw.protobufMessage === 'io.prometheus.write.v2.Request');
 }
 
 /**
@@ -88,6 +105,8 @@ export function prepareScrapeJob(
     bodySizeCeilingNote: useCeiling
       ? `lambdascrape's ceiling of ${ceiling} bytes applies because body_size_limit is 0`
       : undefined,
+    maxHistogramSchema: schemaForBucketFactor(config.nativeHistogramMinBucketFactor),
+    startTimestamps: options.startTimestamps ?? false,
   };
 }
 
@@ -138,8 +157,6 @@ export interface ScrapeResult {
   /** Why the scrape failed, when it did. */
   readonly error: string | undefined;
   readonly report: ReportValues;
-  /** Native histogram samples the target exposed and this scrape skipped (not appended yet). */
-  readonly skippedNativeHistograms: number;
 }
 
 export interface ScrapeOptions {
@@ -169,7 +186,6 @@ export async function scrapeTarget(
     seriesAdded: 0,
     duplicates: 0,
     outOfBounds: 0,
-    nativeHistograms: 0,
   };
   let error: string | undefined;
   let bodySize = 0;
@@ -248,7 +264,6 @@ export async function scrapeTarget(
     up: error === undefined,
     error,
     report,
-    skippedNativeHistograms: counts.nativeHistograms,
   };
 }
 
@@ -342,6 +357,9 @@ function appendOptions(job: ScrapeJob, target: Target): AppendOptions {
     labelValueLengthLimit: cfg.labelValueLengthLimit,
     validationScheme: cfg.metricNameValidationScheme,
     relabel: job.relabel,
+    bucketLimit: cfg.nativeHistogramBucketLimit,
+    maxSchema: job.maxHistogramSchema,
+    startTimestamps: job.startTimestamps,
   };
 }
 

@@ -45,7 +45,6 @@ const cases: Case[] = [
     code: 0,
     stderr: [
       '  WARNING: F:9:3: alerting is validated but ignored: lambdascrape evaluates no rules and sends no alerts',
-      '  WARNING: F:33:31: scrape config with job name "prometheus": scrape_native_histograms is ignored: lambdascrape does not store native histograms yet, so the default scrape_protocols stay OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4 (classic buckets are scraped)',
     ],
   },
   { file: 'prometheus-agent.yml', code: 0, stderr: [] },

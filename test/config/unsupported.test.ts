@@ -3,7 +3,7 @@
  * from one table (src/config/unsupported.ts); those being implemented elsewhere are not.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCRAPE_PROTOCOLS } from '../../src/config/scrape-protocols.js';
+import { PROTO_FIRST_SCRAPE_PROTOCOLS } from '../../src/config/scrape-protocols.js';
 import { load, loadErrors, yaml } from './helpers.js';
 
 const AUTH_WHY = 'remote writes authenticate with basic_auth, authorization or sigv4';
@@ -89,32 +89,30 @@ describe('PrometheusProto, now parsed', () => {
   });
 });
 
-describe('native histograms without PrometheusProto', () => {
+describe('scrape_native_histograms: protobuf first, as Prometheus 3', () => {
   it.each([
     {
-      name: 'set by the job: the warning points at it',
+      name: 'set by the job',
       text: 'scrape_configs:\n  - job_name: a\n    scrape_native_histograms: true\n',
-      at: '3:31',
     },
     {
-      name: 'inherited from global: the warning points at the job',
+      name: 'inherited from global',
       text: 'global: {scrape_native_histograms: true}\nscrape_configs:\n  - job_name: a\n',
-      at: '3:15',
     },
-  ])('$name', ({ text, at }) => {
+  ])('$name', ({ text }) => {
     const config = load(text);
-    expect(config.scrapeConfigs[0]!.scrapeProtocols).toEqual(DEFAULT_SCRAPE_PROTOCOLS);
-    expect(config.warnings).toEqual([
-      `prometheus.yml:${at}: scrape config with job name "a": scrape_native_histograms is ignored: lambdascrape does not store native histograms yet, so the default scrape_protocols stay OpenMetricsText1.0.0,OpenMetricsText0.0.1,PrometheusText1.0.0,PrometheusText0.0.4 (classic buckets are scraped)`,
-    ]);
+    expect(config.scrapeConfigs[0]!.scrapeProtocols).toEqual(PROTO_FIRST_SCRAPE_PROTOCOLS);
+    expect(config.warnings).toEqual([]);
   });
 
-  it('no warning when the protocols are listed', () => {
+  it('protocols listed in global win', () => {
     const text = yaml`
       global: {scrape_native_histograms: true, scrape_protocols: [OpenMetricsText1.0.0]}
       scrape_configs:
         - job_name: a
     `;
-    expect(load(text).warnings).toEqual([]);
+    const config = load(text);
+    expect(config.scrapeConfigs[0]!.scrapeProtocols).toEqual(['OpenMetricsText1.0.0']);
+    expect(config.warnings).toEqual([]);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * Scraping the protobuf format against a local HTTP server: the Accept header of
  * `scrape_protocols` and `scrape_native_histograms` (§1.4), Content-Type selection with
- * `fallback_scrape_protocol` (§4.4), and what the append path does with native histograms,
- * which it does not store yet (skipped and counted).
+ * `fallback_scrape_protocol` (§4.4), and how the append path stores native histograms (§5.3):
+ * limits, validation, exemplars, start timestamps and staleness.
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -13,11 +13,12 @@ import { createDispatcher } from '../../src/http/client.js';
 import { formatSeries } from '../../src/model/labels.js';
 import {
   prepareScrapeJob,
+  type ScrapeJobOptions,
   type ScrapeResult,
   scrapeTarget,
   TargetScrapeCache,
 } from '../../src/scrape/scrape.js';
-import { EMPTY_SCRAPE_STATE } from '../../src/scrape/state.js';
+import { EMPTY_SCRAPE_STATE, type ScrapeState } from '../../src/scrape/state.js';
 import { encodeFamilies, type FamilyObject } from '../exposition/protobuf-encoder.js';
 
 const PROTO_TYPE =
@@ -145,8 +146,24 @@ async function scrapeOnce(
   jobYaml = '',
   globalYaml = '',
 ): Promise<{ result: ScrapeResult; accept: string }> {
+  const [result] = await scrapeInTurn([reply], jobYaml, globalYaml);
+  // scrapeInTurn took the newest path.
+  return { result: result!, accept: accepts.get(`/m${paths}`) ?? '' };
+}
+
+/**
+ * Scrapes a fresh path once per reply, in turn, as one target keeps doing it: the same scrape
+ * cache, each scrape's state handed to the next, scrape times 15 s apart.
+ */
+async function scrapeInTurn(
+  turns: readonly ((req: IncomingMessage) => Reply)[],
+  jobYaml = '',
+  globalYaml = '',
+  jobOptions: ScrapeJobOptions = {},
+): Promise<ScrapeResult[]> {
   const path = `/m${++paths}`;
-  replies.set(path, reply);
+  let turn = 0;
+  replies.set(path, (req) => turns[Math.min(turn, turns.length - 1)]!(req));
   const config = loadConfig(
     `
 global:
@@ -165,21 +182,28 @@ ${jobYaml}
   const target = resolved!.active[0]!;
   const dispatcher: Dispatcher = await createDispatcher(resolved!.job.httpClient);
   try {
-    const job = prepareScrapeJob(resolved!.job, dispatcher);
-    const result = await scrapeTarget(
-      job,
-      target,
-      new TargetScrapeCache(target, false),
-      EMPTY_SCRAPE_STATE,
-      { scrapeTimeMs: Date.now() },
-    );
-    return { result, accept: accepts.get(path) ?? '' };
+    const job = prepareScrapeJob(resolved!.job, dispatcher, jobOptions);
+    const memory = new TargetScrapeCache(target, false);
+    const results: ScrapeResult[] = [];
+    let state: ScrapeState = EMPTY_SCRAPE_STATE;
+    const t0 = Date.now() - 60_000;
+    for (; turn < turns.length; turn++) {
+      const result = await scrapeTarget(job, target, memory, state, {
+        scrapeTimeMs: t0 + turn * 15_000,
+      });
+      results.push(result);
+      state = result.state;
+    }
+    return results;
   } finally {
     await dispatcher.close();
   }
 }
 
-/** The scraped samples (report series left out) as `series value`, sorted. */
+/**
+ * The scraped samples (report series left out) as `series value`, sorted; a native histogram's
+ * value is `{count=…,sum=…,schema=…,buckets=…}` and a stale marker's `stale`.
+ */
 function samples(result: ScrapeResult): string[] {
   const report = /^(up|scrape_[a-z_]+)$/;
   const out: string[] = [];
@@ -187,7 +211,14 @@ function samples(result: ScrapeResult): string[] {
   for (let i = 0; i < b.length; i++) {
     const labels = b.entries[i]!.labels.filter((l) => l.name !== 'job' && l.name !== 'instance');
     const name = labels.find((l) => l.name === '__name__')?.value ?? '';
-    if (!report.test(name)) out.push(`${formatSeries(labels)} ${b.values[i]}`);
+    const h = b.histograms.get(i);
+    const value =
+      b.stale[i] === 1
+        ? 'stale'
+        : h === undefined
+          ? String(b.values[i])
+          : `{count=${h.count},sum=${h.sum},schema=${h.schema},buckets=${h.positiveBuckets.join('/')}}`;
+    if (!report.test(name)) out.push(`${formatSeries(labels)} ${value}`);
   }
   return out.sort();
 }
@@ -207,18 +238,16 @@ describe('negotiation: the Accept header decides what an exporter sends (§1.4)'
   }>([
     { name: 'default: text formats only', accept: DEFAULT_ACCEPT, format: 'text' },
     {
-      // Prometheus would offer protobuf first; until native histograms are stored the job keeps
-      // the text formats, which carry the classic buckets (a warning at load, compatibility.md).
-      name: 'scrape_native_histograms alone: text formats still',
+      name: 'scrape_native_histograms: protobuf first, as Prometheus 3',
       job: '    scrape_native_histograms: true',
-      accept: DEFAULT_ACCEPT,
-      format: 'text',
+      accept: PROTO_FIRST_ACCEPT,
+      format: 'proto',
     },
     {
-      name: 'scrape_native_histograms from global: text formats still',
+      name: 'scrape_native_histograms from global: protobuf first',
       global: '  scrape_native_histograms: true',
-      accept: DEFAULT_ACCEPT,
-      format: 'text',
+      accept: PROTO_FIRST_ACCEPT,
+      format: 'proto',
     },
     {
       name: "scrape_protocols in Prometheus 3's native-histogram order: protobuf first",
@@ -314,19 +343,19 @@ describe('Content-Type and fallback_scrape_protocol (§4.4)', () => {
   });
 });
 
-describe('native histograms are skipped and counted, not appended yet', () => {
-  it.each<{ name: string; job: string; want: string[]; skipped: number }>([
+const NATIVE = 'latency_seconds {count=3,sum=1.5,schema=0,buckets=3}';
+
+describe('native histograms are stored (§5.3)', () => {
+  it.each<{ name: string; job: string; want: string[] }>([
     {
       name: 'scrape_native_histograms: the native histogram replaces the classic series',
-      job: '    scrape_protocols: [PrometheusProto]\n    scrape_native_histograms: true',
-      want: [COUNTER],
-      skipped: 1,
+      job: '    scrape_native_histograms: true',
+      want: [NATIVE, COUNTER].sort(),
     },
     {
       name: 'always_scrape_classic_histograms keeps the classic series beside it',
-      job: '    scrape_protocols: [PrometheusProto]\n    scrape_native_histograms: true\n    always_scrape_classic_histograms: true',
-      want: [...CLASSIC, COUNTER].sort(),
-      skipped: 1,
+      job: '    scrape_native_histograms: true\n    always_scrape_classic_histograms: true',
+      want: [...CLASSIC, NATIVE, COUNTER].sort(),
     },
     {
       name: 'a target label turns native histograms off again (Prometheus 3)',
@@ -338,21 +367,210 @@ describe('native histograms are skipped and counted, not appended yet', () => {
         '        replacement: "false"',
       ].join('\n'),
       want: [...CLASSIC, COUNTER].sort(),
-      skipped: 0,
     },
     {
-      name: 'convert_classic_histograms_to_nhcb: converted, so skipped too',
+      name: 'convert_classic_histograms_to_nhcb: one histogram with custom buckets',
       job: '    scrape_protocols: [PrometheusProto]\n    convert_classic_histograms_to_nhcb: true',
-      want: [COUNTER],
-      skipped: 1,
+      want: ['latency_seconds {count=3,sum=1.5,schema=-53,buckets=1/1}', COUNTER].sort(),
     },
-  ])('$name', async ({ job, want, skipped }) => {
+  ])('$name', async ({ job, want }) => {
     const { result } = await scrapeOnce(negotiating, job);
     expect(result.error).toBeUndefined();
     expect(samples(result)).toEqual(want);
-    expect(result.skippedNativeHistograms).toBe(skipped);
-    // Counted as scraped (as Prometheus does), not as kept.
-    expect(result.report.samplesScraped).toBe(want.length + skipped);
+    // A histogram is one sample, scraped and kept.
+    expect(result.report.samplesScraped).toBe(want.length);
     expect(result.report.samplesPostMetricRelabeling).toBe(want.length);
+  });
+});
+
+/** A protobuf reply of these families. */
+const proto = (families: FamilyObject[]) => (): Reply => ({
+  contentType: PROTO_TYPE,
+  body: Buffer.from(encodeFamilies(families)),
+});
+
+/** A native histogram at schema 2 with 8 buckets (indexes 0–3 and 8–11), 36 observations. */
+const WIDE: FamilyObject = {
+  name: 'wide_seconds',
+  type: 'HISTOGRAM',
+  metric: [
+    {
+      histogram: {
+        sampleCount: 36,
+        sampleSum: 10,
+        schema: 2,
+        zeroThreshold: 1e-128,
+        positiveSpan: [
+          { offset: 0, length: 4 },
+          { offset: 4, length: 4 },
+        ],
+        positiveDelta: [1, 1, 1, 1, 1, 1, 1, 1], // counts 1 … 8
+      },
+    },
+  ],
+};
+const NATIVE_JOB = '    scrape_native_histograms: true';
+
+describe('native histogram limits (§5.3)', () => {
+  it('native_histogram_bucket_limit lowers the schema until the buckets fit', async () => {
+    const [r] = await scrapeInTurn(
+      [proto([WIDE])],
+      `${NATIVE_JOB}\n    native_histogram_bucket_limit: 4`,
+    );
+    expect(r!.error).toBeUndefined();
+    const h = [...r!.batch.histograms.values()][0]!;
+    // Schema 2 → 1: indexes 0–3 → 0,1,1,2 (wait: ((i-1)>>1)+1) and 8–11 → 4,5,5,6: 6 buckets;
+    // schema 0: 0,1,1,1 and 2,3,3,3 → 4 buckets.
+    expect(h.schema).toBe(0);
+    expect(h.positiveBuckets.length).toBeLessThanOrEqual(4);
+    expect(h.count).toBe(36);
+    expect(r!.report.samplesScraped).toBe(1);
+  });
+
+  it('native_histogram_min_bucket_factor caps the schema', async () => {
+    const [r] = await scrapeInTurn(
+      [proto([WIDE])],
+      `${NATIVE_JOB}\n    native_histogram_min_bucket_factor: 4`,
+    );
+    expect(r!.error).toBeUndefined();
+    expect([...r!.batch.histograms.values()][0]!.schema).toBe(-1);
+  });
+
+  it('custom buckets over the limit fail the scrape: their resolution cannot be lowered', async () => {
+    const [r] = await scrapeInTurn(
+      [negotiating],
+      '    scrape_protocols: [PrometheusProto]\n    convert_classic_histograms_to_nhcb: true\n    native_histogram_bucket_limit: 1',
+    );
+    expect(r!.up).toBe(false);
+    expect(r!.error).toBe('histogram bucket limit exceeded');
+    expect(samples(r!)).toEqual([]);
+    // Counted as Prometheus counts them: read and kept after relabeling, then refused.
+    expect(r!.report.samplesScraped).toBe(2);
+  });
+
+  it('a histogram Prometheus storage refuses fails the scrape with its reason', async () => {
+    const bad = structuredClone(WIDE);
+    (bad.metric as { histogram: { sampleCount: number } }[])[0]!.histogram.sampleCount = 35;
+    const [r] = await scrapeInTurn([proto([bad])], NATIVE_JOB);
+    expect(r!.up).toBe(false);
+    expect(r!.error).toMatch(/36 observations found in buckets, but the Count field is 35/);
+  });
+
+  it('sample_limit counts a histogram as one sample', async () => {
+    const [r] = await scrapeInTurn([negotiating], `${NATIVE_JOB}\n    sample_limit: 1`);
+    expect(r!.error).toBe('sample limit exceeded');
+    const [ok] = await scrapeInTurn([negotiating], `${NATIVE_JOB}\n    sample_limit: 2`);
+    expect(ok!.error).toBeUndefined();
+  });
+});
+
+describe('a histogram series that vanishes gets a float stale marker (§8.2)', () => {
+  it('stale marker, not a histogram row', async () => {
+    const [first, second] = await scrapeInTurn([negotiating, proto([FAMILIES[0]!])], NATIVE_JOB);
+    expect(samples(first!)).toEqual([NATIVE, COUNTER].sort());
+    expect(samples(second!)).toEqual([COUNTER, 'latency_seconds stale'].sort());
+    expect(second!.batch.histograms.size).toBe(0);
+  });
+});
+
+describe('exemplars (§6.1 10)', () => {
+  const withExemplars = (counterTs: boolean): FamilyObject[] => [
+    {
+      name: 'jobs_total',
+      type: 'COUNTER',
+      metric: [
+        {
+          counter: {
+            value: 3,
+            exemplar: {
+              label: [{ name: 'trace_id', value: 'abc' }],
+              value: 1,
+              ...(counterTs ? { timestamp: { seconds: 1_700_000_000, nanos: 5_000_000 } } : {}),
+            },
+          },
+        },
+      ],
+    },
+    {
+      name: 'wait_seconds',
+      type: 'HISTOGRAM',
+      metric: [
+        {
+          histogram: {
+            sampleCount: 2,
+            sampleSum: 1,
+            schema: 0,
+            zeroThreshold: 1e-128,
+            positiveSpan: [{ offset: 0, length: 1 }],
+            positiveDelta: [2],
+            exemplars: [
+              {
+                label: [{ name: 'trace_id', value: 'late' }],
+                value: 0.7,
+                timestamp: { seconds: 1_700_000_002 },
+              },
+              {
+                label: [{ name: 'trace_id', value: 'early' }],
+                value: 0.3,
+                timestamp: { seconds: 1_700_000_001 },
+              },
+              { label: [{ name: 'trace_id', value: 'untimed' }], value: 0.5 },
+            ],
+          },
+        },
+      ],
+    },
+  ];
+
+  const shown = (r: ScrapeResult): string[] =>
+    r.batch.exemplars.map(
+      ({ series, exemplar }) =>
+        `${series.labels.find((l) => l.name === '__name__')!.value} ${exemplar.labels[0]!.value} ${exemplar.value} ${exemplar.timestampMs}`,
+    );
+
+  it('are added with their samples; a repeat of the last one is not sent again', async () => {
+    const results = await scrapeInTurn(
+      [proto(withExemplars(true)), proto(withExemplars(true))],
+      NATIVE_JOB,
+    );
+    expect(shown(results[0]!)).toEqual([
+      'jobs_total abc 1 1700000000005',
+      // A native histogram's exemplars need timestamps; sorted by time.
+      'wait_seconds early 0.3 1700000001000',
+      'wait_seconds late 0.7 1700000002000',
+    ]);
+    // The same exemplars again: repeats of each series' last, or older than it.
+    expect(shown(results[1]!)).toEqual([]);
+  });
+
+  it("an exemplar without a timestamp takes its sample's", async () => {
+    const [r] = await scrapeInTurn([proto(withExemplars(false))], NATIVE_JOB);
+    const counter = r!.batch.exemplars[0]!;
+    const row = r!.batch.entries.findIndex((e) => e === counter.series);
+    expect(counter.exemplar.timestampMs).toBe(r!.batch.timestamps[row]);
+  });
+});
+
+describe('start timestamps (created_timestamp) into the unit', () => {
+  const created: FamilyObject[] = [
+    {
+      name: 'made_total',
+      type: 'COUNTER',
+      metric: [
+        { counter: { value: 1, createdTimestamp: { seconds: 1_600_000_000, nanos: 250_000_000 } } },
+      ],
+    },
+    { name: 'level', type: 'GAUGE', metric: [{ gauge: { value: 2 } }] },
+  ];
+
+  it('only when the job asks for them (a remote write speaks 2.0)', async () => {
+    const [off] = await scrapeInTurn([proto(created)], '');
+    expect(off!.batch.startTimestamps).toBeUndefined();
+    const [on] = await scrapeInTurn([proto(created)], '', '', { startTimestamps: true });
+    const b = on!.batch;
+    const at = (name: string) =>
+      b.startTimestamps![b.entries.findIndex((e) => e.labels.some((l) => l.value === name))];
+    expect(at('made_total')).toBe(1_600_000_000_250);
+    expect(at('level')).toBe(0);
   });
 });
