@@ -12,6 +12,7 @@ import { createDispatcher } from '../../src/http/client.js';
 import { formatSeries } from '../../src/model/labels.js';
 import {
   prepareScrapeJob,
+  type ScrapeJobOptions,
   type ScrapeResult,
   scrapeTarget,
   TargetScrapeCache,
@@ -77,7 +78,12 @@ function sampleValue(result: ScrapeResult, name: string): number | undefined {
   return undefined;
 }
 
-async function setup(path: string, jobYaml = '', globalYaml = '') {
+async function setup(
+  path: string,
+  jobYaml = '',
+  globalYaml = '',
+  jobOptions: ScrapeJobOptions = {},
+) {
   const config = loadConfig(
     `
 global:
@@ -95,7 +101,7 @@ ${jobYaml}
   const [resolved] = await resolveTargets(config);
   const target = resolved!.active[0]!;
   const dispatcher: Dispatcher = await createDispatcher(resolved!.job.httpClient);
-  const job = prepareScrapeJob(resolved!.job, dispatcher);
+  const job = prepareScrapeJob(resolved!.job, dispatcher, jobOptions);
   const memory = new TargetScrapeCache(target, resolved!.job.extraScrapeMetrics);
   let state: ScrapeState = EMPTY_SCRAPE_STATE;
   let t = 1_700_000_000_000;
@@ -268,6 +274,75 @@ describe('metadata carried by the unit (§5.4, §7)', () => {
       'temp_celsius',
       'up',
     ]);
+  });
+});
+
+describe('OpenMetrics exemplars and start timestamps into the unit (§5.2, §6.1 10)', () => {
+  const OM = { 'content-type': 'application/openmetrics-text; version=1.0.0' };
+  const body = (exemplarTs: string) =>
+    [
+      '# TYPE req counter',
+      `req_total{code="200"} 3 # {trace_id="t1"} 0.5${exemplarTs}`,
+      'req_created{code="200"} 1600000000.25',
+      '# TYPE lat histogram',
+      'lat_bucket{le="1"} 1 # {trace_id="t2",span_id=""} 0.2 1700000000.001',
+      'lat_bucket{le="+Inf"} 2',
+      'lat_sum 1.5',
+      'lat_count 2',
+      `big_total 1 # {trace_id="${'x'.repeat(130)}"} 1`,
+      '# TYPE big counter',
+      '# EOF',
+      '',
+    ].join('\n');
+
+  const exemplars = (r: ScrapeResult) =>
+    r.batch.exemplars.map(({ series, exemplar }) => ({
+      series: formatSeries(series.labels.filter((l) => l.name === '__name__' || l.name === 'le')),
+      labels: formatSeries(exemplar.labels),
+      value: exemplar.value,
+      timestampMs: exemplar.timestampMs,
+    }));
+
+  it('exemplars go with their samples; a repeat is not sent again', async () => {
+    replies.set('/om-ex', { headers: OM, body: body('') });
+    const s = await setup('/om-ex');
+    const first = await s.scrape();
+    const second = await s.scrape();
+    await s.close();
+    expect(first.error).toBeUndefined();
+    const scrapeTime = first.batch.timestamps[0];
+    expect(exemplars(first)).toEqual([
+      // No timestamp: the sample's.
+      { series: 'req_total', labels: '{trace_id="t1"}', value: 0.5, timestampMs: scrapeTime },
+      // The empty span_id is dropped.
+      {
+        series: 'lat_bucket{le="1.0"}',
+        labels: '{trace_id="t2"}',
+        value: 0.2,
+        timestampMs: 1_700_000_000_001,
+      },
+      // big_total's exemplar has more than 128 characters of labels: dropped, the scrape is fine.
+    ]);
+    // Second scrape: the untimed exemplar is new (a later sample time), the timed one a repeat.
+    expect(exemplars(second).map((e) => e.series)).toEqual(['req_total']);
+  });
+
+  it('start timestamps from _created only when asked, and _created stays a series', async () => {
+    replies.set('/om-st', { headers: OM, body: body(' 1700000000') });
+    const off = await setup('/om-st');
+    const r0 = await off.scrape();
+    await off.close();
+    expect(r0.batch.startTimestamps).toBeUndefined();
+    const on = await setup('/om-st', '', '', { startTimestamps: true });
+    const r1 = await on.scrape();
+    await on.close();
+    const row = (name: string) =>
+      r1.batch.entries.findIndex((e) =>
+        e.labels.some((l) => l.name === '__name__' && l.value === name),
+      );
+    expect(r1.batch.startTimestamps![row('req_total')]).toBe(1_600_000_000_250);
+    expect(r1.batch.startTimestamps![row('lat_count')]).toBe(0);
+    expect(row('req_created')).toBeGreaterThanOrEqual(0);
   });
 });
 

@@ -187,6 +187,8 @@ export interface PrometheusOptions {
    * remote-write receiver. Default false.
    */
   readonly agent?: boolean;
+  /** More `--enable-feature` names, e.g. `native-histograms`. Default none. */
+  readonly features?: readonly string[];
 }
 
 /**
@@ -211,6 +213,7 @@ export async function startPrometheus(
       ...(agent
         ? ['--enable-feature=agent', `--storage.agent.path=${dir}`]
         : [`--storage.tsdb.path=${dir}`, '--web.enable-remote-write-receiver']),
+      ...(options.features ?? []).map((f) => `--enable-feature=${f}`),
     ],
     '/-/ready',
     { cleanup: () => rm(cfgDir, { recursive: true, force: true }) },
