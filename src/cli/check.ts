@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { createParser, formatSampleLine, loadParser, selectFormat } from '../exposition/index.js';
 import { EntryKind } from '../exposition/types.js';
+import { type CommandSpec, parseCommand } from './command.js';
 import { type CliIo, UsageError } from './io.js';
 
 /**
@@ -12,12 +12,22 @@ import { type CliIo, UsageError } from './io.js';
  * turns a job left without a discovery mechanism lambdascrape runs from an error into a warning
  * (the job is skipped), as it does for `run` and `simulate`.
  */
+export const CHECK_CONFIG_COMMAND = {
+  name: 'check config',
+  summary: 'validate prometheus.yml files as Prometheus 3 does, and say what lambdascrape ignores',
+  positionals: 'FILE...',
+  options: {
+    [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: {
+      type: 'boolean',
+      default: false,
+      help: 'skip, with a warning, each job whose only service discovery lambdascrape lacks',
+    },
+  },
+  details: 'Exit 0 when every file is valid (warnings go to stderr), 1 otherwise.',
+} as const satisfies CommandSpec;
+
 export async function checkConfigCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: [...args],
-    allowPositionals: true,
-    options: { [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false } },
-  });
+  const { positionals, values } = parseCommand(CHECK_CONFIG_COMMAND, args);
   if (positionals.length === 0) throw new UsageError('check config needs at least one FILE');
   const check = discoveryCheck({
     skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG] === true,
@@ -51,15 +61,32 @@ export async function checkConfigCommand(args: readonly string[], io: CliIo): Pr
  * (strict mode); scrapes accept what Prometheus accepts. `--lenient` checks the way a scrape
  * parses.
  */
-export async function checkMetricsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      'content-type': { type: 'string', default: 'text/plain; version=0.0.4' },
-      print: { type: 'boolean', default: false },
-      lenient: { type: 'boolean', default: false },
+export const CHECK_METRICS_COMMAND = {
+  name: 'check metrics',
+  summary: 'parse an exposition body from stdin and report the first error, with its line',
+  options: {
+    'content-type': {
+      type: 'string',
+      default: 'text/plain; version=0.0.4',
+      value: 'TYPE',
+      help: "the body's Content-Type (OpenMetrics, protobuf: as a target would send it)",
     },
-  });
+    print: {
+      type: 'boolean',
+      default: false,
+      help: 'print every sample as name{labels} value [timestamp]',
+    },
+    lenient: {
+      type: 'boolean',
+      default: false,
+      help: 'parse as a scrape does (OpenMetrics: without the whole-family rules)',
+    },
+  },
+  details: 'Exit 0 when the body parses, 1 otherwise.',
+} as const satisfies CommandSpec;
+
+export async function checkMetricsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(CHECK_METRICS_COMMAND, args);
   const selected = selectFormat(values['content-type'], undefined);
   if ('error' in selected) {
     io.stderr(`error: ${selected.error}\n`);

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { DurationError, parseDuration } from '../config/duration.js';
 import { ConfigError } from '../config/index.js';
 import { loadCheckedConfig } from '../config/load-file.js';
@@ -19,6 +18,7 @@ import {
 } from '../log/logger.js';
 // The horizon the Lambda outbox gives up at (2 h, Prometheus's WAL span): one figure for both drivers.
 import { DEFAULT_OUTBOX_MAX_AGE_MS } from '../pipeline/outbox-policy.js';
+import { type CommandSpec, parseCommand } from './command.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 
@@ -51,25 +51,65 @@ export interface RunCommandDeps {
  * mechanism lambdascrape lacks, instead of refusing the config (src/discovery/check.ts).
  * Exit 1 when the config is invalid, the data directory is in use or the runner cannot start.
  */
+export const RUN_COMMAND = {
+  name: 'run',
+  summary: 'scrape every target on schedule and remote-write the samples, until stopped',
+  options: {
+    config: { type: 'string', value: 'FILE', help: 'the prometheus.yml' },
+    listen: {
+      type: 'string',
+      default: DEFAULT_LISTEN_ADDRESS,
+      value: 'ADDR',
+      help: 'where /targets, /metrics and the API listen',
+    },
+    'log.level': {
+      type: 'string',
+      default: 'info',
+      value: 'LEVEL',
+      help: `one of ${LOG_LEVELS.join(', ')}`,
+    },
+    'log.format': {
+      type: 'string',
+      default: 'logfmt',
+      value: 'FORMAT',
+      help: `one of ${LOG_FORMATS.join(', ')}`,
+    },
+    'storage.path': {
+      type: 'string',
+      value: 'DIR',
+      help: 'keep what remote write has not delivered in DIR, and send it after a restart',
+    },
+    'storage.retention.time': {
+      type: 'string',
+      value: 'DURATION',
+      help: 'with --storage.path: drop what is older (default 2h)',
+    },
+    'storage.retention.size': {
+      type: 'string',
+      value: 'SIZE',
+      help: `with --storage.path: drop the oldest beyond this size (default 4GiB)`,
+    },
+    'deny-cidrs': {
+      type: 'string',
+      value: 'CIDR,...',
+      help: 'address ranges no scrape or SD request may reach, e.g. 169.254.0.0/16 (or LAMBDASCRAPE_DENY_CIDRS)',
+    },
+    [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: {
+      type: 'boolean',
+      default: false,
+      help: 'skip, with a warning, each job whose only service discovery lambdascrape lacks',
+    },
+  },
+  details:
+    'SIGHUP or POST /-/reload reloads the file (a bad file keeps the running config); SIGINT or\nSIGTERM stops after a bounded graceful shutdown. Exit 1 when the config is invalid, the data\ndirectory is in use or the runner cannot start.',
+} as const satisfies CommandSpec;
+
 export async function runCommand(
   args: readonly string[],
   io: CliIo,
   deps: RunCommandDeps = {},
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      config: { type: 'string' },
-      listen: { type: 'string', default: DEFAULT_LISTEN_ADDRESS },
-      'log.level': { type: 'string', default: 'info' },
-      'log.format': { type: 'string', default: 'logfmt' },
-      'storage.path': { type: 'string' },
-      'storage.retention.time': { type: 'string' },
-      'storage.retention.size': { type: 'string' },
-      'deny-cidrs': { type: 'string' },
-      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommand(RUN_COMMAND, args);
   const path = values.config;
   if (path === undefined) throw new UsageError('run needs --config FILE');
   const level = values['log.level'];

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { loadCheckedConfig } from '../config/load-file.js';
 import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { formatSampleLine } from '../exposition/index.js';
@@ -6,6 +5,7 @@ import { createDispatcher } from '../http/client.js';
 import { getLabel } from '../model/labels.js';
 import { prepareScrapeJob, scrapeTarget, TargetScrapeCache } from '../scrape/scrape.js';
 import { EMPTY_SCRAPE_STATE } from '../scrape/state.js';
+import { type CommandSpec, closest, parseCommand } from './command.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 import { resolveTargets } from './job-targets.js';
@@ -15,16 +15,28 @@ import { resolveTargets } from './job-targets.js';
  * whose `__address__` is ADDRESS) once, now, and prints every resulting series, report series
  * included, as `name{labels} value timestamp`. Exit 1 when a target was down.
  */
-export async function scrapeCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      config: { type: 'string' },
-      job: { type: 'string' },
-      target: { type: 'string' },
-      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
+export const SCRAPE_COMMAND = {
+  name: 'scrape',
+  summary: "scrape a job's targets once, now, and print every series (report series included)",
+  options: {
+    config: { type: 'string', value: 'FILE', help: 'the prometheus.yml' },
+    job: { type: 'string', value: 'JOB', help: 'the job_name to scrape' },
+    target: {
+      type: 'string',
+      value: 'ADDRESS',
+      help: 'only the target whose __address__ is ADDRESS',
     },
-  });
+    [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: {
+      type: 'boolean',
+      default: false,
+      help: 'skip, with a warning, each job whose only service discovery lambdascrape lacks',
+    },
+  },
+  details: 'Exit 1 when a target was down (its error goes to stderr).',
+} as const satisfies CommandSpec;
+
+export async function scrapeCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(SCRAPE_COMMAND, args);
   if (values.config === undefined) throw new UsageError('scrape needs --config FILE');
   if (values.job === undefined) throw new UsageError('scrape needs --job JOB');
   const config = await loadCheckedConfig(
@@ -34,7 +46,11 @@ export async function scrapeCommand(args: readonly string[], io: CliIo): Promise
   );
   const [resolved] = await resolveTargets(config, values.job, discoveryDepsFromEnv(io.env));
   if (resolved === undefined) {
-    io.stderr(`error: no scrape config with job_name "${values.job}"\n`);
+    const jobs = config.scrapeConfigs.map((c) => c.jobName);
+    const near = closest(values.job, jobs);
+    io.stderr(
+      `error: no scrape config with job_name "${values.job}"${near === undefined ? '' : `; did you mean "${near}"?`} (jobs: ${jobs.map((j) => `"${j}"`).join(', ') || 'none'})\n`,
+    );
     return 1;
   }
   const targets = resolved.active.filter(

@@ -26,7 +26,6 @@
  * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
 import { performance } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { createDynamoDbClient } from '../aws/clients.js';
 import { createTable } from '../aws/dynamodb-tables.js';
 import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sqs-receive.js';
@@ -58,6 +57,7 @@ import {
   type SqsBatchResponse,
 } from '../serverless/handlers.js';
 import { createRuntime, type ServerlessRuntime } from '../serverless/runtime.js';
+import { type CommandSpec, parseCommand } from './command.js';
 import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';
 import { type FaultDecider, injectFaults } from './simulate-faults.js';
@@ -512,22 +512,49 @@ export interface SimulateCommandDeps {
  * `--skip-unsupported-discovery` skips jobs whose only discovery lambdascrape lacks (as for `run`).
  * Exit 1 for an invalid config or missing dev dependencies.
  */
+export const SIMULATE_COMMAND = {
+  name: 'simulate',
+  summary:
+    'run the Lambda deployment locally (functions, tables and queues in-process) and estimate its monthly cost',
+  options: {
+    config: { type: 'string', value: 'FILE', help: 'the prometheus.yml' },
+    duration: {
+      type: 'string',
+      value: 'DURATION',
+      help: 'stop after this long (default: until Ctrl-C)',
+    },
+    price: {
+      type: 'string',
+      multiple: true,
+      value: 'KEY=USD',
+      help: 'override a price of the cost model',
+    },
+    memory: {
+      type: 'string',
+      multiple: true,
+      value: 'FN=MB',
+      help: "override a function's memory size",
+    },
+    'detailed-monitoring': {
+      type: 'boolean',
+      help: 'also price the per-target CloudWatch metrics',
+    },
+    [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: {
+      type: 'boolean',
+      default: false,
+      help: 'skip, with a warning, each job whose only service discovery lambdascrape lacks',
+    },
+  },
+  details:
+    'SIGHUP redeploys the config, SIGUSR1 prints the cost report, Ctrl-C stops and prints it.\nExit 1 when the config is invalid.',
+} as const satisfies CommandSpec;
+
 export async function simulateCommand(
   args: readonly string[],
   io: CliIo,
   deps: SimulateCommandDeps = {},
 ): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      config: { type: 'string' },
-      duration: { type: 'string' },
-      price: { type: 'string', multiple: true },
-      memory: { type: 'string', multiple: true },
-      'detailed-monitoring': { type: 'boolean' },
-      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
-    },
-  });
+  const { values } = parseCommand(SIMULATE_COMMAND, args);
   const detailed = values['detailed-monitoring'] === true;
   const path = values.config;
   if (path === undefined) throw new UsageError('simulate needs --config FILE');

@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
 import { loadCheckedConfig } from '../config/load-file.js';
 import { discoveryCheck, SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { formatSeries, labelsToRecord } from '../model/labels.js';
+import { type CommandSpec, parseCommand } from './command.js';
 import { discoveryDepsFromEnv } from './discovery-deps.js';
 import { type CliIo, UsageError } from './io.js';
 import { resolveTargets } from './job-targets.js';
@@ -10,15 +10,26 @@ import { resolveTargets } from './job-targets.js';
  * `targets --config FILE [--json]`: active targets (job, URL, final labels) and dropped ones
  * (discovered labels). `--json` prints `[{job, url, labels, discoveredLabels, state}]`.
  */
-export async function targetsCommand(args: readonly string[], io: CliIo): Promise<number> {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      config: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: { type: 'boolean', default: false },
+export const TARGETS_COMMAND = {
+  name: 'targets',
+  summary: 'run service discovery and target relabeling once; list active and dropped targets',
+  options: {
+    config: { type: 'string', value: 'FILE', help: 'the prometheus.yml' },
+    json: {
+      type: 'boolean',
+      default: false,
+      help: 'print JSON: [{job, url, labels, discoveredLabels, state}]',
     },
-  });
+    [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: {
+      type: 'boolean',
+      default: false,
+      help: 'skip, with a warning, each job whose only service discovery lambdascrape lacks',
+    },
+  },
+} as const satisfies CommandSpec;
+
+export async function targetsCommand(args: readonly string[], io: CliIo): Promise<number> {
+  const { values } = parseCommand(TARGETS_COMMAND, args);
   if (values.config === undefined) throw new UsageError('targets needs --config FILE');
   const config = await loadCheckedConfig(
     values.config,
