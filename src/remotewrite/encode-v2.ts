@@ -22,12 +22,17 @@
  *   spec says), an empty `labels_refs`, and the Metadata message when its type, help and unit
  *   are all unset.
  * - Stale markers are the exact bytes of StaleNaN and other NaNs Prometheus's NaN (encode.ts).
- * - Histograms: the engine has no native histograms yet. They will be a `histograms` entry
- *   (field 3) in a TimeSeries of their own, never beside `samples` (the spec forbids both in one
- *   TimeSeries); that is the place to add them, with `start_timestamp = 17`.
+ * - A native histogram row (the unit's `histograms`) is one `histograms` entry (field 3, the
+ *   Histogram message of histogram.ts with `start_timestamp = 17`) in place of `samples`, never
+ *   beside them (the spec forbids both in one TimeSeries). Its exemplars and metadata ride in the
+ *   same TimeSeries, as a float sample's do. Start timestamps of float and histogram rows come
+ *   from the unit's `startTimestamps` (0 = none, omitted).
+ * - Request templates (below) hold only labels_refs and metadata, which do not depend on the
+ *   row's kind: a histogram row is written fresh on either path, like a sample.
  */
 
 import { PROMETHEUS_NAN_BYTES, type SampleColumns, STALE_NAN_BYTES } from './encode.js';
+import { histogramSize, writeHistogram } from './histogram.js';
 import {
   hasValue,
   int64Length,
@@ -47,6 +52,7 @@ const TAG_SYMBOL = tag(4, WIRE_LEN); // Request.symbols
 const TAG_TIMESERIES = tag(5, WIRE_LEN); // Request.timeseries
 const TAG_LABELS_REFS = tag(1, WIRE_LEN); // TimeSeries.labels_refs and Exemplar.labels_refs, packed
 const TAG_SAMPLE = tag(2, WIRE_LEN); // TimeSeries.samples
+const TAG_HISTOGRAM = tag(3, WIRE_LEN); // TimeSeries.histograms
 const TAG_EXEMPLAR = tag(4, WIRE_LEN); // TimeSeries.exemplars
 const TAG_METADATA = tag(5, WIRE_LEN); // TimeSeries.metadata
 const TAG_SAMPLE_VALUE = tag(1, WIRE_FIXED64);
@@ -301,6 +307,8 @@ export class RequestV2Encoder extends OutputBuffer {
     this.symbols.markUsed(t.ids);
     const { timestamps, values, stale } = columns;
     const starts = columns.startTimestamps;
+    const histograms = columns.histograms;
+    const anyHistogram = histograms !== undefined && histograms.size !== 0;
     const tsBytes = this.tsBytes;
     const { bytes, labelsEnd, entryEnd } = t;
     // Sizes first, as in the full encode; a sample field is at most 33 bytes.
@@ -311,6 +319,15 @@ export class RequestV2Encoder extends OutputBuffer {
       const i = k - start;
       const r = rows[k]!;
       const ts = timestamps[r]!;
+      if (anyHistogram) {
+        const h = histograms.get(r);
+        if (h !== undefined) {
+          const st = starts === undefined ? 0 : starts[r]!;
+          const entry = entryEnd[i]! - (i === 0 ? 0 : entryEnd[i - 1]!);
+          total += lenFieldSize(entry + lenFieldSize(histogramSize(h, ts, st)));
+          continue;
+        }
+      }
       if (ts !== lastTs) {
         lastTs = ts;
         tsLen = 1 + writeInt64(tsBytes, 0, ts);
@@ -333,6 +350,24 @@ export class RequestV2Encoder extends OutputBuffer {
       const i = k - start;
       const r = rows[k]!;
       const ts = timestamps[r]!;
+      if (anyHistogram) {
+        const h = histograms.get(r);
+        if (h !== undefined) {
+          const st = starts === undefined ? 0 : starts[r]!;
+          const from = i === 0 ? 0 : entryEnd[i - 1]!;
+          const mid = labelsEnd[i]!;
+          const to = entryEnd[i]!;
+          const size = histogramSize(h, ts, st);
+          buf[pos++] = TAG_TIMESERIES;
+          pos = writeUvarint(buf, pos, to - from + lenFieldSize(size));
+          for (let b = from; b < mid; b++) buf[pos++] = bytes[b]!;
+          buf[pos++] = TAG_HISTOGRAM;
+          pos = writeUvarint(buf, pos, size);
+          pos = writeHistogram(buf, view, pos, h, ts, st);
+          for (let b = mid; b < to; b++) buf[pos++] = bytes[b]!;
+          continue;
+        }
+      }
       const value = values[r]!;
       const isStale = stale[r] === 1;
       const writeValue = hasValue(value, isStale);
@@ -387,6 +422,8 @@ export class RequestV2Encoder extends OutputBuffer {
     const symbols = this.symbols;
     const { timestamps, values, stale } = columns;
     const starts = columns.startTimestamps;
+    const histograms = columns.histograms;
+    const anyHistogram = histograms !== undefined && histograms.size !== 0;
     const count = end - start;
     if (this.seriesSize.length < count) {
       this.seriesSize = new Int32Array(Math.max(count, 2 * this.seriesSize.length));
@@ -418,7 +455,11 @@ export class RequestV2Encoder extends OutputBuffer {
       let size = refs === 0 ? 0 : lenFieldSize(refs);
       const r = rows[k]!;
       let ts = 0;
-      if (r >= 0) {
+      const h = anyHistogram && r >= 0 ? histograms.get(r) : undefined;
+      if (h !== undefined) {
+        ts = timestamps[r]!;
+        size += lenFieldSize(histogramSize(h, ts, starts === undefined ? 0 : starts[r]!));
+      } else if (r >= 0) {
         ts = timestamps[r]!;
         if (ts !== lastTs) {
           lastTs = ts;
@@ -487,7 +528,14 @@ export class RequestV2Encoder extends OutputBuffer {
       marks[4 * (k - start) + 1] = pos;
       const r = rows[k]!;
       let ts = 0;
-      if (r >= 0) {
+      const h = anyHistogram && r >= 0 ? histograms.get(r) : undefined;
+      if (h !== undefined) {
+        ts = timestamps[r]!;
+        const st = starts === undefined ? 0 : starts[r]!;
+        buf[pos++] = TAG_HISTOGRAM;
+        pos = writeUvarint(buf, pos, histogramSize(h, ts, st));
+        pos = writeHistogram(buf, view, pos, h, ts, st);
+      } else if (r >= 0) {
         ts = timestamps[r]!;
         const value = values[r]!;
         const isStale = stale[r] === 1;

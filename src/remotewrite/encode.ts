@@ -3,15 +3,18 @@
  *
  * ```
  * WriteRequest   { repeated TimeSeries timeseries = 1; repeated MetricMetadata metadata = 3; }
- * TimeSeries     { repeated Label labels = 1; repeated Sample samples = 2; repeated Exemplar exemplars = 3; }
+ * TimeSeries     { repeated Label labels = 1; repeated Sample samples = 2; repeated Exemplar exemplars = 3;
+ *                  repeated Histogram histograms = 4; }
  * Label          { string name = 1; string value = 2; }
  * Sample         { double value = 1; int64 timestamp = 2; }
  * Exemplar       { repeated Label labels = 1; double value = 2; int64 timestamp = 3; }
  * MetricMetadata { MetricType type = 1; string metric_family_name = 2; string help = 4; string unit = 5; }
  * ```
+ * (`Histogram`: histogram.ts.)
  *
  * Layout decisions:
- * - One TimeSeries per sample, as Prometheus sends them (§11.1). A request never holds two
+ * - One TimeSeries per sample, as Prometheus sends them (§11.1). A native histogram row (the
+ *   unit's `histograms`) is a TimeSeries with one `histograms` entry and no `samples`. A request never holds two
  *   samples of one series from the same scrape, so sharing a TimeSeries would save nothing in the
  *   steady state, and snappy removes most of the repeated label bytes anyway.
  * - Sizes are computed exactly before writing, so the encoder never backpatches a length.
@@ -22,7 +25,9 @@
  *   NaN `01 00 00 00 00 00 f8 7f` (§8.1).
  */
 
+import type { NativeHistogram } from '../model/histogram.js';
 import type { Label, Labels } from '../model/labels.js';
+import { histogramSize, writeHistogram } from './histogram.js';
 import {
   hasValue,
   int64Length,
@@ -69,6 +74,7 @@ const TAG_LABEL_NAME = tag(1, WIRE_LEN);
 const TAG_LABEL_VALUE = tag(2, WIRE_LEN);
 const TAG_SAMPLE = tag(2, WIRE_LEN); // TimeSeries.samples
 const TAG_EXEMPLAR = tag(3, WIRE_LEN); // TimeSeries.exemplars
+const TAG_HISTOGRAM = tag(4, WIRE_LEN); // TimeSeries.histograms
 const TAG_SAMPLE_VALUE = tag(1, WIRE_FIXED64);
 const TAG_SAMPLE_TIMESTAMP = tag(2, WIRE_VARINT);
 const TAG_EXEMPLAR_VALUE = tag(2, WIRE_FIXED64);
@@ -181,6 +187,11 @@ export interface SampleColumns {
   readonly values: Float64Array;
   /** 1 = stale marker (the value is ignored), 0 = ordinary sample. */
   readonly stale: Uint8Array;
+  /**
+   * Rows that carry a native histogram instead of a float (their value and stale slots are
+   * ignored). Absent or empty: every row is a float sample.
+   */
+  readonly histograms?: ReadonlyMap<number, NativeHistogram> | undefined;
 }
 
 /** Metric types of `MetricMetadata.type` (§11.2). */
@@ -231,6 +242,10 @@ export class WriteRequestEncoder extends OutputBuffer {
     exemplars?: readonly ExemplarEntry[],
   ): Uint8Array {
     const { timestamps, values, stale } = columns;
+    // Histogram rows are looked up only when the unit has some: float-only units pay one
+    // predictable branch per row.
+    const histograms = columns.histograms;
+    const anyHistogram = histograms !== undefined && histograms.size !== 0;
     // The samples of a unit share one timestamp, as a rule: its varint is written once into
     // `tsBytes` and copied. (A timestamp is a double; handing one per sample to a function that
     // is not inlined boxes it: a 16-byte heap number per sample, measured.)
@@ -241,6 +256,13 @@ export class WriteRequestEncoder extends OutputBuffer {
     for (let k = start; k < end; k++) {
       const r = rows[k]!;
       const ts = timestamps[r]!;
+      if (anyHistogram) {
+        const h = histograms.get(r);
+        if (h !== undefined) {
+          total += lenFieldSize(seriesLabels[k]!.length + lenFieldSize(histogramSize(h, ts, 0)));
+          continue;
+        }
+      }
       if (ts !== lastTs) {
         lastTs = ts;
         tsLen = 1 + writeInt64(tsBytes, 0, ts);
@@ -266,6 +288,13 @@ export class WriteRequestEncoder extends OutputBuffer {
       const r = rows[k]!;
       const labels = seriesLabels[k]!;
       const ts = timestamps[r]!;
+      if (anyHistogram) {
+        const h = histograms.get(r);
+        if (h !== undefined) {
+          pos = this.writeHistogramSeries(pos, labels, h, ts);
+          continue;
+        }
+      }
       const value = values[r]!;
       const isStale = stale[r] === 1;
       const writeValue = hasValue(value, isStale);
@@ -320,6 +349,24 @@ export class WriteRequestEncoder extends OutputBuffer {
       }
     }
     return buf.subarray(0, pos);
+  }
+
+  /** A TimeSeries of `labels` and one histogram (room reserved by the caller). */
+  private writeHistogramSeries(
+    pos: number,
+    labels: Uint8Array,
+    h: NativeHistogram,
+    ts: number,
+  ): number {
+    const buf = this.buf;
+    const size = histogramSize(h, ts, 0);
+    buf[pos++] = TAG_TIMESERIES;
+    pos = writeUvarint(buf, pos, labels.length + lenFieldSize(size));
+    buf.set(labels, pos);
+    pos += labels.length;
+    buf[pos++] = TAG_HISTOGRAM;
+    pos = writeUvarint(buf, pos, size);
+    return writeHistogram(buf, this.view, pos, h, ts, 0);
   }
 
   /** Encodes a WriteRequest that carries only `metadata` (sent in separate requests, §11.1). */

@@ -11,10 +11,14 @@
  * literal, so the first byte is read without decompressing.
  *
  * The re-encoding keeps every sample byte for byte (values as their 8 bytes: a StaleNaN stays
- * one), every exemplar and histogram, in order, one 1.0 TimeSeries per 2.0 TimeSeries. What 1.0
- * has no field for is left out: start timestamps, and the per-series metadata, which 1.0 sends
- * in `MetricMetadata` requests of its own (`metadata_config`) — the writer does that once it
- * speaks 1.0.
+ * one), every exemplar and histogram, in order, one 1.0 TimeSeries per 2.0 TimeSeries. A
+ * histogram keeps its fields 1–16 byte for byte (the Histogram message is the same in both
+ * versions up to there). What 1.0 has no field for is left out: start timestamps (of samples and
+ * of histograms, `start_timestamp` 3 and 17), and the per-series metadata, which 1.0 sends in
+ * `MetricMetadata` requests of its own (`metadata_config`) — the writer does that once it speaks
+ * 1.0. Histograms with custom buckets (schema -53) are left out as well, as the writer leaves
+ * them out of 1.0 requests (writer.ts), and counted in `histogramsLeftOut`; a TimeSeries left
+ * with nothing to carry is not written.
  */
 
 import { REMOTE_WRITE_ERROR_CODES, RemoteWriteError } from './errors.js';
@@ -62,6 +66,8 @@ export interface Reencoded {
   readonly samples: number;
   readonly exemplars: number;
   readonly histograms: number;
+  /** Histograms with custom buckets, not carried (see the module comment). */
+  readonly histogramsLeftOut: number;
 }
 
 /**
@@ -105,6 +111,10 @@ const EXEMPLAR_VALUE = tag(2, WIRE_FIXED64);
 const EXEMPLAR_TIMESTAMP = tag(3, WIRE_VARINT);
 /** Histogram.start_timestamp, 2.0 only (fields 1–16 are the same in both versions). */
 const HISTOGRAM_START_FIELD = 17;
+/** Histogram.schema (sint32). */
+const HISTOGRAM_SCHEMA_FIELD = 4;
+/** Schema -53 (custom buckets) as its zigzag varint. */
+const CUSTOM_BUCKETS_ZIGZAG = 2 * 53 - 1;
 
 function reencode(raw: Uint8Array): Reencoded {
   const symbols: [number, number][] = [];
@@ -127,8 +137,10 @@ function reencode(raw: Uint8Array): Reencoded {
   let samples = 0;
   let exemplars = 0;
   let histograms = 0;
+  let histogramsLeftOut = 0;
   for (const [start, end] of series) {
     ts.reset();
+    let carried = false; // a sample, histogram or exemplar written for this TimeSeries
     for (const f of fields(raw, start, end)) {
       if (f.field === 1) {
         writeLabels(ts, refsOf(raw, f), symbol, label);
@@ -145,13 +157,23 @@ function reencode(raw: Uint8Array): Reencoded {
         }
         ts.lenField(V1_SAMPLE, msg.view());
         samples++;
+        carried = true;
       } else if (f.field === 3 && f.wire === WIRE_LEN) {
         msg.reset();
+        let customBuckets = false;
         for (const h of fields(raw, f.start, f.end)) {
+          if (h.field === HISTOGRAM_SCHEMA_FIELD && h.wire === WIRE_VARINT) {
+            customBuckets = h.varint === CUSTOM_BUCKETS_ZIGZAG;
+          }
           if (h.field !== HISTOGRAM_START_FIELD) msg.bytes(raw.subarray(h.at, h.end));
         }
-        ts.lenField(V1_HISTOGRAM, msg.view());
-        histograms++;
+        if (customBuckets) {
+          histogramsLeftOut++;
+        } else {
+          ts.lenField(V1_HISTOGRAM, msg.view());
+          histograms++;
+          carried = true;
+        }
       } else if (f.field === 4 && f.wire === WIRE_LEN) {
         msg.reset();
         for (const e of fields(raw, f.start, f.end)) {
@@ -167,12 +189,19 @@ function reencode(raw: Uint8Array): Reencoded {
         }
         ts.lenField(V1_EXEMPLAR, msg.view());
         exemplars++;
+        carried = true;
       }
       // Field 5 (metadata) has no place in a 1.0 TimeSeries; see the module comment.
     }
-    out.lenField(V1_TIMESERIES, ts.view());
+    if (carried) out.lenField(V1_TIMESERIES, ts.view());
   }
-  return { body: snappyCompress(out.view()), samples, exemplars, histograms };
+  return {
+    body: snappyCompress(out.view()),
+    samples,
+    exemplars,
+    histograms,
+    histogramsLeftOut,
+  };
 }
 
 /** Writes 1.0 Labels (field 1, in `sink`'s message) for refs `[name, value, …]`. */

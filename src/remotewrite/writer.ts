@@ -13,10 +13,20 @@
  * the spec allows it ("Senders MAY retry on the 415 HTTP status code with a different content
  * type"). A 400 is not taken for "no 2.0": it also means invalid samples.
  *
- * Written counts: when a 2xx carries the written headers (any message), the samples and
- * exemplars it counts are the delivered ones; the rest count as rejected, are not sent again
- * (the receiver said 2xx) and are reported in `warnings`. Without the headers a 1.0 request is
- * taken as fully written (a 1.x receiver sends none).
+ * Written counts: when a 2xx carries the written headers (any message), the samples,
+ * histograms and exemplars it counts are the delivered ones (float samples against
+ * `…-Samples-Written`, native histograms against `…-Histograms-Written`, as Prometheus counts
+ * them); the rest count as rejected, are not sent again (the receiver said 2xx) and are reported
+ * in `warnings`. Without the headers a 1.0 request is taken as fully written (a 1.x receiver
+ * sends none).
+ *
+ * Native histograms (the unit's `histograms` rows) are sent only with `send_native_histograms`,
+ * as in Prometheus; otherwise they are left out and counted in `histogramsDropped`. Over 1.0 a
+ * histogram with custom buckets (schema -53, NHCB) is left out too (`histogramsDropped`, one
+ * warning per writer), as Prometheus's queue does: prompb/types.proto says `custom_values` is not
+ * for remote write 1.0 clients, and a 1.x receiver without NHCB refuses the schema. The same
+ * holds when a 2.0 request is re-encoded as 1.0 after a fallback. A histogram series' stale
+ * marker is an ordinary float row and is sent like one.
  *
  * Metadata (§5.4, §11): a unit may carry its target's {@link MetadataSource}. In 2.0 each
  * TimeSeries gets its family's type, help and unit (`metadata_config` is not used, as in
@@ -43,12 +53,13 @@
  * scrape still works, only without the saving.
  *
  * Not carried over from Prometheus's queue: shards, capacity, batch_send_deadline (a unit is
- * sent at once), sample_age_limit, native histograms.
+ * sent at once), sample_age_limit.
  */
 
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { compareUtf8 } from '../model/byte-order.js';
+import { CUSTOM_BUCKETS_SCHEMA, type NativeHistogram } from '../model/histogram.js';
 import type { Label, Labels } from '../model/labels.js';
 import { labelsFromRecord } from '../model/labels.js';
 import { applyRelabel, compileRelabelConfigs, type RelabelProgram } from '../relabel/index.js';
@@ -130,6 +141,20 @@ export interface RemoteWriteCounters {
   samplesPending: number;
   /** Samples of series dropped by write_relabel_configs. */
   samplesDropped: number;
+  /**
+   * Native histograms in delivered requests (prometheus_remote_storage_histograms_total); not
+   * counted in `samplesSent`, which counts float samples only, as Prometheus does. Likewise
+   * `histogramsFailed`, `histogramsRetried`, `histogramsPending` beside their `samples*`.
+   */
+  histogramsSent: number;
+  histogramsFailed: number;
+  histogramsRetried: number;
+  histogramsPending: number;
+  /**
+   * Native histograms not sent: their series dropped by write_relabel_configs, the remote
+   * without `send_native_histograms`, or custom-bucket histograms over 1.0 (module comment).
+   */
+  histogramsDropped: number;
   exemplarsSent: number;
   exemplarsFailed: number;
   exemplarsPending: number;
@@ -162,9 +187,12 @@ export interface ParkedRequest extends PreparedRequest {
 export interface WriteResult {
   /** Requests built from the unit. */
   readonly requests: number;
-  /** Samples that went into requests (after write relabeling). */
+  /**
+   * Samples that went into requests (after write relabeling), float samples and native
+   * histograms alike (the unit's rows); `delivered`, `rejected` and `pending` count the same.
+   */
   readonly samples: number;
-  /** Samples dropped by write relabeling. */
+  /** Rows not sent: dropped by write relabeling, or histograms left out (`histogramsDropped`). */
   readonly dropped: number;
   readonly delivered: number;
   readonly rejected: number;
@@ -187,14 +215,21 @@ export interface WriteResult {
 export interface PreparedRequest {
   /** The snappy-compressed WriteRequest or 2.0 Request, owned by the holder. */
   readonly body: Uint8Array;
+  /** Rows the request carries: float samples (stale markers included) and native histograms. */
   readonly samples: number;
+  /**
+   * How many of `samples` are native histograms. Absent (a request kept without it, e.g. by an
+   * older outbox): unknown, and the receiver's written samples and histograms are then compared
+   * together against `samples`, and all of them are counted as samples.
+   */
+  readonly histograms?: number;
   readonly exemplars: number;
   readonly metadata: number;
 }
 
 export interface PreparedUnit {
   readonly requests: readonly PreparedRequest[];
-  /** Samples dropped by write relabeling. */
+  /** Rows not sent: dropped by write relabeling, or histograms left out (module comment). */
   readonly dropped: number;
 }
 
@@ -205,6 +240,11 @@ export function newRemoteWriteCounters(): RemoteWriteCounters {
     samplesRetried: 0,
     samplesPending: 0,
     samplesDropped: 0,
+    histogramsSent: 0,
+    histogramsFailed: 0,
+    histogramsRetried: 0,
+    histogramsPending: 0,
+    histogramsDropped: 0,
     exemplarsSent: 0,
     exemplarsFailed: 0,
     exemplarsPending: 0,
@@ -270,6 +310,8 @@ export class RemoteWriter {
    * (`RequestV2Encoder.encode`). About 55 bytes per series of the target's last unit.
    */
   private readonly templates = new WeakMap<MetadataSource, RequestTemplateSlot[]>();
+  /** Whether the NHCB-over-1.0 warning was logged (once per writer). */
+  private warnedNhcb = false;
   /** 1.0 metadata: when each target's (by its source) was last prepared, Date.now ms. */
   private readonly metadataPreparedAt = new WeakMap<MetadataSource, number>();
 
@@ -386,7 +428,8 @@ export class RemoteWriter {
    * Turns a unit into compressed write requests without sending them: series transformed and
    * encoded (cached), requests of at most `max_samples_per_send` entries (samples first, then
    * exemplars when `send_exemplars`), each body snappy-compressed into its own buffer.
-   * Counts write-relabel drops in `samplesDropped`.
+   * Counts write-relabel drops in `samplesDropped` (`histogramsDropped` for histogram rows) and
+   * histograms left out (module comment) in `histogramsDropped`.
    */
   prepare(unit: SampleUnit): PreparedUnit {
     return this.message === PROTOBUF_MESSAGE_V2 ? this.prepareV2(unit) : this.prepareV1(unit);
@@ -400,16 +443,30 @@ export class RemoteWriter {
     if (this.rows.length < n) this.rows = new Int32Array(Math.max(n, 2 * this.rows.length));
     const rows = this.rows;
     const labels = this.labels;
+    const histograms = unit.histograms;
+    const anyHistogram = histograms !== undefined && histograms.size !== 0;
+    let histogramsDropped = 0;
     let kept = 0;
     for (let i = 0; i < n; i++) {
+      if (anyHistogram) {
+        const h = histograms.get(i);
+        if (h !== undefined && !this.keepHistogram(h, true)) {
+          histogramsDropped++;
+          continue;
+        }
+      }
       const bytes = this.cachedSeriesBytes(entries[i]!);
-      if (bytes.length === 0) continue;
+      if (bytes.length === 0) {
+        if (anyHistogram && histograms.has(i)) histogramsDropped++;
+        continue;
+      }
       rows[kept] = i;
       labels[kept] = bytes;
       kept++;
     }
     const dropped = n - kept;
-    this.counters.samplesDropped += dropped;
+    this.counters.samplesDropped += dropped - histogramsDropped;
+    this.counters.histogramsDropped += histogramsDropped;
 
     const exemplars: ExemplarEntry[] = [];
     if (this.config.sendExemplars && unit.exemplars !== undefined) {
@@ -440,6 +497,7 @@ export class RemoteWriter {
       requests.push({
         body: snappyCompress(raw),
         samples: Math.max(sampleEnd - from, 0),
+        histograms: anyHistogram ? countHistograms(histograms, rows, from, sampleEnd) : 0,
         exemplars: ex?.length ?? 0,
         metadata: part?.length ?? 0,
       });
@@ -448,6 +506,7 @@ export class RemoteWriter {
       requests.push({
         body: snappyCompress(this.metadataEncoder.encodeMetadata(part)),
         samples: 0,
+        histograms: 0,
         exemplars: 0,
         metadata: part.length,
       });
@@ -457,6 +516,28 @@ export class RemoteWriter {
     if (this.labelsUsed > kept) labels.fill(DROPPED, kept, this.labelsUsed);
     this.labelsUsed = kept;
     return { requests, dropped };
+  }
+
+  /**
+   * Is histogram `h` sent? Not without `send_native_histograms`; not with custom buckets over
+   * 1.0 (`v1`), see the module comment.
+   */
+  private keepHistogram(h: NativeHistogram, v1: boolean): boolean {
+    if (!this.config.sendNativeHistograms) return false;
+    if (v1 && h.schema === CUSTOM_BUCKETS_SCHEMA) {
+      this.warnNhcb();
+      return false;
+    }
+    return true;
+  }
+
+  private warnNhcb(): void {
+    if (this.warnedNhcb) return;
+    this.warnedNhcb = true;
+    this.logger.warn(
+      'native histograms with custom buckets (schema -53) are not sent over remote write 1.0',
+      { remote: this.name, url: this.client.safeUrl },
+    );
   }
 
   /**
@@ -497,12 +578,25 @@ export class RemoteWriter {
     }
     const rows = this.rows;
     const ids = this.ids;
+    const histograms = unit.histograms;
+    const anyHistogram = histograms !== undefined && histograms.size !== 0;
+    let histogramsDropped = 0;
     let exemplarsAt: Map<number, readonly ExemplarV2[]> | undefined;
     let kept = 0;
     for (let i = 0; i < n; i++) {
+      if (anyHistogram) {
+        const h = histograms.get(i);
+        if (h !== undefined && !this.keepHistogram(h, false)) {
+          histogramsDropped++;
+          continue;
+        }
+      }
       const entry = entries[i]!;
       const s = this.cachedSeriesIds(entry);
-      if (s.length === 0) continue;
+      if (s.length === 0) {
+        if (anyHistogram && histograms.has(i)) histogramsDropped++;
+        continue;
+      }
       if (byEntry !== undefined) {
         const ex = byEntry.get(entry);
         if (ex !== undefined) {
@@ -516,7 +610,8 @@ export class RemoteWriter {
       kept++;
     }
     const dropped = n - kept;
-    this.counters.samplesDropped += dropped;
+    this.counters.samplesDropped += dropped - histogramsDropped;
+    this.counters.histogramsDropped += histogramsDropped;
     const samples = kept;
     // Exemplars of series without a sample in the unit: TimeSeries of their own.
     if (byEntry !== undefined) {
@@ -565,9 +660,11 @@ export class RemoteWriter {
         exemplars === 0 ? undefined : exemplarsOf,
         slot,
       );
+      const sampleEnd = Math.min(to, samples);
       requests.push({
         body: snappyCompress(raw),
-        samples: Math.max(Math.min(to, samples) - from, 0),
+        samples: Math.max(sampleEnd - from, 0),
+        histograms: anyHistogram ? countHistograms(histograms, rows, from, sampleEnd) : 0,
         exemplars,
         metadata: 0,
       });
@@ -654,6 +751,7 @@ export class RemoteWriter {
         prepared.push({
           body: snappyCompress(this.encoder.encodeMetadata(part)),
           samples: 0,
+          histograms: 0,
           exemplars: 0,
           metadata: part.length,
         });
@@ -678,9 +776,10 @@ export class RemoteWriter {
 
   private async sendAll(
     prepared: readonly PreparedRequest[],
-    dropped: number,
+    droppedBefore: number,
     options: SendOptions,
   ): Promise<WriteResult> {
+    let dropped = droppedBefore;
     const c = this.counters;
     const results = await Promise.all(
       prepared.map((p) => this.limiter.run(() => this.sendOne(p, options))),
@@ -693,30 +792,54 @@ export class RemoteWriter {
     const errors: RemoteWriteError[] = [];
     const warnings: RemoteWriteError[] = [];
     for (let i = 0; i < prepared.length; i++) {
-      const p = prepared[i]!;
-      const { result: r, body } = results[i]!;
+      const { result: r, body, histogramsLeftOut } = results[i]!;
+      // Histograms left out by a re-encoding as 1.0 (module comment) are dropped, not sent.
+      const p =
+        histogramsLeftOut === 0
+          ? prepared[i]!
+          : leaveOutHistograms(prepared[i]!, histogramsLeftOut, body);
+      if (histogramsLeftOut !== 0) {
+        dropped += histogramsLeftOut;
+        c.histogramsDropped += histogramsLeftOut;
+      }
       samples += p.samples;
+      const histograms = p.histograms ?? 0;
+      const floats = p.samples - histograms;
       if (r.outcome === 'delivered') {
         // What the receiver says it wrote, when it says so (§11.4); never more than was sent.
         const w = r.written;
-        const wroteSamples = w === undefined ? p.samples : Math.min(w.samples, p.samples);
-        const wroteExemplars = w === undefined ? p.exemplars : Math.min(w.exemplars, p.exemplars);
-        const shortSamples = p.samples - wroteSamples;
+        let wroteSamples = floats;
+        let wroteHistograms = histograms;
+        let wroteExemplars = p.exemplars;
+        if (w !== undefined) {
+          wroteExemplars = Math.min(w.exemplars, p.exemplars);
+          if (p.histograms === undefined) {
+            // Which rows are histograms is unknown: both counts against all rows.
+            wroteSamples = Math.min(w.samples + w.histograms, p.samples);
+          } else {
+            wroteSamples = Math.min(w.samples, floats);
+            wroteHistograms = Math.min(w.histograms, histograms);
+          }
+        }
+        const shortSamples = floats - wroteSamples;
+        const shortHistograms = histograms - wroteHistograms;
         const shortExemplars = p.exemplars - wroteExemplars;
-        delivered += wroteSamples;
-        rejected += shortSamples;
+        delivered += wroteSamples + wroteHistograms;
+        rejected += shortSamples + shortHistograms;
         c.requestsSent++;
         c.bytesSent += body.length;
         c.samplesSent += wroteSamples;
         c.samplesFailed += shortSamples;
+        c.histogramsSent += wroteHistograms;
+        c.histogramsFailed += shortHistograms;
         c.exemplarsSent += wroteExemplars;
         c.exemplarsFailed += shortExemplars;
         c.metadataSent += p.metadata;
-        if (shortSamples > 0 || shortExemplars > 0) {
+        if (shortSamples > 0 || shortHistograms > 0 || shortExemplars > 0) {
           warnings.push(
             new RemoteWriteError(
               REMOTE_WRITE_ERROR_CODES.partialWrite,
-              `remote write to ${this.client.safeUrl}: HTTP ${r.status}, but the receiver wrote ${wroteSamples} of ${p.samples} samples and ${wroteExemplars} of ${p.exemplars} exemplars; the rest is not sent again`,
+              `remote write to ${this.client.safeUrl}: HTTP ${r.status}, but the receiver wrote ${wroteSamples} of ${floats} samples${histograms === 0 ? '' : `, ${wroteHistograms} of ${histograms} histograms`} and ${wroteExemplars} of ${p.exemplars} exemplars; the rest is not sent again`,
               { recoverable: false, status: r.status },
             ),
           );
@@ -725,7 +848,8 @@ export class RemoteWriter {
         rejected += p.samples;
         errors.push(r.error);
         c.requestsFailed++;
-        c.samplesFailed += p.samples;
+        c.samplesFailed += floats;
+        c.histogramsFailed += histograms;
         c.exemplarsFailed += p.exemplars;
         c.metadataFailed += p.metadata;
       } else {
@@ -733,7 +857,8 @@ export class RemoteWriter {
         // The body as it would go out next (re-encoded when the writer fell back meanwhile).
         parked.push({ ...p, body, error: r.error, index: i });
         c.requestsPending++;
-        c.samplesPending += p.samples;
+        c.samplesPending += floats;
+        c.histogramsPending += histograms;
         c.exemplarsPending += p.exemplars;
         c.metadataPending += p.metadata;
       }
@@ -754,37 +879,43 @@ export class RemoteWriter {
   /**
    * Sends one request, in 1.0 if the writer has fallen back; a 2.0 request the receiver does
    * not take makes it fall back and goes out again at once, re-encoded (module comment).
-   * Returns the result and the body last sent.
+   * Returns the result, the body last sent and how many histograms the re-encoding left out.
    */
   private async sendOne(
     p: PreparedRequest,
     options: SendOptions,
-  ): Promise<{ result: SendResult; body: Uint8Array }> {
+  ): Promise<{ result: SendResult; body: Uint8Array; histogramsLeftOut: number }> {
     const c = this.counters;
-    const send = (body: Uint8Array, message: ProtobufMessage) =>
-      sendWriteRequest(this.client, body, {
+    // `q`: the request as it goes out (after a re-encoding, without the histograms it left out).
+    const send = (q: PreparedRequest, message: ProtobufMessage) =>
+      sendWriteRequest(this.client, q.body, {
         ...options,
         protobufMessage: message,
         // Counted when a retry is decided (before its backoff), as Prometheus does: during an
         // outage the counters move while it lasts, not only once the receiver is back.
         onRetry: (error, attempt, sleepMs) => {
+          const histograms = Math.min(q.histograms ?? 0, q.samples);
           c.requestsRetried++;
-          c.samplesRetried += p.samples;
+          c.samplesRetried += q.samples - histograms;
+          c.histogramsRetried += histograms;
           options.onRetry?.(error, attempt, sleepMs);
         },
       });
     if (protobufMessageOf(p.body) === PROTOBUF_MESSAGE_V1) {
-      return { result: await send(p.body, PROTOBUF_MESSAGE_V1), body: p.body };
+      return { result: await send(p, PROTOBUF_MESSAGE_V1), body: p.body, histogramsLeftOut: 0 };
     }
     if (this.message === PROTOBUF_MESSAGE_V2) {
-      const result = await send(p.body, PROTOBUF_MESSAGE_V2);
+      const result = await send(p, PROTOBUF_MESSAGE_V2);
       const refusal = refusedAsUnsupported(result);
-      if (refusal === undefined) return { result, body: p.body };
+      if (refusal === undefined) return { result, body: p.body, histogramsLeftOut: 0 };
       this.fallBack(refusal);
     }
     let body: Uint8Array;
+    let histogramsLeftOut: number;
     try {
-      body = requestV2ToV1(p.body).body;
+      const reencoded = requestV2ToV1(p.body);
+      body = reencoded.body;
+      histogramsLeftOut = reencoded.histogramsLeftOut;
     } catch (err) {
       const error =
         err instanceof RemoteWriteError
@@ -793,10 +924,16 @@ export class RemoteWriter {
               recoverable: false,
               cause: err,
             });
-      return { result: { outcome: 'rejected', attempts: 0, error }, body: p.body };
+      return {
+        result: { outcome: 'rejected', attempts: 0, error },
+        body: p.body,
+        histogramsLeftOut: 0,
+      };
     }
+    if (histogramsLeftOut > 0) this.warnNhcb();
     c.requestsReencoded++;
-    return { result: await send(body, PROTOBUF_MESSAGE_V1), body };
+    const sent = leaveOutHistograms(p, histogramsLeftOut, body);
+    return { result: await send(sent, PROTOBUF_MESSAGE_V1), body, histogramsLeftOut };
   }
 
   /** Switches this writer to 1.0 for good (the first time only: later refusals are in flight). */
@@ -822,6 +959,28 @@ function refusedAsUnsupported(r: SendResult): string | undefined {
     return `HTTP ${r.status} without X-Prometheus-Remote-Write-*-Written headers (a 1.x receiver)`;
   }
   return undefined;
+}
+
+/** Histogram rows among entries [from, to) of `rows`. */
+function countHistograms(
+  histograms: ReadonlyMap<number, NativeHistogram>,
+  rows: Int32Array,
+  from: number,
+  to: number,
+): number {
+  let n = 0;
+  for (let k = from; k < to; k++) if (histograms.has(rows[k]!)) n++;
+  return n;
+}
+
+/** `p` as it goes out after a re-encoding left `n` of its histograms out, with body `body`. */
+function leaveOutHistograms(p: PreparedRequest, n: number, body: Uint8Array): PreparedRequest {
+  return {
+    ...p,
+    body,
+    samples: Math.max(p.samples - n, 0),
+    ...(p.histograms === undefined ? {} : { histograms: Math.max(p.histograms - n, 0) }),
+  };
 }
 
 /** `options` with a SigV4 signer when the config has `sigv4` and none was given. */

@@ -249,15 +249,17 @@ export async function startV2Receiver(mode: ReceiverMode = 'v2'): Promise<V2Rece
         return;
       }
       let samples = 0;
+      let histograms = 0;
       let exemplars = 0;
       for (const t of got.v2!.timeseries) {
         for (const s of t.samples) store(t.labels, s);
         samples += t.samples.length;
+        histograms += t.histograms.length;
         exemplars += t.exemplars.length;
       }
       answer(204, {
         'X-Prometheus-Remote-Write-Samples-Written': String(samples),
-        'X-Prometheus-Remote-Write-Histograms-Written': '0',
+        'X-Prometheus-Remote-Write-Histograms-Written': String(histograms),
         'X-Prometheus-Remote-Write-Exemplars-Written': String(exemplars),
       });
     });
