@@ -87,7 +87,6 @@ const OTHER_DIFFERENCES = link('other differences', `${COMPAT}#other-differences
 const CONFIGURATION = link('configuration', `${COMPAT}#configuration-1`);
 const SCRAPING = link('scraping', `${COMPAT}#scraping-4-6-7-8`);
 const REMOTE_WRITE = link('remote write', 'remote-write.md#supported-remote_write-fields');
-const NO_NATIVE_HISTOGRAMS = 'native histograms are not scraped yet';
 
 /**
  * What the code alone cannot tell: fields read and then not acted on, and fields that work
@@ -97,10 +96,6 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
   'config.GlobalConfig.evaluation_interval': { status: 'unused', note: 'no rule evaluation' },
   'config.GlobalConfig.rule_query_offset': { status: 'unused', note: 'no rule evaluation' },
   'config.GlobalConfig.query_log_file': { status: 'unused', note: 'no query engine' },
-  'config.GlobalConfig.scrape_native_histograms': {
-    status: 'difference',
-    note: `a warning; the text scrape_protocols stay (${CONFIGURATION})`,
-  },
   'config.GlobalConfig.scrape_failure_log_file': {
     status: 'difference',
     note: `\`run\` only; the Lambda functions log failed scrapes instead (${CONFIGURATION})`,
@@ -109,18 +104,6 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
     status: 'difference',
     note: `0 gets a memory-based ceiling in the Lambda functions (${SCRAPING})`,
   },
-  'config.GlobalConfig.always_scrape_classic_histograms': {
-    status: 'unused',
-    note: `a target label only: ${NO_NATIVE_HISTOGRAMS}, so classic ones always are`,
-  },
-  'config.GlobalConfig.convert_classic_histograms_to_nhcb': {
-    status: 'unused',
-    note: 'a target label only: classic histograms are not converted',
-  },
-  'config.ScrapeConfig.scrape_native_histograms': {
-    status: 'difference',
-    note: `a warning; the text scrape_protocols stay (${CONFIGURATION})`,
-  },
   'config.ScrapeConfig.scrape_failure_log_file': {
     status: 'difference',
     note: `\`run\` only; the Lambda functions log failed scrapes instead (${CONFIGURATION})`,
@@ -128,22 +111,6 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
   'config.ScrapeConfig.body_size_limit': {
     status: 'difference',
     note: `0 gets a memory-based ceiling in the Lambda functions (${SCRAPING})`,
-  },
-  'config.ScrapeConfig.always_scrape_classic_histograms': {
-    status: 'unused',
-    note: `a target label only: ${NO_NATIVE_HISTOGRAMS}, so classic ones always are`,
-  },
-  'config.ScrapeConfig.convert_classic_histograms_to_nhcb': {
-    status: 'unused',
-    note: 'a target label only: classic histograms are not converted',
-  },
-  'config.ScrapeConfig.native_histogram_bucket_limit': {
-    status: 'unused',
-    note: NO_NATIVE_HISTOGRAMS,
-  },
-  'config.ScrapeConfig.native_histogram_min_bucket_factor': {
-    status: 'unused',
-    note: NO_NATIVE_HISTOGRAMS,
   },
   'config.OAuth2.token_url': {
     status: 'difference',
@@ -158,11 +125,7 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
   },
   'config.RemoteWriteConfig.protobuf_message': {
     status: 'difference',
-    note: `\`io.prometheus.write.v2.Request\` is validated, then fails when used (${CONFIGURATION})`,
-  },
-  'config.RemoteWriteConfig.send_native_histograms': {
-    status: 'unused',
-    note: NO_NATIVE_HISTOGRAMS,
+    note: `2.0 falls back to 1.0 on a 415 and stays there (${REMOTE_WRITE})`,
   },
   'config.RemoteWriteConfig.round_robin_dns': { status: 'unused', note: 'not implemented' },
   'config.RemoteWriteConfig.failed_request_logging': { status: 'unused', note: 'not implemented' },
