@@ -8,6 +8,8 @@ const DEFAULT_LIST = [
   'PrometheusText1.0.0',
   'PrometheusText0.0.4',
 ];
+/** Prometheus 3's list for a job that scrapes native histograms. */
+const PROTO_FIRST_LIST = ['PrometheusProto', ...DEFAULT_LIST];
 
 const DEFAULT_GLOBAL: GlobalConfig = {
   scrapeInterval: 60_000,
@@ -211,19 +213,17 @@ describe('scrape config defaults and inheritance (§1.3)', () => {
 
   it.each([
     { name: 'default list', global: '', job: '', want: DEFAULT_LIST },
-    // Prometheus would put PrometheusProto first for these two; lambdascrape cannot parse it
-    // yet, so it keeps the text list and warns (test/config/unsupported.test.ts).
     {
-      name: 'the text list when the job scrapes native histograms',
+      name: 'protobuf first when the job scrapes native histograms',
       global: '',
       job: 'scrape_native_histograms: true',
-      want: DEFAULT_LIST,
+      want: PROTO_FIRST_LIST,
     },
     {
-      name: 'the text list when native histograms are inherited from global',
+      name: 'protobuf first when native histograms are inherited from global',
       global: 'scrape_native_histograms: true',
       job: '',
-      want: DEFAULT_LIST,
+      want: PROTO_FIRST_LIST,
     },
     {
       name: 'a global list wins over native histograms',
