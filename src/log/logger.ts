@@ -84,15 +84,18 @@ export const silentLogger: Logger = {
 
 /**
  * A field value made safe and plain: secrets redacted, URLs redacted, errors as text, bigint as
- * decimal.
+ * decimal. An error's code (`LOCAL_RELOAD_FAILED`, …) follows its message in parentheses only
+ * when `withCode`: JSON lines keep it for machines (metric filters, alarms); logfmt, which
+ * people read, gives the message alone.
  */
-function plain(name: string, value: unknown): unknown {
+function plain(name: string, value: unknown, withCode = true): unknown {
   if (SENSITIVE_NAME.test(name)) return REDACTED;
   if (isSecret(value)) return REDACTED;
   if (typeof value === 'string') return safeText(name, value);
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
-    const text = typeof code === 'string' ? `${value.message} (${code})` : value.message;
+    const text =
+      withCode && typeof code === 'string' ? `${value.message} (${code})` : value.message;
     return redactUrlsInText(text);
   }
   if (typeof value === 'bigint') return value.toString();
@@ -127,7 +130,7 @@ function logfmtLine(record: Record<string, unknown>): string {
   for (const [name, value] of Object.entries(record)) {
     if (value === undefined) continue;
     if (line !== '') line += ' ';
-    line += `${logfmtKey(name)}=${logfmtValue(plain(name, value))}`;
+    line += `${logfmtKey(name)}=${logfmtValue(plain(name, value, false))}`;
   }
   return `${line}\n`;
 }

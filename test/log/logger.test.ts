@@ -32,6 +32,18 @@ describe('logger', () => {
     ]);
   });
 
+  it('logfmt, which people read, gives an error without its internal code', () => {
+    const { logger, lines } = capture('logfmt');
+    logger.error('reload failed', {
+      err: Object.assign(new Error('scrape_interval: not a valid duration'), {
+        code: 'LOCAL_RELOAD_FAILED',
+      }),
+    });
+    expect(lines[0]).toBe(
+      'ts=1970-01-01T00:00:00.000Z level=error msg="reload failed" err="scrape_interval: not a valid duration"\n',
+    );
+  });
+
   it('writes JSON lines', () => {
     const { logger, lines } = capture('json');
     logger.warn('x', { err: Object.assign(new Error('bad'), { code: 'E_BAD' }), big: 10n });
