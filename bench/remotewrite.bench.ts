@@ -53,6 +53,7 @@ function config(url: string, maxSamplesPerSend: number): RemoteWriteConfig {
   return {
     url,
     name: 'bench',
+    displayName: 'bench',
     remoteTimeout: 30_000,
     headers: {},
     writeRelabelConfigs: [],

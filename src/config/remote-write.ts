@@ -195,7 +195,11 @@ function parseRemoteWriteConfig(
     .update(JSON.stringify({ name: writtenName, ...content }))
     .digest('hex');
   return {
-    config: { ...content, name: writtenName || hash.slice(0, 6) },
+    config: {
+      ...content,
+      name: writtenName || hash.slice(0, 6),
+      displayName: writtenName || urlForPeople(content.url),
+    },
     explicitName: writtenName !== '',
     hash,
     at: s.at('name'),
@@ -381,4 +385,14 @@ export function readSigV4(reader: YamlReader, node: Node | null): SigV4Config | 
     s.fail('external_id', 'external_id can only be used with role_arn');
   }
   return config;
+}
+
+/** `url` without userinfo, query or fragment: safe to print, and what the config's author wrote. */
+function urlForPeople(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid url)';
+  }
 }

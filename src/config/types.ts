@@ -258,6 +258,11 @@ export interface RemoteWriteConfig {
   readonly url: string;
   /** Explicit `name`, or a stable hash-derived name when absent. */
   readonly name: string;
+  /**
+   * How messages for people name it: the explicit `name`, else the URL without userinfo, query
+   * or fragment (the hash-derived `name` means nothing to whoever wrote the config).
+   */
+  readonly displayName: string;
   readonly remoteTimeout: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly writeRelabelConfigs: readonly RelabelConfig[];

@@ -172,7 +172,7 @@ export function createRemoteWriteClient(
   const unsupported = (what: string) =>
     new RemoteWriteError(
       REMOTE_WRITE_ERROR_CODES.unsupportedConfig,
-      `remote_write ${config.name}: ${what} is not supported yet`,
+      `remote_write ${config.displayName}: ${what} is not supported yet`,
       { recoverable: false },
     );
   if (http.proxyUrl !== undefined || http.proxyFromEnvironment) throw unsupported('proxy');
@@ -481,7 +481,7 @@ function ownDispatcher(config: RemoteWriteConfig, files: HttpClientOptions): Dis
     if (!(cause instanceof HttpClientError) || cause.code !== 'TLS_FILE_UNREADABLE') throw cause;
     throw new RemoteWriteError(
       REMOTE_WRITE_ERROR_CODES.credentials,
-      `remote_write ${config.name}: tls_config: ${errorText(cause)}`,
+      `remote_write ${config.displayName}: tls_config: ${errorText(cause)}`,
       { recoverable: false, cause },
     );
   }

@@ -995,7 +995,7 @@ function withSigner(
     if (!(cause instanceof SigV4Error)) throw cause;
     throw new RemoteWriteError(
       REMOTE_WRITE_ERROR_CODES.invalidConfig,
-      `remote_write ${config.name}: sigv4: ${cause.message}`,
+      `remote_write ${config.displayName}: sigv4: ${cause.message}`,
       { recoverable: false, cause },
     );
   }
@@ -1013,7 +1013,7 @@ function compileWriteRelabel(
   } catch (cause) {
     throw new RemoteWriteError(
       REMOTE_WRITE_ERROR_CODES.invalidConfig,
-      `remote_write ${config.name}: write_relabel_configs: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `remote_write ${config.displayName}: write_relabel_configs: ${cause instanceof Error ? cause.message : String(cause)}`,
       { recoverable: false, cause },
     );
   }

@@ -47,6 +47,7 @@ export function remoteWriteConfig(
   return {
     url,
     name: 'test',
+    displayName: 'test',
     remoteTimeout: 30_000,
     headers: {},
     writeRelabelConfigs: [],
