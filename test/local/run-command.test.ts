@@ -59,7 +59,12 @@ describe('run command', () => {
       code: 2,
       err: '--log.level must be one of',
     },
-    { name: 'unknown flag', args: ['--config', 'x.yml', '--nope'], code: 2, err: 'unknown option --nope for "run"' },
+    {
+      name: 'unknown flag',
+      args: ['--config', 'x.yml', '--nope'],
+      code: 2,
+      err: 'unknown option --nope for "run"',
+    },
   ])('usage error: $name', async ({ args, code, err }) => {
     const cli = io();
     expect(await runCli(['run', ...args], cli)).toBe(code);
