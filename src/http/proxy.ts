@@ -18,6 +18,7 @@
  * over a configured header of the same name). The header values are secrets: they are revealed
  * only into the requests and never into a message.
  */
+import { BlockList, isIP } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Secret } from '../config/types.js';
 import { Dispatcher as DispatcherClass } from './undici.js';
@@ -134,7 +135,7 @@ export function httpProxyFunc(config: HttpProxyConfig): ProxyFunc {
     const port = target.port || DEFAULT_PORTS[target.protocol] || '';
     if (host === 'localhost') return false;
     const ip = parseIp(host);
-    if (ip?.loopback) return false;
+    if (ip !== undefined && LOOPBACK.check(ip.address, ip.family)) return false;
     const name = host.trim().toLowerCase();
     if (ip !== undefined && ipMatchers.some((m) => m(name, port, ip))) return false;
     return !domainMatchers.some((m) => m(name, port, ip));
@@ -177,7 +178,7 @@ function parseNoProxy(text: string): { ipMatchers: Matcher[]; domainMatchers: Ma
     if (p === '*') return { ipMatchers: [() => true], domainMatchers: [() => true] };
     const cidr = parseCidr(p);
     if (cidr !== undefined) {
-      ipMatchers.push((_h, _p, ip) => ip !== undefined && cidrContains(cidr, ip));
+      ipMatchers.push((_h, _p, ip) => ip !== undefined && cidr(ip));
       continue;
     }
     let phost: string;
@@ -190,11 +191,11 @@ function parseNoProxy(text: string): { ipMatchers: Matcher[]; domainMatchers: Ma
     } else {
       phost = p;
     }
-    // Go's net.ParseIP takes no zone (`fe80::1%eth0` is a name there).
-    const pip = phost.includes('%') ? undefined : parseIp(phost);
+    const pip = parseIp(phost);
     if (pip !== undefined) {
+      const same = ipList((l) => l.addAddress(pip.address, pip.family));
       ipMatchers.push(
-        (_h, port, ip) => ip !== undefined && ipEqual(pip, ip) && (pport === '' || pport === port),
+        (_h, port, ip) => ip !== undefined && same(ip) && (pport === '' || pport === port),
       );
       continue;
     }
@@ -247,113 +248,41 @@ function splitHostPort(s: string): { host: string; port: string } | undefined {
   return { host, port };
 }
 
-/** An IP as 16 bytes (IPv4 in its IPv4-mapped form, as Go's `net.IP` compares them). */
+/** An IP literal and its family, for BlockList (which matches IPv4-mapped IPv6 to IPv4 rules). */
 interface Ip {
-  readonly bytes: Uint8Array;
-  readonly v4: boolean;
-  readonly loopback: boolean;
+  readonly address: string;
+  readonly family: 'ipv4' | 'ipv6';
 }
 
+/** Go's `net.ParseIP`: a literal without a zone. */
 function parseIp(text: string): Ip | undefined {
-  const bytes = new Uint8Array(16);
-  const v4 = parseV4(text);
-  if (v4 !== undefined) {
-    bytes[10] = 0xff;
-    bytes[11] = 0xff;
-    bytes.set(v4, 12);
-    return { bytes, v4: true, loopback: v4[0] === 127 };
-  }
-  const v6 = parseV6(text);
-  if (v6 === undefined) return undefined;
-  const mapped = v6.slice(0, 10).every((b) => b === 0) && v6[10] === 0xff && v6[11] === 0xff;
-  const loopback = mapped ? v6[12] === 127 : v6.slice(0, 15).every((b) => b === 0) && v6[15] === 1;
-  return { bytes: v6, v4: mapped, loopback };
+  const v = text.includes('%') ? 0 : isIP(text);
+  return v === 0 ? undefined : { address: text, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
-function parseV4(text: string): number[] | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  const out: number[] = [];
-  for (const p of parts) {
-    // Go refuses leading zeros (ambiguous octal) as well as anything above 255.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p) || Number(p) > 255) return undefined;
-    out.push(Number(p));
-  }
-  return out;
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
+/** A BlockList matcher of one NO_PROXY IP or CIDR entry. */
+function ipList(add: (list: BlockList) => void): (ip: Ip) => boolean {
+  const list = new BlockList();
+  add(list);
+  return (ip) => list.check(ip.address, ip.family);
 }
 
-function parseV6(text: string): Uint8Array | undefined {
-  const zone = text.indexOf('%');
-  const s = zone >= 0 ? text.slice(0, zone) : text;
-  if (!s.includes(':')) return undefined;
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (part: string): number[] | undefined => {
-    if (part === '') return [];
-    const out: number[] = [];
-    const items = part.split(':');
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] ?? '';
-      if (i === items.length - 1 && item.includes('.')) {
-        const v4 = parseV4(item);
-        if (v4 === undefined) return undefined;
-        out.push(((v4[0] ?? 0) << 8) | (v4[1] ?? 0), ((v4[2] ?? 0) << 8) | (v4[3] ?? 0));
-      } else if (/^[0-9a-f]{1,4}$/i.test(item)) {
-        out.push(Number.parseInt(item, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0] ?? '');
-  const tail = halves.length === 2 ? groups(halves[1] ?? '') : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return undefined;
-  const all = [...head, ...new Array<number>(missing).fill(0), ...tail];
-  const bytes = new Uint8Array(16);
-  all.forEach((g, i) => {
-    bytes[2 * i] = g >> 8;
-    bytes[2 * i + 1] = g & 0xff;
-  });
-  return bytes;
-}
-
-function ipEqual(a: Ip, b: Ip): boolean {
-  return a.bytes.every((x, i) => x === b.bytes[i]);
-}
-
-interface Cidr {
-  readonly ip: Ip;
-  /** Prefix length over the 16-byte form (an IPv4 prefix plus 96). */
-  readonly bits: number;
-}
-
-/** Go's `net.ParseCIDR` (the address must be a literal, the prefix within its family's width). */
-function parseCidr(text: string): Cidr | undefined {
+/** Go's `net.ParseCIDR` (a literal address, a prefix within its family's width) as a matcher. */
+function parseCidr(text: string): ((ip: Ip) => boolean) | undefined {
   const slash = text.indexOf('/');
   if (slash < 0) return undefined;
-  const addr = text.slice(0, slash);
+  const ip = parseIp(text.slice(0, slash));
   const prefix = text.slice(slash + 1);
-  const ip = addr.includes('%') ? undefined : parseIp(addr);
   if (ip === undefined || !/^[0-9]{1,3}$/.test(prefix)) return undefined;
-  const v4Literal = parseV4(addr) !== undefined;
-  const n = Number(prefix);
-  if (n > (v4Literal ? 32 : 128)) return undefined;
-  return { ip, bits: v4Literal ? n + 96 : n };
-}
-
-function cidrContains(cidr: Cidr, ip: Ip): boolean {
-  // Go's IPNet.Contains: an IPv4 network holds IPv4 addresses (and their mapped forms) only,
-  // an IPv6 network IPv6 addresses only.
-  if (cidr.ip.v4 !== ip.v4) return false;
-  for (let bit = 0; bit < cidr.bits; bit++) {
-    const byte = bit >> 3;
-    const mask = 0x80 >> (bit & 7);
-    if (((cidr.ip.bytes[byte] ?? 0) & mask) !== ((ip.bytes[byte] ?? 0) & mask)) return false;
-  }
-  return true;
+  const bits = Number(prefix);
+  if (bits > (ip.family === 'ipv4' ? 32 : 128)) return undefined;
+  const inside = ipList((l) => l.addSubnet(ip.address, bits, ip.family));
+  // Go's IPNet.Contains: an IPv6 network holds no IPv4 address.
+  return ip.family === 'ipv6' ? (t) => t.family === 'ipv6' && inside(t) : inside;
 }
 
 /** A proxy URL's user name and password, percent-decoded (as written when they do not decode). */
