@@ -183,6 +183,20 @@ function rawSecretsIn(value: unknown, where: string, out: string[]): void {
       out.push(`${where}.${key}`);
     else if ((key === 'url' || key.endsWith('_url')) && typeof v === 'string') {
       urlSecrets(v, `${where}.${key}`, out);
+    } else if (key === 'proxy_connect_header' && isRecord(v)) {
+      // Every value of a CONNECT header is a secret (common:config ProxyHeader).
+      for (const [name, values] of Object.entries(v)) {
+        if (Array.isArray(values) && values.some((x) => x !== '' && x !== null)) {
+          out.push(`${where}.proxy_connect_header.${name}`);
+        }
+      }
+    } else if (key === 'proxy_connect_header' && isRecord(v)) {
+      // Every value of a CONNECT header is a secret (common:config ProxyHeader).
+      for (const [name, values] of Object.entries(v)) {
+        if (Array.isArray(values) && values.some((x) => x !== '' && x !== null)) {
+          out.push(`${where}.proxy_connect_header.${name}`);
+        }
+      }
     } else if (key === 'http_headers' && isRecord(v)) {
       for (const [name, header] of Object.entries(v)) {
         const secrets = isRecord(header) ? header.secrets : undefined;
@@ -224,10 +238,21 @@ function urlSecrets(url: string | undefined, where: string, out: string[]): void
 }
 
 /**
+ * The URLs of one HTTP client config that may carry credentials: `proxy_url`, and oauth2's
+ * `token_url` and its own `proxy_url`. (`proxy_connect_header` values are `Secret`s, found by
+ * {@link secretsIn}.)
+ */
+function httpClientUrlSecrets(http: HttpClientConfig, where: string, out: string[]): void {
+  urlSecrets(http.proxyUrl, `${where}.proxyUrl`, out);
+  urlSecrets(http.oauth2?.tokenUrl, `${where}.oauth2.tokenUrl`, out);
+  urlSecrets(http.oauth2?.proxyUrl, `${where}.oauth2.proxyUrl`, out);
+}
+
+/**
  * Where the config holds a secret inline (field paths in the typed config, never the value),
  * e.g. `remote_write "grafana".httpClient.basicAuth.password`. Besides the `Secret` fields:
- * URLs with a password in their userinfo or a token-like query value (`proxy_url`, SD URLs,
- * remote-write URLs) and `params` / `__param_*` labels named like a credential — all of them
+ * URLs with a password in their userinfo or a token-like query value (`proxy_url`, oauth2
+ * `token_url` and `proxy_url`, SD URLs, remote-write URLs), raw SD configs' `proxy_connect_header` and `params` / `__param_*` labels named like a credential — all of them
  * would be bundled in clear like a `password:` (issue 13).
  */
 export function inlineSecretFields(config: Config): string[] {
@@ -236,7 +261,7 @@ export function inlineSecretFields(config: Config): string[] {
   for (const job of config.scrapeConfigs) {
     const where = `job ${JSON.stringify(job.jobName)}`;
     secretsIn(job.httpClient, `${where}.httpClient`, out, seen);
-    urlSecrets(job.httpClient.proxyUrl, `${where}.httpClient.proxyUrl`, out);
+    httpClientUrlSecrets(job.httpClient, `${where}.httpClient`, out);
     for (const [name, values] of Object.entries(job.params)) {
       if (CREDENTIAL_NAME.test(name) && values.some((v) => v !== '')) {
         out.push(`${where}.params.${name}`);
@@ -259,7 +284,7 @@ export function inlineSecretFields(config: Config): string[] {
     secretsIn(rw.httpClient, `${where}.httpClient`, out, seen);
     secretsIn(rw.sigv4, `${where}.sigv4`, out, seen);
     urlSecrets(rw.url, `${where}.url`, out);
-    urlSecrets(rw.httpClient.proxyUrl, `${where}.httpClient.proxyUrl`, out);
+    httpClientUrlSecrets(rw.httpClient, `${where}.httpClient`, out);
   }
   return out;
 }

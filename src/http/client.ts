@@ -30,13 +30,17 @@ import { lookupCredentialFile } from './credential-files.js';
 import { type EgressScope, guardConnector } from './egress-guard.js';
 import { OAuth2TokenSource } from './oauth2.js';
 import {
-  Agent,
-  buildConnector,
-  EnvHttpProxyAgent,
-  interceptors,
-  Pool,
-  ProxyAgent,
-} from './undici.js';
+  connectHeaders,
+  type EnvironmentSource,
+  ForwardProxy,
+  ProxyRouter,
+  processEnvironment,
+  proxyAuthorization,
+  proxyFuncFor,
+  proxyUserinfo,
+  withoutUserinfo,
+} from './proxy.js';
+import { Agent, buildConnector, interceptors, Pool, ProxyAgent } from './undici.js';
 
 /** Go's http.Client follows at most 10 redirects. */
 export const MAX_REDIRECTS = 10;
@@ -73,6 +77,11 @@ export interface HttpClientOptions {
    * write: the Runtime API guard only). @default 'untrusted'
    */
   readonly egress?: EgressScope;
+  /**
+   * Where `proxy_from_environment` reads HTTP_PROXY, HTTPS_PROXY, NO_PROXY (and REQUEST_METHOD),
+   * once, when a dispatcher is built. @default the process environment
+   */
+  readonly env?: EnvironmentSource;
 }
 
 function resolvePath(path: string, options: HttpClientOptions): string {
@@ -145,10 +154,19 @@ function proxyConnector(opts: object): UndiciConnect.connector {
 /** What a dispatcher is built from: the client config's transport settings. */
 type TransportSettings = Pick<
   HttpClientConfig,
-  'tlsConfig' | 'enableHttp2' | 'proxyUrl' | 'proxyFromEnvironment' | 'followRedirects'
+  | 'tlsConfig'
+  | 'enableHttp2'
+  | 'proxyUrl'
+  | 'noProxy'
+  | 'proxyFromEnvironment'
+  | 'proxyConnectHeader'
+  | 'followRedirects'
 >;
 
-/** Keep-alive agent (or proxy agent) with TLS, the egress guard and redirects. */
+/**
+ * Keep-alive agent with TLS, the egress guard and redirects; behind a {@link ProxyRouter} when
+ * a proxy is configured (src/http/proxy.ts says which requests go through it, and how).
+ */
 function buildDispatcher(
   settings: TransportSettings,
   options: HttpClientOptions,
@@ -161,18 +179,30 @@ function buildDispatcher(
   const connect = guardConnector(buildConnector(tls), scope);
   const clientFactory = (origin: URL, opts: object) =>
     new Pool(origin, { ...opts, connect: guardConnector(proxyConnector(opts), scope) });
-  let base: Dispatcher;
-  if (settings.proxyUrl !== undefined) {
-    base = new ProxyAgent({
-      uri: settings.proxyUrl,
-      requestTls: tls,
-      allowH2: tls.allowH2,
-      clientFactory,
-    });
-  } else if (settings.proxyFromEnvironment) {
-    base = new EnvHttpProxyAgent({ connect, allowH2: tls.allowH2, clientFactory });
-  } else {
-    base = new Agent({ connect, allowH2: tls.allowH2, keepAliveTimeout: 30_000 });
+  let base: Dispatcher = new Agent({ connect, allowH2: tls.allowH2, keepAliveTimeout: 30_000 });
+  const route = proxyFuncFor(settings, options.env ?? processEnvironment);
+  if (route !== undefined) {
+    const viaProxy = (proxy: URL, targetProtocol: string): Dispatcher => {
+      const authorization = proxyAuthorization(proxy);
+      const uri = withoutUserinfo(proxy);
+      if (targetProtocol === 'http:' && (uri.protocol === 'http:' || uri.protocol === 'https:')) {
+        const toProxy = new Pool(uri.origin, {
+          connect: guardConnector(buildConnector({}), scope),
+          keepAliveTimeout: 30_000,
+        });
+        return new ForwardProxy(toProxy, authorization);
+      }
+      return new ProxyAgent({
+        uri: uri.href,
+        // undici reads a socks proxy's credentials from these, an HTTP proxy's from `token`.
+        ...(uri.protocol.startsWith('socks') ? proxyUserinfo(proxy) : {}),
+        headers: connectHeaders(settings.proxyConnectHeader, authorization),
+        requestTls: tls,
+        allowH2: tls.allowH2,
+        clientFactory,
+      });
+    };
+    base = new ProxyRouter(route, base, viaProxy);
   }
   // Below the redirect interceptor, so each one sees every hop as it is sent.
   if (interceptors.length > 0) base = base.compose(...interceptors);
@@ -307,7 +337,9 @@ export function oauth2TokenSource(
             // Go's token transport speaks HTTP/1.1 (it enables no HTTP/2).
             enableHttp2: false,
             proxyUrl: oauth2.proxyUrl,
+            noProxy: oauth2.noProxy,
             proxyFromEnvironment: oauth2.proxyFromEnvironment ?? false,
+            proxyConnectHeader: oauth2.proxyConnectHeader ?? {},
             // Go's http.Client follows a token endpoint's redirects.
             followRedirects: true,
           },

@@ -23,7 +23,6 @@ import errors from 'undici/lib/core/errors.js';
 import util from 'undici/lib/core/util.js';
 import Agent from 'undici/lib/dispatcher/agent.js';
 import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';
-import EnvHttpProxyAgent from 'undici/lib/dispatcher/env-http-proxy-agent.js';
 import Pool from 'undici/lib/dispatcher/pool.js';
 import ProxyAgent from 'undici/lib/dispatcher/proxy-agent.js';
 import globalDispatcher from 'undici/lib/global.js';
@@ -32,7 +31,7 @@ import redirect from 'undici/lib/interceptor/redirect.js';
 // As undici/index.js: `Object.assign(Dispatcher.prototype, api)`.
 Object.assign(Dispatcher.prototype, api);
 
-export { Agent, buildConnector, EnvHttpProxyAgent, Pool, ProxyAgent };
+export { Agent, buildConnector, Dispatcher, Pool, ProxyAgent };
 
 export const interceptors: Pick<typeof Undici.interceptors, 'redirect'> = { redirect };
 

@@ -148,8 +148,8 @@ const echo = (req: IncomingMessage) =>
  * pointing at `/good/metrics`), `/rw/<name>` (500 + echo, 400 + echo, then 204 — counted per
  * path), `/oauth/token` (issues a token for the client secret or any assertion),
  * `/oauth/token-fail` (401 `invalid_client` echoing the request, form included),
- * `/oauth/metrics` (an exporter that wants an issued token, else 401 + echo) and CONNECT (a
- * proxy answering 407 + echo).
+ * `/oauth/metrics` (an exporter that wants an issued token, else 401 + echo), and a proxy
+ * answering 407 + echo to forward requests (absolute URI) and CONNECT alike.
  */
 export async function startFixture(): Promise<Fixture> {
   const seen = new Map<string, SeenRequest[]>();
@@ -170,6 +170,16 @@ export async function startFixture(): Promise<Fixture> {
         res.writeHead(status, { 'content-type': type });
         res.end(body);
       };
+      if (url.startsWith('http://')) {
+        // A forward-proxy request (absolute URI): the proxy refuses it, echoing what it got.
+        record('proxy', {
+          method: req.method ?? '',
+          url,
+          authorization: req.headers['proxy-authorization'],
+        });
+        res.writeHead(407, { 'content-type': 'text/plain' });
+        return res.end(`proxy says no: ${echo(req)}`);
+      }
       if (path === '/good/metrics') {
         record('good', base);
         return text(200, '# TYPE fixture_up gauge\nfixture_up 1\n', 'text/plain; version=0.0.4');

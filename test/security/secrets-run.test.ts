@@ -169,7 +169,7 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
     expect(output).toContain(
       `Get \\"http://${fx.host}:${fx.closedPort}/metrics?token=xxxxx\\": connect ECONNREFUSED`,
     );
-    expect(output).toContain('Proxy response (407)');
+    expect(output).toContain('server returned HTTP status 407 Proxy Authentication Required');
     expect(output).toContain(
       `cannot fetch http_sd targets from url=\\"http://${at}/sd?token=xxxxx\\"`,
     );
