@@ -14,8 +14,12 @@
 import { Diagnostics } from '../config/diagnostics.js';
 import type { ConfigCheck, ConfigCheckResult } from '../config/load-file.js';
 import type { Config, ScrapeConfig } from '../config/types.js';
-import { DISCOVERY_MECHANISMS, mechanismConfigs } from './registry.js';
-import type { DiscoveryMechanism, JobSdConfigs } from './types.js';
+import {
+  DISCOVERY_CONFIG_READERS,
+  type MechanismConfigReader,
+  mechanismConfigs,
+} from './parsers.js';
+import type { JobSdConfigs } from './types.js';
 import { checkUnsupportedEntry } from './unsupported.js';
 
 export interface DiscoveryCheckOptions {
@@ -38,7 +42,7 @@ export function discoveryCheck(options: DiscoveryCheckOptions = {}): ConfigCheck
 export function checkDiscovery(
   config: Config,
   options: DiscoveryCheckOptions = {},
-  mechanisms: readonly DiscoveryMechanism<unknown, never>[] = DISCOVERY_MECHANISMS,
+  mechanisms: readonly MechanismConfigReader[] = DISCOVERY_CONFIG_READERS,
 ): ConfigCheckResult {
   const errors = new Diagnostics();
   const warnings = new Diagnostics();

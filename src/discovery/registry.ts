@@ -6,7 +6,8 @@
  * (§10; the failure is reported, not thrown).
  *
  * Adding a mechanism: a folder like `dns/` whose `index.ts` exports a {@link DiscoveryMechanism}
- * (see `types.ts`), and one entry in {@link DISCOVERY_MECHANISMS}.
+ * (see `types.ts`), one entry in {@link DISCOVERY_MECHANISMS} and its config reader in
+ * `parsers.ts` (what config checks use without loading discoverers).
  */
 import { performance } from 'node:perf_hooks';
 import { Diagnostics } from '../config/diagnostics.js';
@@ -17,6 +18,7 @@ import { type DnsSdDeps, dnsMechanism } from './dns/index.js';
 import { type Ec2Deps, ec2Mechanism } from './ec2/index.js';
 import { type FileSdMechanismDeps, fileMechanism } from './file/index.js';
 import { type HttpSdDeps, httpMechanism } from './http/index.js';
+import { mechanismConfigs } from './parsers.js';
 import { staticMechanism } from './static/index.js';
 import type {
   Discoverer,
@@ -60,37 +62,7 @@ export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism<unknown, Discover
   consulMechanism,
 ];
 
-/**
- * The job's entries of one mechanism, parsed (or as the loader read them, see
- * {@link DiscoveryMechanism.loaded}). Problems go to `errors`; an invalid entry is left out.
- */
-export function mechanismConfigs<Config>(
-  job: JobSdConfigs,
-  mechanism: DiscoveryMechanism<Config, never>,
-  errors: Diagnostics,
-): Config[] {
-  if (mechanism.loaded) return [...mechanism.loaded(job)];
-  const configs: Config[] = [];
-  for (const { reader, node } of job.sdConfigNodes[mechanism.name] ?? []) {
-    const config = mechanism.parse(reader.withErrors(errors), node);
-    if (config !== undefined) configs.push(config);
-  }
-  return configs;
-}
-
-/**
- * Like {@link mechanismConfigs}, for callers that need every entry valid (building discoverers,
- * reading a deployment's IAM needs). Throws {@link ConfigError}, as the loader does.
- */
-export function validMechanismConfigs<Config>(
-  job: JobSdConfigs,
-  mechanism: DiscoveryMechanism<Config, never>,
-): Config[] {
-  const errors = new Diagnostics();
-  const configs = mechanismConfigs(job, mechanism, errors);
-  if (errors.length > 0) throw new ConfigError(errors.sorted());
-  return configs;
-}
+export { mechanismConfigs, validMechanismConfigs } from './parsers.js';
 
 /** The error a whole-discoverer failure is reported as. */
 export class DiscoveryError extends Error {

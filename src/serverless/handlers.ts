@@ -83,7 +83,7 @@ export const HANDLER_MARGIN_MS = 500;
 export async function handleDiscovery(runtime: ServerlessRuntime): Promise<DiscoverySummary> {
   const metrics = runtime.monitoring.metrics('discovery');
   try {
-    const summary = await runtime.discovery.run();
+    const summary = await (await runtime.discovery()).run();
     metrics.observeDiscovery(summary);
     return summary;
   } catch (err) {

@@ -32,7 +32,7 @@ import type { Config } from '../config/types.js';
 import { discoveryCheck } from '../discovery/check.js';
 import { installEgressPolicy } from '../http/egress-guard.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import { DiscoveryRun } from '../pipeline/discovery.js';
+import type { DiscoveryRun } from '../pipeline/discovery.js';
 import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
@@ -65,7 +65,11 @@ export interface ServerlessRuntime {
   readonly deadLetters: SqsDeadLetterQueue;
   /** One per remote_write, shared by the worker, the replayer and the self-metrics. */
   readonly writers: readonly RemoteWriter[];
-  readonly discovery: DiscoveryRun;
+  /**
+   * The discovery run (functions/discovery), built on first call: its module and every
+   * discovery mechanism are imported then, so the other functions never load them.
+   */
+  discovery(): Promise<DiscoveryRun>;
   readonly worker: ScrapeWorker;
   /** Replays the outbox (functions/outbox); shares the writers with the worker. */
   readonly replayer: OutboxReplayer;
@@ -188,14 +192,21 @@ export async function createRuntime(
     onCleanupError: (err) => logger.warn('scrape state cleanup failed', { err }),
   });
   const stateChanges = new DynamoDbStateChangeLog(dynamodb, env.stateTable);
-  const discovery = new DiscoveryRun({
-    config,
-    targets,
-    queue,
-    deploymentId: env.deploymentId,
-    logger,
-    windowMs: env.windowMs,
-  });
+  let discovery: Promise<DiscoveryRun> | undefined;
+  const discoveryRun = (): Promise<DiscoveryRun> => {
+    discovery ??= import('../pipeline/discovery.js').then(
+      ({ DiscoveryRun }) =>
+        new DiscoveryRun({
+          config,
+          targets,
+          queue,
+          deploymentId: env.deploymentId,
+          logger,
+          windowMs: env.windowMs,
+        }),
+    );
+    return discovery;
+  };
   const worker = new ScrapeWorker({
     config,
     states,
@@ -226,13 +237,13 @@ export async function createRuntime(
     outbox,
     deadLetters,
     writers,
-    discovery,
+    discovery: discoveryRun,
     worker,
     replayer,
     monitoring,
     async close() {
       await Promise.allSettled([
-        discovery.close(),
+        discovery?.then((d) => d.close()),
         worker.close(),
         ...writers.map((w) => w.close()),
       ]);

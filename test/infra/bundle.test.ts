@@ -64,6 +64,10 @@ const FILES = {
  * 954-960 KiB for each function; all JS 1,105-1,110 KiB, discovery 1,648 KiB (the EC2 client
  * is a lazy chunk). The INIT budget is issue 14's goal (1 MiB), about 6% above the measured
  * size; the others leave about 8%. Growth past them is a decision, with the figures updated.
+ * Later the same day, after proxies, native histograms and the discovery run loaded on first use
+ * (so the scraper, dispatcher and outbox no longer load discovery code at INIT): INIT 991-997
+ * KiB, all JS 1,212-1,216 KiB (the discovery run is a lazy chunk in every package), discovery
+ * 1,755 KiB: the all-JS budgets of the three grew to 1,300 KiB.
  */
 const KIB = 1024;
 const MAX_INIT_BYTES: Record<FunctionRole, number> = {
@@ -74,9 +78,9 @@ const MAX_INIT_BYTES: Record<FunctionRole, number> = {
 };
 const MAX_ALL_JS_BYTES: Record<FunctionRole, number> = {
   discovery: 1780 * KIB,
-  dispatcher: 1200 * KIB,
-  scraper: 1200 * KIB,
-  outbox: 1200 * KIB,
+  dispatcher: 1300 * KIB,
+  scraper: 1300 * KIB,
+  outbox: 1300 * KIB,
 };
 
 interface FunctionPackage {
