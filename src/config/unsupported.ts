@@ -34,19 +34,6 @@ const EC2_HTTP =
 export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
   {
     block: 'remote_write',
-    field: 'proxy_url',
-    what: 'proxy_url in remote_write',
-    why: 'remote write requests cannot go through a proxy yet',
-  },
-  {
-    block: 'remote_write',
-    field: 'proxy_from_environment',
-    what: 'proxy_from_environment in remote_write',
-    refuses: (s) => s.bool('proxy_from_environment') === true,
-    why: 'remote write requests cannot go through a proxy yet',
-  },
-  {
-    block: 'remote_write',
     field: 'azuread',
     why: 'remote writes authenticate with basic_auth, authorization or sigv4',
   },

@@ -159,7 +159,7 @@ export interface RemoteWriteClient {
  * Builds a client for one remote_write config. Reads TLS files once, here (Prometheus re-reads
  * them when they change; a Lambda container is short-lived enough not to); oauth2's own
  * tls_config is read at its first token request. Throws {@link RemoteWriteError}
- * `RW_UNSUPPORTED_CONFIG` for settings not implemented yet (proxies, sigv4 without a signer)
+ * `RW_UNSUPPORTED_CONFIG` for settings not implemented yet (sigv4 without a signer)
  * rather than sending unauthenticated requests, and `RW_CREDENTIALS` when a TLS file cannot be
  * read.
  */
@@ -175,7 +175,6 @@ export function createRemoteWriteClient(
       `remote_write ${config.displayName}: ${what} is not supported yet`,
       { recoverable: false },
     );
-  if (http.proxyUrl !== undefined || http.proxyFromEnvironment) throw unsupported('proxy');
   if (config.sigv4 !== undefined && options.signer === undefined) {
     throw unsupported('sigv4 without a RequestSigner');
   }

@@ -7,25 +7,9 @@ import { PROTO_FIRST_SCRAPE_PROTOCOLS } from '../../src/config/scrape-protocols.
 import { load, loadErrors, yaml } from './helpers.js';
 
 const AUTH_WHY = 'remote writes authenticate with basic_auth, authorization or sigv4';
-const PROXY_WHY = 'remote write requests cannot go through a proxy yet';
 
 describe('settings the runtime cannot honour', () => {
   const cases = [
-    {
-      name: 'a proxy for remote write',
-      text: yaml`
-        remote_write:
-          - url: http://rw/api/v1/write
-            proxy_url: http://proxy:3128
-            no_proxy: localhost
-          - url: http://other/api/v1/write
-            proxy_from_environment: true
-      `,
-      errors: [
-        `prometheus.yml:3:16: proxy_url in remote_write is not supported by lambdascrape: ${PROXY_WHY}`,
-        `prometheus.yml:6:29: proxy_from_environment in remote_write is not supported by lambdascrape: ${PROXY_WHY}`,
-      ],
-    },
     {
       name: 'Azure AD and Google IAM for remote write',
       text: yaml`

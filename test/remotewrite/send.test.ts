@@ -315,12 +315,6 @@ describe('auth and configured headers (§11.2)', () => {
     expect(rx.requests[0]!.headers.authorization).toBe('AWS4-HMAC-SHA256 test');
   });
 
-  it('refuses configs it cannot honour instead of sending around them', () => {
-    expect(() => client({ httpClient: { proxyUrl: 'http://127.0.0.1:1' } })).toThrow(
-      expect.objectContaining({ code: 'RW_UNSUPPORTED_CONFIG' }),
-    );
-  });
-
   // Found by test/remotewrite/responses.fuzz.test.ts: past the redirect limit the last 3xx was
   // "rejected" — the write dropped — where Go's client errs and Prometheus retries; and a
   // status of 600 or more was taken for a 5xx.
