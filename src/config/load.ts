@@ -98,6 +98,7 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   if (errors.length > 0) throw new ConfigError(errors.sorted());
   return {
     sourcePath,
+    sourceText: text,
     global,
     scrapeConfigs: jobs.configs,
     remoteWrite,

@@ -286,6 +286,11 @@ export interface AlertmanagerDiscovery {
 export interface Config {
   /** Path the config was loaded from ('' for a string source); relative `*_file` paths resolve against its folder. */
   readonly sourcePath: string;
+  /**
+   * The YAML text the config was loaded from, as written (for `/api/v1/status/config`, which
+   * redacts it). Always set by `loadConfig`; optional so that hand-built values stay valid.
+   */
+  readonly sourceText?: string;
   readonly global: GlobalConfig;
   /** Jobs of `scrape_configs`, then those of the `scrape_config_files` matches in glob order. */
   readonly scrapeConfigs: readonly ScrapeConfig[];
