@@ -288,9 +288,11 @@ export interface Config {
   readonly sourcePath: string;
   /**
    * The YAML text the config was loaded from, as written (for `/api/v1/status/config`, which
-   * redacts it). Always set by `loadConfig`; optional so that hand-built values stay valid.
+   * redacts it). A {@link Secret}, since it holds every secret of the file: printing or
+   * serialising the config never shows it. Always set by `loadConfig`; optional so that
+   * hand-built values stay valid.
    */
-  readonly sourceText?: string;
+  readonly sourceText?: Secret;
   readonly global: GlobalConfig;
   /** Jobs of `scrape_configs`, then those of the `scrape_config_files` matches in glob order. */
   readonly scrapeConfigs: readonly ScrapeConfig[];

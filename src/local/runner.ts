@@ -168,7 +168,7 @@ export class LocalRunner {
               reload: () => this.reloadFromSource(),
               targets: () => this.targetsView(),
               relabelSteps: (pool, labels) => this.relabelSteps(pool, labels),
-              configYaml: () => redactedConfigYaml(this.config.sourceText ?? ''),
+              configYaml: () => redactedConfigYaml(this.config.sourceText?.reveal() ?? ''),
               now: () => this.clock.now(),
               hostname: this.hostname,
               ...(options.subtitle === undefined ? {} : { subtitle: options.subtitle }),
