@@ -153,8 +153,13 @@ scrape_configs:
     expect(text).toContain('__address__="dropme.invalid:9"');
     expect(text).toContain('team="gone"');
     expect(text).toContain('DROPPED');
+    // Search and the Show filter work here too: the dropped target among all of them.
+    await page.uncheck('input[name=state][value=dropped]');
+    expect(await rows.count()).toBe(4);
+    await page.fill('input[name=search]', 'team="gone"');
+    expect(await rows.count()).toBe(1);
+    await page.fill('input[name=search]', '');
     if (SCREENSHOTS !== undefined) {
-      await page.uncheck('input[name=state][value=dropped]');
       await page.screenshot({ path: join(SCREENSHOTS, 'service-discovery-page.png') });
     }
   });
