@@ -9,6 +9,7 @@ import { parseGlobalConfig } from './global.js';
 import { parseIgnoredSections } from './ignored-sections.js';
 import { parseRemoteWriteConfigs } from './remote-write.js';
 import { type ParsedScrapeConfig, parseScrapeConfigs } from './scrape-config.js';
+import { createSecret } from './secret.js';
 import type { Config, GlobalConfig, ScrapeConfig } from './types.js';
 import { YamlReader } from './yaml-reader.js';
 import { decodeConfigBytes, sourceProblems } from './yaml-source.js';
@@ -98,6 +99,7 @@ export function loadConfig(text: string, options: LoadOptions = {}): Config {
   if (errors.length > 0) throw new ConfigError(errors.sorted());
   return {
     sourcePath,
+    sourceText: createSecret(text),
     global,
     scrapeConfigs: jobs.configs,
     remoteWrite,

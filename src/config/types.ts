@@ -291,6 +291,13 @@ export interface AlertmanagerDiscovery {
 export interface Config {
   /** Path the config was loaded from ('' for a string source); relative `*_file` paths resolve against its folder. */
   readonly sourcePath: string;
+  /**
+   * The YAML text the config was loaded from, as written (for `/api/v1/status/config`, which
+   * redacts it). A {@link Secret}, since it holds every secret of the file: printing or
+   * serialising the config never shows it. Always set by `loadConfig`; optional so that
+   * hand-built values stay valid.
+   */
+  readonly sourceText?: Secret;
   readonly global: GlobalConfig;
   /** Jobs of `scrape_configs`, then those of the `scrape_config_files` matches in glob order. */
   readonly scrapeConfigs: readonly ScrapeConfig[];

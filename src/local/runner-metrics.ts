@@ -1,5 +1,6 @@
 /**
- * The runner's own metrics (`/metrics`), all prefixed `lambdascrape_`. Counters and histograms
+ * The runner's own metrics (`/metrics`), all prefixed `lambdascrape_`, followed on `/metrics`
+ * by the process-wide `process_*` and `nodejs_*` ones (process-metrics.ts). Counters and histograms
  * are updated as things happen; target counts and remote-write totals are read at render time
  * from the runner and its sink.
  */
@@ -24,6 +25,7 @@ import {
   type LabelValues,
   MetricsRegistry,
 } from './metrics.js';
+import { processMetricsText } from './process-metrics.js';
 import type { SinkStats } from './sink.js';
 
 /** Per job: targets up, down and not scraped yet, and dropped targets. */
@@ -262,7 +264,13 @@ export class RunnerMetrics implements ScrapeObserver {
     if (ok) this.lastReloadSuccessTime.set([], nowMs / 1000);
   }
 
+  /** The runner's own families (`lambdascrape_*`). */
   render(): string {
     return this.registry.render();
+  }
+
+  /** What `/metrics` serves: {@link render}, then the `process_*` and `nodejs_*` families. */
+  async renderWithProcess(): Promise<string> {
+    return this.render() + (await processMetricsText());
   }
 }

@@ -21,21 +21,23 @@ import {
 } from '../engine/job-runtime.js';
 import { discoverJobTargets, type JobTargets } from '../engine/job-targets.js';
 import { type Logger, silentLogger } from '../log/logger.js';
-import { redactLabelValue, redactTargetUrl, redactUrlsInText } from '../log/redact.js';
+import { redactTargetUrl, redactUrlsInText } from '../log/redact.js';
 import type { Labels } from '../model/labels.js';
 import { type Clock, settlesWithin, systemClock } from '../schedule/clock.js';
 import { type QueuedTimer, TimerQueue } from '../schedule/timer-queue.js';
 import { type BuildTargetsResult, computeOffsetSeed } from '../targets/index.js';
 import type { DroppedTarget } from '../targets/types.js';
 import { configEqual } from './config-equal.js';
+import { redactedConfigYaml } from './config-yaml.js';
 import { ConsoleSink } from './console-sink.js';
 import { LocalError, LocalErrorCode } from './errors.js';
 import { type LocalTarget, LocalTargets, type TargetJob } from './local-targets.js';
+import { redactedLabels, relabelStepsView } from './relabel-view.js';
 import { createRemoteWriteSink, type DurableQueues } from './remote-write-sink.js';
 import { type JobTargetCounts, RunnerMetrics } from './runner-metrics.js';
 import { ScrapeFailureLog } from './scrape-failure-log.js';
 import type { SampleSink } from './sink.js';
-import type { JobView, TargetView } from './target-view.js';
+import type { JobView, RelabelStepsView, TargetView } from './target-view.js';
 import { type ListenAddress, type ReloadOutcome, WebServer } from './web.js';
 
 export interface LocalRunnerOptions {
@@ -161,10 +163,12 @@ export class LocalRunner {
         ? undefined
         : new WebServer(
             {
-              metricsText: () => this.metrics.render(),
+              metricsText: () => this.metrics.renderWithProcess(),
               isReady: () => this.ready,
               reload: () => this.reloadFromSource(),
               targets: () => this.targetsView(),
+              relabelSteps: (pool, labels) => this.relabelSteps(pool, labels),
+              configYaml: () => redactedConfigYaml(this.config.sourceText?.reveal() ?? ''),
               now: () => this.clock.now(),
               hostname: this.hostname,
               ...(options.subtitle === undefined ? {} : { subtitle: options.subtitle }),
@@ -337,6 +341,20 @@ export class LocalRunner {
       });
     }
     return out;
+  }
+
+  /**
+   * The relabeling steps of `labels` in job `pool` (relabel-view.ts: the job's real target
+   * labels when `labels` are a target's redacted ones); undefined when there is no such job.
+   */
+  relabelSteps(pool: string, labels: Labels): RelabelStepsView | undefined {
+    const job = this.jobs.get(pool);
+    if (job === undefined) return undefined;
+    const known = [
+      ...[...job.active.values()].map((t) => t.target.discoveredLabels),
+      ...job.dropped.map((d) => d.discoveredLabels),
+    ];
+    return relabelStepsView(job.runtime.config, known, labels);
   }
 
   /** The runner's own metrics in the text format. */
@@ -570,12 +588,4 @@ function sameSinkConfig(a: Config, b: Config): boolean {
 
 async function closeLocalJob(job: LocalJob): Promise<void> {
   await Promise.all([closeJobRuntime(job.runtime), job.discovery.close()]);
-}
-
-/** `labels` with each value as the pages may show it ({@link redactLabelValue}). */
-function redactedLabels(labels: Labels): Labels {
-  return labels.map((l) => {
-    const value = redactLabelValue(l.name, l.value);
-    return value === l.value ? l : { name: l.name, value };
-  });
 }

@@ -34,3 +34,20 @@ export interface JobView {
   /** Job-level problems: target_limit exceeded, discovery or target errors. */
   readonly problems: readonly string[];
 }
+
+/** One relabel rule applied, as the pages show it: values redacted as everywhere else. */
+export interface RelabelStepView {
+  /** The rule in Prometheus's JSON field names (`relabelRuleJson`). */
+  readonly rule: Readonly<Record<string, unknown>>;
+  /** Labels after the rule; empty once dropped. */
+  readonly output: Labels;
+  readonly keep: boolean;
+}
+
+/** A label set relabeled by a job's `relabel_configs`, step by step. */
+export interface RelabelStepsView {
+  readonly scrapePool: string;
+  /** The labels before the first rule (redacted). */
+  readonly input: Labels;
+  readonly steps: readonly RelabelStepView[];
+}

@@ -7,12 +7,14 @@
  *     "droppedTargetCounts":{job: n}}}
  *
  * As in Prometheus: `lastScrape` is RFC 3339 (`0001-01-01T00:00:00Z` before the first scrape),
- * `lastError` is "" when none, durations are Prometheus duration strings, `?state=active|dropped|any`
- * and `?scrapePool=<job>` filter.
+ * `lastError` is "" when none, durations are Prometheus duration strings; pools come in name
+ * order; `?state=active|dropped|any` (absent = any, anything else lists no target) and
+ * `?scrapePool=<job>` filter the lists; `droppedTargetCounts` covers every pool whatever
+ * `scrapePool` says, and is null when dropped targets are not asked for.
  */
 import { formatDuration } from '../config/duration.js';
 import { labelsToRecord } from '../model/labels.js';
-import type { JobView } from './target-view.js';
+import type { JobView, RelabelStepsView } from './target-view.js';
 
 /** Prometheus's zero time, what Go's `time.Time{}` marshals to. */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -41,12 +43,12 @@ export interface TargetsApiResponse {
   readonly data: {
     readonly activeTargets: ActiveTargetJson[];
     readonly droppedTargets: DroppedTargetJson[];
-    readonly droppedTargetCounts: Record<string, number>;
+    readonly droppedTargetCounts: Record<string, number> | null;
   };
 }
 
 export interface TargetsApiQuery {
-  /** `active`, `dropped` or `any` (default); anything else means `any`. */
+  /** `active`, `dropped` or `any` (default, also ''); anything else selects no target. */
   readonly state?: string | null;
   /** Only this job. */
   readonly scrapePool?: string | null;
@@ -57,16 +59,20 @@ export function targetsApiResponse(
   hostname: string,
   query: TargetsApiQuery = {},
 ): TargetsApiResponse {
-  const state = (query.state ?? 'any').toLowerCase();
-  const showActive = state !== 'dropped';
-  const showDropped = state !== 'active';
+  const state = (query.state ?? '').toLowerCase();
+  const showActive = state === '' || state === 'any' || state === 'active';
+  const showDropped = state === '' || state === 'any' || state === 'dropped';
   const pool = query.scrapePool ?? '';
-  const selected = pool === '' ? jobs : jobs.filter((j) => j.name === pool);
+  const sorted = [...jobs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const selected = pool === '' ? sorted : sorted.filter((j) => j.name === pool);
   const activeTargets: ActiveTargetJson[] = [];
   const droppedTargets: DroppedTargetJson[] = [];
-  const droppedTargetCounts: Record<string, number> = {};
+  let droppedTargetCounts: Record<string, number> | null = null;
+  if (showDropped) {
+    droppedTargetCounts = {};
+    for (const job of sorted) droppedTargetCounts[job.name] = job.droppedCount;
+  }
   for (const job of selected) {
-    droppedTargetCounts[job.name] = job.droppedCount;
     if (showActive) {
       for (const t of job.targets) {
         activeTargets.push({
@@ -111,4 +117,43 @@ export function globalUrl(url: string, hostname: string): string {
   if (!LOCAL_HOSTS.has(host) && !host.startsWith('127.')) return url;
   u.hostname = hostname;
   return u.toString();
+}
+
+/** Prometheus's error body (`errorType` is e.g. `bad_data`). */
+export interface ApiErrorResponse {
+  readonly status: 'error';
+  readonly errorType: string;
+  readonly error: string;
+}
+
+export function apiError(errorType: string, error: string): ApiErrorResponse {
+  return { status: 'error', errorType, error };
+}
+
+export interface RelabelStepsApiResponse {
+  readonly status: 'success';
+  readonly data: {
+    readonly steps: {
+      readonly rule: Readonly<Record<string, unknown>>;
+      readonly output: Record<string, string>;
+      readonly keep: boolean;
+    }[];
+  };
+}
+
+/**
+ * `/api/v1/targets/relabel_steps` as Prometheus answers it: per rule the rule (its YAML field
+ * names), the labels after it (`{}` once dropped) and whether the set is still kept.
+ */
+export function relabelStepsApiResponse(view: RelabelStepsView): RelabelStepsApiResponse {
+  return {
+    status: 'success',
+    data: {
+      steps: view.steps.map((s) => ({
+        rule: s.rule,
+        output: labelsToRecord(s.output),
+        keep: s.keep,
+      })),
+    },
+  };
 }

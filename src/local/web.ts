@@ -7,9 +7,18 @@
  * | `/-/healthy`       | GET, HEAD  | 200 while the process runs                                |
  * | `/-/ready`         | GET, HEAD  | 200 once the first target list is built, else 503         |
  * | `/-/reload`        | POST, PUT  | reloads the config: 200, or 500 with the reason           |
- * | `/targets`         | GET, HEAD  | HTML page of the targets                                  |
+ * | `/targets`         | GET, HEAD  | HTML page of the targets (`?search=…&health=up|down|unknown`) |
+ * | `/service-discovery` | GET, HEAD | HTML page of discovered and dropped targets (`?state=`)  |
+ * | `/relabel-steps`   | GET, HEAD  | HTML page of one target's relabeling, rule by rule        |
+ * | `/static/page.js`  | GET, HEAD  | the pages' script (filters, auto-refresh)                 |
  * | `/api/v1/targets`  | GET, HEAD  | the targets as JSON, shaped like Prometheus's API          |
+ * | `/api/v1/targets/relabel_steps` | GET, HEAD | `?scrapePool=…&labels={…}`: the relabeling steps |
+ * | `/api/v1/status/config` | GET, HEAD | the loaded config file as YAML, secrets redacted     |
  * | `/`                | GET, HEAD  | redirect to `/targets`                                    |
+ *
+ * `/metrics` holds the runner's `lambdascrape_*` families, then the standard `process_*` and
+ * `nodejs_*` ones (process-metrics.ts). The JSON APIs answer errors as Prometheus does:
+ * `{"status":"error","errorType":"bad_data","error":"…"}` with status 400.
  *
  * Unlike Prometheus, `/-/reload` needs no `--web.enable-lifecycle` flag: the default listen
  * address is loopback, and a reload only re-reads the file the runner was started with.
@@ -17,20 +26,34 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { type Labels, labelsFromRecord } from '../model/labels.js';
 import { LocalError, LocalErrorCode } from './errors.js';
 import { TEXT_FORMAT_CONTENT_TYPE } from './metrics.js';
-import type { JobView } from './target-view.js';
-import { targetsApiResponse } from './targets-api.js';
-import { renderTargetsPage } from './targets-page.js';
+import { PAGE_SCRIPT } from './page-script.js';
+import type { JobView, RelabelStepsView } from './target-view.js';
+import { apiError, relabelStepsApiResponse, targetsApiResponse } from './targets-api.js';
+import {
+  type PageFilter,
+  renderRelabelStepsPage,
+  renderServiceDiscoveryPage,
+  renderTargetsPage,
+} from './targets-page.js';
 
 export type ReloadOutcome = { readonly ok: true } | { readonly ok: false; readonly error: string };
 
 /** What the endpoints read from the runner. */
 export interface WebHandlers {
-  metricsText(): string;
+  metricsText(): string | Promise<string>;
   isReady(): boolean;
   reload(): Promise<ReloadOutcome>;
   targets(): readonly JobView[];
+  /**
+   * The relabeling steps of `labels` (as shown on the pages) in job `scrapePool`; undefined
+   * when there is no such job.
+   */
+  relabelSteps(scrapePool: string, labels: Labels): RelabelStepsView | undefined;
+  /** The loaded config as `/api/v1/status/config` shows it (redacted YAML). */
+  configYaml(): string;
   /** Clock time (ms) for relative times on the page. */
   now(): number;
   /** This machine's name, for `globalUrl`. */
@@ -73,9 +96,12 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
 } as const;
 
-/** The page runs no script; this keeps it so even if escaping had a hole. */
+/**
+ * The pages run no script but the runner's own `/static/page.js` (no inline script, no other
+ * origin), which may fetch only from the runner: this holds even if escaping had a hole.
+ */
 const PAGE_CSP =
-  "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export class WebServer {
   private readonly server: Server;
@@ -156,7 +182,7 @@ export class WebServer {
     switch (url.pathname) {
       case '/metrics':
         if (!read) return notAllowed(res, 'GET, HEAD');
-        return send(res, 200, TEXT_FORMAT_CONTENT_TYPE, h.metricsText(), method);
+        return send(res, 200, TEXT_FORMAT_CONTENT_TYPE, await h.metricsText(), method);
       case '/-/healthy':
         if (!read) return notAllowed(res, 'GET, HEAD');
         return send(res, 200, 'text/plain; charset=utf-8', 'lambdascrape is Healthy.\n', method);
@@ -178,24 +204,55 @@ export class WebServer {
               `failed to reload config: ${outcome.error}\n`,
             );
       }
-      case '/targets': {
+      case '/targets':
+      case '/service-discovery': {
         if (!read) return notAllowed(res, 'GET, HEAD');
-        const page = renderTargetsPage(h.targets(), {
+        const options = {
           nowMs: h.now(),
+          filter: pageFilter(url, url.pathname === '/targets' ? 'health' : 'state'),
           ...(h.subtitle === undefined ? {} : { subtitle: h.subtitle }),
-        });
-        res.setHeader('content-security-policy', PAGE_CSP);
-        res.setHeader('referrer-policy', 'no-referrer');
-        return send(res, 200, 'text/html; charset=utf-8', page, method);
+        };
+        const page =
+          url.pathname === '/targets'
+            ? renderTargetsPage(h.targets(), options)
+            : renderServiceDiscoveryPage(h.targets(), options);
+        return sendPage(res, 200, page, method);
       }
+      case '/relabel-steps': {
+        if (!read) return notAllowed(res, 'GET, HEAD');
+        const asked = relabelStepsQuery(url);
+        const view = 'error' in asked ? undefined : h.relabelSteps(asked.pool, asked.labels);
+        if (view === undefined) {
+          const why = 'error' in asked ? asked.error : `no scrape pool ${asked.pool}`;
+          return send(res, 400, 'text/plain; charset=utf-8', `${why}\n`, method);
+        }
+        return sendPage(res, 200, renderRelabelStepsPage(view, h.now()), method);
+      }
+      case '/static/page.js':
+        if (!read) return notAllowed(res, 'GET, HEAD');
+        return send(res, 200, 'text/javascript; charset=utf-8', PAGE_SCRIPT, method);
       case '/api/v1/targets': {
         if (!read) return notAllowed(res, 'GET, HEAD');
         const body = targetsApiResponse(h.targets(), h.hostname, {
           state: url.searchParams.get('state'),
           scrapePool: url.searchParams.get('scrapePool'),
         });
-        return send(res, 200, 'application/json', JSON.stringify(body), method);
+        return sendJson(res, 200, body, method);
       }
+      case '/api/v1/targets/relabel_steps': {
+        if (!read) return notAllowed(res, 'GET, HEAD');
+        const asked = relabelStepsQuery(url);
+        if ('error' in asked) return sendJson(res, 400, apiError('bad_data', asked.error), method);
+        const view = h.relabelSteps(asked.pool, asked.labels);
+        if (view === undefined) {
+          const error = `error retrieving scrape config: no scrape pool ${asked.pool}`;
+          return sendJson(res, 400, apiError('bad_data', error), method);
+        }
+        return sendJson(res, 200, relabelStepsApiResponse(view), method);
+      }
+      case '/api/v1/status/config':
+        if (!read) return notAllowed(res, 'GET, HEAD');
+        return sendJson(res, 200, { status: 'success', data: { yaml: h.configYaml() } }, method);
       case '/':
         if (!read) return notAllowed(res, 'GET, HEAD');
         res.setHeader('location', '/targets');
@@ -220,6 +277,57 @@ function send(
     'content-length': bytes.length,
   });
   res.end(method === 'HEAD' ? undefined : bytes);
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, method: string): void {
+  send(res, status, 'application/json', JSON.stringify(body), method);
+}
+
+function sendPage(res: ServerResponse, status: number, page: string, method: string): void {
+  res.setHeader('content-security-policy', PAGE_CSP);
+  res.setHeader('referrer-policy', 'no-referrer');
+  send(res, status, 'text/html; charset=utf-8', page, method);
+}
+
+/** `?search=…&<states>=…` of a page. */
+function pageFilter(url: URL, statesParam: string): PageFilter {
+  return {
+    search: url.searchParams.get('search') ?? '',
+    states: url.searchParams.getAll(statesParam).filter((s) => s !== ''),
+  };
+}
+
+/**
+ * `?scrapePool=…&labels={"name":"value",…}` as Prometheus's relabel_steps takes them; the
+ * messages are Prometheus's.
+ */
+function relabelStepsQuery(
+  url: URL,
+): { readonly pool: string; readonly labels: Labels } | { readonly error: string } {
+  const pool = url.searchParams.get('scrapePool') ?? '';
+  if (pool === '') return { error: 'no scrapePool parameter provided' };
+  const text = url.searchParams.get('labels') ?? '';
+  if (text === '') return { error: 'no labels parameter provided' };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return { error: `error parsing labels: ${(err as Error).message}` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { error: 'error parsing labels: want a JSON object of label names to values' };
+  }
+  // No prototype: a label named `__proto__` is a label like any other.
+  const record: Record<string, string> = Object.create(null);
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string') {
+      return {
+        error: `error parsing labels: the value of ${JSON.stringify(name)} is not a string`,
+      };
+    }
+    if (value !== '') record[name] = value;
+  }
+  return { pool, labels: labelsFromRecord(record) };
 }
 
 function notAllowed(res: ServerResponse, allow: string): void {

@@ -12,6 +12,7 @@ export {
   isValidLabelName,
   type RelabelProgram,
 } from './relabel.js';
+export { type RelabelStep, relabelRuleJson, relabelSteps } from './steps.js';
 export {
   type CompiledTemplate,
   compileTemplate,

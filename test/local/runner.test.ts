@@ -423,7 +423,9 @@ describe('LocalRunner HTTP endpoints', () => {
     expect(samples.has('lambdascrape_config_last_reload_success_timestamp_seconds')).toBe(true);
     expect(types.get('lambdascrape_scrape_lateness_seconds')).toBe('histogram');
     expect(types.get('lambdascrape_scrapes_total')).toBe('counter');
-    for (const name of samples.keys()) expect(name.startsWith('lambdascrape_')).toBe(true);
+    // The runner's own families, then the process-wide process_* and nodejs_* ones.
+    for (const name of samples.keys()) expect(name).toMatch(/^(lambdascrape|process|nodejs)_/);
+    expect(samples.has('process_resident_memory_bytes')).toBe(true);
   });
 
   it("/targets escapes a malicious label value; /api/v1/targets has Prometheus's shape", async () => {
@@ -450,7 +452,10 @@ describe('LocalRunner HTTP endpoints', () => {
     expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
     const html = await page.text();
-    expect(html).not.toContain('<script');
+    // The only script is the runner's own file, which the policy allows and nothing else.
+    expect(html.match(/<script/g)).toEqual(['<script']);
+    expect(html).toContain('<script src="/static/page.js" defer></script>');
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(html).toContain(
       'note=&quot;&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;&quot;',
     );

@@ -5,7 +5,11 @@ import {
   escapeHtml,
   formatAgo,
   formatScrapeDuration,
+  relabelStepsHref,
+  renderRelabelStepsPage,
+  renderServiceDiscoveryPage,
   renderTargetsPage,
+  rowMatches,
 } from '../../src/local/targets-page.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 
@@ -91,7 +95,9 @@ describe('/targets page', () => {
       '&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#39;&amp;',
     );
     const html = renderTargetsPage(jobs, { nowMs: NOW, subtitle: EVIL });
-    expect(html).not.toContain('<script');
+    // The only script is the runner's own file.
+    expect(html.match(/<script/g)).toEqual(['<script']);
+    expect(html).toContain('<script src="/static/page.js" defer></script>');
     expect(html).not.toContain('<img');
     expect(html).not.toMatch(/"\s*onerror=/);
     expect(html).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
@@ -112,6 +118,92 @@ describe('/targets page', () => {
     expect(html).toContain('12.3ms');
     expect(html).toContain('connect ECONNREFUSED &lt;127.0.0.1&gt;');
     expect(html).toContain('2/4 up in 2 jobs');
+  });
+});
+
+describe('filters, /service-discovery and /relabel-steps', () => {
+  it.each([
+    { filter: undefined, want: true },
+    { filter: { search: '  ' }, want: true },
+    { filter: { search: 'ENV="PROD" 9100' }, want: true },
+    { filter: { search: 'env="prod" 9101' }, want: false },
+    { filter: { states: ['down', 'unknown'] }, want: false },
+    { filter: { states: ['up'], search: '9100' }, want: true },
+  ])('rowMatches($filter) = $want', ({ filter, want }) => {
+    expect(rowMatches('http://h:9100/metrics env="prod"', 'up', filter)).toBe(want);
+  });
+
+  it('marks the rows and sections a filter hides, and says when nothing matches', () => {
+    const down = renderTargetsPage(jobs, { nowMs: NOW, filter: { states: ['down'] } });
+    expect(down.match(/<tr data-state="[a-z]+" data-text="[^"]*">/g)).toHaveLength(1);
+    expect(down).toContain('<tr data-state="down" data-text="http://127.0.0.1:9101/metrics');
+    expect(down).toContain('<section id="job-1" data-job hidden>');
+    expect(down).toContain('<p class="empty" id="no-match" hidden>');
+    expect(down).toContain('value="down" checked');
+    const none = renderTargetsPage(jobs, { nowMs: NOW, filter: { search: 'nothing' } });
+    expect(none).toContain('<p class="empty" id="no-match">');
+    expect(none).toContain(`value="nothing"`);
+    expect(renderTargetsPage(jobs, { nowMs: NOW })).not.toMatch(/<(tr|section) [^>]*hidden>/);
+  });
+
+  it('shows interval and timeout, and links the relabeling steps and dropped targets', () => {
+    const html = renderTargetsPage(jobs, { nowMs: NOW });
+    expect(html).toContain('>15s / 10s</td>');
+    const href = relabelStepsHref('node', jobs[0]!.targets[0]!.discoveredLabels);
+    const url = new URL(href, 'http://x');
+    expect(url.pathname).toBe('/relabel-steps');
+    expect(url.searchParams.get('scrapePool')).toBe('node');
+    expect(JSON.parse(url.searchParams.get('labels')!)).toEqual({
+      __address__: '127.0.0.1:9100',
+      job: 'node',
+    });
+    expect(html).toContain(`href="${escapeHtml(href)}"`);
+    expect(html).toContain(
+      '<a href="/service-discovery?state=dropped#job-0">4 dropped targets</a>',
+    );
+  });
+
+  it('/service-discovery lists active and dropped targets with their discovered labels', () => {
+    const html = renderServiceDiscoveryPage(jobs, { nowMs: NOW, subtitle: EVIL });
+    expect(html).toContain('node <span class="count">(3 active, 4 dropped)</span>');
+    expect(html).toMatch(/<tr data-state="dropped" data-text="[^"]*__address__=&quot;x:1&quot;/);
+    expect(html).toContain('<span class="state dropped">DROPPED</span>');
+    expect(html).toContain('3 more dropped targets not kept (keep_dropped_targets).');
+    expect(html.match(/<script/g)).toEqual(['<script']);
+    expect(html).not.toContain(EVIL);
+    const dropped = renderServiceDiscoveryPage(jobs, {
+      nowMs: NOW,
+      filter: { states: ['dropped'] },
+    });
+    expect(dropped.match(/<tr data-state="active"[^>]* hidden>/g)).toHaveLength(4);
+  });
+
+  it('/relabel-steps marks what each rule added, changed and removed, and escapes it all', () => {
+    const html = renderRelabelStepsPage(
+      {
+        scrapePool: EVIL,
+        input: labelsFromRecord({ a: '1', b: '2', [EVIL]: EVIL }),
+        steps: [
+          {
+            rule: { action: 'replace', regex: EVIL, target_label: 'c' },
+            output: labelsFromRecord({ a: '9', c: '3', [EVIL]: EVIL }),
+            keep: true,
+          },
+          { rule: { action: 'drop' }, output: [], keep: false },
+          { rule: { action: 'keep' }, output: [], keep: false },
+        ],
+      },
+      NOW,
+    );
+    expect(html).toContain('<tr class="changed"><td class="mark">~</td><th>a</th><td>9</td></tr>');
+    expect(html).toContain('<tr class="removed"><td class="mark">−</td><th>b</th><td>2</td></tr>');
+    expect(html).toContain('<tr class="added"><td class="mark">+</td><th>c</th><td>3</td></tr>');
+    expect(html).toContain('Dropped by this rule.');
+    expect(html).toContain('Rule 3 · not applied (dropped before)');
+    expect(html).toContain('Dropped: the target is not scraped.');
+    expect(html.match(/<script/g)).toEqual(['<script']);
+    expect(html).not.toContain(EVIL);
+    expect(html).toContain(escapeHtml(EVIL));
   });
 });
 

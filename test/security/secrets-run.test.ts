@@ -34,6 +34,9 @@ const PAGES = [
   '/-/healthy',
   '/-/ready',
   '/targets',
+  '/targets?search=token&health=up&health=down',
+  '/service-discovery',
+  '/static/page.js',
   '/api/v1/targets',
   '/api/v1/targets?state=dropped',
   '/api/v1/targets?scrapePool=basic',
@@ -71,6 +74,21 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
       return text;
     };
     const api = async () => JSON.parse((await get('/api/v1/targets')).split('\n').pop()!);
+    /** Every target's relabeling steps, from the labels the API shows (page and API). */
+    const relabelSteps = async () => {
+      const targets = (await api()).data.activeTargets as {
+        scrapePool: string;
+        discoveredLabels: Record<string, string>;
+      }[];
+      for (const t of targets) {
+        const query = new URLSearchParams({
+          scrapePool: t.scrapePool,
+          labels: JSON.stringify(t.discoveredLabels),
+        });
+        await get(`/api/v1/targets/relabel_steps?${query}`);
+        await get(`/relabel-steps?${query}`);
+      }
+    };
 
     // Every job scraped at least once, the SD target found, every remote write past its failures.
     await pollUntil(
@@ -124,6 +142,7 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
     expect(fx.seen.get('token-fail')?.length).toBeGreaterThan(0);
 
     for (const path of PAGES) await get(path);
+    await relabelSteps();
 
     // Reload with changed secrets (SIGHUP), then a reload that fails on a config holding secrets.
     await writeFile(file, secretConfig(fx, { reloaded: true }));
@@ -153,6 +172,7 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
       },
     );
     for (const path of PAGES) await get(path);
+    await relabelSteps();
     await p.kill('SIGTERM');
 
     const output = p.output();
@@ -195,5 +215,10 @@ describe('secrets never leave: lambdascrape run (integration)', () => {
     expect(pages).toContain(`failed to reload config: `);
     expect(pages).toContain(`"127.0.0.1:${fx.port}/metrics" is not a valid hostname`);
     expect(pages).toContain('lambdascrape_');
+    expect(pages).toContain('process_resident_memory_bytes');
+    expect(pages).toContain('"status":"success","data":{"yaml":"global:');
+    expect(pages).toContain('password: <secret>');
+    expect(pages).toContain('"data":{"steps":[]}');
+    expect(pages).toContain('<h2>Relabeling steps · basic</h2>');
   }, 30_000);
 });
