@@ -219,8 +219,10 @@ export class SimulateReport implements SimulationObserver {
   readonly #now: () => number;
   /** Messages of the functions' warnings and errors shown so far, with how often they came. */
   readonly #seen = new Map<string, number>();
-  #startedMs = 0;
+  #startedMs: number | undefined;
   #durationMs: number | undefined;
+  /** A first dispatch done before {@link started}: said right after the start line. */
+  #pendingFirst: (DispatchResult & { readonly skipped?: undefined }) | undefined;
 
   constructor(options: SimulateReportOptions) {
     this.#format = options.format;
@@ -258,12 +260,17 @@ export class SimulateReport implements SimulationObserver {
       if (this.human) this.#write(`warning: ${text}\n`);
       else this.#log.warn('no remote_write: scraped samples go nowhere');
     }
+    const pending = this.#pendingFirst;
+    this.#pendingFirst = undefined;
+    if (pending !== undefined) this.#firstScrapes(pending, this.#startedMs);
   }
 
   dispatched(result: DispatchResult & { readonly skipped?: undefined }): void {
     const first = this.stats.firstWindow === undefined;
     this.stats.dispatched(result);
-    if (first) this.#firstScrapes(result);
+    if (!first) return;
+    if (this.#startedMs === undefined) this.#pendingFirst = result;
+    else this.#firstScrapes(result, this.#startedMs);
   }
 
   /**
@@ -271,10 +278,13 @@ export class SimulateReport implements SimulationObserver {
    * least DEFAULT_WINDOW_MARGIN_MS ahead (plan.ts `windowFor`), so each target's first slot lies
    * in that window; nothing is scraped before its start.
    */
-  #firstScrapes(result: DispatchResult & { readonly skipped?: undefined }): void {
+  #firstScrapes(
+    result: DispatchResult & { readonly skipped?: undefined },
+    startedMs: number,
+  ): void {
     const { startMs, endMs } = result.window;
     const inMs = Math.max(0, startMs - this.#now());
-    const endsMs = this.#durationMs === undefined ? undefined : this.#startedMs + this.#durationMs;
+    const endsMs = this.#durationMs === undefined ? undefined : startedMs + this.#durationMs;
     const tooShort = endsMs !== undefined && endsMs <= startMs;
     if (!this.human) {
       this.#log.info('first scrapes planned', {
@@ -303,7 +313,7 @@ export class SimulateReport implements SimulationObserver {
     if (tooShort) {
       this.#write(
         `warning: the run ends at ${clock(endsMs)}, before the first scrape: nothing will be ` +
-          `scraped; give --duration ${formatDuration(Math.ceil((endMs - this.#startedMs) / 1_000) * 1_000)} or more\n`,
+          `scraped; give --duration ${formatDuration(Math.ceil((endMs - startedMs) / 1_000) * 1_000)} or more\n`,
       );
     }
   }
@@ -394,7 +404,7 @@ export class SimulateReport implements SimulationObserver {
   }): void {
     const s = this.stats;
     const lateness = s.lateness();
-    const ranMs = this.#now() - this.#startedMs;
+    const ranMs = this.#now() - (this.#startedMs ?? this.#now());
     if (!this.human) {
       this.#log.info('simulation summary', {
         durationMs: ranMs,

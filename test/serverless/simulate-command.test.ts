@@ -6,14 +6,17 @@
  *   first scrapes come, the unreachable target named once with its redacted URL, status lines,
  *   the summary and the cost table, no JSON and nothing on stderr;
  * - json (stdout not a terminal, no flag): JSON lines only, with the first-scrape, summary and
- *   cost-report lines; the cost table on stderr.
+ *   cost-report lines; the cost table on stderr;
+ * - as a process: no AWS SDK notice on stderr (on Node 20 it printed nine lines first).
  */
+import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { simulateCommand } from '../../src/cli/simulate.js';
@@ -138,6 +141,32 @@ describe('simulate output (integration)', () => {
     expect(summary).toContain('\ncost estimate: ');
     // People get no JSON and no EMF blobs.
     expect(lines.some((l) => l.startsWith('{'))).toBe(false);
+  }, 40_000);
+
+  it.concurrent("a process: on stderr the cost table, not the SDK's Node version notice", async () => {
+    const path = await config('process.yml', []);
+    const env = { ...process.env };
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    const entry = fileURLToPath(new URL('../support/lambdascrape-cli.ts', import.meta.url));
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', entry, 'simulate', '--config', path, '--duration', '1s'],
+      { env, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => {
+      out += b.toString();
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(0);
+    expect(err).toMatch(/^cost estimate: /);
+    expect(err).not.toContain('NodeVersionSupportWarning');
+    // Piped: JSON lines.
+    expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ level: 'info' });
   }, 40_000);
 
   it.concurrent('json when stdout is not a terminal: JSON lines only, the cost table on stderr', async () => {

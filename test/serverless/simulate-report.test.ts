@@ -116,6 +116,14 @@ describe('SimulateReport, human', () => {
     expect(h.text().match(/first scrapes at/g)).toHaveLength(1);
   });
 
+  it('a first dispatch done before the start line is said after it', () => {
+    const h = report('human');
+    h.r.dispatched(window(T0 + 60_000));
+    expect(h.text()).toBe('');
+    h.r.started({ configPath: 'p.yml', durationMs: undefined, remoteWrites: 1 });
+    expect(h.text().split('\n')[2]).toMatch(/^first scrapes at 10:01:00 \(in 60 s\)/);
+  });
+
   it('warns once when there is no remote_write, and once per down target', () => {
     const h = report('human');
     h.r.started({ configPath: 'p.yml', durationMs: undefined, remoteWrites: 0 });
