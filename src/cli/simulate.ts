@@ -23,6 +23,10 @@
  * there is nothing to scrape: what comes before is one-off work (the targets table filled, the
  * first state of each target written) and is not extrapolated.
  *
+ * Report: an optional {@link SimulationObserver} is told each planned window, each scrape task's
+ * outcome and each outbox replay; the command's `SimulateReport` (`simulate-report.ts`) turns
+ * them into what a person or a script reads.
+ *
  * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
 import { performance } from 'node:perf_hooks';
