@@ -4,6 +4,11 @@ export interface CliIo {
   readonly stderr: (text: string) => void;
   readonly readStdin: () => Promise<Uint8Array>;
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * stdout is a terminal: a person reads it, so a command may print for people rather than
+   * for scripts (`simulate`'s default format). @default false
+   */
+  readonly stdoutIsTTY?: boolean;
 }
 
 export class UsageError extends Error {
@@ -19,4 +24,5 @@ export const processIo: CliIo = {
     return Buffer.concat(chunks);
   },
   env: process.env,
+  stdoutIsTTY: process.stdout.isTTY === true,
 };

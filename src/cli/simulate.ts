@@ -23,17 +23,25 @@
  * there is nothing to scrape: what comes before is one-off work (the targets table filled, the
  * first state of each target written) and is not extrapolated.
  *
+ * Report: an optional {@link SimulationObserver} is told each planned window, each scrape task's
+ * outcome and each outbox replay; the command's `SimulateReport` (`simulate-report.ts`) turns
+ * them into what a person or a script reads.
+ *
  * Not simulated: the scrape queue's DLQ, the scheduler's at-least-once duplicates.
  */
 import { performance } from 'node:perf_hooks';
 import { createDynamoDbClient } from '../aws/clients.js';
 import { createTable } from '../aws/dynamodb-tables.js';
+import { readQueueDepth } from '../aws/sqs-queue-depth.js';
 import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sqs-receive.js';
 import { ConfigError, parseDuration } from '../config/index.js';
 import { SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { createLogger, type Logger } from '../log/logger.js';
+import type { DispatchResult } from '../pipeline/dispatcher.js';
 import { OUTBOX_MAX_RECEIVE_COUNT } from '../pipeline/outbox-policy.js';
-import type { OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
+import type { OutboxReplayerOptions, ReplayOutcome } from '../pipeline/outbox-replayer.js';
+import type { TaskOutcome } from '../pipeline/scraper-outcome.js';
+import type { ScrapeTask } from '../ports.js';
 import {
   type CostModelOptions,
   type CostReport,
@@ -62,6 +70,7 @@ import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';
 import { type FaultDecider, injectFaults } from './simulate-faults.js';
 import { SimulationMeter } from './simulate-meter.js';
+import { SimulateReport, simulateLogFormat } from './simulate-report.js';
 
 export const SIMULATE_ERROR_CODES = {
   /** dynalite or fauxqs is not installed (production install without dev dependencies). */
@@ -126,6 +135,22 @@ export interface SimulationOptions {
    * (`meter.logLine`) to count log bytes. @default a new meter (log bytes not counted)
    */
   readonly meter?: SimulationMeter;
+  /** Told what the simulated functions did, for a report of the run. @default none */
+  readonly observer?: SimulationObserver;
+}
+
+/**
+ * What a report of the run learns from the simulated functions. Each hook runs synchronously in
+ * the function's invocation, after its work: it must be quick and must not throw, and what it
+ * writes must not go through the simulated functions' logger (that would be billed to them).
+ */
+export interface SimulationObserver {
+  /** Each dispatcher run that planned a window (a run that found it planned already is not). */
+  dispatched?(result: DispatchResult & { readonly skipped?: undefined }): void;
+  /** Each scrape task done by the worker: the task (its targets and URLs) and its outcome. */
+  taskDone?(task: ScrapeTask, outcome: TaskOutcome): void;
+  /** Each outbox batch replayed: one outcome per record. */
+  replayed?(outcomes: readonly ReplayOutcome[]): void;
 }
 
 export interface Simulation {
@@ -141,6 +166,11 @@ export interface Simulation {
   /** Stops the schedule and polling, waits for batches in flight, closes everything. */
   stop(): Promise<void>;
   readonly meter: SimulationMeter;
+  /**
+   * Messages on the outbox queue now (visible, delayed and in flight): parked writes not yet
+   * delivered. Read outside any invocation, so not billed; undefined when the read fails.
+   */
+  outboxDepth(): Promise<number | undefined>;
   /**
    * The monthly cost of what the measured period did, extrapolated to the targets' scrape
    * rate (that of the last dispatch, unless `scrapesPerSecond` is given).
@@ -168,6 +198,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
   const log = options.logger;
   const meter = options.meter ?? new SimulationMeter();
   const writeEmf = options.writeEmf ?? ((line: string) => process.stdout.write(line));
+  quietSdkNodeVersionNotice();
   const started: Closable[] = [];
   let runtime: ServerlessRuntime | undefined;
   let deploy!: () => Promise<ServerlessRuntime>;
@@ -233,6 +264,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       if (options.faults !== undefined) {
         injectFaults(deployed, options.faults, () => meter.currentFunction());
       }
+      if (options.observer !== undefined) observe(deployed, options.observer);
       return deployed;
     };
     runtime = await deploy();
@@ -271,6 +303,7 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
         .invoke('dispatcher', () => handleDispatch(rt), [rt.targets, rt.ledger])
         .catch(() => undefined);
       if (result === undefined || result.skipped !== undefined) return;
+      options.observer?.dispatched?.(result);
       const { startMs, endMs } = result.window;
       meter.setScrapesPerSecond((result.scrapes * 1_000) / (endMs - startMs));
       // Nothing to scrape: no one-off scrape work to wait for.
@@ -341,6 +374,13 @@ export async function startSimulation(options: SimulationOptions): Promise<Simul
       return rt;
     },
     meter,
+    async outboxDepth() {
+      try {
+        return (await readQueueDepth(first.sqs, first.env.outboxQueueUrl)).total;
+      } catch {
+        return undefined;
+      }
+    },
     costReport(model = DEFAULT_COST_MODEL, scrapesPerSecond) {
       return estimateMonthlyCost(meter.measurement(scrapesPerSecond), model);
     },
@@ -385,6 +425,37 @@ export function scheduleOffsetMs(periodMs: number): number {
 export function nextScheduleMs(nowMs: number, periodMs: number): number {
   const offset = scheduleOffsetMs(periodMs);
   return (Math.floor((nowMs - offset) / periodMs) + 1) * periodMs + offset;
+}
+
+/**
+ * The AWS SDK warns once per process, on stderr, when Node is older than the versions its
+ * future releases support (a nine-line NodeVersionSupportWarning on Node 20). The clients of a
+ * rehearsal talk to the in-process stand-ins, so the notice says nothing about the rehearsal;
+ * the SDK's own switch turns it off before the first client is built. A value the user set is
+ * kept (`false` brings the notice back).
+ */
+function quietSdkNodeVersionNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
+/** Hands what a deployment's worker and replayer do to `observer` (see SimulationObserver). */
+function observe(rt: ServerlessRuntime, observer: SimulationObserver): void {
+  if (observer.taskDone !== undefined) {
+    const handleTask = rt.worker.handleTask.bind(rt.worker);
+    rt.worker.handleTask = async (task, budget) => {
+      const outcome = await handleTask(task, budget);
+      observer.taskDone?.(task, outcome);
+      return outcome;
+    };
+  }
+  if (observer.replayed !== undefined) {
+    const replayBatch = rt.replayer.replayBatch.bind(rt.replayer);
+    rt.replayer.replayBatch = async (records, budget) => {
+      const outcomes = await replayBatch(records, budget);
+      observer.replayed?.(outcomes);
+      return outcomes;
+    };
+  }
 }
 
 /** An SQS-triggered function: its queue and its handler. */
@@ -500,14 +571,23 @@ async function startSqs(): Promise<
 export interface SimulateCommandDeps {
   /** @default process */
   readonly signals?: SignalSource;
+  /** Period of the human format's status line. @default 10 s */
+  readonly statusEveryMs?: number;
+  /** Timing of the rehearsal (tests shorten the windows). @default the deployment's */
+  readonly timing?: Pick<SimulationOptions, 'windowMs' | 'periodMs' | 'pollWaitSeconds'>;
 }
 
 /**
- * `simulate --config FILE [--duration D] [--price KEY=USD]… [--memory FUNCTION=MB]…`: runs the
- * serverless flow locally (see the file comment) until `--duration` (a Prometheus duration)
- * passes or SIGINT/SIGTERM; SIGHUP deploys the config file again (`Simulation.redeploy`); logs
- * JSON lines on stdout, one per task with its counters. At the end, and on SIGUSR1, the cost
- * report: a table on stderr and one `cost report` JSON line on stdout (stdout stays JSON lines).
+ * `simulate --config FILE [--duration D] [--log-format human|json] [--price KEY=USD]…
+ * [--memory FUNCTION=MB]…`: runs the serverless flow locally (see the file comment) until
+ * `--duration` (a Prometheus duration) passes or SIGINT/SIGTERM; SIGHUP deploys the config file
+ * again (`Simulation.redeploy`). What it prints is `simulate-report.ts`'s: for people (the
+ * default when stdout is a terminal, `io.stdoutIsTTY`) a start line, when the first scrapes
+ * come, a status line every `statusEveryMs`, warnings, a summary and the cost report table, all
+ * on stdout; for scripts (`--log-format json`, the default otherwise) the JSON lines of before
+ * plus simulate's own events, the cost report as a table on stderr and one `cost report` line
+ * on stdout (stdout stays JSON lines). EMF lines (`--detailed-monitoring`) are printed in the
+ * json format only; both formats count them in the cost.
  * `--price` overrides a unit price, `--memory` a function's memory size (both repeatable).
  * `--skip-unsupported-discovery` skips jobs whose only discovery lambdascrape lacks (as for `run`).
  * Exit 1 for an invalid config or missing dev dependencies.
@@ -523,6 +603,11 @@ export const SIMULATE_COMMAND = {
       value: 'DURATION',
       help: 'stop after this long (default: until Ctrl-C)',
     },
+    'log-format': {
+      type: 'string',
+      value: 'human|json',
+      help: "human: status lines, warnings and a summary; json: the functions' JSON log lines (default: human on a terminal, json when stdout is not one)",
+    },
     price: {
       type: 'string',
       multiple: true,
@@ -537,7 +622,7 @@ export const SIMULATE_COMMAND = {
     },
     'detailed-monitoring': {
       type: 'boolean',
-      help: 'also price the per-target CloudWatch metrics',
+      help: 'also price the per-target CloudWatch metrics (and print their EMF lines with json)',
     },
     [SKIP_UNSUPPORTED_DISCOVERY_FLAG]: {
       type: 'boolean',
@@ -546,7 +631,11 @@ export const SIMULATE_COMMAND = {
     },
   },
   details:
-    'SIGHUP redeploys the config, SIGUSR1 prints the cost report, Ctrl-C stops and prints it.\nExit 1 when the config is invalid.',
+    'The first scrapes come in the first whole minute at least 10s after the start, so run for a\n' +
+    'few minutes. Piped or redirected, stdout stays JSON lines (scripts read them) unless\n' +
+    '--log-format human is given.\n' +
+    'SIGHUP redeploys the config, SIGUSR1 prints the cost report, Ctrl-C stops and prints the\n' +
+    'summary and the cost report.\nExit 1 when the config is invalid.',
 } as const satisfies CommandSpec;
 
 export async function simulateCommand(
@@ -558,6 +647,11 @@ export async function simulateCommand(
   const detailed = values['detailed-monitoring'] === true;
   const path = values.config;
   if (path === undefined) throw new UsageError('simulate needs --config FILE');
+  const format = simulateLogFormat(values['log-format'], io.stdoutIsTTY === true);
+  if (format === undefined) {
+    throw new UsageError(`--log-format: "${values['log-format']}" is not human or json`);
+  }
+  const human = format === 'human';
   let durationMs: number | undefined;
   if (values.duration !== undefined) {
     try {
@@ -578,11 +672,18 @@ export async function simulateCommand(
     throw new UsageError(`--price/--memory: ${(err as Error).message}`);
   }
   const meter = new SimulationMeter();
+  // simulate's own lines: never metered (they are not the functions' and may be written from
+  // inside an invocation, see simulate-report.ts).
+  const own = createLogger({ format: 'json', write: io.stdout });
+  const report = new SimulateReport({ format, write: io.stdout, logger: own });
+  // The functions' logger writes JSON lines, as deployed, so their bytes are what CloudWatch
+  // would bill; the human format shows their warnings and errors instead of the lines.
   const logger = createLogger({
     format: 'json',
     write: (line) => {
       meter.logLine(line);
-      io.stdout(line);
+      if (human) report.functionLine(line);
+      else io.stdout(line);
     },
   });
   let sim: Simulation;
@@ -594,9 +695,11 @@ export async function simulateCommand(
       ...(io.env.LAMBDASCRAPE_DENY_CIDRS === undefined
         ? {}
         : { denyCidrs: io.env.LAMBDASCRAPE_DENY_CIDRS }),
-      writeEmf: io.stdout,
+      ...deps.timing,
+      writeEmf: human ? () => {} : io.stdout,
       emfMetrics: detailed,
       meter,
+      observer: report,
       skipUnsupportedDiscovery: values[SKIP_UNSUPPORTED_DISCOVERY_FLAG],
     });
   } catch (err) {
@@ -610,43 +713,84 @@ export async function simulateCommand(
     }
     throw err;
   }
-  logger.info(
-    'simulating the Lambda deployment locally; SIGHUP redeploys the config, SIGUSR1 prints the cost report, Ctrl-C stops',
-    {
-      config: path,
-      durationMs,
-    },
-  );
+  if (!human) {
+    own.info(
+      'simulating the Lambda deployment locally; SIGHUP redeploys the config, SIGUSR1 prints the cost report, Ctrl-C stops',
+      { config: path, durationMs },
+    );
+  }
+  report.started({
+    configPath: path,
+    durationMs,
+    remoteWrites: sim.runtime.config.remoteWrite.length,
+  });
   const signals = deps.signals ?? process;
-  const report = (): void => {
+  const costReport = (): void => {
     const r = sim.costReport(model);
+    if (human) {
+      io.stdout(`${formatCostReport(r).trimEnd()}\n`);
+      return;
+    }
     io.stderr(formatCostReport(r));
-    logger.info('cost report', { ...r });
+    own.info('cost report', { ...r });
   };
+  let statusTimer: NodeJS.Timeout | undefined;
+  if (human) {
+    let busy = false;
+    statusTimer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      void sim
+        .outboxDepth()
+        .then((outboxDepth) =>
+          report.status({
+            outboxDepth,
+            monthlyUsd: meter.steady ? sim.costReport(model).totalUsd : undefined,
+          }),
+        )
+        .finally(() => {
+          busy = false;
+        });
+    }, deps.statusEveryMs ?? 10_000);
+  }
   await new Promise<void>((resolve) => {
     const redeploy = (): void => {
-      sim
-        .redeploy()
-        .catch((err: unknown) =>
-          logger.error('redeploy failed; the previous deployment keeps running', { err }),
-        );
+      sim.redeploy().then(
+        () => {
+          if (human) io.stdout('redeployed: new invocations use the config as it is now\n');
+        },
+        (err: unknown) => {
+          if (human) {
+            io.stdout(
+              `error: redeploy failed; the previous deployment keeps running: ${(err as Error).message}\n`,
+            );
+          } else {
+            own.error('redeploy failed; the previous deployment keeps running', { err });
+          }
+        },
+      );
     };
     const done = (): void => {
       if (timer !== undefined) clearTimeout(timer);
       signals.off('SIGINT', done);
       signals.off('SIGTERM', done);
       signals.off('SIGHUP', redeploy);
-      signals.off('SIGUSR1', report);
+      signals.off('SIGUSR1', costReport);
       resolve();
     };
     const timer = durationMs === undefined ? undefined : setTimeout(done, durationMs);
     signals.on('SIGINT', done);
     signals.on('SIGTERM', done);
     signals.on('SIGHUP', redeploy);
-    signals.on('SIGUSR1', report);
+    signals.on('SIGUSR1', costReport);
   });
-  report();
-  logger.info('stopping');
+  clearInterval(statusTimer);
+  report.summary({
+    outboxDepth: await sim.outboxDepth(),
+    remoteWrites: sim.runtime.config.remoteWrite.length,
+  });
+  costReport();
+  if (!human) own.info('stopping');
   await sim.stop();
   return 0;
 }
