@@ -190,13 +190,6 @@ function rawSecretsIn(value: unknown, where: string, out: string[]): void {
           out.push(`${where}.proxy_connect_header.${name}`);
         }
       }
-    } else if (key === 'proxy_connect_header' && isRecord(v)) {
-      // Every value of a CONNECT header is a secret (common:config ProxyHeader).
-      for (const [name, values] of Object.entries(v)) {
-        if (Array.isArray(values) && values.some((x) => x !== '' && x !== null)) {
-          out.push(`${where}.proxy_connect_header.${name}`);
-        }
-      }
     } else if (key === 'http_headers' && isRecord(v)) {
       for (const [name, header] of Object.entries(v)) {
         const secrets = isRecord(header) ? header.secrets : undefined;
