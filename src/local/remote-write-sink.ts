@@ -55,11 +55,17 @@ export interface UnitWriteResult {
 /** One destination, as the sink needs it. `RemoteWriter` fits this shape. */
 export interface UnitWriter {
   readonly name: string;
-  /** Monotonic totals kept by the writer. */
+  /**
+   * Monotonic totals kept by the writer: float samples in `samples*`, native histogram samples
+   * in `histograms*` (absent: none).
+   */
   readonly counters: {
     readonly samplesSent: number;
     readonly samplesFailed: number;
     readonly samplesRetried: number;
+    readonly histogramsSent?: number;
+    readonly histogramsFailed?: number;
+    readonly histogramsRetried?: number;
   };
   /**
    * Sends one unit, retrying recoverable failures until delivered or `signal` aborts. Reads
@@ -303,12 +309,14 @@ export class RemoteWriteSink implements SampleSink {
 
   stats(): readonly SinkStats[] {
     return this.destinations.map((d) => {
+      const c = d.writer.counters;
       const stats = {
         name: d.writer.name,
-        samplesSent: d.writer.counters.samplesSent,
-        samplesRejected: d.writer.counters.samplesFailed,
+        // Histogram samples count as samples here, as in the Lambda functions' figures.
+        samplesSent: c.samplesSent + (c.histogramsSent ?? 0),
+        samplesRejected: c.samplesFailed + (c.histogramsFailed ?? 0),
         samplesDropped: d.dropped,
-        samplesRetried: d.writer.counters.samplesRetried,
+        samplesRetried: c.samplesRetried + (c.histogramsRetried ?? 0),
         samplesPending: d.pending,
       };
       if (d.durable === undefined) return stats;

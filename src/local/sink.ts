@@ -14,7 +14,7 @@ export type { UnitMeta } from '../engine/delivery.js';
 export interface SinkStats {
   /** Destination name (the remote_write `name`). */
   readonly name: string;
-  /** Samples delivered (stale markers included). */
+  /** Samples delivered (stale markers and native histogram samples included). */
   readonly samplesSent: number;
   /** Samples the receiver refused for good. */
   readonly samplesRejected: number;

@@ -141,6 +141,16 @@ describe('RemoteWriteSink', () => {
     expect([first.counters.samplesSent, second.counters.samplesSent]).toEqual([4, 4]);
   });
 
+  it("counts a writer's histogram samples among the samples it reports", () => {
+    const w = new FakeWriter();
+    Object.assign(w.counters, { samplesSent: 5, samplesFailed: 1, samplesRetried: 2 });
+    const withHistograms = Object.assign(w, {
+      counters: { ...w.counters, histogramsSent: 3, histogramsFailed: 4, histogramsRetried: 6 },
+    });
+    const [stats] = new RemoteWriteSink([withHistograms]).stats();
+    expect(stats).toMatchObject({ samplesSent: 8, samplesRejected: 5, samplesRetried: 8 });
+  });
+
   it('builds one writer per remote_write from a config', async () => {
     const sink = createRemoteWriteSink(
       config(`
