@@ -156,7 +156,7 @@ async function deployment(addresses: readonly string[]) {
     const task: ScrapeTask = { kind: 'scrape', slotMs, targets };
     return w.handleTask(task, { deadlineMs: clock.now() + 8_000 });
   };
-  return { adapters, units, worker, targets, slot, table };
+  return { adapters, units, worker, targets, slot, table, clock };
 }
 
 describe('target health records', () => {
@@ -251,6 +251,20 @@ describe('target health records', () => {
     // 3 records read once (eventually consistent, 0.5 RCU each), 1 written: the one that changed.
     expect(own.consumedCapacity()).toEqual({ readUnits: 1.5, writeUnits: 1 });
     expect(d.adapters.health.consumedCapacity().writeUnits).toBe(before.healthWrite);
+  });
+
+  it('a retired target’s record is removed with its state', async () => {
+    const exps = await Promise.all([exporter()]);
+    const d = await deployment(exps.map((e) => e.address));
+    const w = d.worker();
+    await d.slot(w, 0);
+    const [t] = d.targets;
+    expect((await d.adapters.health.getMany([t!.id])).size).toBe(1);
+    await w.handleTask(
+      { kind: 'retire', target: t!, staleTimeMs: T0 + INTERVAL + t!.offsetMs },
+      { deadlineMs: d.clock.now() + 8_000 },
+    );
+    expect((await d.adapters.health.getMany([t!.id])).size).toBe(0);
   });
 
   it('a record is never replaced by one of an earlier or the same slot', async () => {
