@@ -71,7 +71,7 @@ export async function stackOutputs(
     }
     throw new StackOutputsError(
       STACK_OUTPUTS_ERROR_CODES.request,
-      `DescribeStacks of ${stackName} failed: ${name ?? 'Error'}: ${text}`,
+      `DescribeStacks of ${stackName} failed: ${name === undefined || name === 'Error' ? '' : `${name}: `}${text}`,
       { cause },
     );
   }

@@ -37,7 +37,6 @@
  *    log for its next slot unless the set is known unchanged (an unrecorded change is not
  *    written): `unchanged` costs nothing, `conflict` means another scrape
  *    of the same stream won (at-least-once delivery) — counted and logged, not an error.
- *
  * 5. With a health store (`deps.health`), each target's record before its slot is read with the
  *    states for the targets this container did not scrape at their previous slot, and written
  *    after the scrape only when the health changed (`target-health.ts`): nothing per healthy

@@ -237,6 +237,11 @@ describe('lambdascrape status', () => {
     const other = await status(['--stack', 'other']);
     expect(other.code).toBe(1);
     expect(other.err).toContain('stack other has no output TargetsTableName or StateTableName');
+    const down = await status(['--stack', 'x'], {
+      AWS_ENDPOINT_URL_CLOUDFORMATION: 'http://127.0.0.1:1',
+    });
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(/^lambdascrape status: DescribeStacks of x failed: .*ECONNREFUSED/);
   });
 
   it('no dispatcher window: the first line says nothing is being scraped', async () => {
