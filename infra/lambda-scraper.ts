@@ -55,6 +55,7 @@ import {
 import { Construct } from 'constructs';
 import { formatDuration } from '../src/config/duration.js';
 import { FUNCTION_ROLES, type FunctionRole, LAMBDA_ENV } from '../src/contract.js';
+import { DROPPED_PK } from '../src/pipeline/dropped-targets.js';
 import { OUTBOX_MAX_RECEIVE_COUNT } from '../src/pipeline/outbox-policy.js';
 import { bundleFunction, type FunctionBundle } from './bundle.js';
 import { type CheckedProps, checkProps } from './check-props.js';
@@ -391,6 +392,17 @@ export class LambdaScraper extends Construct {
     // Discovery: DynamoDbTargetStore.list (Scan) and .apply (BatchWriteItem); retire tasks.
     add('discovery', 'TargetsReadWrite', ['dynamodb:Scan', 'dynamodb:BatchWriteItem'], targets);
     add('discovery', 'SendRetireTasks', ['sqs:SendMessage'], [this.scrapeQueue.queueArn]);
+    // Discovery: DynamoDbDroppedTargetsStore (Query and BatchWriteItem of the dropped-target
+    // summaries), limited to their partition of the state table.
+    roles.discovery.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'DroppedTargetsSummary',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+        resources: state,
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [DROPPED_PK] } },
+      }),
+    );
     // Dispatcher: list targets, claim the window (conditional PutItem), send the tasks
     // (SendMessageBatch is authorized as sqs:SendMessage), read the outbox depth.
     add('dispatcher', 'TargetsRead', ['dynamodb:Scan'], targets);
@@ -398,8 +410,9 @@ export class LambdaScraper extends Construct {
     add('dispatcher', 'SendScrapeTasks', ['sqs:SendMessage'], [this.scrapeQueue.queueArn]);
     add('dispatcher', 'ReadOutboxDepth', ['sqs:GetQueueAttributes'], [this.outboxQueue.queueArn]);
     // Scraper: DynamoDbScrapeStateStore (batch reads, conditional head put, chunk writes,
-    // cleanup query/delete) and DynamoDbStateChangeLog (UpdateItem); parks failed remote
-    // writes in the outbox.
+    // cleanup query/delete), DynamoDbStateChangeLog (UpdateItem) and DynamoDbTargetHealthStore
+    // (batch reads, conditional put on change, batch delete of a retired target's record);
+    // parks failed remote writes in the outbox.
     add(
       'scraper',
       'ScrapeStateReadWrite',

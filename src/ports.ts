@@ -4,6 +4,7 @@
  * only place that imports the AWS SDK, besides SigV4 signing and EC2 discovery); `simulate`
  * runs the same adapters against in-process stand-ins. The local runner needs none of them.
  */
+import type { Labels } from './model/labels.js';
 import type { ScrapeState } from './scrape/state.js';
 import type { Target } from './targets/types.js';
 
@@ -224,4 +225,61 @@ export interface DeadLetterQueue {
 export interface WindowLedger {
   /** True if this caller claimed the window starting at `windowStartMs`; false if taken. */
   claim(windowStartMs: number, shard: number): Promise<boolean>;
+}
+
+/**
+ * A target's health as last recorded (docs/deploy.md "Seeing what the deployment does"). The
+ * scraper writes a record only when a scrape's health differs from the recorded one, or its
+ * error differs in more than numbers: a healthy steady target costs no write per scrape.
+ */
+export interface TargetHealth {
+  readonly up: boolean;
+  /** The first slot (ms) of this health: when the target went up or down. */
+  readonly sinceMs: number;
+  /** The slot (ms) of the scrape that wrote the record: `sinceMs`, or a later error change. */
+  readonly slotMs: number;
+  /** The scrape error of that scrape, URLs redacted and bounded; '' when up. */
+  readonly error: string;
+  /** How long that scrape took, seconds. */
+  readonly durationSeconds: number;
+  /** How late that scrape started after its slot, ms. */
+  readonly latenessMs: number;
+}
+
+/** The recorded health of each target (in the state table). */
+export interface TargetHealthStore {
+  /**
+   * The records of these targets (absent: none recorded); reads in batches. @default consistent
+   */
+  getMany(
+    targetIds: readonly string[],
+    options?: { readonly consistent?: boolean },
+  ): Promise<Map<string, TargetHealth>>;
+  /**
+   * Stores `health` as the target's record unless the stored one is of the same or a later
+   * slot (a duplicate or an overtaken delivery); resolves false then.
+   */
+  put(targetId: string, health: TargetHealth): Promise<boolean>;
+  /** Removes the records of these targets (retired); absent ones are no error. */
+  remove(targetIds: readonly string[]): Promise<void>;
+}
+
+/** What discovery dropped of one job, bounded (Prometheus's `/service-discovery`). */
+export interface DroppedTargetsSummary {
+  readonly job: string;
+  /** Every target the job's relabeling dropped in the last discovery. */
+  readonly count: number;
+  /** Discovered labels of the first of them, at most a bounded number and size. */
+  readonly discoveredLabels: readonly Labels[];
+}
+
+/** The dropped-target summary of each job (in the state table), written only when it changes. */
+export interface DroppedTargetsStore {
+  /** Every stored summary. */
+  list(): Promise<DroppedTargetsSummary[]>;
+  /** Writes changed summaries and removes those of jobs no longer in the config. */
+  apply(diff: {
+    readonly put: readonly DroppedTargetsSummary[];
+    readonly remove: readonly string[];
+  }): Promise<void>;
 }

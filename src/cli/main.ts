@@ -23,6 +23,7 @@ import { type CliIo, UsageError } from './io.js';
 import { RUN_COMMAND, runCommand } from './run.js';
 import { SCRAPE_COMMAND, scrapeCommand } from './scrape.js';
 import { SIMULATE_COMMAND, simulateCommand } from './simulate.js';
+import { STATUS_COMMAND, statusCommand } from './status.js';
 import { TARGETS_COMMAND, targetsCommand } from './targets.js';
 
 interface Command {
@@ -38,6 +39,7 @@ const COMMANDS: readonly Command[] = [
   { spec: SCRAPE_COMMAND, run: scrapeCommand },
   { spec: RUN_COMMAND, run: runCommand },
   { spec: SIMULATE_COMMAND, run: simulateCommand },
+  { spec: STATUS_COMMAND, run: statusCommand },
 ];
 
 export const VERSION_TEXT = `lambdascrape ${LAMBDASCRAPE_HTTP_VERSION} (node ${process.versions.node})\n`;

@@ -41,9 +41,10 @@ import {
 import { discoverJobTargets } from '../engine/job-targets.js';
 import { endOfRunTimes, reconcileTargets } from '../engine/series-stream.js';
 import type { Labels } from '../model/labels.js';
-import type { ScrapeTask, TargetStore, TaskQueue } from '../ports.js';
+import type { DroppedTargetsStore, ScrapeTask, TargetStore, TaskQueue } from '../ports.js';
 import { computeOffsetSeed } from '../targets/index.js';
 import type { Target } from '../targets/types.js';
+import { DroppedTargetsRecorder, droppedSummary } from './dropped-targets.js';
 import { MAX_DELAY_SECONDS, windowFor } from './plan.js';
 
 export const DISCOVERY_RUN_ERROR_CODES = {
@@ -96,6 +97,11 @@ export interface DiscoveryRunOptions {
    * have planned, so its markers go after that (see {@link retireTaskFor}). @default 60 000
    */
   readonly windowMs?: number;
+  /**
+   * Where each job's dropped targets are summarised for `lambdascrape status`, written only when
+   * they change (`dropped-targets.ts`); best effort, never failing the run. Absent: not kept.
+   */
+  readonly dropped?: DroppedTargetsStore;
 }
 
 export interface DiscoverySummary {
@@ -169,6 +175,7 @@ export class DiscoveryRun {
   private readonly logger: DiscoveryLogger;
   private readonly offsetSeed: bigint;
   private readonly windowMs: number;
+  private readonly dropped: DroppedTargetsRecorder | undefined;
 
   constructor(private readonly options: DiscoveryRunOptions) {
     if (options.deploymentId.trim() === '') {
@@ -187,6 +194,10 @@ export class DiscoveryRun {
     }
     this.clock = options.clock ?? Date.now;
     this.logger = options.logger ?? silent;
+    this.dropped =
+      options.dropped === undefined
+        ? undefined
+        : new DroppedTargetsRecorder(options.dropped, this.logger);
     this.offsetSeed = computeOffsetSeed(options.deploymentId, options.config.global.externalLabels);
   }
 
@@ -289,6 +300,14 @@ export class DiscoveryRun {
         );
       }
     }
+
+    await this.dropped?.record(
+      jobs.map((job, i) => {
+        const { built } = found[i]!;
+        const labels = built.dropped.map((d) => d.discoveredLabels);
+        return droppedSummary(job.jobName, built.droppedCount, labels);
+      }),
+    );
 
     const summary: DiscoverySummary = {
       added,

@@ -37,6 +37,10 @@
  *    log for its next slot unless the set is known unchanged (an unrecorded change is not
  *    written): `unchanged` costs nothing, `conflict` means another scrape
  *    of the same stream won (at-least-once delivery) — counted and logged, not an error.
+ * 5. With a health store (`deps.health`), each target's record before its slot is read with the
+ *    states for the targets this container did not scrape at their previous slot, and written
+ *    after the scrape only when the health changed (`target-health.ts`): nothing per healthy
+ *    scrape. A retired target's record is removed.
  *
  * After the state read the task never throws for one target's trouble: a failed state write or a
  * failed park is counted (`stateErrors`, `parkFailed`) and logged with what was lost. A retry of
@@ -71,6 +75,7 @@ import type {
   ScrapeTask,
   StateChangeLog,
   StoredScrapeState,
+  TargetHealthStore,
 } from '../ports.js';
 import { type Clock, systemClock } from '../schedule/clock.js';
 import type { ScrapeState } from '../scrape/state.js';
@@ -89,6 +94,7 @@ import {
   type TaskCounters,
   type TaskOutcome,
 } from './scraper-outcome.js';
+import { type PriorHealth, TargetHealthRecorder } from './target-health.js';
 
 export type { ScrapeWriter } from './parking-delivery.js';
 export { SCRAPER_ERROR_CODES, ScraperError, type ScraperErrorCode } from './scraper-errors.js';
@@ -150,6 +156,11 @@ export interface ScrapeWorkerDeps {
    * none recorded (a deployment without the outbox's order).
    */
   readonly backlog?: DeliveryBacklog;
+  /**
+   * Where each target's health is recorded when it changes (`target-health.ts`), for
+   * `lambdascrape status`. Absent: nothing is recorded.
+   */
+  readonly health?: TargetHealthStore;
   /** One per remote_write of the config, built once per container. */
   readonly writers: readonly ScrapeWriter[];
   /** @default systemClock */
@@ -180,6 +191,7 @@ export class ScrapeWorker {
   private readonly states: ScrapeStateStore;
   private readonly changes: StateChangeLog | undefined;
   private readonly backlog: DeliveryBacklog | undefined;
+  private readonly health: TargetHealthRecorder | undefined;
   private readonly clock: Clock;
   private readonly logger: Logger;
   private readonly startToleranceMs: number;
@@ -225,6 +237,10 @@ export class ScrapeWorker {
     }
     this.caches = new TargetCaches(maxCached);
     this.known = new StreamStates(maxCached);
+    this.health =
+      deps.health === undefined
+        ? undefined
+        : new TargetHealthRecorder(deps.health, this.logger, maxCached);
     this.jobs = new JobRuntimes(deps.config, o.createDispatcher, {
       bodySizeCeiling: o.bodySizeCeiling ?? 0,
     });
@@ -289,9 +305,17 @@ export class ScrapeWorker {
       const consistent = planned.some(
         (p) => p.target.intervalMs < EVENTUALLY_CONSISTENT_MIN_INTERVAL_MS,
       );
-      const [stored, held] = await Promise.all([
+      const [stored, held, health] = await Promise.all([
         this.previousStates(planned, consistent),
         this.heldStreams(new Map(planned.map((p) => [p.stream, p.slotMs])), consistent),
+        this.health?.prepare(
+          planned.map((p) => ({
+            targetId: p.target.id,
+            slotMs: p.slotMs,
+            intervalMs: p.target.intervalMs,
+          })),
+          consistent,
+        ),
       ]);
       const retryUntil = this.retryUntil(budget);
       const limiter = new ConcurrencyLimiter(this.concurrency);
@@ -301,7 +325,11 @@ export class ScrapeWorker {
             p,
             stored.get(p.stream),
             limiter,
-            { retryUntil, queuedBehind: queuedBehind(held, p.stream) },
+            {
+              retryUntil,
+              queuedBehind: queuedBehind(held, p.stream),
+              health: health?.get(p.target.id),
+            },
             preWaitedMs,
             counters,
           ),
@@ -475,6 +503,14 @@ export class ScrapeWorker {
     const [deliveries, state] = await Promise.all([
       delivered,
       this.putState(p, result.state, stored),
+      send.health === undefined
+        ? undefined
+        : this.health?.observe(target.id, slotMs, send.health, {
+            up: result.up,
+            error: result.error,
+            durationSeconds: result.report.durationSeconds,
+            latenessMs,
+          }),
     ]);
     const delivery = deliveryTotals(deliveries);
     addDelivery(counters, delivery);
@@ -653,6 +689,7 @@ export class ScrapeWorker {
     }
     this.caches.delete(target.id);
     this.known.delete(stream);
+    await this.health?.forget(target.id);
     counters.markers = markers;
     addDelivery(counters, delivery);
     return {
@@ -721,6 +758,8 @@ interface StreamSend {
   /** Date.now time past which the task's budget has no room for retries. */
   readonly retryUntil: number;
   readonly queuedBehind: ReadonlySet<string> | 'all';
+  /** The target's health record before this slot; undefined when none is kept. */
+  readonly health: PriorHealth | undefined;
 }
 
 const NOTHING_HELD: ReadonlyMap<string, ReadonlySet<string>> = new Map();

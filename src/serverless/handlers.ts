@@ -93,6 +93,7 @@ export async function handleDiscovery(runtime: ServerlessRuntime): Promise<Disco
     // Retire tasks go to the scrape queue; the targets table is read and written.
     observeSqsSent(runtime.monitoring, metrics, 'scrape', runtime.queue.counters.messagesSent);
     observeCapacity(runtime.monitoring, metrics, 'targets', runtime.targets.consumedCapacity());
+    observeCapacity(runtime.monitoring, metrics, 'dropped', runtime.dropped.consumedCapacity());
     observeEgress(runtime.monitoring, metrics);
     await runtime.monitoring.flush('discovery');
   }
@@ -174,6 +175,7 @@ export async function handleScrapeBatch(
     const m = runtime.monitoring;
     observeSqsSent(m, metrics, 'outbox', runtime.outbox.counters.parked);
     observeCapacity(m, metrics, 'states', runtime.states.consumedCapacity());
+    observeCapacity(m, metrics, 'health', runtime.health.consumedCapacity());
     observeEgress(m, metrics);
     await m.flush('scraper', { deadlineMs });
   }
@@ -387,7 +389,7 @@ function observeEgress(monitoring: SelfMonitoring, metrics: SelfMetrics): void {
 function observeCapacity(
   monitoring: SelfMonitoring,
   metrics: SelfMetrics,
-  adapter: 'targets' | 'ledger' | 'states',
+  adapter: 'targets' | 'ledger' | 'states' | 'health' | 'dropped',
   totals: CapacityUnits,
 ): void {
   metrics.observeDynamoDbCapacity({

@@ -21,6 +21,10 @@ import {
   type SQSClient,
 } from '../aws/clients.js';
 import { DynamoDbDeliveryBacklog } from '../aws/dynamodb-delivery-backlog.js';
+import {
+  DynamoDbDroppedTargetsStore,
+  DynamoDbTargetHealthStore,
+} from '../aws/dynamodb-health-store.js';
 import { DynamoDbStateChangeLog } from '../aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
 import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
@@ -57,6 +61,10 @@ export interface ServerlessRuntime {
   readonly states: DynamoDbScrapeStateStore;
   /** The worker's log of state writes (decision 12), in the state table. */
   readonly stateChanges: DynamoDbStateChangeLog;
+  /** Each target's health, written by the worker on change (state table; `lambdascrape status`). */
+  readonly health: DynamoDbTargetHealthStore;
+  /** Each job's dropped targets, written by discovery on change (state table). */
+  readonly dropped: DynamoDbDroppedTargetsStore;
   /** Which streams queue behind parked writes (decision 13): held by the worker, released by the replayer. */
   readonly backlog: DynamoDbDeliveryBacklog;
   /** Where the worker parks writes; the replayer's backoff of those that fail again. */
@@ -192,6 +200,8 @@ export async function createRuntime(
     onCleanupError: (err) => logger.warn('scrape state cleanup failed', { err }),
   });
   const stateChanges = new DynamoDbStateChangeLog(dynamodb, env.stateTable);
+  const health = new DynamoDbTargetHealthStore(dynamodb, env.stateTable);
+  const dropped = new DynamoDbDroppedTargetsStore(dynamodb, env.stateTable);
   let discovery: Promise<DiscoveryRun> | undefined;
   const discoveryRun = (): Promise<DiscoveryRun> => {
     discovery ??= import('../pipeline/discovery.js').then(
@@ -203,6 +213,7 @@ export async function createRuntime(
           deploymentId: env.deploymentId,
           logger,
           windowMs: env.windowMs,
+          dropped,
         }),
     );
     return discovery;
@@ -211,6 +222,7 @@ export async function createRuntime(
     config,
     states,
     changes: stateChanges,
+    health,
     outbox,
     backlog,
     writers,
@@ -233,6 +245,8 @@ export async function createRuntime(
     ledger,
     states,
     stateChanges,
+    health,
+    dropped,
     backlog,
     outbox,
     deadLetters,

@@ -31,7 +31,14 @@ const sorted = (xs: string[]) => [...new Set(xs)].sort();
 
 /** The actions of a deployment whose config needs nothing from AWS but the pipeline. */
 const PIPELINE_ONLY = {
-  discovery: sorted([...LOGS, 'dynamodb:Scan', 'dynamodb:BatchWriteItem', 'sqs:SendMessage']),
+  // Query and BatchWriteItem on the state table's dropped-target partition only (below).
+  discovery: sorted([
+    ...LOGS,
+    'dynamodb:Scan',
+    'dynamodb:BatchWriteItem',
+    'dynamodb:Query',
+    'sqs:SendMessage',
+  ]),
   dispatcher: sorted([
     ...LOGS,
     'dynamodb:Scan',
@@ -173,6 +180,26 @@ describe('the pipeline alone (static targets, remote write without SigV4)', () =
       actions: ['sqs:SendMessage'],
       resources: [arn(s.outboxDeadLetterQueue)],
     });
+  });
+
+  it('discovery reaches the state table only in the dropped-target partition', async () => {
+    const b = build({ config: await configFrom(STATIC_ONLY) });
+    const arn = { 'Fn::GetAtt': [refTo(b.stack, b.scraper.stateTable).Ref, 'Arn'] };
+    const raw = Object.values(b.template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => (p.Properties.PolicyDocument.Statement as Record<string, unknown>[]) ?? [])
+      .filter((s) => s.Sid === 'DroppedTargetsSummary');
+    expect(raw).toEqual([
+      {
+        Sid: 'DroppedTargetsSummary',
+        Effect: 'Allow',
+        Action: ['dynamodb:Query', 'dynamodb:BatchWriteItem'],
+        Resource: arn,
+        Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['dr'] } },
+      },
+    ]);
+    // Every other discovery statement leaves the state table alone.
+    const others = statementsOf(b, 'discovery').filter((s) => s.sid !== 'DroppedTargetsSummary');
+    for (const s of others) expect(JSON.stringify(s.resources)).not.toContain(JSON.stringify(arn));
   });
 
   it('only the scraper sends to the outbox: the outbox function lets a group wait, it never re-parks', async () => {
