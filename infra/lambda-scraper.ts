@@ -78,6 +78,8 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NAG_REASONS = {
   ec2Describe:
     'ec2:DescribeInstances and ec2:DescribeAvailabilityZones do not support resource-level permissions (EC2 requires Resource "*"); they are granted only to the discovery function and only because the config has an ec2_sd_configs entry using the function role.',
+  ecsDiscovery:
+    "ecs:ListClusters/ListTasks/DescribeTasks/DescribeServices/DescribeContainerInstances/DescribeClusters and ec2:DescribeInstances/DescribeNetworkInterfaces are read on every cluster of the account and region (which clusters is the config's choice, read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: ecs entry using the function role.",
   vpcEni:
     'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses on "*" to attach a function to a VPC (the same actions as AWSLambdaVPCAccessExecutionRole, inline so nothing else comes with them); granted only when a VPC is given.',
   apsAnyWorkspace:
@@ -451,6 +453,13 @@ export class LambdaScraper extends Construct {
     }
     if (access.ec2RoleArns.length > 0) {
       add('discovery', 'AssumeEc2DiscoveryRoles', ['sts:AssumeRole'], [...access.ec2RoleArns]);
+    }
+    if (access.ecsActionsWithOwnRole.length > 0) {
+      add('discovery', 'EcsServiceDiscovery', [...access.ecsActionsWithOwnRole], ['*']);
+      wildcard('discovery', NAG_REASONS.ecsDiscovery);
+    }
+    if (access.awsSdRoleArns.length > 0) {
+      add('discovery', 'AssumeAwsDiscoveryRoles', ['sts:AssumeRole'], [...access.awsSdRoleArns]);
     }
 
     // Remote write and secrets: every function may forward its own metrics through remote

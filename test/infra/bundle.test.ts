@@ -64,6 +64,12 @@ const FILES = {
  * 954-960 KiB for each function; all JS 1,105-1,110 KiB, discovery 1,648 KiB (the EC2 client
  * is a lazy chunk). The INIT budget is issue 14's goal (1 MiB), about 6% above the measured
  * size; the others leave about 8%. Growth past them is a decision, with the figures updated.
+ *
+ * Remeasured on 2026-12-06 with aws_sd_configs (role ecs) and the SDK versions of the lock file
+ * then: INIT 1,017-1,022 KiB (discovery 1,017: the ECS discoverer is loaded on first use); all
+ * JS 1,196-1,201 KiB, discovery 1,788 KiB (the ECS client, +50 KiB, is a lazy chunk of the
+ * discovery function only). The all-JS budgets were raised by 10 KiB and, for discovery, by
+ * 80 KiB; the INIT budget is unchanged.
  */
 const KIB = 1024;
 const MAX_INIT_BYTES: Record<FunctionRole, number> = {
@@ -73,10 +79,10 @@ const MAX_INIT_BYTES: Record<FunctionRole, number> = {
   outbox: 1024 * KIB,
 };
 const MAX_ALL_JS_BYTES: Record<FunctionRole, number> = {
-  discovery: 1780 * KIB,
-  dispatcher: 1200 * KIB,
-  scraper: 1200 * KIB,
-  outbox: 1200 * KIB,
+  discovery: 1860 * KIB,
+  dispatcher: 1210 * KIB,
+  scraper: 1210 * KIB,
+  outbox: 1210 * KIB,
 };
 
 interface FunctionPackage {
