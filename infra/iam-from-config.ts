@@ -5,7 +5,8 @@
  * Credentials follow the code that uses them (src/remotewrite/sigv4.ts,
  * src/discovery/ec2/discoverer.ts, src/discovery/aws/clients.ts):
  * - no `access_key`, no `profile`, no `role_arn`: the function's own role signs, so the role
- *   needs the service permission itself (`ec2:Describe*`, the ECS calls, `aps:RemoteWrite`);
+ *   needs the service permission itself (`ec2:Describe*`, the ECS calls, `lightsail:GetInstances`,
+ *   `aps:RemoteWrite`);
  * - `role_arn`: the function's role only assumes that role (`sts:AssumeRole` on exactly it);
  *   the assumed role carries the service permission (it is the operator's, not ours);
  * - `access_key` + `secret_key` or `profile`: the role is not used; nothing is granted (and the
@@ -41,6 +42,8 @@ export interface ConfigAccess {
    * empty when none does): see {@link ECS_DISCOVERY_ACTIONS}.
    */
   readonly ecsActionsWithOwnRole: readonly string[];
+  /** Some aws_sd_configs `role: lightsail` entry calls lightsail:GetInstances with the function's role. */
+  readonly lightsailWithOwnRole: boolean;
   /** role_arn of aws_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
   readonly awsSdRoleArns: readonly string[];
   /** role_arn of remote_write sigv4 (sorted, unique): sts:AssumeRole for every function. */
@@ -102,6 +105,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
   let ec2DescribeWithOwnRole = false;
   const ec2RoleArns: string[] = [];
   const ecsActions = new Set<string>();
+  let lightsailWithOwnRole = false;
   const awsSdRoleArns: string[] = [];
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
@@ -115,7 +119,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
     });
     validMechanismConfigs(job, awsMechanism).forEach((sd, i) => {
       const where = `job ${JSON.stringify(job.jobName)} aws_sd_configs[${i}]`;
-      const c = sd.role === 'ecs' ? sd.ecs : sd.ec2;
+      const c = sd.role === 'ecs' ? sd.ecs : sd.role === 'ec2' ? sd.ec2 : sd.lightsail;
       if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
       if (c.roleArn !== undefined) {
         awsSdRoleArns.push(c.roleArn);
@@ -124,6 +128,10 @@ export function accessFromConfig(config: Config): ConfigAccess {
       if (c.accessKey !== undefined || c.profile !== undefined) return;
       if (sd.role === 'ec2') {
         ec2DescribeWithOwnRole = true;
+        return;
+      }
+      if (sd.role === 'lightsail') {
+        lightsailWithOwnRole = true;
         return;
       }
       for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
@@ -181,6 +189,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
     ec2DescribeWithOwnRole,
     ec2RoleArns: sortedUnique(ec2RoleArns),
     ecsActionsWithOwnRole: sortedUnique([...ecsActions]),
+    lightsailWithOwnRole,
     awsSdRoleArns: sortedUnique(awsSdRoleArns),
     remoteWriteRoleArns: sortedUnique(remoteWriteRoleArns),
     apsWorkspaces,

@@ -11,7 +11,7 @@ import {
   awsMechanism,
   DEFAULT_AWS_SD_PORT,
   DEFAULT_AWS_SD_REFRESH_INTERVAL,
-  LazyEcsDiscoverer,
+  LazyDiscoverer,
 } from '../../src/discovery/aws/index.js';
 import { checkDiscovery } from '../../src/discovery/check.js';
 import { Ec2Discoverer } from '../../src/discovery/ec2/index.js';
@@ -154,10 +154,10 @@ describe('parseAwsSdConfig', () => {
       { role: 'ecs', proxy_url: 'http://proxy:3128' },
       'proxy_url in aws_sd_configs is not supported by lambdascrape',
     ],
-    ...['lightsail', 'msk', 'rds', 'elasticache'].map((role): [string, unknown, string] => [
+    ...['msk', 'rds', 'elasticache'].map((role): [string, unknown, string] => [
       `role ${role}`,
       { role },
-      `role: ${role} in aws_sd_configs is not supported by lambdascrape: only the roles ecs and ec2 run yet`,
+      `role: ${role} in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2 and lightsail run yet`,
     ]),
   ])('refuses %s', (_name, raw, message) => {
     expect(errorOf(raw).startsWith(message)).toBe(true);
@@ -175,7 +175,7 @@ describe('parseAwsSdConfig', () => {
       { role: 'ec2', refresh_interval: '5m' },
     ]);
     const ds = awsMechanism.create(validMechanismConfigs(job, awsMechanism), {});
-    expect(ds[0]).toBeInstanceOf(LazyEcsDiscoverer);
+    expect(ds[0]).toBeInstanceOf(LazyDiscoverer);
     expect(ds[1]).toBeInstanceOf(Ec2Discoverer);
     expect(ds.map((d) => d.refreshIntervalMs)).toEqual([30_000, 300_000]);
   });

@@ -1,6 +1,7 @@
 /**
  * A local stand-in for the ECS API (JSON 1.1: `POST /`, `X-Amz-Target:
- * AmazonEC2ContainerServiceV20141113.<Action>`) and for the two EC2 Query API calls ECS
+ * AmazonEC2ContainerServiceV20141113.<Action>`), Lightsail's GetInstances (JSON 1.1,
+ * `Lightsail_20161128.GetInstances`), and for the two EC2 Query API calls ECS
  * discovery makes (DescribeInstances, DescribeNetworkInterfaces with ID filters), so the real
  * `@aws-sdk/client-ecs` and `@aws-sdk/client-ec2` clients parse what it answers. It holds a
  * small world of clusters, services, tasks, container instances, instances and ENIs, pages
@@ -35,6 +36,8 @@ export interface EcsWorld {
   instances: Ec2Instance[];
   /** ENI ID → public IP (undefined: the ENI exists without one). */
   enis: Record<string, string | undefined>;
+  /** Lightsail GetInstances entries (camelCase, as Lightsail answers). */
+  lightsail?: Json[];
   /** Items per page of ListClusters / ListTasks (the client asks for 100). */
   pageSize?: number;
 }
@@ -236,6 +239,11 @@ export class AwsFixture {
           else services.push(withTags(s, body.include));
         }
         return { services, failures };
+      }
+      case 'GetInstances': {
+        // Lightsail (JSON 1.1 too): pages by pageToken / nextPageToken.
+        const p = this.page(this.world.lightsail ?? [], body.pageToken);
+        return { instances: p.items, ...(p.nextToken ? { nextPageToken: p.nextToken } : {}) };
       }
       case 'DescribeContainerInstances': {
         const c = this.cluster(body.cluster);

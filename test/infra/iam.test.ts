@@ -261,6 +261,9 @@ scrape_configs:
       - role: ec2
         region: eu-west-1
         role_arn: arn:aws:iam::210987654321:role/ec2-discovery
+      - role: lightsail
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ec2-discovery
 remote_write:
   - url: https://receiver.example.com/api/v1/write
 `;
@@ -299,6 +302,27 @@ describe('AWS service discovery (aws_sd_configs)', () => {
     noneOf(b, ['ecs:ListClusters', 'sts:']);
   });
 
+  it('role lightsail with the function role: lightsail:GetInstances for discovery only', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: vps
+    aws_sd_configs: [{ role: lightsail, region: eu-west-1 }]
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    expect(statement(b, 'discovery', 'LightsailServiceDiscovery')).toEqual({
+      sid: 'LightsailServiceDiscovery',
+      actions: ['lightsail:GetInstances'],
+      resources: ['*'],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'sts:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+
   it('role_arn: sts:AssumeRole on exactly those roles, and no ECS or EC2 action', async () => {
     const b = build({ config: await configFrom(AWS_SD_ROLE_ARN) });
     expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')).toEqual({
@@ -309,7 +333,7 @@ describe('AWS service discovery (aws_sd_configs)', () => {
         'arn:aws:iam::210987654321:role/ecs-discovery',
       ],
     });
-    noneOf(b, ['ecs:', 'ec2:']);
+    noneOf(b, ['ecs:', 'ec2:', 'lightsail:']);
     for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
       expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
     }

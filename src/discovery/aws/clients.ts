@@ -51,8 +51,8 @@ export interface EcsDeps {
   readonly createEc2Client?: (opts: EC2ClientConfig) => EC2Client;
 }
 
-/** The options both clients share: region, credentials, profile, retries. */
-function sharedOptions(config: AwsCommonConfig) {
+/** The options every client shares: region, credentials, profile, retries. */
+export function sharedOptions(config: AwsCommonConfig) {
   return {
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.profile === undefined ? {} : { profile: config.profile }),

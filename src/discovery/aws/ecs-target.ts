@@ -15,7 +15,7 @@
  * One target per task, however many containers it has. Every input is untrusted (`read.ts`).
  */
 import { sanitizeTagName } from '../ec2/index.js';
-import { ec2Tags, ecsTags, joinHostPort, list, record, str } from './read.js';
+import { ec2Tags, joinHostPort, keyValueTags, list, record, str } from './read.js';
 
 /** Meta label prefix of the ecs role. */
 export const ECS_LABEL = '__meta_ecs_';
@@ -149,16 +149,16 @@ export function ecsTaskTarget(
   set('public_ip', publicIp);
   set('platform_family', str(t.platformFamily));
   set('platform_version', str(t.platformVersion));
-  tags('cluster', ecsTags(cluster.tags));
+  tags('cluster', keyValueTags(cluster.tags));
   const group = str(t.group);
   if (group?.startsWith('service:')) {
     const service = record(ctx.services.get(group.slice('service:'.length)));
     set('service', str(service.serviceName));
     set('service_arn', str(service.serviceArn));
     set('service_status', str(service.status));
-    tags('service', ecsTags(service.tags));
+    tags('service', keyValueTags(service.tags));
   }
-  tags('task', ecsTags(t.tags));
+  tags('task', keyValueTags(t.tags));
   if (host !== undefined) tags('ec2', host.tags);
   return labels;
 }

@@ -5,6 +5,8 @@ export const AwsSdErrorCode = {
   ecsClusters: 'AWS_SD_ECS_CLUSTERS_FAILED',
   /** One cluster's tasks, services, hosts or interfaces could not be read; it kept its targets. */
   ecsCluster: 'AWS_SD_ECS_CLUSTER_FAILED',
+  /** GetInstances failed: the whole refresh failed. */
+  lightsail: 'AWS_SD_LIGHTSAIL_FAILED',
 } as const;
 export type AwsSdErrorCode = (typeof AwsSdErrorCode)[keyof typeof AwsSdErrorCode];
 

@@ -21,8 +21,8 @@ export function record(value: unknown): Readonly<Record<string, unknown>> {
     : {};
 }
 
-/** The `{key, value}` pairs of an ECS `tags` list (both strings; an empty value is kept). */
-export function ecsTags(value: unknown): [string, string][] {
+/** The `{key, value}` pairs of an ECS or Lightsail `tags` list (both strings; an empty value is kept). */
+export function keyValueTags(value: unknown): [string, string][] {
   const tags: [string, string][] = [];
   for (const item of list(value)) {
     const { key, value: v } = record(item);
