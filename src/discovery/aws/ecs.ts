@@ -78,22 +78,21 @@ export class EcsDiscoverer implements Discoverer {
       );
     }
 
-    const errors: Error[] = [];
+    // By cluster index, so the errors come in cluster order whatever finishes first.
+    const failed: (Error | undefined)[] = [];
     const inUse = new Set<string>();
     const last = new Map<string, readonly Target[]>();
     const perCluster = await Promise.all(
-      clusters.map(async (key) => {
+      clusters.map(async (key, index) => {
         try {
           const targets = await this.clusterTargets(api, key, described, region, inUse);
           last.set(key, targets);
           return targets;
         } catch (err) {
-          errors.push(
-            new AwsSdError(
-              AwsSdErrorCode.ecsCluster,
-              `cannot discover ECS cluster ${key} in region ${region}: ${errorText(err)}`,
-              { cause: err },
-            ),
+          failed[index] = new AwsSdError(
+            AwsSdErrorCode.ecsCluster,
+            `cannot discover ECS cluster ${key} in region ${region}: ${errorText(err)}`,
+            { cause: err },
           );
           const kept = this.lastByCluster.get(key) ?? [];
           last.set(key, kept);
@@ -108,6 +107,7 @@ export class EcsDiscoverer implements Discoverer {
     this.lastByCluster = last;
     for (const arn of this.hosts.keys()) if (!inUse.has(arn)) this.hosts.delete(arn);
     const group: TargetGroup = { source: region, targets: perCluster.flat(), labels: {} };
+    const errors = failed.filter((e): e is Error => e !== undefined);
     return { groups: [group], errors };
   }
 
