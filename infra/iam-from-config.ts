@@ -44,6 +44,11 @@ export interface ConfigAccess {
   readonly ecsActionsWithOwnRole: readonly string[];
   /** Some aws_sd_configs `role: lightsail` entry calls lightsail:GetInstances with the function's role. */
   readonly lightsailWithOwnRole: boolean;
+  /**
+   * The Kafka actions aws_sd_configs `role: msk` entries call with the function's role (sorted;
+   * empty when none does): ListNodes, and ListClustersV2 or DescribeClusterV2 (with `clusters`).
+   */
+  readonly mskActionsWithOwnRole: readonly string[];
   /** role_arn of aws_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
   readonly awsSdRoleArns: readonly string[];
   /** role_arn of remote_write sigv4 (sorted, unique): sts:AssumeRole for every function. */
@@ -106,6 +111,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
   const ec2RoleArns: string[] = [];
   const ecsActions = new Set<string>();
   let lightsailWithOwnRole = false;
+  const mskActions = new Set<string>();
   const awsSdRoleArns: string[] = [];
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
@@ -119,7 +125,14 @@ export function accessFromConfig(config: Config): ConfigAccess {
     });
     validMechanismConfigs(job, awsMechanism).forEach((sd, i) => {
       const where = `job ${JSON.stringify(job.jobName)} aws_sd_configs[${i}]`;
-      const c = sd.role === 'ecs' ? sd.ecs : sd.role === 'ec2' ? sd.ec2 : sd.lightsail;
+      const c =
+        sd.role === 'ecs'
+          ? sd.ecs
+          : sd.role === 'ec2'
+            ? sd.ec2
+            : sd.role === 'msk'
+              ? sd.msk
+              : sd.lightsail;
       if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
       if (c.roleArn !== undefined) {
         awsSdRoleArns.push(c.roleArn);
@@ -132,6 +145,13 @@ export function accessFromConfig(config: Config): ConfigAccess {
       }
       if (sd.role === 'lightsail') {
         lightsailWithOwnRole = true;
+        return;
+      }
+      if (sd.role === 'msk') {
+        mskActions.add(
+          sd.msk.clusters.length === 0 ? 'kafka:ListClustersV2' : 'kafka:DescribeClusterV2',
+        );
+        mskActions.add('kafka:ListNodes');
         return;
       }
       for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
@@ -190,6 +210,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
     ec2RoleArns: sortedUnique(ec2RoleArns),
     ecsActionsWithOwnRole: sortedUnique([...ecsActions]),
     lightsailWithOwnRole,
+    mskActionsWithOwnRole: sortedUnique([...mskActions]),
     awsSdRoleArns: sortedUnique(awsSdRoleArns),
     remoteWriteRoleArns: sortedUnique(remoteWriteRoleArns),
     apsWorkspaces,

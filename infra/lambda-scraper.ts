@@ -82,6 +82,8 @@ export const NAG_REASONS = {
     "ecs:ListClusters/ListTasks/DescribeTasks/DescribeServices/DescribeContainerInstances/DescribeClusters and ec2:DescribeInstances/DescribeNetworkInterfaces are read on every cluster of the account and region (which clusters is the config's choice, read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: ecs entry using the function role.",
   lightsailDiscovery:
     'lightsail:GetInstances lists every instance of the account and region and has no resource to scope it to; it is granted only to the discovery function and only because the config has an aws_sd_configs role: lightsail entry using the function role.',
+  mskDiscovery:
+    'kafka:ListClustersV2/DescribeClusterV2/ListNodes read the MSK clusters of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: msk entry using the function role.',
   vpcEni:
     'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses on "*" to attach a function to a VPC (the same actions as AWSLambdaVPCAccessExecutionRole, inline so nothing else comes with them); granted only when a VPC is given.',
   apsAnyWorkspace:
@@ -463,6 +465,10 @@ export class LambdaScraper extends Construct {
     if (access.lightsailWithOwnRole) {
       add('discovery', 'LightsailServiceDiscovery', ['lightsail:GetInstances'], ['*']);
       wildcard('discovery', NAG_REASONS.lightsailDiscovery);
+    }
+    if (access.mskActionsWithOwnRole.length > 0) {
+      add('discovery', 'MskServiceDiscovery', [...access.mskActionsWithOwnRole], ['*']);
+      wildcard('discovery', NAG_REASONS.mskDiscovery);
     }
     if (access.awsSdRoleArns.length > 0) {
       add('discovery', 'AssumeAwsDiscoveryRoles', ['sts:AssumeRole'], [...access.awsSdRoleArns]);

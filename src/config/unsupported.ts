@@ -37,7 +37,7 @@ const AWS_HTTP = (api: string) =>
   `it calls the ${api} through the AWS SDK's HTTP client, which this cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)`;
 
 /** The aws_sd_configs roles Prometheus has and lambdascrape does not run yet. */
-const AWS_SD_ROLES_NOT_RUN = ['msk', 'rds', 'elasticache'];
+const AWS_SD_ROLES_NOT_RUN = ['rds', 'elasticache'];
 
 export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
   {
@@ -81,7 +81,7 @@ export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
       field: 'role',
       what: `role: ${role} in aws_sd_configs`,
       refuses: (s) => s.string('role') === role,
-      why: 'only the roles ecs, ec2 and lightsail run yet',
+      why: 'only the roles ecs, ec2, lightsail and msk run yet',
     }),
   ),
 ];

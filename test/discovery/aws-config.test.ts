@@ -154,10 +154,10 @@ describe('parseAwsSdConfig', () => {
       { role: 'ecs', proxy_url: 'http://proxy:3128' },
       'proxy_url in aws_sd_configs is not supported by lambdascrape',
     ],
-    ...['msk', 'rds', 'elasticache'].map((role): [string, unknown, string] => [
+    ...['rds', 'elasticache'].map((role): [string, unknown, string] => [
       `role ${role}`,
       { role },
-      `role: ${role} in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2 and lightsail run yet`,
+      `role: ${role} in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2, lightsail and msk run yet`,
     ]),
   ])('refuses %s', (_name, raw, message) => {
     expect(errorOf(raw).startsWith(message)).toBe(true);

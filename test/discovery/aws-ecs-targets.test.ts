@@ -156,7 +156,7 @@ scrape_configs:
 `);
     expect(r.code).not.toBe(0);
     expect(r.err).toMatch(
-      /prometheus\.yml:5:\d+: role: rds in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2 and lightsail run yet/,
+      /prometheus\.yml:5:\d+: role: rds in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2, lightsail and msk run yet/,
     );
   });
 });

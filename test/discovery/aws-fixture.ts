@@ -38,12 +38,14 @@ export interface EcsWorld {
   enis: Record<string, string | undefined>;
   /** Lightsail GetInstances entries (camelCase, as Lightsail answers). */
   lightsail?: Json[];
+  /** MSK clusters (as the Kafka REST API answers them, camelCase) and their nodes by ARN. */
+  msk?: { clusters: Json[]; nodes: Record<string, Json[]> };
   /** Items per page of ListClusters / ListTasks (the client asks for 100). */
   pageSize?: number;
 }
 
 export interface Recorded {
-  readonly service: 'ecs' | 'ec2';
+  readonly service: 'ecs' | 'ec2' | 'kafka';
   readonly action: string;
   /** ECS: the JSON body; EC2: the form parameters. */
   readonly body: Json;
@@ -109,6 +111,11 @@ export class AwsFixture {
       else json(res, 200, answer);
       return;
     }
+    const url = new URL(req.url ?? '/', 'http://fixture');
+    if (req.method === 'GET' && /^\/(api\/v2|v1)\/clusters/.test(url.pathname)) {
+      this.kafka(url, authorization, res);
+      return;
+    }
     const params = new URLSearchParams(text);
     const action = params.get('Action') ?? '';
     this.requests.push({
@@ -120,6 +127,58 @@ export class AwsFixture {
     if (this.faulted(action, Object.fromEntries(params), res, 'ec2')) return;
     if (this.rawAnswer(action, res, 'ec2')) return;
     xml(res, 200, this.ec2(action, params));
+  }
+
+  /** The Kafka REST API (restJson1): ListClustersV2, DescribeClusterV2, ListNodes. */
+  private kafka(url: URL, authorization: string, res: ServerResponse): void {
+    const path = url.pathname;
+    const nodesMatch = /^\/v1\/clusters\/(.+)\/nodes$/.exec(path);
+    const describeMatch = /^\/api\/v2\/clusters\/(.+)$/.exec(path);
+    const action = nodesMatch
+      ? 'ListNodes'
+      : describeMatch
+        ? 'DescribeClusterV2'
+        : 'ListClustersV2';
+    const body: Json = Object.fromEntries(url.searchParams);
+    if (nodesMatch || describeMatch)
+      body.clusterArn = decodeURIComponent((nodesMatch ?? describeMatch)![1]!);
+    this.requests.push({ service: 'kafka', action, body, authorization });
+    const fault = this.faults.get(action);
+    if (fault !== undefined && (fault.when === undefined || fault.when(body))) {
+      res.writeHead(fault.status, {
+        'content-type': 'application/json',
+        'x-amzn-errortype': fault.type,
+      });
+      res.end(JSON.stringify({ message: fault.message }));
+      return;
+    }
+    if (this.rawAnswer(action, res, 'ecs')) return;
+    const world = this.world.msk ?? { clusters: [], nodes: {} };
+    const send = (status: number, answer: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(answer));
+    };
+    if (action === 'DescribeClusterV2') {
+      const c = world.clusters.find((x) => x.clusterArn === body.clusterArn);
+      if (c === undefined) {
+        res.writeHead(404, {
+          'content-type': 'application/json',
+          'x-amzn-errortype': 'NotFoundException',
+        });
+        res.end(JSON.stringify({ message: 'cluster not found' }));
+      } else send(200, { clusterInfo: c });
+      return;
+    }
+    if (action === 'ListNodes') {
+      const p = this.page(world.nodes[body.clusterArn as string] ?? [], body.nextToken);
+      send(200, { nodeInfoList: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) });
+      return;
+    }
+    const provisioned = world.clusters.filter(
+      (c) => body.clusterTypeFilter === undefined || c.clusterType === body.clusterTypeFilter,
+    );
+    const p = this.page(provisioned, body.nextToken);
+    send(200, { clusterInfoList: p.items, ...(p.nextToken ? { nextToken: p.nextToken } : {}) });
   }
 
   private rawAnswer(action: string, res: ServerResponse, service: 'ecs' | 'ec2'): boolean {

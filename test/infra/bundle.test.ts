@@ -65,11 +65,11 @@ const FILES = {
  * is a lazy chunk). The INIT budget is issue 14's goal (1 MiB), about 6% above the measured
  * size; the others leave about 8%. Growth past them is a decision, with the figures updated.
  *
- * Remeasured on 2026-12-06 with aws_sd_configs (roles ecs and lightsail) and the SDK versions
- * of the lock file then: INIT 1,017-1,022 KiB (discovery 1,017: the role discoverers are loaded
- * on first use); all JS 1,196-1,201 KiB, discovery 1,866 KiB (the ECS client, +50 KiB, and the
- * Lightsail client, +78 KiB, are lazy chunks of the discovery function only). The all-JS
- * budgets were raised by 10 KiB and, for discovery, by 180 KiB; the INIT budget is unchanged.
+ * Remeasured on 2026-12-06 with aws_sd_configs (roles ecs, lightsail, msk) and the SDK
+ * versions of the lock file then: INIT 1,017-1,022 KiB (discovery 1,018: the role discoverers
+ * are loaded on first use); all JS 1,196-1,201 KiB, discovery 1,935 KiB (the ECS, Lightsail and
+ * Kafka clients, +50, +78 and +69 KiB, are lazy chunks of the discovery function only). The
+ * all-JS budgets were raised by 10 KiB and, for discovery, by 260 KiB; INIT's is unchanged.
  */
 const KIB = 1024;
 const MAX_INIT_BYTES: Record<FunctionRole, number> = {
@@ -79,7 +79,7 @@ const MAX_INIT_BYTES: Record<FunctionRole, number> = {
   outbox: 1024 * KIB,
 };
 const MAX_ALL_JS_BYTES: Record<FunctionRole, number> = {
-  discovery: 1960 * KIB,
+  discovery: 2040 * KIB,
   dispatcher: 1210 * KIB,
   scraper: 1210 * KIB,
   outbox: 1210 * KIB,

@@ -264,6 +264,9 @@ scrape_configs:
       - role: lightsail
         region: eu-west-1
         role_arn: arn:aws:iam::210987654321:role/ec2-discovery
+      - role: msk
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ecs-discovery
 remote_write:
   - url: https://receiver.example.com/api/v1/write
 `;
@@ -323,6 +326,29 @@ remote_write:
     }
   });
 
+  it('role msk with the function role: the Kafka reads its entries need', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: kafka
+    aws_sd_configs:
+      - { role: msk, region: eu-west-1 }
+      - { role: msk, region: eu-west-1, clusters: ['arn:aws:kafka:eu-west-1:1:cluster/a/b'] }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    expect(statement(b, 'discovery', 'MskServiceDiscovery')).toEqual({
+      sid: 'MskServiceDiscovery',
+      actions: ['kafka:DescribeClusterV2', 'kafka:ListClustersV2', 'kafka:ListNodes'],
+      resources: ['*'],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'sts:', 'lightsail:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+
   it('role_arn: sts:AssumeRole on exactly those roles, and no ECS or EC2 action', async () => {
     const b = build({ config: await configFrom(AWS_SD_ROLE_ARN) });
     expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')).toEqual({
@@ -333,7 +359,7 @@ remote_write:
         'arn:aws:iam::210987654321:role/ecs-discovery',
       ],
     });
-    noneOf(b, ['ecs:', 'ec2:', 'lightsail:']);
+    noneOf(b, ['ecs:', 'ec2:', 'lightsail:', 'kafka:']);
     for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
       expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
     }

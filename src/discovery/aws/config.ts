@@ -7,7 +7,7 @@
  * elasticache), and `port: 0` or `refresh_interval: 0` mean the role's default.
  *
  * Differences from Prometheus, all refused at load time instead of failing at the first refresh:
- * - the roles lambdascrape does not run yet (msk, rds, elasticache), through the
+ * - the roles lambdascrape does not run yet (rds, elasticache), through the
  *   table of src/config/unsupported.ts;
  * - the inline HTTP client fields other than `follow_redirects` / `enable_http2`, as in
  *   ec2_sd_configs (the AWS SDK's HTTP client is used);
@@ -35,7 +35,7 @@ export const AWS_SD_ROLES = ['ec2', 'ecs', 'elasticache', 'lightsail', 'msk', 'r
 export type AwsSdRole = (typeof AWS_SD_ROLES)[number];
 
 /** The roles lambdascrape runs; the others are refused (src/config/unsupported.ts). */
-export const RUNNING_AWS_SD_ROLES: readonly AwsSdRole[] = ['ecs', 'ec2', 'lightsail'];
+export const RUNNING_AWS_SD_ROLES: readonly AwsSdRole[] = ['ecs', 'ec2', 'lightsail', 'msk'];
 
 /** Defaults of every role (Prometheus's `Default<Role>SDConfig`). */
 export const DEFAULT_AWS_SD_REFRESH_INTERVAL = 60_000;
@@ -67,15 +67,17 @@ export interface AwsCommonConfig extends AwsCredentialsConfig {
   readonly port: number;
 }
 
+/** The config of a role that reads clusters (ecs, msk). */
 export interface EcsSdConfig extends AwsCommonConfig {
-  /** Cluster names or ARNs; empty: every cluster ListClusters returns. */
+  /** Cluster names or ARNs (msk: ARNs); empty: every cluster of the region. */
   readonly clusters: readonly string[];
 }
 
 export type AwsSdConfig =
   | { readonly role: 'ecs'; readonly ecs: EcsSdConfig }
   | { readonly role: 'ec2'; readonly ec2: Ec2SdConfig }
-  | { readonly role: 'lightsail'; readonly lightsail: AwsCommonConfig };
+  | { readonly role: 'lightsail'; readonly lightsail: AwsCommonConfig }
+  | { readonly role: 'msk'; readonly msk: EcsSdConfig };
 
 function isRole(text: string): text is AwsSdRole {
   return (AWS_SD_ROLES as readonly string[]).includes(text);
@@ -151,6 +153,8 @@ export function parseAwsSdConfig(reader: YamlReader, node: Node): AwsSdConfig | 
       return { role, ec2: { ...common, filters } };
     case 'lightsail':
       return { role, lightsail: common };
+    case 'msk':
+      return { role, msk: { ...common, clusters } };
     default:
       // Refused above through the unsupported table; this keeps an entry from being dropped
       // silently should the table and RUNNING_AWS_SD_ROLES ever disagree.

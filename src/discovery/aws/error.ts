@@ -7,6 +7,8 @@ export const AwsSdErrorCode = {
   ecsCluster: 'AWS_SD_ECS_CLUSTER_FAILED',
   /** GetInstances failed: the whole refresh failed. */
   lightsail: 'AWS_SD_LIGHTSAIL_FAILED',
+  /** Listing or describing the MSK clusters or their nodes failed: the whole refresh failed. */
+  msk: 'AWS_SD_MSK_FAILED',
 } as const;
 export type AwsSdErrorCode = (typeof AwsSdErrorCode)[keyof typeof AwsSdErrorCode];
 

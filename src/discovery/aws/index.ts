@@ -1,7 +1,7 @@
 /**
  * AWS discovery (`aws_sd_configs`, Prometheus's unified AWS mechanism): each entry becomes one
  * discoverer of its `role`: the ECS discoverer (`ecs.ts`) for `ecs`, the Lightsail discoverer
- * (`lightsail.ts`) for `lightsail`, the {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same
+ * (`lightsail.ts`) for `lightsail`, the MSK discoverer (`msk.ts`) for `msk`, the {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same
  * labels, `__meta_ec2_*`). The other roles are refused when the config is read
  * (src/config/unsupported.ts).
  *
@@ -16,6 +16,7 @@ import type { Discoverer, DiscoveryMechanism, DiscoveryRefresh } from '../types.
 import type { EcsDeps } from './clients.js';
 import { type AwsSdConfig, parseAwsSdConfig } from './config.js';
 import type { LightsailDeps } from './lightsail.js';
+import type { MskDeps } from './msk.js';
 
 export type { EcsDeps } from './clients.js';
 export {
@@ -30,6 +31,7 @@ export {
 } from './config.js';
 export { AwsSdError, AwsSdErrorCode } from './error.js';
 export type { LightsailDeps } from './lightsail.js';
+export type { MskDeps } from './msk.js';
 
 /** What aws_sd needs from the outside world: the clients of each role. */
 export interface AwsSdDeps {
@@ -39,6 +41,8 @@ export interface AwsSdDeps {
   readonly ec2?: Ec2Deps;
   /** Client of the lightsail role. @default the SDK's LightsailClient */
   readonly lightsail?: LightsailDeps;
+  /** Client of the msk role. @default the SDK's KafkaClient */
+  readonly msk?: MskDeps;
 }
 
 /**
@@ -55,6 +59,10 @@ const loadLightsail = (): Promise<typeof import('./lightsail.js')> =>
   process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
     ? Promise.reject(new Error(WITHOUT))
     : import('./lightsail.js');
+const loadMsk = (): Promise<typeof import('./msk.js')> =>
+  process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
+    ? Promise.reject(new Error(WITHOUT))
+    : import('./msk.js');
 
 /**
  * A role's discoverer whose code is loaded on the first refresh (see the file comment): `load`
@@ -93,6 +101,13 @@ function discoverer(config: AwsSdConfig, deps: AwsSdDeps): Discoverer {
       return new LazyDiscoverer(c.refreshIntervalMs, async () => {
         const { LightsailDiscoverer } = await loadLightsail();
         return new LightsailDiscoverer(c, deps.lightsail);
+      });
+    }
+    case 'msk': {
+      const c = config.msk;
+      return new LazyDiscoverer(c.refreshIntervalMs, async () => {
+        const { MskDiscoverer } = await loadMsk();
+        return new MskDiscoverer(c, deps.msk);
       });
     }
     case 'ec2':
