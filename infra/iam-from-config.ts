@@ -3,9 +3,10 @@
  * construct grants exactly that (least privilege) and tests can check the derivation directly.
  *
  * Credentials follow the code that uses them (src/remotewrite/sigv4.ts,
- * src/discovery/ec2/discoverer.ts):
+ * src/discovery/ec2/discoverer.ts, src/discovery/aws/clients.ts):
  * - no `access_key`, no `profile`, no `role_arn`: the function's own role signs, so the role
- *   needs the service permission itself (`ec2:Describe*`, `aps:RemoteWrite`);
+ *   needs the service permission itself (`ec2:Describe*`, the ECS calls, `lightsail:GetInstances`,
+ *   `aps:RemoteWrite`);
  * - `role_arn`: the function's role only assumes that role (`sts:AssumeRole` on exactly it);
  *   the assumed role carries the service permission (it is the operator's, not ours);
  * - `access_key` + `secret_key` or `profile`: the role is not used; nothing is granted (and the
@@ -13,6 +14,7 @@
  */
 
 import type { Config } from '../src/config/types.js';
+import { awsMechanism } from '../src/discovery/aws/index.js';
 import { ec2Mechanism } from '../src/discovery/ec2/index.js';
 import { validMechanismConfigs } from '../src/discovery/registry.js';
 import { DEFAULT_SIGV4_SERVICE } from '../src/remotewrite/sigv4.js';
@@ -31,10 +33,24 @@ export interface ApsWorkspace {
 }
 
 export interface ConfigAccess {
-  /** Some ec2_sd_configs entry calls EC2 with the function's own role. */
+  /** Some ec2_sd_configs or aws_sd_configs `role: ec2` entry calls EC2 with the function's own role. */
   readonly ec2DescribeWithOwnRole: boolean;
   /** role_arn of ec2_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
   readonly ec2RoleArns: readonly string[];
+  /**
+   * The actions aws_sd_configs `role: ecs` entries call with the function's own role (sorted;
+   * empty when none does): see {@link ECS_DISCOVERY_ACTIONS}.
+   */
+  readonly ecsActionsWithOwnRole: readonly string[];
+  /** Some aws_sd_configs `role: lightsail` entry calls lightsail:GetInstances with the function's role. */
+  readonly lightsailWithOwnRole: boolean;
+  /**
+   * The Kafka actions aws_sd_configs `role: msk` entries call with the function's role (sorted;
+   * empty when none does): ListNodes, and ListClustersV2 or DescribeClusterV2 (with `clusters`).
+   */
+  readonly mskActionsWithOwnRole: readonly string[];
+  /** role_arn of aws_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
+  readonly awsSdRoleArns: readonly string[];
   /** role_arn of remote_write sigv4 (sorted, unique): sts:AssumeRole for every function. */
   readonly remoteWriteRoleArns: readonly string[];
   /** AMP workspaces signed for with the function's own role: aps:RemoteWrite. */
@@ -70,9 +86,33 @@ export function parseAmpRemoteWriteUrl(
 
 const sortedUnique = (xs: readonly string[]) => [...new Set(xs)].sort();
 
+/**
+ * What ECS discovery calls (src/discovery/aws/ecs-api.ts): the ECS reads, and the EC2 reads of
+ * the container hosts and of the tasks' network interfaces. `ecs:ListServices` is not called
+ * (services are described by the names the tasks carry); `ecs:ListClusters` only by an entry
+ * without `clusters`.
+ */
+export const ECS_DISCOVERY_ACTIONS = [
+  'ecs:DescribeClusters',
+  'ecs:ListTasks',
+  'ecs:DescribeTasks',
+  'ecs:DescribeServices',
+  'ecs:DescribeContainerInstances',
+  'ec2:DescribeInstances',
+  'ec2:DescribeNetworkInterfaces',
+] as const;
+export const ECS_LIST_CLUSTERS_ACTION = 'ecs:ListClusters';
+
+const profileWarning = (where: string, profile: string) =>
+  `${where}: profile ${JSON.stringify(profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`;
+
 export function accessFromConfig(config: Config): ConfigAccess {
   let ec2DescribeWithOwnRole = false;
   const ec2RoleArns: string[] = [];
+  const ecsActions = new Set<string>();
+  let lightsailWithOwnRole = false;
+  const mskActions = new Set<string>();
+  const awsSdRoleArns: string[] = [];
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
     // Already validated by loadCheckedConfig; parsing again gives the typed entries.
@@ -81,11 +121,41 @@ export function accessFromConfig(config: Config): ConfigAccess {
       if (sd.roleArn !== undefined) ec2RoleArns.push(sd.roleArn);
       else if (sd.accessKey === undefined && sd.profile === undefined)
         ec2DescribeWithOwnRole = true;
-      if (sd.profile !== undefined) {
-        warnings.push(
-          `${where}: profile ${JSON.stringify(sd.profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`,
-        );
+      if (sd.profile !== undefined) warnings.push(profileWarning(where, sd.profile));
+    });
+    validMechanismConfigs(job, awsMechanism).forEach((sd, i) => {
+      const where = `job ${JSON.stringify(job.jobName)} aws_sd_configs[${i}]`;
+      const c =
+        sd.role === 'ecs'
+          ? sd.ecs
+          : sd.role === 'ec2'
+            ? sd.ec2
+            : sd.role === 'msk'
+              ? sd.msk
+              : sd.lightsail;
+      if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
+      if (c.roleArn !== undefined) {
+        awsSdRoleArns.push(c.roleArn);
+        return;
       }
+      if (c.accessKey !== undefined || c.profile !== undefined) return;
+      if (sd.role === 'ec2') {
+        ec2DescribeWithOwnRole = true;
+        return;
+      }
+      if (sd.role === 'lightsail') {
+        lightsailWithOwnRole = true;
+        return;
+      }
+      if (sd.role === 'msk') {
+        mskActions.add(
+          sd.msk.clusters.length === 0 ? 'kafka:ListClustersV2' : 'kafka:DescribeClusterV2',
+        );
+        mskActions.add('kafka:ListNodes');
+        return;
+      }
+      for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
+      if (sd.ecs.clusters.length === 0) ecsActions.add(ECS_LIST_CLUSTERS_ACTION);
     });
   }
 
@@ -95,11 +165,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
     const sigv4 = rw.sigv4;
     if (sigv4 === undefined) continue;
     const where = `remote_write ${JSON.stringify(rw.name)} sigv4`;
-    if (sigv4.profile !== undefined) {
-      warnings.push(
-        `${where}: profile ${JSON.stringify(sigv4.profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`,
-      );
-    }
+    if (sigv4.profile !== undefined) warnings.push(profileWarning(where, sigv4.profile));
     if (sigv4.roleArn !== undefined) {
       remoteWriteRoleArns.push(sigv4.roleArn);
       continue;
@@ -142,6 +208,10 @@ export function accessFromConfig(config: Config): ConfigAccess {
   return {
     ec2DescribeWithOwnRole,
     ec2RoleArns: sortedUnique(ec2RoleArns),
+    ecsActionsWithOwnRole: sortedUnique([...ecsActions]),
+    lightsailWithOwnRole,
+    mskActionsWithOwnRole: sortedUnique([...mskActions]),
+    awsSdRoleArns: sortedUnique(awsSdRoleArns),
     remoteWriteRoleArns: sortedUnique(remoteWriteRoleArns),
     apsWorkspaces,
     warnings,

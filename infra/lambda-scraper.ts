@@ -79,6 +79,12 @@ const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const NAG_REASONS = {
   ec2Describe:
     'ec2:DescribeInstances and ec2:DescribeAvailabilityZones do not support resource-level permissions (EC2 requires Resource "*"); they are granted only to the discovery function and only because the config has an ec2_sd_configs entry using the function role.',
+  ecsDiscovery:
+    "ecs:ListClusters/ListTasks/DescribeTasks/DescribeServices/DescribeContainerInstances/DescribeClusters and ec2:DescribeInstances/DescribeNetworkInterfaces are read on every cluster of the account and region (which clusters is the config's choice, read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: ecs entry using the function role.",
+  lightsailDiscovery:
+    'lightsail:GetInstances lists every instance of the account and region and has no resource to scope it to; it is granted only to the discovery function and only because the config has an aws_sd_configs role: lightsail entry using the function role.',
+  mskDiscovery:
+    'kafka:ListClustersV2/DescribeClusterV2/ListNodes read the MSK clusters of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: msk entry using the function role.',
   vpcEni:
     'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses on "*" to attach a function to a VPC (the same actions as AWSLambdaVPCAccessExecutionRole, inline so nothing else comes with them); granted only when a VPC is given.',
   apsAnyWorkspace:
@@ -464,6 +470,21 @@ export class LambdaScraper extends Construct {
     }
     if (access.ec2RoleArns.length > 0) {
       add('discovery', 'AssumeEc2DiscoveryRoles', ['sts:AssumeRole'], [...access.ec2RoleArns]);
+    }
+    if (access.ecsActionsWithOwnRole.length > 0) {
+      add('discovery', 'EcsServiceDiscovery', [...access.ecsActionsWithOwnRole], ['*']);
+      wildcard('discovery', NAG_REASONS.ecsDiscovery);
+    }
+    if (access.lightsailWithOwnRole) {
+      add('discovery', 'LightsailServiceDiscovery', ['lightsail:GetInstances'], ['*']);
+      wildcard('discovery', NAG_REASONS.lightsailDiscovery);
+    }
+    if (access.mskActionsWithOwnRole.length > 0) {
+      add('discovery', 'MskServiceDiscovery', [...access.mskActionsWithOwnRole], ['*']);
+      wildcard('discovery', NAG_REASONS.mskDiscovery);
+    }
+    if (access.awsSdRoleArns.length > 0) {
+      add('discovery', 'AssumeAwsDiscoveryRoles', ['sts:AssumeRole'], [...access.awsSdRoleArns]);
     }
 
     // Remote write and secrets: every function may forward its own metrics through remote

@@ -43,6 +43,7 @@ import { FIELDS as SCRAPE_FIELDS } from '../src/config/scrape-config.js';
 import { SD_CONFIGS_KEYS } from '../src/config/sd-names.js';
 import { FILE_SD_FIELDS, STATIC_FIELDS } from '../src/config/service-discovery.js';
 import { UNSUPPORTED_SETTINGS, type UnsupportedBlock } from '../src/config/unsupported.js';
+import { FIELDS as AWS_FIELDS, GO_TYPE as AWS_GO_TYPE } from '../src/discovery/aws/config.js';
 import { SD_FIELDS as CONSUL_FIELDS } from '../src/discovery/consul/config.js';
 import { FIELDS as DNS_FIELDS } from '../src/discovery/dns/config.js';
 import {
@@ -152,6 +153,7 @@ const REFUSAL_BLOCKS: Readonly<Record<UnsupportedBlock, string>> = {
   scrape_config: 'config.ScrapeConfig',
   remote_write: 'config.RemoteWriteConfig',
   ec2_sd_configs: EC2_GO_TYPE,
+  aws_sd_configs: AWS_GO_TYPE,
 };
 
 const REF_NOTE = 'a secret manager reference: none is wired in (Prometheus wires none either)';
@@ -209,6 +211,7 @@ function configSources(): Source[] {
     { goType: 'file.SDConfig', where: '`file_sd_configs[]`', fields: [FILE_SD_FIELDS] },
     { goType: EC2_GO_TYPE, where: '`ec2_sd_configs[]`', fields: [EC2_FIELDS] },
     { goType: EC2_FILTER_GO_TYPE, where: '`filters[]` of EC2 SD', fields: [EC2_FILTER_FIELDS] },
+    { goType: AWS_GO_TYPE, where: '`aws_sd_configs[]`', fields: [AWS_FIELDS] },
     { goType: 'dns.SDConfig', where: '`dns_sd_configs[]`', fields: [DNS_FIELDS] },
     { goType: 'http.SDConfig', where: '`http_sd_configs[]`', fields: [HTTP_SD_FIELDS] },
     { goType: 'consul.SDConfig', where: '`consul_sd_configs[]`', fields: [CONSUL_FIELDS] },

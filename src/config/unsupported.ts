@@ -13,7 +13,12 @@ import type { Struct } from './yaml-reader.js';
  */
 
 /** The blocks the table knows, named like their YAML keys. */
-export type UnsupportedBlock = 'global' | 'scrape_config' | 'remote_write' | 'ec2_sd_configs';
+export type UnsupportedBlock =
+  | 'global'
+  | 'scrape_config'
+  | 'remote_write'
+  | 'ec2_sd_configs'
+  | 'aws_sd_configs';
 
 export interface UnsupportedSetting {
   readonly block: UnsupportedBlock;
@@ -26,10 +31,13 @@ export interface UnsupportedSetting {
   readonly why: string;
 }
 
-/** lambdascrape calls EC2 through the AWS SDK's HTTP client, which these cannot configure. */
+/** lambdascrape calls AWS APIs through the AWS SDK's HTTP client, which these cannot configure. */
 const EC2_IGNORED_HTTP_FIELDS = new Set(['follow_redirects', 'enable_http2']);
-const EC2_HTTP =
-  "it calls the EC2 API through the AWS SDK's HTTP client, which this cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)";
+const AWS_HTTP = (api: string) =>
+  `it calls the ${api} through the AWS SDK's HTTP client, which this cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)`;
+
+/** The aws_sd_configs roles Prometheus has and lambdascrape does not run yet. */
+const AWS_SD_ROLES_NOT_RUN = ['rds', 'elasticache'];
 
 export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
   {
@@ -42,16 +50,27 @@ export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
     field: 'google_iam',
     why: 'remote writes authenticate with basic_auth, authorization or sigv4',
   },
-  ...[...HTTP_CLIENT_FIELDS]
-    .filter((field) => !EC2_IGNORED_HTTP_FIELDS.has(field))
-    .map(
-      (field): UnsupportedSetting => ({
-        block: 'ec2_sd_configs',
-        field,
-        what: `${field} in ec2_sd_configs`,
-        why: EC2_HTTP,
-      }),
-    ),
+  ...(['ec2_sd_configs', 'aws_sd_configs'] as const).flatMap((block) =>
+    [...HTTP_CLIENT_FIELDS]
+      .filter((field) => !EC2_IGNORED_HTTP_FIELDS.has(field))
+      .map(
+        (field): UnsupportedSetting => ({
+          block,
+          field,
+          what: `${field} in ${block}`,
+          why: AWS_HTTP(block === 'ec2_sd_configs' ? 'EC2 API' : 'AWS APIs'),
+        }),
+      ),
+  ),
+  ...AWS_SD_ROLES_NOT_RUN.map(
+    (role): UnsupportedSetting => ({
+      block: 'aws_sd_configs',
+      field: 'role',
+      what: `role: ${role} in aws_sd_configs`,
+      refuses: (s) => s.string('role') === role,
+      why: 'only the roles ecs, ec2, lightsail and msk run yet',
+    }),
+  ),
 ];
 
 /**

@@ -11,6 +11,7 @@ import type { Node } from 'yaml';
 import { Diagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../config/errors.js';
 import type { YamlReader } from '../config/yaml-reader.js';
+import { parseAwsSdConfig } from './aws/config.js';
 import { parseConsulSdConfig } from './consul/config.js';
 import { parseDnsSdConfig } from './dns/config.js';
 import { parseEc2SdConfig } from './ec2/config.js';
@@ -36,6 +37,7 @@ export const DISCOVERY_CONFIG_READERS: readonly MechanismConfigReader[] = [
   { name: 'dns_sd_configs', parse: parseDnsSdConfig },
   { name: 'http_sd_configs', parse: parseHttpSdConfig },
   { name: 'consul_sd_configs', parse: parseConsulSdConfig },
+  { name: 'aws_sd_configs', parse: parseAwsSdConfig },
 ];
 
 /**

@@ -67,12 +67,6 @@ const sd = (goType: string, fields: Block['fields'], httpClient = true): Block =
 
 /** By `<name>_sd_configs` key. */
 export const UNSUPPORTED_MECHANISMS: Readonly<Record<string, Block>> = {
-  aws_sd_configs: sd('aws.SDConfig', {
-    ...AWS_COMMON,
-    role: 'string',
-    filters: AWS_FILTER,
-    clusters: 'strings',
-  }),
   azure_sd_configs: sd('azure.SDConfig', {
     environment: 'string',
     port: 'int',

@@ -11,7 +11,7 @@ import { UNSUPPORTED_MECHANISMS } from '../../src/discovery/unsupported.js';
 import { load, yaml } from '../config/helpers.js';
 
 const SUPPORTED =
-  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs';
+  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs';
 const refused = (job: string, what: string) =>
   `job "${job}" has no discovery lambdascrape supports: ${what} (supported: ${SUPPORTED}); skip such jobs with --skip-unsupported-discovery (CDK context skipUnsupportedDiscovery=true)`;
 

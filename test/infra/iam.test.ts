@@ -257,6 +257,142 @@ describe('EC2 service discovery', () => {
   });
 });
 
+const ECS_OWN_ROLE = `
+scrape_configs:
+  - job_name: tasks
+    aws_sd_configs:
+      - role: ecs
+        region: eu-west-1
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+const ECS_CLUSTERS_AND_EC2 = `
+scrape_configs:
+  - job_name: tasks
+    aws_sd_configs:
+      - role: ecs
+        region: eu-west-1
+        clusters: [web]
+      - role: ec2
+        region: eu-west-1
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+const AWS_SD_ROLE_ARN = `
+scrape_configs:
+  - job_name: tasks
+    aws_sd_configs:
+      - role: ecs
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ecs-discovery
+      - role: ec2
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ec2-discovery
+      - role: lightsail
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ec2-discovery
+      - role: msk
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ecs-discovery
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+const ECS_READS = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeNetworkInterfaces',
+  'ecs:DescribeClusters',
+  'ecs:DescribeContainerInstances',
+  'ecs:DescribeServices',
+  'ecs:DescribeTasks',
+  'ecs:ListTasks',
+];
+
+describe('AWS service discovery (aws_sd_configs)', () => {
+  it('role ecs with the function role: the ECS and EC2 reads, for the discovery function only', async () => {
+    const b = build({ config: await configFrom(ECS_OWN_ROLE) });
+    expect(statement(b, 'discovery', 'EcsServiceDiscovery')).toEqual({
+      sid: 'EcsServiceDiscovery',
+      actions: sorted([...ECS_READS, 'ecs:ListClusters']),
+      resources: ['*'],
+    });
+    expect(statement(b, 'discovery', 'Ec2ServiceDiscovery')).toBeUndefined();
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+    noneOf(b, ['sts:', 'ecs:ListServices']);
+  });
+
+  it('clusters configured: no ecs:ListClusters; role ec2 gets the ec2_sd_configs grant', async () => {
+    const b = build({ config: await configFrom(ECS_CLUSTERS_AND_EC2) });
+    expect(statement(b, 'discovery', 'EcsServiceDiscovery')?.actions).toEqual(ECS_READS);
+    expect(statement(b, 'discovery', 'Ec2ServiceDiscovery')?.actions).toEqual([
+      'ec2:DescribeInstances',
+      'ec2:DescribeAvailabilityZones',
+    ]);
+    noneOf(b, ['ecs:ListClusters', 'sts:']);
+  });
+
+  it('role lightsail with the function role: lightsail:GetInstances for discovery only', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: vps
+    aws_sd_configs: [{ role: lightsail, region: eu-west-1 }]
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    expect(statement(b, 'discovery', 'LightsailServiceDiscovery')).toEqual({
+      sid: 'LightsailServiceDiscovery',
+      actions: ['lightsail:GetInstances'],
+      resources: ['*'],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'sts:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+
+  it('role msk with the function role: the Kafka reads its entries need', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: kafka
+    aws_sd_configs:
+      - { role: msk, region: eu-west-1 }
+      - { role: msk, region: eu-west-1, clusters: ['arn:aws:kafka:eu-west-1:1:cluster/a/b'] }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    expect(statement(b, 'discovery', 'MskServiceDiscovery')).toEqual({
+      sid: 'MskServiceDiscovery',
+      actions: ['kafka:DescribeClusterV2', 'kafka:ListClustersV2', 'kafka:ListNodes'],
+      resources: ['*'],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'sts:', 'lightsail:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+
+  it('role_arn: sts:AssumeRole on exactly those roles, and no ECS or EC2 action', async () => {
+    const b = build({ config: await configFrom(AWS_SD_ROLE_ARN) });
+    expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')).toEqual({
+      sid: 'AssumeAwsDiscoveryRoles',
+      actions: ['sts:AssumeRole'],
+      resources: [
+        'arn:aws:iam::210987654321:role/ec2-discovery',
+        'arn:aws:iam::210987654321:role/ecs-discovery',
+      ],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'lightsail:', 'kafka:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+});
+
 describe('remote write with SigV4', () => {
   it('AMP URL: aps:RemoteWrite on that workspace, for every function', async () => {
     const b = build({ config: await configFrom(SIGV4_AMP) });

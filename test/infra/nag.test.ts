@@ -85,6 +85,22 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagViolations(app)).toEqual([]);
   });
 
+  it('passes with aws_sd_configs roles ecs, lightsail and msk on the function role', async () => {
+    const config = await configFrom(`
+scrape_configs:
+  - job_name: tasks
+    aws_sd_configs:
+      - { role: ecs, region: eu-west-1 }
+      - { role: lightsail, region: eu-west-1 }
+      - { role: msk, region: eu-west-1 }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`);
+    const app = nagApp();
+    build({ config }, { app });
+    expect(nagViolations(app)).toEqual([]);
+  });
+
   it('still catches what is not acknowledged (the checks really run)', async () => {
     const config = await configFrom(STATIC_ONLY);
     const app = nagApp();

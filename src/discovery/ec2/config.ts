@@ -118,13 +118,18 @@ export function parseEc2SdConfig(reader: YamlReader, node: Node): Ec2SdConfig | 
   };
 }
 
-function isHttpUrl(text: string): boolean {
+/** Whether `text` is an http or https URL (the `endpoint` rule, shared with aws_sd_configs). */
+export function isHttpUrl(text: string): boolean {
   if (!URL.canParse(text)) return false;
   const { protocol } = new URL(text);
   return protocol === 'http:' || protocol === 'https:';
 }
 
-function parseFilter(reader: YamlReader, node: Node): Ec2Filter | undefined {
+/**
+ * One `filters` item (`aws.Filter`): a name and at least one value. Shared with
+ * aws_sd_configs (`role: ec2`), whose filters are the same list.
+ */
+export function parseFilter(reader: YamlReader, node: Node): Ec2Filter | undefined {
   const errorsBefore = reader.errors.length;
   const s = reader.struct(node, FILTER_GO_TYPE, FILTER_FIELDS);
   if (s === undefined) return undefined;

@@ -17,6 +17,7 @@ import {
   fromNodeProviderChain,
   fromTemporaryCredentials,
 } from '@aws-sdk/credential-providers';
+import type { Secret } from '../../config/types.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { Ec2SdConfig } from './config.js';
 import { Ec2SdError, Ec2SdErrorCode } from './error.js';
@@ -84,8 +85,25 @@ function joinList(items: readonly string[]): string | undefined {
   return items.length === 0 ? undefined : `,${items.join(',')},`;
 }
 
-/** The credentials option of the client (§10.5 `access_key`/`secret_key`, `profile`, `role_arn`). */
-function credentialsFor(config: Ec2SdConfig): EC2ClientConfig['credentials'] {
+/** What an AWS client's credentials are made of (§10.5), in ec2_sd_configs and aws_sd_configs. */
+export interface AwsCredentialsConfig {
+  readonly region: string | undefined;
+  readonly accessKey: string | undefined;
+  readonly secretKey: Secret | undefined;
+  readonly profile: string | undefined;
+  readonly roleArn: string | undefined;
+  readonly externalId: string | undefined;
+}
+
+/**
+ * The credentials option of an AWS SDK client (§10.5 `access_key`/`secret_key`, `profile`,
+ * `role_arn`): static keys if set, else the profile, else the SDK's default chain; with
+ * `role_arn`, that role assumed with them under `sessionName` (visible in CloudTrail).
+ */
+export function awsCredentials(
+  config: AwsCredentialsConfig,
+  sessionName: string,
+): NonNullable<EC2ClientConfig['credentials']> {
   // The AWS SDK's default chains (env, shared files, container and instance metadata) are the
   // one documented exception to "read no environment" (src/discovery/README.md): they are how
   // a Lambda function or an EC2 host gets its credentials and region, exactly as in Prometheus.
@@ -100,7 +118,7 @@ function credentialsFor(config: Ec2SdConfig): EC2ClientConfig['credentials'] {
     masterCredentials: base,
     params: {
       RoleArn: config.roleArn,
-      RoleSessionName: ROLE_SESSION_NAME,
+      RoleSessionName: sessionName,
       ...(config.externalId === undefined ? {} : { ExternalId: config.externalId }),
     },
     ...(config.region === undefined ? {} : { clientConfig: { region: config.region } }),
@@ -113,11 +131,12 @@ export function ec2ClientOptions(config: Ec2SdConfig): EC2ClientConfig {
     ...(config.region === undefined ? {} : { region: config.region }),
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
     ...(config.profile === undefined ? {} : { profile: config.profile }),
-    credentials: credentialsFor(config),
+    credentials: awsCredentials(config, ROLE_SESSION_NAME),
   };
 }
 
-function errorText(err: unknown): string {
+/** An SDK error as `Name: message` (the name only when the message lacks it). */
+export function errorText(err: unknown): string {
   if (err instanceof Error) {
     return err.name !== 'Error' && !err.message.startsWith(err.name)
       ? `${err.name}: ${err.message}`

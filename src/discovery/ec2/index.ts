@@ -11,14 +11,19 @@ export {
   DEFAULT_EC2_SD_REFRESH_INTERVAL,
   type Ec2Filter,
   type Ec2SdConfig,
+  isHttpUrl,
   parseEc2SdConfig,
+  parseFilter,
 } from './config.js';
 export {
+  type AwsCredentialsConfig,
+  awsCredentials,
   EC2_LABEL,
   type Ec2Deps,
   Ec2Discoverer,
   type Ec2DiscovererOptions,
   ec2ClientOptions,
+  errorText,
   instanceTarget,
   sanitizeTagName,
 } from './discoverer.js';
