@@ -52,6 +52,12 @@ import {
   GO_TYPE as EC2_GO_TYPE,
 } from '../src/discovery/ec2/config.js';
 import { HTTP_SD_FIELDS } from '../src/discovery/http/config.js';
+import {
+  ATTACH_FIELDS as K8S_ATTACH_FIELDS,
+  SD_FIELDS as K8S_FIELDS,
+  NAMESPACE_FIELDS as K8S_NAMESPACE_FIELDS,
+  SELECTOR_FIELDS as K8S_SELECTOR_FIELDS,
+} from '../src/discovery/kubernetes/config.js';
 import { type Block, UNSUPPORTED_MECHANISMS } from '../src/discovery/unsupported.js';
 
 export type Status = 'supported' | 'difference' | 'unused' | 'ignored' | 'refused';
@@ -249,6 +255,22 @@ function configSources(): Source[] {
     { goType: 'dns.SDConfig', where: '`dns_sd_configs[]`', fields: [DNS_FIELDS] },
     { goType: 'http.SDConfig', where: '`http_sd_configs[]`', fields: [HTTP_SD_FIELDS] },
     { goType: 'consul.SDConfig', where: '`consul_sd_configs[]`', fields: [CONSUL_FIELDS] },
+    { goType: 'kubernetes.SDConfig', where: '`kubernetes_sd_configs[]`', fields: [K8S_FIELDS] },
+    {
+      goType: 'kubernetes.NamespaceDiscovery',
+      where: '`namespaces` of Kubernetes SD',
+      fields: [K8S_NAMESPACE_FIELDS],
+    },
+    {
+      goType: 'kubernetes.SelectorConfig',
+      where: '`selectors[]` of Kubernetes SD',
+      fields: [K8S_SELECTOR_FIELDS],
+    },
+    {
+      goType: 'kubernetes.AttachMetadataConfig',
+      where: '`attach_metadata` of Kubernetes SD',
+      fields: [K8S_ATTACH_FIELDS],
+    },
     {
       goType: 'config.RemoteWriteConfig',
       where: '`remote_write[]`',

@@ -7,13 +7,20 @@ import type { DiscoveryDeps } from '../discovery/registry.js';
  *
  * - `LAMBDASCRAPE_DNS_SERVERS`: comma-separated `ip` or `ip:port` name servers for
  *   dns_sd_configs; unset = the operating system's (resolv.conf).
+ * - `KUBERNETES_SERVICE_HOST`, `KUBERNETES_SERVICE_PORT`: the API server of kubernetes_sd_configs
+ *   entries with neither api_server nor kubeconfig_file (in-cluster, as Prometheus).
  */
 export function discoveryDepsFromEnv(
   env: Readonly<Record<string, string | undefined>>,
-): Pick<DiscoveryDeps, 'dns'> {
+): Pick<DiscoveryDeps, 'dns' | 'kubernetes'> {
   const servers = (env.LAMBDASCRAPE_DNS_SERVERS ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  return servers.length === 0 ? {} : { dns: { resolver: nodeDnsResolver({ servers }) } };
+  return {
+    ...(servers.length === 0 ? {} : { dns: { resolver: nodeDnsResolver({ servers }) } }),
+    kubernetes: {
+      inCluster: { host: env.KUBERNETES_SERVICE_HOST, port: env.KUBERNETES_SERVICE_PORT },
+    },
+  };
 }

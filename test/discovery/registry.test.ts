@@ -23,6 +23,7 @@ describe('DISCOVERY_MECHANISMS', () => {
       'dns_sd_configs',
       'http_sd_configs',
       'consul_sd_configs',
+      'kubernetes_sd_configs',
     ]);
   });
 });

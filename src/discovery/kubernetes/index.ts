@@ -1,0 +1,64 @@
+/**
+ * Kubernetes discovery: each `kubernetes_sd_configs` entry becomes one
+ * {@link KubernetesDiscoverer}, which lists the role's objects from the API server every minute.
+ */
+import type { DiscoveryMechanism } from '../types.js';
+import { type KubernetesSdConfig, parseKubernetesSdConfig } from './config.js';
+import { KubernetesDiscoverer, type KubernetesSdOptions } from './discoverer.js';
+
+export {
+  DEFAULT_KUBERNETES_MAX_RESPONSE_BYTES,
+  DEFAULT_KUBERNETES_PAGE_SIZE,
+  DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS,
+  KubeClient,
+} from './client.js';
+export {
+  ALLOWED_SELECTORS,
+  KUBERNETES_ROLES,
+  KUBERNETES_SD_REFRESH_INTERVAL_MS,
+  type KubernetesRole,
+  type KubernetesSdConfig,
+  parseKubernetesSdConfig,
+} from './config.js';
+export {
+  type EksTokenSource,
+  type InClusterEnv,
+  type KubeConnection,
+  resolveConnection,
+  SERVICE_ACCOUNT_DIR,
+} from './connection.js';
+export {
+  DEFAULT_KUBERNETES_CONCURRENCY,
+  KubernetesDiscoverer,
+  type KubernetesSdOptions,
+  RESOURCES,
+} from './discoverer.js';
+export { KubernetesSdError, KubernetesSdErrorCode } from './error.js';
+export { type EksExec, parseKubeconfig } from './kubeconfig.js';
+export { sanitizeLabelName } from './labels.js';
+export * as kubeObjects from './objects.js';
+
+/** What Kubernetes discovery takes from the registry's deps. */
+export interface KubernetesSdDeps {
+  /** Folder relative TLS and credential files resolve against (configs built in code). */
+  readonly configDir?: string;
+  /** In-cluster values, EKS tokens, limits, a dispatcher. */
+  readonly kubernetes?: KubernetesSdOptions;
+}
+
+export const kubernetesMechanism: DiscoveryMechanism<KubernetesSdConfig, KubernetesSdDeps> = {
+  name: 'kubernetes_sd_configs',
+  parse: parseKubernetesSdConfig,
+  create: (configs, deps) =>
+    configs.map(
+      (config) =>
+        new KubernetesDiscoverer(config, {
+          ...deps.kubernetes,
+          ...(deps.kubernetes?.baseDir === undefined &&
+          deps.configDir !== undefined &&
+          deps.configDir !== ''
+            ? { baseDir: deps.configDir }
+            : {}),
+        }),
+    ),
+};
