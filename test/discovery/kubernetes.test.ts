@@ -861,6 +861,21 @@ describe('kubernetes_sd_configs: namespaces, paging, changes, failures', () => {
     ]);
   });
 
+  it('stops a server that hands back the same continue token, or pages without end', async () => {
+    api.replies.set('/api/v1/pods', {
+      body: JSON.stringify({ metadata: { continue: 'again' }, items: [] }),
+    });
+    await expect(discoverer({ role: 'pod' }).refresh()).rejects.toThrow(
+      'unexpected response: a continue token came back',
+    );
+    expect(api.seen).toHaveLength(2);
+    api.replies.clear();
+    for (let i = 0; i < 5; i++) put('pods', obj.simplePod('default', `p${i}`));
+    await expect(
+      discoverer({ role: 'pod' }, { pageSize: 1, maxPages: 3 }).refresh(),
+    ).rejects.toThrow('unexpected response: more than 3 pages');
+  });
+
   it('clears the group of an object that is gone, once', async () => {
     put('pods', obj.simplePod('default', 'a'), obj.simplePod('default', 'b'));
     const d = discoverer({ role: 'pod' });

@@ -19,6 +19,8 @@ import { type ItemReader, ObjectShapeError, readList } from './objects.js';
 export const DEFAULT_KUBERNETES_PAGE_SIZE = 500;
 export const DEFAULT_KUBERNETES_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 export const DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS = 20_000;
+/** Most pages one list may take (500 objects a page: five million objects). */
+export const DEFAULT_KUBERNETES_MAX_PAGES = 10_000;
 
 export interface KubeClientOptions {
   /** @default DEFAULT_KUBERNETES_PAGE_SIZE */
@@ -31,6 +33,8 @@ export interface KubeClientOptions {
   readonly baseDir?: string;
   /** Used instead of a dispatcher built from the connection (the caller closes it). */
   readonly dispatcher?: Dispatcher;
+  /** @default DEFAULT_KUBERNETES_MAX_PAGES */
+  readonly maxPages?: number;
 }
 
 export interface ListQuery {
@@ -46,6 +50,7 @@ export class KubeClient {
   private readonly pageSize: number;
   private readonly maxResponseBytes: number;
   private readonly requestTimeoutMs: number;
+  private readonly maxPages: number;
   private readonly httpOptions: HttpClientOptions;
 
   constructor(
@@ -57,6 +62,7 @@ export class KubeClient {
     this.pageSize = Math.max(0, options.pageSize ?? DEFAULT_KUBERNETES_PAGE_SIZE);
     this.maxResponseBytes = options.maxResponseBytes ?? DEFAULT_KUBERNETES_MAX_RESPONSE_BYTES;
     this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS;
+    this.maxPages = options.maxPages ?? DEFAULT_KUBERNETES_MAX_PAGES;
     this.httpOptions = options.baseDir === undefined ? {} : { baseDir: options.baseDir };
   }
 
@@ -65,6 +71,7 @@ export class KubeClient {
     const items: T[] = [];
     let token = '';
     let limit = this.pageSize;
+    const seen = new Set<string>();
     for (;;) {
       let page: { items: T[]; continueToken: string };
       try {
@@ -73,6 +80,7 @@ export class KubeClient {
         // An expired continue token: list again, in one piece (client-go's pager does this).
         if (err instanceof KubernetesSdError && err.status === 410 && token !== '' && limit > 0) {
           items.length = 0;
+          seen.clear();
           token = '';
           limit = 0;
           continue;
@@ -81,6 +89,14 @@ export class KubeClient {
       }
       items.push(...page.items);
       if (page.continueToken === '' || limit === 0) return items;
+      // A server repeating a token, or paging without end, would keep the refresh forever.
+      if (seen.has(page.continueToken) || seen.size + 1 >= this.maxPages) {
+        throw new KubernetesSdError(
+          KubernetesSdErrorCode.response,
+          `${this.where(query.path)}: unexpected response: ${seen.has(page.continueToken) ? 'a continue token came back' : `more than ${this.maxPages} pages`}`,
+        );
+      }
+      seen.add(page.continueToken);
       token = page.continueToken;
     }
   }

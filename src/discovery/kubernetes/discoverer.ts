@@ -95,8 +95,14 @@ export class KubernetesDiscoverer implements Discoverer {
       this.connection = await resolveConnection(this.config, this.options);
     }
     this.client ??= new KubeClient(this.connection, this.options);
-    const groups = await this.groups(this.client, this.namespaces(this.connection));
-    const sources = new Set(groups.map((g) => g.source));
+    // One group per source: a list naming one object twice (never from a real API server)
+    // keeps its last, as an informer's store would.
+    const bySource = new Map<string, TargetGroup>();
+    for (const g of await this.groups(this.client, this.namespaces(this.connection))) {
+      bySource.set(g.source, g);
+    }
+    const groups = [...bySource.values()];
+    const sources = new Set(bySource.keys());
     const cleared: TargetGroup[] = [];
     for (const source of this.lastSources) {
       if (!sources.has(source)) cleared.push({ source, targets: [], labels: {} });

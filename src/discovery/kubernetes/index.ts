@@ -7,6 +7,7 @@ import { type KubernetesSdConfig, parseKubernetesSdConfig } from './config.js';
 import { KubernetesDiscoverer, type KubernetesSdOptions } from './discoverer.js';
 
 export {
+  DEFAULT_KUBERNETES_MAX_PAGES,
   DEFAULT_KUBERNETES_MAX_RESPONSE_BYTES,
   DEFAULT_KUBERNETES_PAGE_SIZE,
   DEFAULT_KUBERNETES_REQUEST_TIMEOUT_MS,
