@@ -30,6 +30,7 @@ import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
 import { discoveryCheck } from '../discovery/check.js';
+import { defaultEksTokenSource } from '../discovery/kubernetes/eks.js';
 import { installEgressPolicy } from '../http/egress-guard.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
@@ -195,6 +196,9 @@ export async function createRuntime(
     deploymentId: env.deploymentId,
     logger,
     windowMs: env.windowMs,
+    // EKS tokens (kubeconfig `aws eks get-token`) signed with the function role's credentials;
+    // the kubeconfig's --region picks the STS endpoint.
+    discoveryDeps: { kubernetes: { eksToken: defaultEksTokenSource(undefined) } },
   });
   const worker = new ScrapeWorker({
     config,

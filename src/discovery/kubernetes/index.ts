@@ -34,6 +34,16 @@ export {
   type KubernetesSdOptions,
   RESOURCES,
 } from './discoverer.js';
+export {
+  type AwsCredentials,
+  defaultEksTokenSource,
+  EKS_TOKEN_PREFIX,
+  EKS_TOKEN_REUSE_MS,
+  type EksTokenOptions,
+  eksTokenSource,
+  makeEksToken,
+  stsEndpoint,
+} from './eks.js';
 export { KubernetesSdError, KubernetesSdErrorCode } from './error.js';
 export { type EksExec, parseKubeconfig } from './kubeconfig.js';
 export { sanitizeLabelName } from './labels.js';
