@@ -94,6 +94,7 @@ const CONFIGURATION = link('configuration', `${COMPAT}#configuration-1`);
 const SCRAPING = link('scraping', `${COMPAT}#scraping-4-6-7-8`);
 const REMOTE_WRITE = link('remote write', 'remote-write.md#supported-remote_write-fields');
 const NO_NATIVE_HISTOGRAMS = 'native histograms are not scraped yet';
+const K8S_DIFFERENCES = link('differences', 'discovery-kubernetes.md#differences-from-prometheus');
 
 /**
  * What the code alone cannot tell: fields read and then not acted on, and fields that work
@@ -150,6 +151,18 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
   'config.ScrapeConfig.native_histogram_min_bucket_factor': {
     status: 'unused',
     note: NO_NATIVE_HISTOGRAMS,
+  },
+  'kubernetes.SDConfig.role': {
+    status: 'difference',
+    note: `listed every 60 s, not watched (${K8S_DIFFERENCES})`,
+  },
+  'kubernetes.SDConfig.api_server': {
+    status: 'difference',
+    note: `an absolute http(s) URL (${K8S_DIFFERENCES})`,
+  },
+  'kubernetes.SDConfig.kubeconfig_file': {
+    status: 'difference',
+    note: `credential plugins: only \`aws eks get-token\`, made natively (${K8S_DIFFERENCES})`,
   },
   'config.OAuth2.token_url': {
     status: 'difference',
