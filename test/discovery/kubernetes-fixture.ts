@@ -6,7 +6,13 @@
  * `limit`/`continue` paging with opaque tokens and `410 Gone` for an expired token, list bodies
  * `{kind, apiVersion, metadata: {resourceVersion, continue}, items}` and Status bodies for errors.
  */
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type RequestListener,
+  type Server,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 export type KubeObject = Record<string, unknown> & {
@@ -105,9 +111,12 @@ export class FakeKubeApi {
   private server: Server | undefined;
   private issued = 0;
 
-  /** Starts listening on a loopback port; returns `http://127.0.0.1:<port>`. */
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => {
+  /**
+   * Starts listening on a loopback port; returns `http://127.0.0.1:<port>` (`https://` with a
+   * key and certificate).
+   */
+  async start(tls?: { key: string; cert: string }): Promise<string> {
+    const listener: RequestListener = (req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const query = Object.fromEntries(url.searchParams);
       this.seen.push({ path: url.pathname, query, headers: req.headers });
@@ -122,9 +131,11 @@ export class FakeKubeApi {
       }
       const answer = this.list(url.pathname, query);
       res.writeHead(answer.status, { 'content-type': 'application/json' }).end(answer.body);
-    });
+    };
+    this.server = tls === undefined ? createServer(listener) : createHttpsServer(tls, listener);
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    const port = (this.server.address() as AddressInfo).port;
+    return `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${port}`;
   }
 
   async stop(): Promise<void> {

@@ -4,7 +4,8 @@
  * sets taken from Prometheus's discovery/kubernetes/*_test.go), namespaces, selectors, paging,
  * vanished objects, failures, and the connection settings (api_server, kubeconfig, in-cluster).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -827,7 +828,7 @@ describe('kubernetes_sd_configs: namespaces, paging, changes, failures', () => {
     put('pods', obj.simplePod('ns1'), obj.simplePod('ns2'), obj.simplePod('ns3'));
     const list = await groups({ role: 'pod', namespaces: { names: ['ns1', 'ns2', 'ns1'] } });
     expect(list.map((g) => g.source)).toEqual(['pod/ns1/testpod', 'pod/ns2/testpod']);
-    expect(api.seen.map((r) => r.path)).toEqual([
+    expect(api.seen.map((r) => r.path).sort()).toEqual([
       '/api/v1/namespaces/ns1/pods',
       '/api/v1/namespaces/ns2/pods',
     ]);
@@ -1013,4 +1014,100 @@ describe('kubernetes_sd_configs: kubeconfig and in-cluster', () => {
       'KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT must be defined',
     );
   });
+});
+
+/** A CA-signed certificate for 127.0.0.1, made with openssl (absent: the suite is skipped). */
+function loopbackCertificate(dir: string): { ca: string; key: string; cert: string } | undefined {
+  const run = (...args: string[]) =>
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+    run(
+      'req',
+      '-x509',
+      ...ec,
+      '-subj',
+      '/CN=test-ca',
+      '-days',
+      '2',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.crt',
+    );
+    run('req', ...ec, '-subj', '/CN=kubernetes', '-keyout', 'server.key', '-out', 'server.csr');
+    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+    run(
+      'x509',
+      '-req',
+      '-in',
+      'server.csr',
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      'ext.cnf',
+      '-out',
+      'server.crt',
+    );
+  } catch {
+    return undefined;
+  }
+  const read = (f: string) => readFileSync(join(dir, f), 'utf8');
+  return { ca: read('ca.crt'), key: read('server.key'), cert: read('server.crt') };
+}
+
+describe('kubernetes_sd_configs in-cluster, against an HTTPS API server', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'k8s-sa-'));
+  const pem = loopbackCertificate(dir);
+  const https = new FakeKubeApi();
+  let port = '';
+  beforeAll(async () => {
+    if (pem === undefined) return;
+    port = new URL(await https.start(pem)).port;
+    writeFileSync(join(dir, 'token'), 'sa-token-1\n');
+    writeFileSync(join(dir, 'namespace'), 'monitoring');
+  });
+  afterAll(() => https.stop());
+
+  it.skipIf(pem === undefined)(
+    'uses the service account token and CA, and lists the own namespace',
+    async () => {
+      https.objects.set('pods', [
+        obj.simplePod('monitoring'),
+        obj.simplePod('other'),
+        obj.simplePod('apps'),
+      ]);
+      const inCluster = {
+        host: '127.0.0.1',
+        port,
+        tokenFile: join(dir, 'token'),
+        caFile: join(dir, 'ca.crt'),
+        namespaceFile: join(dir, 'namespace'),
+      };
+      const d = new KubernetesDiscoverer(
+        parse({ role: 'pod', namespaces: { names: ['apps'], own_namespace: true } }),
+        { inCluster },
+      );
+      discoverers.push(d);
+      const first = await d.refresh();
+      expect(first.groups.map((g) => g.source)).toEqual([
+        'pod/apps/testpod',
+        'pod/monitoring/testpod',
+      ]);
+      // The two lists run at once: their order of arrival varies.
+      expect(https.seen.map((r) => [r.path, r.headers.authorization]).sort()).toEqual([
+        ['/api/v1/namespaces/apps/pods', 'Bearer sa-token-1'],
+        ['/api/v1/namespaces/monitoring/pods', 'Bearer sa-token-1'],
+      ]);
+      // The kubelet rotates the token: the next request reads the new one.
+      writeFileSync(join(dir, 'token'), 'sa-token-2\n');
+      await d.refresh();
+      expect(https.seen.at(-1)!.headers.authorization).toBe('Bearer sa-token-2');
+    },
+  );
 });
