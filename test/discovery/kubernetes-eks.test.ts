@@ -187,6 +187,67 @@ users: [{name: u, user: {exec: ${exec}}}]
   });
 });
 
+describe('kubeconfig TLS and credentials', () => {
+  const base = `current-context: c
+contexts: [{name: c, context: {cluster: k, user: u}}]
+clusters: [{name: k, cluster: {server: "k8s.example:6443/prefix/", certificate-authority: certs/ca.crt, tls-server-name: api.internal, insecure-skip-tls-verify: false, proxy-url: "http://proxy:3128"}}]
+`;
+  it('reads client certificates and resolves paths against the kubeconfig folder', () => {
+    const kc = parseKubeconfig(
+      '/etc/kube/config',
+      `${base}users: [{name: u, user: {client-certificate: c.crt, client-key-data: ${Buffer.from('KEY').toString('base64')}}}]\n`,
+    );
+    expect(kc.server).toBe('https://k8s.example:6443/prefix');
+    expect(kc.eks).toBeUndefined();
+    expect(kc.httpClient).toMatchObject({
+      proxyUrl: 'http://proxy:3128',
+      authorization: undefined,
+      basicAuth: undefined,
+      tlsConfig: {
+        caFile: '/etc/kube/certs/ca.crt',
+        certFile: '/etc/kube/c.crt',
+        serverName: 'api.internal',
+        insecureSkipVerify: false,
+      },
+    });
+    expect(kc.httpClient.tlsConfig.key?.reveal()).toBe('KEY');
+  });
+
+  it('prefers a token (or token file) to basic auth', () => {
+    const token = parseKubeconfig(
+      '/k/config',
+      `${base}users: [{name: u, user: {tokenFile: t, username: a, password: b}}]\n`,
+    );
+    expect(token.httpClient.authorization).toMatchObject({
+      type: 'Bearer',
+      credentialsFile: '/k/t',
+    });
+    expect(token.httpClient.basicAuth).toBeUndefined();
+    const basic = parseKubeconfig(
+      '/k/config',
+      `${base}users: [{name: u, user: {username: a, password: b}}]\n`,
+    );
+    expect(basic.httpClient.basicAuth).toMatchObject({ username: 'a' });
+    expect(basic.httpClient.basicAuth?.password?.reveal()).toBe('b');
+  });
+
+  it.each([
+    ['not: [valid', 'invalid YAML'],
+    ['- a list', 'not a mapping'],
+    ['contexts: []', 'no current-context'],
+    [
+      `${base}users: [{name: u, user: {auth-provider: {name: gcp}}}]`,
+      'user.auth-provider is not supported',
+    ],
+    [
+      `${base.replace('k8s.example:6443', 'ftp://x')}users: [{name: u, user: {}}]`,
+      'not an http or https URL',
+    ],
+  ])('refuses %j', (text, message) => {
+    expect(() => parseKubeconfig('/k/config', text)).toThrow(message);
+  });
+});
+
 describe('kubernetes_sd_configs with an EKS kubeconfig', () => {
   const api = new FakeKubeApi();
   let server = '';
