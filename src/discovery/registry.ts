@@ -17,7 +17,7 @@ import { type DnsSdDeps, dnsMechanism } from './dns/index.js';
 import { type Ec2Deps, ec2Mechanism } from './ec2/index.js';
 import { type FileSdMechanismDeps, fileMechanism } from './file/index.js';
 import { type HttpSdDeps, httpMechanism } from './http/index.js';
-import { type KubernetesSdDeps, kubernetesMechanism } from './kubernetes/index.js';
+import { type KubernetesSdDeps, kubernetesMechanism } from './kubernetes/mechanism.js';
 import { staticMechanism } from './static/index.js';
 import type {
   Discoverer,

@@ -30,7 +30,7 @@ import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
 import { discoveryCheck } from '../discovery/check.js';
-import { defaultEksTokenSource } from '../discovery/kubernetes/eks.js';
+import { lazyDefaultEksTokenSource } from '../discovery/kubernetes/mechanism.js';
 import { installEgressPolicy } from '../http/egress-guard.js';
 import { createLogger, type Logger } from '../log/logger.js';
 import { DiscoveryRun } from '../pipeline/discovery.js';
@@ -198,7 +198,7 @@ export async function createRuntime(
     windowMs: env.windowMs,
     // EKS tokens (kubeconfig `aws eks get-token`) signed with the function role's credentials;
     // the kubeconfig's --region picks the STS endpoint.
-    discoveryDeps: { kubernetes: { eksToken: defaultEksTokenSource(undefined) } },
+    discoveryDeps: { kubernetes: { eksToken: lazyDefaultEksTokenSource(undefined) } },
   });
   const worker = new ScrapeWorker({
     config,

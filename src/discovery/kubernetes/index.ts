@@ -1,11 +1,9 @@
 /**
- * Kubernetes discovery: each `kubernetes_sd_configs` entry becomes one
- * {@link KubernetesDiscoverer}, which lists the role's objects from the API server every minute.
+ * Kubernetes discovery: each `kubernetes_sd_configs` entry becomes one `KubernetesDiscoverer`,
+ * which lists the role's objects from the API server every minute. The registry imports
+ * mechanism.ts only (small, and loading the rest on first use); this index is for tests and
+ * embedders.
  */
-import type { DiscoveryMechanism } from '../types.js';
-import { type KubernetesSdConfig, parseKubernetesSdConfig } from './config.js';
-import { KubernetesDiscoverer, type KubernetesSdOptions } from './discoverer.js';
-
 export {
   DEFAULT_KUBERNETES_MAX_PAGES,
   DEFAULT_KUBERNETES_MAX_RESPONSE_BYTES,
@@ -47,29 +45,9 @@ export {
 export { KubernetesSdError, KubernetesSdErrorCode } from './error.js';
 export { type EksExec, parseKubeconfig } from './kubeconfig.js';
 export { sanitizeLabelName } from './labels.js';
+export {
+  type KubernetesSdDeps,
+  kubernetesMechanism,
+  lazyDefaultEksTokenSource,
+} from './mechanism.js';
 export * as kubeObjects from './objects.js';
-
-/** What Kubernetes discovery takes from the registry's deps. */
-export interface KubernetesSdDeps {
-  /** Folder relative TLS and credential files resolve against (configs built in code). */
-  readonly configDir?: string;
-  /** In-cluster values, EKS tokens, limits, a dispatcher. */
-  readonly kubernetes?: KubernetesSdOptions;
-}
-
-export const kubernetesMechanism: DiscoveryMechanism<KubernetesSdConfig, KubernetesSdDeps> = {
-  name: 'kubernetes_sd_configs',
-  parse: parseKubernetesSdConfig,
-  create: (configs, deps) =>
-    configs.map(
-      (config) =>
-        new KubernetesDiscoverer(config, {
-          ...deps.kubernetes,
-          ...(deps.kubernetes?.baseDir === undefined &&
-          deps.configDir !== undefined &&
-          deps.configDir !== ''
-            ? { baseDir: deps.configDir }
-            : {}),
-        }),
-    ),
-};
