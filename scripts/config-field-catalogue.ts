@@ -53,6 +53,12 @@ import {
   GO_TYPE as EC2_GO_TYPE,
 } from '../src/discovery/ec2/config.js';
 import { HTTP_SD_FIELDS } from '../src/discovery/http/config.js';
+import {
+  ATTACH_FIELDS as K8S_ATTACH_FIELDS,
+  SD_FIELDS as K8S_FIELDS,
+  NAMESPACE_FIELDS as K8S_NAMESPACE_FIELDS,
+  SELECTOR_FIELDS as K8S_SELECTOR_FIELDS,
+} from '../src/discovery/kubernetes/config.js';
 import { type Block, UNSUPPORTED_MECHANISMS } from '../src/discovery/unsupported.js';
 
 export type Status = 'supported' | 'difference' | 'unused' | 'ignored' | 'refused';
@@ -88,6 +94,7 @@ const OTHER_DIFFERENCES = link('other differences', `${COMPAT}#other-differences
 const CONFIGURATION = link('configuration', `${COMPAT}#configuration-1`);
 const SCRAPING = link('scraping', `${COMPAT}#scraping-4-6-7-8`);
 const REMOTE_WRITE = link('remote write', 'remote-write.md#supported-remote_write-fields');
+const K8S_DIFFERENCES = link('differences', 'discovery-kubernetes.md#differences-from-prometheus');
 
 /**
  * What the code alone cannot tell: fields read and then not acted on, and fields that work
@@ -112,6 +119,18 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
   'config.ScrapeConfig.body_size_limit': {
     status: 'difference',
     note: `0 gets a memory-based ceiling in the Lambda functions (${SCRAPING})`,
+  },
+  'kubernetes.SDConfig.role': {
+    status: 'difference',
+    note: `listed every 60 s, not watched (${K8S_DIFFERENCES})`,
+  },
+  'kubernetes.SDConfig.api_server': {
+    status: 'difference',
+    note: `an absolute http(s) URL (${K8S_DIFFERENCES})`,
+  },
+  'kubernetes.SDConfig.kubeconfig_file': {
+    status: 'difference',
+    note: `credential plugins: only \`aws eks get-token\`, made natively (${K8S_DIFFERENCES})`,
   },
   'config.OAuth2.token_url': {
     status: 'difference',
@@ -215,6 +234,22 @@ function configSources(): Source[] {
     { goType: 'dns.SDConfig', where: '`dns_sd_configs[]`', fields: [DNS_FIELDS] },
     { goType: 'http.SDConfig', where: '`http_sd_configs[]`', fields: [HTTP_SD_FIELDS] },
     { goType: 'consul.SDConfig', where: '`consul_sd_configs[]`', fields: [CONSUL_FIELDS] },
+    { goType: 'kubernetes.SDConfig', where: '`kubernetes_sd_configs[]`', fields: [K8S_FIELDS] },
+    {
+      goType: 'kubernetes.NamespaceDiscovery',
+      where: '`namespaces` of Kubernetes SD',
+      fields: [K8S_NAMESPACE_FIELDS],
+    },
+    {
+      goType: 'kubernetes.SelectorConfig',
+      where: '`selectors[]` of Kubernetes SD',
+      fields: [K8S_SELECTOR_FIELDS],
+    },
+    {
+      goType: 'kubernetes.AttachMetadataConfig',
+      where: '`attach_metadata` of Kubernetes SD',
+      fields: [K8S_ATTACH_FIELDS],
+    },
     {
       goType: 'config.RemoteWriteConfig',
       where: '`remote_write[]`',

@@ -17,6 +17,7 @@ import { parseDnsSdConfig } from './dns/config.js';
 import { parseEc2SdConfig } from './ec2/config.js';
 import { parseFileSdConfig } from './file/config.js';
 import { parseHttpSdConfig } from './http/config.js';
+import { parseKubernetesSdConfig } from './kubernetes/config.js';
 import { parseStaticConfig } from './static/config.js';
 import type { JobSdConfigs } from './types.js';
 
@@ -38,6 +39,7 @@ export const DISCOVERY_CONFIG_READERS: readonly MechanismConfigReader[] = [
   { name: 'http_sd_configs', parse: parseHttpSdConfig },
   { name: 'consul_sd_configs', parse: parseConsulSdConfig },
   { name: 'aws_sd_configs', parse: parseAwsSdConfig },
+  { name: 'kubernetes_sd_configs', parse: parseKubernetesSdConfig },
 ];
 
 /**

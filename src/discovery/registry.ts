@@ -19,6 +19,7 @@ import { type DnsSdDeps, dnsMechanism } from './dns/index.js';
 import { type Ec2Deps, ec2Mechanism } from './ec2/index.js';
 import { type FileSdMechanismDeps, fileMechanism } from './file/index.js';
 import { type HttpSdDeps, httpMechanism } from './http/index.js';
+import { type KubernetesSdDeps, kubernetesMechanism } from './kubernetes/mechanism.js';
 import { mechanismConfigs } from './parsers.js';
 import { staticMechanism } from './static/index.js';
 import type {
@@ -39,7 +40,11 @@ export type {
 } from './types.js';
 
 /** What the mechanisms need from the outside world: the union of what each declares. */
-export interface DiscoveryDeps extends FileSdMechanismDeps, ConsulSdDeps, HttpSdDeps {
+export interface DiscoveryDeps
+  extends FileSdMechanismDeps,
+    ConsulSdDeps,
+    HttpSdDeps,
+    KubernetesSdDeps {
   /** Receives every refresh error of {@link discoverJob}. @default errors are dropped */
   readonly onError?: (err: Error) => void;
   /** Resolver for dns_sd. @default the OS resolver (node:dns, resolv.conf servers) */
@@ -64,6 +69,7 @@ export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism<unknown, Discover
   httpMechanism,
   consulMechanism,
   awsMechanism,
+  kubernetesMechanism,
 ];
 
 export { mechanismConfigs, validMechanismConfigs } from './parsers.js';

@@ -124,24 +124,6 @@ export const UNSUPPORTED_MECHANISMS: Readonly<Record<string, Block>> = {
     refresh_interval: 'duration',
     port: 'int',
   }),
-  kubernetes_sd_configs: sd('kubernetes.SDConfig', {
-    api_server: 'url',
-    role: 'string',
-    kubeconfig_file: 'string',
-    namespaces: {
-      goType: 'kubernetes.NamespaceDiscovery',
-      fields: { own_namespace: 'bool', names: 'strings' },
-    },
-    selectors: {
-      goType: 'kubernetes.SelectorConfig',
-      list: true,
-      fields: { role: 'string', label: 'string', field: 'string' },
-    },
-    attach_metadata: {
-      goType: 'kubernetes.AttachMetadataConfig',
-      fields: { node: 'bool', namespace: 'bool', deployment: 'bool', job: 'bool', cronjob: 'bool' },
-    },
-  }),
   kuma_sd_configs: sd('xds.SDConfig', {
     refresh_interval: 'duration',
     fetch_timeout: 'duration',

@@ -204,8 +204,11 @@ export async function createRuntime(
   const dropped = new DynamoDbDroppedTargetsStore(dynamodb, env.stateTable);
   let discovery: Promise<DiscoveryRun> | undefined;
   const discoveryRun = (): Promise<DiscoveryRun> => {
-    discovery ??= import('../pipeline/discovery.js').then(
-      ({ DiscoveryRun }) =>
+    discovery ??= Promise.all([
+      import('../pipeline/discovery.js'),
+      import('../discovery/kubernetes/mechanism.js'),
+    ]).then(
+      ([{ DiscoveryRun }, { lazyDefaultEksTokenSource }]) =>
         new DiscoveryRun({
           config,
           targets,
@@ -214,6 +217,9 @@ export async function createRuntime(
           logger,
           windowMs: env.windowMs,
           dropped,
+          // EKS tokens (kubeconfig `aws eks get-token`) signed with the function role's
+          // credentials; the kubeconfig's --region picks the STS endpoint.
+          discoveryDeps: { kubernetes: { eksToken: lazyDefaultEksTokenSource(undefined) } },
         }),
     );
     return discovery;

@@ -17,7 +17,7 @@ beforeAll(async () => {
   file = join(dir, 'prometheus.yml');
   await writeFile(
     file,
-    "scrape_configs:\n  - job_name: web\n    static_configs: [{targets: ['127.0.0.1:1']}]\n  - job_name: k8s\n    kubernetes_sd_configs: [{role: pod}]\n",
+    "scrape_configs:\n  - job_name: web\n    static_configs: [{targets: ['127.0.0.1:1']}]\n  - job_name: k8s\n    docker_sd_configs: [{host: 'unix:///d.sock'}]\n",
   );
 });
 afterAll(async () => {
@@ -41,8 +41,8 @@ async function cli(argv: readonly string[]) {
   return { code, out, err };
 }
 
-const REFUSED = ':5:29: job "k8s" has no discovery lambdascrape supports';
-const SKIPPED = ':5:29: job \\"k8s\\" is skipped';
+const REFUSED = ':5:25: job "k8s" has no discovery lambdascrape supports';
+const SKIPPED = ':5:25: job \\"k8s\\" is skipped';
 
 describe.each([
   { command: 'simulate', args: ['--duration', '1s'] },

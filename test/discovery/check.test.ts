@@ -11,7 +11,7 @@ import { UNSUPPORTED_MECHANISMS } from '../../src/discovery/unsupported.js';
 import { load, yaml } from '../config/helpers.js';
 
 const SUPPORTED =
-  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs';
+  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs, kubernetes_sd_configs';
 const refused = (job: string, what: string) =>
   `job "${job}" has no discovery lambdascrape supports: ${what} (supported: ${SUPPORTED}); skip such jobs with --skip-unsupported-discovery (CDK context skipUnsupportedDiscovery=true)`;
 
@@ -29,10 +29,10 @@ describe('jobs and the discovery lambdascrape runs', () => {
   const JOBS = yaml`
     scrape_configs:
       - job_name: k8s
-        kubernetes_sd_configs: [{role: pod}]
+        openstack_sd_configs: [{role: instance, region: r}]
       - job_name: mixed
         static_configs: [{targets: ['a:1']}]
-        kubernetes_sd_configs: [{role: node}]
+        openstack_sd_configs: [{role: hypervisor, region: r}]
         azure_sd_configs: [{subscription_id: s}]
       - job_name: ec2-and-gce
         ec2_sd_configs: [{region: eu-west-1}]
@@ -43,14 +43,14 @@ describe('jobs and the discovery lambdascrape runs', () => {
         nomad_sd_configs: [{server: 'http://nomad:4646'}]
       - job_name: empty-lists
         static_configs: []
-        kubernetes_sd_configs: []
+        openstack_sd_configs: []
   `;
   const cases: Case[] = [
     {
       name: 'refused when only mechanisms lambdascrape lacks are left; ignored lists warned',
       text: JOBS,
       errors: [
-        `prometheus.yml:3:29: ${refused('k8s', 'kubernetes_sd_configs is not supported yet')}`,
+        `prometheus.yml:3:28: ${refused('k8s', 'openstack_sd_configs is not supported yet')}`,
         `prometheus.yml:13:25: ${refused('two-lacking', 'docker_sd_configs and nomad_sd_configs are not supported yet')}`,
       ],
     },
@@ -60,8 +60,8 @@ describe('jobs and the discovery lambdascrape runs', () => {
       skip: true,
       jobs: ['mixed', 'ec2-and-gce', 'nothing', 'empty-lists'],
       warnings: [
-        'prometheus.yml:3:29: job "k8s" is skipped: kubernetes_sd_configs is not supported yet, and it has no other discovery',
-        'prometheus.yml:6:29: job "mixed": kubernetes_sd_configs is not supported yet and is ignored',
+        'prometheus.yml:3:28: job "k8s" is skipped: openstack_sd_configs is not supported yet, and it has no other discovery',
+        'prometheus.yml:6:28: job "mixed": openstack_sd_configs is not supported yet and is ignored',
         'prometheus.yml:7:24: job "mixed": azure_sd_configs is not supported yet and is ignored',
         'prometheus.yml:10:22: job "ec2-and-gce": gce_sd_configs is not supported yet and is ignored',
         'prometheus.yml:13:25: job "two-lacking" is skipped: docker_sd_configs and nomad_sd_configs are not supported yet, and it has no other discovery',
@@ -146,13 +146,10 @@ describe('entries of mechanisms lambdascrape lacks are validated as Prometheus d
       scrape_configs:
         - job_name: j
           static_configs: [{targets: ['a:1']}]
-          kubernetes_sd_configs:
-            - role: endpoints
-              api_server: https://k8s.example:6443
-              kubeconfig_file: ''
-              namespaces: {own_namespace: true, names: [default]}
-              selectors: [{role: pod, label: app=web, field: status.phase=Running}]
-              attach_metadata: {node: true, namespace: true, deployment: true}
+          nomad_sd_configs:
+            - server: http://nomad:4646
+              namespace: default
+              allow_stale: true
               tls_config: {ca_file: /var/run/secrets/ca.crt}
               bearer_token_file: /var/run/secrets/token
           docker_sd_configs:

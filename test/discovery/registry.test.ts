@@ -24,6 +24,7 @@ describe('DISCOVERY_MECHANISMS', () => {
       'http_sd_configs',
       'consul_sd_configs',
       'aws_sd_configs',
+      'kubernetes_sd_configs',
     ]);
   });
 });

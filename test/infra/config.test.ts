@@ -57,18 +57,18 @@ describe('an invalid config fails with the message of `lambdascrape check config
     const sc = await configFrom(
       `${STATIC_ONLY}\n  - url: https://second.example.com/w\n`.replace(
         'static_configs:',
-        'kubernetes_sd_configs: [{ role: pod }]\n    static_configs:',
+        "docker_sd_configs: [{ host: 'unix:///d.sock' }]\n    static_configs:",
       ),
     );
     expect(sc.warnings).toEqual([
       expect.stringMatching(
-        /prometheus\.yml:4:29: job "web": kubernetes_sd_configs is not supported yet and is ignored$/,
+        /prometheus\.yml:4:25: job "web": docker_sd_configs is not supported yet and is ignored$/,
       ),
     ]);
     const b = build({ config: sc });
     Annotations.fromStack(b.stack).hasWarning(
       '/Test/Scraper',
-      Match.stringLikeRegexp('kubernetes_sd_configs is not supported yet'),
+      Match.stringLikeRegexp('docker_sd_configs is not supported yet'),
     );
   });
 });
@@ -76,7 +76,7 @@ describe('an invalid config fails with the message of `lambdascrape check config
 describe('a job whose only discovery lambdascrape lacks', () => {
   const K8S_ONLY = `${STATIC_ONLY}`.replace(
     'scrape_configs:',
-    'scrape_configs:\n  - job_name: k8s\n    kubernetes_sd_configs: [{ role: pod }]',
+    "scrape_configs:\n  - job_name: k8s\n    docker_sd_configs: [{ host: 'unix:///d.sock' }]",
   );
 
   it('fails the synth with check config’s message', async () => {
@@ -97,7 +97,7 @@ describe('a job whose only discovery lambdascrape lacks', () => {
     expect(sc.config.scrapeConfigs.map((j) => j.jobName)).toEqual(['web']);
     expect(sc.warnings).toEqual([
       expect.stringMatching(
-        /prometheus\.yml:4:29: job "k8s" is skipped: kubernetes_sd_configs is not supported yet, and it has no other discovery$/,
+        /prometheus\.yml:4:25: job "k8s" is skipped: docker_sd_configs is not supported yet, and it has no other discovery$/,
       ),
     ]);
     const b = build({ config: sc });

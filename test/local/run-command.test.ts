@@ -79,12 +79,12 @@ describe('run command', () => {
   });
 
   it('refuses a job with only unsupported discovery unless --skip-unsupported-discovery', async () => {
-    const k8s = '\n  - job_name: k8s\n    kubernetes_sd_configs: [{role: pod}]\n';
+    const k8s = "\n  - job_name: k8s\n    docker_sd_configs: [{host: 'unix:///d.sock'}]\n";
     const file = await configFile(`scrape_configs:${job('one')}${k8s}`);
     const refused = io();
     expect(await runCli(['run', '--config', file, '--listen', '127.0.0.1:0'], refused)).toBe(1);
     expect(refused.err.join('')).toContain(
-      `${file}:7:29: job "k8s" has no discovery lambdascrape supports`,
+      `${file}:7:25: job "k8s" has no discovery lambdascrape supports`,
     );
 
     const signals = new EventEmitter();
@@ -100,7 +100,7 @@ describe('run command', () => {
     await vi.waitFor(() => expect(runner).toBeDefined());
     expect(runner!.targetsView().map((j) => j.name)).toEqual(['one']);
     expect(cli.err.join('')).toContain(
-      `${file}:7:29: job \\"k8s\\" is skipped: kubernetes_sd_configs is not supported yet, and it has no other discovery`,
+      `${file}:7:25: job \\"k8s\\" is skipped: docker_sd_configs is not supported yet, and it has no other discovery`,
     );
     signals.emit('SIGTERM');
     expect(await done).toBe(0);

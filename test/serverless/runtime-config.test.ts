@@ -35,7 +35,7 @@ describe('createRuntime and discovery lambdascrape lacks', () => {
         '  - job_name: web',
         "    static_configs: [{targets: ['127.0.0.1:1']}]",
         '  - job_name: k8s',
-        '    kubernetes_sd_configs: [{role: pod}]',
+        "    docker_sd_configs: [{host: 'unix:///d.sock'}]",
         '',
       ].join('\n'),
     );
@@ -62,7 +62,7 @@ describe('createRuntime and discovery lambdascrape lacks', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).errors).toEqual([
       expect.stringContaining(
-        'prometheus.yml:5:29: job "k8s" has no discovery lambdascrape supports',
+        'prometheus.yml:5:25: job "k8s" has no discovery lambdascrape supports',
       ),
     ]);
   });
@@ -75,7 +75,7 @@ describe('createRuntime and discovery lambdascrape lacks', () => {
       expect(runtime.config.scrapeConfigs.map((j) => j.jobName)).toEqual(['web']);
       expect(lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
         expect.stringMatching(
-          /prometheus\.yml:5:29: job "k8s" is skipped: kubernetes_sd_configs is not supported yet, and it has no other discovery$/,
+          /prometheus\.yml:5:25: job "k8s" is skipped: docker_sd_configs is not supported yet, and it has no other discovery$/,
         ),
       ]);
     } finally {

@@ -1,0 +1,182 @@
+/**
+ * `lambdascrape targets` end to end with kubernetes_sd_configs: a config file, the local API
+ * server stand-in, and the relabel rules of a typical "kubernetes-pods" job (keep on the
+ * `prometheus.io/scrape` annotation, the path from an annotation, `__address__` rebuilt from
+ * the pod IP and `__meta_kubernetes_pod_container_port_number`, pod labels mapped).
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CliIo } from '../../src/cli/io.js';
+import { runCli } from '../../src/cli/main.js';
+import { FakeKubeApi, type KubeObject } from './kubernetes-fixture.js';
+
+const api = new FakeKubeApi();
+let server = '';
+let dir = '';
+beforeAll(async () => {
+  server = await api.start();
+  dir = await mkdtemp(join(tmpdir(), 'k8s-targets-'));
+});
+afterAll(async () => {
+  await api.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function run(argv: string[]) {
+  let out = '';
+  let err = '';
+  const io: CliIo = {
+    stdout: (t) => {
+      out += t;
+    },
+    stderr: (t) => {
+      err += t;
+    },
+    readStdin: async () => Buffer.alloc(0),
+    env: {},
+  };
+  const code = await runCli(argv, io);
+  return { code, out, err };
+}
+
+function pod(
+  name: string,
+  ip: string,
+  annotations: Record<string, string>,
+  ports: { name: string; containerPort: number }[],
+): KubeObject {
+  return {
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `uid-${name}`,
+      labels: { app: 'web', 'app.kubernetes.io/part-of': 'shop' },
+      annotations,
+    },
+    spec: {
+      nodeName: 'node-a',
+      containers: [
+        { name: 'app', image: 'shop/web:1', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
+      ],
+    },
+    status: {
+      podIP: ip,
+      hostIP: '192.168.0.10',
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  };
+}
+
+describe('targets with kubernetes_sd_configs', () => {
+  it('discovers pods and applies the usual relabel rules', async () => {
+    api.objects.set('pods', [
+      pod('web-1', '10.1.0.1', { 'prometheus.io/scrape': 'true' }, [
+        { name: 'http', containerPort: 8080 },
+        { name: 'metrics', containerPort: 9102 },
+      ]),
+      pod('web-2', '10.1.0.2', { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/stats' }, [
+        { name: 'metrics', containerPort: 9103 },
+      ]),
+      {
+        ...pod('cache', '10.1.0.3', {}, [{ name: 'metrics', containerPort: 9121 }]),
+        metadata: { name: 'cache', namespace: 'shop', labels: { app: 'cache' } },
+      },
+    ]);
+    const file = join(dir, 'prometheus.yml');
+    await writeFile(
+      file,
+      `scrape_configs:
+  - job_name: kubernetes-pods
+    kubernetes_sd_configs:
+      - role: pod
+        api_server: ${server}
+        namespaces: {names: [shop]}
+        selectors: [{role: pod, label: app=web}]
+    relabel_configs:
+      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_scrape]
+        action: keep
+        regex: "true"
+      - source_labels: [__meta_kubernetes_pod_container_port_name]
+        action: keep
+        regex: metrics
+      - source_labels: [__meta_kubernetes_pod_annotation_prometheus_io_path]
+        regex: (.+)
+        target_label: __metrics_path__
+      - source_labels: [__meta_kubernetes_pod_ip, __meta_kubernetes_pod_container_port_number]
+        regex: (.+);(\\d+)
+        replacement: $1:$2
+        target_label: __address__
+      - action: labelmap
+        regex: __meta_kubernetes_pod_label_(.+)
+      - source_labels: [__meta_kubernetes_namespace]
+        target_label: namespace
+      - source_labels: [__meta_kubernetes_pod_name]
+        target_label: pod
+`,
+    );
+    const r = await run(['targets', '--config', file, '--json']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as {
+      url: string | null;
+      labels: Record<string, string>;
+      discoveredLabels: Record<string, string>;
+      state: string;
+    }[];
+    const active = rows.filter((row) => row.state === 'active');
+    expect(active.map((row) => ({ url: row.url, labels: row.labels }))).toEqual([
+      {
+        url: 'http://10.1.0.1:9102/metrics',
+        labels: {
+          app: 'web',
+          app_kubernetes_io_part_of: 'shop',
+          instance: '10.1.0.1:9102',
+          job: 'kubernetes-pods',
+          namespace: 'shop',
+          pod: 'web-1',
+        },
+      },
+      {
+        url: 'http://10.1.0.2:9103/stats',
+        labels: {
+          app: 'web',
+          app_kubernetes_io_part_of: 'shop',
+          instance: '10.1.0.2:9103',
+          job: 'kubernetes-pods',
+          namespace: 'shop',
+          pod: 'web-2',
+        },
+      },
+    ]);
+    // Dropped: web-1's http port (not "metrics"); the cache pod is left out by the selector.
+    const dropped = rows.filter((row) => row.state === 'dropped');
+    expect(dropped.map((row) => row.discoveredLabels.__address__)).toEqual(['10.1.0.1:8080']);
+    expect(dropped[0]!.discoveredLabels).toMatchObject({
+      __meta_kubernetes_pod_name: 'web-1',
+      __meta_kubernetes_pod_container_port_name: 'http',
+      __meta_kubernetes_namespace: 'shop',
+    });
+    expect(api.seen.map((s) => [s.path, s.query])).toEqual([
+      ['/api/v1/namespaces/shop/pods', { labelSelector: 'app=web', limit: '500' }],
+    ]);
+  });
+
+  it('fails the command when the API server refuses the list', async () => {
+    api.reset();
+    api.replies.set('/api/v1/pods', {
+      status: 403,
+      body: '{"kind":"Status","code":403,"message":"pods is forbidden"}',
+    });
+    const file = join(dir, 'forbidden.yml');
+    await writeFile(
+      file,
+      `scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs: [{role: pod, api_server: "${server}"}]\n`,
+    );
+    const r = await run(['targets', '--config', file]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('/api/v1/pods: unexpected status 403: pods is forbidden');
+  });
+});
