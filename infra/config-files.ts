@@ -12,8 +12,9 @@
  * Every function here is pure over the loaded config (plus directory listings for globs) and
  * reports problems as strings; the construct turns them into one error.
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { glob } from '../src/config/glob.js';
 import type { Config, HttpClientConfig, Secret, TlsConfig } from '../src/config/types.js';
 import { matchStar } from '../src/discovery/file/glob.js';
@@ -51,6 +52,30 @@ const SECRET_FILE_FIELDS: ReadonlySet<string> = new Set([
   'client_certificate_key_file',
   'key_file',
 ]);
+
+/**
+ * `secret` when the kubeconfig at `path` carries a credential of its own — a user's `token`,
+ * `password`, `client-key-data`, `client-key` or `auth-provider` — or cannot be read as one;
+ * `plain` for a kubeconfig whose users only name an exec plugin (EKS's `aws eks get-token`,
+ * which the functions make from their role), which may be bundled.
+ */
+function kubeconfigKind(path: string): FileRefKind {
+  let users: unknown;
+  try {
+    users = (parseYaml(readFileSync(path, 'utf8')) as { users?: unknown } | null)?.users;
+  } catch {
+    return 'secret';
+  }
+  if (users === undefined || users === null) return 'plain';
+  if (!Array.isArray(users)) return 'secret';
+  const CREDENTIALS = ['token', 'password', 'client-key-data', 'client-key', 'auth-provider'];
+  for (const u of users) {
+    const user = isRecord(u) ? u.user : undefined;
+    if (user === undefined || user === null) continue;
+    if (!isRecord(user) || CREDENTIALS.some((k) => user[k] !== undefined)) return 'secret';
+  }
+  return 'plain';
+}
 
 /** Inline secret fields of raw SD configs (ec2 `secret_key`, consul `token`, …). */
 const INLINE_SECRET_FIELDS: ReadonlySet<string> = new Set([
@@ -111,8 +136,14 @@ function rawRefs(value: unknown, where: string, dir: string, out: FileRef[]): vo
   if (!isRecord(value)) return;
   for (const [key, v] of Object.entries(value)) {
     if (key.endsWith('_file') && typeof v === 'string' && v !== '') {
-      const kind = SECRET_FILE_FIELDS.has(key) ? 'secret' : 'plain';
-      out.push({ path: resolve(dir, v), field: key, where, kind });
+      const path = resolve(dir, v);
+      const kind =
+        key === 'kubeconfig_file'
+          ? kubeconfigKind(path)
+          : SECRET_FILE_FIELDS.has(key)
+            ? 'secret'
+            : 'plain';
+      out.push({ path, field: key, where, kind });
     } else if (key === 'http_headers' && isRecord(v)) {
       for (const [name, header] of Object.entries(v)) {
         const files = isRecord(header) ? header.files : undefined;

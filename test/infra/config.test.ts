@@ -182,6 +182,23 @@ describe('credential files and secretFiles', () => {
     );
   });
 
+  it('a kubeconfig with credentials inline must come from Secrets Manager; an EKS one may be bundled', async () => {
+    const job = (file: string) =>
+      STATIC_ONLY.replace(
+        '  - job_name: web\n',
+        `  - job_name: web\n    kubernetes_sd_configs: [{ role: pod, kubeconfig_file: ${file} }]\n`,
+      );
+    const eks =
+      'apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    exec: { command: aws, args: [eks, get-token, --cluster-name, prod] }\n';
+    const withToken = 'apiVersion: v1\nkind: Config\nusers:\n- name: u\n  user:\n    token: abc\n';
+    const secret = await configFrom(job('kube.yml'), { 'kube.yml': withToken });
+    expect(() => build({ config: secret, extraFiles: ['kube.yml'] })).toThrow(
+      /kubernetes_sd_configs.*kubeconfig_file .*kube\.yml holds a secret: map it in secretFiles instead of extraFiles/,
+    );
+    const plain = await configFrom(job('kube.yml'), { 'kube.yml': eks });
+    expect(() => build({ config: plain, extraFiles: ['kube.yml'] })).not.toThrow();
+  });
+
   it('a plain file neither bundled nor mapped is a warning', async () => {
     const config = await configFrom(
       STATIC_ONLY.replace(
