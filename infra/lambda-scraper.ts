@@ -420,6 +420,12 @@ export class LambdaScraper extends Construct {
         },
       }),
     });
+    if (options.auth === 'none') {
+      Annotations.of(this).addWarningV2(
+        'lambdascrape:status-page-public',
+        "statusPage auth 'none': the page's URL answers anyone who has it; keep it behind your own auth",
+      );
+    }
     const url = fn.addFunctionUrl({
       authType: options.auth === 'none' ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM,
     });

@@ -4,7 +4,7 @@
  * Bundling is skipped; test/infra/bundle.test.ts bundles for real.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -700,6 +700,14 @@ describe('status page (statusPage prop)', () => {
   it("auth 'none' only when asked", () => {
     const b = build({ config, statusPage: { auth: 'none' } });
     b.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    Annotations.fromStack(b.stack).hasWarning(
+      '/Test/Scraper',
+      Match.stringLikeRegexp("statusPage auth 'none'.*your own auth"),
+    );
+    const iam = build({ config, statusPage: { auth: 'iam' } });
+    expect(
+      Annotations.fromStack(iam.stack).findWarning('*', Match.stringLikeRegexp('statusPage')),
+    ).toEqual([]);
   });
 
   it('LambdaScrapeStack outputs the URL only with the option', async () => {
