@@ -25,6 +25,7 @@
  * | `latenessAlarmMs` | p99 lateness alarm threshold, ms (needs `detailedMonitoring`) | `5000` |
  * | `scrapeLeadMs` | how long before the end of its one-second bucket a scrape task becomes visible, ms (0–5000) | `700` |
  * | `allowInlineSecrets` | `true` to bundle a config holding secrets inline | `false` |
+ * | `statusPage` | `iam` or `none`: the targets page at a function URL, IAM-authenticated or (`none`) behind your own auth | no status page |
  * | `skipUnsupportedDiscovery` | `true` to skip (with a warning) jobs whose only discovery is a mechanism lambdascrape lacks, at synth and in the functions | `false`: such a job fails the synth |
  */
 import { Duration, type Stack } from 'aws-cdk-lib';
@@ -60,6 +61,7 @@ export interface AppContext {
   readonly scrapeLeadMs: number | undefined;
   readonly allowInlineSecrets: boolean;
   readonly skipUnsupportedDiscovery: boolean;
+  readonly statusPage: 'iam' | 'none' | undefined;
 }
 
 export class AppContextError extends Error {
@@ -150,6 +152,10 @@ export function readAppContext(node: Node): AppContext {
   if (architecture !== 'arm64' && architecture !== 'x86_64') {
     problems.push('architecture must be arm64 or x86_64');
   }
+  const statusPage = str('statusPage');
+  if (statusPage !== undefined && statusPage !== 'iam' && statusPage !== 'none') {
+    problems.push('statusPage must be iam or none');
+  }
   const ctx: AppContext = {
     configPath: configPath ?? '',
     stackName: str('stackName') ?? DEFAULT_STACK_NAME,
@@ -171,6 +177,7 @@ export function readAppContext(node: Node): AppContext {
     scrapeLeadMs: int('scrapeLeadMs'),
     allowInlineSecrets: bool('allowInlineSecrets'),
     skipUnsupportedDiscovery: bool('skipUnsupportedDiscovery'),
+    statusPage: statusPage === 'iam' || statusPage === 'none' ? statusPage : undefined,
   };
   if (ctx.vpcId !== undefined && ctx.subnetIds.length === 0) {
     problems.push('vpcId needs subnetIds (the private subnets the functions run in)');
@@ -266,5 +273,6 @@ export function scraperPropsFromContext(
       : { latenessAlarmThreshold: Duration.millis(ctx.latenessAlarmMs) }),
     ...(ctx.scrapeLeadMs === undefined ? {} : { scrapeLead: Duration.millis(ctx.scrapeLeadMs) }),
     allowInlineSecrets: ctx.allowInlineSecrets,
+    ...(ctx.statusPage === undefined ? {} : { statusPage: { auth: ctx.statusPage } }),
   };
 }

@@ -50,8 +50,11 @@ export const CHUNKS_DIR = 'chunks';
 /** The Node.js version the bundles target (the construct's runtime is Node.js 24). */
 export const BUNDLE_TARGET = 'node24';
 
+/** What is bundled: one of the four pipeline functions, or the optional status page. */
+export type BundledFunction = FunctionRole | 'status-page';
+
 export interface FunctionBundle {
-  readonly role: FunctionRole;
+  readonly role: BundledFunction;
   /** The handler module (functions/<role>.ts unless the construct's `entries` say otherwise). */
   readonly entry: string;
   /** Where index.mjs (and its map) go. */

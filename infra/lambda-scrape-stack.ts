@@ -29,6 +29,10 @@ export class LambdaScrapeStack extends Stack {
     new CfnOutput(this, 'ScrapeDeadLetterQueueUrl', { value: s.scrapeDeadLetterQueue.queueUrl });
     new CfnOutput(this, 'OutboxQueueUrl', { value: s.outboxQueue.queueUrl });
     new CfnOutput(this, 'OutboxDeadLetterQueueUrl', { value: s.outboxDeadLetterQueue.queueUrl });
+    if (s.statusPage !== undefined) {
+      new CfnOutput(this, 'StatusPageUrl', { value: s.statusPage.url.url });
+      new CfnOutput(this, 'StatusPageFunctionName', { value: s.statusPage.function.functionName });
+    }
     for (const [role, fn] of Object.entries(s.functions)) {
       new CfnOutput(this, `${role[0]!.toUpperCase()}${role.slice(1)}FunctionName`, {
         value: fn.functionName,

@@ -159,4 +159,18 @@ export interface LambdaScraperProps {
    * @default functions/<role>.ts of this repository
    */
   readonly entries?: Partial<Readonly<Record<FunctionRole, string>>>;
+  /**
+   * A fifth function serving the deployment's targets page (`run`'s `/targets`, read from the
+   * two tables: what `lambdascrape status` shows) at a Lambda function URL. Its role may only
+   * read the two tables. `auth: 'iam'`: the URL takes only SigV4-signed requests of principals
+   * allowed `lambda:InvokeFunctionUrl` (grant it with `statusPage.url.grantInvokeUrl`); `'none'`:
+   * anyone who has the URL reads the page (redacted, but it names every target), so only behind
+   * your own auth (e.g. CloudFront with a viewer-request check). @default no status page
+   */
+  readonly statusPage?: StatusPageOptions;
+}
+
+export interface StatusPageOptions {
+  /** The function URL's auth type: `iam` (AWS_IAM) or `none` (behind your own auth). */
+  readonly auth: 'iam' | 'none';
 }

@@ -38,6 +38,8 @@ import {
   ApplicationLogLevel,
   Architecture,
   Code,
+  type FunctionUrl,
+  FunctionUrlAuthType,
   type IFunction,
   LoggingFormat,
   Runtime,
@@ -62,7 +64,7 @@ import { type CheckedProps, checkProps } from './check-props.js';
 import type { BundleFile } from './config-files.js';
 import { ScraperMonitoring } from './dashboard.js';
 import { accessFromConfig, type ConfigAccess } from './iam-from-config.js';
-import type { LambdaScraperProps } from './lambda-scraper-props.js';
+import type { LambdaScraperProps, StatusPageOptions } from './lambda-scraper-props.js';
 import { BUNDLED_CONFIG_NAME } from './scraper-config.js';
 
 export { LambdaScraperPropsError } from './check-props.js';
@@ -70,6 +72,7 @@ export type {
   FunctionOptions,
   LambdaScraperProps,
   QueueConsumerOptions,
+  StatusPageOptions,
 } from './lambda-scraper-props.js';
 
 /** The repository root: functions/, package-lock.json. */
@@ -114,13 +117,15 @@ const QUIET_PLATFORM_LOGS = {
 class FunctionBundling implements ILocalBundling {
   constructor(
     readonly bundle: Omit<FunctionBundle, 'outdir'>,
-    readonly configPath: string,
+    readonly configPath: string | undefined,
     readonly files: readonly BundleFile[],
   ) {}
 
   tryBundle(outputDir: string): boolean {
     bundleFunction({ ...this.bundle, outdir: outputDir });
-    copyFileSync(this.configPath, join(outputDir, BUNDLED_CONFIG_NAME));
+    if (this.configPath !== undefined) {
+      copyFileSync(this.configPath, join(outputDir, BUNDLED_CONFIG_NAME));
+    }
     for (const f of this.files) {
       const target = join(outputDir, f.target);
       mkdirSync(dirname(target), { recursive: true });
@@ -142,6 +147,8 @@ export class LambdaScraper extends Construct {
   /** The four functions; add permissions the config cannot imply with `addToRolePolicy`. */
   readonly functions: Readonly<Record<FunctionRole, NodejsFunction>>;
   readonly monitoring: ScraperMonitoring;
+  /** The status page's function and URL (`statusPage` prop); absent without it. */
+  readonly statusPage?: { readonly function: NodejsFunction; readonly url: FunctionUrl };
   readonly deploymentId: string;
   /** What the config asked for (IAM derivation), for inspection and tests. */
   readonly access: ConfigAccess;
@@ -253,6 +260,9 @@ export class LambdaScraper extends Construct {
     this.addTriggers(checked);
     this.grantPipeline(roles);
     this.grantFromConfig(roles, props, access);
+    if (props.statusPage !== undefined) {
+      this.statusPage = this.createStatusPage(props.statusPage, props, checked);
+    }
 
     this.monitoring = new ScraperMonitoring(this, 'Monitoring', {
       deploymentId: checked.deploymentId,
@@ -358,6 +368,74 @@ export class LambdaScraper extends Construct {
         },
       }),
     });
+  }
+
+  /**
+   * The optional fifth function (src/serverless/status-page.ts): the targets page at a function
+   * URL, IAM-authenticated unless `auth: 'none'`. Its role reads the two tables and nothing else
+   * (Scan of the targets, Query of the health records and dropped summaries, BatchGetItem of the
+   * window claims; GetItem for single reads); no config is bundled with it.
+   */
+  private createStatusPage(
+    options: StatusPageOptions,
+    props: LambdaScraperProps,
+    checked: CheckedProps,
+  ): { function: NodejsFunction; url: FunctionUrl } {
+    const role = new Role(this, 'StatusPageRole', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `lambdascrape status page function (${checked.deploymentId})`,
+    });
+    const logGroup = new LogGroup(this, 'StatusPageLogs', {
+      retention: props.logRetention ?? RetentionDays.ONE_MONTH,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
+    });
+    logGroup.grantWrite(role);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'TablesRead',
+        effect: Effect.ALLOW,
+        actions: ['dynamodb:Scan', 'dynamodb:Query', 'dynamodb:BatchGetItem', 'dynamodb:GetItem'],
+        resources: [this.targetsTable.tableArn, this.stateTable.tableArn],
+      }),
+    );
+    const entry = `${PROJECT_ROOT}functions/status-page.ts`;
+    const fn = new NodejsFunction(this, 'StatusPageFunction', {
+      handler: 'index.handler',
+      runtime: Runtime.NODEJS_24_X,
+      architecture: props.architecture ?? Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(15),
+      role,
+      logGroup,
+      ...(props.platformLogs === true ? {} : QUIET_PLATFORM_LOGS),
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        [LAMBDA_ENV.targetsTable]: this.targetsTable.tableName,
+        [LAMBDA_ENV.stateTable]: this.stateTable.tableName,
+      },
+      description: `lambdascrape status page (${checked.deploymentId})`,
+      code: Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          image: Runtime.NODEJS_24_X.bundlingImage,
+          local: new FunctionBundling(
+            { role: 'status-page', entry, projectRoot: PROJECT_ROOT },
+            undefined,
+            [],
+          ),
+        },
+      }),
+    });
+    if (options.auth === 'none') {
+      Annotations.of(this).addWarningV2(
+        'lambdascrape:status-page-public',
+        "statusPage auth 'none': the page's URL answers anyone who has it; keep it behind your own auth",
+      );
+    }
+    const url = fn.addFunctionUrl({
+      authType: options.auth === 'none' ? FunctionUrlAuthType.NONE : FunctionUrlAuthType.AWS_IAM,
+    });
+    return { function: fn, url };
   }
 
   /** Every-minute schedules and the two SQS event sources. */

@@ -162,7 +162,20 @@ export interface TargetsPageOptions {
   /** Shown in the header, e.g. the config file. */
   readonly subtitle?: string;
   readonly filter?: PageFilter;
+  /**
+   * The targets page on its own, without the runner's other pages (the deployment's status
+   * page, `src/serverless/status-page.ts`): no Service discovery tab, no relabeling links, and
+   * the dropped counts as text. @default false (the runner's page)
+   */
+  readonly standalone?: boolean;
 }
+
+/**
+ * The pages run no script but `/static/page.js` (no inline script, no other origin), which may
+ * fetch only from the page's own origin: this holds even if escaping had a hole.
+ */
+export const PAGE_CSP =
+  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /** Whether a row with `text` (lower-case) and `state` passes `filter`. */
 export function rowMatches(text: string, state: string, filter: PageFilter | undefined): boolean {
@@ -185,9 +198,12 @@ function searchText(url: string, ...sets: Labels[]): string {
 
 type Page = 'targets' | 'service-discovery' | 'relabel-steps';
 
-function layout(page: Page, title: string, sub: string, body: string): string {
+function layout(page: Page, title: string, sub: string, body: string, standalone = false): string {
   const link = (href: Page, text: string) =>
     `<a href="/${href}"${href === page ? ' class="current"' : ''}>${text}</a>`;
+  const nav = standalone
+    ? link('targets', 'Targets')
+    : `${link('targets', 'Targets')}${link('service-discovery', 'Service discovery')}`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -198,7 +214,7 @@ function layout(page: Page, title: string, sub: string, body: string): string {
 <script src="/static/page.js" defer></script>
 </head>
 <body>
-<header><h1>lambdascrape</h1><nav>${link('targets', 'Targets')}${link('service-discovery', 'Service discovery')}</nav><span class="sub" id="as-of">${sub}</span></header>
+<header><h1>lambdascrape</h1><nav>${nav}</nav><span class="sub" id="as-of">${sub}</span></header>
 <main>
 ${body}
 </main>
@@ -247,10 +263,11 @@ export function renderTargetsPage(jobs: readonly JobView[], options: TargetsPage
   const totalUp = jobs.reduce((n, j) => n + countUp(j.targets), 0);
   const total = jobs.reduce((n, j) => n + j.targets.length, 0);
   const filter = options.filter;
+  const standalone = options.standalone === true;
   let shown = 0;
   const sections = jobs
     .map((job, i) => {
-      const { html, visible } = renderJob(job, i, options.nowMs, filter);
+      const { html, visible } = renderJob(job, i, options.nowMs, filter, standalone);
       shown += visible;
       return html;
     })
@@ -270,7 +287,7 @@ ${jobs.length === 0 ? '<p class="empty">No scrape configs.</p>' : `<nav class="s
 ${noMatch(jobs.length > 0 && shown === 0 && filtering(filter), 'No target matches the filter.')}
 ${sections}
 </div>`;
-  return layout('targets', 'Targets', sub, body);
+  return layout('targets', 'Targets', sub, body, standalone);
 }
 
 function noMatch(show: boolean, text: string): string {
@@ -288,21 +305,25 @@ function renderJob(
   index: number,
   nowMs: number,
   filter: PageFilter | undefined,
+  standalone: boolean,
 ): { html: string; visible: number } {
   const up = countUp(job.targets);
   const bad = up < job.targets.length ? ' bad' : '';
   const sdLink = `/service-discovery?state=dropped#job-${index}`;
+  const droppedText = plural(job.droppedCount, 'dropped target');
   const dropped =
-    job.droppedCount > 0
-      ? `<span class="dropped"><a href="${sdLink}">${plural(job.droppedCount, 'dropped target')}</a></span>`
-      : '';
+    job.droppedCount === 0
+      ? ''
+      : standalone
+        ? `<span class="dropped">${droppedText}</span>`
+        : `<span class="dropped"><a href="${sdLink}">${droppedText}</a></span>`;
   const problems = job.problems.map((p) => `<p class="problem">${escapeHtml(p)}</p>`).join('');
   let visible = 0;
   const rows = job.targets.map((t) => {
     const text = searchText(t.url, t.labels);
     const match = rowMatches(text, t.health, filter);
     if (match) visible++;
-    return renderTarget(job.name, t, nowMs, text, match);
+    return renderTarget(job.name, t, nowMs, text, match, standalone);
   });
   const body =
     job.targets.length === 0
@@ -338,13 +359,18 @@ function renderTarget(
   nowMs: number,
   text: string,
   match: boolean,
+  standalone: boolean,
 ): string {
-  const title = escapeHtml(`discovered: ${formatLabelsPlain(t.discoveredLabels)}`);
-  const relabel = escapeHtml(relabelStepsHref(pool, t.discoveredLabels));
+  const discovered = standalone
+    ? ''
+    : ` title="${escapeHtml(`discovered: ${formatLabelsPlain(t.discoveredLabels)}`)}"`;
+  const relabel = standalone
+    ? ''
+    : `<a class="relabel" href="${escapeHtml(relabelStepsHref(pool, t.discoveredLabels))}">relabeling ›</a>`;
   return `<tr data-state="${t.health}" data-text="${escapeHtml(text)}"${match ? '' : ' hidden'}>
 <td class="endpoint">${endpointHtml(t.url)}</td>
 <td><span class="state ${t.health}">${STATE_TEXT[t.health]}</span></td>
-<td><div class="chips" title="${title}">${chips(t.labels)}</div><a class="relabel" href="${relabel}">relabeling ›</a></td>
+<td><div class="chips"${discovered}>${chips(t.labels)}</div>${relabel}</td>
 <td class="when">${escapeHtml(formatAgo(t.lastScrapeMs, nowMs))}</td>
 <td class="dur">${escapeHtml(formatScrapeDuration(t.lastDurationSeconds))}</td>
 <td class="every" title="every ${escapeHtml(formatDuration(t.intervalMs))}, timeout ${escapeHtml(formatDuration(t.timeoutMs))}">${escapeHtml(formatDuration(t.intervalMs))} / ${escapeHtml(formatDuration(t.timeoutMs))}</td>

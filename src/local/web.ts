@@ -33,6 +33,7 @@ import { PAGE_SCRIPT } from './page-script.js';
 import type { JobView, RelabelStepsView } from './target-view.js';
 import { apiError, relabelStepsApiResponse, targetsApiResponse } from './targets-api.js';
 import {
+  PAGE_CSP,
   type PageFilter,
   renderRelabelStepsPage,
   renderServiceDiscoveryPage,
@@ -95,13 +96,6 @@ const SECURITY_HEADERS = {
   'x-content-type-options': 'nosniff',
   'cache-control': 'no-store',
 } as const;
-
-/**
- * The pages run no script but the runner's own `/static/page.js` (no inline script, no other
- * origin), which may fetch only from the runner: this holds even if escaping had a hole.
- */
-const PAGE_CSP =
-  "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 export class WebServer {
   private readonly server: Server;

@@ -88,6 +88,7 @@ describe('context keys', () => {
     [{ scraperMaxConcurrency: '-3' }, /scraperMaxConcurrency must be a positive integer/],
     [{ logRetentionDays: '31' }, /logRetentionDays 31 is not a CloudWatch Logs retention value/],
     [{ architecture: 'arm' }, /architecture must be arm64 or x86_64/],
+    [{ statusPage: 'public' }, /statusPage must be iam or none/],
   ])('rejects %o', (context, message) => {
     expect(() => readAppContext(appWith({ config: 'p.yml', ...context }).node)).toThrow(
       AppContextError,
@@ -116,6 +117,25 @@ describe('context keys', () => {
       undefined,
       undefined,
     ]);
+  });
+
+  it('statusPage=iam|none adds the status page function with that URL auth', async () => {
+    const config = await configFrom(STATIC_ONLY);
+    const urlAuth = (context: Record<string, unknown>) => {
+      const app = appWith({ config: 'unused', ...context });
+      const stack = new Stack(app, 'S');
+      new LambdaScraper(
+        stack,
+        'Scraper',
+        scraperPropsFromContext(stack, readAppContext(app.node), config),
+      );
+      return Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Url')).map(
+        (u) => u.Properties.AuthType as string,
+      );
+    };
+    expect(urlAuth({})).toEqual([]);
+    expect(urlAuth({ statusPage: 'iam' })).toEqual(['AWS_IAM']);
+    expect(urlAuth({ statusPage: 'none' })).toEqual(['NONE']);
   });
 
   it('turns ARNs and names into secrets, subnets and groups into a VPC placement', async () => {

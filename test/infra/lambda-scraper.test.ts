@@ -4,7 +4,7 @@
  * Bundling is skipped; test/infra/bundle.test.ts bundles for real.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -625,5 +625,103 @@ describe('conflicting or impossible props are rejected in the constructor', () =
     expect(() => build({ config, vpcSubnets: {}, securityGroups: [] })).toThrow(
       /vpcSubnets requires vpc; securityGroups requires vpc/,
     );
+  });
+});
+
+describe('status page (statusPage prop)', () => {
+  const urls = (t: Template) => Object.values(t.findResources('AWS::Lambda::Url'));
+
+  it('absent by default: four functions, no function URL', () => {
+    expect(urls(built.template)).toHaveLength(0);
+    built.template.resourceCountIs('AWS::Lambda::Function', 4);
+    expect(built.scraper.statusPage).toBeUndefined();
+  });
+
+  it('a fifth function with an IAM-authenticated URL, the two table names only', () => {
+    const b = build({ config, statusPage: { auth: 'iam' } });
+    b.template.resourceCountIs('AWS::Lambda::Function', 5);
+    b.template.hasResourceProperties('AWS::Lambda::Url', {
+      AuthType: 'AWS_IAM',
+      TargetFunctionArn: {
+        'Fn::GetAtt': [refTo(b.stack, b.scraper.statusPage!.function).Ref, 'Arn'],
+      },
+    });
+    expect(urls(b.template)).toHaveLength(1);
+    // No public invoke permission with IAM auth.
+    const perms = Object.values(b.template.findResources('AWS::Lambda::Permission')).filter(
+      (p) => (p.Properties as { Action?: string }).Action === 'lambda:InvokeFunctionUrl',
+    );
+    expect(perms).toHaveLength(0);
+    b.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Description: Match.stringLikeRegexp('^lambdascrape status page'),
+      Environment: {
+        Variables: {
+          NODE_OPTIONS: '--enable-source-maps',
+          TARGETS_TABLE: refTo(b.stack, b.scraper.targetsTable),
+          STATE_TABLE: refTo(b.stack, b.scraper.stateTable),
+        },
+      },
+    });
+  });
+
+  it('its role only reads the two tables (and writes its own logs)', () => {
+    const b = build({ config, statusPage: { auth: 'iam' } });
+    const fnRole = b.scraper.statusPage!.function.role!;
+    const roleId = b.stack.getLogicalId(fnRole.node.defaultChild as never);
+    const statements = Object.values(b.template.findResources('AWS::IAM::Policy'))
+      .map(
+        (p) =>
+          p.Properties as {
+            Roles: { Ref: string }[];
+            PolicyDocument: { Statement: Record<string, unknown>[] };
+          },
+      )
+      .filter((p) => p.Roles.some((r) => r.Ref === roleId))
+      .flatMap((p) => p.PolicyDocument.Statement);
+    const actions = statements.flatMap((s) => [s.Action].flat() as string[]);
+    expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Scan',
+    ]);
+    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('logs:'))).toEqual([]);
+    const read = statements.find((s) => s.Sid === 'TablesRead')!;
+    expect(read.Resource).toEqual([
+      { 'Fn::GetAtt': [refTo(b.stack, b.scraper.targetsTable).Ref, 'Arn'] },
+      { 'Fn::GetAtt': [refTo(b.stack, b.scraper.stateTable).Ref, 'Arn'] },
+    ]);
+    // The pipeline's roles do not change.
+    const plain = Object.values(built.template.findResources('AWS::IAM::Policy')).length;
+    expect(Object.values(b.template.findResources('AWS::IAM::Policy')).length).toBe(plain + 1);
+  });
+
+  it("auth 'none' only when asked", () => {
+    const b = build({ config, statusPage: { auth: 'none' } });
+    b.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    Annotations.fromStack(b.stack).hasWarning(
+      '/Test/Scraper',
+      Match.stringLikeRegexp("statusPage auth 'none'.*your own auth"),
+    );
+    const iam = build({ config, statusPage: { auth: 'iam' } });
+    expect(
+      Annotations.fromStack(iam.stack).findWarning('*', Match.stringLikeRegexp('statusPage')),
+    ).toEqual([]);
+  });
+
+  it('LambdaScrapeStack outputs the URL only with the option', async () => {
+    const { LambdaScrapeStack } = await import('../../infra/lambda-scrape-stack.js');
+    const app = unbundledApp();
+    const withPage = new LambdaScrapeStack(app, 'WithPage', {
+      scraper: { config, statusPage: { auth: 'iam' } },
+    });
+    const without = new LambdaScrapeStack(app, 'Without', { scraper: { config } });
+    const outputs = (s: Stack) => Object.keys(Template.fromStack(s).findOutputs('*'));
+    expect(outputs(withPage)).toContain('StatusPageUrl');
+    expect(outputs(without)).not.toContain('StatusPageUrl');
+    Template.fromStack(withPage).hasOutput('StatusPageUrl', {
+      Value: { 'Fn::GetAtt': [Match.anyValue(), 'FunctionUrl'] },
+    });
   });
 });

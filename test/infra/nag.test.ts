@@ -101,6 +101,15 @@ remote_write:
     expect(nagViolations(app)).toEqual([]);
   });
 
+  it('passes with the status page, IAM or no auth', async () => {
+    const config = await configFrom(STATIC_ONLY);
+    for (const auth of ['iam', 'none'] as const) {
+      const app = nagApp();
+      build({ config, statusPage: { auth } }, { app });
+      expect(nagViolations(app)).toEqual([]);
+    }
+  });
+
   it('still catches what is not acknowledged (the checks really run)', async () => {
     const config = await configFrom(STATIC_ONLY);
     const app = nagApp();
