@@ -126,11 +126,17 @@ describe('simulate: the egress guard (integration)', () => {
     expect(allowed.requests.length).toBeGreaterThan(0);
     expect(Object.fromEntries(up())).toEqual({ runtime: 0, redirect: 0, denied: 0, allowed: 1 });
 
-    const text = logs.join('');
-    expect(text).toContain(
-      `dial tcp ${runtimeApi.hostPort}: connection refused by lambdascrape: the Lambda Runtime API`,
+    // The scraper logs a task's scrapes after delivering them: under load the `up` samples can
+    // arrive before the lines that say why the scrapes failed.
+    const runtimeLine = `dial tcp ${runtimeApi.hostPort}: connection refused by lambdascrape: the Lambda Runtime API`;
+    const deniedLine = /connection refused by lambdascrape: address in denied range/;
+    await pollUntil(
+      async () => {
+        const text = logs.join('');
+        return text.includes(runtimeLine) && deniedLine.test(text) ? true : undefined;
+      },
+      { timeoutMs: 10_000, what: 'both refusals logged', describe: () => logs.join('') },
     );
-    expect(text).toMatch(/connection refused by lambdascrape: address in denied range/);
     await pollUntil(
       async () => (logs.join('').includes('cannot fetch http_sd targets') ? true : undefined),
       { timeoutMs: 10_000, what: 'the HTTP SD refusal logged', describe: () => logs.join('') },
