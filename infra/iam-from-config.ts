@@ -49,6 +49,11 @@ export interface ConfigAccess {
    * empty when none does): ListNodes, and ListClustersV2 or DescribeClusterV2 (with `clusters`).
    */
   readonly mskActionsWithOwnRole: readonly string[];
+  /**
+   * Some aws_sd_configs `role: rds` entry calls rds:DescribeDBClusters and
+   * rds:DescribeDBInstances with the function's role: see {@link RDS_DISCOVERY_ACTIONS}.
+   */
+  readonly rdsWithOwnRole: boolean;
   /** role_arn of aws_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
   readonly awsSdRoleArns: readonly string[];
   /** role_arn of remote_write sigv4 (sorted, unique): sts:AssumeRole for every function. */
@@ -103,6 +108,9 @@ export const ECS_DISCOVERY_ACTIONS = [
 ] as const;
 export const ECS_LIST_CLUSTERS_ACTION = 'ecs:ListClusters';
 
+/** What RDS discovery calls (Prometheus's discovery/aws/rds.go), with or without `clusters`. */
+export const RDS_DISCOVERY_ACTIONS = ['rds:DescribeDBClusters', 'rds:DescribeDBInstances'] as const;
+
 const profileWarning = (where: string, profile: string) =>
   `${where}: profile ${JSON.stringify(profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`;
 
@@ -112,6 +120,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
   const ecsActions = new Set<string>();
   let lightsailWithOwnRole = false;
   const mskActions = new Set<string>();
+  let rdsWithOwnRole = false;
   const awsSdRoleArns: string[] = [];
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
@@ -132,7 +141,9 @@ export function accessFromConfig(config: Config): ConfigAccess {
             ? sd.ec2
             : sd.role === 'msk'
               ? sd.msk
-              : sd.lightsail;
+              : sd.role === 'rds'
+                ? sd.rds
+                : sd.lightsail;
       if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
       if (c.roleArn !== undefined) {
         awsSdRoleArns.push(c.roleArn);
@@ -152,6 +163,10 @@ export function accessFromConfig(config: Config): ConfigAccess {
           sd.msk.clusters.length === 0 ? 'kafka:ListClustersV2' : 'kafka:DescribeClusterV2',
         );
         mskActions.add('kafka:ListNodes');
+        return;
+      }
+      if (sd.role === 'rds') {
+        rdsWithOwnRole = true;
         return;
       }
       for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
@@ -211,6 +226,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
     ecsActionsWithOwnRole: sortedUnique([...ecsActions]),
     lightsailWithOwnRole,
     mskActionsWithOwnRole: sortedUnique([...mskActions]),
+    rdsWithOwnRole,
     awsSdRoleArns: sortedUnique(awsSdRoleArns),
     remoteWriteRoleArns: sortedUnique(remoteWriteRoleArns),
     apsWorkspaces,

@@ -36,8 +36,11 @@ const EC2_IGNORED_HTTP_FIELDS = new Set(['follow_redirects', 'enable_http2']);
 const AWS_HTTP = (api: string) =>
   `it calls the ${api} through the AWS SDK's HTTP client, which this cannot configure (only follow_redirects and enable_http2 are accepted, and ignored)`;
 
-/** The aws_sd_configs roles Prometheus has and lambdascrape does not run yet. */
-const AWS_SD_ROLES_NOT_RUN = ['rds', 'elasticache'];
+/**
+ * The aws_sd_configs roles Prometheus has and lambdascrape does not run yet (the same as
+ * `LACKING_AWS_SD_ROLES` of src/discovery/aws/config.ts, which imports this module).
+ */
+const AWS_SD_ROLES_NOT_RUN = ['elasticache'];
 
 export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
   {
@@ -68,7 +71,7 @@ export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
       field: 'role',
       what: `role: ${role} in aws_sd_configs`,
       refuses: (s) => s.string('role') === role,
-      why: 'only the roles ecs, ec2, lightsail and msk run yet',
+      why: 'only the roles ecs, ec2, lightsail, msk and rds run yet (the discovery check ignores such an entry, with a warning, in a job with other discovery, and skips a job with only such entries under --skip-unsupported-discovery)',
     }),
   ),
 ];
@@ -78,9 +81,15 @@ export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
  * A value of the wrong type is reported by the block's own reading; reading it again here adds
  * nothing (the error sink keeps a message once).
  */
-export function refuseUnsupported(s: Struct, block: UnsupportedBlock): void {
+export function refuseUnsupported(
+  s: Struct,
+  block: UnsupportedBlock,
+  /** Settings of the table left alone here (a caller that handles them itself). */
+  except: (setting: UnsupportedSetting) => boolean = () => false,
+): void {
   for (const setting of UNSUPPORTED_SETTINGS) {
     if (setting.block !== block || s.value(setting.field) === null) continue;
+    if (except(setting)) continue;
     if (setting.refuses !== undefined && !setting.refuses(s)) continue;
     const what = setting.what ?? setting.field;
     s.fail(setting.field, `${what} is not supported by lambdascrape: ${setting.why}`);

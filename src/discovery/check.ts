@@ -7,7 +7,11 @@
  * - a job whose discovery is only mechanisms lambdascrape lacks would never have a target: it is
  *   an error, or, with `skipUnsupportedDiscovery`, left out of the config with a warning;
  * - a job that also has a mechanism that works keeps it, with a warning naming each list
- *   ignored.
+ *   ignored;
+ * - an entry of a mechanism lambdascrape runs that asks for what it does not run (an
+ *   aws_sd_configs role, `MechanismConfigReader.lacking`) counts as such a mechanism: validated
+ *   field by field, never run, its job skipped (or an error) when it has nothing else, the entry
+ *   dropped from the config with a warning otherwise (and from alertmanagers).
  *
  * Messages carry the `file:line:col` of the entry they are about.
  */
@@ -48,7 +52,12 @@ export function checkDiscovery(
   const warnings = new Diagnostics();
   const runs = new Set(mechanisms.map((m) => m.name));
   for (const owner of [...config.scrapeConfigs, ...(config.alertmanagers ?? [])]) {
-    for (const mechanism of mechanisms) mechanismConfigs(owner, mechanism, errors);
+    for (const mechanism of mechanisms) {
+      mechanismConfigs(owner, mechanism, errors);
+      for (const { reader, node } of lackingEntries(owner, mechanism)) {
+        mechanism.validateLacking?.(reader.withErrors(errors), node);
+      }
+    }
     for (const [key, entries] of Object.entries(owner.sdConfigNodes)) {
       if (runs.has(key)) continue;
       for (const { reader, node } of entries) {
@@ -59,21 +68,36 @@ export function checkDiscovery(
   const supported = mechanisms.map((m) => m.name).join(', ');
   const kept: ScrapeConfig[] = [];
   for (const job of config.scrapeConfigs) {
-    const lacking = Object.keys(job.sdConfigNodes).filter(
-      (key) => !runs.has(key) && (job.sdConfigNodes[key]?.length ?? 0) > 0,
-    );
+    // Whole lists of mechanisms lambdascrape lacks, then entries of one it runs that ask for
+    // what it does not run (an aws_sd_configs role): each with its first entry and its name.
+    const lacking: { entry: SdConfigNode; what: string }[] = [];
+    for (const key of Object.keys(job.sdConfigNodes)) {
+      const first = job.sdConfigNodes[key]?.[0];
+      if (!runs.has(key) && first !== undefined) lacking.push({ entry: first, what: key });
+    }
+    for (const mechanism of mechanisms) {
+      for (const entry of lackingEntries(job, mechanism)) {
+        lacking.push({
+          entry,
+          what: `${mechanism.name} ${mechanism.lacking?.(entry.node) ?? ''}`.trim(),
+        });
+      }
+    }
     if (lacking.length === 0) {
       kept.push(job);
       continue;
     }
-    const first = job.sdConfigNodes[lacking[0]!]![0]!;
+    const first = lacking[0]!.entry;
     const at = first.reader.withErrors(errors, warnings);
     const name = JSON.stringify(job.jobName);
-    const what = `${lacking.join(' and ')} ${lacking.length > 1 ? 'are' : 'is'} not supported yet`;
-    if (hasWorkingDiscovery(job, runs)) {
-      kept.push(job);
-      for (const key of lacking) {
-        const entry = job.sdConfigNodes[key]![0]!;
+    const names = [...new Set(lacking.map((l) => l.what))];
+    const what = `${names.join(' and ')} ${names.length > 1 ? 'are' : 'is'} not supported yet`;
+    if (hasWorkingDiscovery(job, runs, mechanisms)) {
+      kept.push(withoutLacking(job, mechanisms));
+      const warned = new Set<string>();
+      for (const { entry, what: key } of lacking) {
+        if (warned.has(key)) continue;
+        warned.add(key);
         entry.reader
           .withErrors(errors, warnings)
           .warn(entry.node, `job ${name}: ${key} is not supported yet and is ignored`);
@@ -87,20 +111,67 @@ export function checkDiscovery(
       );
     }
   }
+  const alertmanagers = config.alertmanagers?.map((am) => {
+    for (const mechanism of mechanisms) {
+      for (const entry of lackingEntries(am, mechanism)) {
+        const what = `${mechanism.name} ${mechanism.lacking?.(entry.node) ?? ''}`.trim();
+        entry.reader
+          .withErrors(errors, warnings)
+          .warn(entry.node, `alertmanager: ${what} is not supported yet and is ignored`);
+      }
+    }
+    return withoutLacking(am, mechanisms);
+  });
   return {
     errors: errors.sorted(),
     config: {
       ...config,
       scrapeConfigs: kept,
+      ...(alertmanagers === undefined ? {} : { alertmanagers }),
       warnings: [...(config.warnings ?? []), ...warnings.sorted()],
     },
   };
 }
 
-/** Whether the job has an entry for a mechanism lambdascrape runs. */
-function hasWorkingDiscovery(job: JobSdConfigs, runs: ReadonlySet<string>): boolean {
+type SdConfigNode = JobSdConfigs['sdConfigNodes'][string][number];
+
+/** The owner's entries of `mechanism` that ask for what lambdascrape does not run. */
+function lackingEntries(
+  owner: Pick<JobSdConfigs, 'sdConfigNodes'>,
+  mechanism: MechanismConfigReader,
+): SdConfigNode[] {
+  const lacking = mechanism.lacking;
+  if (lacking === undefined) return [];
+  return (owner.sdConfigNodes[mechanism.name] ?? []).filter((e) => lacking(e.node) !== undefined);
+}
+
+/** The owner without the entries {@link lackingEntries} finds (unchanged when there are none). */
+function withoutLacking<T extends Pick<JobSdConfigs, 'sdConfigNodes'>>(
+  owner: T,
+  mechanisms: readonly MechanismConfigReader[],
+): T {
+  let nodes: Record<string, readonly SdConfigNode[]> | undefined;
+  for (const mechanism of mechanisms) {
+    const drop = lackingEntries(owner, mechanism);
+    if (drop.length === 0) continue;
+    nodes ??= { ...owner.sdConfigNodes };
+    nodes![mechanism.name] = (owner.sdConfigNodes[mechanism.name] ?? []).filter(
+      (e) => !drop.includes(e),
+    );
+  }
+  return nodes === undefined ? owner : { ...owner, sdConfigNodes: nodes };
+}
+
+/** Whether the job has an entry lambdascrape runs (of a mechanism it runs, asking for nothing it lacks). */
+function hasWorkingDiscovery(
+  job: JobSdConfigs,
+  runs: ReadonlySet<string>,
+  mechanisms: readonly MechanismConfigReader[],
+): boolean {
   if (job.staticConfigs.length > 0 || job.fileSdConfigs.length > 0) return true;
-  return Object.entries(job.sdConfigNodes).some(
-    ([key, entries]) => runs.has(key) && entries.length > 0,
-  );
+  return Object.entries(job.sdConfigNodes).some(([key, entries]) => {
+    if (!runs.has(key)) return false;
+    const lacking = mechanisms.find((m) => m.name === key)?.lacking;
+    return entries.some((e) => lacking?.(e.node) === undefined);
+  });
 }

@@ -11,7 +11,7 @@ import type { Node } from 'yaml';
 import { Diagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../config/errors.js';
 import type { YamlReader } from '../config/yaml-reader.js';
-import { parseAwsSdConfig } from './aws/config.js';
+import { lackingAwsSdRole, parseAwsSdConfig, validateLackingAwsSdConfig } from './aws/config.js';
 import { parseConsulSdConfig } from './consul/config.js';
 import { parseDnsSdConfig } from './dns/config.js';
 import { parseEc2SdConfig } from './ec2/config.js';
@@ -29,6 +29,15 @@ export interface MechanismConfigReader<Config = unknown> {
   parse(reader: YamlReader, node: Node): Config | undefined;
   /** The entries the config loader has already read (static and file SD): `parse` is not called. */
   loaded?(job: JobSdConfigs): readonly Config[];
+  /**
+   * What the entry asks for that lambdascrape does not run (an aws_sd_configs role), or
+   * undefined. Such an entry is treated as an entry of a mechanism lambdascrape lacks: checked
+   * by {@link MechanismConfigReader.validateLacking}, never parsed, its job skipped or the entry
+   * ignored by `check.ts`.
+   */
+  lacking?(node: Node): string | undefined;
+  /** Records the problems of an entry {@link MechanismConfigReader.lacking} names. */
+  validateLacking?(reader: YamlReader, node: Node): void;
 }
 
 export const DISCOVERY_CONFIG_READERS: readonly MechanismConfigReader[] = [
@@ -38,7 +47,12 @@ export const DISCOVERY_CONFIG_READERS: readonly MechanismConfigReader[] = [
   { name: 'dns_sd_configs', parse: parseDnsSdConfig },
   { name: 'http_sd_configs', parse: parseHttpSdConfig },
   { name: 'consul_sd_configs', parse: parseConsulSdConfig },
-  { name: 'aws_sd_configs', parse: parseAwsSdConfig },
+  {
+    name: 'aws_sd_configs',
+    parse: parseAwsSdConfig,
+    lacking: lackingAwsSdRole,
+    validateLacking: validateLackingAwsSdConfig,
+  },
   { name: 'kubernetes_sd_configs', parse: parseKubernetesSdConfig },
 ];
 
@@ -54,6 +68,8 @@ export function mechanismConfigs<Config>(
   if (mechanism.loaded) return [...mechanism.loaded(job)];
   const configs: Config[] = [];
   for (const { reader, node } of job.sdConfigNodes[mechanism.name] ?? []) {
+    // Left to check.ts (see MechanismConfigReader.lacking).
+    if (mechanism.lacking?.(node) !== undefined) continue;
     const config = mechanism.parse(reader.withErrors(errors), node);
     if (config !== undefined) configs.push(config);
   }

@@ -63,6 +63,13 @@ export interface DiscoveryMechanism<Config = unknown, Deps = object> {
    * file_sd_configs, which the loader checks itself). When set, `parse` is not called.
    */
   loaded?(job: JobSdConfigs): readonly Config[];
+  /**
+   * What the entry asks for that lambdascrape does not run (an aws_sd_configs role), or
+   * undefined; such an entry is never parsed (see `MechanismConfigReader.lacking`).
+   */
+  lacking?(node: Node): string | undefined;
+  /** Records the problems of an entry `lacking` names. */
+  validateLacking?(reader: YamlReader, node: Node): void;
   /** The discoverers for one job's entries of this kind, in config order (none for none). */
   create(configs: readonly Config[], deps: Deps): Discoverer[];
 }

@@ -4,6 +4,7 @@
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Diagnostics } from '../../src/config/diagnostics.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
@@ -154,13 +155,21 @@ describe('parseAwsSdConfig', () => {
       { role: 'ecs', proxy_url: 'http://proxy:3128' },
       'proxy_url in aws_sd_configs is not supported by lambdascrape',
     ],
-    ...['rds', 'elasticache'].map((role): [string, unknown, string] => [
-      `role ${role}`,
-      { role },
-      `role: ${role} in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2, lightsail and msk run yet`,
-    ]),
   ])('refuses %s', (_name, raw, message) => {
     expect(errorOf(raw).startsWith(message)).toBe(true);
+  });
+
+  it('refuses a role that does not run yet when asked to parse it; leaves it to the check', () => {
+    const job = sdJob('aws_sd_configs', [{ role: 'elasticache' }]);
+    const entry = job.sdConfigNodes.aws_sd_configs![0]!;
+    const errors = new Diagnostics();
+    expect(awsMechanism.parse(entry.reader.withErrors(errors), entry.node)).toBeUndefined();
+    expect(errors.sorted()[0]).toMatch(
+      /: role: elasticache in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2, lightsail, msk and rds run yet/,
+    );
+    expect(awsMechanism.lacking?.(entry.node)).toBe('role: elasticache');
+    // Building discoverers never parses it (check.ts skips or ignores such an entry).
+    expect(validMechanismConfigs(job, awsMechanism)).toEqual([]);
   });
 
   it('never puts the secret key into a message', () => {
@@ -203,14 +212,38 @@ describe('check config with aws_sd_configs', () => {
     expect(r.config.scrapeConfigs.map((j) => j.jobName)).toEqual(['job1']);
   });
 
-  it('refuses a role that does not run yet, with or without other discovery, at its line', () => {
+  it('ignores, with a warning, a role that does not run yet beside one that runs', () => {
     for (const extra of [{}, { static: true }, { skip: true }]) {
-      const r = check([{ role: 'ecs' }, { role: 'rds' }], extra);
-      expect(r.errors).toHaveLength(1);
-      expect(r.errors[0]).toMatch(
-        /^<config>:\d+:\d+: role: rds in aws_sd_configs is not supported by lambdascrape: /,
+      const r = check([{ role: 'ecs' }, { role: 'elasticache' }], extra);
+      expect(r.errors).toEqual([]);
+      expect(r.config.warnings).toHaveLength(1);
+      expect(r.config.warnings?.[0]).toMatch(
+        /^<config>:\d+:\d+: job "job1": aws_sd_configs role: elasticache is not supported yet and is ignored$/,
       );
+      expect(r.config.scrapeConfigs[0]!.sdConfigNodes.aws_sd_configs).toHaveLength(1);
     }
+  });
+
+  it('refuses a job whose only discovery is a role that does not run yet, or skips it', () => {
+    const refused = check([{ role: 'elasticache' }]);
+    expect(refused.errors).toHaveLength(1);
+    expect(refused.errors[0]).toMatch(
+      /^<config>:\d+:\d+: job "job1" has no discovery lambdascrape supports: aws_sd_configs role: elasticache is not supported yet .*--skip-unsupported-discovery/,
+    );
+    const skipped = check([{ role: 'elasticache' }], { skip: true });
+    expect(skipped.errors).toEqual([]);
+    expect(skipped.config.scrapeConfigs).toEqual([]);
+    expect(skipped.config.warnings?.[0]).toMatch(
+      /job "job1" is skipped: aws_sd_configs role: elasticache/,
+    );
+  });
+
+  it('accepts role rds, with no warning', () => {
+    const r = check([
+      { role: 'rds', clusters: ['a'], filters: [{ name: 'engine', values: ['x'] }] },
+    ]);
+    expect(r.errors).toEqual([]);
+    expect(r.config.warnings).toEqual([]);
   });
 });
 

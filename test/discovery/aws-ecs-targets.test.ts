@@ -25,7 +25,10 @@ beforeAll(async () => {
 afterAll(() => fixture.stop());
 afterEach(() => vi.unstubAllEnvs());
 
-async function targets(config: string): Promise<{ code: number; out: string; err: string }> {
+async function targets(
+  config: string,
+  flags: readonly string[] = [],
+): Promise<{ code: number; out: string; err: string }> {
   const path = join(dir, 'prometheus.yml');
   await writeFile(path, config);
   let out = '';
@@ -40,7 +43,7 @@ async function targets(config: string): Promise<{ code: number; out: string; err
     readStdin: async () => Buffer.from(''),
     env: {},
   };
-  const code = await runCli(['targets', '--config', path, '--json'], io);
+  const code = await runCli(['targets', '--config', path, '--json', ...flags], io);
   return { code, out, err };
 }
 
@@ -146,17 +149,31 @@ describe('lambdascrape targets with aws_sd_configs role ecs', () => {
     expect(fixture.calls('DescribeNetworkInterfaces')).toHaveLength(2);
   });
 
-  it('a role that does not run yet is refused by the command, at its line', async () => {
-    const r = await targets(`
+  const lacking = `
 scrape_configs:
-  - job_name: db
+  - job_name: cache
     aws_sd_configs:
-      - role: rds
+      - role: elasticache
         region: ${REGION}
-`);
+  - job_name: static
+    static_configs:
+      - targets: ['a:9100']
+`;
+
+  it('a job whose only discovery is a role that does not run yet is refused, at its line', async () => {
+    const r = await targets(lacking);
     expect(r.code).not.toBe(0);
-    expect(r.err).toMatch(
-      /prometheus\.yml:5:\d+: role: rds in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2, lightsail and msk run yet/,
+    expect(r.err).toContain(
+      'prometheus.yml:5:9: job "cache" has no discovery lambdascrape supports: aws_sd_configs role: elasticache is not supported yet',
     );
+    expect(r.err).toContain('--skip-unsupported-discovery');
+  });
+
+  it('--skip-unsupported-discovery skips that job (warned by the check); the others run', async () => {
+    const r = await targets(lacking, ['--skip-unsupported-discovery']);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as { job: string }[];
+    expect(rows.map((row) => row.job)).toEqual(['static']);
   });
 });

@@ -2,8 +2,9 @@
  * A local stand-in for the ECS API (JSON 1.1: `POST /`, `X-Amz-Target:
  * AmazonEC2ContainerServiceV20141113.<Action>`), Lightsail's GetInstances (JSON 1.1,
  * `Lightsail_20161128.GetInstances`), and for the two EC2 Query API calls ECS
- * discovery makes (DescribeInstances, DescribeNetworkInterfaces with ID filters), so the real
- * `@aws-sdk/client-ecs` and `@aws-sdk/client-ec2` clients parse what it answers. It holds a
+ * discovery makes (DescribeInstances, DescribeNetworkInterfaces with ID filters), the Kafka REST
+ * API of MSK, and RDS's Query API (DescribeDBClusters, DescribeDBInstances, XML paged by
+ * Marker), so the real SDK clients parse what it answers. It holds a
  * small world of clusters, services, tasks, container instances, instances and ENIs, pages
  * listings by `pageSize`, refuses batches over the API's maxima as AWS does, answers
  * ThrottlingException on demand, and records every request.
@@ -40,14 +41,20 @@ export interface EcsWorld {
   lightsail?: Json[];
   /** MSK clusters (as the Kafka REST API answers them, camelCase) and their nodes by ARN. */
   msk?: { clusters: Json[]; nodes: Record<string, Json[]> };
+  /**
+   * RDS DescribeDBClusters / DescribeDBInstances entries, in the SDK's shape (PascalCase; Dates,
+   * booleans and numbers as such), written out as RDS's Query API XML. An instance belongs to
+   * the cluster its `DBClusterIdentifier` names.
+   */
+  rds?: { clusters: Json[]; instances: Json[] };
   /** Items per page of ListClusters / ListTasks (the client asks for 100). */
   pageSize?: number;
 }
 
 export interface Recorded {
-  readonly service: 'ecs' | 'ec2' | 'kafka';
+  readonly service: 'ecs' | 'ec2' | 'kafka' | 'rds';
   readonly action: string;
-  /** ECS: the JSON body; EC2: the form parameters. */
+  /** ECS: the JSON body; EC2 and RDS: the form parameters. */
   readonly body: Json;
   readonly authorization: string;
 }
@@ -118,6 +125,19 @@ export class AwsFixture {
     }
     const params = new URLSearchParams(text);
     const action = params.get('Action') ?? '';
+    if (params.get('Version') === RDS_VERSION) {
+      this.requests.push({
+        service: 'rds',
+        action,
+        body: Object.fromEntries(params),
+        authorization,
+      });
+      if (this.faulted(action, Object.fromEntries(params), res, 'rds')) return;
+      if (this.rawAnswer(action, res, 'ec2')) return;
+      const answer = this.rds(action, params);
+      xml(res, answer.status, answer.body);
+      return;
+    }
     this.requests.push({
       service: 'ec2',
       action,
@@ -195,7 +215,7 @@ export class AwsFixture {
     action: string,
     body: Json,
     res: ServerResponse,
-    service: 'ecs' | 'ec2',
+    service: 'ecs' | 'ec2' | 'rds',
   ): boolean {
     const fault = this.faults.get(action);
     if (fault === undefined || (fault.when !== undefined && !fault.when(body))) return false;
@@ -204,6 +224,7 @@ export class AwsFixture {
       fault.times--;
     }
     if (service === 'ecs') json(res, fault.status, { __type: fault.type, message: fault.message });
+    else if (service === 'rds') xml(res, fault.status, rdsError(fault.type, fault.message));
     else
       xml(
         res,
@@ -320,6 +341,83 @@ export class AwsFixture {
     }
   }
 
+  /**
+   * RDS's Query API (awsQuery, version 2014-10-31): DescribeDBClusters (all, or one by
+   * identifier or ARN) and DescribeDBInstances with the `db-cluster-id` and `engine` filters,
+   * paged by Marker; MaxRecords outside 20–100 and unknown filters refused as RDS does.
+   */
+  private rds(action: string, params: URLSearchParams): { status: number; body: string } {
+    const world = this.world.rds ?? { clusters: [], instances: [] };
+    const max = Number(params.get('MaxRecords') ?? '100');
+    if (!(max >= 20 && max <= 100)) {
+      return {
+        status: 400,
+        body: rdsError('InvalidParameterValue', 'MaxRecords must be 20 to 100'),
+      };
+    }
+    const size = Math.min(max, this.world.pageSize ?? 100);
+    const page = (items: Json[]) => {
+      const start = Number(params.get('Marker') ?? '0');
+      const next = start + size;
+      return {
+        items: items.slice(start, next),
+        marker: next < items.length ? String(next) : undefined,
+      };
+    };
+    const answer = (list: string, items: Json[]) => {
+      const p = page(items);
+      return {
+        status: 200,
+        body: `<${action}Response xmlns="${RDS_NS}"><${action}Result>${toXml(list, p.items)}${
+          p.marker === undefined ? '' : `<Marker>${p.marker}</Marker>`
+        }</${action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></${action}Response>`,
+      };
+    };
+    if (action === 'DescribeDBClusters') {
+      const id = params.get('DBClusterIdentifier');
+      if (id === null) return answer('DBClusters', world.clusters);
+      const found = world.clusters.filter(
+        (c) => c.DBClusterIdentifier === id || c.DBClusterArn === id,
+      );
+      if (found.length === 0) {
+        return {
+          status: 404,
+          body: rdsError('DBClusterNotFoundFault', `DBCluster ${id} not found.`),
+        };
+      }
+      return answer('DBClusters', found);
+    }
+    if (action === 'DescribeDBInstances') {
+      let instances = world.instances;
+      for (let i = 1; params.has(`Filters.Filter.${i}.Name`); i++) {
+        const name = params.get(`Filters.Filter.${i}.Name`);
+        const values: string[] = [];
+        for (let j = 1; params.has(`Filters.Filter.${i}.Values.Value.${j}`); j++) {
+          values.push(params.get(`Filters.Filter.${i}.Values.Value.${j}`)!);
+        }
+        if (name === 'db-cluster-id') {
+          const ids = world.clusters
+            .filter(
+              (c) =>
+                values.includes(c.DBClusterArn as string) ||
+                values.includes(c.DBClusterIdentifier as string),
+            )
+            .map((c) => c.DBClusterIdentifier);
+          instances = instances.filter((x) => ids.includes(x.DBClusterIdentifier));
+        } else if (name === 'engine') {
+          instances = instances.filter((x) => values.includes(x.Engine as string));
+        } else {
+          return {
+            status: 400,
+            body: rdsError('InvalidParameterValue', `Unrecognized filter name: ${name}`),
+          };
+        }
+      }
+      return answer('DBInstances', instances);
+    }
+    return { status: 400, body: rdsError('InvalidAction', action) };
+  }
+
   private ec2(action: string, params: URLSearchParams): string {
     const filter = (name: string): string[] => {
       for (let i = 1; params.has(`Filter.${i}.Name`); i++) {
@@ -376,6 +474,39 @@ function json(res: ServerResponse, status: number, body: unknown): void {
 function xml(res: ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'text/xml;charset=UTF-8' });
   res.end(body);
+}
+
+const RDS_VERSION = '2014-10-31';
+const RDS_NS = 'http://rds.amazonaws.com/doc/2014-10-31/';
+
+/** Member element names of RDS's XML lists (the other lists' members are `member`). */
+const RDS_MEMBERS: Record<string, string> = {
+  DBClusters: 'DBCluster',
+  DBInstances: 'DBInstance',
+  TagList: 'Tag',
+  DBClusterMembers: 'DBClusterMember',
+  VpcSecurityGroups: 'VpcSecurityGroupMembership',
+};
+
+/** A value in RDS's XML: objects as elements, lists by their member names, Dates as ISO. */
+export function toXml(name: string, value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (Array.isArray(value)) {
+    const member = RDS_MEMBERS[name] ?? 'member';
+    return `<${name}>${value.map((v) => toXml(member, v)).join('')}</${name}>`;
+  }
+  if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
+  if (typeof value === 'object') {
+    const inner = Object.entries(value as Json)
+      .map(([k, v]) => toXml(k, v))
+      .join('');
+    return `<${name}>${inner}</${name}>`;
+  }
+  return `<${name}>${esc(String(value))}</${name}>`;
+}
+
+function rdsError(code: string, message: string): string {
+  return `<ErrorResponse xmlns="${RDS_NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${esc(message)}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
 }
 
 function esc(text: string): string {

@@ -22,6 +22,8 @@ describe('the config readers and the mechanisms agree', () => {
       const mechanism = DISCOVERY_MECHANISMS[i]!;
       expect(reader.parse, reader.name).toBe(mechanism.parse);
       expect(reader.loaded?.(job), reader.name).toEqual(mechanism.loaded?.(job));
+      expect(reader.lacking, reader.name).toBe(mechanism.lacking);
+      expect(reader.validateLacking, reader.name).toBe(mechanism.validateLacking);
     });
   });
 });

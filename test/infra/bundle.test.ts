@@ -78,6 +78,9 @@ const FILES = {
  * and EKS signing lazy): INIT 1,017-1,022 KiB, all JS 1,262-1,267 KiB, discovery 2,002 KiB —
  * INIT is 2-7 KiB under issue 14's 1 MiB: the next addition to what every function loads needs
  * a runtime per function (docs/status.md, known gaps).
+ * With aws_sd_configs role rds (its discoverer and the RDS client lazy, +108 KiB, in the discovery
+ * function only; the check of roles lambdascrape lacks at INIT): INIT 1,019-1,023 KiB, all JS
+ * 1,264-1,268 KiB, discovery 2,110 KiB: the discovery all-JS budget was raised to 2,200 KiB.
  */
 const KIB = 1024;
 type BundledRole = FunctionRole | 'statuspage';
@@ -97,7 +100,7 @@ const MAX_INIT_BYTES: Record<BundledRole, number> = {
 };
 const MAX_ALL_JS_BYTES: Record<BundledRole, number> = {
   statuspage: 400 * KIB,
-  discovery: 2040 * KIB,
+  discovery: 2200 * KIB,
   dispatcher: 1300 * KIB,
   scraper: 1300 * KIB,
   outbox: 1300 * KIB,

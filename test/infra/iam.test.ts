@@ -294,6 +294,9 @@ scrape_configs:
       - role: msk
         region: eu-west-1
         role_arn: arn:aws:iam::210987654321:role/ecs-discovery
+      - role: rds
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ecs-discovery
 remote_write:
   - url: https://receiver.example.com/api/v1/write
 `;
@@ -376,6 +379,46 @@ remote_write:
     }
   });
 
+  it('role rds with the function role: DescribeDBClusters and DescribeDBInstances only', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: db
+    aws_sd_configs:
+      - { role: rds, region: eu-west-1 }
+      - { role: rds, region: eu-west-1, clusters: [aurora-prod], filters: [{name: engine, values: [postgres]}] }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    expect(statement(b, 'discovery', 'RdsServiceDiscovery')).toEqual({
+      sid: 'RdsServiceDiscovery',
+      actions: ['rds:DescribeDBClusters', 'rds:DescribeDBInstances'],
+      resources: ['*'],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'sts:', 'lightsail:', 'kafka:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+
+  it('no rds action for an rds entry with role_arn (only sts:AssumeRole on it)', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: db
+    aws_sd_configs:
+      - { role: rds, region: eu-west-1, role_arn: 'arn:aws:iam::210987654321:role/rds' }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    noneOf(b, ['rds:']);
+    expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')?.resources).toEqual([
+      'arn:aws:iam::210987654321:role/rds',
+    ]);
+  });
+
   it('role_arn: sts:AssumeRole on exactly those roles, and no ECS or EC2 action', async () => {
     const b = build({ config: await configFrom(AWS_SD_ROLE_ARN) });
     expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')).toEqual({
@@ -386,7 +429,7 @@ remote_write:
         'arn:aws:iam::210987654321:role/ecs-discovery',
       ],
     });
-    noneOf(b, ['ecs:', 'ec2:', 'lightsail:', 'kafka:']);
+    noneOf(b, ['ecs:', 'ec2:', 'lightsail:', 'kafka:', 'rds:']);
     for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
       expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
     }

@@ -7,7 +7,7 @@
  * elasticache), and `port: 0` or `refresh_interval: 0` mean the role's default.
  *
  * Differences from Prometheus, all refused at load time instead of failing at the first refresh:
- * - the roles lambdascrape does not run yet (rds, elasticache), through the
+ * - the role lambdascrape does not run yet (elasticache), through the
  *   table of src/config/unsupported.ts;
  * - the inline HTTP client fields other than `follow_redirects` / `enable_http2`, as in
  *   ec2_sd_configs (the AWS SDK's HTTP client is used);
@@ -15,7 +15,7 @@
  *   `endpoint` that is not an http(s) URL, a `port` outside 0–65535, and (role ec2) a filter
  *   without a name or values (Prometheus checks none of these under aws_sd_configs).
  */
-import type { Node } from 'yaml';
+import { isMap, type Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../config/http-client.js';
 import type { Secret } from '../../config/types.js';
 import { refuseUnsupported } from '../../config/unsupported.js';
@@ -35,7 +35,24 @@ export const AWS_SD_ROLES = ['ec2', 'ecs', 'elasticache', 'lightsail', 'msk', 'r
 export type AwsSdRole = (typeof AWS_SD_ROLES)[number];
 
 /** The roles lambdascrape runs; the others are refused (src/config/unsupported.ts). */
-export const RUNNING_AWS_SD_ROLES: readonly AwsSdRole[] = ['ecs', 'ec2', 'lightsail', 'msk'];
+export const RUNNING_AWS_SD_ROLES: readonly AwsSdRole[] = ['ecs', 'ec2', 'lightsail', 'msk', 'rds'];
+
+/** The roles of Prometheus's aws_sd_configs lambdascrape does not run yet. */
+export const LACKING_AWS_SD_ROLES: readonly AwsSdRole[] = AWS_SD_ROLES.filter(
+  (role) => !RUNNING_AWS_SD_ROLES.includes(role),
+);
+
+/**
+ * `role: <role>` when the entry's role is one lambdascrape lacks, else undefined (an entry
+ * that is no map, or whose role is not a known one, is left to {@link parseAwsSdConfig}).
+ */
+export function lackingAwsSdRole(node: Node): string | undefined {
+  if (!isMap(node)) return undefined;
+  const role = node.get('role');
+  return typeof role === 'string' && (LACKING_AWS_SD_ROLES as readonly string[]).includes(role)
+    ? `role: ${role}`
+    : undefined;
+}
 
 /** Defaults of every role (Prometheus's `Default<Role>SDConfig`). */
 export const DEFAULT_AWS_SD_REFRESH_INTERVAL = 60_000;
@@ -67,6 +84,11 @@ export interface AwsCommonConfig extends AwsCredentialsConfig {
   readonly port: number;
 }
 
+/** The config of the rds role: clusters and the filters of DescribeDBInstances. */
+export interface RdsSdConfig extends EcsSdConfig {
+  readonly filters: readonly Ec2Filter[];
+}
+
 /** The config of a role that reads clusters (ecs, msk). */
 export interface EcsSdConfig extends AwsCommonConfig {
   /** Cluster names or ARNs (msk: ARNs); empty: every cluster of the region. */
@@ -77,17 +99,31 @@ export type AwsSdConfig =
   | { readonly role: 'ecs'; readonly ecs: EcsSdConfig }
   | { readonly role: 'ec2'; readonly ec2: Ec2SdConfig }
   | { readonly role: 'lightsail'; readonly lightsail: AwsCommonConfig }
-  | { readonly role: 'msk'; readonly msk: EcsSdConfig };
+  | { readonly role: 'msk'; readonly msk: EcsSdConfig }
+  | { readonly role: 'rds'; readonly rds: RdsSdConfig };
 
 function isRole(text: string): text is AwsSdRole {
   return (AWS_SD_ROLES as readonly string[]).includes(text);
+}
+
+export interface AwsSdParseOptions {
+  /**
+   * `validate`: an entry of a role lambdascrape lacks ({@link lackingAwsSdRole}) is checked
+   * field by field and gives undefined without an error (the discovery check decides what
+   * becomes of its job). @default `refuse`: such an entry is an error
+   */
+  readonly lackingRoles?: 'refuse' | 'validate';
 }
 
 /**
  * Reads one `aws_sd_configs` entry. Problems are recorded on `reader` as `file:line:col: message`
  * (never with the secret key's value) and give undefined.
  */
-export function parseAwsSdConfig(reader: YamlReader, node: Node): AwsSdConfig | undefined {
+export function parseAwsSdConfig(
+  reader: YamlReader,
+  node: Node,
+  options: AwsSdParseOptions = {},
+): AwsSdConfig | undefined {
   const errorsBefore = reader.errors.length;
   // The type name written out: the config-fields catalogue finds struct() calls by it.
   const s = reader.struct(node, 'aws.SDConfig', FIELDS);
@@ -95,7 +131,11 @@ export function parseAwsSdConfig(reader: YamlReader, node: Node): AwsSdConfig | 
   parseHttpClientConfig(s, { enableHttp2: true });
   // The HTTP client fields other than follow_redirects and enable_http2, and the roles that do
   // not run yet (src/config/unsupported.ts).
-  refuseUnsupported(s, 'aws_sd_configs');
+  refuseUnsupported(
+    s,
+    'aws_sd_configs',
+    options.lackingRoles === 'validate' ? (setting) => setting.field === 'role' : undefined,
+  );
   const role = s.string('role') ?? '';
   const text = (key: string) => s.string(key) || undefined;
   const region = text('region');
@@ -155,10 +195,18 @@ export function parseAwsSdConfig(reader: YamlReader, node: Node): AwsSdConfig | 
       return { role, lightsail: common };
     case 'msk':
       return { role, msk: { ...common, clusters } };
+    case 'rds':
+      return { role, rds: { ...common, clusters, filters } };
     default:
+      if (options.lackingRoles === 'validate') return undefined;
       // Refused above through the unsupported table; this keeps an entry from being dropped
       // silently should the table and RUNNING_AWS_SD_ROLES ever disagree.
       s.fail('role', `role: ${role} in aws_sd_configs is not supported by lambdascrape`);
       return undefined;
   }
+}
+
+/** Checks an entry of a role lambdascrape lacks field by field (no error for the role itself). */
+export function validateLackingAwsSdConfig(reader: YamlReader, node: Node): void {
+  parseAwsSdConfig(reader, node, { lackingRoles: 'validate' });
 }

@@ -9,6 +9,8 @@ export const AwsSdErrorCode = {
   lightsail: 'AWS_SD_LIGHTSAIL_FAILED',
   /** Listing or describing the MSK clusters or their nodes failed: the whole refresh failed. */
   msk: 'AWS_SD_MSK_FAILED',
+  /** Describing the RDS clusters or their instances failed: the whole refresh failed. */
+  rds: 'AWS_SD_RDS_FAILED',
 } as const;
 export type AwsSdErrorCode = (typeof AwsSdErrorCode)[keyof typeof AwsSdErrorCode];
 

@@ -1,11 +1,11 @@
 /**
  * AWS discovery (`aws_sd_configs`, Prometheus's unified AWS mechanism): each entry becomes one
  * discoverer of its `role`: the ECS discoverer (`ecs.ts`) for `ecs`, the Lightsail discoverer
- * (`lightsail.ts`) for `lightsail`, the MSK discoverer (`msk.ts`) for `msk`, the {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same
+ * (`lightsail.ts`) for `lightsail`, the MSK discoverer (`msk.ts`) for `msk`, the RDS discoverer (`rds.ts`) for `rds`, the {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same
  * labels, `__meta_ec2_*`). The other roles are refused when the config is read
  * (src/config/unsupported.ts).
  *
- * Only the config reading is loaded with this module: the ECS and Lightsail discoverers and
+ * Only the config reading is loaded with this module: the ECS, Lightsail, MSK and RDS discoverers and
  * their SDK clients are imported on the first refresh of such an entry, so they cost nothing at
  * a cold start
  * (the discovery function's INIT budget, test/infra/bundle.test.ts) and fold away from the
@@ -14,9 +14,15 @@
 import { type Ec2Deps, Ec2Discoverer } from '../ec2/index.js';
 import type { Discoverer, DiscoveryMechanism, DiscoveryRefresh } from '../types.js';
 import type { EcsDeps } from './clients.js';
-import { type AwsSdConfig, parseAwsSdConfig } from './config.js';
+import {
+  type AwsSdConfig,
+  lackingAwsSdRole as lacking,
+  parseAwsSdConfig,
+  validateLackingAwsSdConfig,
+} from './config.js';
 import type { LightsailDeps } from './lightsail.js';
 import type { MskDeps } from './msk.js';
+import type { RdsDeps } from './rds.js';
 
 export type { EcsDeps } from './clients.js';
 export {
@@ -26,12 +32,16 @@ export {
   DEFAULT_AWS_SD_PORT,
   DEFAULT_AWS_SD_REFRESH_INTERVAL,
   type EcsSdConfig,
+  LACKING_AWS_SD_ROLES,
+  lackingAwsSdRole,
   parseAwsSdConfig,
+  type RdsSdConfig,
   RUNNING_AWS_SD_ROLES,
 } from './config.js';
 export { AwsSdError, AwsSdErrorCode } from './error.js';
 export type { LightsailDeps } from './lightsail.js';
 export type { MskDeps } from './msk.js';
+export type { RdsDeps } from './rds.js';
 
 /** What aws_sd needs from the outside world: the clients of each role. */
 export interface AwsSdDeps {
@@ -43,6 +53,8 @@ export interface AwsSdDeps {
   readonly lightsail?: LightsailDeps;
   /** Client of the msk role. @default the SDK's KafkaClient */
   readonly msk?: MskDeps;
+  /** Client of the rds role. @default the SDK's RDSClient */
+  readonly rds?: RdsDeps;
 }
 
 /**
@@ -63,6 +75,10 @@ const loadMsk = (): Promise<typeof import('./msk.js')> =>
   process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
     ? Promise.reject(new Error(WITHOUT))
     : import('./msk.js');
+const loadRds = (): Promise<typeof import('./rds.js')> =>
+  process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
+    ? Promise.reject(new Error(WITHOUT))
+    : import('./rds.js');
 
 /**
  * A role's discoverer whose code is loaded on the first refresh (see the file comment): `load`
@@ -110,6 +126,13 @@ function discoverer(config: AwsSdConfig, deps: AwsSdDeps): Discoverer {
         return new MskDiscoverer(c, deps.msk);
       });
     }
+    case 'rds': {
+      const c = config.rds;
+      return new LazyDiscoverer(c.refreshIntervalMs, async () => {
+        const { RdsDiscoverer } = await loadRds();
+        return new RdsDiscoverer(c, deps.rds);
+      });
+    }
     case 'ec2':
       return new Ec2Discoverer(config.ec2, deps.ec2);
   }
@@ -118,5 +141,7 @@ function discoverer(config: AwsSdConfig, deps: AwsSdDeps): Discoverer {
 export const awsMechanism: DiscoveryMechanism<AwsSdConfig, { readonly aws?: AwsSdDeps }> = {
   name: 'aws_sd_configs',
   parse: parseAwsSdConfig,
+  lacking,
+  validateLacking: validateLackingAwsSdConfig,
   create: (configs, deps) => configs.map((config) => discoverer(config, deps.aws ?? {})),
 };
