@@ -5,7 +5,7 @@
  * Credentials follow the code that uses them (src/remotewrite/sigv4.ts,
  * src/discovery/ec2/discoverer.ts, src/discovery/aws/clients.ts):
  * - no `access_key`, no `profile`, no `role_arn`: the function's own role signs, so the role
- *   needs the service permission itself (`ec2:Describe*`, the ECS calls, `lightsail:GetInstances`,
+ *   needs the service permission itself (`ec2:Describe*`, the ECS calls, `lightsail:GetInstances`, …
  *   `aps:RemoteWrite`);
  * - `role_arn`: the function's role only assumes that role (`sts:AssumeRole` on exactly it);
  *   the assumed role carries the service permission (it is the operator's, not ours);
@@ -54,6 +54,11 @@ export interface ConfigAccess {
    * rds:DescribeDBInstances with the function's role: see {@link RDS_DISCOVERY_ACTIONS}.
    */
   readonly rdsWithOwnRole: boolean;
+  /**
+   * Some aws_sd_configs `role: elasticache` entry calls ElastiCache with the function's role:
+   * see {@link ELASTICACHE_DISCOVERY_ACTIONS}.
+   */
+  readonly elastiCacheWithOwnRole: boolean;
   /** role_arn of aws_sd_configs entries (sorted, unique): sts:AssumeRole for discovery. */
   readonly awsSdRoleArns: readonly string[];
   /** role_arn of remote_write sigv4 (sorted, unique): sts:AssumeRole for every function. */
@@ -111,6 +116,16 @@ export const ECS_LIST_CLUSTERS_ACTION = 'ecs:ListClusters';
 /** What RDS discovery calls (Prometheus's discovery/aws/rds.go), with or without `clusters`. */
 export const RDS_DISCOVERY_ACTIONS = ['rds:DescribeDBClusters', 'rds:DescribeDBInstances'] as const;
 
+/**
+ * What ElastiCache discovery calls (Prometheus's discovery/aws/elasticache.go), with or without
+ * `clusters`.
+ */
+export const ELASTICACHE_DISCOVERY_ACTIONS = [
+  'elasticache:DescribeCacheClusters',
+  'elasticache:DescribeServerlessCaches',
+  'elasticache:ListTagsForResource',
+] as const;
+
 const profileWarning = (where: string, profile: string) =>
   `${where}: profile ${JSON.stringify(profile)} is read from ~/.aws files, which Lambda does not have; remove it to use the function's role`;
 
@@ -121,6 +136,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
   let lightsailWithOwnRole = false;
   const mskActions = new Set<string>();
   let rdsWithOwnRole = false;
+  let elastiCacheWithOwnRole = false;
   const awsSdRoleArns: string[] = [];
   const warnings: string[] = [];
   for (const job of config.scrapeConfigs) {
@@ -143,7 +159,9 @@ export function accessFromConfig(config: Config): ConfigAccess {
               ? sd.msk
               : sd.role === 'rds'
                 ? sd.rds
-                : sd.lightsail;
+                : sd.role === 'elasticache'
+                  ? sd.elasticache
+                  : sd.lightsail;
       if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
       if (c.roleArn !== undefined) {
         awsSdRoleArns.push(c.roleArn);
@@ -167,6 +185,10 @@ export function accessFromConfig(config: Config): ConfigAccess {
       }
       if (sd.role === 'rds') {
         rdsWithOwnRole = true;
+        return;
+      }
+      if (sd.role === 'elasticache') {
+        elastiCacheWithOwnRole = true;
         return;
       }
       for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
@@ -227,6 +249,7 @@ export function accessFromConfig(config: Config): ConfigAccess {
     lightsailWithOwnRole,
     mskActionsWithOwnRole: sortedUnique([...mskActions]),
     rdsWithOwnRole,
+    elastiCacheWithOwnRole,
     awsSdRoleArns: sortedUnique(awsSdRoleArns),
     remoteWriteRoleArns: sortedUnique(remoteWriteRoleArns),
     apsWorkspaces,

@@ -63,7 +63,12 @@ import { bundleFunction, type FunctionBundle } from './bundle.js';
 import { type CheckedProps, checkProps } from './check-props.js';
 import type { BundleFile } from './config-files.js';
 import { ScraperMonitoring } from './dashboard.js';
-import { accessFromConfig, type ConfigAccess, RDS_DISCOVERY_ACTIONS } from './iam-from-config.js';
+import {
+  accessFromConfig,
+  type ConfigAccess,
+  ELASTICACHE_DISCOVERY_ACTIONS,
+  RDS_DISCOVERY_ACTIONS,
+} from './iam-from-config.js';
 import type { LambdaScraperProps, StatusPageOptions } from './lambda-scraper-props.js';
 import { BUNDLED_CONFIG_NAME } from './scraper-config.js';
 
@@ -90,6 +95,8 @@ export const NAG_REASONS = {
     'kafka:ListClustersV2/DescribeClusterV2/ListNodes read the MSK clusters of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: msk entry using the function role.',
   rdsDiscovery:
     'rds:DescribeDBClusters/DescribeDBInstances read the RDS clusters and their instances of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: rds entry using the function role.',
+  elastiCacheDiscovery:
+    'elasticache:DescribeCacheClusters/DescribeServerlessCaches/ListTagsForResource read the ElastiCache caches of the account and region and their tags (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: elasticache entry using the function role.',
   vpcEni:
     'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses on "*" to attach a function to a VPC (the same actions as AWSLambdaVPCAccessExecutionRole, inline so nothing else comes with them); granted only when a VPC is given.',
   apsAnyWorkspace:
@@ -566,6 +573,10 @@ export class LambdaScraper extends Construct {
     if (access.rdsWithOwnRole) {
       add('discovery', 'RdsServiceDiscovery', [...RDS_DISCOVERY_ACTIONS], ['*']);
       wildcard('discovery', NAG_REASONS.rdsDiscovery);
+    }
+    if (access.elastiCacheWithOwnRole) {
+      add('discovery', 'ElastiCacheServiceDiscovery', [...ELASTICACHE_DISCOVERY_ACTIONS], ['*']);
+      wildcard('discovery', NAG_REASONS.elastiCacheDiscovery);
     }
     if (access.awsSdRoleArns.length > 0) {
       add('discovery', 'AssumeAwsDiscoveryRoles', ['sts:AssumeRole'], [...access.awsSdRoleArns]);

@@ -1,10 +1,9 @@
 /**
- * Reading aws_sd_configs entries (Prometheus's aws.SDConfig), what `check config` makes of the
- * roles lambdascrape does not run yet, and `role: ec2` running the ec2_sd_configs discoverer.
+ * Reading aws_sd_configs entries (Prometheus's aws.SDConfig), `check config` with every role
+ * running (a role that does not run: aws-lacking-role.test.ts), and `role: ec2` running the ec2_sd_configs discoverer.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Diagnostics } from '../../src/config/diagnostics.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
@@ -12,7 +11,9 @@ import {
   awsMechanism,
   DEFAULT_AWS_SD_PORT,
   DEFAULT_AWS_SD_REFRESH_INTERVAL,
+  LACKING_AWS_SD_ROLES,
   LazyDiscoverer,
+  RUNNING_AWS_SD_ROLES,
 } from '../../src/discovery/aws/index.js';
 import { checkDiscovery } from '../../src/discovery/check.js';
 import { Ec2Discoverer } from '../../src/discovery/ec2/index.js';
@@ -159,17 +160,17 @@ describe('parseAwsSdConfig', () => {
     expect(errorOf(raw).startsWith(message)).toBe(true);
   });
 
-  it('refuses a role that does not run yet when asked to parse it; leaves it to the check', () => {
-    const job = sdJob('aws_sd_configs', [{ role: 'elasticache' }]);
-    const entry = job.sdConfigNodes.aws_sd_configs![0]!;
-    const errors = new Diagnostics();
-    expect(awsMechanism.parse(entry.reader.withErrors(errors), entry.node)).toBeUndefined();
-    expect(errors.sorted()[0]).toMatch(
-      /: role: elasticache in aws_sd_configs is not supported by lambdascrape: only the roles ecs, ec2, lightsail, msk and rds run yet/,
-    );
-    expect(awsMechanism.lacking?.(entry.node)).toBe('role: elasticache');
-    // Building discoverers never parses it (check.ts skips or ignores such an entry).
-    expect(validMechanismConfigs(job, awsMechanism)).toEqual([]);
+  it('parses role elasticache (every role runs: none is lacking)', () => {
+    const arn = 'arn:aws:elasticache:us-east-1:123456789012:serverlesscache:c';
+    expect(parse({ role: 'elasticache', clusters: [arn], port: 0 })).toMatchObject({
+      role: 'elasticache',
+      elasticache: { clusters: [arn], port: DEFAULT_AWS_SD_PORT },
+    });
+    expect(LACKING_AWS_SD_ROLES).toEqual([]);
+    for (const role of RUNNING_AWS_SD_ROLES) {
+      const job = sdJob('aws_sd_configs', [{ role }]);
+      expect(awsMechanism.lacking?.(job.sdConfigNodes.aws_sd_configs![0]!.node)).toBeUndefined();
+    }
   });
 
   it('never puts the secret key into a message', () => {
@@ -212,30 +213,11 @@ describe('check config with aws_sd_configs', () => {
     expect(r.config.scrapeConfigs.map((j) => j.jobName)).toEqual(['job1']);
   });
 
-  it('ignores, with a warning, a role that does not run yet beside one that runs', () => {
-    for (const extra of [{}, { static: true }, { skip: true }]) {
-      const r = check([{ role: 'ecs' }, { role: 'elasticache' }], extra);
-      expect(r.errors).toEqual([]);
-      expect(r.config.warnings).toHaveLength(1);
-      expect(r.config.warnings?.[0]).toMatch(
-        /^<config>:\d+:\d+: job "job1": aws_sd_configs role: elasticache is not supported yet and is ignored$/,
-      );
-      expect(r.config.scrapeConfigs[0]!.sdConfigNodes.aws_sd_configs).toHaveLength(1);
-    }
-  });
-
-  it('refuses a job whose only discovery is a role that does not run yet, or skips it', () => {
-    const refused = check([{ role: 'elasticache' }]);
-    expect(refused.errors).toHaveLength(1);
-    expect(refused.errors[0]).toMatch(
-      /^<config>:\d+:\d+: job "job1" has no discovery lambdascrape supports: aws_sd_configs role: elasticache is not supported yet .*--skip-unsupported-discovery/,
-    );
-    const skipped = check([{ role: 'elasticache' }], { skip: true });
-    expect(skipped.errors).toEqual([]);
-    expect(skipped.config.scrapeConfigs).toEqual([]);
-    expect(skipped.config.warnings?.[0]).toMatch(
-      /job "job1" is skipped: aws_sd_configs role: elasticache/,
-    );
+  it('accepts role elasticache beside the others, with no warning', () => {
+    const r = check([{ role: 'ecs' }, { role: 'elasticache', clusters: ['a'] }]);
+    expect(r.errors).toEqual([]);
+    expect(r.config.warnings).toEqual([]);
+    expect(r.config.scrapeConfigs[0]!.sdConfigNodes.aws_sd_configs).toHaveLength(2);
   });
 
   it('accepts role rds, with no warning', () => {

@@ -148,32 +148,4 @@ describe('lambdascrape targets with aws_sd_configs role ecs', () => {
     expect(fixture.calls('DescribeInstances')).toHaveLength(1);
     expect(fixture.calls('DescribeNetworkInterfaces')).toHaveLength(2);
   });
-
-  const lacking = `
-scrape_configs:
-  - job_name: cache
-    aws_sd_configs:
-      - role: elasticache
-        region: ${REGION}
-  - job_name: static
-    static_configs:
-      - targets: ['a:9100']
-`;
-
-  it('a job whose only discovery is a role that does not run yet is refused, at its line', async () => {
-    const r = await targets(lacking);
-    expect(r.code).not.toBe(0);
-    expect(r.err).toContain(
-      'prometheus.yml:5:9: job "cache" has no discovery lambdascrape supports: aws_sd_configs role: elasticache is not supported yet',
-    );
-    expect(r.err).toContain('--skip-unsupported-discovery');
-  });
-
-  it('--skip-unsupported-discovery skips that job (warned by the check); the others run', async () => {
-    const r = await targets(lacking, ['--skip-unsupported-discovery']);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as { job: string }[];
-    expect(rows.map((row) => row.job)).toEqual(['static']);
-  });
 });

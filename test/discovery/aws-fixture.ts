@@ -3,8 +3,9 @@
  * AmazonEC2ContainerServiceV20141113.<Action>`), Lightsail's GetInstances (JSON 1.1,
  * `Lightsail_20161128.GetInstances`), and for the two EC2 Query API calls ECS
  * discovery makes (DescribeInstances, DescribeNetworkInterfaces with ID filters), the Kafka REST
- * API of MSK, and RDS's Query API (DescribeDBClusters, DescribeDBInstances, XML paged by
- * Marker), so the real SDK clients parse what it answers. It holds a
+ * API of MSK, RDS's Query API (DescribeDBClusters, DescribeDBInstances, XML paged by
+ * Marker) and ElastiCache's (DescribeServerlessCaches paged by NextToken, DescribeCacheClusters
+ * paged by Marker, ListTagsForResource), so the real SDK clients parse what it answers. It holds a
  * small world of clusters, services, tasks, container instances, instances and ENIs, pages
  * listings by `pageSize`, refuses batches over the API's maxima as AWS does, answers
  * ThrottlingException on demand, and records every request.
@@ -47,12 +48,17 @@ export interface EcsWorld {
    * the cluster its `DBClusterIdentifier` names.
    */
   rds?: { clusters: Json[]; instances: Json[] };
+  /**
+   * ElastiCache DescribeServerlessCaches / DescribeCacheClusters entries in the SDK's shape
+   * (a cluster's `CacheNodes` sent only with ShowCacheNodeInfo), and the tags by ARN.
+   */
+  elasticache?: { serverless: Json[]; clusters: Json[]; tags: Record<string, Json[]> };
   /** Items per page of ListClusters / ListTasks (the client asks for 100). */
   pageSize?: number;
 }
 
 export interface Recorded {
-  readonly service: 'ecs' | 'ec2' | 'kafka' | 'rds';
+  readonly service: 'ecs' | 'ec2' | 'kafka' | 'rds' | 'elasticache';
   readonly action: string;
   /** ECS: the JSON body; EC2 and RDS: the form parameters. */
   readonly body: Json;
@@ -125,6 +131,19 @@ export class AwsFixture {
     }
     const params = new URLSearchParams(text);
     const action = params.get('Action') ?? '';
+    if (params.get('Version') === ELASTICACHE_VERSION) {
+      this.requests.push({
+        service: 'elasticache',
+        action,
+        body: Object.fromEntries(params),
+        authorization,
+      });
+      if (this.faulted(action, Object.fromEntries(params), res, 'rds')) return;
+      if (this.rawAnswer(action, res, 'ec2')) return;
+      const answer = this.elasticache(action, params);
+      xml(res, answer.status, answer.body);
+      return;
+    }
     if (params.get('Version') === RDS_VERSION) {
       this.requests.push({
         service: 'rds',
@@ -342,6 +361,80 @@ export class AwsFixture {
   }
 
   /**
+   * ElastiCache's Query API (awsQuery, version 2015-02-02): DescribeServerlessCaches (all, paged
+   * by NextToken with MaxResults up to 100, or one by ServerlessCacheName), DescribeCacheClusters
+   * (all or one by CacheClusterId, paged by Marker with MaxRecords 20–100; nodes only with
+   * ShowCacheNodeInfo; ShowCacheClustersNotInReplicationGroups leaves out replication group
+   * members), ListTagsForResource; an unknown name or id is a NotFound fault, as ElastiCache's.
+   */
+  private elasticache(action: string, params: URLSearchParams): { status: number; body: string } {
+    const world = this.world.elasticache ?? { serverless: [], clusters: [], tags: {} };
+    const respond = (inner: string) => ({
+      status: 200,
+      body: `<${action}Response xmlns="${ELASTICACHE_NS}"><${action}Result>${inner}</${action}Result><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></${action}Response>`,
+    });
+    const fault = (status: number, code: string, message: string) => ({
+      status,
+      body: elastiCacheError(code, message),
+    });
+    const slice = (items: Json[], max: number, start: number) => {
+      const size = Math.min(max, this.world.pageSize ?? 100);
+      const next = start + size;
+      return {
+        items: items.slice(start, next),
+        next: next < items.length ? String(next) : undefined,
+      };
+    };
+    if (action === 'DescribeServerlessCaches') {
+      const max = Number(params.get('MaxResults') ?? '100');
+      if (!(max >= 1 && max <= 100)) return fault(400, 'InvalidParameterValue', 'MaxResults');
+      const name = params.get('ServerlessCacheName');
+      let caches = world.serverless;
+      if (name !== null) {
+        caches = caches.filter((c) => c.ServerlessCacheName === name);
+        if (caches.length === 0) {
+          return fault(404, 'ServerlessCacheNotFoundFault', `Serverless cache ${name} not found`);
+        }
+      }
+      const p = slice(caches, max, Number(params.get('NextToken') ?? '0'));
+      return respond(
+        `${toXml('ServerlessCaches', p.items, ELASTICACHE_MEMBERS)}${el('NextToken', p.next)}`,
+      );
+    }
+    if (action === 'DescribeCacheClusters') {
+      const max = Number(params.get('MaxRecords') ?? '100');
+      if (!(max >= 20 && max <= 100)) {
+        return fault(400, 'InvalidParameterValue', 'MaxRecords must be 20 to 100');
+      }
+      const id = params.get('CacheClusterId');
+      let clusters = world.clusters;
+      if (id !== null) {
+        clusters = clusters.filter((c) => c.CacheClusterId === id);
+        if (clusters.length === 0) {
+          return fault(404, 'CacheClusterNotFound', `CacheCluster ${id} not found.`);
+        }
+      }
+      if (params.get('ShowCacheClustersNotInReplicationGroups') === 'true') {
+        clusters = clusters.filter((c) => c.ReplicationGroupId === undefined);
+      }
+      if (params.get('ShowCacheNodeInfo') !== 'true') {
+        clusters = clusters.map(({ CacheNodes: _, ...c }) => c);
+      }
+      const p = slice(clusters, max, Number(params.get('Marker') ?? '0'));
+      return respond(
+        `${toXml('CacheClusters', p.items, ELASTICACHE_MEMBERS)}${el('Marker', p.next)}`,
+      );
+    }
+    if (action === 'ListTagsForResource') {
+      const name = params.get('ResourceName') ?? '';
+      const tags = world.tags[name];
+      if (tags === undefined) return fault(404, 'InvalidARN', `${name} not found`);
+      return respond(toXml('TagList', tags, ELASTICACHE_MEMBERS));
+    }
+    return fault(400, 'InvalidAction', action);
+  }
+
+  /**
    * RDS's Query API (awsQuery, version 2014-10-31): DescribeDBClusters (all, or one by
    * identifier or ARN) and DescribeDBInstances with the `db-cluster-id` and `engine` filters,
    * paged by Marker; MaxRecords outside 20–100 and unknown filters refused as RDS does.
@@ -488,17 +581,42 @@ const RDS_MEMBERS: Record<string, string> = {
   VpcSecurityGroups: 'VpcSecurityGroupMembership',
 };
 
-/** A value in RDS's XML: objects as elements, lists by their member names, Dates as ISO. */
-export function toXml(name: string, value: unknown): string {
+const ELASTICACHE_VERSION = '2015-02-02';
+const ELASTICACHE_NS = 'http://elasticache.amazonaws.com/doc/2015-02-02/';
+
+/** Member element names of ElastiCache's XML lists (the other lists' members are `member`). */
+const ELASTICACHE_MEMBERS: Record<string, string> = {
+  CacheClusters: 'CacheCluster',
+  CacheNodes: 'CacheNode',
+  CacheNodeIdsToRemove: 'CacheNodeId',
+  LogDeliveryConfigurations: 'LogDeliveryConfiguration',
+  SecurityGroupIds: 'SecurityGroupId',
+  SubnetIds: 'SubnetId',
+  TagList: 'Tag',
+};
+
+function elastiCacheError(code: string, message: string): string {
+  return `<ErrorResponse xmlns="${ELASTICACHE_NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${esc(message)}</Message></Error><RequestId>r</RequestId></ErrorResponse>`;
+}
+
+/**
+ * A value in a Query API's XML: objects as elements, lists by their member names (`members`,
+ * RDS's by default), Dates as ISO.
+ */
+export function toXml(
+  name: string,
+  value: unknown,
+  members: Record<string, string> = RDS_MEMBERS,
+): string {
   if (value === undefined || value === null) return '';
   if (Array.isArray(value)) {
-    const member = RDS_MEMBERS[name] ?? 'member';
-    return `<${name}>${value.map((v) => toXml(member, v)).join('')}</${name}>`;
+    const member = members[name] ?? 'member';
+    return `<${name}>${value.map((v) => toXml(member, v, members)).join('')}</${name}>`;
   }
   if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
   if (typeof value === 'object') {
     const inner = Object.entries(value as Json)
-      .map(([k, v]) => toXml(k, v))
+      .map(([k, v]) => toXml(k, v, members))
       .join('');
     return `<${name}>${inner}</${name}>`;
   }

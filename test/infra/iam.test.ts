@@ -297,6 +297,9 @@ scrape_configs:
       - role: rds
         region: eu-west-1
         role_arn: arn:aws:iam::210987654321:role/ecs-discovery
+      - role: elasticache
+        region: eu-west-1
+        role_arn: arn:aws:iam::210987654321:role/ecs-discovery
 remote_write:
   - url: https://receiver.example.com/api/v1/write
 `;
@@ -419,6 +422,50 @@ remote_write:
     ]);
   });
 
+  it('role elasticache with the function role: the three ElastiCache reads only', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: cache
+    aws_sd_configs:
+      - { role: elasticache, region: eu-west-1 }
+      - { role: elasticache, region: eu-west-1, clusters: ['arn:aws:elasticache:eu-west-1:123456789012:serverlesscache:c'] }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    expect(statement(b, 'discovery', 'ElastiCacheServiceDiscovery')).toEqual({
+      sid: 'ElastiCacheServiceDiscovery',
+      actions: [
+        'elasticache:DescribeCacheClusters',
+        'elasticache:DescribeServerlessCaches',
+        'elasticache:ListTagsForResource',
+      ],
+      resources: ['*'],
+    });
+    noneOf(b, ['ecs:', 'ec2:', 'sts:', 'lightsail:', 'kafka:', 'rds:']);
+    for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
+      expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
+    }
+  });
+
+  it('no elasticache action for an elasticache entry with role_arn', async () => {
+    const b = build({
+      config: await configFrom(`
+scrape_configs:
+  - job_name: cache
+    aws_sd_configs:
+      - { role: elasticache, region: eu-west-1, role_arn: 'arn:aws:iam::210987654321:role/ec' }
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`),
+    });
+    noneOf(b, ['elasticache:']);
+    expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')?.resources).toEqual([
+      'arn:aws:iam::210987654321:role/ec',
+    ]);
+  });
+
   it('role_arn: sts:AssumeRole on exactly those roles, and no ECS or EC2 action', async () => {
     const b = build({ config: await configFrom(AWS_SD_ROLE_ARN) });
     expect(statement(b, 'discovery', 'AssumeAwsDiscoveryRoles')).toEqual({
@@ -429,7 +476,7 @@ remote_write:
         'arn:aws:iam::210987654321:role/ecs-discovery',
       ],
     });
-    noneOf(b, ['ecs:', 'ec2:', 'lightsail:', 'kafka:', 'rds:']);
+    noneOf(b, ['ecs:', 'ec2:', 'lightsail:', 'kafka:', 'rds:', 'elasticache:']);
     for (const role of ['dispatcher', 'scraper', 'outbox'] as const) {
       expect(actionsOf(b, role)).toEqual(PIPELINE_ONLY[role]);
     }

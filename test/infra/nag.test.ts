@@ -85,7 +85,7 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagViolations(app)).toEqual([]);
   });
 
-  it('passes with aws_sd_configs roles ecs, lightsail, msk and rds on the function role', async () => {
+  it('passes with aws_sd_configs roles ecs, lightsail, msk, rds and elasticache on the function role', async () => {
     const config = await configFrom(`
 scrape_configs:
   - job_name: tasks
@@ -94,6 +94,7 @@ scrape_configs:
       - { role: lightsail, region: eu-west-1 }
       - { role: msk, region: eu-west-1 }
       - { role: rds, region: eu-west-1 }
+      - { role: elasticache, region: eu-west-1 }
 remote_write:
   - url: https://receiver.example.com/api/v1/write
 `);

@@ -7,7 +7,7 @@
  * elasticache), and `port: 0` or `refresh_interval: 0` mean the role's default.
  *
  * Differences from Prometheus, all refused at load time instead of failing at the first refresh:
- * - the role lambdascrape does not run yet (elasticache), through the
+ * - a role lambdascrape does not run (none now: every role of Prometheus runs), through the
  *   table of src/config/unsupported.ts;
  * - the inline HTTP client fields other than `follow_redirects` / `enable_http2`, as in
  *   ec2_sd_configs (the AWS SDK's HTTP client is used);
@@ -35,9 +35,16 @@ export const AWS_SD_ROLES = ['ec2', 'ecs', 'elasticache', 'lightsail', 'msk', 'r
 export type AwsSdRole = (typeof AWS_SD_ROLES)[number];
 
 /** The roles lambdascrape runs; the others are refused (src/config/unsupported.ts). */
-export const RUNNING_AWS_SD_ROLES: readonly AwsSdRole[] = ['ecs', 'ec2', 'lightsail', 'msk', 'rds'];
+export const RUNNING_AWS_SD_ROLES: readonly AwsSdRole[] = [
+  'ecs',
+  'ec2',
+  'elasticache',
+  'lightsail',
+  'msk',
+  'rds',
+];
 
-/** The roles of Prometheus's aws_sd_configs lambdascrape does not run yet. */
+/** The roles of Prometheus's aws_sd_configs lambdascrape does not run yet (none now). */
 export const LACKING_AWS_SD_ROLES: readonly AwsSdRole[] = AWS_SD_ROLES.filter(
   (role) => !RUNNING_AWS_SD_ROLES.includes(role),
 );
@@ -89,7 +96,7 @@ export interface RdsSdConfig extends EcsSdConfig {
   readonly filters: readonly Ec2Filter[];
 }
 
-/** The config of a role that reads clusters (ecs, msk). */
+/** The config of a role that reads clusters (ecs, msk; elasticache: ARNs). */
 export interface EcsSdConfig extends AwsCommonConfig {
   /** Cluster names or ARNs (msk: ARNs); empty: every cluster of the region. */
   readonly clusters: readonly string[];
@@ -98,6 +105,7 @@ export interface EcsSdConfig extends AwsCommonConfig {
 export type AwsSdConfig =
   | { readonly role: 'ecs'; readonly ecs: EcsSdConfig }
   | { readonly role: 'ec2'; readonly ec2: Ec2SdConfig }
+  | { readonly role: 'elasticache'; readonly elasticache: EcsSdConfig }
   | { readonly role: 'lightsail'; readonly lightsail: AwsCommonConfig }
   | { readonly role: 'msk'; readonly msk: EcsSdConfig }
   | { readonly role: 'rds'; readonly rds: RdsSdConfig };
@@ -191,6 +199,8 @@ export function parseAwsSdConfig(
       return { role, ecs: { ...common, clusters } };
     case 'ec2':
       return { role, ec2: { ...common, filters } };
+    case 'elasticache':
+      return { role, elasticache: { ...common, clusters } };
     case 'lightsail':
       return { role, lightsail: common };
     case 'msk':

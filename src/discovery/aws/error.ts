@@ -11,6 +11,8 @@ export const AwsSdErrorCode = {
   msk: 'AWS_SD_MSK_FAILED',
   /** Describing the RDS clusters or their instances failed: the whole refresh failed. */
   rds: 'AWS_SD_RDS_FAILED',
+  /** Describing the ElastiCache caches or listing their tags failed: the whole refresh failed. */
+  elasticache: 'AWS_SD_ELASTICACHE_FAILED',
 } as const;
 export type AwsSdErrorCode = (typeof AwsSdErrorCode)[keyof typeof AwsSdErrorCode];
 

@@ -1,11 +1,13 @@
 /**
  * AWS discovery (`aws_sd_configs`, Prometheus's unified AWS mechanism): each entry becomes one
- * discoverer of its `role`: the ECS discoverer (`ecs.ts`) for `ecs`, the Lightsail discoverer
- * (`lightsail.ts`) for `lightsail`, the MSK discoverer (`msk.ts`) for `msk`, the RDS discoverer (`rds.ts`) for `rds`, the {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same
- * labels, `__meta_ec2_*`). The other roles are refused when the config is read
- * (src/config/unsupported.ts).
+ * discoverer of its `role`: the ECS discoverer (`ecs.ts`) for `ecs`, the ElastiCache discoverer
+ * (`elasticache.ts`) for `elasticache`, the Lightsail discoverer (`lightsail.ts`) for `lightsail`,
+ * the MSK discoverer (`msk.ts`) for `msk`, the RDS discoverer (`rds.ts`) for `rds`, the
+ * {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same labels, `__meta_ec2_*`). A role not
+ * run would be refused when the config is read (src/config/unsupported.ts; none is left).
  *
- * Only the config reading is loaded with this module: the ECS, Lightsail, MSK and RDS discoverers and
+ * Only the config reading is loaded with this module: the ECS, ElastiCache, Lightsail, MSK and
+ * RDS discoverers and
  * their SDK clients are imported on the first refresh of such an entry, so they cost nothing at
  * a cold start
  * (the discovery function's INIT budget, test/infra/bundle.test.ts) and fold away from the
@@ -20,6 +22,7 @@ import {
   parseAwsSdConfig,
   validateLackingAwsSdConfig,
 } from './config.js';
+import type { ElastiCacheDeps } from './elasticache.js';
 import type { LightsailDeps } from './lightsail.js';
 import type { MskDeps } from './msk.js';
 import type { RdsDeps } from './rds.js';
@@ -38,6 +41,7 @@ export {
   type RdsSdConfig,
   RUNNING_AWS_SD_ROLES,
 } from './config.js';
+export type { ElastiCacheDeps } from './elasticache.js';
 export { AwsSdError, AwsSdErrorCode } from './error.js';
 export type { LightsailDeps } from './lightsail.js';
 export type { MskDeps } from './msk.js';
@@ -49,6 +53,8 @@ export interface AwsSdDeps {
   readonly ecs?: EcsDeps;
   /** Client of the ec2 role. @default the SDK's EC2Client */
   readonly ec2?: Ec2Deps;
+  /** Client of the elasticache role. @default the SDK's ElastiCacheClient */
+  readonly elasticache?: ElastiCacheDeps;
   /** Client of the lightsail role. @default the SDK's LightsailClient */
   readonly lightsail?: LightsailDeps;
   /** Client of the msk role. @default the SDK's KafkaClient */
@@ -67,6 +73,10 @@ const loadEcs = (): Promise<typeof import('./ecs.js')> =>
   process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
     ? Promise.reject(new Error(WITHOUT))
     : import('./ecs.js');
+const loadElastiCache = (): Promise<typeof import('./elasticache.js')> =>
+  process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
+    ? Promise.reject(new Error(WITHOUT))
+    : import('./elasticache.js');
 const loadLightsail = (): Promise<typeof import('./lightsail.js')> =>
   process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
     ? Promise.reject(new Error(WITHOUT))
@@ -110,6 +120,13 @@ function discoverer(config: AwsSdConfig, deps: AwsSdDeps): Discoverer {
       return new LazyDiscoverer(c.refreshIntervalMs, async () => {
         const { EcsDiscoverer } = await loadEcs();
         return new EcsDiscoverer(c, deps.ecs);
+      });
+    }
+    case 'elasticache': {
+      const c = config.elasticache;
+      return new LazyDiscoverer(c.refreshIntervalMs, async () => {
+        const { ElastiCacheDiscoverer } = await loadElastiCache();
+        return new ElastiCacheDiscoverer(c, deps.elasticache);
       });
     }
     case 'lightsail': {
