@@ -21,10 +21,9 @@
 import type { AwsSdk, EcsClients } from './clients.js';
 import { type Ec2HostInfo, ec2HostInfo } from './ecs-target.js';
 import { chunks, type Limiter } from './limit.js';
-import { list, record, str } from './read.js';
+import { allPages, list, record, str } from './read.js';
 
 /** Cap on the pages of one listing: a server repeating fresh tokens cannot loop us. */
-export const MAX_PAGES = 10_000;
 
 /** API maxima per call. */
 const DESCRIBE_CLUSTERS_MAX = 100;
@@ -38,27 +37,6 @@ function failureText(failure: unknown): string {
   const f = record(failure);
   const detail = str(f.detail);
   return `${str(f.arn) ?? '?'}: ${str(f.reason) ?? 'failed'}${detail === undefined ? '' : ` (${detail})`}`;
-}
-
-/** Every page of a listing; `call` gets the token (undefined first) and returns the raw page. */
-async function paged(
-  what: string,
-  call: (token: string | undefined) => Promise<unknown>,
-  items: (page: Readonly<Record<string, unknown>>) => readonly unknown[],
-  tokenField: string,
-): Promise<unknown[]> {
-  const all: unknown[] = [];
-  const seen = new Set<string>();
-  let token: string | undefined;
-  for (let page = 0; ; page++) {
-    if (page >= MAX_PAGES) throw new Error(`${what}: more than ${MAX_PAGES} pages`);
-    const out = record(await call(token));
-    all.push(...items(out));
-    token = str(out[tokenField]);
-    if (token === undefined) return all;
-    if (seen.has(token)) throw new Error(`${what} repeated page token`);
-    seen.add(token);
-  }
 }
 
 export class EcsApi {
@@ -78,7 +56,7 @@ export class EcsApi {
 
   /** Every cluster ARN of the region. */
   async listClusters(): Promise<string[]> {
-    const arns = await paged(
+    const arns = await allPages(
       'ListClusters',
       (nextToken) =>
         this.call((o) =>
@@ -129,7 +107,7 @@ export class EcsApi {
 
   /** The ARNs of the cluster's tasks (ListTasks' default: those whose desired status is RUNNING). */
   async listTasks(cluster: string): Promise<string[]> {
-    const arns = await paged(
+    const arns = await allPages(
       `ListTasks of cluster ${cluster}`,
       (nextToken) =>
         this.call((o) =>
@@ -221,7 +199,7 @@ export class EcsApi {
     const instances = new Map<string, Ec2HostInfo>();
     await Promise.all(
       chunks(ids, EC2_IDS_PER_CALL).map(async (batch) => {
-        const reservations = await paged(
+        const reservations = await allPages(
           'DescribeInstances',
           (NextToken) =>
             this.call((o) =>
@@ -253,7 +231,7 @@ export class EcsApi {
     const ips = new Map<string, string>();
     await Promise.all(
       chunks(ids, EC2_IDS_PER_CALL).map(async (batch) => {
-        const enis = await paged(
+        const enis = await allPages(
           'DescribeNetworkInterfaces',
           (NextToken) =>
             this.call((o) =>

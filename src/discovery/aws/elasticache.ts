@@ -26,7 +26,6 @@ import { errorText } from '../ec2/index.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import { capResponses, sharedOptions } from './clients.js';
 import type { AwsCommonConfig, EcsSdConfig } from './config.js';
-import { MAX_PAGES } from './ecs-api.js';
 import {
   cacheClusterLabels,
   cacheNodeTargets,
@@ -34,7 +33,7 @@ import {
 } from './elasticache-target.js';
 import { AwsSdError, AwsSdErrorCode } from './error.js';
 import { limiter } from './limit.js';
-import { list, record, str } from './read.js';
+import { allPages, list, record, str } from './read.js';
 
 type ElastiCacheSdk = typeof import('./elasticache-sdk.js');
 let sdk: Promise<ElastiCacheSdk> | undefined;
@@ -79,26 +78,13 @@ export function splitCacheArns(clusters: readonly string[]): {
   return { serverless, clusters: ids };
 }
 
-/** Every page of a paged listing; `call` gets the token and returns the raw page. */
-async function paged(
+/** Every page of a listing of `field` entries (see `allPages`). */
+const paged = (
   what: string,
   call: (token: string | undefined) => Promise<unknown>,
   field: string,
   tokenField: string,
-): Promise<unknown[]> {
-  const all: unknown[] = [];
-  const seen = new Set<string>();
-  let token: string | undefined;
-  for (let page = 0; ; page++) {
-    if (page >= MAX_PAGES) throw new Error(`${what}: more than ${MAX_PAGES} pages`);
-    const out = record(await call(token));
-    all.push(...list(out[field]));
-    token = str(out[tokenField]);
-    if (token === undefined) return all;
-    if (seen.has(token)) throw new Error(`${what} repeated page token`);
-    seen.add(token);
-  }
-}
+): Promise<unknown[]> => allPages(what, call, (page) => list(page[field]), tokenField);
 
 export class ElastiCacheDiscoverer implements Discoverer {
   readonly refreshIntervalMs: number;

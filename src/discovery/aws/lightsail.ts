@@ -10,10 +10,9 @@ import { errorText } from '../ec2/index.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import { capResponses, sharedOptions } from './clients.js';
 import type { AwsCommonConfig } from './config.js';
-import { MAX_PAGES } from './ecs-api.js';
 import { AwsSdError, AwsSdErrorCode } from './error.js';
 import { lightsailTarget } from './lightsail-target.js';
-import { list, record, str } from './read.js';
+import { allPages, list } from './read.js';
 
 type LightsailSdk = typeof import('./lightsail-sdk.js');
 let sdk: Promise<LightsailSdk> | undefined;
@@ -63,25 +62,20 @@ export class LightsailDiscoverer implements Discoverer {
       }
       const client = this.client;
       region = this.config.region ?? (await client.config.region());
-      const targets: Record<string, string>[] = [];
-      const seen = new Set<string>();
-      let pageToken: string | undefined;
-      for (let page = 0; ; page++) {
-        if (page >= MAX_PAGES) throw new Error(`GetInstances: more than ${MAX_PAGES} pages`);
-        const out = record(
-          await client.send(
+      const instances = await allPages(
+        'GetInstances',
+        (pageToken) =>
+          client.send(
             new loaded.GetInstancesCommand(pageToken === undefined ? {} : { pageToken }),
             { abortSignal: signal },
           ),
-        );
-        for (const instance of list(out.instances)) {
-          const target = lightsailTarget(instance, region, this.config.port);
-          if (target !== undefined) targets.push(target);
-        }
-        pageToken = str(out.nextPageToken);
-        if (pageToken === undefined) break;
-        if (seen.has(pageToken)) throw new Error('GetInstances repeated page token');
-        seen.add(pageToken);
+        (page) => list(page.instances),
+        'nextPageToken',
+      );
+      const targets: Record<string, string>[] = [];
+      for (const instance of instances) {
+        const target = lightsailTarget(instance, region, this.config.port);
+        if (target !== undefined) targets.push(target);
       }
       const group: TargetGroup = { source: region, targets, labels: {} };
       return { groups: [group], errors: [] };

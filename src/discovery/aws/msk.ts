@@ -11,11 +11,10 @@ import { errorText } from '../ec2/index.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import { capResponses, sharedOptions } from './clients.js';
 import type { EcsSdConfig } from './config.js';
-import { MAX_PAGES } from './ecs-api.js';
 import { AwsSdError, AwsSdErrorCode } from './error.js';
 import { limiter } from './limit.js';
 import { mskNodeTargets } from './msk-target.js';
-import { list, record, str } from './read.js';
+import { allPages, list, record, str } from './read.js';
 
 type MskSdk = typeof import('./msk-sdk.js');
 let sdk: Promise<MskSdk> | undefined;
@@ -43,25 +42,12 @@ export function mskClientOptions(config: EcsSdConfig): KafkaClientConfig {
   };
 }
 
-/** Every page of a listing; `call` gets the token and returns the raw page. */
-async function paged(
+/** Every page of a listing of `field` entries (see `allPages`). */
+const paged = (
   what: string,
   call: (token: string | undefined) => Promise<unknown>,
   field: string,
-): Promise<unknown[]> {
-  const all: unknown[] = [];
-  const seen = new Set<string>();
-  let token: string | undefined;
-  for (let page = 0; ; page++) {
-    if (page >= MAX_PAGES) throw new Error(`${what}: more than ${MAX_PAGES} pages`);
-    const out = record(await call(token));
-    all.push(...list(out[field]));
-    token = str(out.NextToken);
-    if (token === undefined) return all;
-    if (seen.has(token)) throw new Error(`${what} repeated page token`);
-    seen.add(token);
-  }
-}
+): Promise<unknown[]> => allPages(what, call, (page) => list(page[field]), 'NextToken');
 
 export class MskDiscoverer implements Discoverer {
   readonly refreshIntervalMs: number;

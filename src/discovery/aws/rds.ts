@@ -13,11 +13,10 @@ import { errorText } from '../ec2/index.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import { capResponses, sharedOptions } from './clients.js';
 import type { AwsCommonConfig, RdsSdConfig } from './config.js';
-import { MAX_PAGES } from './ecs-api.js';
 import { AwsSdError, AwsSdErrorCode } from './error.js';
 import { limiter } from './limit.js';
 import { rdsClusterLabels, rdsInstanceTarget, rdsWriters } from './rds-target.js';
-import { list, record, str } from './read.js';
+import { allPages, list, record, str } from './read.js';
 
 type RdsSdk = typeof import('./rds-sdk.js');
 let sdk: Promise<RdsSdk> | undefined;
@@ -48,25 +47,12 @@ export function rdsClientOptions(config: AwsCommonConfig): RDSClientConfig {
   };
 }
 
-/** Every page of a Marker-paged listing; `call` gets the marker and returns the raw page. */
-async function paged(
+/** Every page of a listing of `field` entries (see `allPages`). */
+const paged = (
   what: string,
   call: (marker: string | undefined) => Promise<unknown>,
   field: string,
-): Promise<unknown[]> {
-  const all: unknown[] = [];
-  const seen = new Set<string>();
-  let marker: string | undefined;
-  for (let page = 0; ; page++) {
-    if (page >= MAX_PAGES) throw new Error(`${what}: more than ${MAX_PAGES} pages`);
-    const out = record(await call(marker));
-    all.push(...list(out[field]));
-    marker = str(out.Marker);
-    if (marker === undefined) return all;
-    if (seen.has(marker)) throw new Error(`${what} repeated page marker`);
-    seen.add(marker);
-  }
-}
+): Promise<unknown[]> => allPages(what, call, (page) => list(page[field]), 'Marker', 'marker');
 
 export class RdsDiscoverer implements Discoverer {
   readonly refreshIntervalMs: number;

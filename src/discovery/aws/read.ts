@@ -45,3 +45,33 @@ export function ec2Tags(value: unknown): [string, string][] {
 export function joinHostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
+
+/** Pages a listing may have before a refresh gives up on it (a server that never ends one). */
+export const MAX_PAGES = 10_000;
+
+/**
+ * Every page of a paged AWS listing: `call` gets the page token (undefined first) and returns
+ * the raw page, `items` picks its entries, `tokenField` names the next page's token (`NextToken`,
+ * `Marker`). More than {@link MAX_PAGES} pages, or a token seen before (a server paging in a
+ * circle), is an error naming `what` (and the token by `tokenName`).
+ */
+export async function allPages(
+  what: string,
+  call: (token: string | undefined) => Promise<unknown>,
+  items: (page: Readonly<Record<string, unknown>>) => readonly unknown[],
+  tokenField: string,
+  tokenName = 'token',
+): Promise<unknown[]> {
+  const all: unknown[] = [];
+  const seen = new Set<string>();
+  let token: string | undefined;
+  for (let page = 0; ; page++) {
+    if (page >= MAX_PAGES) throw new Error(`${what}: more than ${MAX_PAGES} pages`);
+    const out = record(await call(token));
+    all.push(...items(out));
+    token = str(out[tokenField]);
+    if (token === undefined) return all;
+    if (seen.has(token)) throw new Error(`${what} repeated page ${tokenName}`);
+    seen.add(token);
+  }
+}
