@@ -1,5 +1,7 @@
-/** Scheduled every minute: service discovery → targets table (src/serverless/handlers.ts). */
-import { handleDiscovery } from '../src/serverless/handlers.js';
-import { getRuntime } from '../src/serverless/runtime.js';
+/** Scheduled every minute: service discovery → targets table (src/serverless/discovery.ts). */
+import { createDiscoveryRuntime, handleDiscovery } from '../src/serverless/discovery.js';
+import { containerRuntime } from '../src/serverless/runtime.js';
 
-export const handler = async () => handleDiscovery(await getRuntime());
+const runtime = containerRuntime(createDiscoveryRuntime);
+
+export const handler = async () => handleDiscovery(await runtime());

@@ -1,5 +1,7 @@
-/** Scheduled every minute: plans the next window's scrape tasks (src/serverless/handlers.ts). */
-import { handleDispatch } from '../src/serverless/handlers.js';
-import { getRuntime } from '../src/serverless/runtime.js';
+/** Scheduled every minute: plans the next window's scrape tasks (src/serverless/dispatcher.ts). */
+import { createDispatcherRuntime, handleDispatch } from '../src/serverless/dispatcher.js';
+import { containerRuntime } from '../src/serverless/runtime.js';
 
-export const handler = async () => handleDispatch(await getRuntime());
+const runtime = containerRuntime(createDispatcherRuntime);
+
+export const handler = async () => handleDispatch(await runtime());

@@ -2,8 +2,8 @@
  * `lambdascrape simulate`: the serverless deployment on one machine, to try a prometheus.yml
  * before `cdk deploy`. DynamoDB and SQS are in-process stand-ins (dynalite, fauxqs — dev
  * dependencies, loaded only by this command); the four Lambda functions are the same handlers
- * (`src/serverless/handlers.ts`) on the same runtime, driven on the real clock:
- * discovery and dispatch once at start and then like a cron schedule (EventBridge's "every
+ * (`src/serverless/<function>.ts`) on one runtime joining theirs (`all-functions.ts`), driven
+ * on the real clock: discovery and dispatch once at start and then like a cron schedule (EventBridge's "every
  * minute"), at each multiple of `periodMs` since the epoch plus {@link scheduleOffsetMs}; the
  * scrape queue and the outbox queue each long polled (10 messages per receive), each receive
  * handed to `handleScrapeBatch` or `handleOutboxBatch` like one Lambda invocation (batches run
@@ -42,6 +42,7 @@ import { OUTBOX_MAX_RECEIVE_COUNT } from '../pipeline/outbox-policy.js';
 import type { OutboxReplayerOptions, ReplayOutcome } from '../pipeline/outbox-replayer.js';
 import type { TaskOutcome } from '../pipeline/scraper-outcome.js';
 import type { ScrapeTask } from '../ports.js';
+import { createRuntime, type ServerlessRuntime } from '../serverless/all-functions.js';
 import {
   type CostModelOptions,
   type CostReport,
@@ -54,17 +55,16 @@ import {
   parseMemory,
   parsePrices,
 } from '../serverless/cost.js';
+import { handleDiscovery } from '../serverless/discovery.js';
+import { handleDispatch } from '../serverless/dispatcher.js';
 import { readServerlessEnv } from '../serverless/env.js';
-import {
-  handleDiscovery,
-  handleDispatch,
-  handleOutboxBatch,
-  handleScrapeBatch,
-  type InvocationContext,
-  type SqsBatchEvent,
-  type SqsBatchResponse,
-} from '../serverless/handlers.js';
-import { createRuntime, type ServerlessRuntime } from '../serverless/runtime.js';
+import { handleOutboxBatch } from '../serverless/outbox.js';
+import { handleScrapeBatch } from '../serverless/scraper.js';
+import type {
+  InvocationContext,
+  SqsBatchEvent,
+  SqsBatchResponse,
+} from '../serverless/sqs-batch.js';
 import { type CommandSpec, parseCommand } from './command.js';
 import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';

@@ -1,12 +1,14 @@
 /**
- * The container's runtime of the Lambda functions (and of `lambdascrape simulate`): clients,
- * adapters, the discovery run, the scrape worker, the outbox replayer and the self-metrics,
- * built once per container by {@link getRuntime}.
+ * What every Lambda function's runtime holds (and `lambdascrape simulate`'s, which joins the
+ * four: `all-functions.ts`), built once per container (`containerRuntime`): the config, the
+ * remote writers, the two AWS clients and the self-metrics. Each function adds its own parts
+ * in its own module (`discovery.ts`, `dispatcher.ts`, `scraper.ts`, `outbox.ts`), which its
+ * entry in `functions/` imports alone: what a function loads at INIT is its own code.
  *
- * Start-up order (createRuntime): credential files from Secrets Manager first (when
+ * Start-up order (createRuntimeBase): credential files from Secrets Manager first (when
  * LAMBDASCRAPE_SECRET_FILES maps any), so every `*_file` the config, the remote writers and
  * the HTTP dispatchers read is served from the secrets (`src/http/credential-files.ts`: TLS
- * files are read when a dispatcher is built); then the config; then writers, clients, adapters.
+ * files are read when a dispatcher is built); then the config; then writers and clients.
  * The adapters keep their concrete types: the handlers read their counters
  * (`SqsTaskQueue.counters`, `consumedCapacity()`, …) for the self-metrics.
  */
@@ -20,70 +22,36 @@ import {
   type DynamoDBClient,
   type SQSClient,
 } from '../aws/clients.js';
-import { DynamoDbDeliveryBacklog } from '../aws/dynamodb-delivery-backlog.js';
-import {
-  DynamoDbDroppedTargetsStore,
-  DynamoDbTargetHealthStore,
-} from '../aws/dynamodb-health-store.js';
-import { DynamoDbStateChangeLog } from '../aws/dynamodb-state-change-log.js';
-import { DynamoDbScrapeStateStore } from '../aws/dynamodb-state-store.js';
-import { DynamoDbTargetStore } from '../aws/dynamodb-target-store.js';
-import { DynamoDbWindowLedger } from '../aws/dynamodb-window-ledger.js';
-import { SqsDeadLetterQueue, SqsOutbox } from '../aws/sqs-outbox.js';
-import { SqsTaskQueue } from '../aws/sqs-task-queue.js';
 import { loadCheckedConfig } from '../config/load-file.js';
 import type { Config } from '../config/types.js';
 import { discoveryCheck } from '../discovery/check.js';
 import { installEgressPolicy } from '../http/egress-guard.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { DiscoveryRun } from '../pipeline/discovery.js';
-import { OutboxReplayer, type OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
-import { ScrapeWorker, type ScrapeWorkerOptions } from '../pipeline/scraper.js';
+import type { OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
+import type { ScrapeWorkerOptions } from '../pipeline/scraper.js';
 import { createRemoteWriters } from '../remotewrite/from-config.js';
 import type { RemoteWriter } from '../remotewrite/writer.js';
-import { lambdaBodySizeCeiling } from '../scrape/scrape.js';
 import { readServerlessEnv, type ServerlessEnv } from './env.js';
 import { SelfMonitoring } from './self-monitoring.js';
 
-/** How long a window claim is kept (s): far beyond the longest window (2^20 ms). */
-export const LEDGER_TTL_SECONDS = 3_600;
-
-export interface ServerlessRuntime {
+/**
+ * What every function's runtime holds: the config, the logger, the two AWS clients, the
+ * remote writers and the self-metrics. Each function adds its own parts
+ * (`dispatcher.ts`, `scraper.ts`, `outbox.ts`, `discovery.ts` beside this file), so that a
+ * function's bundle loads at INIT only the code that function runs: the scrape path is in the
+ * scraper's alone, the outbox replayer in the outbox function's.
+ */
+export interface RuntimeBase {
   readonly env: ServerlessEnv;
   readonly config: Config;
   readonly logger: Logger;
   readonly dynamodb: DynamoDBClient;
   readonly sqs: SQSClient;
-  readonly targets: DynamoDbTargetStore;
-  readonly queue: SqsTaskQueue;
-  readonly ledger: DynamoDbWindowLedger;
-  /** The scrape state store of the worker. */
-  readonly states: DynamoDbScrapeStateStore;
-  /** The worker's log of state writes (decision 12), in the state table. */
-  readonly stateChanges: DynamoDbStateChangeLog;
-  /** Each target's health, written by the worker on change (state table; `lambdascrape status`). */
-  readonly health: DynamoDbTargetHealthStore;
-  /** Each job's dropped targets, written by discovery on change (state table). */
-  readonly dropped: DynamoDbDroppedTargetsStore;
-  /** Which streams queue behind parked writes (decision 13): held by the worker, released by the replayer. */
-  readonly backlog: DynamoDbDeliveryBacklog;
-  /** Where the worker parks writes; the replayer's backoff of those that fail again. */
-  readonly outbox: SqsOutbox;
-  /** Where the replayer moves the writes it gives up on. */
-  readonly deadLetters: SqsDeadLetterQueue;
   /** One per remote_write, shared by the worker, the replayer and the self-metrics. */
   readonly writers: readonly RemoteWriter[];
-  /**
-   * The discovery run (functions/discovery), built on first call: its module and every
-   * discovery mechanism are imported then, so the other functions never load them.
-   */
-  discovery(): Promise<DiscoveryRun>;
-  readonly worker: ScrapeWorker;
-  /** Replays the outbox (functions/outbox); shares the writers with the worker. */
-  readonly replayer: OutboxReplayer;
   /** The self-metrics registries (one per function) and their flush. */
   readonly monitoring: SelfMonitoring;
-  /** Releases writers, discoverers, HTTP dispatchers and clients (simulate, tests). */
+  /** Releases the writers and both clients (simulate, tests). */
   close(): Promise<void>;
 }
 
@@ -120,15 +88,15 @@ type ClientOptions = Omit<AwsClientOptions, 'endpoint'>;
 export const DEFAULT_INSTANCE_NAME = 'lambdascrape';
 
 /**
- * Builds a runtime. Throws `SecretFilesError` when a secret of LAMBDASCRAPE_SECRET_FILES cannot
- * be read (nothing installed), `ConfigError` for an invalid config, `RemoteWriteError` for a
- * remote_write it cannot honour, `OutboxReplayError` for invalid `replayerOptions` and
- * `SelfMetricsError` for invalid self-metrics options; nothing is left open when it throws.
+ * Builds what every function's runtime holds. Throws `SecretFilesError` when a secret of
+ * LAMBDASCRAPE_SECRET_FILES cannot be read (nothing installed), `ConfigError` for an invalid
+ * config, `RemoteWriteError` for a remote_write it cannot honour and `SelfMetricsError` for
+ * invalid self-metrics options; nothing is left open when it throws.
  */
-export async function createRuntime(
+export async function createRuntimeBase(
   env: ServerlessEnv,
   options: RuntimeOptions = {},
-): Promise<ServerlessRuntime> {
+): Promise<RuntimeBase> {
   const logger =
     options.logger ??
     createLogger({
@@ -152,27 +120,8 @@ export async function createRuntime(
   // What the config holds that is valid but not acted on: once per container, like check config.
   for (const warning of config.warnings ?? []) logger.warn(warning);
   const writers = createRemoteWriters(config, { logger });
-  const dynamodb = createDynamoDbClient({
-    ...common,
-    ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),
-  });
-  const sqs = createSqsClient({
-    ...common,
-    ...(env.sqsEndpoint === undefined ? {} : { endpoint: env.sqsEndpoint }),
-  });
-  const outbox = new SqsOutbox(sqs, env.outboxQueueUrl);
-  const deadLetters = new SqsDeadLetterQueue(sqs, env.outboxDlqUrl);
-  const backlog = new DynamoDbDeliveryBacklog(dynamodb, env.stateTable);
-  let replayer: OutboxReplayer;
   let monitoring: SelfMonitoring;
   try {
-    replayer = new OutboxReplayer({
-      writers,
-      deadLetters,
-      backlog,
-      logger,
-      options: { maxAgeMs: env.outboxMaxAgeMs, ...options.replayerOptions },
-    });
     const m = options.selfMetrics ?? {};
     const containerId = m.containerId ?? randomUUID().slice(0, 8);
     monitoring = new SelfMonitoring({
@@ -187,58 +136,15 @@ export async function createRuntime(
     });
   } catch (err) {
     await Promise.allSettled(writers.map((w) => w.close()));
-    dynamodb.destroy();
-    sqs.destroy();
     throw err;
   }
-  const targets = new DynamoDbTargetStore(dynamodb, env.targetsTable);
-  const queue = new SqsTaskQueue(sqs, env.scrapeQueueUrl);
-  const ledger = new DynamoDbWindowLedger(dynamodb, env.stateTable, {
-    ttlSeconds: LEDGER_TTL_SECONDS,
+  const dynamodb = createDynamoDbClient({
+    ...common,
+    ...(env.dynamodbEndpoint === undefined ? {} : { endpoint: env.dynamodbEndpoint }),
   });
-  const states = new DynamoDbScrapeStateStore(dynamodb, env.stateTable, {
-    onCleanupError: (err) => logger.warn('scrape state cleanup failed', { err }),
-  });
-  const stateChanges = new DynamoDbStateChangeLog(dynamodb, env.stateTable);
-  const health = new DynamoDbTargetHealthStore(dynamodb, env.stateTable);
-  const dropped = new DynamoDbDroppedTargetsStore(dynamodb, env.stateTable);
-  let discovery: Promise<DiscoveryRun> | undefined;
-  const discoveryRun = (): Promise<DiscoveryRun> => {
-    discovery ??= Promise.all([
-      import('../pipeline/discovery.js'),
-      import('../discovery/kubernetes/mechanism.js'),
-    ]).then(
-      ([{ DiscoveryRun }, { lazyDefaultEksTokenSource }]) =>
-        new DiscoveryRun({
-          config,
-          targets,
-          queue,
-          deploymentId: env.deploymentId,
-          logger,
-          windowMs: env.windowMs,
-          dropped,
-          // EKS tokens (kubeconfig `aws eks get-token`) signed with the function role's
-          // credentials; the kubeconfig's --region picks the STS endpoint.
-          discoveryDeps: { kubernetes: { eksToken: lazyDefaultEksTokenSource(undefined) } },
-        }),
-    );
-    return discovery;
-  };
-  const worker = new ScrapeWorker({
-    config,
-    states,
-    changes: stateChanges,
-    health,
-    outbox,
-    backlog,
-    writers,
-    logger,
-    options: {
-      ...(env.memoryMb === undefined
-        ? {}
-        : { bodySizeCeiling: lambdaBodySizeCeiling(env.memoryMb) }),
-      ...options.workerOptions,
-    },
+  const sqs = createSqsClient({
+    ...common,
+    ...(env.sqsEndpoint === undefined ? {} : { endpoint: env.sqsEndpoint }),
   });
   return {
     env,
@@ -246,29 +152,38 @@ export async function createRuntime(
     logger,
     dynamodb,
     sqs,
-    targets,
-    queue,
-    ledger,
-    states,
-    stateChanges,
-    health,
-    dropped,
-    backlog,
-    outbox,
-    deadLetters,
     writers,
-    discovery: discoveryRun,
-    worker,
-    replayer,
     monitoring,
     async close() {
-      await Promise.allSettled([
-        discovery?.then((d) => d.close()),
-        worker.close(),
-        ...writers.map((w) => w.close()),
-      ]);
+      await Promise.allSettled(writers.map((w) => w.close()));
       dynamodb.destroy();
       sqs.destroy();
+    },
+  };
+}
+
+/**
+ * A function's runtime with its own parts: `addParts` builds them on `base`. When it throws,
+ * the base is closed before the error goes on, so nothing is left open. The runtime's `close`
+ * closes the parts (their `close`, when they have one) before the base.
+ */
+export async function withParts<Parts extends object>(
+  base: RuntimeBase,
+  addParts: (base: RuntimeBase) => Parts,
+): Promise<RuntimeBase & Parts> {
+  let parts: Parts;
+  try {
+    parts = addParts(base);
+  } catch (err) {
+    await base.close();
+    throw err;
+  }
+  return {
+    ...base,
+    ...parts,
+    async close() {
+      await (parts as { close?(): Promise<void> }).close?.();
+      await base.close();
     },
   };
 }
@@ -301,22 +216,26 @@ async function installSecretFiles(
   }
 }
 
-let containerRuntime: Promise<ServerlessRuntime> | undefined;
-
 /**
- * The container's runtime, built on first call from `process.env` and reused afterwards. A
- * failed build is not cached: the next invocation tries again (and fails the same way while
- * the environment or config is wrong, with the same clear error).
+ * The container's runtime of one function: `create` is called on first use with the
+ * environment read from `process.env`, and its runtime reused by every later invocation. A
+ * failed build is not kept: the next invocation tries again (and fails the same way while the
+ * environment or config is wrong, with the same clear error).
  */
-export function getRuntime(): Promise<ServerlessRuntime> {
-  if (containerRuntime === undefined) {
-    const pending = Promise.resolve()
-      .then(() => createRuntime(readServerlessEnv(process.env)))
-      .catch((err: unknown) => {
-        containerRuntime = undefined;
-        throw err;
-      });
-    containerRuntime = pending;
-  }
-  return containerRuntime;
+export function containerRuntime<Runtime>(
+  create: (env: ServerlessEnv) => Promise<Runtime>,
+): () => Promise<Runtime> {
+  let built: Promise<Runtime> | undefined;
+  return () => {
+    if (built === undefined) {
+      const pending = Promise.resolve()
+        .then(() => create(readServerlessEnv(process.env)))
+        .catch((err: unknown) => {
+          built = undefined;
+          throw err;
+        });
+      built = pending;
+    }
+    return built;
+  };
 }

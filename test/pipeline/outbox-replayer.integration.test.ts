@@ -59,7 +59,8 @@ import {
   protobufMessageOf,
 } from '../../src/remotewrite/transcode.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
-import { handleOutboxBatch, type SqsBatchResponse } from '../../src/serverless/handlers.js';
+import { handleOutboxBatch } from '../../src/serverless/outbox.js';
+import type { SqsBatchResponse } from '../../src/serverless/sqs-batch.js';
 import { buildTargets } from '../../src/targets/index.js';
 import type { Target } from '../../src/targets/types.js';
 import { decodeWriteRequest } from '../remotewrite/wire.js';

@@ -19,7 +19,7 @@ import { type Simulation, startSimulation } from '../../src/cli/simulate.js';
 import { createLogger } from '../../src/log/logger.js';
 import { decodeParkedWrite } from '../../src/pipeline/outbox-message.js';
 import { snappyDecompress } from '../../src/remotewrite/snappy.js';
-import type { ServerlessRuntime } from '../../src/serverless/runtime.js';
+import type { ServerlessRuntime } from '../../src/serverless/all-functions.js';
 import { decodeWriteRequest } from '../remotewrite/wire.js';
 import { pollUntil } from '../support/poll.js';
 import {

@@ -13,13 +13,11 @@ import type { LogFields } from '../../src/log/logger.js';
 import { createLogger } from '../../src/log/logger.js';
 import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
 import type { ParkedWrite } from '../../src/ports.js';
+import { createRuntime, type ServerlessRuntime } from '../../src/serverless/all-functions.js';
+import { handleDispatch } from '../../src/serverless/dispatcher.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
-import {
-  handleDispatch,
-  handleOutboxBatch,
-  handleScrapeBatch,
-} from '../../src/serverless/handlers.js';
-import { createRuntime, type ServerlessRuntime } from '../../src/serverless/runtime.js';
+import { handleOutboxBatch } from '../../src/serverless/outbox.js';
+import { handleScrapeBatch } from '../../src/serverless/scraper.js';
 import type { Target } from '../../src/targets/types.js';
 import {
   type DecodedWriteRequest,

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import { createLogger, type LogFields } from '../../src/log/logger.js';
+import { createRuntime } from '../../src/serverless/all-functions.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
-import { createRuntime } from '../../src/serverless/runtime.js';
 
 describe('createRuntime and discovery lambdascrape lacks', () => {
   let dir: string;
