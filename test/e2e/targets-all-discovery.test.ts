@@ -21,6 +21,11 @@ import {
   type RunningDnsmasq,
   startDnsmasq,
 } from '../support/dnsmasq.js';
+import {
+  type Ec2QueryApi,
+  type Ec2QueryInstance,
+  startEc2QueryApi,
+} from '../support/ec2-query-api.js';
 
 const HAVE_DNSMASQ = dnsmasqAvailable();
 const NO_DNSMASQ = `dns job skipped: dnsmasq is not installed at ${DNSMASQ_PATH} (CI installs it)`;
@@ -40,62 +45,27 @@ async function close(server: Server | undefined): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-/** EC2 Query API: three instances, two of them with Monitoring=enabled. */
-const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
-
-function ec2Instance(id: string, ip: string, az: string, tags: Record<string, string>): string {
-  const tagItems = Object.entries(tags)
-    .map(([k, v]) => `<item><key>${k}</key><value>${v}</value></item>`)
-    .join('');
-  return `<item>
-    <instanceId>${id}</instanceId>
-    <imageId>ami-0001</imageId>
-    <instanceState><code>16</code><name>running</name></instanceState>
-    <privateDnsName>ip-${ip.replaceAll('.', '-')}.ec2.internal</privateDnsName>
-    <instanceType>t3.micro</instanceType>
-    <placement><availabilityZone>${az}</availabilityZone></placement>
-    <subnetId>subnet-a</subnetId>
-    <vpcId>vpc-1</vpcId>
-    <privateIpAddress>${ip}</privateIpAddress>
-    <architecture>x86_64</architecture>
-    <tagSet>${tagItems}</tagSet>
-  </item>`;
-}
-
-const EC2_INSTANCES = `<reservationSet><item>
-  <reservationId>r-1</reservationId>
-  <ownerId>111122223333</ownerId>
-  <instancesSet>
-    ${ec2Instance('i-web1', '10.0.0.1', 'us-east-1a', { Name: 'web-1', Monitoring: 'enabled', Team: 'ops' })}
-    ${ec2Instance('i-web2', '10.0.0.2', 'us-east-1b', { Name: 'web-2', Monitoring: 'enabled', 'cost-center': 'cc42' })}
-    ${ec2Instance('i-batch', '10.0.0.3', 'us-east-1a', { Name: 'batch-1', Monitoring: 'disabled' })}
-  </instancesSet>
-</item></reservationSet>`;
-
-const EC2_AZS = `<availabilityZoneInfo>
-  <item><zoneName>us-east-1a</zoneName><zoneId>use1-az1</zoneId></item>
-  <item><zoneName>us-east-1b</zoneName><zoneId>use1-az2</zoneId></item>
-</availabilityZoneInfo>`;
-
-const ec2Handler: RequestListener = (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const action = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('Action');
-    const body =
-      action === 'DescribeInstances'
-        ? EC2_INSTANCES
-        : action === 'DescribeAvailabilityZones'
-          ? EC2_AZS
-          : undefined;
-    res.writeHead(body === undefined ? 400 : 200, { 'content-type': 'text/xml;charset=UTF-8' });
-    res.end(
-      body === undefined
-        ? `<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors><RequestID>x</RequestID></Response>`
-        : `<${action}Response xmlns="${EC2_NS}"><requestId>r</requestId>${body}</${action}Response>`,
-    );
-  });
-};
+/** EC2: three instances, two of them with Monitoring=enabled. */
+const EC2_INSTANCES: Ec2QueryInstance[] = [
+  {
+    id: 'i-web1',
+    privateIp: '10.0.0.1',
+    az: 'us-east-1a',
+    tags: { Name: 'web-1', Monitoring: 'enabled', Team: 'ops' },
+  },
+  {
+    id: 'i-web2',
+    privateIp: '10.0.0.2',
+    az: 'us-east-1b',
+    tags: { Name: 'web-2', Monitoring: 'enabled', 'cost-center': 'cc42' },
+  },
+  {
+    id: 'i-batch',
+    privateIp: '10.0.0.3',
+    az: 'us-east-1a',
+    tags: { Name: 'batch-1', Monitoring: 'disabled' },
+  },
+];
 
 /** HTTP SD: two groups, one prod, one staging. */
 const HTTP_SD = [
@@ -184,12 +154,12 @@ const DNS_ZONE = [
 // ---------------------------------------------------------------------------------------------
 // The user's prometheus.yml
 
-function prometheusYml(p: { ec2: number; http: number; consul: number }): string {
+function prometheusYml(p: { ec2: string; http: number; consul: number }): string {
   const ec2 = `
   - job_name: ec2
     ec2_sd_configs:
       - region: us-east-1
-        endpoint: http://127.0.0.1:${p.ec2}
+        endpoint: ${p.ec2}
         access_key: AKIDE2EKEY
         secret_key: not-a-real-secret
         port: 9100
@@ -262,6 +232,7 @@ let dir: string;
 let configPath: string;
 const servers: Server[] = [];
 let dnsmasq: RunningDnsmasq | undefined;
+let ec2: Ec2QueryApi | undefined;
 let env: Record<string, string> = {};
 
 async function targets(json: boolean) {
@@ -290,10 +261,10 @@ const dropped = (job: string) => rows.filter((r) => r.job === job && r.state ===
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lambdascrape-targets-e2e-'));
-  const ec2 = await listen(ec2Handler);
+  ec2 = await startEc2QueryApi(EC2_INSTANCES);
   const http = await listen(httpSdHandler);
   const consul = await listen(consulHandler);
-  servers.push(ec2.server, http.server, consul.server);
+  servers.push(http.server, consul.server);
   if (HAVE_DNSMASQ) {
     dnsmasq = await startDnsmasq(DNS_ZONE, 'node-a.e2e.test');
     env = { LAMBDASCRAPE_DNS_SERVERS: dnsmasq.server };
@@ -303,7 +274,7 @@ beforeAll(async () => {
   configPath = join(dir, 'prometheus.yml');
   await writeFile(
     configPath,
-    prometheusYml({ ec2: ec2.port, http: http.port, consul: consul.port }),
+    prometheusYml({ ec2: ec2.endpoint, http: http.port, consul: consul.port }),
   );
 
   const r = await targets(true);
@@ -314,6 +285,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dnsmasq?.stop();
+  await ec2?.stop();
   await Promise.all(servers.map(close));
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
