@@ -179,7 +179,22 @@ const K8S_SERVICES: KubeObject[] = [
   },
 ];
 
-function slice(service: string, port: { name: string; port: number }, endpoints: KubeObject[]) {
+/** A ready endpoint of a slice; `pod` names the pod behind it. */
+function endpoint(ip: string, pod?: string): Record<string, unknown> {
+  return {
+    addresses: [ip],
+    conditions: { ready: true, serving: true, terminating: false },
+    ...(pod === undefined
+      ? {}
+      : { nodeName: 'node-a', targetRef: { kind: 'Pod', name: pod, namespace: 'shop' } }),
+  };
+}
+
+function slice(
+  service: string,
+  port: { name: string; port: number },
+  endpoints: Record<string, unknown>[],
+): KubeObject {
   return {
     metadata: {
       name: `${service}-abcde`,
@@ -189,28 +204,15 @@ function slice(service: string, port: { name: string; port: number }, endpoints:
     addressType: 'IPv4',
     ports: [{ ...port, protocol: 'TCP' }],
     endpoints,
-  } as KubeObject;
+  };
 }
-
-const podEndpoint = (ip: string, pod: string) =>
-  ({
-    addresses: [ip],
-    conditions: { ready: true, serving: true, terminating: false },
-    nodeName: 'node-a',
-    targetRef: { kind: 'Pod', name: pod, namespace: 'shop' },
-  }) as unknown as KubeObject;
 
 const K8S_SLICES: KubeObject[] = [
   slice('web', { name: 'http', port: 8080 }, [
-    podEndpoint('10.1.0.1', 'web-1'),
-    podEndpoint('10.1.0.2', 'web-2'),
+    endpoint('10.1.0.1', 'web-1'),
+    endpoint('10.1.0.2', 'web-2'),
   ]),
-  slice('db', { name: 'pg', port: 5432 }, [
-    {
-      addresses: ['10.1.0.9'],
-      conditions: { ready: true, serving: true, terminating: false },
-    } as unknown as KubeObject,
-  ]),
+  slice('db', { name: 'pg', port: 5432 }, [endpoint('10.1.0.9')]),
 ];
 
 const K8S_PODS: KubeObject[] = [
