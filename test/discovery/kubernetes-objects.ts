@@ -308,3 +308,36 @@ export function namespace(
 ): KubeObject {
   return { metadata: { name, labels, annotations } };
 }
+
+/**
+ * A running, ready pod of namespace `shop` on `node-a` with the labels `app: web` and
+ * `app.kubernetes.io/part-of: shop`: one container `app` with `ports` (TCP).
+ */
+export function appPod(
+  name: string,
+  ip: string,
+  annotations: Record<string, string>,
+  ports: { name: string; containerPort: number }[],
+): KubeObject {
+  return {
+    metadata: {
+      name,
+      namespace: 'shop',
+      uid: `uid-${name}`,
+      labels: { app: 'web', 'app.kubernetes.io/part-of': 'shop' },
+      annotations,
+    },
+    spec: {
+      nodeName: 'node-a',
+      containers: [
+        { name: 'app', image: 'shop/web:1', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
+      ],
+    },
+    status: {
+      podIP: ip,
+      hostIP: '192.168.0.10',
+      phase: 'Running',
+      conditions: [{ type: 'Ready', status: 'True' }],
+    },
+  };
+}

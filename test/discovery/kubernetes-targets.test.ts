@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/main.js';
-import { FakeKubeApi, type KubeObject } from './kubernetes-fixture.js';
+import { FakeKubeApi } from './kubernetes-fixture.js';
+import { appPod } from './kubernetes-objects.js';
 
 const api = new FakeKubeApi();
 let server = '';
@@ -41,47 +42,21 @@ async function run(argv: string[]) {
   return { code, out, err };
 }
 
-function pod(
-  name: string,
-  ip: string,
-  annotations: Record<string, string>,
-  ports: { name: string; containerPort: number }[],
-): KubeObject {
-  return {
-    metadata: {
-      name,
-      namespace: 'shop',
-      uid: `uid-${name}`,
-      labels: { app: 'web', 'app.kubernetes.io/part-of': 'shop' },
-      annotations,
-    },
-    spec: {
-      nodeName: 'node-a',
-      containers: [
-        { name: 'app', image: 'shop/web:1', ports: ports.map((p) => ({ ...p, protocol: 'TCP' })) },
-      ],
-    },
-    status: {
-      podIP: ip,
-      hostIP: '192.168.0.10',
-      phase: 'Running',
-      conditions: [{ type: 'Ready', status: 'True' }],
-    },
-  };
-}
-
 describe('targets with kubernetes_sd_configs', () => {
   it('discovers pods and applies the usual relabel rules', async () => {
     api.objects.set('pods', [
-      pod('web-1', '10.1.0.1', { 'prometheus.io/scrape': 'true' }, [
+      appPod('web-1', '10.1.0.1', { 'prometheus.io/scrape': 'true' }, [
         { name: 'http', containerPort: 8080 },
         { name: 'metrics', containerPort: 9102 },
       ]),
-      pod('web-2', '10.1.0.2', { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/stats' }, [
-        { name: 'metrics', containerPort: 9103 },
-      ]),
+      appPod(
+        'web-2',
+        '10.1.0.2',
+        { 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/stats' },
+        [{ name: 'metrics', containerPort: 9103 }],
+      ),
       {
-        ...pod('cache', '10.1.0.3', {}, [{ name: 'metrics', containerPort: 9121 }]),
+        ...appPod('cache', '10.1.0.3', {}, [{ name: 'metrics', containerPort: 9121 }]),
         metadata: { name: 'cache', namespace: 'shop', labels: { app: 'cache' } },
       },
     ]);

@@ -1,26 +1,39 @@
 /**
- * Acceptance: `lambdascrape targets --config FILE` shows the targets of all four discovery
- * mechanisms (ec2, dns, http, consul) and the relabel rules of a typical prometheus.yml (keep on a
- * tag, address rewrite to a port, labelmap of tags) give the expected final labels.
+ * Acceptance: `lambdascrape targets --config FILE` shows the targets of every discovery
+ * mechanism in one config (ec2, dns, http, consul, kubernetes, aws_sd_configs role ecs) and the
+ * relabel rules of a typical prometheus.yml (keep on a tag or annotation, address rewrite to a
+ * port from a label or annotation, labelmap of tags) give the expected final labels.
  *
  * Each mechanism talks to a local stand-in: EC2 to a node:http server answering the EC2 Query API
- * (parsed by the real @aws-sdk/client-ec2), DNS to a real dnsmasq (skipped only when it is not
- * installed), HTTP SD and Consul to node:http servers. The CLI runs in process (`runCli`).
+ * (test/support/ec2-query-api.ts, parsed by the real @aws-sdk/client-ec2), DNS to a real dnsmasq
+ * (skipped only when it is not installed), HTTP SD and Consul to node:http servers, Kubernetes to
+ * the API server stand-in (test/discovery/kubernetes-fixture.ts), ECS (and the EC2 calls of the
+ * ecs role, through the SDK's own `AWS_ENDPOINT_URL_EC2`) to test/discovery/aws-fixture.ts, read
+ * by the real ECS and EC2 clients. The CLI runs in process (`runCli`).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliIo } from '../../src/cli/io.js';
 import { runCli } from '../../src/cli/main.js';
+import { ecsWorld } from '../discovery/aws-ecs-world.js';
+import { AwsFixture, arn, REGION } from '../discovery/aws-fixture.js';
+import { FakeKubeApi, type KubeObject } from '../discovery/kubernetes-fixture.js';
+import { appPod } from '../discovery/kubernetes-objects.js';
 import {
   DNSMASQ_PATH,
   dnsmasqAvailable,
   type RunningDnsmasq,
   startDnsmasq,
 } from '../support/dnsmasq.js';
+import {
+  type Ec2QueryApi,
+  type Ec2QueryInstance,
+  startEc2QueryApi,
+} from '../support/ec2-query-api.js';
 
 const HAVE_DNSMASQ = dnsmasqAvailable();
 const NO_DNSMASQ = `dns job skipped: dnsmasq is not installed at ${DNSMASQ_PATH} (CI installs it)`;
@@ -40,62 +53,27 @@ async function close(server: Server | undefined): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-/** EC2 Query API: three instances, two of them with Monitoring=enabled. */
-const EC2_NS = 'http://ec2.amazonaws.com/doc/2016-11-15/';
-
-function ec2Instance(id: string, ip: string, az: string, tags: Record<string, string>): string {
-  const tagItems = Object.entries(tags)
-    .map(([k, v]) => `<item><key>${k}</key><value>${v}</value></item>`)
-    .join('');
-  return `<item>
-    <instanceId>${id}</instanceId>
-    <imageId>ami-0001</imageId>
-    <instanceState><code>16</code><name>running</name></instanceState>
-    <privateDnsName>ip-${ip.replaceAll('.', '-')}.ec2.internal</privateDnsName>
-    <instanceType>t3.micro</instanceType>
-    <placement><availabilityZone>${az}</availabilityZone></placement>
-    <subnetId>subnet-a</subnetId>
-    <vpcId>vpc-1</vpcId>
-    <privateIpAddress>${ip}</privateIpAddress>
-    <architecture>x86_64</architecture>
-    <tagSet>${tagItems}</tagSet>
-  </item>`;
-}
-
-const EC2_INSTANCES = `<reservationSet><item>
-  <reservationId>r-1</reservationId>
-  <ownerId>111122223333</ownerId>
-  <instancesSet>
-    ${ec2Instance('i-web1', '10.0.0.1', 'us-east-1a', { Name: 'web-1', Monitoring: 'enabled', Team: 'ops' })}
-    ${ec2Instance('i-web2', '10.0.0.2', 'us-east-1b', { Name: 'web-2', Monitoring: 'enabled', 'cost-center': 'cc42' })}
-    ${ec2Instance('i-batch', '10.0.0.3', 'us-east-1a', { Name: 'batch-1', Monitoring: 'disabled' })}
-  </instancesSet>
-</item></reservationSet>`;
-
-const EC2_AZS = `<availabilityZoneInfo>
-  <item><zoneName>us-east-1a</zoneName><zoneId>use1-az1</zoneId></item>
-  <item><zoneName>us-east-1b</zoneName><zoneId>use1-az2</zoneId></item>
-</availabilityZoneInfo>`;
-
-const ec2Handler: RequestListener = (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on('data', (c: Buffer) => chunks.push(c));
-  req.on('end', () => {
-    const action = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).get('Action');
-    const body =
-      action === 'DescribeInstances'
-        ? EC2_INSTANCES
-        : action === 'DescribeAvailabilityZones'
-          ? EC2_AZS
-          : undefined;
-    res.writeHead(body === undefined ? 400 : 200, { 'content-type': 'text/xml;charset=UTF-8' });
-    res.end(
-      body === undefined
-        ? `<Response><Errors><Error><Code>InvalidAction</Code><Message>${action}</Message></Error></Errors><RequestID>x</RequestID></Response>`
-        : `<${action}Response xmlns="${EC2_NS}"><requestId>r</requestId>${body}</${action}Response>`,
-    );
-  });
-};
+/** EC2: three instances, two of them with Monitoring=enabled. */
+const EC2_INSTANCES: Ec2QueryInstance[] = [
+  {
+    id: 'i-web1',
+    privateIp: '10.0.0.1',
+    az: 'us-east-1a',
+    tags: { Name: 'web-1', Monitoring: 'enabled', Team: 'ops' },
+  },
+  {
+    id: 'i-web2',
+    privateIp: '10.0.0.2',
+    az: 'us-east-1b',
+    tags: { Name: 'web-2', Monitoring: 'enabled', 'cost-center': 'cc42' },
+  },
+  {
+    id: 'i-batch',
+    privateIp: '10.0.0.3',
+    az: 'us-east-1a',
+    tags: { Name: 'batch-1', Monitoring: 'disabled' },
+  },
+];
 
 /** HTTP SD: two groups, one prod, one staging. */
 const HTTP_SD = [
@@ -181,15 +159,82 @@ const DNS_ZONE = [
   '--host-record=node-a.e2e.test,127.0.0.1',
 ];
 
+/**
+ * Kubernetes, namespace shop: service `web` annotated for scraping on port 9102, its endpoint
+ * slice with the two pods behind it on 8080; service `db`, not annotated, with one endpoint.
+ */
+const K8S_SERVICES: KubeObject[] = [
+  {
+    metadata: {
+      name: 'web',
+      namespace: 'shop',
+      labels: { app: 'web', tier: 'front' },
+      annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102' },
+    },
+    spec: { type: 'ClusterIP', clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }] },
+  },
+  {
+    metadata: { name: 'db', namespace: 'shop', labels: { app: 'db' } },
+    spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', ports: [{ name: 'pg', port: 5432 }] },
+  },
+];
+
+/** A ready endpoint of a slice; `pod` names the pod behind it. */
+function endpoint(ip: string, pod?: string): Record<string, unknown> {
+  return {
+    addresses: [ip],
+    conditions: { ready: true, serving: true, terminating: false },
+    ...(pod === undefined
+      ? {}
+      : { nodeName: 'node-a', targetRef: { kind: 'Pod', name: pod, namespace: 'shop' } }),
+  };
+}
+
+function slice(
+  service: string,
+  port: { name: string; port: number },
+  endpoints: Record<string, unknown>[],
+): KubeObject {
+  return {
+    metadata: {
+      name: `${service}-abcde`,
+      namespace: 'shop',
+      labels: { 'kubernetes.io/service-name': service },
+    },
+    addressType: 'IPv4',
+    ports: [{ ...port, protocol: 'TCP' }],
+    endpoints,
+  };
+}
+
+const K8S_SLICES: KubeObject[] = [
+  slice('web', { name: 'http', port: 8080 }, [
+    endpoint('10.1.0.1', 'web-1'),
+    endpoint('10.1.0.2', 'web-2'),
+  ]),
+  slice('db', { name: 'pg', port: 5432 }, [endpoint('10.1.0.9')]),
+];
+
+const K8S_PODS: KubeObject[] = [
+  appPod('web-1', '10.1.0.1', {}, [{ name: 'http', containerPort: 8080 }]),
+  appPod('web-2', '10.1.0.2', {}, [{ name: 'http', containerPort: 8080 }]),
+];
+
 // ---------------------------------------------------------------------------------------------
 // The user's prometheus.yml
 
-function prometheusYml(p: { ec2: number; http: number; consul: number }): string {
+function prometheusYml(p: {
+  ec2: string;
+  http: number;
+  consul: number;
+  kubernetes: string;
+  ecs: string;
+}): string {
   const ec2 = `
   - job_name: ec2
     ec2_sd_configs:
       - region: us-east-1
-        endpoint: http://127.0.0.1:${p.ec2}
+        endpoint: ${p.ec2}
         access_key: AKIDE2EKEY
         secret_key: not-a-real-secret
         port: 9100
@@ -243,9 +288,60 @@ function prometheusYml(p: { ec2: number; http: number; consul: number }): string
       - action: labelmap
         regex: __meta_consul_service_metadata_(.+)
 `;
+  const kubernetes = `
+  - job_name: kubernetes-service-endpoints
+    kubernetes_sd_configs:
+      - role: endpointslice
+        api_server: ${p.kubernetes}
+        namespaces: {names: [shop]}
+    relabel_configs:
+      # Only services annotated for scraping, at the port their annotation names.
+      - source_labels: [__meta_kubernetes_service_annotation_prometheus_io_scrape]
+        regex: "true"
+        action: keep
+      - source_labels: [__address__, __meta_kubernetes_service_annotation_prometheus_io_port]
+        regex: ([^:]+)(?::\\d+)?;(\\d+)
+        replacement: $1:$2
+        target_label: __address__
+      - action: labelmap
+        regex: __meta_kubernetes_service_label_(.+)
+      - source_labels: [__meta_kubernetes_namespace]
+        target_label: namespace
+      - source_labels: [__meta_kubernetes_service_name]
+        target_label: service
+      - source_labels: [__meta_kubernetes_pod_name]
+        target_label: pod
+`;
+  const ecs = `
+  - job_name: ecs
+    aws_sd_configs:
+      - role: ecs
+        region: ${REGION}
+        endpoint: ${p.ecs}
+        access_key: AKIDE2EKEY
+        secret_key: not-a-real-secret
+        port: 8080
+    relabel_configs:
+      # The running tasks of service api, at the port their metrics-port tag names.
+      - source_labels: [__meta_ecs_service, __meta_ecs_last_status]
+        regex: api;RUNNING
+        action: keep
+      - source_labels: [__meta_ecs_ip_address, __meta_ecs_tag_task_metrics_port]
+        regex: (.+);(\\d+)
+        replacement: $1:$2
+        target_label: __address__
+      - source_labels: [__meta_ecs_task_arn]
+        regex: .*/([^/]+)
+        target_label: instance
+      - source_labels: [__meta_ecs_cluster]
+        target_label: cluster
+      - action: labelmap
+        regex: __meta_ecs_tag_task_(.+)
+        replacement: task_$1
+`;
   return `global:
   scrape_interval: 30s
-scrape_configs:${ec2}${HAVE_DNSMASQ ? dns : ''}${http}${consul}`;
+scrape_configs:${ec2}${HAVE_DNSMASQ ? dns : ''}${http}${consul}${kubernetes}${ecs}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,6 +358,9 @@ let dir: string;
 let configPath: string;
 const servers: Server[] = [];
 let dnsmasq: RunningDnsmasq | undefined;
+let ec2: Ec2QueryApi | undefined;
+const kube = new FakeKubeApi();
+const aws = new AwsFixture();
 let env: Record<string, string> = {};
 
 async function targets(json: boolean) {
@@ -290,10 +389,19 @@ const dropped = (job: string) => rows.filter((r) => r.job === job && r.state ===
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lambdascrape-targets-e2e-'));
-  const ec2 = await listen(ec2Handler);
+  ec2 = await startEc2QueryApi(EC2_INSTANCES);
   const http = await listen(httpSdHandler);
   const consul = await listen(consulHandler);
-  servers.push(ec2.server, http.server, consul.server);
+  servers.push(http.server, consul.server);
+  const kubernetes = await kube.start();
+  kube.objects.set('services', K8S_SERVICES);
+  kube.objects.set('endpointslices', K8S_SLICES);
+  kube.objects.set('pods', K8S_PODS);
+  await aws.start();
+  aws.world = ecsWorld();
+  // The ecs role's EC2 calls (container instances, ENIs) take the SDK's own endpoint variable;
+  // the ec2 job names its endpoint, which wins over the variable.
+  vi.stubEnv('AWS_ENDPOINT_URL_EC2', aws.endpoint);
   if (HAVE_DNSMASQ) {
     dnsmasq = await startDnsmasq(DNS_ZONE, 'node-a.e2e.test');
     env = { LAMBDASCRAPE_DNS_SERVERS: dnsmasq.server };
@@ -303,7 +411,13 @@ beforeAll(async () => {
   configPath = join(dir, 'prometheus.yml');
   await writeFile(
     configPath,
-    prometheusYml({ ec2: ec2.port, http: http.port, consul: consul.port }),
+    prometheusYml({
+      ec2: ec2.endpoint,
+      http: http.port,
+      consul: consul.port,
+      kubernetes,
+      ecs: aws.endpoint,
+    }),
   );
 
   const r = await targets(true);
@@ -314,6 +428,10 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await dnsmasq?.stop();
+  await ec2?.stop();
+  await kube.stop();
+  await aws.stop();
+  vi.unstubAllEnvs();
   await Promise.all(servers.map(close));
   if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
@@ -321,9 +439,14 @@ afterAll(async () => {
 describe('lambdascrape targets --config prometheus.yml --json (all discovery mechanisms)', () => {
   it('lists the jobs in config order, each with targets', () => {
     const jobs = [...new Set(rows.map((r) => r.job))];
-    expect(jobs).toEqual(
-      HAVE_DNSMASQ ? ['ec2', 'dns', 'http', 'consul'] : ['ec2', 'http', 'consul'],
-    );
+    expect(jobs).toEqual([
+      'ec2',
+      ...(HAVE_DNSMASQ ? ['dns'] : []),
+      'http',
+      'consul',
+      'kubernetes-service-endpoints',
+      'ecs',
+    ]);
   });
 
   it('ec2: keeps Monitoring=enabled, instance from the Name tag, tags mapped to tag_*', () => {
@@ -471,6 +594,94 @@ describe('lambdascrape targets --config prometheus.yml --json (all discovery mec
     ]);
   });
 
+  it('kubernetes: keeps the annotated service, at its annotated port, service labels mapped', () => {
+    const job = 'kubernetes-service-endpoints';
+    expect(active(job).map(({ url, labels }) => ({ url, labels }))).toEqual(
+      ['1', '2'].map((n) => ({
+        url: `http://10.1.0.${n}:9102/metrics`,
+        labels: {
+          app: 'web',
+          instance: `10.1.0.${n}:9102`,
+          job,
+          namespace: 'shop',
+          pod: `web-${n}`,
+          service: 'web',
+          tier: 'front',
+        },
+      })),
+    );
+    // The slice's port, the service's annotations and the pod behind the endpoint.
+    expect(active(job)[0]!.discoveredLabels).toEqual(
+      expect.objectContaining({
+        __address__: '10.1.0.1:8080',
+        __meta_kubernetes_endpointslice_name: 'web-abcde',
+        __meta_kubernetes_endpointslice_port: '8080',
+        __meta_kubernetes_endpointslice_port_name: 'http',
+        __meta_kubernetes_service_annotation_prometheus_io_port: '9102',
+        __meta_kubernetes_pod_name: 'web-1',
+        __meta_kubernetes_pod_container_port_number: '8080',
+      }),
+    );
+    expect(dropped(job)).toEqual([
+      {
+        job,
+        url: null,
+        labels: {},
+        discoveredLabels: expect.objectContaining({
+          __address__: '10.1.0.9:5432',
+          __meta_kubernetes_service_name: 'db',
+          __meta_kubernetes_endpointslice_port_name: 'pg',
+        }),
+        state: 'dropped',
+      },
+    ]);
+    expect(kube.seen.map((r) => r.path).sort()).toEqual([
+      '/api/v1/namespaces/shop/pods',
+      '/api/v1/namespaces/shop/services',
+      '/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices',
+    ]);
+  });
+
+  it('ecs: keeps the running tasks of service api, the port from a task tag, task tags mapped', () => {
+    expect(active('ecs').map(({ url, labels }) => ({ url, labels }))).toEqual([
+      {
+        url: 'http://10.0.1.10:9102/metrics',
+        labels: {
+          cluster: 'web',
+          instance: 'fargate-1',
+          job: 'ecs',
+          task_Version: '1.2',
+          task_metrics_port: '9102',
+        },
+      },
+      {
+        // No metrics-port tag: the configured port.
+        url: 'http://10.0.4.40:8080/metrics',
+        labels: { cluster: 'web', instance: 'ec2-awsvpc-1', job: 'ecs' },
+      },
+    ]);
+    expect(active('ecs')[1]!.discoveredLabels).toEqual(
+      expect.objectContaining({
+        __address__: '10.0.4.40:8080',
+        __meta_ecs_network_mode: 'awsvpc',
+        __meta_ecs_ec2_instance_id: 'i-host1',
+        __meta_ecs_tag_ec2_Name: 'ecs-host-1',
+      }),
+    );
+    // Another service, no service, being stopped, and the batch cluster's standalone task.
+    expect(
+      dropped('ecs').map((r) => [r.url, r.labels, r.discoveredLabels.__meta_ecs_task_arn]),
+    ).toEqual([
+      [null, {}, arn('task', 'web/bridge-1')],
+      [null, {}, arn('task', 'web/host-1')],
+      [null, {}, arn('task', 'web/stopping-1')],
+      [null, {}, arn('task', 'batch/job-1')],
+    ]);
+    // The EC2 calls of the ecs role reached the ECS stand-in, not the ec2 job's server.
+    expect(aws.calls('DescribeInstances')).toHaveLength(1);
+    expect(ec2!.requests.filter((r) => r.Action === 'DescribeNetworkInterfaces')).toEqual([]);
+  });
+
   it('prints each job with its counts and targets without --json', async () => {
     const r = await targets(false);
     expect(r.err).toBe('');
@@ -481,12 +692,17 @@ describe('lambdascrape targets --config prometheus.yml --json (all discovery mec
       ...(HAVE_DNSMASQ ? ['job dns: 3 active, 0 dropped'] : []),
       'job http: 2 active, 1 dropped',
       'job consul: 2 active, 1 dropped',
+      'job kubernetes-service-endpoints: 2 active, 1 dropped',
+      'job ecs: 2 active, 4 dropped',
     ]);
     const actives = r.out.split('\n').filter((l) => l.startsWith('  active '));
-    expect(actives).toHaveLength(HAVE_DNSMASQ ? 9 : 6);
+    expect(actives).toHaveLength(HAVE_DNSMASQ ? 13 : 10);
     expect(actives).toContainEqual(
       '  active  http://10.0.0.1:9100/metrics  {az="us-east-1a", instance="web-1", job="ec2", tag_Monitoring="enabled", tag_Name="web-1", tag_Team="ops"}',
     );
-    expect(r.out.split('\n').filter((l) => l.startsWith('  dropped '))).toHaveLength(3);
+    expect(actives).toContainEqual(
+      '  active  http://10.1.0.2:9102/metrics  {app="web", instance="10.1.0.2:9102", job="kubernetes-service-endpoints", namespace="shop", pod="web-2", service="web", tier="front"}',
+    );
+    expect(r.out.split('\n').filter((l) => l.startsWith('  dropped '))).toHaveLength(8);
   });
 });
