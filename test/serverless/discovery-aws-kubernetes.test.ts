@@ -1,7 +1,7 @@
 /**
  * The discovery function end to end with aws_sd_configs `role: ecs` and kubernetes_sd_configs:
- * `handleDiscovery` on the runtime `createRuntime` builds (dynalite for the tables, fauxqs for the
- * queues) runs the real ECS and EC2 SDK clients against the ECS stand-in
+ * `handleDiscovery` on the discovery function's runtime, `createDiscoveryRuntime` (dynalite for
+ * the tables, fauxqs for the queues), runs the real ECS and EC2 SDK clients against the ECS stand-in
  * (test/discovery/aws-fixture.ts; the EC2 calls through the SDK's own `AWS_ENDPOINT_URL_EC2`)
  * and the Kubernetes API stand-in, applies each job's relabel rules, and writes the targets to
  * the targets table and each job's dropped targets to the state table. Read back with stores
@@ -18,9 +18,12 @@ import { DynamoDbTargetStore } from '../../src/aws/dynamodb-target-store.js';
 import type { LogFields } from '../../src/log/logger.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { Labels } from '../../src/model/labels.js';
+import {
+  createDiscoveryRuntime,
+  type DiscoveryRuntime,
+  handleDiscovery,
+} from '../../src/serverless/discovery.js';
 import { readServerlessEnv } from '../../src/serverless/env.js';
-import { handleDiscovery } from '../../src/serverless/handlers.js';
-import { createRuntime, type ServerlessRuntime } from '../../src/serverless/runtime.js';
 import { ecsWorld } from '../discovery/aws-ecs-world.js';
 import { AwsFixture, arn, REGION } from '../discovery/aws-fixture.js';
 import { FakeKubeApi } from '../discovery/kubernetes-fixture.js';
@@ -81,7 +84,7 @@ const kube = new FakeKubeApi();
 let dir: string;
 let dynamo: Dynalite;
 let sqs: LocalSqs;
-let runtime: ServerlessRuntime;
+let runtime: DiscoveryRuntime;
 const lines: (LogFields & { msg: string; level: string })[] = [];
 
 beforeAll(async () => {
@@ -116,7 +119,7 @@ beforeAll(async () => {
     DYNAMODB_ENDPOINT: dynamo.endpoint,
     SQS_ENDPOINT: sqs.endpoint,
   });
-  runtime = await createRuntime(env, {
+  runtime = await createDiscoveryRuntime(env, {
     region: 'us-east-1',
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
     logger: createLogger({
