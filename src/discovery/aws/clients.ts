@@ -19,17 +19,26 @@ import type { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
 import { awsCredentials } from '../ec2/index.js';
 import type { AwsCommonConfig } from './config.js';
 
+/**
+ * A role's SDK module (`sdk.ts`, `msk-sdk.ts`, …), imported on the first call and kept; an
+ * error, without importing it, in the bundles built without the AWS discovery clients (see the
+ * file comment).
+ */
+export function sdkLoader<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??=
+      process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
+        ? Promise.reject(new Error('this function was bundled without the AWS discovery clients'))
+        : load();
+    return loaded;
+  };
+}
+
 export type AwsSdk = typeof import('./sdk.js');
-let sdk: Promise<AwsSdk> | undefined;
 
 /** The ECS and EC2 clients' module, loaded once (see the file comment). */
-export function loadAwsSdk(): Promise<AwsSdk> {
-  sdk ??=
-    process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
-      ? Promise.reject(new Error('this function was bundled without the AWS discovery clients'))
-      : import('./sdk.js');
-  return sdk;
-}
+export const loadAwsSdk: () => Promise<AwsSdk> = sdkLoader(() => import('./sdk.js'));
 
 /** Cap on one response body; DescribeTasks of 100 tasks with many containers stays far below. */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -62,12 +71,15 @@ export function sharedOptions(config: AwsCommonConfig) {
   } as const;
 }
 
-export function ecsClientOptions(config: AwsCommonConfig): ECSClientConfig {
+/** The options of a role's own service client: {@link sharedOptions} and the config's `endpoint`. */
+export function serviceClientOptions(config: AwsCommonConfig) {
   return {
     ...sharedOptions(config),
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
   };
 }
+
+export type ServiceClientOptions = ReturnType<typeof serviceClientOptions>;
 
 export function ec2ClientOptions(config: AwsCommonConfig): EC2ClientConfig {
   return sharedOptions(config);
@@ -84,7 +96,9 @@ export function createEcsClients(
   config: AwsCommonConfig,
   deps: EcsDeps,
 ): EcsClients {
-  const ecs = (deps.createEcsClient ?? ((o) => new loaded.ECSClient(o)))(ecsClientOptions(config));
+  const ecs = (deps.createEcsClient ?? ((o) => new loaded.ECSClient(o)))(
+    serviceClientOptions(config),
+  );
   const ec2 = (deps.createEc2Client ?? ((o) => new loaded.EC2Client(o)))(ec2ClientOptions(config));
   capResponses(ecs);
   capResponses(ec2);
