@@ -1,9 +1,11 @@
 /**
- * The AWS SDK clients of the `ecs` role: loaded on first use, built from the config, retrying
- * throttled calls with back-off, and reading each response under a size cap.
+ * The AWS SDK clients of every role (the ECS role's two here; the others' through
+ * `role-discoverer.ts`): loaded on first use, built from the config, retrying throttled calls
+ * with back-off, and reading each response under a size cap.
  *
- * - Loading: `sdk.ts` is imported on the first refresh, so the functions that never run ECS
- *   discovery (scraper, dispatcher, outbox) never load it; their bundles are built with
+ * - Loading: a role's SDK module (`sdk.ts`, `msk-sdk.ts`, …) is imported on its first refresh
+ *   ({@link sdkLoader}), so the functions that never run AWS discovery (scraper, dispatcher,
+ *   outbox) never load it; their bundles are built with
  *   `process.env.LAMBDASCRAPE_BUNDLE_EC2` defined as "false" (infra/bundle.ts, the switch of the
  *   discovery function's AWS clients), which folds the import away altogether.
  * - Retries: the SDK's standard mode with {@link MAX_ATTEMPTS} attempts: ThrottlingException,

@@ -10,6 +10,10 @@
  * - `access_key` without `secret_key` or the reverse;
  * - a filter without a `name`; an `endpoint` that is not an http(s) URL; `refresh_interval: 0`;
  *   a `port` outside 0–65535.
+ *
+ * The connection fields and their rules ({@link readAwsConnection}, {@link checkAwsConnection})
+ * and the filters are shared with aws_sd_configs and the per-service AWS keys
+ * (src/discovery/aws/config.ts).
  */
 import type { Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../config/http-client.js';
