@@ -11,10 +11,14 @@
  *   the assumed role carries the service permission (it is the operator's, not ours);
  * - `access_key` + `secret_key` or `profile`: the role is not used; nothing is granted (and the
  *   construct refuses inline keys unless told otherwise, see config-files.ts).
+ *
+ * Below, an aws_sd_configs `role: <r>` entry stands for an entry of the per-service key
+ * `<r>_sd_configs` (ecs_sd_configs, …) too: it is read into the same config and gets the same
+ * grants.
  */
 
 import type { Config } from '../src/config/types.js';
-import { awsMechanism } from '../src/discovery/aws/index.js';
+import { awsMechanism, awsServiceMechanisms } from '../src/discovery/aws/index.js';
 import { ec2Mechanism } from '../src/discovery/ec2/index.js';
 import { validMechanismConfigs } from '../src/discovery/registry.js';
 import { DEFAULT_SIGV4_SERVICE } from '../src/remotewrite/sigv4.js';
@@ -148,52 +152,55 @@ export function accessFromConfig(config: Config): ConfigAccess {
         ec2DescribeWithOwnRole = true;
       if (sd.profile !== undefined) warnings.push(profileWarning(where, sd.profile));
     });
-    validMechanismConfigs(job, awsMechanism).forEach((sd, i) => {
-      const where = `job ${JSON.stringify(job.jobName)} aws_sd_configs[${i}]`;
-      const c =
-        sd.role === 'ecs'
-          ? sd.ecs
-          : sd.role === 'ec2'
-            ? sd.ec2
-            : sd.role === 'msk'
-              ? sd.msk
-              : sd.role === 'rds'
-                ? sd.rds
-                : sd.role === 'elasticache'
-                  ? sd.elasticache
-                  : sd.lightsail;
-      if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
-      if (c.roleArn !== undefined) {
-        awsSdRoleArns.push(c.roleArn);
-        return;
-      }
-      if (c.accessKey !== undefined || c.profile !== undefined) return;
-      if (sd.role === 'ec2') {
-        ec2DescribeWithOwnRole = true;
-        return;
-      }
-      if (sd.role === 'lightsail') {
-        lightsailWithOwnRole = true;
-        return;
-      }
-      if (sd.role === 'msk') {
-        mskActions.add(
-          sd.msk.clusters.length === 0 ? 'kafka:ListClustersV2' : 'kafka:DescribeClusterV2',
-        );
-        mskActions.add('kafka:ListNodes');
-        return;
-      }
-      if (sd.role === 'rds') {
-        rdsWithOwnRole = true;
-        return;
-      }
-      if (sd.role === 'elasticache') {
-        elastiCacheWithOwnRole = true;
-        return;
-      }
-      for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
-      if (sd.ecs.clusters.length === 0) ecsActions.add(ECS_LIST_CLUSTERS_ACTION);
-    });
+    // An entry of a per-service key (ecs_sd_configs, …) is its role's aws_sd_configs entry.
+    for (const mechanism of [awsMechanism, ...awsServiceMechanisms]) {
+      validMechanismConfigs(job, mechanism).forEach((sd, i) => {
+        const where = `job ${JSON.stringify(job.jobName)} ${mechanism.name}[${i}]`;
+        const c =
+          sd.role === 'ecs'
+            ? sd.ecs
+            : sd.role === 'ec2'
+              ? sd.ec2
+              : sd.role === 'msk'
+                ? sd.msk
+                : sd.role === 'rds'
+                  ? sd.rds
+                  : sd.role === 'elasticache'
+                    ? sd.elasticache
+                    : sd.lightsail;
+        if (c.profile !== undefined) warnings.push(profileWarning(where, c.profile));
+        if (c.roleArn !== undefined) {
+          awsSdRoleArns.push(c.roleArn);
+          return;
+        }
+        if (c.accessKey !== undefined || c.profile !== undefined) return;
+        if (sd.role === 'ec2') {
+          ec2DescribeWithOwnRole = true;
+          return;
+        }
+        if (sd.role === 'lightsail') {
+          lightsailWithOwnRole = true;
+          return;
+        }
+        if (sd.role === 'msk') {
+          mskActions.add(
+            sd.msk.clusters.length === 0 ? 'kafka:ListClustersV2' : 'kafka:DescribeClusterV2',
+          );
+          mskActions.add('kafka:ListNodes');
+          return;
+        }
+        if (sd.role === 'rds') {
+          rdsWithOwnRole = true;
+          return;
+        }
+        if (sd.role === 'elasticache') {
+          elastiCacheWithOwnRole = true;
+          return;
+        }
+        for (const action of ECS_DISCOVERY_ACTIONS) ecsActions.add(action);
+        if (sd.ecs.clusters.length === 0) ecsActions.add(ECS_LIST_CLUSTERS_ACTION);
+      });
+    }
   }
 
   const remoteWriteRoleArns: string[] = [];

@@ -43,7 +43,11 @@ import { FIELDS as SCRAPE_FIELDS } from '../src/config/scrape-config.js';
 import { SD_CONFIGS_KEYS } from '../src/config/sd-names.js';
 import { FILE_SD_FIELDS, STATIC_FIELDS } from '../src/config/service-discovery.js';
 import { UNSUPPORTED_SETTINGS, type UnsupportedBlock } from '../src/config/unsupported.js';
-import { FIELDS as AWS_FIELDS, GO_TYPE as AWS_GO_TYPE } from '../src/discovery/aws/config.js';
+import {
+  FIELDS as AWS_FIELDS,
+  GO_TYPE as AWS_GO_TYPE,
+  AWS_SERVICE_SD_KEYS,
+} from '../src/discovery/aws/config.js';
 import { SD_FIELDS as CONSUL_FIELDS } from '../src/discovery/consul/config.js';
 import { FIELDS as DNS_FIELDS } from '../src/discovery/dns/config.js';
 import {
@@ -95,6 +99,7 @@ const CONFIGURATION = link('configuration', `${COMPAT}#configuration-1`);
 const SCRAPING = link('scraping', `${COMPAT}#scraping-4-6-7-8`);
 const REMOTE_WRITE = link('remote write', 'remote-write.md#supported-remote_write-fields');
 const K8S_DIFFERENCES = link('differences', 'discovery-kubernetes.md#differences-from-prometheus');
+const AWS_SERVICE_KEYS = link('per-service AWS keys', 'discovery.md#per-service-aws-keys');
 
 /**
  * What the code alone cannot tell: fields read and then not acted on, and fields that work
@@ -164,6 +169,25 @@ export const OVERRIDES: Readonly<Record<string, { status: Status; note: string }
     status: 'unused',
     note: 'metadata is sent with the samples',
   },
+  ...Object.fromEntries(
+    AWS_SERVICE_SD_KEYS.flatMap((key) => [
+      [
+        `${key.goType}.refresh_interval`,
+        { status: 'difference', note: `0 is refused (${AWS_SERVICE_KEYS})` },
+      ],
+      ...(key.fields.has('request_concurrency')
+        ? [
+            [
+              `${key.goType}.request_concurrency`,
+              {
+                status: 'difference',
+                note: `one limit for every call of a refresh; 0 is refused (${AWS_SERVICE_KEYS})`,
+              },
+            ],
+          ]
+        : []),
+    ]),
+  ),
 };
 
 /** The goType of the mapping each block of the refusal table is read from. */
@@ -173,7 +197,8 @@ const REFUSAL_BLOCKS: Readonly<Record<UnsupportedBlock, string>> = {
   remote_write: 'config.RemoteWriteConfig',
   ec2_sd_configs: EC2_GO_TYPE,
   aws_sd_configs: AWS_GO_TYPE,
-};
+  ...Object.fromEntries(AWS_SERVICE_SD_KEYS.map((key) => [key.name, key.goType])),
+} as Readonly<Record<UnsupportedBlock, string>>;
 
 const REF_NOTE = 'a secret manager reference: none is wired in (Prometheus wires none either)';
 const UNSUPPORTED_SD_NOTE =
@@ -231,6 +256,11 @@ function configSources(): Source[] {
     { goType: EC2_GO_TYPE, where: '`ec2_sd_configs[]`', fields: [EC2_FIELDS] },
     { goType: EC2_FILTER_GO_TYPE, where: '`filters[]` of EC2 SD', fields: [EC2_FILTER_FIELDS] },
     { goType: AWS_GO_TYPE, where: '`aws_sd_configs[]`', fields: [AWS_FIELDS] },
+    ...AWS_SERVICE_SD_KEYS.map((key) => ({
+      goType: key.goType,
+      where: `\`${key.name}[]\``,
+      fields: [key.fields],
+    })),
     { goType: 'dns.SDConfig', where: '`dns_sd_configs[]`', fields: [DNS_FIELDS] },
     { goType: 'http.SDConfig', where: '`http_sd_configs[]`', fields: [HTTP_SD_FIELDS] },
     { goType: 'consul.SDConfig', where: '`consul_sd_configs[]`', fields: [CONSUL_FIELDS] },

@@ -12,13 +12,23 @@ import type { Struct } from './yaml-reader.js';
  * Adding a setting: one row. Remove it in the change that makes the runtime honour it.
  */
 
+/** The AWS discovery keys: each calls AWS through the AWS SDK's HTTP client. */
+const AWS_SD_BLOCKS = [
+  'ec2_sd_configs',
+  'aws_sd_configs',
+  'ecs_sd_configs',
+  'elasticache_sd_configs',
+  'lightsail_sd_configs',
+  'msk_sd_configs',
+  'rds_sd_configs',
+] as const;
+
 /** The blocks the table knows, named like their YAML keys. */
 export type UnsupportedBlock =
   | 'global'
   | 'scrape_config'
   | 'remote_write'
-  | 'ec2_sd_configs'
-  | 'aws_sd_configs';
+  | (typeof AWS_SD_BLOCKS)[number];
 
 export interface UnsupportedSetting {
   readonly block: UnsupportedBlock;
@@ -55,7 +65,7 @@ export const UNSUPPORTED_SETTINGS: readonly UnsupportedSetting[] = [
     field: 'google_iam',
     why: 'remote writes authenticate with basic_auth, authorization or sigv4',
   },
-  ...(['ec2_sd_configs', 'aws_sd_configs'] as const).flatMap((block) =>
+  ...AWS_SD_BLOCKS.flatMap((block) =>
     [...HTTP_CLIENT_FIELDS]
       .filter((field) => !EC2_IGNORED_HTTP_FIELDS.has(field))
       .map(

@@ -11,7 +11,12 @@ import type { Node } from 'yaml';
 import { Diagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../config/errors.js';
 import type { YamlReader } from '../config/yaml-reader.js';
-import { lackingAwsSdRole, parseAwsSdConfig, validateLackingAwsSdConfig } from './aws/config.js';
+import {
+  AWS_SERVICE_SD_READERS,
+  lackingAwsSdRole,
+  parseAwsSdConfig,
+  validateLackingAwsSdConfig,
+} from './aws/config.js';
 import { parseConsulSdConfig } from './consul/config.js';
 import { parseDnsSdConfig } from './dns/config.js';
 import { parseEc2SdConfig } from './ec2/config.js';
@@ -53,6 +58,8 @@ export const DISCOVERY_CONFIG_READERS: readonly MechanismConfigReader[] = [
     lacking: lackingAwsSdRole,
     validateLacking: validateLackingAwsSdConfig,
   },
+  // ecs_sd_configs, elasticache_sd_configs, lightsail_sd_configs, msk_sd_configs, rds_sd_configs.
+  ...AWS_SERVICE_SD_READERS,
   { name: 'kubernetes_sd_configs', parse: parseKubernetesSdConfig },
 ];
 

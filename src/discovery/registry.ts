@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { Diagnostics } from '../config/diagnostics.js';
 import { ConfigError } from '../config/errors.js';
 import type { ScrapeConfig } from '../config/types.js';
-import { type AwsSdDeps, awsMechanism } from './aws/index.js';
+import { type AwsSdDeps, awsMechanism, awsServiceMechanisms } from './aws/index.js';
 import { type ConsulSdDeps, consulMechanism } from './consul/index.js';
 import { type DnsSdDeps, dnsMechanism } from './dns/index.js';
 import { type Ec2Deps, ec2Mechanism } from './ec2/index.js';
@@ -51,7 +51,7 @@ export interface DiscoveryDeps
   readonly dns?: DnsSdDeps;
   /** EC2 client factory for ec2_sd. @default new EC2Client(opts) */
   readonly ec2?: Ec2Deps;
-  /** Client factories for aws_sd, by role. @default the SDK's clients */
+  /** Client factories for aws_sd and the per-service AWS keys, by role. @default the SDK's clients */
   readonly aws?: AwsSdDeps;
   /** Clock for refresh_interval bookkeeping, ms since the epoch. @default Date.now */
   readonly now?: () => number;
@@ -69,6 +69,7 @@ export const DISCOVERY_MECHANISMS: readonly DiscoveryMechanism<unknown, Discover
   httpMechanism,
   consulMechanism,
   awsMechanism,
+  ...awsServiceMechanisms,
   kubernetesMechanism,
 ];
 

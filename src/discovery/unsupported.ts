@@ -32,27 +32,6 @@ export interface Block {
 
 export type FieldType = Scalar | Block;
 
-const AWS_FILTER: Block = {
-  goType: 'aws.Filter',
-  list: true,
-  fields: { name: 'string', values: 'strings' },
-};
-
-/** What every AWS mechanism shares. */
-const AWS_COMMON = {
-  region: 'string',
-  endpoint: 'string',
-  access_key: 'string',
-  secret_key: 'secret',
-  profile: 'string',
-  role_arn: 'string',
-  external_id: 'string',
-  refresh_interval: 'duration',
-  port: 'int',
-} as const;
-
-const AWS_CLUSTERS = { ...AWS_COMMON, clusters: 'strings', request_concurrency: 'int' } as const;
-
 const MOBY_FILTER: Block = {
   goType: 'moby.Filter',
   list: true,
@@ -98,8 +77,6 @@ export const UNSUPPORTED_MECHANISMS: Readonly<Record<string, Block>> = {
     filters: MOBY_FILTER,
     refresh_interval: 'duration',
   }),
-  ecs_sd_configs: sd('aws.ECSSDConfig', AWS_CLUSTERS),
-  elasticache_sd_configs: sd('aws.ElasticacheSDConfig', AWS_CLUSTERS),
   eureka_sd_configs: sd('eureka.SDConfig', { server: 'string', refresh_interval: 'duration' }),
   gce_sd_configs: sd(
     'gce.SDConfig',
@@ -130,7 +107,6 @@ export const UNSUPPORTED_MECHANISMS: Readonly<Record<string, Block>> = {
     server: 'string',
     client_id: 'string',
   }),
-  lightsail_sd_configs: sd('aws.LightsailSDConfig', AWS_COMMON),
   linode_sd_configs: sd('linode.SDConfig', {
     refresh_interval: 'duration',
     port: 'int',
@@ -143,7 +119,6 @@ export const UNSUPPORTED_MECHANISMS: Readonly<Record<string, Block>> = {
     auth_token: 'secret',
     auth_token_file: 'string',
   }),
-  msk_sd_configs: sd('aws.MSKSDConfig', AWS_CLUSTERS),
   nerve_sd_configs: sd(
     'zookeeper.NerveSDConfig',
     { servers: 'strings', paths: 'strings', timeout: 'duration' },
@@ -222,7 +197,6 @@ export const UNSUPPORTED_MECHANISMS: Readonly<Record<string, Block>> = {
     include_parameters: 'bool',
     port: 'int',
   }),
-  rds_sd_configs: sd('aws.RDSSDConfig', { ...AWS_CLUSTERS, filters: AWS_FILTER }),
   scaleway_sd_configs: sd('scaleway.SDConfig', {
     project_id: 'string',
     api_url: 'string',

@@ -10,7 +10,7 @@ import { runCli } from '../../src/cli/main.js';
 
 const EXAMPLES = 'test/fixtures/config/prometheus-examples';
 const SUPPORTED =
-  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs, kubernetes_sd_configs';
+  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs, ecs_sd_configs, elasticache_sd_configs, lightsail_sd_configs, msk_sd_configs, rds_sd_configs, kubernetes_sd_configs';
 const SKIP_HINT =
   'skip such jobs with --skip-unsupported-discovery (CDK context skipUnsupportedDiscovery=true)';
 

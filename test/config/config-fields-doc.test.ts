@@ -5,6 +5,7 @@ import { allSources, catalogue, OVERRIDES } from '../../scripts/config-field-cat
 import { DOC_PATH, renderConfigFields } from '../../scripts/config-fields.js';
 import { isAlertmanagerField } from '../../src/config/alerting.js';
 import { isScrapeField } from '../../src/config/scrape-config.js';
+import { GO_TYPE as AWS_GO_TYPE, AWS_SERVICE_SD_KEYS } from '../../src/discovery/aws/config.js';
 import { FILTER_GO_TYPE, GO_TYPE } from '../../src/discovery/ec2/config.js';
 
 const SRC = join(import.meta.dirname, '../../src');
@@ -33,6 +34,8 @@ const TYPE_CONSTANTS: Readonly<Record<string, readonly string[]>> = {
   FILTER_GO_TYPE: [FILTER_GO_TYPE],
   // src/discovery/unsupported.ts: the mechanisms' tables, walked by the catalogue.
   'block.goType': [],
+  // src/discovery/aws/config.ts: aws_sd_configs and the per-service keys.
+  'key.goType': [AWS_GO_TYPE, ...AWS_SERVICE_SD_KEYS.map((key) => key.goType)],
 };
 
 describe('docs/config-fields.md', () => {

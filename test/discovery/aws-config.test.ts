@@ -66,6 +66,8 @@ describe('parseAwsSdConfig', () => {
       refreshIntervalMs: 120_000,
       port: 9100,
       clusters: ['web', 'arn:aws:ecs:eu-central-1:1:cluster/batch'],
+      // No field of aws.SDConfig: Prometheus's DefaultECSSDConfig.
+      requestConcurrency: 20,
     });
     expect(JSON.stringify(c)).not.toContain('SK"');
   });

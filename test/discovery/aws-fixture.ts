@@ -8,7 +8,8 @@
  * paged by Marker, ListTagsForResource), so the real SDK clients parse what it answers. It holds a
  * small world of clusters, services, tasks, container instances, instances and ENIs, pages
  * listings by `pageSize`, refuses batches over the API's maxima as AWS does, answers
- * ThrottlingException on demand, and records every request.
+ * ThrottlingException on demand, records every request, and counts the requests in flight
+ * (answers can be held back to make them overlap).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -82,14 +83,26 @@ export class AwsFixture {
   faults = new Map<string, Fault>();
   /** A body sent instead of the real answer, by action. */
   raw = new Map<string, { status: number; body: string }>();
+  /** Each answer is held back this long (ms), so that requests sent together overlap here. */
+  delayMs = 0;
+  /** Requests being answered now, and the most at once since the last reset. */
+  inFlight = 0;
+  maxInFlight = 0;
   private server: Server | undefined;
   endpoint = '';
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
+      this.inFlight++;
+      this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+      res.on('close', () => this.inFlight--);
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res));
+      req.on('end', () => {
+        const answer = () => this.handle(req, Buffer.concat(chunks).toString('utf8'), res);
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
+      });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -105,6 +118,8 @@ export class AwsFixture {
     this.requests = [];
     this.faults.clear();
     this.raw.clear();
+    this.delayMs = 0;
+    this.maxInFlight = this.inFlight;
   }
 
   calls(action: string): Recorded[] {

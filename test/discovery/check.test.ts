@@ -11,7 +11,7 @@ import { UNSUPPORTED_MECHANISMS } from '../../src/discovery/unsupported.js';
 import { load, yaml } from '../config/helpers.js';
 
 const SUPPORTED =
-  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs, kubernetes_sd_configs';
+  'static_configs, file_sd_configs, ec2_sd_configs, dns_sd_configs, http_sd_configs, consul_sd_configs, aws_sd_configs, ecs_sd_configs, elasticache_sd_configs, lightsail_sd_configs, msk_sd_configs, rds_sd_configs, kubernetes_sd_configs';
 const refused = (job: string, what: string) =>
   `job "${job}" has no discovery lambdascrape supports: ${what} (supported: ${SUPPORTED}); skip such jobs with --skip-unsupported-discovery (CDK context skipUnsupportedDiscovery=true)`;
 
@@ -134,9 +134,9 @@ describe('entries of mechanisms lambdascrape lacks are validated as Prometheus d
       error: '4:65: not a valid duration string: "30 seconds"',
     },
     {
-      key: 'rds_sd_configs',
-      entry: '{region: eu-west-1, filters: [{name: engine, value: [x]}]}',
-      error: '4:54: field value not found in type aws.Filter',
+      key: 'docker_sd_configs',
+      entry: '{host: "unix:///d.sock", filters: [{name: label, value: [x]}]}',
+      error: '4:58: field value not found in type moby.Filter',
     },
     {
       key: 'openstack_sd_configs',

@@ -24,6 +24,11 @@ describe('DISCOVERY_MECHANISMS', () => {
       'http_sd_configs',
       'consul_sd_configs',
       'aws_sd_configs',
+      'ecs_sd_configs',
+      'elasticache_sd_configs',
+      'lightsail_sd_configs',
+      'msk_sd_configs',
+      'rds_sd_configs',
       'kubernetes_sd_configs',
     ]);
   });

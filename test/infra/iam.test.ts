@@ -483,6 +483,71 @@ remote_write:
   });
 });
 
+describe('the per-service AWS keys (ecs_sd_configs, …)', () => {
+  /** One job with an entry of each role, written under aws_sd_configs or under `<role>_sd_configs`. */
+  const entries = (extra: string): [role: string, entry: string][] => [
+    ['ecs', `{ region: eu-west-1${extra} }`],
+    ['ecs', `{ region: eu-west-1, clusters: [web]${extra} }`],
+    ['elasticache', `{ region: eu-west-1${extra} }`],
+    ['lightsail', `{ region: eu-west-1${extra} }`],
+    ['msk', `{ region: eu-west-1, clusters: ['arn:aws:kafka:eu-west-1:1:cluster/a/b']${extra} }`],
+    ['rds', `{ region: eu-west-1, filters: [{name: engine, values: [postgres]}]${extra} }`],
+  ];
+  const byRole = (extra: string) => `
+scrape_configs:
+  - job_name: aws
+    aws_sd_configs:
+${entries(extra)
+  .map(([role, entry]) => `      - ${entry.replace('{ ', `{ role: ${role}, `)}`)
+  .join('\n')}
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+  const byKey = (extra: string) => {
+    const keys = new Map<string, string[]>();
+    for (const [role, entry] of entries(extra)) keys.set(role, [...(keys.get(role) ?? []), entry]);
+    return `
+scrape_configs:
+  - job_name: aws
+${[...keys].map(([role, list]) => `    ${role}_sd_configs: [${list.join(', ')}]`).join('\n')}
+remote_write:
+  - url: https://receiver.example.com/api/v1/write
+`;
+  };
+
+  it.each([
+    ['with the function role', ''],
+    ['with role_arn', ", role_arn: 'arn:aws:iam::210987654321:role/discovery'"],
+  ])('%s: every function gets what the matching aws_sd_configs roles get', async (_name, extra) => {
+    const [keys, roles] = [
+      build({ config: await configFrom(byKey(extra)) }),
+      build({ config: await configFrom(byRole(extra)) }),
+    ];
+    for (const role of ROLES) {
+      expect(statementsOf(keys, role), role).toEqual(statementsOf(roles, role));
+    }
+    if (extra === '') {
+      expect(statement(keys, 'discovery', 'EcsServiceDiscovery')?.actions).toEqual(
+        sorted([...ECS_READS, 'ecs:ListClusters']),
+      );
+      expect(actionsOf(keys, 'discovery')).toEqual(
+        expect.arrayContaining([
+          'elasticache:DescribeCacheClusters',
+          'lightsail:GetInstances',
+          'kafka:DescribeClusterV2',
+          'kafka:ListNodes',
+          'rds:DescribeDBInstances',
+        ]),
+      );
+    } else {
+      expect(statement(keys, 'discovery', 'AssumeAwsDiscoveryRoles')?.resources).toEqual([
+        'arn:aws:iam::210987654321:role/discovery',
+      ]);
+      noneOf(keys, ['ecs:', 'lightsail:', 'kafka:', 'rds:', 'elasticache:']);
+    }
+  });
+});
+
 describe('remote write with SigV4', () => {
   it('AMP URL: aps:RemoteWrite on that workspace, for every function', async () => {
     const b = build({ config: await configFrom(SIGV4_AMP) });

@@ -1,9 +1,11 @@
 /**
- * The AWS SDK clients of the `ecs` role: loaded on first use, built from the config, retrying
- * throttled calls with back-off, and reading each response under a size cap.
+ * The AWS SDK clients of every role (the ECS role's two here; the others' through
+ * `role-discoverer.ts`): loaded on first use, built from the config, retrying throttled calls
+ * with back-off, and reading each response under a size cap.
  *
- * - Loading: `sdk.ts` is imported on the first refresh, so the functions that never run ECS
- *   discovery (scraper, dispatcher, outbox) never load it; their bundles are built with
+ * - Loading: a role's SDK module (`sdk.ts`, `msk-sdk.ts`, …) is imported on its first refresh
+ *   ({@link sdkLoader}), so the functions that never run AWS discovery (scraper, dispatcher,
+ *   outbox) never load it; their bundles are built with
  *   `process.env.LAMBDASCRAPE_BUNDLE_EC2` defined as "false" (infra/bundle.ts, the switch of the
  *   discovery function's AWS clients), which folds the import away altogether.
  * - Retries: the SDK's standard mode with {@link MAX_ATTEMPTS} attempts: ThrottlingException,
@@ -19,17 +21,26 @@ import type { ECSClient, ECSClientConfig } from '@aws-sdk/client-ecs';
 import { awsCredentials } from '../ec2/index.js';
 import type { AwsCommonConfig } from './config.js';
 
+/**
+ * A role's SDK module (`sdk.ts`, `msk-sdk.ts`, …), imported on the first call and kept; an
+ * error, without importing it, in the bundles built without the AWS discovery clients (see the
+ * file comment).
+ */
+export function sdkLoader<T>(load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined;
+  return () => {
+    loaded ??=
+      process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
+        ? Promise.reject(new Error('this function was bundled without the AWS discovery clients'))
+        : load();
+    return loaded;
+  };
+}
+
 export type AwsSdk = typeof import('./sdk.js');
-let sdk: Promise<AwsSdk> | undefined;
 
 /** The ECS and EC2 clients' module, loaded once (see the file comment). */
-export function loadAwsSdk(): Promise<AwsSdk> {
-  sdk ??=
-    process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
-      ? Promise.reject(new Error('this function was bundled without the AWS discovery clients'))
-      : import('./sdk.js');
-  return sdk;
-}
+export const loadAwsSdk: () => Promise<AwsSdk> = sdkLoader(() => import('./sdk.js'));
 
 /** Cap on one response body; DescribeTasks of 100 tasks with many containers stays far below. */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
@@ -62,12 +73,15 @@ export function sharedOptions(config: AwsCommonConfig) {
   } as const;
 }
 
-export function ecsClientOptions(config: AwsCommonConfig): ECSClientConfig {
+/** The options of a role's own service client: {@link sharedOptions} and the config's `endpoint`. */
+export function serviceClientOptions(config: AwsCommonConfig) {
   return {
     ...sharedOptions(config),
     ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
   };
 }
+
+export type ServiceClientOptions = ReturnType<typeof serviceClientOptions>;
 
 export function ec2ClientOptions(config: AwsCommonConfig): EC2ClientConfig {
   return sharedOptions(config);
@@ -84,7 +98,9 @@ export function createEcsClients(
   config: AwsCommonConfig,
   deps: EcsDeps,
 ): EcsClients {
-  const ecs = (deps.createEcsClient ?? ((o) => new loaded.ECSClient(o)))(ecsClientOptions(config));
+  const ecs = (deps.createEcsClient ?? ((o) => new loaded.ECSClient(o)))(
+    serviceClientOptions(config),
+  );
   const ec2 = (deps.createEc2Client ?? ((o) => new loaded.EC2Client(o)))(ec2ClientOptions(config));
   capResponses(ecs);
   capResponses(ec2);

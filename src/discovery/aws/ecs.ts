@@ -1,7 +1,8 @@
 /**
- * ECS discovery (`aws_sd_configs` with `role: ecs`): every task of the configured clusters (or
- * of every cluster of the region) is one target, labelled as Prometheus's ECS role labels it
- * (`ecs-target.ts`). ONE target group per entry, source = the region.
+ * ECS discovery (`aws_sd_configs` with `role: ecs`, and `ecs_sd_configs`): every task of the
+ * configured clusters (or of every cluster of the region) is one target, labelled as
+ * Prometheus's ECS role labels it (`ecs-target.ts`). ONE target group per entry, source = the
+ * region; at most `request_concurrency` calls in flight (`EcsApi`).
  *
  * A refresh lists the clusters (unless configured) and describes them; a failure there throws,
  * and `JobDiscovery` keeps the previous targets. Then each cluster is read on its own (tasks,
@@ -21,9 +22,7 @@ import { attachmentDetail, ecsTaskTarget, eniAttachment } from './ecs-target.js'
 import { AwsSdError, AwsSdErrorCode } from './error.js';
 import { limiter } from './limit.js';
 import { record, str } from './read.js';
-
-/** Requests in flight per refresh: Prometheus's `request_concurrency` default for ECS. */
-export const ECS_REQUEST_CONCURRENCY = 20;
+import { refreshTimeoutMs } from './role-discoverer.js';
 
 export interface EcsDiscovererOptions {
   /** Abort a refresh (all its calls) after this long. @default the refresh interval, at least 10 s */
@@ -48,7 +47,7 @@ export class EcsDiscoverer implements Discoverer {
     options: EcsDiscovererOptions = {},
   ) {
     this.refreshIntervalMs = config.refreshIntervalMs;
-    this.timeoutMs = options.timeoutMs ?? Math.max(config.refreshIntervalMs, 10_000);
+    this.timeoutMs = options.timeoutMs ?? refreshTimeoutMs(config);
   }
 
   async refresh(): Promise<DiscoveryRefresh> {
@@ -61,7 +60,7 @@ export class EcsDiscoverer implements Discoverer {
       const sdk = await loadAwsSdk();
       this.clients ??= createEcsClients(sdk, this.config, this.deps);
       region = this.config.region ?? (await this.clients.ecs.config.region());
-      api = new EcsApi(sdk, this.clients, signal, limiter(ECS_REQUEST_CONCURRENCY));
+      api = new EcsApi(sdk, this.clients, signal, limiter(this.config.requestConcurrency));
       clusters =
         this.config.clusters.length > 0
           ? uniqueStrings(this.config.clusters)

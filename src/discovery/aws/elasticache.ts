@@ -1,11 +1,12 @@
 /**
- * ElastiCache discovery (`aws_sd_configs` with `role: elasticache`), as Prometheus's
- * discovery/aws/elasticache.go: the serverless caches (DescribeServerlessCaches, every page by
+ * ElastiCache discovery (`aws_sd_configs` with `role: elasticache`, and
+ * `elasticache_sd_configs`), as Prometheus's discovery/aws/elasticache.go: the serverless caches (DescribeServerlessCaches, every page by
  * NextToken) and the cache clusters with their nodes (DescribeCacheClusters with
  * ShowCacheNodeInfo, every page by Marker, once with ShowCacheClustersNotInReplicationGroups
  * false and once true), then the tags of each (ListTagsForResource by ARN); a serverless cache is
  * one target, every node of a cluster one (`elasticache-target.ts`). ONE target group per entry,
- * source = the region. A refresh that fails throws; `JobDiscovery` keeps the previous targets.
+ * source = the region; at most `request_concurrency` calls in flight. A refresh that fails
+ * throws; `JobDiscovery` keeps the previous targets.
  *
  * `clusters` holds ARNs, read as Prometheus's `splitCacheDeploymentOptions` reads them: the
  * sixth `:`-separated part `serverlesscache` names a serverless cache (one
@@ -18,47 +19,28 @@
  * asks twice: once for the ARNs to tag, once for the targets), there is no separate credential
  * test call, and a cluster both listings return (one in no replication group) is kept once
  * (Prometheus emits it twice and its scrape layer drops the duplicate).
- * The client is built as the other roles' are (`clients.ts`: standard retries with back-off on
- * throttling, capped responses), with `endpoint` as the ElastiCache endpoint.
+ * Client, group, timeout and failures as every one-client role's (`role-discoverer.ts`), with
+ * `endpoint` as the ElastiCache endpoint.
  */
 import type { ElastiCacheClient, ElastiCacheClientConfig } from '@aws-sdk/client-elasticache';
-import { errorText } from '../ec2/index.js';
-import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
-import { capResponses, sharedOptions } from './clients.js';
-import type { AwsCommonConfig, EcsSdConfig } from './config.js';
+import { sdkLoader } from './clients.js';
+import type { EcsSdConfig } from './config.js';
 import {
   cacheClusterLabels,
   cacheNodeTargets,
   serverlessCacheTarget,
 } from './elasticache-target.js';
-import { AwsSdError, AwsSdErrorCode } from './error.js';
+import { AwsSdErrorCode } from './error.js';
 import { limiter } from './limit.js';
 import { allPages, list, record, str } from './read.js';
+import { AwsRoleDiscoverer, type RoleRefresh } from './role-discoverer.js';
 
 type ElastiCacheSdk = typeof import('./elasticache-sdk.js');
-let sdk: Promise<ElastiCacheSdk> | undefined;
-
-function loadElastiCacheSdk(): Promise<ElastiCacheSdk> {
-  sdk ??=
-    process.env.LAMBDASCRAPE_BUNDLE_EC2 === 'false'
-      ? Promise.reject(new Error('this function was bundled without the AWS discovery clients'))
-      : import('./elasticache-sdk.js');
-  return sdk;
-}
-
-/** Requests in flight per refresh: Prometheus's `request_concurrency` default for ElastiCache. */
-export const ELASTICACHE_REQUEST_CONCURRENCY = 10;
+const loadElastiCacheSdk = sdkLoader(() => import('./elasticache-sdk.js'));
 
 export interface ElastiCacheDeps {
   /** Builds the ElastiCache client. @default `new ElastiCacheClient(opts)` */
   readonly createClient?: (opts: ElastiCacheClientConfig) => ElastiCacheClient;
-}
-
-export function elastiCacheClientOptions(config: AwsCommonConfig): ElastiCacheClientConfig {
-  return {
-    ...sharedOptions(config),
-    ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-  };
 }
 
 /** The serverless cache names and cache cluster ids of `clusters` (ARNs), as Prometheus splits them. */
@@ -86,23 +68,28 @@ const paged = (
   tokenField: string,
 ): Promise<unknown[]> => allPages(what, call, (page) => list(page[field]), tokenField);
 
-export class ElastiCacheDiscoverer implements Discoverer {
-  readonly refreshIntervalMs: number;
-  private readonly timeoutMs: number;
-  private client: ElastiCacheClient | undefined;
-
-  constructor(
-    readonly config: EcsSdConfig,
-    private readonly deps: ElastiCacheDeps = {},
-  ) {
-    this.refreshIntervalMs = config.refreshIntervalMs;
-    this.timeoutMs = Math.max(config.refreshIntervalMs, 10_000);
+export class ElastiCacheDiscoverer extends AwsRoleDiscoverer<
+  EcsSdConfig,
+  ElastiCacheSdk,
+  ElastiCacheClient
+> {
+  constructor(config: EcsSdConfig, deps: ElastiCacheDeps = {}) {
+    super(config, {
+      code: AwsSdErrorCode.elasticache,
+      what: 'cannot discover ElastiCache caches',
+      loadSdk: loadElastiCacheSdk,
+      newClient: (sdk, options) =>
+        (deps.createClient ?? ((o) => new sdk.ElastiCacheClient(o)))(options),
+    });
   }
 
-  async refresh(): Promise<DiscoveryRefresh> {
+  protected async targets({
+    sdk: loaded,
+    client,
+    abortSignal,
+  }: RoleRefresh<ElastiCacheSdk, ElastiCacheClient>): Promise<Record<string, string>[]> {
     // As Prometheus's errgroups: after the first failure no call starts, and the refresh
     // returns once every call under way has ended, with that first failure.
-    const abortSignal = AbortSignal.timeout(this.timeoutMs);
     let first: { error: unknown } | undefined;
     const all = async <T>(tasks: readonly Promise<T>[]): Promise<T[]> => {
       const settled = await Promise.allSettled(
@@ -116,17 +103,8 @@ export class ElastiCacheDiscoverer implements Discoverer {
       if (first !== undefined) throw first.error;
       return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
     };
-    let region = this.config.region ?? '<default>';
     try {
-      const loaded = await loadElastiCacheSdk();
-      if (this.client === undefined) {
-        const options = elastiCacheClientOptions(this.config);
-        this.client = (this.deps.createClient ?? ((o) => new loaded.ElastiCacheClient(o)))(options);
-        capResponses(this.client);
-      }
-      const client = this.client;
-      region = this.config.region ?? (await client.config.region());
-      const limited = limiter(ELASTICACHE_REQUEST_CONCURRENCY);
+      const limited = limiter(this.config.requestConcurrency);
       const limit = <T>(call: () => Promise<T>): Promise<T> =>
         limited(() => {
           if (first !== undefined) throw new Error('cancelled after an earlier failure');
@@ -248,20 +226,9 @@ export class ElastiCacheDiscoverer implements Discoverer {
           cacheNodeTargets(cluster, cacheClusterLabels(cluster, tagsOf(cluster))),
         ),
       ];
-      const group: TargetGroup = { source: region, targets, labels: {} };
-      return { groups: [group], errors: [] };
+      return targets;
     } catch (err) {
-      const cause = first?.error ?? err;
-      throw new AwsSdError(
-        AwsSdErrorCode.elasticache,
-        `cannot discover ElastiCache caches in region ${region}: ${errorText(cause)}`,
-        { cause },
-      );
+      throw first?.error ?? err;
     }
-  }
-
-  async close(): Promise<void> {
-    this.client?.destroy();
-    this.client = undefined;
   }
 }

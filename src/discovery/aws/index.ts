@@ -1,6 +1,7 @@
 /**
- * AWS discovery (`aws_sd_configs`, Prometheus's unified AWS mechanism): each entry becomes one
- * discoverer of its `role`: the ECS discoverer (`ecs.ts`) for `ecs`, the ElastiCache discoverer
+ * AWS discovery (`aws_sd_configs`, Prometheus's unified AWS mechanism, and the per-service keys
+ * `ecs_sd_configs`, `elasticache_sd_configs`, `lightsail_sd_configs`, `msk_sd_configs`,
+ * `rds_sd_configs`, each one role): each entry becomes one discoverer of its role: the ECS discoverer (`ecs.ts`) for `ecs`, the ElastiCache discoverer
  * (`elasticache.ts`) for `elasticache`, the Lightsail discoverer (`lightsail.ts`) for `lightsail`,
  * the MSK discoverer (`msk.ts`) for `msk`, the RDS discoverer (`rds.ts`) for `rds`, the
  * {@link Ec2Discoverer} of ec2_sd_configs for `ec2` (same labels, `__meta_ec2_*`). A role not
@@ -17,6 +18,7 @@ import { type Ec2Deps, Ec2Discoverer } from '../ec2/index.js';
 import type { Discoverer, DiscoveryMechanism, DiscoveryRefresh } from '../types.js';
 import type { EcsDeps } from './clients.js';
 import {
+  AWS_SERVICE_SD_READERS,
   type AwsSdConfig,
   lackingAwsSdRole as lacking,
   parseAwsSdConfig,
@@ -30,10 +32,13 @@ import type { RdsDeps } from './rds.js';
 export type { EcsDeps } from './clients.js';
 export {
   AWS_SD_ROLES,
+  AWS_SERVICE_SD_KEYS,
   type AwsSdConfig,
+  type AwsSdKey,
   type AwsSdRole,
   DEFAULT_AWS_SD_PORT,
   DEFAULT_AWS_SD_REFRESH_INTERVAL,
+  DEFAULT_REQUEST_CONCURRENCY,
   type EcsSdConfig,
   LACKING_AWS_SD_ROLES,
   lackingAwsSdRole,
@@ -155,10 +160,20 @@ function discoverer(config: AwsSdConfig, deps: AwsSdDeps): Discoverer {
   }
 }
 
-export const awsMechanism: DiscoveryMechanism<AwsSdConfig, { readonly aws?: AwsSdDeps }> = {
+type AwsMechanism = DiscoveryMechanism<AwsSdConfig, { readonly aws?: AwsSdDeps }>;
+
+const create: AwsMechanism['create'] = (configs, deps) =>
+  configs.map((config) => discoverer(config, deps.aws ?? {}));
+
+export const awsMechanism: AwsMechanism = {
   name: 'aws_sd_configs',
   parse: parseAwsSdConfig,
   lacking,
   validateLacking: validateLackingAwsSdConfig,
-  create: (configs, deps) => configs.map((config) => discoverer(config, deps.aws ?? {})),
+  create,
 };
+
+/** The per-service keys: their entries read into the role's config, run as aws_sd_configs runs it. */
+export const awsServiceMechanisms: readonly AwsMechanism[] = AWS_SERVICE_SD_READERS.map(
+  (reader) => ({ name: reader.name, parse: reader.parse, create }),
+);

@@ -10,12 +10,20 @@
  * - `access_key` without `secret_key` or the reverse;
  * - a filter without a `name`; an `endpoint` that is not an http(s) URL; `refresh_interval: 0`;
  *   a `port` outside 0–65535.
+ *
+ * The connection fields and their rules ({@link readAwsConnection}, {@link checkAwsConnection})
+ * and the filters are shared with aws_sd_configs and the per-service AWS keys
+ * (src/discovery/aws/config.ts).
  */
 import type { Node } from 'yaml';
 import { HTTP_CLIENT_FIELDS, parseHttpClientConfig } from '../../config/http-client.js';
 import type { Secret } from '../../config/types.js';
-import { refuseUnsupported } from '../../config/unsupported.js';
-import type { YamlReader } from '../../config/yaml-reader.js';
+import {
+  refuseUnsupported,
+  type UnsupportedBlock,
+  type UnsupportedSetting,
+} from '../../config/unsupported.js';
+import type { Struct, YamlReader } from '../../config/yaml-reader.js';
 
 /** `refresh_interval` default (§10.5), ms. */
 export const DEFAULT_EC2_SD_REFRESH_INTERVAL = 60_000;
@@ -28,15 +36,23 @@ export interface Ec2Filter {
   readonly values: readonly string[];
 }
 
-export interface Ec2SdConfig {
-  /** undefined: the AWS SDK's default region chain decides (see the discoverer). */
+/**
+ * Where and as whom an AWS discovery entry calls AWS: the fields every AWS key shares
+ * (ec2_sd_configs, aws_sd_configs and the per-service keys such as ecs_sd_configs).
+ */
+export interface AwsConnectionConfig {
+  /** undefined: the AWS SDK's default region chain decides (see the discoverers). */
   readonly region: string | undefined;
+  /** The service's endpoint; undefined: the SDK's. */
   readonly endpoint: string | undefined;
   readonly accessKey: string | undefined;
   readonly secretKey: Secret | undefined;
   readonly profile: string | undefined;
   readonly roleArn: string | undefined;
   readonly externalId: string | undefined;
+}
+
+export interface Ec2SdConfig extends AwsConnectionConfig {
   readonly refreshIntervalMs: number;
   readonly port: number;
   /** Passed verbatim as DescribeInstances filters (server-side). */
@@ -46,7 +62,8 @@ export interface Ec2SdConfig {
 export const GO_TYPE = 'aws.EC2SDConfig';
 export const FILTER_GO_TYPE = 'aws.Filter';
 
-export const FIELDS: ReadonlySet<string> = new Set([
+/** The fields of {@link readAwsConnection} (besides the inline HTTP client's). */
+export const AWS_CONNECTION_FIELDS: readonly string[] = [
   'region',
   'endpoint',
   'access_key',
@@ -56,10 +73,84 @@ export const FIELDS: ReadonlySet<string> = new Set([
   'external_id',
   'refresh_interval',
   'port',
+];
+
+export const FIELDS: ReadonlySet<string> = new Set([
+  ...AWS_CONNECTION_FIELDS,
   'filters',
   ...HTTP_CLIENT_FIELDS,
 ]);
 export const FILTER_FIELDS: ReadonlySet<string> = new Set(['name', 'values']);
+
+/** What {@link readAwsConnection} reads: the connection, and the two timing fields as written. */
+export interface AwsConnectionFields extends AwsConnectionConfig {
+  /** ms; undefined when not written. */
+  readonly refreshInterval: number | undefined;
+  readonly port: number | undefined;
+}
+
+/**
+ * Reads the fields every AWS key shares ({@link AWS_CONNECTION_FIELDS}, {@link HTTP_CLIENT_FIELDS}) from an entry: the
+ * inline HTTP client fields with the loader's parser, those `block` refuses through the table of
+ * src/config/unsupported.ts (all but follow_redirects and enable_http2, the AWS SDK's HTTP client
+ * being used), then the connection. Type errors are recorded on `s`; see
+ * {@link checkAwsConnection} for the rules between the fields.
+ */
+export function readAwsConnection(
+  s: Struct,
+  block: UnsupportedBlock,
+  /** Settings of the table the caller handles itself. */
+  except?: (setting: UnsupportedSetting) => boolean,
+): AwsConnectionFields {
+  parseHttpClientConfig(s, { enableHttp2: true });
+  refuseUnsupported(s, block, except);
+  const text = (key: string) => s.string(key) || undefined;
+  return {
+    region: text('region'),
+    endpoint: text('endpoint'),
+    accessKey: text('access_key'),
+    secretKey: s.secret('secret_key'),
+    profile: text('profile'),
+    roleArn: text('role_arn'),
+    externalId: text('external_id'),
+    refreshInterval: s.duration('refresh_interval'),
+    port: s.integer('port', 'int'),
+  };
+}
+
+/**
+ * The rules every AWS key refuses at load time (Prometheus checks none of them; a mistake
+ * would fail at the first refresh): `access_key` without `secret_key` or the reverse, an
+ * `endpoint` that is not an http(s) URL, `external_id` without `role_arn`, a `port` outside
+ * 0–65535. Records the first broken one on `s` (never with the secret key's value); returns
+ * whether none is.
+ */
+export function checkAwsConnection(s: Struct, c: AwsConnectionFields): boolean {
+  if ((c.accessKey === undefined) !== (c.secretKey === undefined)) {
+    s.fail(
+      c.accessKey === undefined ? 'secret_key' : 'access_key',
+      'access_key and secret_key must be set together',
+    );
+  } else if (c.endpoint !== undefined && !isHttpUrl(c.endpoint)) {
+    s.fail('endpoint', `endpoint ${JSON.stringify(c.endpoint)} is not an http or https URL`);
+  } else if (c.externalId !== undefined && c.roleArn === undefined) {
+    s.fail('external_id', 'external_id requires role_arn');
+  } else if (c.port !== undefined && (c.port < 0 || c.port > 65535)) {
+    s.fail('port', `port ${c.port} is out of range 0-65535`);
+  } else {
+    return true;
+  }
+  return false;
+}
+
+/** The connection alone, without the timing fields. */
+export function awsConnection({
+  refreshInterval: _interval,
+  port: _port,
+  ...connection
+}: AwsConnectionFields): AwsConnectionConfig {
+  return connection;
+}
 
 /**
  * Reads one `ec2_sd_configs` entry. Problems are recorded on `reader` as `file:line:col: message`
@@ -69,53 +160,29 @@ export function parseEc2SdConfig(reader: YamlReader, node: Node): Ec2SdConfig | 
   const errorsBefore = reader.errors.length;
   const s = reader.struct(node, GO_TYPE, FIELDS);
   if (s === undefined) return undefined;
-  parseHttpClientConfig(s, { enableHttp2: true });
-  // The HTTP client fields other than follow_redirects and enable_http2 (src/config/unsupported.ts).
-  refuseUnsupported(s, 'ec2_sd_configs');
-  const text = (key: string) => s.string(key) || undefined;
-  const region = text('region');
-  const endpoint = text('endpoint');
-  const accessKey = text('access_key');
-  const secretKey = s.secret('secret_key');
-  const profile = text('profile');
-  const roleArn = text('role_arn');
-  const externalId = text('external_id');
-  const interval = s.duration('refresh_interval');
-  const port = s.integer('port', 'int') ?? DEFAULT_EC2_SD_PORT;
+  const c = readAwsConnection(s, 'ec2_sd_configs');
+  const filters = parseFilters(reader, s);
+  if (reader.errors.length > errorsBefore || !checkAwsConnection(s, c)) return undefined;
+  if (c.refreshInterval === 0) {
+    s.fail('refresh_interval', 'refresh_interval must be greater than 0');
+    return undefined;
+  }
+  return {
+    ...awsConnection(c),
+    refreshIntervalMs: c.refreshInterval ?? DEFAULT_EC2_SD_REFRESH_INTERVAL,
+    port: c.port ?? DEFAULT_EC2_SD_PORT,
+    filters,
+  };
+}
+
+/** The entry's `filters` list (`[]*aws.Filter`); a bad item is recorded and left out. */
+export function parseFilters(reader: YamlReader, s: Struct): Ec2Filter[] {
   const filters: Ec2Filter[] = [];
   for (const item of reader.items(s.value('filters'), `[]*${FILTER_GO_TYPE}`) ?? []) {
     const filter = parseFilter(reader, item.value ?? item.at);
     if (filter !== undefined) filters.push(filter);
   }
-  if (reader.errors.length > errorsBefore) return undefined;
-
-  if ((accessKey === undefined) !== (secretKey === undefined)) {
-    s.fail(
-      accessKey === undefined ? 'secret_key' : 'access_key',
-      'access_key and secret_key must be set together',
-    );
-  } else if (endpoint !== undefined && !isHttpUrl(endpoint)) {
-    s.fail('endpoint', `endpoint ${JSON.stringify(endpoint)} is not an http or https URL`);
-  } else if (externalId !== undefined && roleArn === undefined) {
-    s.fail('external_id', 'external_id requires role_arn');
-  } else if (interval === 0) {
-    s.fail('refresh_interval', 'refresh_interval must be greater than 0');
-  } else if (port < 0 || port > 65535) {
-    s.fail('port', `port ${port} is out of range 0-65535`);
-  }
-  if (reader.errors.length > errorsBefore) return undefined;
-  return {
-    region,
-    endpoint,
-    accessKey,
-    secretKey,
-    profile,
-    roleArn,
-    externalId,
-    refreshIntervalMs: interval ?? DEFAULT_EC2_SD_REFRESH_INTERVAL,
-    port,
-    filters,
-  };
+  return filters;
 }
 
 /** Whether `text` is an http or https URL (the `endpoint` rule, shared with aws_sd_configs). */
