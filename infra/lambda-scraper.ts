@@ -88,15 +88,15 @@ export const NAG_REASONS = {
   ec2Describe:
     'ec2:DescribeInstances and ec2:DescribeAvailabilityZones do not support resource-level permissions (EC2 requires Resource "*"); they are granted only to the discovery function and only because the config has an ec2_sd_configs entry using the function role.',
   ecsDiscovery:
-    "ecs:ListClusters/ListTasks/DescribeTasks/DescribeServices/DescribeContainerInstances/DescribeClusters and ec2:DescribeInstances/DescribeNetworkInterfaces are read on every cluster of the account and region (which clusters is the config's choice, read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: ecs entry using the function role.",
+    "ecs:ListClusters/ListTasks/DescribeTasks/DescribeServices/DescribeContainerInstances/DescribeClusters and ec2:DescribeInstances/DescribeNetworkInterfaces are read on every cluster of the account and region (which clusters is the config's choice, read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: ecs or ecs_sd_configs entry using the function role.",
   lightsailDiscovery:
-    'lightsail:GetInstances lists every instance of the account and region and has no resource to scope it to; it is granted only to the discovery function and only because the config has an aws_sd_configs role: lightsail entry using the function role.',
+    'lightsail:GetInstances lists every instance of the account and region and has no resource to scope it to; it is granted only to the discovery function and only because the config has an aws_sd_configs role: lightsail or lightsail_sd_configs entry using the function role.',
   mskDiscovery:
-    'kafka:ListClustersV2/DescribeClusterV2/ListNodes read the MSK clusters of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: msk entry using the function role.',
+    'kafka:ListClustersV2/DescribeClusterV2/ListNodes read the MSK clusters of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: msk or msk_sd_configs entry using the function role.',
   rdsDiscovery:
-    'rds:DescribeDBClusters/DescribeDBInstances read the RDS clusters and their instances of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: rds entry using the function role.',
+    'rds:DescribeDBClusters/DescribeDBInstances read the RDS clusters and their instances of the account and region (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: rds or rds_sd_configs entry using the function role.',
   elastiCacheDiscovery:
-    'elasticache:DescribeCacheClusters/DescribeServerlessCaches/ListTagsForResource read the ElastiCache caches of the account and region and their tags (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: elasticache entry using the function role.',
+    'elasticache:DescribeCacheClusters/DescribeServerlessCaches/ListTagsForResource read the ElastiCache caches of the account and region and their tags (which ones is read at run time); they are granted only to the discovery function and only because the config has an aws_sd_configs role: elasticache or elasticache_sd_configs entry using the function role.',
   vpcEni:
     'Lambda needs ec2:CreateNetworkInterface/DescribeNetworkInterfaces/DeleteNetworkInterface/AssignPrivateIpAddresses/UnassignPrivateIpAddresses on "*" to attach a function to a VPC (the same actions as AWSLambdaVPCAccessExecutionRole, inline so nothing else comes with them); granted only when a VPC is given.',
   apsAnyWorkspace:

@@ -26,7 +26,6 @@ import type {
   Discoverer,
   DiscoveryMechanism,
   DiscoveryRefresh,
-  JobSdConfigs,
   RefreshTiming,
   TargetGroup,
 } from './types.js';
