@@ -15,6 +15,7 @@
 import type { Dispatcher } from 'undici';
 import { createDispatcherSync, type HttpClientOptions, requestHeaders } from '../../http/client.js';
 import { getJson } from '../../http/get-json.js';
+import { mapLimit } from '../map-limit.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { ConsulSdConfig } from './config.js';
 import { ConsulSdError, ConsulSdErrorCode } from './error.js';
@@ -441,22 +442,4 @@ export function parseHealthEntries(
       checks,
     };
   });
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
