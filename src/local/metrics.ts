@@ -41,6 +41,11 @@ function header(f: Family, out: string[]): void {
   out.push(`# TYPE ${f.name} ${f.type}`);
 }
 
+/** One series of a counter or gauge: `name{labels} value`. */
+function sampleLine(f: Family, values: LabelValues, v: number): string {
+  return `${f.name}${labelText(f.labelNames, values)} ${formatValue(v)}`;
+}
+
 /** Series by label values; the key is the values joined by a separator no value contains. */
 class SeriesMap<T> {
   private readonly map = new Map<string, { values: LabelValues; data: T }>();
@@ -97,7 +102,7 @@ export class Counter implements Family {
   render(out: string[]): void {
     header(this, out);
     for (const { values, data } of this.series.entries()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(data.v)}`);
+      out.push(sampleLine(this, values, data.v));
     }
   }
 }
@@ -120,45 +125,35 @@ export class Gauge implements Family {
   render(out: string[]): void {
     header(this, out);
     for (const { values, data } of this.series.entries()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(data.v)}`);
+      out.push(sampleLine(this, values, data.v));
     }
+  }
+}
+
+/** A family whose series are read when `/metrics` is rendered, from `collect`. */
+abstract class CollectedFamily implements Family {
+  abstract readonly type: 'counter' | 'gauge';
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly labelNames: readonly string[],
+    private readonly collect: () => Iterable<readonly [LabelValues, number]>,
+  ) {}
+
+  render(out: string[]): void {
+    header(this, out);
+    for (const [values, v] of this.collect()) out.push(sampleLine(this, values, v));
   }
 }
 
 /** A gauge whose series are computed when `/metrics` is rendered. */
-export class GaugeFunc implements Family {
+export class GaugeFunc extends CollectedFamily {
   readonly type = 'gauge' as const;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-    private readonly collect: () => Iterable<readonly [LabelValues, number]>,
-  ) {}
-
-  render(out: string[]): void {
-    header(this, out);
-    for (const [values, v] of this.collect()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(v)}`);
-    }
-  }
 }
 
 /** A counter whose series are read when `/metrics` is rendered (e.g. a sink's totals). */
-export class CounterFunc implements Family {
+export class CounterFunc extends CollectedFamily {
   readonly type = 'counter' as const;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-    private readonly collect: () => Iterable<readonly [LabelValues, number]>,
-  ) {}
-
-  render(out: string[]): void {
-    header(this, out);
-    for (const [values, v] of this.collect()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(v)}`);
-    }
-  }
 }
 
 export class Histogram implements Family {
