@@ -189,6 +189,17 @@ function mixedClassic(name: string, ts: number): Got[] {
   ];
 }
 
+/** The Histogram entry of `mixedFamily(name)`: histogram `h` (the native one unless given). */
+function mixedHistogramEntry(name: string, h: NativeHistogram = mixedNative): Got {
+  return {
+    kind: 'histogram',
+    labels: { __name__: name },
+    ts: 1234568,
+    h,
+    exemplars: [exemplarOut59727],
+  };
+}
+
 const mixedFamily = (name: string, t = 'HISTOGRAM'): FamilyObject => ({
   name,
   help: 'Mixed.',
@@ -527,13 +538,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: mixedNative,
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram'),
       ],
     },
     {
@@ -542,13 +547,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true, keepClassicHistograms: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: mixedNative,
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram'),
         ...mixedClassic('test_histogram', 1234568),
       ],
     },
@@ -558,13 +557,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true },
       want: [
         ...meta('test_gauge_histogram', 'Mixed.', 'gaugehistogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_gauge_histogram' },
-          ts: 1234568,
-          h: { ...mixedNative, counterResetHint: 'gauge' },
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_gauge_histogram', { ...mixedNative, counterResetHint: 'gauge' }),
       ],
     },
     {
@@ -741,13 +734,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true, convertClassicHistogramsToNhcb: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: mixedNative,
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram'),
       ],
     },
     {
@@ -756,20 +743,14 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { convertClassicHistogramsToNhcb: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: {
-            ...integerBucketsNhcb,
-            count: 175,
-            sum: 0.0008280461746287094,
-            positiveSpans: [{ offset: 0, length: 4 }],
-            positiveBuckets: [2, 0, 10, 147],
-            customValues: [-0.0004899999999999998, -0.0003899999999999998, -0.0002899999999999998],
-          },
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram', {
+          ...integerBucketsNhcb,
+          count: 175,
+          sum: 0.0008280461746287094,
+          positiveSpans: [{ offset: 0, length: 4 }],
+          positiveBuckets: [2, 0, 10, 147],
+          customValues: [-0.0004899999999999998, -0.0003899999999999998, -0.0002899999999999998],
+        }),
       ],
     },
     {
