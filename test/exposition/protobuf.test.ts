@@ -13,6 +13,7 @@ import {
   loadParser,
 } from '../../src/exposition/index.js';
 import type { NativeHistogram } from '../../src/model/histogram.js';
+import { nativeHistogram } from '../support/native-histogram.js';
 import {
   concat,
   delimited,
@@ -248,20 +249,8 @@ const emptyNative = (name: string, t = 'HISTOGRAM'): FamilyObject => ({
   ],
 });
 
-const emptyHistogram = (hint: 'unknown' | 'gauge'): NativeHistogram => ({
-  float: false,
-  counterResetHint: hint,
-  schema: 0,
-  zeroThreshold: 0,
-  zeroCount: 0,
-  count: 0,
-  sum: 0,
-  positiveSpans: [],
-  positiveBuckets: [],
-  negativeSpans: [],
-  negativeBuckets: [],
-  customValues: [],
-});
+const emptyHistogram = (hint: 'unknown' | 'gauge'): NativeHistogram =>
+  nativeHistogram({ counterResetHint: hint });
 
 const integerBucketsFamily: FamilyObject = {
   name: 'test_histogram3',
