@@ -74,8 +74,9 @@ class SeriesMap<T> {
   }
 }
 
-export class Counter implements Family {
-  readonly type = 'counter' as const;
+/** A counter or gauge kept here: one value per series, created at 0 on first use. */
+abstract class ValueFamily implements Family {
+  abstract readonly type: 'counter' | 'gauge';
   private readonly series: SeriesMap<{ v: number }>;
   constructor(
     readonly name: string,
@@ -85,18 +86,9 @@ export class Counter implements Family {
     this.series = new SeriesMap(labelNames.length, name);
   }
 
-  /** Adds `by` (≥ 0) to the series with these label values. */
-  inc(values: LabelValues = [], by = 1): void {
-    this.series.get(values, () => ({ v: 0 })).v += by;
-  }
-
-  /** Creates the series at 0 so it is exported before its first increment. */
-  touch(values: LabelValues = []): void {
-    this.series.get(values, () => ({ v: 0 }));
-  }
-
-  value(values: LabelValues = []): number {
-    return this.series.get(values, () => ({ v: 0 })).v;
+  /** The series with these label values (throws RangeError on a wrong count of values). */
+  protected at(values: LabelValues): { v: number } {
+    return this.series.get(values, () => ({ v: 0 }));
   }
 
   render(out: string[]): void {
@@ -107,26 +99,29 @@ export class Counter implements Family {
   }
 }
 
-export class Gauge implements Family {
-  readonly type = 'gauge' as const;
-  private readonly series: SeriesMap<{ v: number }>;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[] = [],
-  ) {
-    this.series = new SeriesMap(labelNames.length, name);
+export class Counter extends ValueFamily {
+  readonly type = 'counter' as const;
+
+  /** Adds `by` (≥ 0) to the series with these label values. */
+  inc(values: LabelValues = [], by = 1): void {
+    this.at(values).v += by;
   }
+
+  /** Creates the series at 0 so it is exported before its first increment. */
+  touch(values: LabelValues = []): void {
+    this.at(values);
+  }
+
+  value(values: LabelValues = []): number {
+    return this.at(values).v;
+  }
+}
+
+export class Gauge extends ValueFamily {
+  readonly type = 'gauge' as const;
 
   set(values: LabelValues, v: number): void {
-    this.series.get(values, () => ({ v: 0 })).v = v;
-  }
-
-  render(out: string[]): void {
-    header(this, out);
-    for (const { values, data } of this.series.entries()) {
-      out.push(sampleLine(this, values, data.v));
-    }
+    this.at(values).v = v;
   }
 }
 
