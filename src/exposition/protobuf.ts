@@ -971,8 +971,7 @@ export class ProtobufParser implements ExpositionParser {
       const wire = this.wire;
       switch (field) {
         case 1:
-          this.expectWire(wire, WireType.I64, 'Counter.value');
-          this.counterValue = this.double(end);
+          this.counterValue = this.doubleField(wire, end, 'Counter.value');
           break;
         case 2: {
           this.expectWire(wire, WireType.LEN, 'Counter.exemplar');
@@ -982,13 +981,9 @@ export class ProtobufParser implements ExpositionParser {
           this.checkExemplar(this.p, e);
           break;
         }
-        case 3: {
-          this.expectWire(wire, WireType.LEN, 'Counter.created_timestamp');
-          const e = this.lengthDelimited(end);
-          this.counterCreated = this.decodeTimestamp(this.p, e);
-          this.p = e;
+        case 3:
+          this.counterCreated = this.timestampField(wire, end, 'Counter.created_timestamp');
           break;
-        }
         default:
           this.skip(wire, end);
       }
@@ -1002,12 +997,10 @@ export class ProtobufParser implements ExpositionParser {
       const wire = this.wire;
       switch (field) {
         case 1:
-          this.expectWire(wire, WireType.VARINT, 'Summary.sample_count');
-          this.summaryCount = this.uint64(end);
+          this.summaryCount = this.uint64Field(wire, end, 'Summary.sample_count');
           break;
         case 2:
-          this.expectWire(wire, WireType.I64, 'Summary.sample_sum');
-          this.summarySum = this.double(end);
+          this.summarySum = this.doubleField(wire, end, 'Summary.sample_sum');
           break;
         case 3: {
           this.expectWire(wire, WireType.LEN, 'Summary.quantile');
@@ -1016,13 +1009,9 @@ export class ProtobufParser implements ExpositionParser {
           this.p = e;
           break;
         }
-        case 4: {
-          this.expectWire(wire, WireType.LEN, 'Summary.created_timestamp');
-          const e = this.lengthDelimited(end);
-          this.summaryCreated = this.decodeTimestamp(this.p, e);
-          this.p = e;
+        case 4:
+          this.summaryCreated = this.timestampField(wire, end, 'Summary.created_timestamp');
           break;
-        }
         default:
           this.skip(wire, end);
       }
@@ -1037,12 +1026,10 @@ export class ProtobufParser implements ExpositionParser {
     while (this.p < end) {
       const field = this.tag(end);
       if (field === 1) {
-        this.expectWire(this.wire, WireType.I64, 'Quantile.quantile');
         quantilePos = this.p;
-        quantile = this.double(end);
+        quantile = this.doubleField(this.wire, end, 'Quantile.quantile');
       } else if (field === 2) {
-        this.expectWire(this.wire, WireType.I64, 'Quantile.value');
-        value = this.double(end);
+        value = this.doubleField(this.wire, end, 'Quantile.value');
       } else {
         this.skip(this.wire, end);
       }
@@ -1059,12 +1046,10 @@ export class ProtobufParser implements ExpositionParser {
       const wire = this.wire;
       switch (field) {
         case 1:
-          this.expectWire(wire, WireType.VARINT, 'Histogram.sample_count');
-          this.hCount = this.uint64(end);
+          this.hCount = this.uint64Field(wire, end, 'Histogram.sample_count');
           break;
         case 2:
-          this.expectWire(wire, WireType.I64, 'Histogram.sample_sum');
-          this.hSum = this.double(end);
+          this.hSum = this.doubleField(wire, end, 'Histogram.sample_sum');
           break;
         case 3: {
           this.expectWire(wire, WireType.LEN, 'Histogram.bucket');
@@ -1074,8 +1059,7 @@ export class ProtobufParser implements ExpositionParser {
           break;
         }
         case 4:
-          this.expectWire(wire, WireType.I64, 'Histogram.sample_count_float');
-          this.hCountFloat = this.double(end);
+          this.hCountFloat = this.doubleField(wire, end, 'Histogram.sample_count_float');
           break;
         case 5:
           this.expectWire(wire, WireType.VARINT, 'Histogram.schema');
@@ -1083,16 +1067,13 @@ export class ProtobufParser implements ExpositionParser {
           this.hSchema = (this.lo >>> 1) ^ -(this.lo & 1);
           break;
         case 6:
-          this.expectWire(wire, WireType.I64, 'Histogram.zero_threshold');
-          this.hZeroThreshold = this.double(end);
+          this.hZeroThreshold = this.doubleField(wire, end, 'Histogram.zero_threshold');
           break;
         case 7:
-          this.expectWire(wire, WireType.VARINT, 'Histogram.zero_count');
-          this.hZeroCount = this.uint64(end);
+          this.hZeroCount = this.uint64Field(wire, end, 'Histogram.zero_count');
           break;
         case 8:
-          this.expectWire(wire, WireType.I64, 'Histogram.zero_count_float');
-          this.hZeroCountFloat = this.double(end);
+          this.hZeroCountFloat = this.doubleField(wire, end, 'Histogram.zero_count_float');
           break;
         case 9:
           this.expectWire(wire, WireType.LEN, 'Histogram.negative_span');
@@ -1114,13 +1095,9 @@ export class ProtobufParser implements ExpositionParser {
         case 14:
           this.repeatedDouble(wire, end, this.positiveCounts, 'Histogram.positive_count');
           break;
-        case 15: {
-          this.expectWire(wire, WireType.LEN, 'Histogram.created_timestamp');
-          const e = this.lengthDelimited(end);
-          this.hCreated = this.decodeTimestamp(this.p, e);
-          this.p = e;
+        case 15:
+          this.hCreated = this.timestampField(wire, end, 'Histogram.created_timestamp');
           break;
-        }
         case 16: {
           this.expectWire(wire, WireType.LEN, 'Histogram.exemplars');
           const e = this.lengthDelimited(end);
@@ -1148,13 +1125,11 @@ export class ProtobufParser implements ExpositionParser {
       const wire = this.wire;
       switch (field) {
         case 1:
-          this.expectWire(wire, WireType.VARINT, 'Bucket.cumulative_count');
-          count = this.uint64(end);
+          count = this.uint64Field(wire, end, 'Bucket.cumulative_count');
           break;
         case 2:
-          this.expectWire(wire, WireType.I64, 'Bucket.upper_bound');
           boundPos = this.p;
-          bound = this.double(end);
+          bound = this.doubleField(wire, end, 'Bucket.upper_bound');
           break;
         case 3: {
           this.expectWire(wire, WireType.LEN, 'Bucket.exemplar');
@@ -1165,8 +1140,7 @@ export class ProtobufParser implements ExpositionParser {
           break;
         }
         case 4:
-          this.expectWire(wire, WireType.I64, 'Bucket.cumulative_count_float');
-          countFloat = this.double(end);
+          countFloat = this.doubleField(wire, end, 'Bucket.cumulative_count_float');
           break;
         default:
           this.skip(wire, end);
@@ -1225,6 +1199,27 @@ export class ProtobufParser implements ExpositionParser {
     if ((packedEnd - this.p) % 8 !== 0)
       this.fail(`${what}: packed doubles of ${packedEnd - this.p} bytes`);
     while (this.p < packedEnd) into.push(this.double(packedEnd));
+  }
+
+  /** A `uint64` field whose tag was just read (`wire` its wire type): the value. */
+  private uint64Field(wire: number, end: number, what: string): number {
+    this.expectWire(wire, WireType.VARINT, what);
+    return this.uint64(end);
+  }
+
+  /** A `double` field whose tag was just read (`wire` its wire type): the value. */
+  private doubleField(wire: number, end: number, what: string): number {
+    this.expectWire(wire, WireType.I64, what);
+    return this.double(end);
+  }
+
+  /** A `google.protobuf.Timestamp` field whose tag was just read: ms; leaves `p` after it. */
+  private timestampField(wire: number, end: number, what: string): number {
+    this.expectWire(wire, WireType.LEN, what);
+    const e = this.lengthDelimited(end);
+    const ms = this.decodeTimestamp(this.p, e);
+    this.p = e;
+    return ms;
   }
 
   /** google.protobuf.Timestamp → ms (seconds·1000 + nanos/10⁶ truncated, as Prometheus). */

@@ -330,6 +330,38 @@ export function connectHeaders(
   return headers;
 }
 
+/**
+ * A dispatcher that sends every request on through others and owns them: closing or destroying
+ * it closes or destroys each of them, with undici's overloads (a promise when no callback is
+ * given; the callback is called once all are done, whether they succeeded or not).
+ */
+abstract class ForwardingDispatcher extends DispatcherClass {
+  /** The dispatchers this one has sent requests through (or may), at the time of the call. */
+  protected abstract forwardsTo(): Dispatcher[];
+
+  override close(): Promise<void>;
+  override close(callback: () => void): void;
+  override close(callback?: () => void): Promise<void> | undefined {
+    const done = Promise.all(this.forwardsTo().map((d) => d.close())).then(() => undefined);
+    if (callback === undefined) return done;
+    done.then(callback, callback);
+    return undefined;
+  }
+
+  override destroy(err: Error | null, callback: () => void): void;
+  override destroy(callback: () => void): void;
+  override destroy(err: Error | null): Promise<void>;
+  override destroy(): Promise<void>;
+  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
+    const err = typeof a === 'function' ? null : (a ?? null);
+    const callback = typeof a === 'function' ? a : b;
+    const done = Promise.all(this.forwardsTo().map((d) => d.destroy(err))).then(() => undefined);
+    if (callback === undefined) return done;
+    done.then(callback, callback);
+    return undefined;
+  }
+}
+
 /** How {@link ProxyRouter} reaches a proxy for targets of one scheme. */
 export type ProxyDispatcherFactory = (proxy: URL, targetProtocol: string) => Dispatcher;
 
@@ -338,7 +370,7 @@ export type ProxyDispatcherFactory = (proxy: URL, targetProtocol: string) => Dis
  * dispatchers for a proxy are built on first use, one per proxy and target scheme, and closed
  * with the router.
  */
-export class ProxyRouter extends DispatcherClass {
+export class ProxyRouter extends ForwardingDispatcher {
   private readonly viaProxy = new Map<string, Dispatcher>();
 
   constructor(
@@ -362,28 +394,8 @@ export class ProxyRouter extends DispatcherClass {
     return via.dispatch(opts, handler);
   }
 
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | undefined {
-    const all = [this.direct, ...this.viaProxy.values()];
-    const done = Promise.all(all.map((d) => d.close())).then(() => undefined);
-    if (callback === undefined) return done;
-    done.then(callback, callback);
-    return undefined;
-  }
-
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(): Promise<void>;
-  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
-    const err = typeof a === 'function' ? null : (a ?? null);
-    const callback = typeof a === 'function' ? a : b;
-    const all = [this.direct, ...this.viaProxy.values()];
-    const done = Promise.all(all.map((d) => d.destroy(err))).then(() => undefined);
-    if (callback === undefined) return done;
-    done.then(callback, callback);
-    return undefined;
+  protected override forwardsTo(): Dispatcher[] {
+    return [this.direct, ...this.viaProxy.values()];
   }
 }
 
@@ -392,7 +404,7 @@ export class ProxyRouter extends DispatcherClass {
  * absolute URI as its path, the target's `host`, and the userinfo's `Proxy-Authorization`. The
  * proxy's answer is the response (a 407 is a response like any other, as in Go).
  */
-export class ForwardProxy extends DispatcherClass {
+export class ForwardProxy extends ForwardingDispatcher {
   constructor(
     private readonly toProxy: Dispatcher,
     private readonly authorization: string | undefined,
@@ -411,24 +423,8 @@ export class ForwardProxy extends DispatcherClass {
     return this.toProxy.dispatch({ ...opts, path: `${target.origin}${path}`, headers }, handler);
   }
 
-  override close(): Promise<void>;
-  override close(callback: () => void): void;
-  override close(callback?: () => void): Promise<void> | undefined {
-    if (callback === undefined) return this.toProxy.close();
-    this.toProxy.close(callback);
-    return undefined;
-  }
-
-  override destroy(err: Error | null, callback: () => void): void;
-  override destroy(callback: () => void): void;
-  override destroy(err: Error | null): Promise<void>;
-  override destroy(): Promise<void>;
-  override destroy(a?: Error | null | (() => void), b?: () => void): Promise<void> | undefined {
-    const err = typeof a === 'function' ? null : (a ?? null);
-    const callback = typeof a === 'function' ? a : b;
-    if (callback === undefined) return this.toProxy.destroy(err);
-    this.toProxy.destroy(err, callback);
-    return undefined;
+  protected override forwardsTo(): Dispatcher[] {
+    return [this.toProxy];
   }
 }
 

@@ -41,6 +41,11 @@ function header(f: Family, out: string[]): void {
   out.push(`# TYPE ${f.name} ${f.type}`);
 }
 
+/** One series of a counter or gauge: `name{labels} value`. */
+function sampleLine(f: Family, values: LabelValues, v: number): string {
+  return `${f.name}${labelText(f.labelNames, values)} ${formatValue(v)}`;
+}
+
 /** Series by label values; the key is the values joined by a separator no value contains. */
 class SeriesMap<T> {
   private readonly map = new Map<string, { values: LabelValues; data: T }>();
@@ -69,8 +74,9 @@ class SeriesMap<T> {
   }
 }
 
-export class Counter implements Family {
-  readonly type = 'counter' as const;
+/** A counter or gauge kept here: one value per series, created at 0 on first use. */
+abstract class ValueFamily implements Family {
+  abstract readonly type: 'counter' | 'gauge';
   private readonly series: SeriesMap<{ v: number }>;
   constructor(
     readonly name: string,
@@ -80,85 +86,69 @@ export class Counter implements Family {
     this.series = new SeriesMap(labelNames.length, name);
   }
 
+  /** The series with these label values (throws RangeError on a wrong count of values). */
+  protected at(values: LabelValues): { v: number } {
+    return this.series.get(values, () => ({ v: 0 }));
+  }
+
+  render(out: string[]): void {
+    header(this, out);
+    for (const { values, data } of this.series.entries()) {
+      out.push(sampleLine(this, values, data.v));
+    }
+  }
+}
+
+export class Counter extends ValueFamily {
+  readonly type = 'counter' as const;
+
   /** Adds `by` (≥ 0) to the series with these label values. */
   inc(values: LabelValues = [], by = 1): void {
-    this.series.get(values, () => ({ v: 0 })).v += by;
+    this.at(values).v += by;
   }
 
   /** Creates the series at 0 so it is exported before its first increment. */
   touch(values: LabelValues = []): void {
-    this.series.get(values, () => ({ v: 0 }));
+    this.at(values);
   }
 
   value(values: LabelValues = []): number {
-    return this.series.get(values, () => ({ v: 0 })).v;
-  }
-
-  render(out: string[]): void {
-    header(this, out);
-    for (const { values, data } of this.series.entries()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(data.v)}`);
-    }
+    return this.at(values).v;
   }
 }
 
-export class Gauge implements Family {
+export class Gauge extends ValueFamily {
   readonly type = 'gauge' as const;
-  private readonly series: SeriesMap<{ v: number }>;
+
+  set(values: LabelValues, v: number): void {
+    this.at(values).v = v;
+  }
+}
+
+/** A family whose series are read when `/metrics` is rendered, from `collect`. */
+abstract class CollectedFamily implements Family {
+  abstract readonly type: 'counter' | 'gauge';
   constructor(
     readonly name: string,
     readonly help: string,
-    readonly labelNames: readonly string[] = [],
-  ) {
-    this.series = new SeriesMap(labelNames.length, name);
-  }
-
-  set(values: LabelValues, v: number): void {
-    this.series.get(values, () => ({ v: 0 })).v = v;
-  }
+    readonly labelNames: readonly string[],
+    private readonly collect: () => Iterable<readonly [LabelValues, number]>,
+  ) {}
 
   render(out: string[]): void {
     header(this, out);
-    for (const { values, data } of this.series.entries()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(data.v)}`);
-    }
+    for (const [values, v] of this.collect()) out.push(sampleLine(this, values, v));
   }
 }
 
 /** A gauge whose series are computed when `/metrics` is rendered. */
-export class GaugeFunc implements Family {
+export class GaugeFunc extends CollectedFamily {
   readonly type = 'gauge' as const;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-    private readonly collect: () => Iterable<readonly [LabelValues, number]>,
-  ) {}
-
-  render(out: string[]): void {
-    header(this, out);
-    for (const [values, v] of this.collect()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(v)}`);
-    }
-  }
 }
 
 /** A counter whose series are read when `/metrics` is rendered (e.g. a sink's totals). */
-export class CounterFunc implements Family {
+export class CounterFunc extends CollectedFamily {
   readonly type = 'counter' as const;
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly labelNames: readonly string[],
-    private readonly collect: () => Iterable<readonly [LabelValues, number]>,
-  ) {}
-
-  render(out: string[]): void {
-    header(this, out);
-    for (const [values, v] of this.collect()) {
-      out.push(`${this.name}${labelText(this.labelNames, values)} ${formatValue(v)}`);
-    }
-  }
 }
 
 export class Histogram implements Family {

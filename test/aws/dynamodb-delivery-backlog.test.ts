@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import {
   BACKLOG_KIND,
   DeliveryBacklogError,
@@ -8,24 +8,9 @@ import {
 } from '../../src/aws/dynamodb-delivery-backlog.js';
 import { SLOT_BIN_MS, slotBinOf } from '../../src/aws/dynamodb-slot-bins.js';
 import { DynamoDbStateChangeLog } from '../../src/aws/dynamodb-state-change-log.js';
-import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { dynaliteForFile } from '../support/dynalite-file.js';
 
-let db: Dynalite;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  client = db.client();
-});
-afterAll(async () => {
-  await db?.stop();
-});
-
-async function newTable(): Promise<string> {
-  const table = `t-${randomUUID()}`;
-  await createTable(client, table, KEY_SCHEMAS.state);
-  return table;
-}
+const dynamo = dynaliteForFile();
 
 const T = 1_700_000_000_000; // a bin boundary
 const A = 'aaaaaaaaaaaaaaaa';
@@ -33,7 +18,7 @@ const B = 'bbbbbbbbbbbbbbbb';
 
 describe('DynamoDbDeliveryBacklog', () => {
   it('names the remote_writes a stream must queue behind at exactly the slot held', async () => {
-    const backlog = new DynamoDbDeliveryBacklog(client, await newTable());
+    const backlog = new DynamoDbDeliveryBacklog(dynamo.client, await dynamo.newTable());
     await backlog.hold(A, T + 3_000, 'amp');
     await backlog.hold(A, T + 3_000, 'name#with@odd:chars');
     await backlog.hold(B, T + SLOT_BIN_MS + 1, 'amp');
@@ -54,7 +39,7 @@ describe('DynamoDbDeliveryBacklog', () => {
   });
 
   it('release clears one record, is idempotent, and leaves the others', async () => {
-    const backlog = new DynamoDbDeliveryBacklog(client, await newTable());
+    const backlog = new DynamoDbDeliveryBacklog(dynamo.client, await dynamo.newTable());
     await backlog.hold(A, T + 3_000, 'amp');
     await backlog.hold(A, T + 3_000, 'mimir');
     await backlog.release(A, T + 3_000, 'amp');
@@ -68,8 +53,8 @@ describe('DynamoDbDeliveryBacklog', () => {
   });
 
   it('holds asked for together are written in one request per bin, each resolved', async () => {
-    const table = await newTable();
-    const counting = db.client();
+    const table = await dynamo.newTable();
+    const counting = dynamo.db.client();
     let updates = 0;
     counting.middlewareStack.add(
       (next, context) => async (a) => {
@@ -94,7 +79,9 @@ describe('DynamoDbDeliveryBacklog', () => {
   });
 
   it('an overflowed bin answers all: every stream queues', async () => {
-    const backlog = new DynamoDbDeliveryBacklog(client, await newTable(), { maxMembers: 2 });
+    const backlog = new DynamoDbDeliveryBacklog(dynamo.client, await dynamo.newTable(), {
+      maxMembers: 2,
+    });
     await backlog.hold(A, T, 'r1');
     await backlog.hold(A, T, 'r2');
     await backlog.hold(A, T, 'r3'); // does not fit: the bin overflows
@@ -103,14 +90,14 @@ describe('DynamoDbDeliveryBacklog', () => {
   });
 
   it('lives beside the change log in the same table without touching it', async () => {
-    const table = await newTable();
-    const backlog = new DynamoDbDeliveryBacklog(client, table);
-    const log = new DynamoDbStateChangeLog(client, table);
+    const table = await dynamo.newTable();
+    const backlog = new DynamoDbDeliveryBacklog(dynamo.client, table);
+    const log = new DynamoDbStateChangeLog(dynamo.client, table);
     await backlog.hold(A, T, 'amp');
     await log.record(A, T, 2);
     expect(await log.changed(new Map([[A, { slotMs: T, version: 1 }]]))).toEqual(new Set([A]));
     expect(await backlog.held(new Map([[A, T]]))).toEqual(new Map([[A, new Set(['amp'])]]));
-    const item = await client.send(
+    const item = await dynamo.client.send(
       new GetItemCommand({
         TableName: table,
         Key: { pk: { S: `${BACKLOG_KIND}#${T}` }, sk: { S: BACKLOG_KIND } },
@@ -123,9 +110,9 @@ describe('DynamoDbDeliveryBacklog', () => {
   // Found by test/aws/dynamodb-slot-bins.fuzz.test.ts: a bin whose set was of another type
   // read as "nothing held", so a stream could send directly past a parked unit.
   it('a bin item whose set is of another type is DELIVERY_BACKLOG_CORRUPT, not "nothing held"', async () => {
-    const table = await newTable();
-    const backlog = new DynamoDbDeliveryBacklog(client, table);
-    await client.send(
+    const table = await dynamo.newTable();
+    const backlog = new DynamoDbDeliveryBacklog(dynamo.client, table);
+    await dynamo.client.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -141,7 +128,7 @@ describe('DynamoDbDeliveryBacklog', () => {
   });
 
   it('throws DeliveryBacklogError when the table cannot be reached', async () => {
-    const backlog = new DynamoDbDeliveryBacklog(client, `missing-${randomUUID()}`);
+    const backlog = new DynamoDbDeliveryBacklog(dynamo.client, `missing-${randomUUID()}`);
     await expect(backlog.hold(A, T, 'amp')).rejects.toBeInstanceOf(DeliveryBacklogError);
     await expect(backlog.release(A, T, 'amp')).rejects.toBeInstanceOf(DeliveryBacklogError);
     await expect(backlog.held(new Map([[A, T]]))).rejects.toBeInstanceOf(DeliveryBacklogError);

@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { ConsumedCapacityCounter } from '../../src/aws/dynamodb-batch.js';
 import {
   DynamoDbDroppedTargetsStore,
@@ -11,24 +10,9 @@ import {
   readAllHealth,
 } from '../../src/aws/dynamodb-health-store.js';
 import type { TargetHealth } from '../../src/ports.js';
-import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { dynaliteForFile } from '../support/dynalite-file.js';
 
-let db: Dynalite;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  client = db.client();
-});
-afterAll(async () => {
-  await db?.stop();
-});
-
-async function table(): Promise<string> {
-  const name = `t-${randomUUID()}`;
-  await createTable(client, name, KEY_SCHEMAS.state);
-  return name;
-}
+const dynamo = dynaliteForFile();
 
 const UP: TargetHealth = {
   up: true,
@@ -43,14 +27,14 @@ const id = (i: number) => i.toString(16).padStart(16, '0').split('').reverse().j
 
 describe('DynamoDbTargetHealthStore', () => {
   it('records land in sixteen partitions by the id’s first hex digit; all of them read back', async () => {
-    const t = await table();
-    const s = new DynamoDbTargetHealthStore(client, t);
+    const t = await dynamo.newTable();
+    const s = new DynamoDbTargetHealthStore(dynamo.client, t);
     const ids = Array.from({ length: 40 }, (_, i) => id(i));
     for (const i of ids) await s.put(i, { ...UP, error: i });
     expect(new Set(ids.map(healthPartition))).toEqual(new Set(HEALTH_PARTITIONS));
     expect(healthPartition('Zoo')).toBe('hl#?');
     const capacity = new ConsumedCapacityCounter();
-    const all = await readAllHealth(client, t, capacity);
+    const all = await readAllHealth(dynamo.client, t, capacity);
     expect(all.size).toBe(40);
     expect(all.get(ids[7]!)).toEqual({ ...UP, error: ids[7] });
     // Sixteen eventually consistent Queries of small items: 0.5 RCU each.
@@ -61,15 +45,15 @@ describe('DynamoDbTargetHealthStore', () => {
   });
 
   it('items are untrusted: a corrupt record is left out of getMany, shown as corrupt, and replaced by the next put', async () => {
-    const t = await table();
-    const s = new DynamoDbTargetHealthStore(client, t);
+    const t = await dynamo.newTable();
+    const s = new DynamoDbTargetHealthStore(dynamo.client, t);
     const bad = 'abababababababab';
     const item = healthToItem(bad, UP);
-    await client.send(
+    await dynamo.client.send(
       new PutItemCommand({ TableName: t, Item: { ...item, h: { S: 'sideways' }, t: { S: 'x' } } }),
     );
     expect((await s.getMany([bad])).size).toBe(0);
-    expect((await readAllHealth(client, t)).get(bad)).toBe('corrupt');
+    expect((await readAllHealth(dynamo.client, t)).get(bad)).toBe('corrupt');
     // `t` is not a number: the slot condition lets the new record in.
     expect(await s.put(bad, { ...UP, slotMs: 5 })).toBe(true);
     expect((await s.getMany([bad])).get(bad)).toMatchObject({ up: true, slotMs: 5 });
@@ -78,8 +62,8 @@ describe('DynamoDbTargetHealthStore', () => {
 
 describe('DynamoDbDroppedTargetsStore', () => {
   it('round trip, removal, and a summary that does not decode is left out', async () => {
-    const t = await table();
-    const s = new DynamoDbDroppedTargetsStore(client, t);
+    const t = await dynamo.newTable();
+    const s = new DynamoDbDroppedTargetsStore(dynamo.client, t);
     const labels = [
       { name: '__address__', value: 'a:1' },
       { name: '__meta_x', value: 'ü "quoted"' },
@@ -90,7 +74,7 @@ describe('DynamoDbDroppedTargetsStore', () => {
       { job: 'a', count: 3, discoveredLabels: [labels] },
       { job: 'b', count: 1, discoveredLabels: [] },
     ]);
-    await client.send(
+    await dynamo.client.send(
       new PutItemCommand({
         TableName: t,
         Item: { pk: { S: 'dr' }, sk: { S: 'c' }, n: { N: '1' }, l: { S: '[["not pairs"]]' } },

@@ -1,35 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  GetItemCommand,
-  PutItemCommand,
-} from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AttributeValue, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import {
   CHANGE_BIN_MS,
   CHANGE_LOG_SK,
   DynamoDbStateChangeLog,
   StateChangeLogError,
 } from '../../src/aws/dynamodb-state-change-log.js';
-import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { dynaliteForFile } from '../support/dynalite-file.js';
 
-let db: Dynalite;
-let client: DynamoDBClient;
-
-beforeAll(async () => {
-  db = await startDynalite();
-  client = db.client();
-});
-afterAll(async () => {
-  await db?.stop();
-});
+const dynamo = dynaliteForFile();
 
 async function newLog(maxStreamsPerBin?: number): Promise<[DynamoDbStateChangeLog, string]> {
-  const table = `t-${randomUUID()}`;
-  await createTable(client, table, KEY_SCHEMAS.state);
+  const table = await dynamo.newTable();
   const opts = maxStreamsPerBin === undefined ? {} : { maxStreamsPerBin };
-  return [new DynamoDbStateChangeLog(client, table, opts), table];
+  return [new DynamoDbStateChangeLog(dynamo.client, table, opts), table];
 }
 
 const T = 1_700_000_000_000; // a bin boundary
@@ -76,7 +61,7 @@ describe('DynamoDbStateChangeLog', () => {
   it('keeps each bin an hour past its end for TTL', async () => {
     const [log, table] = await newLog();
     await log.record(A, T + 1, 1);
-    const item = await client.send(
+    const item = await dynamo.client.send(
       new GetItemCommand({
         TableName: table,
         Key: { pk: { S: log.binKey(T) }, sk: { S: CHANGE_LOG_SK } },
@@ -117,7 +102,7 @@ describe('DynamoDbStateChangeLog', () => {
     ['o is a string', { o: { S: 'true' } }],
   ])('a bin item whose %s is STATE_CHANGE_LOG_CORRUPT, not "nothing changed"', async (_n, bad) => {
     const [log, table] = await newLog();
-    await client.send(
+    await dynamo.client.send(
       new PutItemCommand({
         TableName: table,
         Item: { pk: { S: log.binKey(T) }, sk: { S: CHANGE_LOG_SK }, ...bad },
@@ -129,7 +114,7 @@ describe('DynamoDbStateChangeLog', () => {
   });
 
   it('throws StateChangeLogError when the table cannot be reached', async () => {
-    const log = new DynamoDbStateChangeLog(client, `missing-${randomUUID()}`);
+    const log = new DynamoDbStateChangeLog(dynamo.client, `missing-${randomUUID()}`);
     await expect(log.record(A, T, 1)).rejects.toBeInstanceOf(StateChangeLogError);
     await expect(log.changed(new Map([[A, at(T)]]))).rejects.toBeInstanceOf(StateChangeLogError);
   });

@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { brotliCompressSync, constants } from 'node:zlib';
-import {
-  type AttributeValue,
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-} from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AttributeValue, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import {
   DynamoDbScrapeStateStore,
   decodeSeriesSet,
@@ -18,33 +13,9 @@ import {
   ScrapeStateStoreError,
 } from '../../src/aws/dynamodb-state-store.js';
 import { ScrapeState } from '../../src/scrape/state.js';
-import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { dynaliteForFile } from '../support/dynalite-file.js';
 
-let db: Dynalite;
-let client: DynamoDBClient;
-/** DynamoDB operations sent by `client`, by command name. */
-const sent: string[] = [];
-
-beforeAll(async () => {
-  db = await startDynalite();
-  client = db.client();
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      sent.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
-});
-afterAll(async () => {
-  await db?.stop();
-});
-
-async function newTable(): Promise<string> {
-  const name = `t-${randomUUID()}`;
-  await createTable(client, name, KEY_SCHEMAS.state);
-  return name;
-}
+const dynamo = dynaliteForFile();
 
 /** Realistic series keys; `random` adds a high-cardinality label so the set compresses less. */
 function seriesKeys(n: number, random = false, prefix = ''): Set<string> {
@@ -75,7 +46,7 @@ async function itemsOf(table: string, pk: string): Promise<string[]> {
   const out: string[] = [];
   let start: Record<string, AttributeValue> | undefined;
   do {
-    const res = await client.send(
+    const res = await dynamo.client.send(
       new QueryCommand({
         TableName: table,
         KeyConditionExpression: 'pk = :pk',
@@ -179,9 +150,9 @@ describe('corrupt items', () => {
   });
 
   it('getMany refuses a head claiming 10^9 chunks at once, without building their keys', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table);
-    await client.send(
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table);
+    await dynamo.client.send(
       new PutItemCommand({
         TableName: table,
         Item: {
@@ -200,8 +171,8 @@ describe('corrupt items', () => {
   });
 
   it(`put refuses a set over MAX_SERIES_SET_BYTES: nothing is written`, async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table);
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table);
     const key = 'k'.repeat(1024 * 1024);
     const keys = new Set<string>();
     for (let i = 0; i < 64; i++) keys.add(`${i.toString(36).padStart(2, '0')}${key}`.slice(0, -2));
@@ -218,7 +189,7 @@ describe('corrupt items', () => {
 
 describe('DynamoDbScrapeStateStore', () => {
   it('round-trips an empty set and 1,000 series, inline in the head', async () => {
-    const store = new DynamoDbScrapeStateStore(client, await newTable());
+    const store = new DynamoDbScrapeStateStore(dynamo.client, await dynamo.newTable());
     expect((await store.getMany(['a'])).size).toBe(0);
     const empty = new ScrapeState(undefined, new Set());
     const w0 = await store.put('a', empty, undefined);
@@ -237,8 +208,8 @@ describe('DynamoDbScrapeStateStore', () => {
   });
 
   it('chunks a 200,000-series set; churn writes deltas, compaction replaces the base', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table);
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table);
     const keys = seriesKeys(200_000, true);
     const w = await store.put('big', new ScrapeState(5, keys), undefined);
     expect(w.written).toBe(true);
@@ -249,10 +220,10 @@ describe('DynamoDbScrapeStateStore', () => {
 
     // 1% churn: only the head is written (a delta); the base chunks stay.
     const next = churn(keys, 2000, 'new_');
-    const before = sent.length;
+    const before = dynamo.sent.length;
     const w2 = await store.put('big', new ScrapeState(6, next), got);
     expect(w2).toMatchObject({ written: true, version: 2 });
-    expect(sent.slice(before)).toEqual(['PutItemCommand']);
+    expect(dynamo.sent.slice(before)).toEqual(['PutItemCommand']);
     expect(await itemsOf(table, 'big')).toEqual(skA);
     expect((await store.getMany(['big'])).get('big')!.state.series).toEqual(next);
 
@@ -264,7 +235,7 @@ describe('DynamoDbScrapeStateStore', () => {
       digest: w2.written ? w2.digest : '',
     };
     // A state object the store did not write has no known base: the store compacts.
-    const compactStore = new DynamoDbScrapeStateStore(client, table, { compactRatio: 0 });
+    const compactStore = new DynamoDbScrapeStateStore(dynamo.client, table, { compactRatio: 0 });
     const viaOwn = await store.put('big', new ScrapeState(7, third), mine);
     expect(viaOwn).toMatchObject({ written: true, version: 3 });
     const skC = await itemsOf(table, 'big');
@@ -292,8 +263,8 @@ describe('DynamoDbScrapeStateStore', () => {
   }, 120_000);
 
   it('a delta builds on the state put returned, cumulatively against the base', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table, {
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table, {
       chunkBytes: 30_000,
       inlineBytes: 1000,
     });
@@ -307,10 +278,10 @@ describe('DynamoDbScrapeStateStore', () => {
       // Remove some base keys and some previously added keys, add new ones, re-add a removed one.
       const next = churn(set, 50, `r${round}_`);
       state = new ScrapeState(2 + round, next);
-      const before = sent.length;
+      const before = dynamo.sent.length;
       const r = await store.put('t', state, expected);
       expect(r).toMatchObject({ written: true, version: 2 + round });
-      expect(sent.slice(before)).toEqual(['PutItemCommand']);
+      expect(dynamo.sent.slice(before)).toEqual(['PutItemCommand']);
       expected = { state, version: 2 + round, digest: r.written ? r.digest : '' };
       set = next;
       const got = (await store.getMany(['t'])).get('t')!;
@@ -319,16 +290,16 @@ describe('DynamoDbScrapeStateStore', () => {
     }
     expect(await itemsOf(table, 't')).toEqual(chunks);
     // Back to exactly the base: an empty delta, still only the head.
-    const before = sent.length;
+    const before = dynamo.sent.length;
     const r = await store.put('t', new ScrapeState(9, base0), expected);
     expect(r).toMatchObject({ written: true, version: 6 });
-    expect(sent.slice(before)).toEqual(['PutItemCommand']);
+    expect(dynamo.sent.slice(before)).toEqual(['PutItemCommand']);
     expect((await store.getMany(['t'])).get('t')!.state.series).toEqual(base0);
   }, 60_000);
 
   it('two delta writers with the same expected: one wins', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table, {
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table, {
       chunkBytes: 30_000,
       inlineBytes: 1000,
     });
@@ -348,8 +319,8 @@ describe('DynamoDbScrapeStateStore', () => {
   }, 60_000);
 
   it('a stale expected from before a remove conflicts with the re-created state', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table, {
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table, {
       chunkBytes: 30_000,
       inlineBytes: 1000,
     });
@@ -368,28 +339,28 @@ describe('DynamoDbScrapeStateStore', () => {
   }, 60_000);
 
   it('sends no request at all when the digest is unchanged', async () => {
-    const store = new DynamoDbScrapeStateStore(client, await newTable());
+    const store = new DynamoDbScrapeStateStore(dynamo.client, await dynamo.newTable());
     const keys = seriesKeys(1000);
     await store.put('t', new ScrapeState(1, keys), undefined);
     const stored = (await store.getMany(['t'])).get('t')!;
-    const before = sent.length;
+    const before = dynamo.sent.length;
     const res = await store.put('t', new ScrapeState(2, new Set([...keys].reverse())), stored);
     expect(res).toEqual({ written: false, reason: 'unchanged' });
-    expect(sent.length).toBe(before);
+    expect(dynamo.sent.length).toBe(before);
     expect((await store.getMany(['t'])).get('t')!.version).toBe(1);
   });
 
   it('trusts a digest carried by the state: equal to expected means unchanged, unhashed', async () => {
-    const store = new DynamoDbScrapeStateStore(client, await newTable());
+    const store = new DynamoDbScrapeStateStore(dynamo.client, await dynamo.newTable());
     await store.put('t', new ScrapeState(1, seriesKeys(1000)), undefined);
     const stored = (await store.getMany(['t'])).get('t')!;
     expect(stored.state.seriesDigest).toBe(stored.digest);
     // The carried digest is the contract (the scrape tracked the same entries): the store does
     // not look at the keys, so a state claiming the stored digest is never written.
     const claims = new ScrapeState(2, new Set(['other']), undefined, stored.digest);
-    const before = sent.length;
+    const before = dynamo.sent.length;
     expect(await store.put('t', claims, stored)).toEqual({ written: false, reason: 'unchanged' });
-    expect(sent.length).toBe(before);
+    expect(dynamo.sent.length).toBe(before);
     // Without a carried digest the keys decide, and the computed digest is recorded.
     const plain = new ScrapeState(3, new Set(['other']));
     const r = await store.put('t', plain, stored);
@@ -398,8 +369,8 @@ describe('DynamoDbScrapeStateStore', () => {
   });
 
   it('an unchanged put passes the base on: the next change is still a delta', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table, { inlineBytes: 1000 });
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table, { inlineBytes: 1000 });
     const base = seriesKeys(20_000, true);
     const first = new ScrapeState(1, base);
     const w = await store.put('t', first, undefined);
@@ -408,15 +379,15 @@ describe('DynamoDbScrapeStateStore', () => {
     const expected = { state: first, version: 1, digest: w.written ? w.digest : '' };
     expect(await store.put('t', same, expected)).toEqual({ written: false, reason: 'unchanged' });
     const changed = churn(base, 20, 'u_');
-    const before = sent.length;
+    const before = dynamo.sent.length;
     const r = await store.put('t', new ScrapeState(3, changed), { ...expected, state: same });
     expect(r).toMatchObject({ written: true, version: 2 });
-    expect(sent.slice(before)).toEqual(['PutItemCommand']);
+    expect(dynamo.sent.slice(before)).toEqual(['PutItemCommand']);
     expect((await store.getMany(['t'])).get('t')!.state.series).toEqual(changed);
   }, 60_000);
 
   it('an eventually consistent read returns the same state for half the read units', async () => {
-    const store = new DynamoDbScrapeStateStore(client, await newTable());
+    const store = new DynamoDbScrapeStateStore(dynamo.client, await dynamo.newTable());
     const keys = seriesKeys(1000);
     await store.put('s', new ScrapeState(1, keys), undefined);
     const before = store.consumedCapacity().readUnits;
@@ -431,7 +402,7 @@ describe('DynamoDbScrapeStateStore', () => {
   });
 
   it('reports consumed capacity: unchanged puts cost nothing, writes and reads cost units', async () => {
-    const store = new DynamoDbScrapeStateStore(client, await newTable(), {
+    const store = new DynamoDbScrapeStateStore(dynamo.client, await dynamo.newTable(), {
       chunkBytes: 20_000,
       inlineBytes: 5000,
     });
@@ -475,8 +446,8 @@ describe('DynamoDbScrapeStateStore', () => {
 
   for (const size of [1000, 60_000]) {
     it(`two writers with the same expected: one wins, no loser chunks remain (${size} series)`, async () => {
-      const table = await newTable();
-      const store = new DynamoDbScrapeStateStore(client, table, {
+      const table = await dynamo.newTable();
+      const store = new DynamoDbScrapeStateStore(dynamo.client, table, {
         chunkBytes: 20_000,
         inlineBytes: 5000,
       });
@@ -517,7 +488,7 @@ describe('DynamoDbScrapeStateStore', () => {
   }
 
   it('getMany over 150 targets batches heads and chunks', async () => {
-    const store = new DynamoDbScrapeStateStore(client, await newTable(), {
+    const store = new DynamoDbScrapeStateStore(dynamo.client, await dynamo.newTable(), {
       chunkBytes: 1000,
       inlineBytes: 500,
     });
@@ -529,9 +500,9 @@ describe('DynamoDbScrapeStateStore', () => {
         await store.put(`target-${i}`, new ScrapeState(i, keys), undefined);
       }),
     );
-    const before = sent.length;
+    const before = dynamo.sent.length;
     const got = await store.getMany([...want.keys(), 'absent']);
-    const calls = sent.slice(before);
+    const calls = dynamo.sent.slice(before);
     expect(calls.filter((c) => c === 'BatchGetItemCommand').length).toBeGreaterThanOrEqual(3);
     expect(got.size).toBe(150);
     for (const [id, keys] of want) {
@@ -541,8 +512,8 @@ describe('DynamoDbScrapeStateStore', () => {
   });
 
   it('remove deletes the head and every chunk, orphans included', async () => {
-    const table = await newTable();
-    const store = new DynamoDbScrapeStateStore(client, table, { chunkBytes: 2000 });
+    const table = await dynamo.newTable();
+    const store = new DynamoDbScrapeStateStore(dynamo.client, table, { chunkBytes: 2000 });
     await store.put('t', new ScrapeState(1, seriesKeys(500, true)), undefined);
     await store.put('u', new ScrapeState(1, new Set(['keep'])), undefined);
     expect((await itemsOf(table, 't')).length).toBeGreaterThan(2);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type AttributeValue, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { describe, expect, it } from 'vitest';
 import {
   DynamoDbTargetStore,
   TargetStoreError,
@@ -9,35 +9,17 @@ import {
 } from '../../src/aws/dynamodb-target-store.js';
 import { labelsFromRecord } from '../../src/model/labels.js';
 import type { Target } from '../../src/targets/types.js';
-import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
+import { KEY_SCHEMAS } from '../support/dynalite.js';
+import { dynaliteForFile } from '../support/dynalite-file.js';
 
-let db: Dynalite;
-let client: DynamoDBClient;
-const sent: string[] = [];
-
-beforeAll(async () => {
-  db = await startDynalite();
-  client = db.client();
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      sent.push(String(context.commandName));
-      return next(args);
-    },
-    { step: 'initialize', name: 'countRequests' },
-  );
-});
-afterAll(async () => {
-  await db?.stop();
-});
+const dynamo = dynaliteForFile();
 
 async function newStore(): Promise<DynamoDbTargetStore> {
-  return new DynamoDbTargetStore(client, await newTable());
+  return new DynamoDbTargetStore(dynamo.client, await newTable());
 }
 
-async function newTable(): Promise<string> {
-  const name = `t-${randomUUID()}`;
-  await createTable(client, name, KEY_SCHEMAS.targets);
-  return name;
+function newTable(): Promise<string> {
+  return dynamo.newTable(KEY_SCHEMAS.targets);
 }
 
 function target(i: number, extra = ''): Target {
@@ -101,9 +83,9 @@ describe('DynamoDbTargetStore', () => {
     const pad = 'p'.repeat(4000);
     const many = Array.from({ length: 400 }, (_, i) => target(i, pad));
     await store.apply({ put: many, remove: [] });
-    const before = sent.length;
+    const before = dynamo.sent.length;
     const got = await store.list();
-    expect(sent.slice(before).filter((c) => c === 'ScanCommand').length).toBeGreaterThan(1);
+    expect(dynamo.sent.slice(before).filter((c) => c === 'ScanCommand').length).toBeGreaterThan(1);
     expect(got.sort(byId)).toEqual(many);
   }, 60_000);
 
@@ -133,7 +115,7 @@ describe('DynamoDbTargetStore', () => {
   });
 
   it('wraps request failures with a stable code and cause', async () => {
-    const store = new DynamoDbTargetStore(client, `t-${randomUUID()}`);
+    const store = new DynamoDbTargetStore(dynamo.client, `t-${randomUUID()}`);
     const err = await store.list().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetStoreError);
     expect(err).toMatchObject({ code: 'TARGET_STORE_REQUEST' });
@@ -172,9 +154,9 @@ describe('corrupt target items', () => {
 
   it('list fails with it, naming the target', async () => {
     const table = await newTable();
-    const store = new DynamoDbTargetStore(client, table);
+    const store = new DynamoDbTargetStore(dynamo.client, table);
     await store.apply({ put: [target(1)], remove: [] });
-    await client.send(
+    await dynamo.client.send(
       new PutItemCommand({ TableName: table, Item: { ...good, intervalMs: { N: '0' } } }),
     );
     await expect(store.list()).rejects.toThrow(

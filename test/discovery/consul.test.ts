@@ -441,6 +441,17 @@ describe('ConsulDiscoverer: changes and failures', () => {
     expect(errors.map((e) => (e as ConsulSdError).code)).toEqual([ConsulSdErrorCode.status]);
   });
 
+  it('quotes the start of a long error body', async () => {
+    healthy();
+    routes.set('/v1/catalog/services', {
+      status: 500,
+      raw: `${'x'.repeat(300)}${'y'.repeat(900)}`,
+    });
+    await expect(discoverer({}).refresh()).rejects.toThrow(
+      /\/v1\/catalog\/services: unexpected status 500: x{200}$/,
+    );
+  });
+
   it.each<[string, Reply, string]>([
     ['an error status', { status: 500, raw: 'boom' }, ConsulSdErrorCode.status],
     ['malformed JSON', { raw: '{' }, ConsulSdErrorCode.response],

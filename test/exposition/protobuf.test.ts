@@ -13,6 +13,7 @@ import {
   loadParser,
 } from '../../src/exposition/index.js';
 import type { NativeHistogram } from '../../src/model/histogram.js';
+import { nativeHistogram } from '../support/native-histogram.js';
 import {
   concat,
   delimited,
@@ -189,6 +190,17 @@ function mixedClassic(name: string, ts: number): Got[] {
   ];
 }
 
+/** The Histogram entry of `mixedFamily(name)`: histogram `h` (the native one unless given). */
+function mixedHistogramEntry(name: string, h: NativeHistogram = mixedNative): Got {
+  return {
+    kind: 'histogram',
+    labels: { __name__: name },
+    ts: 1234568,
+    h,
+    exemplars: [exemplarOut59727],
+  };
+}
+
 const mixedFamily = (name: string, t = 'HISTOGRAM'): FamilyObject => ({
   name,
   help: 'Mixed.',
@@ -237,20 +249,8 @@ const emptyNative = (name: string, t = 'HISTOGRAM'): FamilyObject => ({
   ],
 });
 
-const emptyHistogram = (hint: 'unknown' | 'gauge'): NativeHistogram => ({
-  float: false,
-  counterResetHint: hint,
-  schema: 0,
-  zeroThreshold: 0,
-  zeroCount: 0,
-  count: 0,
-  sum: 0,
-  positiveSpans: [],
-  positiveBuckets: [],
-  negativeSpans: [],
-  negativeBuckets: [],
-  customValues: [],
-});
+const emptyHistogram = (hint: 'unknown' | 'gauge'): NativeHistogram =>
+  nativeHistogram({ counterResetHint: hint });
 
 const integerBucketsFamily: FamilyObject = {
   name: 'test_histogram3',
@@ -527,13 +527,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: mixedNative,
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram'),
       ],
     },
     {
@@ -542,13 +536,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true, keepClassicHistograms: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: mixedNative,
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram'),
         ...mixedClassic('test_histogram', 1234568),
       ],
     },
@@ -558,13 +546,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true },
       want: [
         ...meta('test_gauge_histogram', 'Mixed.', 'gaugehistogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_gauge_histogram' },
-          ts: 1234568,
-          h: { ...mixedNative, counterResetHint: 'gauge' },
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_gauge_histogram', { ...mixedNative, counterResetHint: 'gauge' }),
       ],
     },
     {
@@ -741,13 +723,7 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { nativeHistograms: true, convertClassicHistogramsToNhcb: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: mixedNative,
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram'),
       ],
     },
     {
@@ -756,20 +732,14 @@ describe('protobuf: what the parser yields (§5.3)', () => {
       options: { convertClassicHistogramsToNhcb: true },
       want: [
         ...meta('test_histogram', 'Mixed.', 'histogram'),
-        {
-          kind: 'histogram',
-          labels: { __name__: 'test_histogram' },
-          ts: 1234568,
-          h: {
-            ...integerBucketsNhcb,
-            count: 175,
-            sum: 0.0008280461746287094,
-            positiveSpans: [{ offset: 0, length: 4 }],
-            positiveBuckets: [2, 0, 10, 147],
-            customValues: [-0.0004899999999999998, -0.0003899999999999998, -0.0002899999999999998],
-          },
-          exemplars: [exemplarOut59727],
-        },
+        mixedHistogramEntry('test_histogram', {
+          ...integerBucketsNhcb,
+          count: 175,
+          sum: 0.0008280461746287094,
+          positiveSpans: [{ offset: 0, length: 4 }],
+          positiveBuckets: [2, 0, 10, 147],
+          customValues: [-0.0004899999999999998, -0.0003899999999999998, -0.0002899999999999998],
+        }),
       ],
     },
     {

@@ -15,31 +15,14 @@ import {
   reduceResolution,
   schemaForBucketFactor,
 } from '../../src/model/histogram.js';
+import { nativeHistogram } from '../support/native-histogram.js';
 
 const spans = (pairs: readonly [number, number][]): BucketSpan[] =>
   pairs.map(([offset, length]) => ({ offset, length }));
 
-function histogram(over: Partial<NativeHistogram>): NativeHistogram {
-  return {
-    float: false,
-    counterResetHint: 'unknown',
-    schema: 0,
-    zeroThreshold: 0,
-    zeroCount: 0,
-    count: 0,
-    sum: 0,
-    positiveSpans: [],
-    positiveBuckets: [],
-    negativeSpans: [],
-    negativeBuckets: [],
-    customValues: [],
-    ...over,
-  };
-}
-
 describe('reduceResolution — Prometheus TestReduceResolution cases', () => {
   it('integer deltas, schema 0 → -1, with an empty span and a gap', () => {
-    const h = histogram({
+    const h = nativeHistogram({
       schema: 0,
       positiveSpans: spans([
         [0, 4],
@@ -76,7 +59,7 @@ describe('reduceResolution — Prometheus TestReduceResolution cases', () => {
 
   it('float counts, schema 0 → -1', () => {
     const r = reduceResolution(
-      histogram({
+      nativeHistogram({
         float: true,
         positiveSpans: spans([
           [0, 4],
@@ -142,7 +125,7 @@ describe('reduceResolution — property', () => {
           counts.push(...p.counts);
         });
         const buckets = float ? counts : counts.map((c, i) => c - (i === 0 ? 0 : counts[i - 1]!));
-        const h = histogram({ float, schema, positiveSpans: s, positiveBuckets: buckets });
+        const h = nativeHistogram({ float, schema, positiveSpans: s, positiveBuckets: buckets });
         const r = reduceResolution(h, target);
 
         // Expected: each fine bucket's range (lower, upper] lies inside exactly one coarse
@@ -193,7 +176,7 @@ describe('schemaForBucketFactor (native_histogram_min_bucket_factor)', () => {
 });
 
 describe('histogramError — what Prometheus storage refuses', () => {
-  const ok = histogram({
+  const ok = nativeHistogram({
     count: 5,
     zeroCount: 1,
     positiveSpans: spans([[0, 2]]),
@@ -249,7 +232,7 @@ describe('histogramError — what Prometheus storage refuses', () => {
     expect(histogramError({ ...ok, ...over })).toBe(error);
   });
 
-  const nhcb = histogram({
+  const nhcb = nativeHistogram({
     schema: CUSTOM_BUCKETS_SCHEMA,
     count: 3,
     customValues: [0.1, 1],
@@ -280,7 +263,7 @@ describe('histogramError — what Prometheus storage refuses', () => {
   });
 
   it('float histograms: layout and signs only', () => {
-    const f = histogram({
+    const f = nativeHistogram({
       float: true,
       count: 10,
       positiveSpans: spans([[0, 1]]),

@@ -12,6 +12,7 @@ import {
   type NativeHistogram,
 } from '../../src/model/histogram.js';
 import { classicToNhcb } from '../../src/model/nhcb.js';
+import { nativeHistogram } from '../support/native-histogram.js';
 
 type SpanPair = [offset: number, length: number];
 const spans = (pairs: readonly SpanPair[]): BucketSpan[] =>
@@ -277,21 +278,8 @@ describe('compactBuckets (integer deltas) — Prometheus Compact() cases', () =>
 });
 
 describe('classicToNhcb (convert_classic_histograms_to_nhcb)', () => {
-  const nhcb = (over: Partial<NativeHistogram>): NativeHistogram => ({
-    float: false,
-    counterResetHint: 'unknown',
-    schema: CUSTOM_BUCKETS_SCHEMA,
-    zeroThreshold: 0,
-    zeroCount: 0,
-    count: 0,
-    sum: 0,
-    positiveSpans: [],
-    positiveBuckets: [],
-    negativeSpans: [],
-    negativeBuckets: [],
-    customValues: [],
-    ...over,
-  });
+  const nhcb = (over: Partial<NativeHistogram>): NativeHistogram =>
+    nativeHistogram({ schema: CUSTOM_BUCKETS_SCHEMA, ...over });
 
   it.each<{
     name: string;

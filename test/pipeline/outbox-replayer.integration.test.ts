@@ -44,7 +44,6 @@ import {
   type ReceivedMessage,
   receiveMessages,
 } from '../../src/aws/sqs-receive.js';
-import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
 import { createLogger, type LogFields, type Logger } from '../../src/log/logger.js';
 import { OutboxReplayer, WRITER_PAUSE_MS } from '../../src/pipeline/outbox-replayer.js';
@@ -67,6 +66,7 @@ import { decodeWriteRequest } from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
 import { ShiftedClock } from '../support/shifted-clock.js';
+import { appConfig } from './app-config.js';
 
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
 const INTERVAL = 10_000;
@@ -281,23 +281,7 @@ function passTime(ms: number): void {
 }
 
 function configFor(addresses: readonly string[], protobufMessage?: string): Config {
-  return loadConfig(
-    `
-remote_write:
-  - url: ${backend.url}
-    name: rw${protobufMessage === undefined ? '' : `\n    protobuf_message: ${protobufMessage}`}
-    queue_config:
-      min_backoff: 20ms
-      max_backoff: 50ms
-scrape_configs:
-  - job_name: app
-    scrape_interval: 10s
-    scrape_timeout: 5s
-    static_configs:
-      - targets: [${addresses.map((a) => `'${a}'`).join(', ')}]
-`,
-    { env: {} },
-  );
+  return appConfig(addresses, backend.url, protobufMessage);
 }
 
 type Line = LogFields & { level: string; msg: string };

@@ -12,7 +12,6 @@ import { DynamoDbDeliveryBacklog } from '../../src/aws/dynamodb-delivery-backlog
 import { DynamoDbStateChangeLog } from '../../src/aws/dynamodb-state-change-log.js';
 import { DynamoDbScrapeStateStore } from '../../src/aws/dynamodb-state-store.js';
 import { decodeParkedWrite, SqsOutbox } from '../../src/aws/sqs-outbox.js';
-import { loadConfig } from '../../src/config/index.js';
 import type { Config } from '../../src/config/types.js';
 import { seriesStreamKey } from '../../src/engine/series-stream.js';
 import {
@@ -42,6 +41,7 @@ import {
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, receiveAll, startLocalSqs } from '../support/fauxqs.js';
 import { ShiftedClock } from '../support/shifted-clock.js';
+import { appConfig } from './app-config.js';
 
 /** A slot bucket start (a multiple of the 10 s interval). */
 const T0 = Date.UTC(2026, 0, 1, 0, 0, 0);
@@ -109,26 +109,6 @@ afterEach(async () => {
   receiver.requests.length = 0;
 });
 
-function configFor(addresses: readonly string[], rwUrl: string): Config {
-  return loadConfig(
-    `
-remote_write:
-  - url: ${rwUrl}
-    name: rw
-    queue_config:
-      min_backoff: 20ms
-      max_backoff: 50ms
-scrape_configs:
-  - job_name: app
-    scrape_interval: 10s
-    scrape_timeout: 5s
-    static_configs:
-      - targets: [${addresses.map((a) => `'${a}'`).join(', ')}]
-`,
-    { env: {} },
-  );
-}
-
 /** The job's targets, their phases set by the test (offsets within the interval). */
 function targetsOf(config: Config, offsets: readonly number[]): Target[] {
   const job = config.scrapeConfigs[0]!;
@@ -166,7 +146,7 @@ async function env(
   startMs: number,
   rwUrl = receiver.url,
 ): Promise<Env> {
-  const config = configFor(addresses, rwUrl);
+  const config = appConfig(addresses, rwUrl);
   const table = `t-${randomUUID()}`;
   await createTable(dynamo, table, KEY_SCHEMAS.state);
   const queue = await createQueue(sqs.client, undefined, { fifo: true });

@@ -4,7 +4,6 @@
  * metadata, field by field; and the 2.0 → 1.0 re-encoding the fallback uses.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Labels } from '../../src/model/labels.js';
 import type { FamilyMetadataView, SampleUnit } from '../../src/remotewrite/batch.js';
 import { RequestV2Encoder, seriesSymbolIds } from '../../src/remotewrite/encode-v2.js';
 import { snappyCompress, snappyDecompress } from '../../src/remotewrite/snappy.js';
@@ -18,6 +17,7 @@ import {
 import { RemoteWriter, type RemoteWriterOptions } from '../../src/remotewrite/writer.js';
 import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
 import { remoteWriteConfig } from './config.js';
+import { L, ref } from './series.js';
 import { decodeWriteRequest } from './wire.js';
 import {
   bitsOf,
@@ -45,12 +45,6 @@ function writerV2(overrides: Cfg = {}, options: RemoteWriterOptions = {}): Remot
   writers.push(w);
   return w;
 }
-
-const L = (rec: Record<string, string>): Labels =>
-  Object.keys(rec)
-    .sort()
-    .map((name) => ({ name, value: rec[name]! }));
-const ref = (rec: Record<string, string>): SeriesRef => ({ labels: L(rec) });
 
 const decodeBody = (body: Uint8Array): V2Request => decodeV2(snappyDecompress(body));
 const T = 1_700_000_000_000;

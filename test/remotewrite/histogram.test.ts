@@ -9,7 +9,6 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NativeHistogram } from '../../src/model/histogram.js';
-import type { Labels } from '../../src/model/labels.js';
 import type { FamilyMetadataView } from '../../src/remotewrite/batch.js';
 import { encodeLabels, WriteRequestEncoder } from '../../src/remotewrite/encode.js';
 import {
@@ -26,31 +25,15 @@ import {
 } from '../../src/remotewrite/transcode.js';
 import { RemoteWriter } from '../../src/remotewrite/writer.js';
 import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
+import { nativeHistogram } from '../support/native-histogram.js';
 import { remoteWriteConfig } from './config.js';
+import { L, ref } from './series.js';
 import { decodeV1, decodeV2Histograms, type WireHistogram } from './wire-histogram.js';
 import { PROMETHEUS_NAN_BITS, STALE_BITS, startV2Receiver, type V2Receiver } from './wire-v2.js';
 
 const T = 1_700_000_000_000;
-const L = (rec: Record<string, string>): Labels =>
-  Object.keys(rec)
-    .sort()
-    .map((name) => ({ name, value: rec[name]! }));
-const ref = (rec: Record<string, string>): SeriesRef => ({ labels: L(rec) });
 
-const base: NativeHistogram = {
-  float: false,
-  counterResetHint: 'unknown',
-  schema: 0,
-  zeroThreshold: 0,
-  zeroCount: 0,
-  count: 0,
-  sum: 0,
-  positiveSpans: [],
-  positiveBuckets: [],
-  negativeSpans: [],
-  negativeBuckets: [],
-  customValues: [],
-};
+const base = nativeHistogram();
 
 /** Integer histogram: both sides, spans with negative offsets, a zero bucket. */
 const INT: NativeHistogram = {

@@ -4,7 +4,6 @@
  * headers) remembered and losing nothing, counted sample by sample; and 1.0 metadata requests.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Labels } from '../../src/model/labels.js';
 import type { FamilyMetadataView } from '../../src/remotewrite/batch.js';
 import {
   PROTOBUF_MESSAGE_V1,
@@ -14,6 +13,7 @@ import {
 import { RemoteWriter, type RemoteWriterOptions } from '../../src/remotewrite/writer.js';
 import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
 import { remoteWriteConfig } from './config.js';
+import { L } from './series.js';
 import { type ReceiverMode, STALE_BITS, startV2Receiver, type V2Receiver } from './wire-v2.js';
 
 const receivers: V2Receiver[] = [];
@@ -42,11 +42,6 @@ function writer(rx: V2Receiver, overrides: Cfg = {}, options: RemoteWriterOption
   writers.push(w);
   return w;
 }
-
-const L = (rec: Record<string, string>): Labels =>
-  Object.keys(rec)
-    .sort()
-    .map((name) => ({ name, value: rec[name]! }));
 
 const T = 1_700_000_000_000;
 /** One scrape of `n` series at `ts`; series `stale` (indices) get stale markers. */

@@ -4,6 +4,7 @@ import type { Labels } from '../../src/model/labels.js';
 import { RemoteWriter, type RemoteWriterOptions } from '../../src/remotewrite/writer.js';
 import { SampleBatch, type SeriesRef } from '../../src/scrape/batch.js';
 import { remoteWriteConfig } from './config.js';
+import { L, ref } from './series.js';
 import { type DecodedLabel, reply, startReceiver, type TestReceiver } from './wire.js';
 
 let rx: TestReceiver;
@@ -29,11 +30,6 @@ function writer(overrides: Cfg = {}, options: RemoteWriterOptions = {}): RemoteW
   return w;
 }
 
-const L = (rec: Record<string, string>): Labels =>
-  Object.keys(rec)
-    .sort()
-    .map((name) => ({ name, value: rec[name]! }));
-const ref = (rec: Record<string, string>): SeriesRef => ({ labels: L(rec) });
 const rec = (labels: DecodedLabel[]) => Object.fromEntries(labels.map((l) => [l.name, l.value]));
 
 function unit(target: string, n: number, ts = 1000): SampleBatch<SeriesRef> {

@@ -14,7 +14,8 @@
  */
 import type { Dispatcher } from 'undici';
 import { createDispatcherSync, type HttpClientOptions, requestHeaders } from '../../http/client.js';
-import { request } from '../../http/undici.js';
+import { getJson } from '../../http/get-json.js';
+import { mapLimit } from '../map-limit.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { ConsulSdConfig } from './config.js';
 import { ConsulSdError, ConsulSdErrorCode } from './error.js';
@@ -325,90 +326,27 @@ export class ConsulDiscoverer implements Discoverer {
     const params = this.clientParams();
     for (const [k, v] of extra) params.append(k, v);
     const where = `consul ${this.describe(path)}`;
-    const signal = AbortSignal.timeout(this.requestTimeoutMs);
-    let text: string;
-    try {
-      const headers = await requestHeaders(this.config.httpClient, this.clientOptions);
-      if (this.config.token !== undefined) headers['X-Consul-Token'] = this.config.token.reveal();
-      this.dispatcher ??= createDispatcherSync(this.config.httpClient, this.clientOptions);
-      const res = await request(this.url(path, params), {
-        method: 'GET',
-        headers,
-        dispatcher: this.dispatcher,
-        signal,
-      });
-      if (res.statusCode !== 200) {
-        const snippet = await readLimited(res.body, 512).catch(() => '');
-        throw new ConsulSdError(
-          ConsulSdErrorCode.status,
-          `${where}: unexpected status ${res.statusCode}${snippet === undefined || snippet === '' ? '' : `: ${snippet.trim().slice(0, 200)}`}`,
-        );
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.maxResponseBytes) {
-        discard(res.body);
-        throw this.tooLarge(where);
-      }
-      const body = await readLimited(res.body, this.maxResponseBytes);
-      if (body === undefined) throw this.tooLarge(where);
-      text = body;
-    } catch (err) {
-      if (err instanceof ConsulSdError) throw err;
-      if (signal.aborted) {
-        throw new ConsulSdError(
-          ConsulSdErrorCode.timeout,
-          `${where}: no response within ${this.requestTimeoutMs}ms`,
-          { cause: err },
-        );
-      }
-      throw new ConsulSdError(
-        ConsulSdErrorCode.request,
-        `${where}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    }
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new ConsulSdError(ConsulSdErrorCode.response, `${where}: invalid JSON`, { cause: err });
-    }
+    return getJson({
+      maxBytes: this.maxResponseBytes,
+      timeoutMs: this.requestTimeoutMs,
+      prepare: async () => {
+        const headers = await requestHeaders(this.config.httpClient, this.clientOptions);
+        if (this.config.token !== undefined) {
+          headers['X-Consul-Token'] = this.config.token.reveal();
+        }
+        this.dispatcher ??= createDispatcherSync(this.config.httpClient, this.clientOptions);
+        return { url: this.url(path, params), headers, dispatcher: this.dispatcher };
+      },
+      statusDetail: (snippet) => (snippet === '' ? '' : `: ${snippet.trim().slice(0, 200)}`),
+      error: (failure, message, { cause }) =>
+        new ConsulSdError(
+          ConsulSdErrorCode[failure],
+          `${where}: ${message}`,
+          cause === undefined ? undefined : { cause },
+        ),
+      isOwn: (err) => err instanceof ConsulSdError,
+    });
   }
-
-  private tooLarge(where: string): ConsulSdError {
-    return new ConsulSdError(
-      ConsulSdErrorCode.tooLarge,
-      `${where}: response larger than the limit of ${this.maxResponseBytes} bytes`,
-    );
-  }
-}
-
-/**
- * Drops a response body unread. undici's body emits `RequestAbortedError` when destroyed
- * before its end; with no listener that 'error' is an uncaught exception that ends the process
- * (a Consul answer declaring a Content-Length over the cap did that), so one is attached first.
- */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-/** The body as text; undefined (and the stream destroyed) once it passes `maxBytes`. */
-async function readLimited(
-  body: Dispatcher.ResponseData['body'],
-  maxBytes: number,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.byteLength;
-    if (size > maxBytes) {
-      discard(body);
-      return undefined;
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function asServiceError(err: unknown, service: string): ConsulSdError {
@@ -504,22 +442,4 @@ export function parseHealthEntries(
       checks,
     };
   });
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

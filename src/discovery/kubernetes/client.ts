@@ -9,8 +9,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { createDispatcherSync, type HttpClientOptions, requestHeaders } from '../../http/client.js';
-import { readLimited } from '../../http/read-limited.js';
-import { request } from '../../http/undici.js';
+import { getJson } from '../../http/get-json.js';
 import { USER_AGENT } from '../../http/user-agent.js';
 import type { KubeConnection } from './connection.js';
 import { KubernetesSdError, KubernetesSdErrorCode } from './error.js';
@@ -142,70 +141,27 @@ export class KubeClient {
 
   private async getJson(path: string, params: URLSearchParams): Promise<unknown> {
     const where = this.where(path);
-    const signal = AbortSignal.timeout(this.requestTimeoutMs);
-    let text: string;
-    try {
-      const headers: Record<string, string> = {
-        ...(await requestHeaders(this.connection.httpClient, this.httpOptions, signal)),
-        accept: 'application/json',
-        'user-agent': USER_AGENT,
-      };
-      const bearer = await this.connection.bearerToken?.();
-      if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
-      this.dispatcher ??= createDispatcherSync(this.connection.httpClient, this.httpOptions);
-      const query = params.toString();
-      const url = `${this.connection.server}${path}${query === '' ? '' : `?${query}`}`;
-      const res = await request(url, {
-        method: 'GET',
-        headers,
-        dispatcher: this.dispatcher,
-        signal,
-      });
-      if (res.statusCode !== 200) {
-        const snippet = await readLimited(res.body, 512).catch(() => '');
-        throw new KubernetesSdError(
-          KubernetesSdErrorCode.status,
-          `${where}: unexpected status ${res.statusCode}${statusDetail(snippet)}`,
-          { status: res.statusCode },
-        );
-      }
-      const declared = Number(res.headers['content-length']);
-      if (Number.isFinite(declared) && declared > this.maxResponseBytes) {
-        discard(res.body);
-        throw this.tooLarge(where);
-      }
-      const body = await readCapped(res.body, this.maxResponseBytes);
-      if (body === undefined) throw this.tooLarge(where);
-      text = body;
-    } catch (err) {
-      if (err instanceof KubernetesSdError) throw err;
-      if (signal.aborted) {
-        throw new KubernetesSdError(
-          KubernetesSdErrorCode.timeout,
-          `${where}: no response within ${this.requestTimeoutMs}ms`,
-          { cause: err },
-        );
-      }
-      throw new KubernetesSdError(
-        KubernetesSdErrorCode.request,
-        `${where}: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    }
-    try {
-      return JSON.parse(text);
-    } catch (err) {
-      throw new KubernetesSdError(KubernetesSdErrorCode.response, `${where}: invalid JSON`, {
-        cause: err,
-      });
-    }
-  }
-
-  private tooLarge(where: string): KubernetesSdError {
-    return new KubernetesSdError(
-      KubernetesSdErrorCode.tooLarge,
-      `${where}: response larger than the limit of ${this.maxResponseBytes} bytes`,
-    );
+    return getJson({
+      maxBytes: this.maxResponseBytes,
+      timeoutMs: this.requestTimeoutMs,
+      prepare: async (signal) => {
+        const headers: Record<string, string> = {
+          ...(await requestHeaders(this.connection.httpClient, this.httpOptions, signal)),
+          accept: 'application/json',
+          'user-agent': USER_AGENT,
+        };
+        const bearer = await this.connection.bearerToken?.();
+        if (bearer !== undefined) headers.authorization = `Bearer ${bearer}`;
+        this.dispatcher ??= createDispatcherSync(this.connection.httpClient, this.httpOptions);
+        const query = params.toString();
+        const url = `${this.connection.server}${path}${query === '' ? '' : `?${query}`}`;
+        return { url, headers, dispatcher: this.dispatcher };
+      },
+      statusDetail,
+      error: (failure, message, options) =>
+        new KubernetesSdError(KubernetesSdErrorCode[failure], `${where}: ${message}`, options),
+      isOwn: (err) => err instanceof KubernetesSdError,
+    });
   }
 }
 
@@ -224,32 +180,4 @@ function statusDetail(snippet: string): string {
   // One line, printable, short: the body is untrusted.
   message = message.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 200);
   return message === '' ? '' : `: ${message}`;
-}
-
-/**
- * Drops a response body unread, with an 'error' listener first: undici's body emits one when
- * destroyed before its end, and an unhandled one would end the process.
- */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.on('error', () => {});
-  body.destroy();
-}
-
-/** The body as text; undefined (and the stream destroyed) once it passes `maxBytes`. */
-async function readCapped(
-  body: Dispatcher.ResponseData['body'],
-  maxBytes: number,
-): Promise<string | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += buf.byteLength;
-    if (size > maxBytes) {
-      discard(body);
-      return undefined;
-    }
-    chunks.push(buf);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }

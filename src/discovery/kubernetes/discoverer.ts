@@ -11,6 +11,7 @@
  * kept once it succeeded.
  */
 import type { Dispatcher } from 'undici';
+import { mapLimit } from '../map-limit.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import { KubeClient, type KubeClientOptions } from './client.js';
 import {
@@ -211,22 +212,4 @@ export class KubernetesDiscoverer implements Discoverer {
       }
     }
   }
-}
-
-/** `fn` over `items`, at most `limit` at a time, results in input order. */
-async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

@@ -37,48 +37,75 @@ export function endpointsSource(namespace: string, name: string): string {
   return `endpoints/${namespace}/${name}`;
 }
 
-/** The pod an address points at, when it is one of the listed pods. */
-export function resolvePod(ref: ObjectReference | undefined, ctx: RoleContext): Pod | undefined {
-  if (ref === undefined || ref.kind !== 'Pod') return undefined;
-  return ctx.pods?.get(namespacedName(ref.namespace, ref.name));
-}
-
 /**
- * Targets for the declared container ports of `seen` pods that no endpoint port covered:
- * `<podIP>:<containerPort>` with the container's and the pod's labels.
+ * The pods endpoint addresses point at, with the ports the endpoints cover: a target whose
+ * address is one of the listed pods gets the pod's labels and its container's for the port;
+ * {@link uncoveredPortTargets} then gives the pods' other declared container ports. One per group.
  */
-export function uncoveredPortTargets(
-  seen: ReadonlyMap<string, { pod: Pod; ports: number[] }>,
-  ctx: RoleContext,
-): Labels[] {
-  const targets: Labels[] = [];
-  for (const { pod, ports } of seen.values()) {
-    if (pod.podIP === '') continue;
-    for (const { container, init } of podContainers(pod)) {
-      for (const cport of container.ports) {
-        if (ports.includes(cport.containerPort)) continue;
-        targets.push({
-          __address__: joinHostPort(pod.podIP, cport.containerPort),
-          [POD_LABEL.containerName]: container.name,
-          [POD_LABEL.containerImage]: container.image,
-          [POD_LABEL.portName]: cport.name,
-          [POD_LABEL.portNumber]: String(cport.containerPort),
-          [POD_LABEL.portProtocol]: cport.protocol,
-          [POD_LABEL.containerInit]: String(init),
-          ...podLabels(pod, ctx),
-        });
+export class EndpointPods {
+  private readonly seen = new Map<string, { pod: Pod; ports: number[] }>();
+
+  constructor(private readonly ctx: RoleContext) {}
+
+  /**
+   * `target` as it is when `ref` is no listed pod; else a copy with the pod's labels and, when
+   * `port` is given, the labels of the first container (init containers last) declaring it,
+   * `port` then counting as covered. `protocol` is what Prometheus writes as the port protocol:
+   * the endpoint port's for the endpoints role, the container port's for endpointslice.
+   */
+  withPod(
+    target: Labels,
+    ref: ObjectReference | undefined,
+    port: number | undefined,
+    protocol: (containerProtocol: string) => string,
+  ): Labels {
+    if (ref === undefined || ref.kind !== 'Pod') return target;
+    const pod = this.ctx.pods?.get(namespacedName(ref.namespace, ref.name));
+    if (pod === undefined) return target;
+    const key = namespacedName(pod.metadata.namespace, pod.metadata.name);
+    let entry = this.seen.get(key);
+    if (entry === undefined) {
+      entry = { pod, ports: [] };
+      this.seen.set(key, entry);
+    }
+    const withPod = { ...target, ...podLabels(pod, this.ctx) };
+    if (port !== undefined) {
+      addContainerPortLabels(withPod, pod, port, protocol);
+      entry.ports.push(port);
+    }
+    return withPod;
+  }
+
+  /**
+   * Targets for the declared container ports of the pods seen that no endpoint port covered:
+   * `<podIP>:<containerPort>` with the container's and the pod's labels.
+   */
+  uncoveredPortTargets(): Labels[] {
+    const targets: Labels[] = [];
+    for (const { pod, ports } of this.seen.values()) {
+      if (pod.podIP === '') continue;
+      for (const { container, init } of podContainers(pod)) {
+        for (const cport of container.ports) {
+          if (ports.includes(cport.containerPort)) continue;
+          targets.push({
+            __address__: joinHostPort(pod.podIP, cport.containerPort),
+            [POD_LABEL.containerName]: container.name,
+            [POD_LABEL.containerImage]: container.image,
+            [POD_LABEL.portName]: cport.name,
+            [POD_LABEL.portNumber]: String(cport.containerPort),
+            [POD_LABEL.portProtocol]: cport.protocol,
+            [POD_LABEL.containerInit]: String(init),
+            ...podLabels(pod, this.ctx),
+          });
+        }
       }
     }
+    return targets;
   }
-  return targets;
 }
 
-/**
- * Sets the container labels of the first container (init containers last) declaring `port`.
- * `protocol` is what Prometheus writes as the port protocol: the endpoint port's for the
- * endpoints role, the container port's for endpointslice.
- */
-export function addContainerPortLabels(
+/** Sets the container labels of the first container (init containers last) declaring `port`. */
+function addContainerPortLabels(
   target: Labels,
   pod: Pod,
   port: number,
@@ -107,14 +134,14 @@ export function buildEndpointsGroup(eps: Endpoints, ctx: RoleContext): TargetGro
   addObjectMeta(labels, eps.metadata, 'endpoints');
   if (ctx.attach.namespace) addNamespaceLabels(labels, ctx, namespace);
 
-  const seen = new Map<string, { pod: Pod; ports: number[] }>();
+  const pods = new EndpointPods(ctx);
   const targets: Labels[] = [];
   const add = (
     addr: EndpointAddress,
     port: { name: string; port: number; protocol: string },
     ready: string,
   ) => {
-    let target: Labels = {
+    const target: Labels = {
       __address__: joinHostPort(addr.ip, port.port),
       [ENDPOINT_LABEL.portName]: port.name,
       [ENDPOINT_LABEL.portProtocol]: port.protocol,
@@ -130,21 +157,7 @@ export function buildEndpointsGroup(eps: Endpoints, ctx: RoleContext): TargetGro
       if (addr.nodeName !== undefined) addNodeLabels(target, ctx, addr.nodeName);
       else if (addr.targetRef?.kind === 'Node') addNodeLabels(target, ctx, addr.targetRef.name);
     }
-    const pod = resolvePod(addr.targetRef, ctx);
-    if (pod === undefined) {
-      targets.push(target);
-      return;
-    }
-    const key = namespacedName(pod.metadata.namespace, pod.metadata.name);
-    let entry = seen.get(key);
-    if (entry === undefined) {
-      entry = { pod, ports: [] };
-      seen.set(key, entry);
-    }
-    target = { ...target, ...podLabels(pod, ctx) };
-    addContainerPortLabels(target, pod, port.port, () => port.protocol);
-    entry.ports.push(port.port);
-    targets.push(target);
+    targets.push(pods.withPod(target, addr.targetRef, port.port, () => port.protocol));
   };
   for (const subset of eps.subsets) {
     for (const port of subset.ports) {
@@ -152,6 +165,6 @@ export function buildEndpointsGroup(eps: Endpoints, ctx: RoleContext): TargetGro
       for (const addr of subset.notReadyAddresses) add(addr, port, 'false');
     }
   }
-  targets.push(...uncoveredPortTargets(seen, ctx));
+  targets.push(...pods.uncoveredPortTargets());
   return finishGroup(endpointsSource(namespace, name), labels, targets);
 }

@@ -18,11 +18,10 @@ import {
   namespacedName,
   sanitizeLabelName,
 } from '../labels.js';
-import type { EndpointSlice, Pod, Service, SliceEndpoint, SlicePort } from '../objects.js';
+import type { EndpointSlice, Service, SliceEndpoint, SlicePort } from '../objects.js';
 import type { RoleContext } from './context.js';
-import { addContainerPortLabels, resolvePod, uncoveredPortTargets } from './endpoints.js';
+import { EndpointPods } from './endpoints.js';
 import { addNamespaceLabels, addNodeLabels } from './metadata.js';
-import { podLabels } from './pod.js';
 import { serviceLabels } from './service.js';
 
 const P = `${META}endpointslice_`;
@@ -107,32 +106,16 @@ export function buildEndpointSliceGroup(eps: EndpointSlice, ctx: RoleContext): T
   if (ctx.attach.namespace) addNamespaceLabels(labels, ctx, namespace);
   if (isSecondaryFamily(service, eps)) return finishGroup(source, labels, []);
 
-  const seen = new Map<string, { pod: Pod; ports: number[] }>();
+  const pods = new EndpointPods(ctx);
   const targets: Labels[] = [];
   for (const ep of eps.endpoints) {
     for (const port of eps.ports) {
       for (const addr of ep.addresses) {
-        let target = endpointTarget(addr, ep, port, ctx);
-        const pod = resolvePod(ep.targetRef, ctx);
-        if (pod === undefined) {
-          targets.push(target);
-          continue;
-        }
-        const key = namespacedName(pod.metadata.namespace, pod.metadata.name);
-        let entry = seen.get(key);
-        if (entry === undefined) {
-          entry = { pod, ports: [] };
-          seen.set(key, entry);
-        }
-        target = { ...target, ...podLabels(pod, ctx) };
-        if (port.port !== undefined) {
-          addContainerPortLabels(target, pod, port.port, (containerProtocol) => containerProtocol);
-          entry.ports.push(port.port);
-        }
-        targets.push(target);
+        const target = endpointTarget(addr, ep, port, ctx);
+        targets.push(pods.withPod(target, ep.targetRef, port.port, (protocol) => protocol));
       }
     }
   }
-  targets.push(...uncoveredPortTargets(seen, ctx));
+  targets.push(...pods.uncoveredPortTargets());
   return finishGroup(source, labels, targets);
 }
