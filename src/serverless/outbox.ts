@@ -28,7 +28,7 @@ export interface OutboxParts extends DeliveryAdapters {
   readonly replayer: OutboxReplayer;
 }
 
-export type OutboxFunctionRuntime = RuntimeBase & OutboxParts;
+export type OutboxRuntime = RuntimeBase & OutboxParts;
 
 /** Throws `OutboxReplayError` for invalid `replayerOptions`. */
 export function outboxParts(
@@ -54,7 +54,7 @@ export function outboxParts(
 export async function createOutboxRuntime(
   env: ServerlessEnv,
   options: RuntimeOptions = {},
-): Promise<OutboxFunctionRuntime> {
+): Promise<OutboxRuntime> {
   return withParts(await createRuntimeBase(env, options), (base) =>
     outboxParts(base, options.replayerOptions),
   );
@@ -64,8 +64,8 @@ export async function createOutboxRuntime(
  * What the outbox handler uses of the runtime. Without `monitoring` (tests of the replay
  * alone) it feeds and flushes no self-metrics.
  */
-export type OutboxRuntime = Pick<OutboxFunctionRuntime, 'replayer' | 'logger'> &
-  Partial<Pick<OutboxFunctionRuntime, 'monitoring' | 'outbox' | 'deadLetters'>>;
+export type OutboxReplayRuntime = Pick<OutboxRuntime, 'replayer' | 'logger'> &
+  Partial<Pick<OutboxRuntime, 'monitoring' | 'outbox' | 'deadLetters'>>;
 
 /**
  * Replays one batch of the FIFO outbox queue (`OutboxReplayer.replayBatch`: each group in order,
@@ -76,7 +76,7 @@ export type OutboxRuntime = Pick<OutboxFunctionRuntime, 'replayer' | 'logger'> &
  * Logs one JSON line per record (`outbox write done`, with its outcome; no labels or secrets).
  */
 export async function handleOutboxBatch(
-  runtime: OutboxRuntime,
+  runtime: OutboxReplayRuntime,
   event: SqsBatchEvent,
   context: InvocationContext,
 ): Promise<SqsBatchResponse> {
@@ -117,7 +117,7 @@ function outboxRecord(record: SqsRecord): OutboxRecord {
 
 /** Makes the records to retry invisible for their delays. Never rejects. */
 async function delayRetries(
-  runtime: OutboxRuntime,
+  runtime: OutboxReplayRuntime,
   retries: readonly { record: SqsRecord; delaySeconds: number }[],
 ): Promise<void> {
   const entries = retries.flatMap(({ record, delaySeconds }) =>
@@ -140,7 +140,10 @@ async function delayRetries(
 }
 
 /** The outbox function's self-metrics of one invocation, then the flush. Never rejects. */
-async function observeOutboxInvocation(runtime: OutboxRuntime, deadlineMs: number): Promise<void> {
+async function observeOutboxInvocation(
+  runtime: OutboxReplayRuntime,
+  deadlineMs: number,
+): Promise<void> {
   const m = runtime.monitoring;
   if (m === undefined) return;
   const metrics = m.metrics('outbox');
