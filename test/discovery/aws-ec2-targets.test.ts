@@ -8,7 +8,7 @@
  * port otherwise), instance from the Name tag, the tags mapped to `tag_*`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { targetRows } from '../support/captured-cli.js';
+import { sdLabels, targetRows } from '../support/captured-cli.js';
 import {
   type Ec2QueryApi,
   type Ec2QueryInstance,
@@ -111,12 +111,7 @@ scrape_configs:
       ],
     ]);
     // The role's labels are ec2_sd_configs' own, the public IP and AZ ID included.
-    const sdLabels = Object.fromEntries(
-      Object.entries(active[0]!.discoveredLabels).filter(
-        ([name]) => name === '__address__' || name.startsWith('__meta_'),
-      ),
-    );
-    expect(sdLabels).toEqual({
+    expect(sdLabels(active[0]!)).toEqual({
       __address__: '10.0.1.1:9100',
       __meta_ec2_ami: 'ami-0001',
       __meta_ec2_architecture: 'x86_64',

@@ -7,7 +7,7 @@
  * configured port otherwise), instance from the instance name, the tags mapped by labelmap.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { targetRows } from '../support/captured-cli.js';
+import { sdLabels, targetRows } from '../support/captured-cli.js';
 import { AwsFixture, type Json, REGION, tags } from './aws-fixture.js';
 
 const fixture = new AwsFixture();
@@ -98,12 +98,7 @@ scrape_configs:
         { Env: 'prod', instance: 'web-2', job: 'lightsail', zone: 'us-east-1a' },
       ],
     ]);
-    const sdLabels = Object.fromEntries(
-      Object.entries(active[0]!.discoveredLabels).filter(
-        ([name]) => name === '__address__' || name.startsWith('__meta_'),
-      ),
-    );
-    expect(sdLabels).toEqual({
+    expect(sdLabels(active[0]!)).toEqual({
       __address__: '172.26.0.10:9100',
       __meta_lightsail_availability_zone: 'us-east-1a',
       __meta_lightsail_blueprint_id: 'ubuntu_22_04',

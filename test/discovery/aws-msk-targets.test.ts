@@ -9,7 +9,7 @@
  * Serverless clusters are no targets at all (Prometheus lists provisioned clusters only).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { targetRows } from '../support/captured-cli.js';
+import { sdLabels, targetRows } from '../support/captured-cli.js';
 import { AwsFixture, type Json, REGION } from './aws-fixture.js';
 
 const fixture = new AwsFixture();
@@ -135,12 +135,7 @@ scrape_configs:
       [`http://${host('events', 'b-1')}:11002/metrics`, labels('events-b1')],
       [`http://${host('events', 'b-2')}:11002/metrics`, labels('events-b2')],
     ]);
-    const sdLabels = Object.fromEntries(
-      Object.entries(active[0]!.discoveredLabels).filter(
-        ([name]) => name === '__address__' || name.startsWith('__meta_'),
-      ),
-    );
-    expect(sdLabels).toEqual({
+    expect(sdLabels(active[0]!)).toEqual({
       __address__: `${host('events', 'b-1')}:11001`,
       __meta_msk_broker_client_subnet: 'subnet-a',
       __meta_msk_broker_client_vpc_ip: '10.0.0.11',

@@ -115,3 +115,15 @@ export async function targetRows(
   expect(r.code).toBe(0);
   return JSON.parse(r.out) as TargetRow[];
 }
+
+/**
+ * What discovery itself gave a row: `__address__` and the `__meta_*` labels, without those the
+ * job adds (`job`, `__scheme__`, `__metrics_path__`, …).
+ */
+export function sdLabels(row: TargetRow): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(row.discoveredLabels).filter(
+      ([name]) => name === '__address__' || name.startsWith('__meta_'),
+    ),
+  );
+}
