@@ -343,14 +343,7 @@ beforeEach(() => {
 });
 
 /** An entry at the fixture, as either key takes it. */
-const entry = (extra: Record<string, unknown> = {}) => ({
-  region: REGION,
-  endpoint: fixture.endpoint,
-  access_key: 'AKIDTESTKEY',
-  secret_key: 'not-a-real-secret',
-  port: 9100,
-  ...extra,
-});
+const entry = (extra: Record<string, unknown> = {}) => fixture.entry({ port: 9100, ...extra });
 
 /** The targets and labels of one refresh of a job with `entries` under `key` (full registry). */
 async function discover(key: string, entries: unknown[]) {
