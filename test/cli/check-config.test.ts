@@ -5,8 +5,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured } from '../support/captured-cli.js';
 
 const EXAMPLES = 'test/fixtures/config/prometheus-examples';
 const SUPPORTED =
@@ -15,19 +14,7 @@ const SKIP_HINT =
   'skip such jobs with --skip-unsupported-discovery (CDK context skipUnsupportedDiscovery=true)';
 
 async function check(args: readonly string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-    env: {},
-  };
-  const code = await runCli(['check', 'config', ...args], io);
+  const { code, out, err } = await runCliCaptured(['check', 'config', ...args]);
   return { code, out, stderr: err.split('\n').filter((l) => l !== '') };
 }
 

@@ -6,25 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
-
-async function run(argv: string[], stdin = '') {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(stdin),
-    env: {},
-  };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+import { runCliCaptured } from '../support/captured-cli.js';
 
 let dir: string;
 let server: Server;
@@ -59,7 +41,7 @@ async function configFile(name: string, text: string): Promise<string> {
 describe('check config', () => {
   it('exits 0 for a valid file', async () => {
     const f = await configFile('ok.yml', 'scrape_configs: [{job_name: a}]\n');
-    const r = await run(['check', 'config', f]);
+    const r = await runCliCaptured(['check', 'config', f]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('SUCCESS');
   });
@@ -67,14 +49,14 @@ describe('check config', () => {
   it('accepts remote write 2.0 and refuses an unknown protobuf_message as Prometheus does', async () => {
     const rw = (message: string) =>
       `remote_write:\n  - url: http://127.0.0.1:9/api/v1/write\n    protobuf_message: ${message}\n`;
-    const ok = await run([
+    const ok = await runCliCaptured([
       'check',
       'config',
       await configFile('rw2.yml', rw('io.prometheus.write.v2.Request')),
     ]);
     expect(ok.code).toBe(0);
     expect(ok.out).toContain('1 remote writes');
-    const bad = await run([
+    const bad = await runCliCaptured([
       'check',
       'config',
       await configFile('rw2-bad.yml', rw('io.prometheus.writet.v2.Request')),
@@ -96,7 +78,7 @@ describe('check config', () => {
         '    scrape_intervl: 5s',
       ].join('\n'),
     );
-    const r = await run(['check', 'config', f]);
+    const r = await runCliCaptured(['check', 'config', f]);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bad\.yml:5:5: field scrape_intervl not found/);
     expect(r.out + r.err).not.toMatch(/hunter2|s3cr3t/);
@@ -105,27 +87,29 @@ describe('check config', () => {
 
 describe('check metrics', () => {
   it('prints every sample with sorted labels when asked', async () => {
-    const r = await run(['check', 'metrics', '--print'], 'b{z="1",a="2"} 3 1000\nc NaN\n');
+    const r = await runCliCaptured(['check', 'metrics', '--print'], {
+      stdin: 'b{z="1",a="2"} 3 1000\nc NaN\n',
+    });
     expect(r.code).toBe(0);
     expect(r.out).toBe('b{a="2", z="1"} 3 1000\nc NaN\n');
   });
 
   it('exits 1 with the line number of the first error', async () => {
-    const r = await run(['check', 'metrics'], 'ok 1\nbad{ 2\n');
+    const r = await runCliCaptured(['check', 'metrics'], { stdin: 'ok 1\nbad{ 2\n' });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/line 2/);
   });
 
   it('parses OpenMetrics when told so', async () => {
     const om = '# TYPE a counter\na_total 1\n# EOF\n';
-    const ok = await run(
+    const ok = await runCliCaptured(
       ['check', 'metrics', '--content-type', 'application/openmetrics-text'],
-      om,
+      { stdin: om },
     );
     expect(ok.code).toBe(0);
-    const missingEof = await run(
+    const missingEof = await runCliCaptured(
       ['check', 'metrics', '--content-type', 'application/openmetrics-text'],
-      'a_total 1\n',
+      { stdin: 'a_total 1\n' },
     );
     expect(missingEof.code).toBe(1);
   });
@@ -134,8 +118,10 @@ describe('check metrics', () => {
     // A negative counter value: invalid OpenMetrics, but Prometheus ingests it.
     const body = '# TYPE a counter\na_total -1\n# EOF\n';
     const ct = ['--content-type', 'application/openmetrics-text'];
-    expect((await run(['check', 'metrics', ...ct], body)).code).toBe(1);
-    expect((await run(['check', 'metrics', ...ct, '--lenient'], body)).code).toBe(0);
+    expect((await runCliCaptured(['check', 'metrics', ...ct], { stdin: body })).code).toBe(1);
+    expect(
+      (await runCliCaptured(['check', 'metrics', ...ct, '--lenient'], { stdin: body })).code,
+    ).toBe(0);
   });
 });
 
@@ -155,7 +141,7 @@ scrape_configs:
         action: drop
 `,
     );
-    const r = await run(['targets', '--config', f, '--json']);
+    const r = await runCliCaptured(['targets', '--config', f, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual([
       {
@@ -193,7 +179,7 @@ describe('scrape', () => {
       'scrape.yml',
       `scrape_configs:\n  - job_name: app\n    static_configs: [{targets: ['127.0.0.1:${port}']}]\n`,
     );
-    const r = await run(['scrape', '--config', f, '--job', 'app']);
+    const r = await runCliCaptured(['scrape', '--config', f, '--job', 'app']);
     expect(r.code).toBe(0);
     const lines = r.out.trim().split('\n');
     const inst = `127.0.0.1:${port}`;
@@ -213,7 +199,7 @@ describe('scrape', () => {
       'down.yml',
       `scrape_configs:\n  - job_name: app\n    metrics_path: /nope\n    static_configs: [{targets: ['127.0.0.1:${port}']}]\n`,
     );
-    const r = await run(['scrape', '--config', f, '--job', 'app']);
+    const r = await runCliCaptured(['scrape', '--config', f, '--job', 'app']);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/server returned HTTP status 500/);
     expect(r.out).toMatch(/^up\{.*\} 0 \d+$/m);
@@ -221,7 +207,7 @@ describe('scrape', () => {
 
   it('rejects an unknown job', async () => {
     const f = await configFile('nojob.yml', 'scrape_configs: [{job_name: a}]\n');
-    const r = await run(['scrape', '--config', f, '--job', 'b']);
+    const r = await runCliCaptured(['scrape', '--config', f, '--job', 'b']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('no scrape config with job_name "b"');
   });
@@ -229,7 +215,7 @@ describe('scrape', () => {
 
 describe('usage', () => {
   it('exits 2 on an unknown command', async () => {
-    const r = await run(['frobnicate']);
+    const r = await runCliCaptured(['frobnicate']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('usage: lambdascrape');
   });

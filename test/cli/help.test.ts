@@ -8,25 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closest, editDistance } from '../../src/cli/command.js';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli, USAGE } from '../../src/cli/main.js';
-
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+import { USAGE } from '../../src/cli/main.js';
+import { runCliCaptured } from '../support/captured-cli.js';
 
 describe('--help on every command', () => {
   it.each([
@@ -47,30 +30,32 @@ describe('--help on every command', () => {
     ],
   ])('%j --help', async (command, mentions) => {
     for (const flag of ['--help', '-h']) {
-      const r = await run([...command, flag]);
+      const r = await runCliCaptured([...command, flag]);
       expect(r.code).toBe(0);
       expect(r.err).toBe('');
       expect(r.out).toMatch(new RegExp(`^usage: lambdascrape ${command.join(' ')}`));
       for (const m of mentions) expect(r.out).toContain(m);
     }
     // `help <command>` says the same.
-    expect((await run(['help', ...command])).out).toBe((await run([...command, '--help'])).out);
+    expect((await runCliCaptured(['help', ...command])).out).toBe(
+      (await runCliCaptured([...command, '--help'])).out,
+    );
   });
 
   it('the top-level usage lists every command; --help exits 0, no command exits 2', async () => {
-    const help = await run(['--help']);
+    const help = await runCliCaptured(['--help']);
     expect(help.code).toBe(0);
     expect(help.out).toBe(USAGE);
     for (const name of ['check config', 'check metrics', 'targets', 'scrape', 'run', 'simulate']) {
       expect(USAGE).toContain(`  ${name} `);
     }
-    const none = await run([]);
+    const none = await runCliCaptured([]);
     expect(none.code).toBe(2);
     expect(none.err).toBe(USAGE);
   });
 
   it('--version', async () => {
-    const r = await run(['--version']);
+    const r = await runCliCaptured(['--version']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^lambdascrape \d+\.\d+\.\d+ \(node \d+\.\d+\.\d+\)\n$/);
   });
@@ -78,25 +63,25 @@ describe('--help on every command', () => {
 
 describe('typos get the closest name', () => {
   it('an unknown option: exit 2, the suggestion and the command help', async () => {
-    const r = await run(['targets', '--confg', 'x.yml']);
+    const r = await runCliCaptured(['targets', '--confg', 'x.yml']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('unknown option --confg for "targets"; did you mean --config?');
     expect(r.err).toContain('usage: lambdascrape targets');
   });
 
   it('an unknown option with nothing close: no suggestion', async () => {
-    const r = await run(['scrape', '--zzzzzz']);
+    const r = await runCliCaptured(['scrape', '--zzzzzz']);
     expect(r.err).toContain('unknown option --zzzzzz for "scrape"\n');
   });
 
   it('an unknown command', async () => {
-    expect((await run(['simulte'])).err).toContain(
+    expect((await runCliCaptured(['simulte'])).err).toContain(
       'unknown command "simulte"; did you mean "simulate"?',
     );
-    expect((await run(['check', 'confg'])).err).toContain(
+    expect((await runCliCaptured(['check', 'confg'])).err).toContain(
       'unknown command "check confg"; did you mean "check config"?',
     );
-    expect((await run(['frobnicate'])).code).toBe(2);
+    expect((await runCliCaptured(['frobnicate'])).code).toBe(2);
   });
 
   it('an unknown job lists the jobs and the closest', async () => {
@@ -106,7 +91,7 @@ describe('typos get the closest name', () => {
       file,
       'scrape_configs:\n  - job_name: node\n    static_configs: [{targets: ["127.0.0.1:1"]}]\n  - job_name: api\n',
     );
-    const r = await run(['scrape', '--config', file, '--job', 'nodes']);
+    const r = await runCliCaptured(['scrape', '--config', file, '--job', 'nodes']);
     expect(r.code).toBe(1);
     expect(r.err).toBe(
       'error: no scrape config with job_name "nodes"; did you mean "node"? (jobs: "node", "api")\n',
@@ -114,7 +99,7 @@ describe('typos get the closest name', () => {
   });
 
   it('an unexpected argument', async () => {
-    const r = await run(['targets', 'p.yml']);
+    const r = await runCliCaptured(['targets', 'p.yml']);
     expect(r.code).toBe(2);
     expect(r.err).toContain('"targets" takes no argument "p.yml" (options start with --)');
   });

@@ -7,8 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured } from '../support/captured-cli.js';
 
 let dir: string;
 let file: string;
@@ -24,23 +23,6 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function cli(argv: readonly string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-    env: {},
-  };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
-
 const REFUSED = ':5:25: job "k8s" has no discovery lambdascrape supports';
 const SKIPPED = ':5:25: job \\"k8s\\" is skipped';
 
@@ -49,13 +31,19 @@ describe.each([
   { command: 'targets', args: ['--json'] },
 ])('$command', ({ command, args }) => {
   it('fails without the flag', async () => {
-    const r = await cli([command, '--config', file, ...args]);
+    const r = await runCliCaptured([command, '--config', file, ...args]);
     expect(r.code).toBe(1);
     expect(r.err).toContain(`${file}${REFUSED}`);
   });
 
   it('skips the job with it', async () => {
-    const r = await cli([command, '--config', file, ...args, '--skip-unsupported-discovery']);
+    const r = await runCliCaptured([
+      command,
+      '--config',
+      file,
+      ...args,
+      '--skip-unsupported-discovery',
+    ]);
     expect(r.code).toBe(0);
     if (command === 'simulate') {
       // JSON log lines on stdout: the runtime logs the warning once per container.

@@ -12,11 +12,10 @@ import {
 } from '../../src/aws/dynamodb-health-store.js';
 import { DynamoDbTargetStore } from '../../src/aws/dynamodb-target-store.js';
 import { DynamoDbWindowLedger } from '../../src/aws/dynamodb-window-ledger.js';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
 import { ago } from '../../src/cli/status.js';
 import { DroppedTargetsRecorder, droppedSummary } from '../../src/pipeline/dropped-targets.js';
 import type { Target } from '../../src/targets/types.js';
+import { runCliCaptured } from '../support/captured-cli.js';
 import {
   type CloudFormationStandIn,
   startCloudFormation,
@@ -123,26 +122,15 @@ async function deployment(name: string) {
   return { targetsTable, stateTable };
 }
 
-async function status(args: string[], env: Record<string, string> = {}) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => new Uint8Array(),
+function status(args: string[], env: Record<string, string> = {}) {
+  return runCliCaptured(['status', ...args], {
     env: {
       AWS_REGION: 'eu-west-1',
       AWS_ENDPOINT_URL_CLOUDFORMATION: cfn.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       ...env,
     },
-  };
-  const code = await runCli(['status', ...args], io);
-  return { code, out, err };
+  });
 }
 
 describe('lambdascrape status', () => {

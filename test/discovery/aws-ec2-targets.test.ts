@@ -7,12 +7,8 @@
  * (`__meta_ec2_private_ip` + `__meta_ec2_tag_metrics_port` to `__address__`, the configured
  * port otherwise), instance from the Name tag, the tags mapped to `tag_*`.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { sdLabels, targetRows } from '../support/captured-cli.js';
 import {
   type Ec2QueryApi,
   type Ec2QueryInstance,
@@ -51,39 +47,15 @@ const INSTANCES: Ec2QueryInstance[] = [
 ];
 
 let ec2: Ec2QueryApi;
-let dir: string;
 
 beforeAll(async () => {
   ec2 = await startEc2QueryApi(INSTANCES);
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-ec2-role-targets-'));
 });
-afterAll(async () => {
-  await ec2?.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
-
-async function targets(config: string): Promise<{ code: number; out: string; err: string }> {
-  const path = join(dir, 'prometheus.yml');
-  await writeFile(path, config);
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(['targets', '--config', path, '--json'], io);
-  return { code, out, err };
-}
+afterAll(() => ec2?.stop());
 
 describe('lambdascrape targets with aws_sd_configs role ec2', () => {
   it('keeps the monitored instances, at their metrics-port tag or the configured port', async () => {
-    const r = await targets(`
+    const rows = await targetRows(`
 scrape_configs:
   - job_name: node
     aws_sd_configs:
@@ -112,15 +84,6 @@ scrape_configs:
         regex: __meta_ec2_tag_(.+)
         replacement: tag_$1
 `);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      job: string;
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     const active = rows.filter((row) => row.state === 'active');
     expect(active.map((row) => [row.url, row.labels])).toEqual([
       [
@@ -148,12 +111,7 @@ scrape_configs:
       ],
     ]);
     // The role's labels are ec2_sd_configs' own, the public IP and AZ ID included.
-    const sdLabels = Object.fromEntries(
-      Object.entries(active[0]!.discoveredLabels).filter(
-        ([name]) => name === '__address__' || name.startsWith('__meta_'),
-      ),
-    );
-    expect(sdLabels).toEqual({
+    expect(sdLabels(active[0]!)).toEqual({
       __address__: '10.0.1.1:9100',
       __meta_ec2_ami: 'ami-0001',
       __meta_ec2_architecture: 'x86_64',

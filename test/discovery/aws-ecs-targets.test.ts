@@ -6,46 +6,16 @@
  * task status, the port from a task tag (`__meta_ecs_ip_address` + `__meta_ecs_tag_task_*` to
  * `__address__`: ECS discovery has no port label), labels from the service and network mode.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { targetRows } from '../support/captured-cli.js';
 import { ecsWorld } from './aws-ecs-world.js';
 import { AwsFixture, arn, REGION } from './aws-fixture.js';
 
 const fixture = new AwsFixture();
-let dir: string;
 
-beforeAll(async () => {
-  await fixture.start();
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-ecs-targets-'));
-});
+beforeAll(() => fixture.start());
 afterAll(() => fixture.stop());
 afterEach(() => vi.unstubAllEnvs());
-
-async function targets(
-  config: string,
-  flags: readonly string[] = [],
-): Promise<{ code: number; out: string; err: string }> {
-  const path = join(dir, 'prometheus.yml');
-  await writeFile(path, config);
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(['targets', '--config', path, '--json', ...flags], io);
-  return { code, out, err };
-}
 
 const config = () => `
 scrape_configs:
@@ -83,16 +53,7 @@ describe('lambdascrape targets with aws_sd_configs role ecs', () => {
     fixture.world = ecsWorld();
     vi.stubEnv('AWS_ENDPOINT_URL_EC2', fixture.endpoint);
     vi.stubEnv('AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED', 'true');
-    const r = await targets(config());
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      job: string;
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
+    const rows = await targetRows(config());
     const active = rows.filter((row) => row.state === 'active');
     expect(active.map((row) => [row.url, row.labels])).toEqual([
       [

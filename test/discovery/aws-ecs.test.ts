@@ -29,15 +29,7 @@ beforeEach(() => {
 });
 
 function rawConfig(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    role: 'ecs',
-    region: REGION,
-    endpoint: fixture.endpoint,
-    access_key: 'AKIDTESTKEY',
-    secret_key: 'not-a-real-secret',
-    port: 9100,
-    ...extra,
-  };
+  return fixture.entry({ role: 'ecs', port: 9100, ...extra });
 }
 
 function ecsConfig(extra: Record<string, unknown> = {}): EcsSdConfig {

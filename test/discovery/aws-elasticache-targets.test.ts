@@ -5,42 +5,15 @@
  * its own endpoint (the configured `port` is not used, as in Prometheus); the Memcached nodes are
  * dropped, the one without an endpoint among them.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { targetRows } from '../support/captured-cli.js';
 import { CACHE_CLUSTERS, SERVERLESS_CACHES, TAGS } from './aws-elasticache-world.js';
 import { AwsFixture, REGION } from './aws-fixture.js';
 
 const fixture = new AwsFixture();
-let dir: string;
 
-beforeAll(async () => {
-  await fixture.start();
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-elasticache-targets-'));
-});
+beforeAll(() => fixture.start());
 afterAll(() => fixture.stop());
-
-async function targets(config: string): Promise<{ code: number; out: string; err: string }> {
-  const path = join(dir, 'prometheus.yml');
-  await writeFile(path, config);
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(['targets', '--config', path, '--json'], io);
-  return { code, out, err };
-}
 
 describe('lambdascrape targets with aws_sd_configs role elasticache', () => {
   it('keeps the caches tagged Env=prod, each at its own endpoint', async () => {
@@ -50,7 +23,7 @@ describe('lambdascrape targets with aws_sd_configs role elasticache', () => {
       clusters: CACHE_CLUSTERS,
       tags: TAGS,
     };
-    const r = await targets(`
+    const rows = await targetRows(`
 scrape_configs:
   - job_name: redis
     aws_sd_configs:
@@ -67,14 +40,6 @@ scrape_configs:
       - source_labels: [__meta_elasticache_deployment_option]
         target_label: deployment
 `);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     expect(
       rows.filter((row) => row.state === 'active').map((row) => [row.url, row.labels]),
     ).toEqual([

@@ -162,15 +162,8 @@ const MEMCACHED_NODES = [
 
 const EXPECTED = [SERVERLESS_TARGET, REDIS_NODE, ...MEMCACHED_NODES];
 
-const rawConfig = (extra: Record<string, unknown> = {}) => ({
-  role: 'elasticache',
-  region: REGION,
-  endpoint: fixture.endpoint,
-  access_key: 'AKIDTESTKEY',
-  secret_key: 'not-a-real-secret',
-  port: 9121,
-  ...extra,
-});
+const rawConfig = (extra: Record<string, unknown> = {}) =>
+  fixture.entry({ role: 'elasticache', port: 9121, ...extra });
 const config = (extra: Record<string, unknown> = {}) =>
   (parseEntry(awsMechanism, rawConfig(extra)) as Extract<AwsSdConfig, { role: 'elasticache' }>)
     .elasticache;

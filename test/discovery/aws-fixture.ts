@@ -108,6 +108,20 @@ export class AwsFixture {
     this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /**
+   * An aws_sd_configs (or per-service key) entry that reads this fixture: its endpoint, REGION
+   * and static test keys; `fields` (the role, a port, …) on top.
+   */
+  entry(fields: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+      region: REGION,
+      endpoint: this.endpoint,
+      access_key: 'AKIDTESTKEY',
+      secret_key: 'not-a-real-secret',
+      ...fields,
+    };
+  }
+
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));

@@ -6,18 +6,14 @@
  * ignored with a warning, alone it refuses its job, or the job is skipped on request (also
  * through `lambdascrape targets`).
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { isMap, type Node } from 'yaml';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/load.js';
 import { awsMechanism } from '../../src/discovery/aws/index.js';
 import { checkDiscovery } from '../../src/discovery/check.js';
 import { validMechanismConfigs } from '../../src/discovery/registry.js';
 import { load, yaml } from '../config/helpers.js';
+import { runTargets, targetRows } from '../support/captured-cli.js';
 import { sdConfigText, sdJob } from './sd-config.js';
 
 vi.mock('../../src/discovery/aws/config.js', async (importOriginal) => {
@@ -128,28 +124,6 @@ describe('an aws_sd_configs role that does not run (elasticache pretended so)', 
 });
 
 describe('lambdascrape targets with a role that does not run', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'lambdascrape-lacking-role-'));
-  });
-  async function targets(config: string, extra: string[] = []) {
-    const path = join(dir, 'prometheus.yml');
-    await writeFile(path, config);
-    let out = '';
-    let err = '';
-    const io: CliIo = {
-      stdout: (t) => {
-        out += t;
-      },
-      stderr: (t) => {
-        err += t;
-      },
-      readStdin: async () => Buffer.from(''),
-      env: {},
-    };
-    const code = await runCli(['targets', '--config', path, '--json', ...extra], io);
-    return { code, out, err };
-  }
   const lacking = `
 scrape_configs:
   - job_name: cache
@@ -162,7 +136,7 @@ scrape_configs:
 `;
 
   it('a job whose only discovery it is is refused, at its line', async () => {
-    const r = await targets(lacking);
+    const r = await runTargets(lacking, ['--json']);
     expect(r.code).not.toBe(0);
     expect(r.err).toContain(
       'prometheus.yml:5:9: job "cache" has no discovery lambdascrape supports: aws_sd_configs role: elasticache is not supported yet',
@@ -171,10 +145,7 @@ scrape_configs:
   });
 
   it('--skip-unsupported-discovery skips that job; the others run', async () => {
-    const r = await targets(lacking, ['--skip-unsupported-discovery']);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as { job: string }[];
+    const rows = await targetRows(lacking, ['--skip-unsupported-discovery']);
     expect(rows.map((row) => row.job)).toEqual(['static']);
   });
 });

@@ -6,25 +6,14 @@
  * (`__meta_lightsail_private_ip` + `__meta_lightsail_tag_prometheus_port` to `__address__`, the
  * configured port otherwise), instance from the instance name, the tags mapped by labelmap.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { sdLabels, targetRows } from '../support/captured-cli.js';
 import { AwsFixture, type Json, REGION, tags } from './aws-fixture.js';
 
 const fixture = new AwsFixture();
-let dir: string;
 
-beforeAll(async () => {
-  await fixture.start();
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-lightsail-targets-'));
-});
-afterAll(async () => {
-  await fixture.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
+beforeAll(() => fixture.start());
+afterAll(() => fixture.stop());
 
 function instance(
   name: string,
@@ -59,31 +48,12 @@ const INSTANCES: Json[] = [
   instance('new-1', undefined, 'pending', { Env: 'prod' }),
 ];
 
-async function targets(config: string): Promise<{ code: number; out: string; err: string }> {
-  const path = join(dir, 'prometheus.yml');
-  await writeFile(path, config);
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(['targets', '--config', path, '--json'], io);
-  return { code, out, err };
-}
-
 describe('lambdascrape targets with aws_sd_configs role lightsail', () => {
   it('keeps the running prod instances, at their prometheus:port tag or the configured port', async () => {
     fixture.reset();
     fixture.world.lightsail = INSTANCES;
     fixture.world.pageSize = 2;
-    const r = await targets(`
+    const rows = await targetRows(`
 scrape_configs:
   - job_name: lightsail
     aws_sd_configs:
@@ -111,15 +81,6 @@ scrape_configs:
       - action: labelmap
         regex: __meta_lightsail_tag_(.+)
 `);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      job: string;
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     const active = rows.filter((row) => row.state === 'active');
     expect(active.map((row) => [row.url, row.labels])).toEqual([
       [
@@ -137,12 +98,7 @@ scrape_configs:
         { Env: 'prod', instance: 'web-2', job: 'lightsail', zone: 'us-east-1a' },
       ],
     ]);
-    const sdLabels = Object.fromEntries(
-      Object.entries(active[0]!.discoveredLabels).filter(
-        ([name]) => name === '__address__' || name.startsWith('__meta_'),
-      ),
-    );
-    expect(sdLabels).toEqual({
+    expect(sdLabels(active[0]!)).toEqual({
       __address__: '172.26.0.10:9100',
       __meta_lightsail_availability_zone: 'us-east-1a',
       __meta_lightsail_blueprint_id: 'ubuntu_22_04',

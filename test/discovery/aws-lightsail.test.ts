@@ -74,14 +74,7 @@ const EXPECTED = [
   },
 ];
 
-const rawConfig = () => ({
-  role: 'lightsail',
-  region: REGION,
-  endpoint: fixture.endpoint,
-  access_key: 'AKIDTESTKEY',
-  secret_key: 'not-a-real-secret',
-  port: 9100,
-});
+const rawConfig = () => fixture.entry({ role: 'lightsail', port: 9100 });
 const config = () =>
   (parseEntry(awsMechanism, rawConfig()) as Extract<AwsSdConfig, { role: 'lightsail' }>).lightsail;
 const noRetry = { createClient: (o: object) => new LightsailClient({ ...o, maxAttempts: 1 }) };

@@ -8,25 +8,14 @@
  * exporter's 11001), instance from the cluster name and broker ID, the cluster tags mapped.
  * Serverless clusters are no targets at all (Prometheus lists provisioned clusters only).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { sdLabels, targetRows } from '../support/captured-cli.js';
 import { AwsFixture, type Json, REGION } from './aws-fixture.js';
 
 const fixture = new AwsFixture();
-let dir: string;
 
-beforeAll(async () => {
-  await fixture.start();
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-msk-targets-'));
-});
-afterAll(async () => {
-  await fixture.stop();
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
-});
+beforeAll(() => fixture.start());
+afterAll(() => fixture.stop());
 
 const clusterArn = (name: string) => `arn:aws:kafka:${REGION}:123456789012:cluster/${name}/uuid`;
 
@@ -97,30 +86,11 @@ const MSK = {
   },
 };
 
-async function targets(config: string): Promise<{ code: number; out: string; err: string }> {
-  const path = join(dir, 'prometheus.yml');
-  await writeFile(path, config);
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(['targets', '--config', path, '--json'], io);
-  return { code, out, err };
-}
-
 describe('lambdascrape targets with aws_sd_configs role msk', () => {
   it('keeps one node exporter target per broker of the prod clusters that run it', async () => {
     fixture.reset();
     fixture.world.msk = MSK;
-    const r = await targets(`
+    const rows = await targetRows(`
 scrape_configs:
   - job_name: msk-node-exporter
     aws_sd_configs:
@@ -153,15 +123,6 @@ scrape_configs:
         regex: __meta_msk_cluster_tag_(.+)
         replacement: tag_$1
 `);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      job: string;
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     const labels = (instance: string) => ({
       cluster: 'events',
       instance,
@@ -174,12 +135,7 @@ scrape_configs:
       [`http://${host('events', 'b-1')}:11002/metrics`, labels('events-b1')],
       [`http://${host('events', 'b-2')}:11002/metrics`, labels('events-b2')],
     ]);
-    const sdLabels = Object.fromEntries(
-      Object.entries(active[0]!.discoveredLabels).filter(
-        ([name]) => name === '__address__' || name.startsWith('__meta_'),
-      ),
-    );
-    expect(sdLabels).toEqual({
+    expect(sdLabels(active[0]!)).toEqual({
       __address__: `${host('events', 'b-1')}:11001`,
       __meta_msk_broker_client_subnet: 'subnet-a',
       __meta_msk_broker_client_vpc_ip: '10.0.0.11',

@@ -117,15 +117,8 @@ const EXPECTED = [
   },
 ];
 
-const rawConfig = (extra: Record<string, unknown> = {}) => ({
-  role: 'msk',
-  region: REGION,
-  endpoint: fixture.endpoint,
-  access_key: 'AKIDTESTKEY',
-  secret_key: 'not-a-real-secret',
-  port: 11001,
-  ...extra,
-});
+const rawConfig = (extra: Record<string, unknown> = {}) =>
+  fixture.entry({ role: 'msk', port: 11001, ...extra });
 const config = (extra: Record<string, unknown> = {}) =>
   (parseEntry(awsMechanism, rawConfig(extra)) as Extract<AwsSdConfig, { role: 'msk' }>).msk;
 const noRetry = { createClient: (o: object) => new KafkaClient({ ...o, maxAttempts: 1 }) };

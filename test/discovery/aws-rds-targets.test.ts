@@ -6,48 +6,21 @@
  * multi-target exporter pattern an operator writes for databases (one exporter, each endpoint
  * a `target` parameter) gets one probe URL per Postgres endpoint.
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { targetRows } from '../support/captured-cli.js';
 import { AwsFixture, REGION } from './aws-fixture.js';
 import { RDS_CLUSTERS, RDS_INSTANCES } from './aws-rds-world.js';
 
 const fixture = new AwsFixture();
-let dir: string;
 
-beforeAll(async () => {
-  await fixture.start();
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-rds-targets-'));
-});
+beforeAll(() => fixture.start());
 afterAll(() => fixture.stop());
-
-async function targets(config: string): Promise<{ code: number; out: string; err: string }> {
-  const path = join(dir, 'prometheus.yml');
-  await writeFile(path, config);
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.from(''),
-    env: {},
-  };
-  const code = await runCli(['targets', '--config', path, '--json'], io);
-  return { code, out, err };
-}
 
 describe('lambdascrape targets with aws_sd_configs role rds', () => {
   it('keeps the instances of the cluster tagged Env=prod, addressed at the configured port', async () => {
     fixture.reset();
     fixture.world.rds = { clusters: RDS_CLUSTERS, instances: RDS_INSTANCES };
-    const r = await targets(`
+    const rows = await targetRows(`
 scrape_configs:
   - job_name: postgres-exporter
     aws_sd_configs:
@@ -66,14 +39,6 @@ scrape_configs:
       - source_labels: [__meta_rds_instance_is_cluster_writer]
         target_label: writer
 `);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     expect(
       rows.filter((row) => row.state === 'active').map((row) => [row.url, row.labels]),
     ).toEqual([
@@ -105,7 +70,7 @@ scrape_configs:
   it('feeds the multi-target exporter pattern: each Postgres endpoint becomes a probe target', async () => {
     fixture.reset();
     fixture.world.rds = { clusters: RDS_CLUSTERS, instances: RDS_INSTANCES };
-    const r = await targets(`
+    const rows = await targetRows(`
 scrape_configs:
   - job_name: postgres
     metrics_path: /probe
@@ -131,14 +96,6 @@ scrape_configs:
         action: labelmap
         replacement: tag_$1
 `);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     // The exporter is scraped once per database, which it names by the probe's target; the
     // instance label keeps the database's endpoint, not the exporter's.
     const probe = (host: string) =>

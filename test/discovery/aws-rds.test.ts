@@ -121,15 +121,8 @@ const EXPECTED = (port: number) => [
   },
 ];
 
-const rawConfig = (extra: Record<string, unknown> = {}) => ({
-  role: 'rds',
-  region: REGION,
-  endpoint: fixture.endpoint,
-  access_key: 'AKIDTESTKEY',
-  secret_key: 'not-a-real-secret',
-  port: 9187,
-  ...extra,
-});
+const rawConfig = (extra: Record<string, unknown> = {}) =>
+  fixture.entry({ role: 'rds', port: 9187, ...extra });
 const config = (extra: Record<string, unknown> = {}) =>
   (parseEntry(awsMechanism, rawConfig(extra)) as Extract<AwsSdConfig, { role: 'rds' }>).rds;
 const noRetry = { createClient: (o: object) => new RDSClient({ ...o, maxAttempts: 1 }) };

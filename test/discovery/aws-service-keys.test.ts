@@ -15,8 +15,6 @@ import { KafkaClient } from '@aws-sdk/client-kafka';
 import { LightsailClient } from '@aws-sdk/client-lightsail';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
 import { ConfigError } from '../../src/config/errors.js';
 import { loadConfig } from '../../src/config/load.js';
 import {
@@ -32,6 +30,7 @@ import {
   type DiscoveryMechanism,
   JobDiscovery,
 } from '../../src/discovery/registry.js';
+import { runCliCaptured } from '../support/captured-cli.js';
 import { ecsWorld, expectedTargets } from './aws-ecs-world.js';
 import { CACHE_CLUSTERS, SERVERLESS_CACHES, TAGS } from './aws-elasticache-world.js';
 import { AwsFixture, type EcsWorld, type Json, REGION } from './aws-fixture.js';
@@ -260,17 +259,9 @@ describe('checking a config with only the per-service keys', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lambdascrape-aws-keys-'));
     const path = join(dir, 'prometheus.yml');
     writeFileSync(path, `scrape_configs:\n${text}`);
-    let err = '';
-    const io: CliIo = {
-      stdout: () => {},
-      stderr: (t) => {
-        err += t;
-      },
-      readStdin: async () => Buffer.alloc(0),
-      env: {},
-    };
-    expect(await runCli(['check', 'config', path], io)).toBe(0);
-    expect(err).toBe('');
+    const r = await runCliCaptured(['check', 'config', path]);
+    expect(r.code).toBe(0);
+    expect(r.err).toBe('');
   });
 });
 
@@ -352,14 +343,7 @@ beforeEach(() => {
 });
 
 /** An entry at the fixture, as either key takes it. */
-const entry = (extra: Record<string, unknown> = {}) => ({
-  region: REGION,
-  endpoint: fixture.endpoint,
-  access_key: 'AKIDTESTKEY',
-  secret_key: 'not-a-real-secret',
-  port: 9100,
-  ...extra,
-});
+const entry = (extra: Record<string, unknown> = {}) => fixture.entry({ port: 9100, ...extra });
 
 /** The targets and labels of one refresh of a job with `entries` under `key` (full registry). */
 async function discover(key: string, entries: unknown[]) {

@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { runCliCaptured } from '../support/captured-cli.js';
 
 /**
  * `check config` reports every mechanism's config errors the way it reports the rest of the
@@ -96,16 +95,7 @@ afterAll(async () => {
 async function checkConfig(text: string): Promise<{ code: number; err: string; file: string }> {
   const file = join(dir, 'prometheus.yml');
   await writeFile(file, text);
-  let err = '';
-  const io: CliIo = {
-    stdout: () => {},
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-    env: {},
-  };
-  const code = await runCli(['check', 'config', file], io);
+  const { code, err } = await runCliCaptured(['check', 'config', file]);
   return { code, err, file };
 }
 

@@ -4,43 +4,17 @@
  * `prometheus.io/scrape` annotation, the path from an annotation, `__address__` rebuilt from
  * the pod IP and `__meta_kubernetes_pod_container_port_number`, pod labels mapped).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
+import { runTargets, targetRows } from '../support/captured-cli.js';
 import { FakeKubeApi } from './kubernetes-fixture.js';
 import { appPod } from './kubernetes-objects.js';
 
 const api = new FakeKubeApi();
 let server = '';
-let dir = '';
 beforeAll(async () => {
   server = await api.start();
-  dir = await mkdtemp(join(tmpdir(), 'k8s-targets-'));
 });
-afterAll(async () => {
-  await api.stop();
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function run(argv: string[]) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-    env: {},
-  };
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
+afterAll(() => api.stop());
 
 describe('targets with kubernetes_sd_configs', () => {
   it('discovers pods and applies the usual relabel rules', async () => {
@@ -60,9 +34,7 @@ describe('targets with kubernetes_sd_configs', () => {
         metadata: { name: 'cache', namespace: 'shop', labels: { app: 'cache' } },
       },
     ]);
-    const file = join(dir, 'prometheus.yml');
-    await writeFile(
-      file,
+    const rows = await targetRows(
       `scrape_configs:
   - job_name: kubernetes-pods
     kubernetes_sd_configs:
@@ -92,15 +64,6 @@ describe('targets with kubernetes_sd_configs', () => {
         target_label: pod
 `,
     );
-    const r = await run(['targets', '--config', file, '--json']);
-    expect(r.err).toBe('');
-    expect(r.code).toBe(0);
-    const rows = JSON.parse(r.out) as {
-      url: string | null;
-      labels: Record<string, string>;
-      discoveredLabels: Record<string, string>;
-      state: string;
-    }[];
     const active = rows.filter((row) => row.state === 'active');
     expect(active.map((row) => ({ url: row.url, labels: row.labels }))).toEqual([
       {
@@ -145,12 +108,9 @@ describe('targets with kubernetes_sd_configs', () => {
       status: 403,
       body: '{"kind":"Status","code":403,"message":"pods is forbidden"}',
     });
-    const file = join(dir, 'forbidden.yml');
-    await writeFile(
-      file,
+    const r = await runTargets(
       `scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs: [{role: pod, api_server: "${server}"}]\n`,
     );
-    const r = await run(['targets', '--config', file]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('/api/v1/pods: unexpected status 403: pods is forbidden');
   });

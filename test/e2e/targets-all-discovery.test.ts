@@ -9,20 +9,16 @@
  * (skipped only when it is not installed), HTTP SD and Consul to node:http servers, Kubernetes to
  * the API server stand-in (test/discovery/kubernetes-fixture.ts), ECS (and the EC2 calls of the
  * ecs role, through the SDK's own `AWS_ENDPOINT_URL_EC2`) to test/discovery/aws-fixture.ts, read
- * by the real ECS and EC2 clients. The CLI runs in process (`runCli`).
+ * by the real ECS and EC2 clients. The CLI runs in process (test/support/captured-cli.ts).
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
-import { runCli } from '../../src/cli/main.js';
 import { ecsWorld } from '../discovery/aws-ecs-world.js';
 import { AwsFixture, arn, REGION } from '../discovery/aws-fixture.js';
 import { FakeKubeApi, type KubeObject } from '../discovery/kubernetes-fixture.js';
 import { appPod } from '../discovery/kubernetes-objects.js';
+import { runTargets, type TargetRow, targetRows } from '../support/captured-cli.js';
 import {
   DNSMASQ_PATH,
   dnsmasqAvailable,
@@ -346,16 +342,7 @@ scrape_configs:${ec2}${HAVE_DNSMASQ ? dns : ''}${http}${consul}${kubernetes}${ec
 
 // ---------------------------------------------------------------------------------------------
 
-interface Row {
-  job: string;
-  url: string | null;
-  labels: Record<string, string>;
-  discoveredLabels: Record<string, string>;
-  state: 'active' | 'dropped';
-}
-
-let dir: string;
-let configPath: string;
+let config: string;
 const servers: Server[] = [];
 let dnsmasq: RunningDnsmasq | undefined;
 let ec2: Ec2QueryApi | undefined;
@@ -363,32 +350,13 @@ const kube = new FakeKubeApi();
 const aws = new AwsFixture();
 let env: Record<string, string> = {};
 
-async function targets(json: boolean) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-    env,
-  };
-  const argv = ['targets', '--config', configPath, ...(json ? ['--json'] : [])];
-  const code = await runCli(argv, io);
-  return { code, out, err };
-}
-
-let rows: Row[];
-const byUrl = (a: Row, b: Row) => String(a.url).localeCompare(String(b.url));
+let rows: TargetRow[];
+const byUrl = (a: TargetRow, b: TargetRow) => String(a.url).localeCompare(String(b.url));
 const active = (job: string) =>
   rows.filter((r) => r.job === job && r.state === 'active').sort(byUrl);
 const dropped = (job: string) => rows.filter((r) => r.job === job && r.state === 'dropped');
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lambdascrape-targets-e2e-'));
   ec2 = await startEc2QueryApi(EC2_INSTANCES);
   const http = await listen(httpSdHandler);
   const consul = await listen(consulHandler);
@@ -408,22 +376,14 @@ beforeAll(async () => {
   } else {
     console.warn(NO_DNSMASQ);
   }
-  configPath = join(dir, 'prometheus.yml');
-  await writeFile(
-    configPath,
-    prometheusYml({
-      ec2: ec2.endpoint,
-      http: http.port,
-      consul: consul.port,
-      kubernetes,
-      ecs: aws.endpoint,
-    }),
-  );
-
-  const r = await targets(true);
-  expect(r.err).toBe('');
-  expect(r.code).toBe(0);
-  rows = JSON.parse(r.out) as Row[];
+  config = prometheusYml({
+    ec2: ec2.endpoint,
+    http: http.port,
+    consul: consul.port,
+    kubernetes,
+    ecs: aws.endpoint,
+  });
+  rows = await targetRows(config, [], { env });
 });
 
 afterAll(async () => {
@@ -433,7 +393,6 @@ afterAll(async () => {
   await aws.stop();
   vi.unstubAllEnvs();
   await Promise.all(servers.map(close));
-  if (dir !== undefined) await rm(dir, { recursive: true, force: true });
 });
 
 describe('lambdascrape targets --config prometheus.yml --json (all discovery mechanisms)', () => {
@@ -683,7 +642,7 @@ describe('lambdascrape targets --config prometheus.yml --json (all discovery mec
   });
 
   it('prints each job with its counts and targets without --json', async () => {
-    const r = await targets(false);
+    const r = await runTargets(config, [], { env });
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
     const headers = r.out.split('\n').filter((l) => l.startsWith('job '));

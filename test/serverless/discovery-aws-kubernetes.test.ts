@@ -15,21 +15,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoDbDroppedTargetsStore } from '../../src/aws/dynamodb-health-store.js';
 import { DynamoDbTargetStore } from '../../src/aws/dynamodb-target-store.js';
-import type { LogFields } from '../../src/log/logger.js';
-import { createLogger } from '../../src/log/logger.js';
 import type { Labels } from '../../src/model/labels.js';
 import {
   createDiscoveryRuntime,
   type DiscoveryRuntime,
   handleDiscovery,
 } from '../../src/serverless/discovery.js';
-import { readServerlessEnv } from '../../src/serverless/env.js';
 import { ecsWorld } from '../discovery/aws-ecs-world.js';
 import { AwsFixture, arn, REGION } from '../discovery/aws-fixture.js';
 import { FakeKubeApi } from '../discovery/kubernetes-fixture.js';
 import { appPod } from '../discovery/kubernetes-objects.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
+import {
+  type LogLine,
+  localRuntimeOptions,
+  localServerlessEnv,
+} from '../support/serverless-env.js';
 
 const config = (ecs: string, kubernetes: string) => `
 scrape_configs:
@@ -85,7 +87,7 @@ let dir: string;
 let dynamo: Dynalite;
 let sqs: LocalSqs;
 let runtime: DiscoveryRuntime;
-const lines: (LogFields & { msg: string; level: string })[] = [];
+const lines: LogLine[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'ls-discovery-sd-'));
@@ -108,28 +110,15 @@ beforeAll(async () => {
   await createTable(dynamo.client(), 'state', KEY_SCHEMAS.state);
   const scrape = await createQueue(sqs.client);
   const outbox = await createQueue(sqs.client);
-  const env = readServerlessEnv({
-    LAMBDASCRAPE_CONFIG: configPath,
-    TARGETS_TABLE: 'targets',
-    STATE_TABLE: 'state',
-    SCRAPE_QUEUE_URL: scrape.url,
-    OUTBOX_QUEUE_URL: outbox.url,
-    OUTBOX_DLQ_URL: outbox.url,
-    DEPLOYMENT_ID: 'test',
-    DYNAMODB_ENDPOINT: dynamo.endpoint,
-    SQS_ENDPOINT: sqs.endpoint,
-  });
-  runtime = await createDiscoveryRuntime(env, {
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    logger: createLogger({
-      format: 'json',
-      level: 'info',
-      write: (l) => lines.push(JSON.parse(l)),
-    }),
-    configEnv: {},
-    selfMetrics: { writeEmf: () => {} },
-  });
+  const env = localServerlessEnv(
+    { dynamo, sqs },
+    {
+      LAMBDASCRAPE_CONFIG: configPath,
+      SCRAPE_QUEUE_URL: scrape.url,
+      OUTBOX_QUEUE_URL: outbox.url,
+    },
+  );
+  runtime = await createDiscoveryRuntime(env, localRuntimeOptions(lines));
 });
 
 afterAll(async () => {

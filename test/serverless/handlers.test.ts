@@ -9,13 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeParkedWrite, encodeParkedWrite } from '../../src/aws/sqs-outbox.js';
 import { encodeTask } from '../../src/aws/task-codec.js';
 import { EMF_DIMENSION, EMF_METRICS, EMF_NAMESPACE } from '../../src/contract.js';
-import type { LogFields } from '../../src/log/logger.js';
-import { createLogger } from '../../src/log/logger.js';
 import { OutboxReplayer } from '../../src/pipeline/outbox-replayer.js';
 import type { ParkedWrite } from '../../src/ports.js';
 import { createRuntime, type ServerlessRuntime } from '../../src/serverless/all-functions.js';
 import { handleDispatch } from '../../src/serverless/dispatcher.js';
-import { readServerlessEnv } from '../../src/serverless/env.js';
 import { handleOutboxBatch } from '../../src/serverless/outbox.js';
 import { handleScrapeBatch } from '../../src/serverless/scraper.js';
 import type { Target } from '../../src/targets/types.js';
@@ -27,6 +24,11 @@ import {
 } from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
+import {
+  type LogLine,
+  localRuntimeOptions,
+  localServerlessEnv,
+} from '../support/serverless-env.js';
 
 /** A target whose labels (and so its series stream) are its own: the instance names its id. */
 function target(job: string, id: string): Target {
@@ -52,7 +54,7 @@ describe('handleScrapeBatch', () => {
   let dynamo: Dynalite;
   let sqs: LocalSqs;
   let runtime: ServerlessRuntime;
-  const lines: (LogFields & { msg: string; level: string })[] = [];
+  const lines: LogLine[] = [];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ls-handlers-'));
@@ -66,29 +68,17 @@ describe('handleScrapeBatch', () => {
     await createTable(dynamo.client(), 'targets', KEY_SCHEMAS.targets);
     const scrape = await createQueue(sqs.client);
     const outbox = await createQueue(sqs.client);
-    const env = readServerlessEnv({
-      LAMBDASCRAPE_CONFIG: configPath,
-      TARGETS_TABLE: 'targets',
-      // Never created: every state read fails, which the worker reports as retryable.
-      STATE_TABLE: 'missing-state-table',
-      SCRAPE_QUEUE_URL: scrape.url,
-      OUTBOX_QUEUE_URL: outbox.url,
-      OUTBOX_DLQ_URL: outbox.url,
-      DEPLOYMENT_ID: 'test',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      SQS_ENDPOINT: sqs.endpoint,
-    });
-    runtime = await createRuntime(env, {
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      logger: createLogger({
-        format: 'json',
-        level: 'debug',
-        write: (l) => lines.push(JSON.parse(l)),
-      }),
-      configEnv: {},
-      selfMetrics: { writeEmf: () => {} },
-    });
+    const env = localServerlessEnv(
+      { dynamo, sqs },
+      {
+        LAMBDASCRAPE_CONFIG: configPath,
+        // Never created: every state read fails, which the worker reports as retryable.
+        STATE_TABLE: 'missing-state-table',
+        SCRAPE_QUEUE_URL: scrape.url,
+        OUTBOX_QUEUE_URL: outbox.url,
+      },
+    );
+    runtime = await createRuntime(env, localRuntimeOptions(lines, { level: 'debug' }));
   });
 
   afterAll(async () => {
@@ -186,7 +176,7 @@ describe('handleOutboxBatch', () => {
   let dlqUrl: string;
   let outboxUrl: string;
   let runtime: ServerlessRuntime;
-  const lines: (LogFields & { msg: string; level: string })[] = [];
+  const lines: LogLine[] = [];
   const context = { getRemainingTimeInMillis: () => 2_000 };
 
   function write(remoteWrite: string, overrides: Partial<ParkedWrite> = {}): ParkedWrite {
@@ -237,31 +227,25 @@ describe('handleOutboxBatch', () => {
     sqs = await startLocalSqs();
     outboxUrl = (await createQueue(sqs.client, undefined, { fifo: true })).url;
     dlqUrl = (await createQueue(sqs.client, undefined, { fifo: true })).url;
-    const env = readServerlessEnv({
-      LAMBDASCRAPE_CONFIG: configPath,
-      TARGETS_TABLE: 'targets',
-      STATE_TABLE: 'state',
-      SCRAPE_QUEUE_URL: (await createQueue(sqs.client)).url,
-      OUTBOX_QUEUE_URL: outboxUrl,
-      OUTBOX_DLQ_URL: dlqUrl,
-      OUTBOX_MAX_AGE: '1m',
-      DEPLOYMENT_ID: 'test',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      SQS_ENDPOINT: sqs.endpoint,
-    });
-    runtime = await createRuntime(env, {
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-      logger: createLogger({
-        format: 'json',
+    const env = localServerlessEnv(
+      { dynamo, sqs },
+      {
+        LAMBDASCRAPE_CONFIG: configPath,
+        SCRAPE_QUEUE_URL: (await createQueue(sqs.client)).url,
+        OUTBOX_QUEUE_URL: outboxUrl,
+        OUTBOX_DLQ_URL: dlqUrl,
+        OUTBOX_MAX_AGE: '1m',
+      },
+    );
+    runtime = await createRuntime(
+      env,
+      localRuntimeOptions(lines, {
         level: 'debug',
-        write: (l) => lines.push(JSON.parse(l)),
+        // The self-metrics go to `up` and `down` too: a short budget keeps `down` from slowing
+        // the tests; `replayed` below leaves them out.
+        selfMetrics: { writeEmf: () => {}, writeBudgetMs: 50 },
       }),
-      configEnv: {},
-      // The self-metrics go to `up` and `down` too: a short budget keeps `down` from slowing
-      // the tests; `replayed` below leaves them out.
-      selfMetrics: { writeEmf: () => {}, writeBudgetMs: 50 },
-    });
+    );
   });
 
   afterAll(async () => {
@@ -421,7 +405,7 @@ describe('self-monitoring through the handlers', () => {
   let port: number;
   let runtime: ServerlessRuntime;
   let outboxUrl: string;
-  const lines: (LogFields & { msg: string; level: string })[] = [];
+  const lines: LogLine[] = [];
   const emf: string[] = [];
   const SECRET_PASSWORD = 'hunter2-pw';
   const SECRET_TOKEN = 's3cr3t-token';
@@ -445,37 +429,29 @@ describe('self-monitoring through the handlers', () => {
   }
 
   function serverlessEnv(outboxQueueUrl: string, scrapeUrl: string) {
-    return readServerlessEnv({
-      LAMBDASCRAPE_CONFIG: join(dir, 'prometheus.yml'),
-      TARGETS_TABLE: 'targets',
-      STATE_TABLE: 'state',
-      SCRAPE_QUEUE_URL: scrapeUrl,
-      OUTBOX_QUEUE_URL: outboxQueueUrl,
-      OUTBOX_DLQ_URL: outboxQueueUrl,
-      DEPLOYMENT_ID: 'test-deployment',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      SQS_ENDPOINT: sqs.endpoint,
-      AWS_LAMBDA_FUNCTION_NAME: 'stack-Scraper-AB12',
-      // The EMF lines are what this suite checks; a deployment writes them only when asked.
-      EMF_METRICS: 'on',
-    });
+    return localServerlessEnv(
+      { dynamo, sqs },
+      {
+        LAMBDASCRAPE_CONFIG: join(dir, 'prometheus.yml'),
+        SCRAPE_QUEUE_URL: scrapeUrl,
+        OUTBOX_QUEUE_URL: outboxQueueUrl,
+        DEPLOYMENT_ID: 'test-deployment',
+        AWS_LAMBDA_FUNCTION_NAME: 'stack-Scraper-AB12',
+        // The EMF lines are what this suite checks; a deployment writes them only when asked.
+        EMF_METRICS: 'on',
+      },
+    );
   }
 
-  const runtimeOptions = () => ({
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    logger: createLogger({
-      format: 'json',
+  const runtimeOptions = () =>
+    localRuntimeOptions(lines, {
       level: 'debug',
-      write: (l) => lines.push(JSON.parse(l)),
-    }),
-    configEnv: {},
-    selfMetrics: {
-      writeEmf: (line: string) => emf.push(line),
-      flushIntervalMs: 0,
-      containerId: 'c0ffee00',
-    },
-  });
+      selfMetrics: {
+        writeEmf: (line: string) => emf.push(line),
+        flushIntervalMs: 0,
+        containerId: 'c0ffee00',
+      },
+    });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ls-self-metrics-'));

@@ -10,10 +10,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { SECRET_FILES_ERROR_CODES, SecretFilesError } from '../../src/aws/secrets-manager.js';
 import { clearCredentialFiles, credentialFilePaths } from '../../src/http/credential-files.js';
-import { createLogger, type LogFields } from '../../src/log/logger.js';
 import { createRuntime, type ServerlessRuntime } from '../../src/serverless/all-functions.js';
 import { handleDispatch } from '../../src/serverless/dispatcher.js';
-import { readServerlessEnv } from '../../src/serverless/env.js';
 import { startReceiver, type TestReceiver } from '../remotewrite/wire.js';
 import { createTable, type Dynalite, KEY_SCHEMAS, startDynalite } from '../support/dynalite.js';
 import { createQueue, type LocalSqs, startLocalSqs } from '../support/fauxqs.js';
@@ -22,6 +20,12 @@ import {
   type SecretsManagerStandIn,
   startSecretsManager,
 } from '../support/secrets-manager-server.js';
+import {
+  type LocalServerlessVars,
+  type LogLine,
+  localRuntimeOptions,
+  localServerlessEnv,
+} from '../support/serverless-env.js';
 
 describe('createRuntime with LAMBDASCRAPE_SECRET_FILES', () => {
   let dir: string;
@@ -29,17 +33,12 @@ describe('createRuntime with LAMBDASCRAPE_SECRET_FILES', () => {
   let dynamo: Dynalite;
   let sqs: LocalSqs;
   let receiver: TestReceiver;
-  let base: Record<string, string>;
+  let base: LocalServerlessVars;
   const TOKEN = `rw-token-${process.pid}-${Date.now()}`;
-  const lines: (LogFields & { msg: string })[] = [];
-  const logger = createLogger({ format: 'json', write: (l) => lines.push(JSON.parse(l)) });
-  const options = {
-    region: SECRETS_REGION,
-    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
-    logger,
-    configEnv: {},
-    selfMetrics: { writeEmf: () => {} },
-  };
+  const lines: LogLine[] = [];
+  const options = localRuntimeOptions(lines, { region: SECRETS_REGION });
+  const serverlessEnv = (vars: Record<string, string> = {}) =>
+    localServerlessEnv({ dynamo, sqs }, { ...base, ...vars });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'ls-runtime-secrets-'));
@@ -62,14 +61,9 @@ describe('createRuntime with LAMBDASCRAPE_SECRET_FILES', () => {
     );
     base = {
       LAMBDASCRAPE_CONFIG: join(dir, 'prometheus.yml'),
-      TARGETS_TABLE: 'targets',
-      STATE_TABLE: 'state',
       SCRAPE_QUEUE_URL: (await createQueue(sqs.client)).url,
       OUTBOX_QUEUE_URL: (await createQueue(sqs.client)).url,
       OUTBOX_DLQ_URL: (await createQueue(sqs.client)).url,
-      DEPLOYMENT_ID: 'test',
-      DYNAMODB_ENDPOINT: dynamo.endpoint,
-      SQS_ENDPOINT: sqs.endpoint,
       SECRETS_MANAGER_ENDPOINT: sm.endpoint,
     };
   });
@@ -90,8 +84,7 @@ describe('createRuntime with LAMBDASCRAPE_SECRET_FILES', () => {
 
   it('fetches the mapped secrets at start; the remote write authenticates with them', async () => {
     const arn = sm.putSecret('amp/token', { string: `${TOKEN}\n` });
-    const env = readServerlessEnv({
-      ...base,
+    const env = serverlessEnv({
       LAMBDASCRAPE_SECRET_FILES: JSON.stringify({ 'secrets/rw-token': arn }),
     });
     let runtime: ServerlessRuntime | undefined;
@@ -124,8 +117,7 @@ describe('createRuntime with LAMBDASCRAPE_SECRET_FILES', () => {
 
   it('a secret it cannot read fails the runtime with the module error, naming no value', async () => {
     sm.putSecret('present', { string: TOKEN });
-    const env = readServerlessEnv({
-      ...base,
+    const env = serverlessEnv({
       LAMBDASCRAPE_SECRET_FILES: JSON.stringify({
         'secrets/rw-token': 'present',
         '/etc/prometheus/secrets/gone': 'prod/gone',
@@ -147,7 +139,7 @@ describe('createRuntime with LAMBDASCRAPE_SECRET_FILES', () => {
   });
 
   it('no mapping: no request to Secrets Manager', async () => {
-    const runtime = await createRuntime(readServerlessEnv(base), options);
+    const runtime = await createRuntime(serverlessEnv(), options);
     await runtime.close();
     expect(sm.recorded).toEqual([]);
     expect(lines.some((l) => l.msg === 'credential files from Secrets Manager')).toBe(false);

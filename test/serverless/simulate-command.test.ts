@@ -18,32 +18,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.js';
 import { simulateCommand } from '../../src/cli/simulate.js';
 import { startReceiver, type TestReceiver } from '../remotewrite/wire.js';
+import { captureIo } from '../support/captured-cli.js';
 
 const TIMING = { windowMs: 2_000, periodMs: 2_000, pollWaitSeconds: 1 } as const;
 
 async function simulate(args: readonly string[], stdoutIsTTY: boolean) {
-  let out = '';
-  let err = '';
-  const io: CliIo = {
-    stdout: (t) => {
-      out += t;
-    },
-    stderr: (t) => {
-      err += t;
-    },
-    readStdin: async () => Buffer.alloc(0),
-    env: {},
-    stdoutIsTTY,
-  };
-  const code = await simulateCommand(args, io, {
+  const captured = captureIo({ stdoutIsTTY });
+  const code = await simulateCommand(args, captured.io, {
     signals: new EventEmitter(),
     statusEveryMs: 1_000,
     timing: TIMING,
   });
-  return { code, out, err };
+  return { code, out: captured.out, err: captured.err };
 }
 
 describe('simulate output (integration)', () => {
