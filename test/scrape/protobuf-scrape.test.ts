@@ -546,6 +546,7 @@ describe('exemplars (§6.1 10)', () => {
   it("an exemplar without a timestamp takes its sample's", async () => {
     const [r] = await scrapeInTurn([proto(withExemplars(false))], NATIVE_JOB);
     const counter = r!.batch.exemplars[0]!;
+    // biome-ignore lint/complexity/useIndexOf: an exemplar's series is typed as the narrower SeriesRef
     const row = r!.batch.entries.findIndex((e) => e === counter.series);
     expect(counter.exemplar.timestampMs).toBe(r!.batch.timestamps[row]);
   });
