@@ -31,13 +31,15 @@
  *   row's kind: a histogram row is written fresh on either path, like a sample.
  */
 
-import { PROMETHEUS_NAN_BYTES, type SampleColumns, STALE_NAN_BYTES } from './encode.js';
+import type { SampleColumns } from './encode.js';
 import { histogramSize, writeHistogram } from './histogram.js';
 import {
   hasValue,
   int64Length,
   lenFieldSize,
   OutputBuffer,
+  PROMETHEUS_NAN_BYTES,
+  STALE_NAN_BYTES,
   tag,
   uvarintLength,
   WIRE_FIXED64,

@@ -33,6 +33,8 @@ import {
   int64Length,
   lenFieldSize,
   OutputBuffer,
+  PROMETHEUS_NAN_BYTES,
+  STALE_NAN_BYTES,
   tag,
   utf8Length,
   uvarintLength,
@@ -43,29 +45,6 @@ import {
   writeUtf8,
   writeUvarint,
 } from './protobuf.js';
-
-/** Stale marker on the wire: float64 bits 0x7ff0000000000002, little-endian (§8.1). */
-export const STALE_NAN_BYTES: Readonly<Uint8Array> = Uint8Array.of(
-  0x02,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0xf0,
-  0x7f,
-);
-/** Prometheus's ordinary NaN: float64 bits 0x7ff8000000000001, little-endian (§8.1). */
-export const PROMETHEUS_NAN_BYTES: Readonly<Uint8Array> = Uint8Array.of(
-  0x01,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0x00,
-  0xf8,
-  0x7f,
-);
 
 const TAG_TIMESERIES = tag(1, WIRE_LEN); // WriteRequest.timeseries
 const TAG_METADATA = tag(3, WIRE_LEN); // WriteRequest.metadata

@@ -29,9 +29,9 @@
  */
 
 import type { BucketSpan, NativeHistogram } from '../model/histogram.js';
-import { PROMETHEUS_NAN_BYTES } from './encode.js';
 import {
   int64Length,
+  PROMETHEUS_NAN_BYTES,
   tag,
   uvarintLength,
   WIRE_FIXED64,

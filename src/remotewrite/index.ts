@@ -36,9 +36,7 @@ export {
   METRIC_TYPE,
   type MetricMetadata,
   type MetricType,
-  PROMETHEUS_NAN_BYTES,
   type SampleColumns,
-  STALE_NAN_BYTES,
   WriteRequestEncoder,
 } from './encode.js';
 export {
@@ -58,6 +56,7 @@ export {
 } from './errors.js';
 export { createRemoteWriters, type RemoteWritersOptions } from './from-config.js';
 export { metricMetadataList, seriesMetadata } from './metadata.js';
+export { PROMETHEUS_NAN_BYTES, STALE_NAN_BYTES } from './protobuf.js';
 export { type SendOptions, type SendResult, sendWriteRequest } from './send.js';
 export {
   CREDENTIALS_REFRESH_WINDOW_MS,

@@ -9,6 +9,29 @@ export const WIRE_VARINT = 0;
 export const WIRE_FIXED64 = 1;
 export const WIRE_LEN = 2;
 
+/** Stale marker on the wire: float64 bits 0x7ff0000000000002, little-endian (§8.1). */
+export const STALE_NAN_BYTES: Readonly<Uint8Array> = Uint8Array.of(
+  0x02,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0xf0,
+  0x7f,
+);
+/** Prometheus's ordinary NaN: float64 bits 0x7ff8000000000001, little-endian (§8.1). */
+export const PROMETHEUS_NAN_BYTES: Readonly<Uint8Array> = Uint8Array.of(
+  0x01,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0x00,
+  0xf8,
+  0x7f,
+);
+
 export function tag(field: number, wireType: number): number {
   return (field << 3) | wireType;
 }
