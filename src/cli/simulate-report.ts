@@ -22,7 +22,7 @@ import type { TaskOutcome } from '../pipeline/scraper-outcome.js';
 import { scrapeLogFields } from '../pipeline/self-metrics.js';
 import type { ScrapeTask } from '../ports.js';
 import { quantile } from '../serverless/cost.js';
-import type { SimulationObserver } from './simulate.js';
+import type { SimulationObserver } from './simulate-observer.js';
 
 export const SIMULATE_LOG_FORMATS = ['human', 'json'] as const;
 export type SimulateLogFormat = (typeof SIMULATE_LOG_FORMATS)[number];

@@ -37,11 +37,8 @@ import { deleteMessages, type ReceivedMessage, receiveMessages } from '../aws/sq
 import { ConfigError, parseDuration } from '../config/index.js';
 import { SKIP_UNSUPPORTED_DISCOVERY_FLAG } from '../discovery/check.js';
 import { createLogger, type Logger } from '../log/logger.js';
-import type { DispatchResult } from '../pipeline/dispatcher.js';
 import { OUTBOX_MAX_RECEIVE_COUNT } from '../pipeline/outbox-policy.js';
-import type { OutboxReplayerOptions, ReplayOutcome } from '../pipeline/outbox-replayer.js';
-import type { TaskOutcome } from '../pipeline/scraper-outcome.js';
-import type { ScrapeTask } from '../ports.js';
+import type { OutboxReplayerOptions } from '../pipeline/outbox-replayer.js';
 import { createRuntime, type ServerlessRuntime } from '../serverless/all-functions.js';
 import {
   type CostModelOptions,
@@ -70,6 +67,7 @@ import { type CliIo, UsageError } from './io.js';
 import type { SignalSource } from './run.js';
 import { type FaultDecider, injectFaults } from './simulate-faults.js';
 import { SimulationMeter } from './simulate-meter.js';
+import type { SimulationObserver } from './simulate-observer.js';
 import { SimulateReport, simulateLogFormat } from './simulate-report.js';
 
 export const SIMULATE_ERROR_CODES = {
@@ -137,20 +135,6 @@ export interface SimulationOptions {
   readonly meter?: SimulationMeter;
   /** Told what the simulated functions did, for a report of the run. @default none */
   readonly observer?: SimulationObserver;
-}
-
-/**
- * What a report of the run learns from the simulated functions. Each hook runs synchronously in
- * the function's invocation, after its work: it must be quick and must not throw, and what it
- * writes must not go through the simulated functions' logger (that would be billed to them).
- */
-export interface SimulationObserver {
-  /** Each dispatcher run that planned a window (a run that found it planned already is not). */
-  dispatched?(result: DispatchResult & { readonly skipped?: undefined }): void;
-  /** Each scrape task done by the worker: the task (its targets and URLs) and its outcome. */
-  taskDone?(task: ScrapeTask, outcome: TaskOutcome): void;
-  /** Each outbox batch replayed: one outcome per record. */
-  replayed?(outcomes: readonly ReplayOutcome[]): void;
 }
 
 export interface Simulation {
