@@ -20,7 +20,10 @@ const anyOf = (names) => `^(?:${names.map(unit).join('|')})`;
  * dragging in a driver, an AWS adapter or the command line.
  */
 const LAYERS = [
-  { name: 'L0 model, log, contract', units: ['src/model', 'src/log', 'src/contract'] },
+  {
+    name: 'L0 model, log, contract, concurrency',
+    units: ['src/model', 'src/log', 'src/contract', 'src/concurrency'],
+  },
   { name: 'L1 config', units: ['src/config'] },
   { name: 'L2 http, relabel, exposition', units: ['src/http', 'src/relabel', 'src/exposition'] },
   {
@@ -48,6 +51,7 @@ const SDK_FREE = [
   'src/pipeline',
   'src/engine',
   'src/contract',
+  'src/concurrency',
   'src/scrape',
   'src/targets',
   'src/relabel',

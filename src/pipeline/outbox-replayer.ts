@@ -34,6 +34,8 @@
  * sender's `retryUntil`); the injected clock only judges a write's age, because `firstParkedMs`
  * was stamped on the scrape worker's clock.
  */
+
+import { ConcurrencyLimiter } from '../concurrency.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import type {
   DeadLetter,
@@ -51,7 +53,6 @@ import {
   isParkedWriteExpired,
   outboxRetryDelaySeconds,
 } from './outbox-policy.js';
-import { ConcurrencyLimiter } from './scraper-limiter.js';
 
 /**
  * Default longest time one replay may take. A replay is one attempt (cut at `remote_timeout` and

@@ -61,6 +61,8 @@
  * on that clock too. The remote-write sender's `retryUntil` is on `Date.now()`; the worker
  * converts (`Date.now() + remaining`), so an offset test clock works.
  */
+
+import { ConcurrencyLimiter } from '../concurrency.js';
 import type { Config } from '../config/types.js';
 import { type DispatcherFactory, type JobRuntime, JobRuntimes } from '../engine/job-runtime.js';
 import { ScrapeEngine } from '../engine/scrape-engine.js';
@@ -83,7 +85,6 @@ import type { Target } from '../targets/types.js';
 import { ParkingDelivery, type ScrapeWriter } from './parking-delivery.js';
 import { DEFAULT_START_TOLERANCE_MS, taskTargetSlot } from './plan.js';
 import { SCRAPER_ERROR_CODES, ScraperError } from './scraper-errors.js';
-import { ConcurrencyLimiter } from './scraper-limiter.js';
 import {
   addDelivery,
   countState,

@@ -56,6 +56,7 @@
  * sent at once), sample_age_limit.
  */
 
+import { ConcurrencyLimiter } from '../concurrency.js';
 import type { RemoteWriteConfig, ValidationScheme } from '../config/types.js';
 import { type Logger, silentLogger } from '../log/logger.js';
 import { compareUtf8 } from '../model/byte-order.js';
@@ -285,7 +286,7 @@ export class RemoteWriter {
   private rows = new Int32Array(0);
   private readonly labels: Uint8Array[] = [];
   private labelsUsed = 0;
-  private readonly limiter: Limiter;
+  private readonly limiter: ConcurrencyLimiter;
   private readonly logger: Logger;
   /** The message this writer sends now: the config's, or 1.0 after a fallback. */
   private message: ProtobufMessage;
@@ -331,7 +332,7 @@ export class RemoteWriter {
     this.ownsClient = options.client === undefined;
     this.external = labelsFromRecord(options.externalLabels ?? {});
     this.cacheInSeries = options.cacheInSeries ?? false;
-    this.limiter = new Limiter(
+    this.limiter = new ConcurrencyLimiter(
       options.concurrency ?? Math.min(config.queueConfig.maxShards, DEFAULT_MAX_CONCURRENCY),
     );
     this.logger = options.logger ?? silentLogger;
@@ -1040,25 +1041,4 @@ function sortForWire(labels: Labels): Labels {
     }
   }
   return labels;
-}
-
-/** At most `limit` tasks running; the others wait in FIFO order. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {
-    if (!(limit >= 1)) throw new RangeError(`concurrency must be ≥ 1, got ${limit}`);
-  }
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      const next = this.waiting.shift();
-      if (next !== undefined) next();
-      else this.active--;
-    }
-  }
 }
