@@ -8,6 +8,7 @@
 import { RDSClient } from '@aws-sdk/client-rds';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rfc3339 } from '../../src/discovery/aws/field-labels.js';
 import { type AwsSdConfig, type AwsSdError, awsMechanism } from '../../src/discovery/aws/index.js';
 import { RdsDiscoverer } from '../../src/discovery/aws/rds.js';
 import {
@@ -15,7 +16,6 @@ import {
   rdsClusterLabels,
   rdsInstanceTarget,
   rdsWriters,
-  rfc3339,
 } from '../../src/discovery/aws/rds-target.js';
 import { type DiscoveryMechanism, JobDiscovery } from '../../src/discovery/registry.js';
 import { fuzzParams } from '../support/fuzz.js';

@@ -9,20 +9,16 @@
  * `…_data_storagemaximum` and `…_endpoint_reader_address` (its documentation writes other
  * names). Every input is untrusted (`read.ts`): a field of the wrong type is absent.
  */
-import { sanitizeTagName } from '../ec2/index.js';
-import { rfc3339 } from './rds-target.js';
-import { ec2Tags, joinHostPort, list, record, str } from './read.js';
+import { type FieldTable, putFields, putTags, setLabel } from './field-labels.js';
+import { joinHostPort, list, record, str } from './read.js';
 
 /** Meta label prefix of the elasticache role. */
 export const ELASTICACHE_LABEL = '__meta_elasticache_';
 const CLUSTER = `${ELASTICACHE_LABEL}cache_cluster_`;
 const SERVERLESS = `${ELASTICACHE_LABEL}serverless_cache_`;
 
-type Kind = 's' | 'b' | 'i' | 't';
-type Fields = readonly (readonly [string, string, Kind])[];
-
 /** [label suffix, CacheCluster field, kind] of the plain fields (elasticache.go's order). */
-const CLUSTER_FIELDS: Fields = [
+const CLUSTER_FIELDS: FieldTable = [
   ['arn', 'ARN', 's'],
   ['cache_cluster_id', 'CacheClusterId', 's'],
   ['cache_cluster_status', 'CacheClusterStatus', 's'],
@@ -50,7 +46,7 @@ const CLUSTER_FIELDS: Fields = [
   ['transit_encryption_mode', 'TransitEncryptionMode', 's'],
 ];
 
-const PENDING_FIELDS: Fields = [
+const PENDING_FIELDS: FieldTable = [
   ['auth_token_status', 'AuthTokenStatus', 's'],
   ['cache_node_type', 'CacheNodeType', 's'],
   ['engine_version', 'EngineVersion', 's'],
@@ -59,7 +55,7 @@ const PENDING_FIELDS: Fields = [
   ['transit_encryption_mode', 'TransitEncryptionMode', 's'],
 ];
 
-const NODE_FIELDS: Fields = [
+const NODE_FIELDS: FieldTable = [
   ['id', 'CacheNodeId', 's'],
   ['status', 'CacheNodeStatus', 's'],
   ['create_time', 'CacheNodeCreateTime', 't'],
@@ -69,7 +65,7 @@ const NODE_FIELDS: Fields = [
   ['parameter_group_status', 'ParameterGroupStatus', 's'],
 ];
 
-const SERVERLESS_FIELDS: Fields = [
+const SERVERLESS_FIELDS: FieldTable = [
   ['arn', 'ARN', 's'],
   ['name', 'ServerlessCacheName', 's'],
   ['status', 'Status', 's'],
@@ -84,55 +80,10 @@ const SERVERLESS_FIELDS: Fields = [
   ['snapshot_retention_limit', 'SnapshotRetentionLimit', 'i'],
 ];
 
-const ENDPOINT: Fields = [
+const ENDPOINT: FieldTable = [
   ['address', 'Address', 's'],
   ['port', 'Port', 'i'],
 ];
-
-/** An integer as Go's strconv writes it, or undefined when the value is no integer. */
-function integer(value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
-  return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
-}
-
-function text(value: unknown, kind: Kind): string | undefined {
-  switch (kind) {
-    case 's':
-      return str(value);
-    case 'b':
-      return typeof value === 'boolean' ? String(value) : undefined;
-    case 'i':
-      return integer(value);
-    case 't':
-      return rfc3339(value);
-  }
-}
-
-/** Sets `name` when the value is present and not empty (empty means absent, §10). */
-function set(labels: Record<string, string>, name: string, value: string | undefined): void {
-  if (value !== undefined && value !== '') labels[name] = value;
-}
-
-function put(
-  labels: Record<string, string>,
-  prefix: string,
-  fields: Fields,
-  from: Readonly<Record<string, unknown>>,
-  suffix = '',
-): void {
-  for (const [name, field, kind] of fields) {
-    set(labels, `${prefix}${name}${suffix}`, text(from[field], kind));
-  }
-}
-
-/** The tags' labels; as in Prometheus a later tag of the same sanitized name wins, empty or not. */
-function putTags(labels: Record<string, string>, prefix: string, tags: unknown): void {
-  for (const [key, value] of ec2Tags(tags)) {
-    const name = `${prefix}${sanitizeTagName(key)}`;
-    if (value === '') delete labels[name];
-    else labels[name] = value;
-  }
-}
 
 /** The `host:port` of an endpoint with both an address and an integer port, else undefined. */
 function address(endpoint: Readonly<Record<string, unknown>>): string | undefined {
@@ -150,10 +101,10 @@ export function serverlessCacheTarget(cache: unknown, tags: unknown): Record<str
   const labels: Record<string, string> = {
     [`${ELASTICACHE_LABEL}deployment_option`]: 'serverless',
   };
-  put(labels, SERVERLESS, SERVERLESS_FIELDS, c);
+  putFields(labels, SERVERLESS, SERVERLESS_FIELDS, c);
   const endpoint = record(c.Endpoint);
-  put(labels, `${SERVERLESS}endpoint_`, ENDPOINT, endpoint);
-  put(
+  putFields(labels, `${SERVERLESS}endpoint_`, ENDPOINT, endpoint);
+  putFields(
     labels,
     `${SERVERLESS}endpoint_`,
     [
@@ -163,14 +114,14 @@ export function serverlessCacheTarget(cache: unknown, tags: unknown): Record<str
     record(c.ReaderEndpoint),
   );
   list(c.SecurityGroupIds).forEach((id, i) => {
-    set(labels, `${SERVERLESS}security_group_id_${i}`, str(id));
+    setLabel(labels, `${SERVERLESS}security_group_id_${i}`, str(id));
   });
   list(c.SubnetIds).forEach((id, i) => {
-    set(labels, `${SERVERLESS}subnet_id_${i}`, str(id));
+    setLabel(labels, `${SERVERLESS}subnet_id_${i}`, str(id));
   });
   const limits = record(c.CacheUsageLimits);
   // Prometheus's constants concatenate without a separator here.
-  put(
+  putFields(
     labels,
     `${SERVERLESS}cache_usage_limit_data_storage`,
     [
@@ -180,7 +131,7 @@ export function serverlessCacheTarget(cache: unknown, tags: unknown): Record<str
     ],
     record(limits.DataStorage),
   );
-  put(
+  putFields(
     labels,
     `${SERVERLESS}cache_usage_limit_ecpu_per_second`,
     [
@@ -199,20 +150,20 @@ export function serverlessCacheTarget(cache: unknown, tags: unknown): Record<str
 export function cacheClusterLabels(cluster: unknown, tags: unknown): Record<string, string> {
   const c = record(cluster);
   const labels: Record<string, string> = { [`${ELASTICACHE_LABEL}deployment_option`]: 'node' };
-  put(labels, CLUSTER, CLUSTER_FIELDS, c);
-  set(
+  putFields(labels, CLUSTER, CLUSTER_FIELDS, c);
+  setLabel(
     labels,
     `${CLUSTER}cache_parameter_group`,
     str(record(c.CacheParameterGroup).CacheParameterGroupName),
   );
-  put(labels, `${CLUSTER}configuration_endpoint_`, ENDPOINT, record(c.ConfigurationEndpoint));
+  putFields(labels, `${CLUSTER}configuration_endpoint_`, ENDPOINT, record(c.ConfigurationEndpoint));
   const notification = record(c.NotificationConfiguration);
-  set(labels, `${CLUSTER}notification_topic_arn`, str(notification.TopicArn));
-  set(labels, `${CLUSTER}notification_topic_status`, str(notification.TopicStatus));
+  setLabel(labels, `${CLUSTER}notification_topic_arn`, str(notification.TopicArn));
+  setLabel(labels, `${CLUSTER}notification_topic_status`, str(notification.TopicStatus));
   list(c.LogDeliveryConfigurations).forEach((item, i) => {
     const d = record(item);
     const p = `${CLUSTER}log_delivery_configuration_`;
-    put(
+    putFields(
       labels,
       p,
       [
@@ -226,8 +177,8 @@ export function cacheClusterLabels(cluster: unknown, tags: unknown): Record<stri
       `_${i}`,
     );
     const details = record(d.DestinationDetails);
-    set(labels, `${p}log_group_${i}`, str(record(details.CloudWatchLogsDetails).LogGroup));
-    set(
+    setLabel(labels, `${p}log_group_${i}`, str(record(details.CloudWatchLogsDetails).LogGroup));
+    setLabel(
       labels,
       `${p}delivery_stream_${i}`,
       str(record(details.KinesisFirehoseDetails).DeliveryStream),
@@ -236,16 +187,16 @@ export function cacheClusterLabels(cluster: unknown, tags: unknown): Record<stri
   if (c.PendingModifiedValues !== undefined) {
     const pending = record(c.PendingModifiedValues);
     const p = `${CLUSTER}pending_modified_values_`;
-    put(labels, p, PENDING_FIELDS, pending);
+    putFields(labels, p, PENDING_FIELDS, pending);
     const remove = list(pending.CacheNodeIdsToRemove).filter(
       (id): id is string => typeof id === 'string',
     );
-    if (remove.length > 0) set(labels, `${p}cache_node_ids_to_remove`, remove.join(','));
+    if (remove.length > 0) setLabel(labels, `${p}cache_node_ids_to_remove`, remove.join(','));
   }
   list(c.SecurityGroups).forEach((item, i) => {
     const sg = record(item);
-    set(labels, `${CLUSTER}security_group_membership_id_${i}`, str(sg.SecurityGroupId));
-    set(labels, `${CLUSTER}security_group_membership_status_${i}`, str(sg.Status));
+    setLabel(labels, `${CLUSTER}security_group_membership_id_${i}`, str(sg.SecurityGroupId));
+    setLabel(labels, `${CLUSTER}security_group_membership_status_${i}`, str(sg.Status));
   });
   putTags(labels, `${CLUSTER}tag_`, tags);
   return labels;
@@ -259,9 +210,9 @@ export function cacheNodeTargets(
   return list(record(cluster).CacheNodes).map((item) => {
     const node = record(item);
     const labels: Record<string, string> = { ...clusterLabels };
-    put(labels, `${CLUSTER}node_`, NODE_FIELDS, node);
+    putFields(labels, `${CLUSTER}node_`, NODE_FIELDS, node);
     const endpoint = record(node.Endpoint);
-    put(labels, `${CLUSTER}node_endpoint_`, ENDPOINT, endpoint);
+    putFields(labels, `${CLUSTER}node_endpoint_`, ENDPOINT, endpoint);
     const target = address(endpoint);
     if (target !== undefined) labels.__address__ = target;
     return labels;

@@ -6,16 +6,14 @@
  * both an address and a port, as in Prometheus. Every input is untrusted (`read.ts`): a field of
  * the wrong type is absent.
  */
-import { sanitizeTagName } from '../ec2/index.js';
-import { ec2Tags, joinHostPort, list, record, str } from './read.js';
+import { type FieldTable, goInteger, putFields, putTags } from './field-labels.js';
+import { joinHostPort, list, record, str } from './read.js';
 
 /** Meta label prefix of the rds role. */
 export const RDS_LABEL = '__meta_rds_';
 
-type Kind = 's' | 'b' | 'i' | 't';
-
 /** [label suffix, DBCluster field, kind]: string, bool, integer, time (rds.go's order). */
-const CLUSTER_FIELDS: readonly (readonly [string, string, Kind])[] = [
+const CLUSTER_FIELDS: FieldTable = [
   ['arn', 'DBClusterArn', 's'],
   ['identifier', 'DBClusterIdentifier', 's'],
   ['activity_stream_kinesis_stream_name', 'ActivityStreamKinesisStreamName', 's'],
@@ -87,7 +85,7 @@ const CLUSTER_FIELDS: readonly (readonly [string, string, Kind])[] = [
 ];
 
 /** [label suffix, DBInstance field, kind]; the endpoints and subnet group are read apart. */
-const INSTANCE_FIELDS: readonly (readonly [string, string, Kind])[] = [
+const INSTANCE_FIELDS: FieldTable = [
   ['arn', 'DBInstanceArn', 's'],
   ['identifier', 'DBInstanceIdentifier', 's'],
   [
@@ -165,64 +163,12 @@ const INSTANCE_FIELDS: readonly (readonly [string, string, Kind])[] = [
   ['database_insights_mode', 'DatabaseInsightsMode', 's'],
 ];
 
-/** An integer as Go's strconv writes it, or undefined when the value is no integer. */
-function integer(value: unknown): string | undefined {
-  if (typeof value !== 'number' || !Number.isInteger(value)) return undefined;
-  return Number.isSafeInteger(value) ? String(value) : BigInt(value).toString();
-}
-
-/**
- * A time as Go's `time.RFC3339` writes a UTC time: whole seconds, `Z` (the SDK parses RDS's
- * timestamps into Dates).
- */
-export function rfc3339(value: unknown): string | undefined {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime())) return undefined;
-  const year = value.getUTCFullYear();
-  // Go writes years 0–9999 only in this form; a Date outside it is not what RDS sends.
-  if (year < 0 || year > 9999) return undefined;
-  return value.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
-function text(value: unknown, kind: Kind): string | undefined {
-  switch (kind) {
-    case 's':
-      return str(value);
-    case 'b':
-      return typeof value === 'boolean' ? String(value) : undefined;
-    case 'i':
-      return integer(value);
-    case 't':
-      return rfc3339(value);
-  }
-}
-
-function put(
-  labels: Record<string, string>,
-  prefix: string,
-  fields: readonly (readonly [string, string, Kind])[],
-  from: Readonly<Record<string, unknown>>,
-): void {
-  for (const [name, field, kind] of fields) {
-    const value = text(from[field], kind);
-    // Empty means absent (§10).
-    if (value !== undefined && value !== '') labels[`${prefix}${name}`] = value;
-  }
-}
-
-/** A tag's label; as in Prometheus a later tag of the same sanitized name wins, empty or not. */
-function setTag(labels: Record<string, string>, name: string, value: string): void {
-  if (value === '') delete labels[name];
-  else labels[name] = value;
-}
-
 /** The labels every instance of `cluster` (a DescribeDBClusters entry) carries. */
 export function rdsClusterLabels(cluster: unknown): Record<string, string> {
   const c = record(cluster);
   const labels: Record<string, string> = {};
-  put(labels, `${RDS_LABEL}cluster_`, CLUSTER_FIELDS, c);
-  for (const [key, value] of ec2Tags(c.TagList)) {
-    setTag(labels, `${RDS_LABEL}cluster_tag_${sanitizeTagName(key)}`, value);
-  }
+  putFields(labels, `${RDS_LABEL}cluster_`, CLUSTER_FIELDS, c);
+  putTags(labels, `${RDS_LABEL}cluster_tag_`, c.TagList);
   return labels;
 }
 
@@ -240,12 +186,12 @@ export function rdsInstanceTarget(
   const i = record(instance);
   const labels: Record<string, string> = { ...clusterLabels };
   const p = `${RDS_LABEL}instance_`;
-  put(labels, p, INSTANCE_FIELDS, i);
+  putFields(labels, p, INSTANCE_FIELDS, i);
   const id = str(i.DBInstanceIdentifier);
   const writer = id === undefined ? undefined : writers.get(id);
   if (writer !== undefined) labels[`${p}is_cluster_writer`] = String(writer);
   const endpoint = record(i.Endpoint);
-  put(
+  putFields(
     labels,
     `${p}endpoint_`,
     [
@@ -255,7 +201,7 @@ export function rdsInstanceTarget(
     ],
     endpoint,
   );
-  put(
+  putFields(
     labels,
     `${p}listener_endpoint_`,
     [
@@ -267,12 +213,10 @@ export function rdsInstanceTarget(
   );
   const subnetGroup = str(record(i.DBSubnetGroup).DBSubnetGroupName);
   if (subnetGroup !== undefined) labels[`${p}subnet_group`] = subnetGroup;
-  for (const [key, value] of ec2Tags(i.TagList)) {
-    setTag(labels, `${p}tag_${sanitizeTagName(key)}`, value);
-  }
+  putTags(labels, `${p}tag_`, i.TagList);
   // Prometheus: the endpoint's address with the configured port, when the endpoint has both.
   const address = str(endpoint.Address);
-  if (address !== undefined && integer(endpoint.Port) !== undefined) {
+  if (address !== undefined && goInteger(endpoint.Port) !== undefined) {
     labels.__address__ = joinHostPort(address, port);
   }
   return labels;
