@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { snappyDecompress } from '../../src/remotewrite/snappy.js';
 import { type DecodedWriteRequest, decodeWriteRequest } from '../remotewrite/wire.js';
+import { REFUSED_PORT } from '../support/processes.js';
 
 /** Every secret of the config; values are URL-safe so every encoding of them is the same text. */
 export const SECRETS = {
@@ -262,16 +263,10 @@ export async function startFixture(): Promise<Fixture> {
   server.listen(0, host);
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
-  const closed = createServer();
-  closed.listen(0, host);
-  await once(closed, 'listening');
-  const closedPort = (closed.address() as AddressInfo).port;
-  closed.close();
-  await once(closed, 'close');
   return {
     host,
     port,
-    closedPort,
+    closedPort: REFUSED_PORT,
     seen,
     close: async () => {
       server.closeAllConnections();

@@ -35,6 +35,14 @@ export function binaryAvailable(path: string): boolean {
   return existsSync(path);
 }
 
+/**
+ * A port where a connection is refused: privileged, below the kernel's ephemeral range, so no
+ * server another test starts with `listen(0)` can be handed it (a port freed by closing a
+ * listener can be, and then answers instead of refusing).
+ */
+export const REFUSED_PORT = 1;
+
+/** A port free now; another process may take it once this returns. */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

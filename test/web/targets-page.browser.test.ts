@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalRunner } from '../../src/local/runner.js';
 import { config, RecordingSink, startTarget, type TestTarget } from '../local/helpers.js';
 import { pollUntil } from '../support/poll.js';
-import { binaryAvailable, freePort } from '../support/processes.js';
+import { binaryAvailable, REFUSED_PORT } from '../support/processes.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = binaryAvailable(CHROMIUM);
@@ -34,7 +34,7 @@ interface ApiTarget {
 describe.skipIf(!haveChromium)('the targets page in a browser', () => {
   let up: TestTarget;
   let flaky: TestTarget;
-  let closedPort: number;
+  const closedPort = REFUSED_PORT;
   let runner: LocalRunner;
   let browser: Browser;
   let page: Page;
@@ -55,7 +55,6 @@ describe.skipIf(!haveChromium)('the targets page in a browser', () => {
   beforeAll(async () => {
     up = await startTarget('up_metric 1\n');
     flaky = await startTarget('flaky_metric 1\n');
-    closedPort = await freePort();
     runner = new LocalRunner({
       config: config(`
 global: { scrape_interval: 1s, scrape_timeout: 800ms }
@@ -108,7 +107,7 @@ scrape_configs:
     const row = page.locator('tr', { hasText: up.url });
     await expect.poll(() => row.locator('.state').innerText()).toBe('UP');
     expect(await row.locator('td.every').innerText()).toBe('1s / 800ms');
-    const down = page.locator('tr', { hasText: `127.0.0.1:${closedPort}` });
+    const down = page.locator('tr', { hasText: `127.0.0.1:${closedPort}/metrics` });
     expect(await down.locator('.state').innerText()).toBe('DOWN');
     expect(await page.locator('#content').innerText()).toContain('1 dropped target');
     if (SCREENSHOTS !== undefined) {
