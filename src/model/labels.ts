@@ -53,9 +53,12 @@ export function labelsEqual(a: Labels, b: Labels): boolean {
 
 /**
  * A canonical, injective string for a label set, usable as a Map key or a persisted series
- * identity. Names and values are separated by characters that cannot appear unescaped:
- * 0xFF is not valid in UTF-8 text and 0xFE likewise, so `\xff`/`\xfe` never collide with content
- * decoded from valid UTF-8.
+ * identity (the Lambda state store keeps these keys; stale markers rebuild labels from them).
+ * Each name is followed by `\xfe`, each value by `\xff`. Names and values are JavaScript
+ * strings, so they can hold U+00FE and U+00FF (`þ`, `ÿ`): inside a name or value the escape
+ * U+00FD (`ý`), `þ` and `ÿ` are written as `\xfd` followed by `\x01`, `\x02`, `\x03`. A label
+ * set without those three characters — nearly every one — has the same key as before the
+ * escape existed.
  */
 export function labelsKey(labels: Labels): string {
   // Joined, not concatenated: `+=` leaves a tree of partial strings that lives as long as the
@@ -68,18 +71,40 @@ export function labelsKey(labels: Labels): string {
     parts[i++] = l.value;
     parts[i++] = '\xff';
   }
+  const key = parts.join('');
+  // One scan of the result: exactly the separators and no escape means nothing to escape.
+  let marked = 0;
+  for (let c = 0; c < key.length; c++) if (key.charCodeAt(c) >= 0xfd) marked++;
+  if (marked === labels.length * 2 && key.indexOf('\xfd') < 0) return key;
+  for (let j = 0; j < parts.length; j += 2) parts[j] = escapeKeyPart(parts[j] as string);
   return parts.join('');
+}
+
+const KEY_SPECIALS = /[\xfd-\xff]/g;
+const KEY_ESCAPES = /\xfd[\x01-\x03]/g;
+
+function escapeKeyPart(s: string): string {
+  return s.replace(KEY_SPECIALS, (c) => `\xfd${String.fromCharCode(c.charCodeAt(0) - 0xfc)}`);
+}
+
+function unescapeKeyPart(s: string): string {
+  return s.replace(KEY_ESCAPES, (e) => String.fromCharCode(e.charCodeAt(1) + 0xfc));
 }
 
 /** Inverse of {@link labelsKey}. */
 export function labelsFromKey(key: string): Labels {
+  const escaped = key.indexOf('\xfd') >= 0;
   const out: Label[] = [];
   let start = 0;
   while (start < key.length) {
     const sep = key.indexOf('\xfe', start);
     const end = key.indexOf('\xff', sep + 1);
     if (sep < 0 || end < 0) throw new Error(`malformed label key at offset ${start}`);
-    out.push({ name: key.slice(start, sep), value: key.slice(sep + 1, end) });
+    const name = key.slice(start, sep);
+    const value = key.slice(sep + 1, end);
+    out.push(
+      escaped ? { name: unescapeKeyPart(name), value: unescapeKeyPart(value) } : { name, value },
+    );
     start = end + 1;
   }
   return out;
