@@ -92,6 +92,8 @@ export class ScrapeEngine {
       },
       options,
     );
+    // The new series' label arrays are needed until their unit is encoded; then their keys do.
+    cache.cache.compactNew(delivered);
     return { result, delivered };
   }
 

@@ -3,8 +3,8 @@
  * {@link SeriesRef}s and their current values, rendered as one {@link SampleUnit}.
  *
  * Contract: a series is created at 0 on first use and kept for the life of the registry, in
- * creation order; its `SeriesRef` (and `labels` array) never changes, so a `RemoteWriter`
- * encodes its labels once (WeakMap keyed by `labels`). Every series carries the common labels
+ * creation order; its `SeriesRef` never changes, so a `RemoteWriter` encodes its labels once
+ * (WeakMap keyed by the ref). Every series carries the common labels
  * given to the constructor; labels are sorted as `Labels` require.
  */
 import { labelsFromRecord } from '../model/labels.js';

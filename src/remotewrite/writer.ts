@@ -47,10 +47,10 @@
  * Per series, once (§11.1): external labels are added where the series lacks the name, then
  * `write_relabel_configs` run (drop → never sent; an empty result is dropped too), the result is
  * sorted by name in byte order and encoded. The encoded bytes are cached per series: in a
- * WeakMap keyed by the `Labels` reference the scraper passes, or (option `cacheInSeries`, one
- * writer only) in the series entry itself. Either way the scraper's own series cache (§6.4)
- * keeps them alive and a repeated series costs one lookup. A new array for the same series each
- * scrape still works, only without the saving.
+ * WeakMap keyed by the series entry the scraper passes, or (option `cacheInSeries`, one writer
+ * only) in the entry itself. Either way the scraper's own series cache (§6.4) keeps them alive
+ * and a repeated series costs one lookup. A new entry for the same series each scrape still
+ * works, only without the saving.
  *
  * Not carried over from Prometheus's queue: shards, capacity, batch_send_deadline (a unit is
  * sent at once), sample_age_limit.
@@ -277,7 +277,7 @@ export class RemoteWriter {
   private readonly external: Labels;
   private readonly transform: ((labels: Labels) => Labels | null) | undefined;
   /** Series → encoded labels for this writer; zero bytes when write relabeling drops it. */
-  private readonly seriesCache = new WeakMap<Labels, Uint8Array>();
+  private readonly seriesCache = new WeakMap<SeriesRef, Uint8Array>();
   private readonly cacheInSeries: boolean;
   private readonly encoder = new WriteRequestEncoder();
   /** 1.0 metadata, encoded beside a request `encoder` holds. */
@@ -294,7 +294,7 @@ export class RemoteWriter {
   private readonly symbols = new SymbolTable();
   private readonly encoderV2 = new RequestV2Encoder(this.symbols);
   /** 2.0: series → symbol ids; what `seriesCache` is to 1.0. */
-  private readonly seriesCacheV2 = new WeakMap<Labels, SeriesSymbols>();
+  private readonly seriesCacheV2 = new WeakMap<SeriesRef, SeriesSymbols>();
   /** Marks the 2.0 form in a series entry's slot (`encodedBy`); `this` marks the 1.0 form. */
   private readonly v2Slot = {};
   /** `prepare`'s 2.0 scratch: per entry its series' ids and its metadata. */
@@ -344,27 +344,16 @@ export class RemoteWriter {
     return this.message;
   }
 
-  /**
-   * The encoded labels this writer sends for `series`, or null when write relabeling drops it.
-   * Cached per `series` reference.
-   */
-  seriesBytes(series: Labels): Uint8Array | null {
-    const bytes = this.bytesByLabels(series);
-    return bytes.length === 0 ? null : bytes;
-  }
-
-  private bytesByLabels(series: Labels): Uint8Array {
-    let bytes = this.seriesCache.get(series);
-    if (bytes === undefined) {
-      bytes = this.encodeSeries(series);
-      this.seriesCache.set(series, bytes);
-    }
-    return bytes;
-  }
-
   /** Encoded labels for a series, through the configured cache; zero bytes = dropped. */
   private cachedSeriesBytes(entry: SeriesRef): Uint8Array {
-    if (!this.cacheInSeries) return this.bytesByLabels(entry.labels);
+    if (!this.cacheInSeries) {
+      let bytes = this.seriesCache.get(entry);
+      if (bytes === undefined) {
+        bytes = this.encodeSeries(entry.labels);
+        this.seriesCache.set(entry, bytes);
+      }
+      return bytes;
+    }
     if (entry.encodedBy === this) return entry.encoded as Uint8Array;
     const bytes = this.encodeSeries(entry.labels);
     entry.encoded = bytes;
@@ -401,10 +390,10 @@ export class RemoteWriter {
       entry.encodedBy = this.v2Slot;
       return ids;
     }
-    let ids = this.seriesCacheV2.get(entry.labels);
+    let ids = this.seriesCacheV2.get(entry);
     if (ids === undefined || (ids.length !== 0 && ids[0] !== epoch)) {
       ids = this.symbolizeSeries(entry.labels);
-      this.seriesCacheV2.set(entry.labels, ids);
+      this.seriesCacheV2.set(entry, ids);
     }
     return ids;
   }

@@ -3,10 +3,11 @@
  * console sink): the samples of one scrape of one target, never mixed with another scrape's.
  *
  * Columns, indexed by sample row `i < length`:
- * - `entries[i]`: the series. Pass the SAME entry (and `labels` object) for a series on every
- *   scrape (the scrape cache's entry, §6.4): consumers cache per series, in the entry's
- *   `encoded` slot or in a WeakMap keyed by `labels`, so a repeated series costs one lookup and
- *   the cache lives exactly as long as the scraper's entry.
+ * - `entries[i]`: the series. Pass the SAME entry for a series on every scrape (the scrape
+ *   cache's entry, §6.4): consumers cache per series, in the entry's `encoded` slot or in a
+ *   WeakMap keyed by the entry, so a repeated series costs one lookup and the cache lives
+ *   exactly as long as the scraper's entry. An entry's `labels` may be a new array on every
+ *   read (a cached entry keeps only its key once compacted): never key anything by them.
  * - `values`: any NaN is sent as Prometheus's NaN (§8.1).
  * - `timestamps`: integer ms since epoch (|t| ≤ 2^53).
  * - `stale`: 1 = stale marker (consumers ignore the value slot; the scraper puts NaN there).
@@ -22,7 +23,7 @@
 
 import type { MetricType } from '../exposition/types.js';
 import type { NativeHistogram } from '../model/histogram.js';
-import { type Labels, labelsKey } from '../model/labels.js';
+import { type Labels, labelsFromKey, labelsKey } from '../model/labels.js';
 
 /** A metric family's metadata as the target exposed it (§5.4). */
 export interface FamilyMetadataView {
@@ -57,7 +58,7 @@ export interface SeriesRef {
    * empty = dropped by write relabeling) and in `encodedBy` an object of its own per form, so
    * what another writer or the other form left (an older config after a reload, 1.0 after a
    * fallback) is never taken for its own. Starts undefined. Other consumers key a WeakMap by
-   * `labels` instead.
+   * the entry instead.
    */
   encoded?: Uint8Array | Uint32Array;
   /** The consumer that filled `encoded`. */
@@ -82,26 +83,50 @@ export interface SeriesEntry extends SeriesRef {
 
 /**
  * A new series entry. Every field a consumer may set later exists from the start (one object
- * shape for every entry: no out-of-object property storage per series), and the key is built
- * only when something asks for it — `run`'s warm path never does — then kept as one flat string
- * (a key built by `+=` would keep a tree of a dozen partial strings per series alive).
+ * shape for every entry: no out-of-object property storage per series).
+ *
+ * Memory contract: an entry starts with its label array (the scrape that made it and the
+ * consumers of that scrape's unit read it) and, once {@link compactSeriesEntry} has run, keeps
+ * only its key — one flat string — and rebuilds `labels` from it on each read. A cached series
+ * is then three heap objects (slot, entry, key) instead of a dozen (the array, a `{name,
+ * value}` object and a value string per label): what a full GC walks and what the heap holds
+ * per series (docs/performance.md). Until then the key is built only when something asks for
+ * it, as one flat string (a key built by `+=` would keep a tree of partial strings alive).
  */
 export function createSeriesEntry(labels: Labels): SeriesEntry {
   // An exact-length copy: label sets are built by push, which leaves room for 17 or more
-  // elements; kept for the life of the series that spare room was ≈ 120 bytes per series
-  // (12 MiB of a 100k-series target's heap, docs/performance.md).
+  // elements (≈ 120 bytes per series while the array lives, docs/performance.md).
   return new CachedSeriesEntry(labels.slice());
+}
+
+/**
+ * Drops the entry's label array, keeping its key (see {@link createSeriesEntry}). Idempotent;
+ * entries not made by `createSeriesEntry` are left as they are.
+ */
+export function compactSeriesEntry(entry: SeriesEntry): void {
+  if (entry instanceof CachedSeriesEntry) entry.compact();
 }
 
 class CachedSeriesEntry implements SeriesEntry {
   encoded: Uint8Array | Uint32Array | undefined = undefined;
   encodedBy: object | undefined = undefined;
   trackedIn: number | undefined = undefined;
+  private labelSet: Labels | undefined;
   private flatKey: string | undefined = undefined;
-  constructor(readonly labels: Labels) {}
+  constructor(labels: Labels) {
+    this.labelSet = labels;
+  }
+  get labels(): Labels {
+    return this.labelSet ?? labelsFromKey(this.flatKey as string);
+  }
   get key(): string {
-    if (this.flatKey === undefined) this.flatKey = labelsKey(this.labels);
+    if (this.flatKey === undefined) this.flatKey = labelsKey(this.labelSet as Labels);
     return this.flatKey;
+  }
+  compact(): void {
+    if (this.labelSet === undefined) return;
+    if (this.flatKey === undefined) this.flatKey = labelsKey(this.labelSet);
+    this.labelSet = undefined;
   }
 }
 

@@ -109,6 +109,22 @@ describe('RemoteWriter 2.0: a receiver that takes 2.0', () => {
     expect(storedBits(rx)).toEqual(expected([scrape(s, T, [9])]));
   });
 
+  it('symbolizes a series once per entry, also when the entry rebuilds its labels on each read', async () => {
+    const rx = await receiver('v2');
+    const w = writer(rx);
+    let reads = 0;
+    const labels = L({ __name__: 'm', i: '0' });
+    const entry: SeriesRef = {
+      get labels() {
+        reads++;
+        return labels.map((l) => ({ ...l }));
+      },
+    };
+    for (let i = 0; i < 3; i++) await w.write(scrape([entry], T + i * 1000));
+    expect(reads).toBe(1);
+    expect(rx.requests.map((q) => q.message)).toEqual(['v2', 'v2', 'v2']);
+  });
+
   it('a 2xx whose written counts fall short: the rest is rejected, reported, not sent again', async () => {
     const rx = await receiver('v2');
     rx.override((res) => {

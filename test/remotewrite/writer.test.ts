@@ -167,6 +167,29 @@ describe('RemoteWriter', () => {
     expect(sentSeries().length).toBe(6);
   });
 
+  it('caches per entry, not per labels array: an entry that rebuilds its labels on each read is encoded once', async () => {
+    let reads = 0;
+    const labels = ref({ __name__: 'a', x: '1' }).labels;
+    const entry: SeriesRef = {
+      get labels() {
+        reads++;
+        return labels.map((l) => ({ ...l }));
+      },
+    };
+    const w = writer();
+    for (let scrape = 0; scrape < 3; scrape++) {
+      const b = new SampleBatch<SeriesRef>();
+      b.push(entry, scrape, 1000 + scrape);
+      await w.write(b);
+    }
+    expect(reads).toBe(1);
+    expect(sentSeries()).toEqual([
+      { __name__: 'a', x: '1' },
+      { __name__: 'a', x: '1' },
+      { __name__: 'a', x: '1' },
+    ]);
+  });
+
   it('cacheInSeries: caches in the entry slot (dropped = zero bytes), same wire bytes as the WeakMap', async () => {
     let calls = 0;
     const transform = (l: Labels) => {

@@ -29,3 +29,66 @@ describe('ScrapeCache eviction (§6.4)', () => {
     expect(cache.size).toBe(4);
   });
 });
+
+describe('ScrapeCache compaction (series keep only their keys)', () => {
+  const labelsOf = (t: string) => [
+    { name: '__name__', value: t },
+    { name: 'city', value: 'Þórshöfn ÿ ý' },
+  ];
+
+  it('a compacted entry gives the same labels and key, rebuilt from the key on each read', () => {
+    const cache = new ScrapeCache();
+    cache.beginScrape();
+    cache.lookup('a');
+    const entry = createSeriesEntry(labelsOf('a'));
+    cache.addSeries('a', entry);
+    cache.endScrape(true, false);
+    const key = entry.key;
+    expect(entry.labels).toBe(entry.labels); // the array the scrape made, until compacted
+    cache.compactNew();
+    expect(entry.labels).not.toBe(entry.labels);
+    expect(entry.labels).toEqual(labelsOf('a'));
+    expect(entry.key).toBe(key);
+    expect(cache.lookup('a')?.entry).toBe(entry);
+  });
+
+  it('with a promise, compacts when it settles (resolved or rejected); the next scrape compacts what is left', async () => {
+    const cache = new ScrapeCache();
+    const add = (t: string) => {
+      cache.lookup(t);
+      const e = createSeriesEntry(labelsOf(t));
+      cache.addSeries(t, e);
+      return e;
+    };
+    cache.beginScrape();
+    const a = add('a');
+    cache.endScrape(true, false);
+    let fail!: (err: Error) => void;
+    const delivered = new Promise<void>((_, reject) => {
+      fail = reject;
+    });
+    cache.compactNew(delivered);
+    expect(a.labels).toBe(a.labels);
+    fail(new Error('delivery broke its promise'));
+    await delivered.catch(() => {});
+    expect(a.labels).not.toBe(a.labels);
+
+    cache.beginScrape();
+    const b = add('b');
+    cache.endScrape(true, false);
+    expect(b.labels).toBe(b.labels);
+    cache.beginScrape();
+    expect(b.labels).not.toBe(b.labels);
+    expect(b.labels).toEqual(labelsOf('b'));
+  });
+
+  it('keeps a copy of the series text, not the parser window it was sliced from', () => {
+    const cache = new ScrapeCache();
+    const window = `${'x'.repeat(100)}m{a="1"}${'y'.repeat(100)}`;
+    const text = window.slice(100, 108);
+    cache.beginScrape();
+    cache.lookup(text);
+    cache.addSeries(text, createSeriesEntry(labelsOf(text)));
+    expect(cache.lookup(text)?.text).toBe('m{a="1"}');
+  });
+});
