@@ -82,13 +82,18 @@ describe('ScrapeCache compaction (series keep only their keys)', () => {
     expect(b.labels).toEqual(labelsOf('b'));
   });
 
-  it('keeps a copy of the series text, not the parser window it was sliced from', () => {
+  it('series new on the first scrape and later (their texts copied) are both found by their text', () => {
     const cache = new ScrapeCache();
-    const window = `${'x'.repeat(100)}m{a="1"}${'y'.repeat(100)}`;
-    const text = window.slice(100, 108);
+    const window = `${'x'.repeat(100)}m{a="1"}m{a="2"}${'y'.repeat(100)}`;
+    const first = window.slice(100, 108);
+    const later = window.slice(108, 116);
+    scrape(cache, [first]);
     cache.beginScrape();
-    cache.lookup(text);
-    cache.addSeries(text, createSeriesEntry(labelsOf(text)));
-    expect(cache.lookup(text)?.text).toBe('m{a="1"}');
+    cache.markSeen(cache.lookup(first)!);
+    expect(cache.lookup(later)).toBeUndefined();
+    cache.addSeries(later, createSeriesEntry(labelsOf(later)));
+    cache.endScrape(true, false);
+    expect(cache.lookup('m{a="1"}')?.text).toBe(first);
+    expect(cache.lookup('m{a="2"}')?.text).toBe(later);
   });
 });
