@@ -146,7 +146,7 @@ describe('RemoteWriter', () => {
     ).toThrow(expect.objectContaining({ code: 'RW_INVALID_CONFIG' }));
   });
 
-  it('transforms and encodes a series once per Labels reference', async () => {
+  it('transforms and encodes a series once per series entry', async () => {
     let calls = 0;
     const w = writer(
       {},
