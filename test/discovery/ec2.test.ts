@@ -1,7 +1,10 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/errors.js';
 import type { ScrapeConfig } from '../../src/config/types.js';
 import {
@@ -553,6 +556,53 @@ describe('ec2ClientOptions', () => {
       external_id: 'ext',
     });
     expect(typeof ec2ClientOptions(role).credentials).toBe('function');
+  });
+});
+
+describe('awsCredentials: providers load on their first call', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const k of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SHARED_CREDENTIALS_FILE',
+      'AWS_CONFIG_FILE',
+      'AWS_PROFILE',
+    ]) {
+      if (saved[k] === undefined) delete process.env[k];
+      else process.env[k] = saved[k];
+    }
+  });
+
+  it('the default chain resolves the environment keys', async () => {
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDFROMENV';
+    process.env.AWS_SECRET_ACCESS_KEY = 'env-secret';
+    const credentials = ec2ClientOptions(parseEc2SdConfig({ region: 'us-east-1' })).credentials;
+    if (typeof credentials !== 'function') throw new Error('expected a provider');
+    await expect(credentials()).resolves.toMatchObject({
+      accessKeyId: 'AKIDFROMENV',
+      secretAccessKey: 'env-secret',
+    });
+  });
+
+  it('a profile resolves from the shared credentials file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ls-ec2-creds-'));
+    try {
+      const file = join(dir, 'credentials');
+      await writeFile(
+        file,
+        '[p]\naws_access_key_id = AKIDPROFILE\naws_secret_access_key = profile-secret\n',
+      );
+      process.env.AWS_SHARED_CREDENTIALS_FILE = file;
+      process.env.AWS_CONFIG_FILE = join(dir, 'missing-config');
+      const credentials = ec2ClientOptions(
+        parseEc2SdConfig({ region: 'us-east-1', profile: 'p' }),
+      ).credentials;
+      if (typeof credentials !== 'function') throw new Error('expected a provider');
+      await expect(credentials()).resolves.toMatchObject({ accessKeyId: 'AKIDPROFILE' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

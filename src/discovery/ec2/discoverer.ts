@@ -12,11 +12,6 @@ import type {
   EC2ClientConfig,
   Instance,
 } from '@aws-sdk/client-ec2';
-import {
-  fromIni,
-  fromNodeProviderChain,
-  fromTemporaryCredentials,
-} from '@aws-sdk/credential-providers';
 import type { Secret } from '../../config/types.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { Ec2SdConfig } from './config.js';
@@ -95,34 +90,56 @@ export interface AwsCredentialsConfig {
   readonly externalId: string | undefined;
 }
 
+type AwsCredentials = NonNullable<EC2ClientConfig['credentials']>;
+type CredentialProviders = typeof import('@aws-sdk/credential-providers');
+
 /**
  * The credentials option of an AWS SDK client (§10.5 `access_key`/`secret_key`, `profile`,
  * `role_arn`): static keys if set, else the profile, else the SDK's default chain; with
  * `role_arn`, that role assumed with them under `sessionName` (visible in CloudTrail).
+ *
+ * A provider other than static keys loads `@aws-sdk/credential-providers` on its first call,
+ * not with this module: `run` and the functions import discovery whatever the config holds,
+ * and the package is ~10 MiB of a process's memory (docs/performance.md).
  */
-export function awsCredentials(
-  config: AwsCredentialsConfig,
-  sessionName: string,
-): NonNullable<EC2ClientConfig['credentials']> {
+export function awsCredentials(config: AwsCredentialsConfig, sessionName: string): AwsCredentials {
   // The AWS SDK's default chains (env, shared files, container and instance metadata) are the
   // one documented exception to "read no environment" (src/discovery/README.md): they are how
   // a Lambda function or an EC2 host gets its credentials and region, exactly as in Prometheus.
-  const base: NonNullable<EC2ClientConfig['credentials']> =
+  const staticKeys =
     config.accessKey !== undefined && config.secretKey !== undefined
       ? { accessKeyId: config.accessKey, secretAccessKey: config.secretKey.reveal() }
-      : config.profile !== undefined
-        ? fromIni({ profile: config.profile })
-        : fromNodeProviderChain();
-  if (config.roleArn === undefined) return base;
-  return fromTemporaryCredentials({
-    masterCredentials: base,
-    params: {
-      RoleArn: config.roleArn,
-      RoleSessionName: sessionName,
-      ...(config.externalId === undefined ? {} : { ExternalId: config.externalId }),
-    },
-    ...(config.region === undefined ? {} : { clientConfig: { region: config.region } }),
+      : undefined;
+  if (staticKeys !== undefined && config.roleArn === undefined) return staticKeys;
+  return loadedOnFirstCall((providers) => {
+    const base: AwsCredentials =
+      staticKeys ??
+      (config.profile !== undefined
+        ? providers.fromIni({ profile: config.profile })
+        : providers.fromNodeProviderChain());
+    if (config.roleArn === undefined) return base;
+    return providers.fromTemporaryCredentials({
+      masterCredentials: base,
+      params: {
+        RoleArn: config.roleArn,
+        RoleSessionName: sessionName,
+        ...(config.externalId === undefined ? {} : { ExternalId: config.externalId }),
+      },
+      ...(config.region === undefined ? {} : { clientConfig: { region: config.region } }),
+    });
   });
+}
+
+/** A credentials provider that builds `make`'s provider once, on its first call. */
+function loadedOnFirstCall(
+  make: (providers: CredentialProviders) => AwsCredentials,
+): Extract<AwsCredentials, (...args: never[]) => unknown> {
+  let inner: Promise<AwsCredentials> | undefined;
+  return async (options) => {
+    inner ??= import('@aws-sdk/credential-providers').then(make);
+    const provider = await inner;
+    return typeof provider === 'function' ? provider(options) : provider;
+  };
 }
 
 /** The EC2 client options a config asks for. */
