@@ -22,7 +22,7 @@ import {
 import { type CliIo, UsageError } from './io.js';
 import { RUN_COMMAND, runCommand } from './run.js';
 import { SCRAPE_COMMAND, scrapeCommand } from './scrape.js';
-import { SIMULATE_COMMAND, simulateCommand } from './simulate.js';
+import { SIMULATE_COMMAND } from './simulate-command.js';
 import { STATUS_COMMAND, statusCommand } from './status.js';
 import { TARGETS_COMMAND, targetsCommand } from './targets.js';
 
@@ -38,7 +38,12 @@ const COMMANDS: readonly Command[] = [
   { spec: TARGETS_COMMAND, run: targetsCommand },
   { spec: SCRAPE_COMMAND, run: scrapeCommand },
   { spec: RUN_COMMAND, run: runCommand },
-  { spec: SIMULATE_COMMAND, run: simulateCommand },
+  {
+    spec: SIMULATE_COMMAND,
+    // Loaded when asked for: the serverless runtime and the AWS SDK clients are ~10 MiB that
+    // `run` and the other commands would hold for nothing.
+    run: async (args, io) => (await import('./simulate.js')).simulateCommand(args, io),
+  },
   { spec: STATUS_COMMAND, run: statusCommand },
 ];
 

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { commandHelp } from '../../src/cli/command.js';
-import { SIMULATE_COMMAND } from '../../src/cli/simulate.js';
+import { SIMULATE_COMMAND } from '../../src/cli/simulate-command.js';
 import { SimulateReport, simulateLogFormat } from '../../src/cli/simulate-report.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { TargetOutcome, TaskOutcome } from '../../src/pipeline/scraper-outcome.js';
