@@ -87,10 +87,9 @@ export interface SeriesEntry extends SeriesRef {
  *
  * Memory contract: an entry starts with its label array (the scrape that made it and the
  * consumers of that scrape's unit read it) and, once {@link compactSeriesEntry} has run, keeps
- * only its key — one flat string — and rebuilds `labels` from it on each read. A cached series
- * is then three heap objects (slot, entry, key) instead of a dozen (the array, a `{name,
- * value}` object and a value string per label): what a full GC walks and what the heap holds
- * per series (docs/performance.md). Until then the key is built only when something asks for
+ * only its key — one flat string — and rebuilds `labels` from it on each read: one object in
+ * place of the array, a `{name, value}` object and a value string per label, which a full GC
+ * walked for every cached series (docs/performance.md). Until then the key is built only when something asks for
  * it, as one flat string (a key built by `+=` would keep a tree of partial strings alive).
  */
 export function createSeriesEntry(labels: Labels): SeriesEntry {
