@@ -1,8 +1,7 @@
 import { type Labels, labelsKey } from '../model/labels.js';
 import { ExpositionParseError } from './errors.js';
 import { parseGoFloat } from './float.js';
-import type { OpenMetricsParser } from './openmetrics.js';
-import { EntryKind, type MetricType } from './types.js';
+import { EntryKind, type Exemplar, type MetricType } from './types.js';
 
 /*
  * The OpenMetrics 1.0 rules that need more than one line to check (§5.2; the conformance suite
@@ -17,6 +16,24 @@ import { EntryKind, type MetricType } from './types.js';
  * mode), so the validator runs only in strict mode. README.md says which conformance cases the
  * lenient default therefore accepts.
  */
+
+/**
+ * What the validator reads of the entry the OpenMetrics parser is on (`OpenMetricsParser`
+ * provides it; declared here so the two modules do not import each other).
+ */
+export interface OpenMetricsEntryView {
+  metricFamily(): string;
+  metricName(): string;
+  metricType(): MetricType;
+  help(): string;
+  unit(): string;
+  value(): number;
+  timestampSeconds(): number | undefined;
+  exemplar(): Exemplar | undefined;
+  rawLabels(): Labels;
+  hadTrailingComma(): boolean;
+  lineNumber(): number;
+}
 
 /** Sample-name suffixes each declared type allows (a family without TYPE allows its name only). */
 const TYPE_SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
@@ -71,7 +88,7 @@ export class OpenMetricsStrictValidator {
   private line = 0;
 
   /** Checks the entry the parser has just produced; throws {@link ExpositionParseError}. */
-  observe(p: OpenMetricsParser, kind: EntryKind): void {
+  observe(p: OpenMetricsEntryView, kind: EntryKind): void {
     this.line = p.lineNumber();
     switch (kind) {
       case EntryKind.EOF:
@@ -95,7 +112,7 @@ export class OpenMetricsStrictValidator {
     return new ExpositionParseError(`${detail} (OpenMetrics strict)`, this.line);
   }
 
-  private metadata(p: OpenMetricsParser, kind: EntryKind): void {
+  private metadata(p: OpenMetricsEntryView, kind: EntryKind): void {
     const name = p.metricFamily();
     let fam = this.family;
     if (fam !== undefined && fam.name === name && fam.samples > 0) {
@@ -120,7 +137,7 @@ export class OpenMetricsStrictValidator {
     }
   }
 
-  private sample(p: OpenMetricsParser): void {
+  private sample(p: OpenMetricsEntryView): void {
     const name = p.metricName();
     let fam = this.family;
     if (fam === undefined || !fam.allowed.includes(name)) {
