@@ -1,7 +1,7 @@
 import { type Labels, labelsKey } from '../model/labels.js';
 import { ExpositionParseError } from './errors.js';
 import { parseGoFloat } from './float.js';
-import { EntryKind, type Exemplar, type MetricType } from './types.js';
+import { EntryKind, type ExpositionParser, type MetricType } from './types.js';
 
 /*
  * The OpenMetrics 1.0 rules that need more than one line to check (§5.2; the conformance suite
@@ -18,22 +18,25 @@ import { EntryKind, type Exemplar, type MetricType } from './types.js';
  */
 
 /**
- * What the validator reads of the entry the OpenMetrics parser is on (`OpenMetricsParser`
- * provides it; declared here so the two modules do not import each other).
+ * What the validator reads of the entry the OpenMetrics parser is on: the parser contract's
+ * accessors and three of `OpenMetricsParser`'s own (declared here so the two modules do not
+ * import each other).
  */
-export interface OpenMetricsEntryView {
-  metricFamily(): string;
-  metricName(): string;
-  metricType(): MetricType;
-  help(): string;
-  unit(): string;
-  value(): number;
+export type OpenMetricsEntryView = Pick<
+  ExpositionParser,
+  | 'metricFamily'
+  | 'metricName'
+  | 'metricType'
+  | 'help'
+  | 'unit'
+  | 'value'
+  | 'exemplar'
+  | 'lineNumber'
+> & {
   timestampSeconds(): number | undefined;
-  exemplar(): Exemplar | undefined;
   rawLabels(): Labels;
   hadTrailingComma(): boolean;
-  lineNumber(): number;
-}
+};
 
 /** Sample-name suffixes each declared type allows (a family without TYPE allows its name only). */
 const TYPE_SUFFIXES: Partial<Record<MetricType, readonly string[]>> = {
