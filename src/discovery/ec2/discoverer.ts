@@ -13,6 +13,7 @@ import type {
   Instance,
 } from '@aws-sdk/client-ec2';
 import type { Secret } from '../../config/types.js';
+import { loadedOnFirstCall } from '../aws-credential-providers.js';
 import type { Discoverer, DiscoveryRefresh, TargetGroup } from '../types.js';
 import type { Ec2SdConfig } from './config.js';
 import { Ec2SdError, Ec2SdErrorCode } from './error.js';
@@ -91,16 +92,14 @@ export interface AwsCredentialsConfig {
 }
 
 type AwsCredentials = NonNullable<EC2ClientConfig['credentials']>;
-type CredentialProviders = typeof import('@aws-sdk/credential-providers');
 
 /**
  * The credentials option of an AWS SDK client (§10.5 `access_key`/`secret_key`, `profile`,
  * `role_arn`): static keys if set, else the profile, else the SDK's default chain; with
  * `role_arn`, that role assumed with them under `sessionName` (visible in CloudTrail).
  *
- * A provider other than static keys loads `@aws-sdk/credential-providers` on its first call,
- * not with this module: `run` and the functions import discovery whatever the config holds,
- * and the package is ~10 MiB of a process's memory (docs/performance.md).
+ * A provider other than static keys loads `@aws-sdk/credential-providers` on its first call
+ * (`loadedOnFirstCall`), not with this module.
  */
 export function awsCredentials(config: AwsCredentialsConfig, sessionName: string): AwsCredentials {
   // The AWS SDK's default chains (env, shared files, container and instance metadata) are the
@@ -128,18 +127,6 @@ export function awsCredentials(config: AwsCredentialsConfig, sessionName: string
       ...(config.region === undefined ? {} : { clientConfig: { region: config.region } }),
     });
   });
-}
-
-/** A credentials provider that builds `make`'s provider once, on its first call. */
-function loadedOnFirstCall(
-  make: (providers: CredentialProviders) => AwsCredentials,
-): Extract<AwsCredentials, (...args: never[]) => unknown> {
-  let inner: Promise<AwsCredentials> | undefined;
-  return async (options) => {
-    inner ??= import('@aws-sdk/credential-providers').then(make);
-    const provider = await inner;
-    return typeof provider === 'function' ? provider(options) : provider;
-  };
 }
 
 /** The EC2 client options a config asks for. */

@@ -14,6 +14,7 @@
  * Credentials are injected ({@link EksTokenOptions.credentials}); the AWS signing modules are
  * imported on the first token, so a config without EKS never loads them.
  */
+import { loadedOnFirstCall } from '../aws-credential-providers.js';
 import type { EksTokenSource } from './connection.js';
 import { KubernetesSdError, KubernetesSdErrorCode } from './error.js';
 import type { EksExec } from './kubeconfig.js';
@@ -146,15 +147,9 @@ export function eksTokenSource(options: EksTokenOptions): EksTokenSource {
  * region (AWS_REGION in Lambda).
  */
 export function defaultEksTokenSource(region: string | undefined): EksTokenSource {
-  let provider: (() => Promise<AwsCredentials>) | undefined;
+  const credentials = loadedOnFirstCall((providers) => providers.fromNodeProviderChain());
   return eksTokenSource({
     ...(region === undefined || region === '' ? {} : { region }),
-    credentials: async () => {
-      if (provider === undefined) {
-        const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
-        provider = fromNodeProviderChain();
-      }
-      return provider();
-    },
+    credentials: () => credentials(),
   });
 }
